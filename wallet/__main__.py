@@ -1,0 +1,3 @@
+from wallet.launcher import main
+
+main()

@@ -1,0 +1,75 @@
+"""``health-wallet``: the command line. The only place (with the GUI workers) that
+catches :class:`~wallet.errors.WalletError`: exit 1 with its one-line message."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Callable
+
+from .. import __version__
+from ..app import build_app
+from ..errors import WalletError
+from ..services import WalletService
+from . import records_cmds
+from .output import Output
+
+__all__ = ["main", "build_parser"]
+
+
+def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument("--home", metavar="DIR", default=default, help="the wallet's data folder (or HEALTH_WALLET_HOME)")
+    parser.add_argument("--passphrase-file", metavar="FILE", default=default, help="read the passphrase from FILE")
+    parser.add_argument("--json", action="store_true", default=default, help="machine-readable output on stdout")
+    parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks and debug logs")
+
+
+class _SubParsers(argparse._SubParsersAction):
+    """Every command also accepts the global options after its name."""
+
+    def add_parser(self, name, **kwargs):  # type: ignore[override]
+        parser = super().add_parser(name, **kwargs)
+        _global_options(parser, default=argparse.SUPPRESS)
+        return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="health-wallet", description="Your health record, in your hands.")
+    parser.add_argument("--version", action="version", version=f"health-wallet {__version__}")
+    _global_options(parser, default=None)
+    parser.set_defaults(json=False, debug=False)
+    parser.register("action", "parsers", _SubParsers)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    g = sub.add_parser("gui", help="open the desktop app (the default)")
+    g.set_defaults(func=None)
+    records_cmds.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None, *, open_gui: Callable[[str | None], int] | None = None) -> int:
+    """Run one command. ``open_gui`` is injected by :mod:`wallet.launcher`, so the
+    command line never imports the GUI itself."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command in (None, "gui"):
+        if open_gui is None:
+            parser.print_help()
+            return 2
+        return open_gui(args.home)
+    out = Output(args.json)
+    try:
+        service = WalletService(build_app(args.home))
+        return args.func(service, args, out)
+    except WalletError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+

@@ -1,0 +1,53 @@
+"""Where the CLI gets secrets: a terminal prompt, ``HEALTH_WALLET_PASSPHRASE`` or
+``--passphrase-file``. Never a command-line value, which other users could read."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from ..errors import WalletError
+
+__all__ = ["read_passphrase", "read_new_passphrase", "read_phrase"]
+
+
+def _from_sources(passphrase_file: str | None) -> str | None:
+    if passphrase_file:
+        try:
+            return Path(passphrase_file).read_text("utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise WalletError(f"Cannot read the passphrase file {passphrase_file}: {exc.strerror}.") from exc
+    env = os.environ.get("HEALTH_WALLET_PASSPHRASE")
+    return env if env else None
+
+
+def read_passphrase(passphrase_file: str | None, prompt: str = "Passphrase: ") -> str:
+    found = _from_sources(passphrase_file)
+    if found is not None:
+        return found
+    if not sys.stdin.isatty():
+        raise WalletError("A passphrase is needed: run in a terminal, or set HEALTH_WALLET_PASSPHRASE or --passphrase-file.")
+    return getpass.getpass(prompt)
+
+
+def read_new_passphrase(passphrase_file: str | None, prompt: str = "New passphrase: ") -> str:
+    found = _from_sources(passphrase_file)
+    if found is not None:
+        return found
+    if not sys.stdin.isatty():
+        raise WalletError("A passphrase is needed: run in a terminal, or set HEALTH_WALLET_PASSPHRASE or --passphrase-file.")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Repeat it: ") != first:
+        raise WalletError("The two passphrases differ; nothing was changed.")
+    return first
+
+
+def read_phrase() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("Recovery phrase (words separated by spaces): ")
+    line = sys.stdin.readline()
+    if not line.strip():
+        raise WalletError("No recovery phrase on standard input.")
+    return line

@@ -1,0 +1,200 @@
+"""Wallet and record commands: init, status, import, records, show, passphrase, config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from ..config import SETTINGS
+from ..errors import WalletError
+from ..records.summary import CATEGORIES
+from ..services import WalletService
+from .output import Output
+from .prompts import read_new_passphrase, read_passphrase, read_phrase
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init", help="create a wallet (prints the recovery phrase once) or --restore one")
+    p.add_argument("--restore", action="store_true", help="read a recovery phrase from standard input")
+    p.add_argument("--words", type=int, choices=(12, 24), default=12, help="length of a new recovery phrase")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("status", help="wallet, chain and IPFS state")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("import", help="import FHIR JSON, NDJSON or .smart-health-card files")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("records", help="list record summaries")
+    p.add_argument("--type", dest="rtype", metavar="T", help="a FHIR resource type or a category")
+    p.add_argument("--since", metavar="DATE", help="only records on or after this date (YYYY-MM-DD)")
+    p.set_defaults(func=cmd_records)
+
+    p = sub.add_parser("show", help="one record as FHIR JSON")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("passphrase", help="change the passphrase")
+    p.add_argument("--new-passphrase-file", metavar="FILE", help="read the new passphrase from FILE")
+    p.set_defaults(func=cmd_passphrase)
+
+    p = sub.add_parser("remember-unlock", help="remember the unlock in the OS keyring (--forget to stop)")
+    p.add_argument("--forget", action="store_true")
+    p.set_defaults(func=cmd_remember)
+
+    p = sub.add_parser("config", help="show or change settings")
+    csub = p.add_subparsers(dest="config_cmd")
+    g = csub.add_parser("get")
+    g.add_argument("key", choices=sorted(SETTINGS))
+    s = csub.add_parser("set")
+    s.add_argument("key", choices=sorted(SETTINGS))
+    s.add_argument("value")
+    p.set_defaults(func=cmd_config)
+
+
+def unlock(service: WalletService, args: argparse.Namespace):
+    remembered = service.unlock_remembered() if service.identity() else None
+    if remembered is not None:
+        return remembered
+    return service.unlock(read_passphrase(args.passphrase_file))
+
+
+def cmd_init(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    if service.exists():
+        raise WalletError(f"A wallet already exists in {service.app.home}; use another --home.")
+    if args.restore:
+        phrase = read_phrase()
+        passphrase = read_new_passphrase(args.passphrase_file)
+        ident = service.restore(phrase, passphrase)
+        out.result({"address": ident.address, "encryption_key": ident.encryption_key_hex, "home": str(service.app.home)},
+                   f"Restored wallet {ident.address} in {service.app.home}.")
+        return 0
+    passphrase = read_new_passphrase(args.passphrase_file)
+    ident, phrase = service.create(passphrase, words=args.words)
+    out.result(
+        {"address": ident.address, "encryption_key": ident.encryption_key_hex, "recovery_phrase": phrase,
+         "home": str(service.app.home)},
+        f"Created wallet {ident.address} in {service.app.home}.\n\n"
+        f"Recovery phrase (write it down and keep it offline; it is shown only now):\n\n    {phrase}\n\n"
+        "Anyone with these words can open your records. Without them and the passphrase, nobody can — not even you.",
+    )
+    return 0
+
+
+def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    st = service.status()
+    out.result(st, "\n".join([
+        f"Wallet    {st['address']}",
+        f"Home      {st['home']}",
+        f"Records   {st['records']}",
+        f"Chain     {st['chain']['rpc']}" + (f" (contract {st['chain']['contract']})" if st['chain']['contract'] else ""),
+        f"IPFS      {st['ipfs']['api']}",
+        f"Unlock    {'remembered in the OS keyring' if st['remember_unlock'] else 'passphrase'}",
+    ]))
+    return 0
+
+
+def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        def progress(p) -> None:
+            if not out.as_json and sys.stderr.isatty():
+                sys.stderr.write(f"\r{p.message}: {p.done}/{p.total}   ")
+        outcomes = wallet.import_paths([Path(p) for p in args.paths], progress=progress)
+    finally:
+        wallet.lock()
+    if not out.as_json and sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 60 + "\r")
+    imported: Counter[str] = Counter()
+    skipped = 0
+    files, errors = [], []
+    for o in outcomes:
+        if o.result is not None:
+            imported.update(o.result.imported)
+            skipped += o.result.skipped_duplicates
+            files.append({"path": str(o.path), "imported": o.result.imported,
+                          "skipped_duplicates": o.result.skipped_duplicates, "warnings": list(o.result.warnings)})
+            for w in o.result.warnings[:5]:
+                out.info(f"warning: {o.path.name}: {w}")
+            if len(o.result.warnings) > 5:
+                out.info(f"warning: {o.path.name}: {len(o.result.warnings) - 5} more unresolved references")
+        else:
+            errors.append({"path": str(o.path), "error": o.error.user_message})
+            out.info(f"error: {o.error.user_message} (nothing from {o.path.name} was imported)")
+    human = f"Imported {sum(imported.values())} records" + (
+        " (" + ", ".join(f"{k} {v}" for k, v in sorted(imported.items())) + ")" if imported else "")
+    human += f"; {skipped} already in the wallet." if skipped else "."
+    out.result({"imported": dict(sorted(imported.items())), "skipped_duplicates": skipped, "files": files,
+                "errors": errors}, human)
+    return 1 if errors else 0
+
+
+def _types_for(value: str | None) -> tuple[str | None, list[str] | None]:
+    if not value:
+        return None, None
+    for cat in CATEGORIES:
+        if cat.lower() == value.lower():
+            return cat, None
+    return None, [value]
+
+
+def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    category, types = _types_for(args.rtype)
+    wallet = unlock(service, args)
+    try:
+        rows = wallet.summaries(category=category, types=types, since=args.since)
+    finally:
+        wallet.lock()
+    doc = [{"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
+            "detail": r.summary.detail, "category": r.summary.category} for r in rows]
+    table = out.table([[d["id"], d["type"], d["date"][:10], (d["title"] + (" — " + d["detail"] if d["detail"] else ""))[:90]]
+                       for d in doc], ["ID", "TYPE", "DATE", "SUMMARY"])
+    out.result(doc, table if doc else "No records.")
+    return 0
+
+
+def cmd_show(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        resource = wallet.record(args.id)
+    finally:
+        wallet.lock()
+    out.result(resource, json.dumps(resource, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_passphrase(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    old = read_passphrase(args.passphrase_file, "Current passphrase: ")
+    new = read_new_passphrase(args.new_passphrase_file)
+    service.change_passphrase(old, new)
+    out.result({"changed": True}, "Passphrase changed.")
+    return 0
+
+
+def cmd_remember(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    if args.forget:
+        service.forget_unlock()
+        out.result({"remember_unlock": False}, "The unlock is no longer remembered.")
+        return 0
+    service.remember_unlock(read_passphrase(args.passphrase_file))
+    out.result({"remember_unlock": True}, "The unlock is remembered in the OS keyring.")
+    return 0
+
+
+def cmd_config(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    cfg = service.app.config
+    if args.config_cmd == "set":
+        cfg.set(args.key, args.value)
+        out.result({args.key: cfg.get(args.key)}, f"{args.key} = {cfg.get(args.key)}")
+    elif args.config_cmd == "get":
+        out.result({args.key: cfg.get(args.key)}, str(cfg.get(args.key)))
+    else:
+        doc = {k: cfg.get(k) for k in sorted(SETTINGS)}
+        out.result(doc, "\n".join(f"{k} = {v}" for k, v in doc.items()))
+    return 0

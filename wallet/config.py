@@ -1,0 +1,121 @@
+"""The wallet home and its settings.
+
+A *home* is one wallet's data directory (``--home``, ``HEALTH_WALLET_HOME`` or the
+platform's user data dir). Settings live in ``config.json`` inside it as dotted keys
+(``chain.rpc``); a few environment variables override them for one run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .atomicfile import write_atomic
+from .errors import ConfigError
+
+__all__ = ["Config", "default_home", "resolve_home", "SETTINGS", "ENV_OVERRIDES"]
+
+CONFIG_FILE = "config.json"
+CONFIG_VERSION = 1
+
+# key -> (default, description). Unknown keys are refused so typos are caught.
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "lock.idle_minutes": (10, "lock the app after this many idle minutes (0 = never)"),
+    "unlock.remember": (False, "remember the unlock in the OS keyring"),
+    "ipfs.api": ("embedded", "'embedded' or the multiaddr of a Kubo RPC API"),
+    "ipfs.swarm_port": (0, "swarm port of the embedded node (0 = choose one and keep it)"),
+    "ipfs.mdns": (True, "local peer discovery for the embedded node"),
+    "ipfs.bootstrap": (True, "dial the public bootstrap peers"),
+    "ipfs.peers": ([], "multiaddrs to dial at start"),
+    "chain.rpc": ("embedded", "'embedded' or an EVM JSON-RPC URL"),
+    "chain.contract": ("", "address of the grants contract on chain.rpc"),
+    "chain.embedded_dir": ("", "shared state folder of the embedded chain (default: per user)"),
+}
+
+ENV_OVERRIDES = {
+    "HEALTH_WALLET_CHAIN_RPC": "chain.rpc",
+    "HEALTH_WALLET_CHAIN_CONTRACT": "chain.contract",
+    "HEALTH_WALLET_IPFS_API": "ipfs.api",
+}
+
+
+def default_home() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("health-wallet", appauthor=False)
+
+
+def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    env = os.environ.get("HEALTH_WALLET_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    return default_home()
+
+
+@dataclass
+class Config:
+    """Settings of one home. ``get`` applies environment overrides; ``set`` persists."""
+
+    home: Path
+    values: dict[str, Any] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+    @classmethod
+    def load(cls, home: Path, environ: Mapping[str, str] | None = None) -> "Config":
+        path = Path(home) / CONFIG_FILE
+        values: dict[str, Any] = {}
+        if path.exists():
+            try:
+                doc = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"The settings file {path} is unreadable: {exc}.") from exc
+            if not isinstance(doc, dict) or doc.get("version") != CONFIG_VERSION:
+                raise ConfigError(f"The settings file {path} has an unknown format.")
+            values = {k: v for k, v in doc.get("settings", {}).items() if k in SETTINGS}
+        return cls(Path(home), values, os.environ if environ is None else environ)
+
+    def get(self, key: str) -> Any:
+        if key not in SETTINGS:
+            raise ConfigError(f"Unknown setting {key!r}.")
+        for env, target in ENV_OVERRIDES.items():
+            if target == key and self.environ.get(env):
+                return self.environ[env]
+        if key == "ipfs.peers" and self.environ.get("HEALTH_WALLET_IPFS_PEERS"):
+            extra = [p.strip() for p in self.environ["HEALTH_WALLET_IPFS_PEERS"].split(",")]
+            return list(self.values.get(key, [])) + [p for p in extra if p]
+        return self.values.get(key, SETTINGS[key][0])
+
+    def set(self, key: str, value: Any) -> None:
+        if key not in SETTINGS:
+            raise ConfigError(f"Unknown setting {key!r}; known: {', '.join(sorted(SETTINGS))}.")
+        default = SETTINGS[key][0]
+        self.values[key] = _coerce(key, value, default)
+        self.save()
+
+    def save(self) -> None:
+        doc = {"version": CONFIG_VERSION, "settings": self.values}
+        write_atomic(self.home / CONFIG_FILE, json.dumps(doc, indent=2, sort_keys=True).encode())
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        if isinstance(default, bool):
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, list):
+            return [v.strip() for v in value.split(",") if v.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"Setting {key!r} needs a value like {default!r}, not {value!r}.") from exc
+    return value

@@ -1,0 +1,173 @@
+"""The one error tree of Health Wallet.
+
+Every expected failure is a :class:`WalletError` carrying a ``user_message``: one
+sentence that says what happened and what to do. Only ``wallet.cli.main`` and the
+GUI worker layer catch these; everything else raises ``... from exc``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "WalletError",
+    "ConfigError",
+    "VaultError",
+    "WrongPassphrase",
+    "DecryptionError",
+    "KeyringUnavailable",
+    "WalletNotFound",
+    "WalletExists",
+    "WalletLocked",
+    "RecordError",
+    "InvalidRecord",
+    "RecordNotFound",
+    "IpfsError",
+    "IpfsUnavailable",
+    "IpfsNotFound",
+    "NodeInUse",
+    "ChainError",
+    "ChainUnavailable",
+    "TransactionReverted",
+    "InsufficientFunds",
+    "GrantNotActive",
+    "KeyNotRegistered",
+    "ShareError",
+    "SignatureInvalid",
+    "ExportError",
+    "Cancelled",
+]
+
+
+class WalletError(Exception):
+    """Base of every expected failure; ``user_message`` is safe to show."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class ConfigError(WalletError):
+    """The wallet's configuration is missing or invalid."""
+
+
+class Cancelled(WalletError):
+    """The user cancelled a long operation; nothing was changed."""
+
+    def __init__(self, user_message: str = "Cancelled; nothing was changed.") -> None:
+        super().__init__(user_message)
+
+
+# --- vault -------------------------------------------------------------------
+
+
+class VaultError(WalletError):
+    """Keys, keystore, passphrase, keyring."""
+
+
+class WrongPassphrase(VaultError):
+    def __init__(self, user_message: str = "Wrong passphrase; nothing was changed.") -> None:
+        super().__init__(user_message)
+
+
+class DecryptionError(VaultError):
+    """Any failure to open sealed data: wrong key, tampering, truncation, bad header.
+
+    One error for every cause, so callers cannot build an oracle on the difference.
+    """
+
+    def __init__(
+        self,
+        user_message: str = "The data could not be decrypted: wrong key or it was altered.",
+    ) -> None:
+        super().__init__(user_message)
+
+
+class KeyringUnavailable(VaultError):
+    """No secure OS keyring backend; remember-unlock stays off."""
+
+
+class WalletNotFound(VaultError):
+    """No wallet in this home."""
+
+
+class WalletExists(VaultError):
+    """A wallet already exists in this home."""
+
+
+class WalletLocked(VaultError):
+    """An operation needs the wallet unlocked."""
+
+
+# --- records -----------------------------------------------------------------
+
+
+class RecordError(WalletError):
+    """FHIR parsing, validation and the record store."""
+
+
+class InvalidRecord(RecordError):
+    """Input that is not valid FHIR; the store is unchanged."""
+
+
+class RecordNotFound(RecordError):
+    pass
+
+
+# --- ipfs --------------------------------------------------------------------
+
+
+class IpfsError(WalletError):
+    pass
+
+
+class IpfsUnavailable(IpfsError):
+    """The node is not running, unreachable or incompatible."""
+
+
+class IpfsNotFound(IpfsError):
+    """The content could not be found on the network in time."""
+
+
+class NodeInUse(IpfsError):
+    """Another process holds this wallet's embedded node."""
+
+
+# --- chain -------------------------------------------------------------------
+
+
+class ChainError(WalletError):
+    pass
+
+
+class ChainUnavailable(ChainError):
+    pass
+
+
+class TransactionReverted(ChainError):
+    pass
+
+
+class InsufficientFunds(ChainError):
+    pass
+
+
+class GrantNotActive(ChainError):
+    """The grant is expired, revoked or unknown."""
+
+
+class KeyNotRegistered(ChainError):
+    """The recipient has not published an encryption key on chain."""
+
+
+# --- share -------------------------------------------------------------------
+
+
+class ShareError(WalletError):
+    pass
+
+
+class SignatureInvalid(ShareError):
+    pass
+
+
+class ExportError(ShareError):
+    pass

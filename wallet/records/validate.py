@@ -1,0 +1,142 @@
+"""FHIR R4 validation with ``fhir.resources`` (R4B models fit R4 data) plus the rules
+those models do not enforce: required value-set bindings of the elements a patient's
+record relies on, and JSON types of numbers and booleans (the models coerce ``"6.3"``
+to a decimal; FHIR JSON does not allow it).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from ..errors import InvalidRecord
+from .parse import Located, ParsedFile
+
+__all__ = ["validate_resource", "validate_file"]
+
+# Required bindings (FHIR R4) of top-level codes, by resource type and element.
+REQUIRED_CODES: dict[tuple[str, str], frozenset[str]] = {
+    ("Patient", "gender"): frozenset({"male", "female", "other", "unknown"}),
+    ("Bundle", "type"): frozenset({
+        "document", "message", "transaction", "transaction-response", "batch",
+        "batch-response", "history", "searchset", "collection"}),
+    ("Observation", "status"): frozenset({
+        "registered", "preliminary", "final", "amended", "corrected", "cancelled",
+        "entered-in-error", "unknown"}),
+    ("Immunization", "status"): frozenset({"completed", "entered-in-error", "not-done"}),
+    ("AllergyIntolerance", "criticality"): frozenset({"low", "high", "unable-to-assess"}),
+    ("Encounter", "status"): frozenset({
+        "planned", "arrived", "triaged", "in-progress", "onleave", "finished", "cancelled",
+        "entered-in-error", "unknown"}),
+}
+_NUMBER_KEYS = frozenset({"valueDecimal", "valueInteger", "valuePositiveInt", "valueUnsignedInt",
+                          "multipleBirthInteger", "rank", "sequence"})
+_BOOL_KEYS = frozenset({"valueBoolean", "active", "deceasedBoolean", "multipleBirthBoolean",
+                        "primarySource", "doNotPerform"})
+_QUANTITY_HINTS = frozenset({"unit", "code", "comparator"})  # ContactPoint/Identifier have system+value
+
+
+@lru_cache(maxsize=None)
+def _model(resource_type: str):
+    from fhir.resources.R4B import get_fhir_model_class
+
+    try:
+        return get_fhir_model_class(resource_type)
+    except (ValueError, KeyError, AttributeError) as exc:
+        raise InvalidRecord(f"unknown resourceType {resource_type!r}") from exc
+
+
+def _check_json_types(value: Any, path: str) -> list[str]:
+    """Check JSON types the models coerce; return the ``urn:uuid:`` references seen."""
+    refs: list[str] = []
+    stack = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            if "value" in node and _QUANTITY_HINTS.intersection(node):
+                v = node["value"]
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise InvalidRecord(f"{where}.value must be a JSON number, not {type(v).__name__}")
+            for key, child in node.items():
+                if isinstance(child, (dict, list)):
+                    stack.append((child, f"{where}.{key}"))
+                elif key == "reference":
+                    if isinstance(child, str) and child.startswith("urn:uuid:"):
+                        refs.append(child)
+                elif key in _NUMBER_KEYS:
+                    if isinstance(child, bool) or not isinstance(child, (int, float)):
+                        raise InvalidRecord(f"{where}.{key} must be a JSON number")
+                elif key in _BOOL_KEYS and not isinstance(child, bool):
+                    raise InvalidRecord(f"{where}.{key} must be true or false")
+        else:
+            stack.extend((child, f"{where}[{i}]") for i, child in enumerate(node) if isinstance(child, (dict, list)))
+    return refs
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            items = errors()
+        except Exception:  # noqa: BLE001 - fall back to the text
+            items = []
+        if items:
+            first = items[0]
+            loc = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__")
+            more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+            return f"{loc + ': ' if loc else ''}{first.get('msg', 'invalid')}{more}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def validate_resource(item: Located) -> list[str]:
+    """Raise :class:`InvalidRecord` or return the ``urn:uuid:`` references it makes."""
+    res = item.resource
+    rt = res["resourceType"]
+    try:
+        model = _model(rt)
+    except InvalidRecord as exc:
+        raise InvalidRecord(f"{item.position}: {exc.user_message}") from exc
+    for (rtype, element), allowed in REQUIRED_CODES.items():
+        if rtype == rt and element in res and res[element] not in allowed:
+            raise InvalidRecord(f"{item.position}: {rt}.{element} {res[element]!r} is not one of {', '.join(sorted(allowed))}")
+    try:
+        refs = _check_json_types(res, rt)
+    except InvalidRecord as exc:
+        raise InvalidRecord(f"{item.position}: {exc.user_message}") from exc
+    try:
+        model.model_validate(res)
+    except Exception as exc:  # noqa: BLE001 - pydantic and fhir.resources raise several types
+        raise InvalidRecord(f"{item.position}: {rt} is not valid FHIR R4: {_first_error(exc)}") from exc
+    return refs
+
+
+def validate_file(parsed: ParsedFile, *, name: str) -> list[str]:
+    """Validate every resource; the first problem rejects the whole file.
+
+    Returns warnings: references to ``urn:uuid:`` targets that are not in the file.
+    """
+    if parsed.kind == "bundle":
+        btype = parsed.bundle_type
+        if btype is None:
+            raise InvalidRecord(f"{name}: Bundle.type is required.")
+        if btype not in REQUIRED_CODES[("Bundle", "type")]:
+            raise InvalidRecord(f"{name}: Bundle.type {btype!r} is not a FHIR bundle type.")
+    patients: dict[str, str] = {}
+    known = {item.full_url for item in parsed.items if item.full_url}
+    warnings: list[str] = []
+    for item in parsed.items:
+        try:
+            refs = validate_resource(item)
+        except InvalidRecord as exc:
+            raise InvalidRecord(f"{name} {exc.user_message}") from exc
+        if parsed.kind == "bundle":
+            warnings.extend(f"{item.position} refers to {ref}, which is not in the file"
+                            for ref in refs if ref not in known)
+        if item.resource["resourceType"] == "Patient":
+            patients[item.resource.get("id") or item.position] = item.position
+    if len(patients) > 1:
+        raise InvalidRecord(
+            f"{name} holds {len(patients)} different patients; a wallet keeps one patient's record. "
+            "Split the file and import only this patient's part."
+        )
+    return warnings

@@ -1,0 +1,98 @@
+"""A wallet's keys, all derived from its BIP-39 recovery phrase.
+
+- EVM account at ``m/44'/60'/0'/0/0`` (the address MetaMask shows for the phrase);
+  it signs transactions and exports, so the signer *is* the on-chain identity.
+- X25519 encryption key: HKDF(seed, "health-wallet/x25519/v1"); doctors' shares are
+  wrapped to its public half, which the wallet publishes on chain.
+- Symmetric keys for the record store and backups, each HKDF(seed, purpose), so the
+  phrase alone restores everything.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from eth_account import Account
+from mnemonic import Mnemonic
+
+from ..errors import VaultError
+from . import aead
+
+__all__ = ["Identity", "WalletKeys", "new_phrase", "normalize_phrase", "EVM_PATH"]
+
+EVM_PATH = "m/44'/60'/0'/0/0"
+Account.enable_unaudited_hdwallet_features()
+_ENGLISH = Mnemonic("english")
+
+
+def new_phrase(words: int = 12) -> str:
+    strength = {12: 128, 24: 256}.get(words)
+    if strength is None:
+        raise VaultError("A recovery phrase has 12 or 24 words.")
+    return _ENGLISH.generate(strength)
+
+
+def normalize_phrase(phrase: str) -> str:
+    words = unicodedata.normalize("NFKD", phrase).lower().split()
+    normalized = " ".join(words)
+    if len(words) not in (12, 15, 18, 21, 24):
+        raise VaultError(f"A recovery phrase has 12 or 24 words; this one has {len(words)}.")
+    unknown = [w for w in words if w not in _ENGLISH.wordlist]
+    if unknown:
+        raise VaultError(f"{len(unknown)} word(s) of the phrase are not BIP-39 English words.")
+    if not _ENGLISH.check(normalized):
+        raise VaultError("The recovery phrase's checksum does not match; check the words and their order.")
+    return normalized
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The public face of a wallet: safe to show, log and publish."""
+
+    address: str
+    encryption_key: bytes  # X25519 public key
+
+    def __post_init__(self) -> None:
+        if not (self.address.startswith("0x") and len(self.address) == 42):
+            raise ValueError("address must be a 0x-prefixed 20-byte hex string")
+        if len(self.encryption_key) != 32:
+            raise ValueError("encryption key must be 32 bytes")
+
+    @property
+    def encryption_key_hex(self) -> str:
+        return "0x" + self.encryption_key.hex()
+
+
+@dataclass(frozen=True)
+class WalletKeys:
+    """Secret keys of an unlocked wallet. The repr never shows a secret."""
+
+    phrase: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "phrase", normalize_phrase(self.phrase))
+
+    def __repr__(self) -> str:
+        return f"WalletKeys(address={self.identity.address}, secrets=<redacted>)"
+
+    @cached_property
+    def _seed(self) -> bytes:
+        return Mnemonic.to_seed(self.phrase, passphrase="")
+
+    @cached_property
+    def account(self):  # eth_account LocalAccount
+        return Account.from_mnemonic(self.phrase, account_path=EVM_PATH)
+
+    @cached_property
+    def encryption_private(self) -> bytes:
+        return aead.derive_key(self._seed, "health-wallet/x25519/v1")
+
+    @cached_property
+    def identity(self) -> Identity:
+        return Identity(self.account.address, aead.x25519_public(self.encryption_private))
+
+    def symmetric_key(self, purpose: str) -> bytes:
+        """A 32-byte key for one purpose (``records``, ``backup``, ``record-index``...)."""
+        return aead.derive_key(self._seed, f"health-wallet/{purpose}/v1")

@@ -1,0 +1,206 @@
+"""The keystore file: the recovery phrase sealed under the patient's passphrase.
+
+Layout (JSON, version 1)::
+
+    {"format": "health-wallet-keystore", "version": 1,
+     "address": "0x…", "encryption_key": "0x…",            # public, for status without unlock
+     "kdf": {"name": "scrypt", "n": …, "r": 8, "p": 1, "salt": "<b64>"},
+     "slots": {"passphrase": "<b64 sealed data key>",
+               "remembered": "<b64 sealed data key>"},      # optional, see remember.py
+     "secrets": "<b64 phrase sealed with the data key>"}
+
+A random *data key* seals the secrets; each slot seals the data key under one unlock
+method (like LUKS key slots), so changing the passphrase rewrites one slot and
+forgetting the remembered unlock deletes one. Written atomically with mode 0600.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..atomicfile import write_atomic
+from ..errors import DecryptionError, VaultError, WalletExists, WalletNotFound, WrongPassphrase
+from . import aead
+from .keys import Identity, WalletKeys
+
+__all__ = ["KdfParams", "Keystore", "KEYSTORE_FILE", "DEFAULT_KDF", "LIGHT_KDF"]
+
+KEYSTORE_FILE = "keystore.json"
+FORMAT = "health-wallet-keystore"
+VERSION = 1
+MIN_PASSPHRASE = 8
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    n: int = 2**17
+    r: int = 8
+    p: int = 1
+
+    def __post_init__(self) -> None:
+        if self.n < 2**10 or self.n & (self.n - 1) or self.r < 1 or self.p < 1:
+            raise ValueError("scrypt needs n a power of two >= 1024, r >= 1, p >= 1")
+
+
+DEFAULT_KDF = KdfParams()
+# For test suites and scripted demos only (HEALTH_WALLET_UNSAFE_LIGHT_KDF=1): the
+# parameters are stored in the file, so a light keystore stays light until rewritten.
+LIGHT_KDF = KdfParams(n=2**12)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _unb64(text: Any) -> bytes:
+    if not isinstance(text, str):
+        raise DecryptionError("The keystore is damaged.")
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise DecryptionError("The keystore is damaged.") from exc
+
+
+def check_passphrase(passphrase: str) -> None:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise VaultError(f"Choose a passphrase of at least {MIN_PASSPHRASE} characters.")
+
+
+@dataclass
+class Keystore:
+    path: Path
+    doc: dict[str, Any] = field(repr=False)
+
+    # --- creating and loading ------------------------------------------------
+
+    @classmethod
+    def exists(cls, home: Path) -> bool:
+        return (Path(home) / KEYSTORE_FILE).exists()
+
+    @classmethod
+    def create(cls, home: Path, keys: WalletKeys, passphrase: str, *, kdf: KdfParams = DEFAULT_KDF) -> "Keystore":
+        check_passphrase(passphrase)
+        path = Path(home) / KEYSTORE_FILE
+        if path.exists():
+            raise WalletExists(f"A wallet already exists in {home}; use another --home.")
+        Path(home).mkdir(parents=True, exist_ok=True, mode=0o700)
+        data_key = aead.new_key()
+        ident = keys.identity
+        doc: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "address": ident.address,
+            "encryption_key": ident.encryption_key_hex,
+            "slots": {},
+            "secrets": _b64(
+                aead.seal(data_key, json.dumps({"phrase": keys.phrase}).encode(),
+                          purpose="keystore-secrets", aad=ident.address.encode())
+            ),
+        }
+        store = cls(path, doc)
+        store._set_passphrase_slot(data_key, passphrase, kdf)
+        store._write()
+        return store
+
+    @classmethod
+    def load(cls, home: Path) -> "Keystore":
+        path = Path(home) / KEYSTORE_FILE
+        try:
+            doc = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError as exc:
+            raise WalletNotFound(f"No wallet in {home}; run 'health-wallet init' first.") from exc
+        except (OSError, ValueError) as exc:
+            raise VaultError(f"The keystore {path} is unreadable: {exc}.") from exc
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise VaultError(f"{path} is not a Health Wallet keystore.")
+        if doc.get("version") != VERSION:
+            raise VaultError(f"The keystore has version {doc.get('version')}; this app reads version {VERSION}. Update the app.")
+        return cls(path, doc)
+
+    # --- public, no unlock needed -------------------------------------------
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.doc["address"], bytes.fromhex(self.doc["encryption_key"][2:]))
+
+    @property
+    def has_remembered_slot(self) -> bool:
+        return "remembered" in self.doc["slots"]
+
+    # --- unlocking -------------------------------------------------------------
+
+    def unlock(self, passphrase: str) -> WalletKeys:
+        return self._open_secrets(self._passphrase_data_key(passphrase))
+
+    def unlock_with_remembered(self, remember_key: bytes) -> WalletKeys:
+        blob = self.doc["slots"].get("remembered")
+        if blob is None:
+            raise VaultError("This wallet has no remembered unlock.")
+        data_key = aead.open_sealed(remember_key, _unb64(blob), purpose="keystore-slot",
+                                    aad=self._slot_aad("remembered"))
+        return self._open_secrets(data_key)
+
+    # --- changing --------------------------------------------------------------
+
+    def change_passphrase(self, old: str, new: str, *, kdf: KdfParams | None = None) -> None:
+        check_passphrase(new)
+        data_key = self._passphrase_data_key(old)
+        self._set_passphrase_slot(data_key, new, kdf or self._kdf_params())
+        self._write()
+
+    def add_remembered_slot(self, passphrase: str, remember_key: bytes) -> None:
+        data_key = self._passphrase_data_key(passphrase)
+        self.doc["slots"]["remembered"] = _b64(
+            aead.seal(remember_key, data_key, purpose="keystore-slot", aad=self._slot_aad("remembered"))
+        )
+        self._write()
+
+    def remove_remembered_slot(self) -> None:
+        if self.doc["slots"].pop("remembered", None) is not None:
+            self._write()
+
+    # --- internals -------------------------------------------------------------
+
+    def _slot_aad(self, slot: str) -> bytes:
+        return f"{slot}|{self.doc['address']}".encode()
+
+    def _kdf_params(self) -> KdfParams:
+        k = self.doc["kdf"]
+        return KdfParams(n=int(k["n"]), r=int(k["r"]), p=int(k["p"]))
+
+    def _passphrase_data_key(self, passphrase: str) -> bytes:
+        try:
+            k = self.doc["kdf"]
+            if k.get("name") != "scrypt":
+                raise VaultError(f"Unknown key derivation {k.get('name')!r} in the keystore.")
+            kek = aead.scrypt_key(passphrase, _unb64(k["salt"]), n=int(k["n"]), r=int(k["r"]), p=int(k["p"]))
+            return aead.open_sealed(kek, _unb64(self.doc["slots"]["passphrase"]), purpose="keystore-slot",
+                                    aad=self._slot_aad("passphrase"))
+        except DecryptionError as exc:
+            raise WrongPassphrase() from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise VaultError("The keystore is damaged.") from exc
+
+    def _open_secrets(self, data_key: bytes) -> WalletKeys:
+        plain = aead.open_sealed(data_key, _unb64(self.doc["secrets"]), purpose="keystore-secrets",
+                                 aad=self.doc["address"].encode())
+        keys = WalletKeys(json.loads(plain)["phrase"])
+        if keys.identity.address != self.doc["address"]:
+            raise VaultError("The keystore is damaged: its address does not match its keys.")
+        return keys
+
+    def _set_passphrase_slot(self, data_key: bytes, passphrase: str, kdf: KdfParams) -> None:
+        salt = os.urandom(16)
+        kek = aead.scrypt_key(passphrase, salt, n=kdf.n, r=kdf.r, p=kdf.p)
+        self.doc["kdf"] = {"name": "scrypt", "n": kdf.n, "r": kdf.r, "p": kdf.p, "salt": _b64(salt)}
+        self.doc["slots"]["passphrase"] = _b64(
+            aead.seal(kek, data_key, purpose="keystore-slot", aad=self._slot_aad("passphrase"))
+        )
+
+    def _write(self) -> None:
+        write_atomic(self.path, json.dumps(self.doc, indent=2).encode(), mode=0o600)
