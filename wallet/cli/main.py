@@ -32,6 +32,7 @@ class _SubParsers(argparse._SubParsersAction):
     def add_parser(self, name, **kwargs):  # type: ignore[override]
         parser = super().add_parser(name, **kwargs)
         _global_options(parser, default=argparse.SUPPRESS)
+        parser.register("action", "parsers", _SubParsers)
         return parser
 
 

@@ -87,6 +87,16 @@ def _as_resource(value: Any, position: str, full_url: str | None = None) -> Loca
 
 
 def parse_bytes(data: bytes, *, name: str = "input") -> ParsedFile:
+    """Parse one file's bytes; every error names the file and the position."""
+    try:
+        return _parse(data, name)
+    except InvalidRecord as exc:
+        if exc.user_message.startswith(name):
+            raise
+        raise InvalidRecord(f"{name} {exc.user_message}") from exc
+
+
+def _parse(data: bytes, name: str) -> ParsedFile:
     if len(data) > MAX_FILE_BYTES:
         raise InvalidRecord(f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
     text = _decode(data, name)

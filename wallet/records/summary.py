@@ -101,6 +101,8 @@ def category_of(res: dict[str, Any]) -> str:
             return "Vital signs"
         if "laboratory" in cats:
             return "Lab results"
+        if not cats and ("valueQuantity" in res or "referenceRange" in res):
+            return "Lab results"  # uncategorised measurements are most often labs
         return "Other"
     return {
         "Condition": "Conditions",

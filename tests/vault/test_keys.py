@@ -1,0 +1,53 @@
+"""Keys derive from the recovery phrase as published vectors say."""
+
+from __future__ import annotations
+
+import pytest
+
+from wallet.errors import VaultError
+from wallet.vault.keys import WalletKeys, new_phrase, normalize_phrase
+
+from tests.conftest import ABANDON, ABANDON_ADDRESS
+
+
+def test_bip44_address_matches_published_vectors() -> None:
+    # BIP-39 test vector phrase; MetaMask/ethers show this address at m/44'/60'/0'/0/0.
+    assert WalletKeys(ABANDON).identity.address == ABANDON_ADDRESS
+    # Hardhat/anvil's well-known development phrase and its first account.
+    junk = "test test test test test test test test test test test junk"
+    assert WalletKeys(junk).identity.address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+def test_encryption_key_is_deterministic_and_distinct_per_phrase() -> None:
+    a1, a2 = WalletKeys(ABANDON), WalletKeys(ABANDON.upper().replace(" ", "  "))
+    assert a1.identity.encryption_key == a2.identity.encryption_key
+    other = WalletKeys(new_phrase())
+    assert other.identity.encryption_key != a1.identity.encryption_key
+    assert a1.symmetric_key("records") != a1.symmetric_key("backup")
+
+
+@pytest.mark.parametrize("words", [12, 24])
+def test_new_phrase_lengths(words: int) -> None:
+    phrase = new_phrase(words)
+    assert len(phrase.split()) == words
+    assert normalize_phrase(phrase) == phrase
+
+
+@pytest.mark.parametrize(
+    "phrase, message",
+    [
+        ("abandon " * 11 + "abandon", "checksum"),
+        ("abandon " * 10 + "about", "12 or 24"),
+        ("abandon " * 11 + "zzzz", "not BIP-39"),
+    ],
+)
+def test_bad_phrases_are_refused(phrase: str, message: str) -> None:
+    with pytest.raises(VaultError, match=message):
+        WalletKeys(phrase)
+
+
+def test_repr_redacts_secrets() -> None:
+    keys = WalletKeys(ABANDON)
+    text = repr(keys) + str(keys)
+    assert "abandon" not in text and ABANDON_ADDRESS in text
+    assert keys.encryption_private.hex() not in text
