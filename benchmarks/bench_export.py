@@ -1,0 +1,94 @@
+"""Export speed: signed export + verify of the largest Synthea fixture ÷ plain json.dump.
+
+Baseline, measured in the same run: ``json.dump`` of the same collection Bundle to a
+file in the same folder, fsynced. The export does that work and also canonicalises
+(RFC 8785) and signs the bundle (ES256K), writes the Provenance, HOW-TO and SHA-256
+manifest with its signature into a temporary folder, fsyncs each file, renames it,
+then reads everything back and verifies it (digests, both signatures). ``verify`` is
+then timed once more on its own, as a doctor's machine would run it.
+
+    python benchmarks/bench_export.py [--repeat 5] [--encrypt] [FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from wallet.clock import FixedClock  # noqa: E402
+from wallet.records.bundle import collection_bundle  # noqa: E402
+from wallet.share.export import write_export  # noqa: E402
+from wallet.share.verify import verify_export  # noqa: E402
+from wallet.vault.keys import WalletKeys  # noqa: E402
+
+PHRASE = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
+PASSPHRASE = "benchmark passphrase"
+
+
+def baseline(resources: list[dict], folder: Path, n: int, now: datetime) -> float:
+    start = time.perf_counter()
+    bundle = collection_bundle(resources, now=now)
+    with open(folder / f"plain-{n}.json", "w", encoding="utf-8") as fh:
+        json.dump(bundle, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return time.perf_counter() - start
+
+
+def export_and_verify(resources: list[dict], folder: Path, keys: WalletKeys, clock: FixedClock,
+                      passphrase: str | None) -> tuple[float, float, Path]:
+    start = time.perf_counter()
+    result = write_export(folder, resources=resources, keys=keys, clock=clock, passphrase=passphrase)
+    exported = time.perf_counter() - start
+    start = time.perf_counter()
+    verify_export(result.path, passphrase=passphrase)
+    return exported, time.perf_counter() - start, result.path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file", nargs="?", type=Path)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--encrypt", action="store_true", help="also seal with a passphrase (PBES2 + A256GCM)")
+    args = parser.parse_args()
+    fixtures = REPO.parent / "shared" / "fixtures" / "synthea"
+    path = args.file or next(fixtures.glob("Fletcher_Hyatt_*.json"))
+    resources = [e["resource"] for e in json.loads(path.read_bytes())["entry"]]
+    keys = WalletKeys(PHRASE)
+    keys.account  # derive the account once, outside the timings
+    clock = FixedClock(datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc))
+    passphrase = PASSPHRASE if args.encrypt else None
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        export_and_verify(resources, folder, keys, clock, passphrase)  # warm up
+        baseline(resources, folder, -1, clock.now())
+        base, exp, ver = [], [], []
+        size = 0
+        for n in range(args.repeat):
+            base.append(baseline(resources, folder, n, clock.now()))
+            e, v, out = export_and_verify(resources, folder, keys, clock, passphrase)
+            exp.append(e)
+            ver.append(v)
+            size = sum(p.stat().st_size for p in out.iterdir())
+    b, e, v = statistics.median(base), statistics.median(exp), statistics.median(ver)
+    print(f"file: {path.name} ({len(resources)} resources, {path.stat().st_size / 1e6:.1f} MB)")
+    print(f"baseline json.dump + fsync of the bundle:           {b * 1000:.0f} ms (median of {args.repeat})")
+    print(f"export (sign, write, fsync, rename, read back, verify){' + encrypt' if args.encrypt else ''}: "
+          f"{e * 1000:.0f} ms, {size / 1e6:.1f} MB on disk")
+    print(f"verify alone:                                       {v * 1000:.0f} ms")
+    print(f"ratio export+verify / json.dump: {(e + v) / b:.2f}")
+    print(f"ratio export (incl. its read-back verify) / json.dump: {e / b:.2f}")
+
+
+if __name__ == "__main__":
+    main()
