@@ -26,6 +26,7 @@ class App:
     keyring_backend: Any = None  # None: the OS keyring, checked for security when used
     kdf: KdfParams = DEFAULT_KDF
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    extra_trusted_issuers: tuple[Any, ...] = ()  # SMART Health Card issuers trusted for this run (tests)
 
     def __repr__(self) -> str:
         return f"App(home={self.home})"

@@ -13,7 +13,7 @@ from .. import __version__
 from ..app import build_app
 from ..errors import WalletError
 from ..services import WalletService
-from . import records_cmds
+from . import export_cmds, records_cmds
 from .output import Output
 
 __all__ = ["main", "build_parser"]
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("gui", help="open the desktop app (the default)")
     g.set_defaults(func=None)
     records_cmds.register(sub)
+    export_cmds.register(sub)
     return parser
 
 

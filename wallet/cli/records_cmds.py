@@ -119,7 +119,12 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
             imported.update(o.result.imported)
             skipped += o.result.skipped_duplicates
             files.append({"path": str(o.path), "imported": o.result.imported,
-                          "skipped_duplicates": o.result.skipped_duplicates, "warnings": list(o.result.warnings)})
+                          "skipped_duplicates": o.result.skipped_duplicates, "warnings": list(o.result.warnings),
+                          "cards": [{"issuer": iss, "status": st} for iss, st in o.result.cards]})
+            for iss, st in o.result.cards:
+                note = {"valid": "verified", "expired": "verified, but expired",
+                        "unverified": "UNVERIFIED: the issuer is not in your trusted list"}.get(st, st)
+                out.info(f"{o.path.name}: SMART Health Card from {iss} — {note}")
             for w in o.result.warnings[:5]:
                 out.info(f"warning: {o.path.name}: {w}")
             if len(o.result.warnings) > 5:

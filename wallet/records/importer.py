@@ -23,6 +23,7 @@ class ImportResult:
     imported: dict[str, int] = field(default_factory=dict)
     skipped_duplicates: int = 0
     warnings: tuple[str, ...] = ()
+    cards: tuple[tuple[str, str], ...] = ()  # (issuer, "valid" | "expired" | "unverified") per card
 
     @property
     def total(self) -> int:
@@ -30,7 +31,7 @@ class ImportResult:
 
 
 def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: tuple[bytes, ...] = (),
-                  progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
+                  card_statuses: tuple[tuple[str, str], ...] = (), progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
     warnings = validate_file(parsed, name=name)
@@ -56,7 +57,7 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     report(progress, total, total, f"Imported {name}")
     counts = Counter(r.summary.resource_type for r in fresh)
     return ImportResult(name, dict(sorted(counts.items())), len(existing) + dupes + in_file_dupes,
-                        tuple(warnings))
+                        tuple(warnings), card_statuses)
 
 
 def import_file(store: RecordStore, path: Path, *, progress: ProgressSink | None = None,

@@ -14,7 +14,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from eth_account import Account
 from mnemonic import Mnemonic
 
 from ..errors import VaultError
@@ -23,7 +22,6 @@ from . import aead
 __all__ = ["Identity", "WalletKeys", "new_phrase", "normalize_phrase", "EVM_PATH"]
 
 EVM_PATH = "m/44'/60'/0'/0/0"
-Account.enable_unaudited_hdwallet_features()
 _ENGLISH = Mnemonic("english")
 
 
@@ -83,6 +81,9 @@ class WalletKeys:
 
     @cached_property
     def account(self):  # eth_account LocalAccount
+        from eth_account import Account  # imported on first use: it costs ~0.5 s at start-up
+
+        Account.enable_unaudited_hdwallet_features()
         return Account.from_mnemonic(self.phrase, account_path=EVM_PATH)
 
     @cached_property

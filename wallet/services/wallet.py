@@ -1,8 +1,8 @@
-"""The use cases: the only API that ``wallet.cli`` and ``wallet.gui`` call.
+"""The wallet use cases: create, restore, unlock, settings, import and browse records.
 
-:class:`WalletService` works on a locked wallet (create, restore, unlock, settings);
-unlocking returns an :class:`UnlockedWallet`, which holds the keys and the open record
-store until :meth:`UnlockedWallet.lock`.
+:class:`WalletService` works on a locked wallet; unlocking returns an
+:class:`UnlockedWallet`, which holds the keys and the open record store until
+:meth:`UnlockedWallet.lock`.
 """
 
 from __future__ import annotations
@@ -11,15 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .app import App
-from .errors import Cancelled, InvalidRecord, WalletError, WalletLocked, WalletNotFound
-from .events import CancelToken, ProgressSink
-from .records.importer import ImportResult, import_file
-from .records.store import STORE_FILE, RecordStore, StoredSummary, count_rows
-from .records.summary import CATEGORIES
-from .vault.keys import Identity, WalletKeys, new_phrase
-from .vault.keystore import Keystore
-from .vault.remember import RememberedUnlock
+from ..app import App
+from ..errors import Cancelled, InvalidRecord, WalletError, WalletLocked, WalletNotFound
+from ..events import CancelToken, ProgressSink
+from ..records.importer import ImportResult, import_parsed
+from ..records.parse import read_file
+from ..records.store import STORE_FILE, RecordStore, StoredSummary, count_rows
+from ..records.summary import CATEGORIES
+from ..vault.keys import Identity, WalletKeys, new_phrase
+from ..vault.keystore import Keystore
+from ..vault.remember import RememberedUnlock
+from ..share.issuers import IssuerStore
+from ..share.shc import HealthCard
+from .cards import CardInput, card_status, check_card_file, is_qr_chunk, read_card_input, read_qr_chunks
 
 __all__ = ["WalletService", "UnlockedWallet", "FileOutcome", "CATEGORIES"]
 
@@ -139,23 +143,61 @@ class UnlockedWallet:
 
     def import_file(self, path: Path, *, progress: ProgressSink | None = None,
                     cancel: CancelToken | None = None) -> ImportResult:
+        """Import one file, all or nothing: FHIR JSON, NDJSON, a ``.smart-health-card``
+        file or ``shc:/`` QR text. Cards keep their original bytes for re-export."""
         self.keys  # noqa: B018 - fail if locked
-        return import_file(self.store, Path(path), progress=progress, cancel=cancel)
+        path = Path(path)
+        card = read_card_input(path, issuers=self.issuers(), now=self.app.clock.now())
+        if card is not None:
+            return self._import_card(card, path.name, progress, cancel)
+        return import_parsed(self.store, read_file(path), name=path.name, progress=progress, cancel=cancel)
+
+    def issuers(self) -> IssuerStore:
+        return IssuerStore.load(self.app.home, extra_trusted=self.app.extra_trusted_issuers)
+
+    def health_cards(self) -> list[HealthCard]:
+        """Every imported card, checked again now (trust and expiry change over time)."""
+        issuers, now = self.issuers(), self.app.clock.now()
+        cards: list[HealthCard] = []
+        for data in self.store.cards():
+            cards.extend(check_card_file(data, issuers=issuers, now=now))
+        return cards
 
     def import_paths(self, paths: Iterable[Path], *, progress: ProgressSink | None = None,
                      cancel: CancelToken | None = None) -> list[FileOutcome]:
-        """Import several files, each all-or-nothing; one bad file does not stop the rest."""
+        """Import several files, each all-or-nothing; one bad file does not stop the rest.
+
+        Files that each hold one part of a multi-QR SMART Health Card are read together.
+        """
+        paths = [Path(p) for p in paths]
+        chunks = [p for p in paths if p.is_file() and is_qr_chunk(p)]
         outcomes = []
-        for path in map(Path, paths):
-            try:
-                if path.is_dir():
-                    raise InvalidRecord(f"{path} is a folder; name the files to import.")
-                outcomes.append(FileOutcome(path, self.import_file(path, progress=progress, cancel=cancel)))
-            except Cancelled:
-                raise
-            except WalletError as exc:
-                outcomes.append(FileOutcome(path, error=exc))
+        if chunks:
+            outcomes.append(self._import_one(chunks[0], progress, cancel, chunks=chunks))
+        for path in paths:
+            if path not in chunks:
+                outcomes.append(self._import_one(path, progress, cancel))
         return outcomes
+
+    def _import_one(self, path: Path, progress: ProgressSink | None, cancel: CancelToken | None,
+                    chunks: list[Path] | None = None) -> FileOutcome:
+        try:
+            if path.is_dir():
+                raise InvalidRecord(f"{path} is a folder; name the files to import.")
+            if chunks:
+                card = read_qr_chunks(chunks, issuers=self.issuers(), now=self.app.clock.now())
+                return FileOutcome(path, self._import_card(card, " + ".join(p.name for p in chunks), progress, cancel))
+            return FileOutcome(path, self.import_file(path, progress=progress, cancel=cancel))
+        except Cancelled:
+            raise
+        except WalletError as exc:
+            return FileOutcome(path, error=exc)
+
+    def _import_card(self, card: CardInput, name: str, progress: ProgressSink | None,
+                     cancel: CancelToken | None) -> ImportResult:
+        return import_parsed(self.store, card.parsed, name=name, cards=(card.file_bytes,),
+                             card_statuses=tuple(card_status(c) for c in card.cards),
+                             progress=progress, cancel=cancel)
 
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, limit: int = -1, offset: int = 0) -> list[StoredSummary]:

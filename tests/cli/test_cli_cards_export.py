@@ -1,0 +1,122 @@
+"""SMART Health Cards through the CLI, and export → verify in an empty home."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli.cli_runner import cli
+from tests.conftest import FIXTURES
+
+SHC = FIXTURES / "smart-health-cards"
+ISSUER = "https://spec.smarthealth.cards/examples/issuer"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "patient"
+    assert cli(home, "init").code == 0
+    return home
+
+
+def trust_spec_issuer(home: Path) -> None:
+    crl = next((SHC / "issuer" / ".well-known" / "crl").glob("*.json"))
+    added = cli(home, "issuers", "add", ISSUER, str(SHC / "issuer" / ".well-known" / "jwks.json"),
+                "--crl", str(crl), "--name", "SMART Health Cards spec examples")
+    assert added.code == 0, added.stderr
+
+
+def test_unknown_issuer_imports_marked_unverified(home: Path) -> None:
+    run = cli(home, "import", str(SHC / "example-00-e-file.smart-health-card"), "--json")
+    assert run.code == 0, run.stderr
+    assert run.json["imported"] == {"Immunization": 3, "Patient": 1}
+    assert run.json["files"][0]["cards"] == [{"issuer": ISSUER, "status": "unverified"}]
+    assert "UNVERIFIED" in run.stderr
+
+
+def test_trusted_issuer_cards_verify_revoked_refused_chunks_joined(home: Path) -> None:
+    trust_spec_issuer(home)
+    ok = cli(home, "import", str(SHC / "example-00-e-file.smart-health-card"), "--json")
+    assert ok.json["files"][0]["cards"] == [{"issuer": "SMART Health Cards spec examples", "status": "valid"}]
+
+    revoked = cli(home, "import", str(SHC / "example-03-e-file.smart-health-card"))
+    assert revoked.code == 1 and "revoked" in revoked.stderr
+
+    expired = cli(home, "import", str(SHC / "hl7-ig-stu1-copy" / "example-03-e-file.smart-health-card"), "--json")
+    assert expired.code == 0 and expired.json["files"][0]["cards"][0]["status"] == "expired"
+
+    parts = sorted(SHC.glob("example-02-f-qr-code-numeric-value-*.txt"))
+    assert len(parts) == 3
+    chunked = cli(home, "import", *map(str, parts), "--json")
+    assert chunked.code == 0, chunked.stderr
+    assert sum(chunked.json["imported"].values()) + chunked.json["skipped_duplicates"] > 10
+
+    missing = cli(home, "import", str(FIXTURES / "invalid" / "shc-qr-chunked-missing-middle-0.txt"),
+                  str(FIXTURES / "invalid" / "shc-qr-chunked-missing-middle-2.txt"))
+    assert missing.code == 1 and "missing" in missing.stderr
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in (FIXTURES / "invalid").glob("shc-*")))
+def test_invalid_cards_are_refused(home: Path, case: str) -> None:
+    trust_spec_issuer(home)
+    run = cli(home, "import", str(FIXTURES / "invalid" / case), "--json")
+    if case.startswith("shc-qr-uppercase"):
+        assert run.code == 0  # URI schemes are case-insensitive: accepted, as documented
+        return
+    assert run.code == 1, run.stdout
+    assert run.json["imported"] == {} and run.json["errors"][0]["error"]
+    assert "Traceback" not in run.stderr
+
+
+def test_export_verify_in_empty_home_and_tamper(home: Path, tmp_path: Path) -> None:
+    trust_spec_issuer(home)
+    bundle = FIXTURES / "synthea" / "Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json"
+    assert cli(home, "import", str(bundle), str(SHC / "example-00-e-file.smart-health-card")).code == 0
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    exported = cli(home, "export", "--to", str(usb), "--json")
+    assert exported.code == 0, exported.stderr
+    folder = Path(exported.json["path"])
+    assert exported.json["resources"]["Observation"] == 48
+    card_copy = next(folder.glob("*.smart-health-card"))
+    assert card_copy.read_bytes() == (SHC / "example-00-e-file.smart-health-card").read_bytes()
+
+    verified = cli(tmp_path / "nobody", "verify", str(folder), "--json", passphrase=None)
+    assert verified.code == 0, verified.stdout
+    assert verified.json["valid"] is True and verified.json["signer"] == exported.json["signer"]
+    assert verified.json["resources"]["Patient"] == 2  # the Synthea patient and the card's
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(folder, tampered)
+    data = bytearray((tampered / "bundle.json").read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (tampered / "bundle.json").write_bytes(bytes(data))
+    bad = cli(tmp_path / "nobody", "verify", str(tampered), "--json", passphrase=None)
+    assert bad.code == 1 and bad.json["valid"] is False and bad.json["reason"]
+
+
+def test_encrypted_export_needs_its_passphrase(home: Path, tmp_path: Path) -> None:
+    assert cli(home, "import", str(FIXTURES / "fhir-examples" / "Bundle-lipids.json")).code == 0
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    secret = tmp_path / "export-pass"
+    secret.write_text("export passphrase 1\n")
+    exported = cli(home, "export", "--to", str(usb), "--encrypt", "--export-passphrase-file", str(secret),
+                   "--type", "Observation", "--json")
+    assert exported.code == 0, exported.stderr
+    assert exported.json["encrypted"] is True and exported.json["resources"] == {"Observation": 4}
+    ok = cli(tmp_path / "nobody", "verify", exported.json["path"], "--export-passphrase-file", str(secret),
+             "--json", passphrase=None)
+    assert ok.json["valid"] is True
+    secret.write_text("wrong passphrase 2\n")
+    bad = cli(tmp_path / "nobody", "verify", exported.json["path"], "--export-passphrase-file", str(secret),
+              "--json", passphrase=None)
+    assert bad.code == 1 and bad.json["valid"] is False
+
+
+def test_export_to_missing_drive_is_a_clear_error(home: Path, tmp_path: Path) -> None:
+    assert cli(home, "import", str(FIXTURES / "fhir-examples" / "Bundle-lipids.json")).code == 0
+    run = cli(home, "export", "--to", str(tmp_path / "not-mounted"))
+    assert run.code == 1 and "does not exist" in run.stderr

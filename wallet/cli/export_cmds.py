@@ -1,0 +1,124 @@
+"""Export, verify and trusted-issuer commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..errors import ShareError, WalletError
+from ..services import WalletService, export_records, verify_path
+from ..share.issuers import TrustedIssuer, add_trusted_issuer, remove_trusted_issuer
+from .output import Output
+from .prompts import read_new_passphrase, read_passphrase
+from .records_cmds import unlock
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="write a signed export folder (e.g. onto a USB stick)")
+    p.add_argument("--to", required=True, metavar="DIR", help="the folder or drive to write into")
+    p.add_argument("--ids", nargs="+", default=[], metavar="ID")
+    p.add_argument("--type", dest="types", nargs="+", default=[], metavar="T")
+    p.add_argument("--encrypt", action="store_true", help="seal the export with a passphrase of its own")
+    p.add_argument("--export-passphrase-file", metavar="FILE", help="read the export's passphrase from FILE")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("verify", help="verify an export folder or a .smart-health-card file, offline")
+    p.add_argument("path")
+    p.add_argument("--export-passphrase-file", metavar="FILE", help="the passphrase of an encrypted export")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("issuers", help="SMART Health Card issuers this wallet trusts")
+    isub = p.add_subparsers(dest="issuers_cmd")
+    a = isub.add_parser("add", help="trust an issuer's keys (its .well-known/jwks.json, saved locally)")
+    a.add_argument("iss", help="the issuer URL, as in the cards' 'iss'")
+    a.add_argument("jwks", help="a local copy of the issuer's jwks.json")
+    a.add_argument("--name", help="a name to show")
+    a.add_argument("--crl", action="append", default=[], metavar="FILE",
+                   help="a local copy of one of the issuer's revocation lists (.well-known/crl/<kid>.json)")
+    r = isub.add_parser("remove")
+    r.add_argument("iss")
+    isub.add_parser("list")
+    p.set_defaults(func=cmd_issuers)
+
+
+def _export_passphrase(path: str | None) -> str:
+    if path:
+        return read_passphrase(path)
+    import os
+
+    env = os.environ.get("HEALTH_WALLET_EXPORT_PASSPHRASE")
+    return env if env else read_new_passphrase(None, "Passphrase for the export: ")
+
+
+def cmd_export(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    categories = [t for t in args.types if not t[:1].isupper() or " " in t]
+    types = [t for t in args.types if t not in categories]
+    secret = _export_passphrase(args.export_passphrase_file) if args.encrypt else None
+    wallet = unlock(service, args)
+    try:
+        result = export_records(wallet, Path(args.to), ids=args.ids, types=types,
+                                categories=[c[:1].upper() + c[1:] for c in categories], passphrase=secret,
+                                progress=lambda p: out.info(f"{p.message} {p.done}/{p.total}") if not out.as_json else None)
+    finally:
+        wallet.lock()
+    out.result(
+        {"path": str(result.path), "files": list(result.files), "sha256": result.sha256, "signer": result.signer,
+         "encrypted": result.encrypted, "resources": dict(result.resources)},
+        f"Exported {sum(result.resources.values())} records to {result.path}\n"
+        f"Signed by {result.signer}; manifest SHA-256 {result.sha256}.\n"
+        "Written, read back and verified: it is safe to remove the drive.",
+    )
+    return 0
+
+
+def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    result = verify_path(Path(args.path), app=service.app,
+                         passphrase=lambda: read_passphrase(args.export_passphrase_file, "Export passphrase: "))
+    if result["valid"]:
+        lines = [f"VALID — signed by {result['signer']}"]
+        if result.get("issuer_name"):
+            lines[0] += f" ({result['issuer_name']})"
+        lines += [f"  {k}: {v}" for k, v in result["resources"].items()]
+        out.result(result, "\n".join(lines))
+        return 0
+    out.result(result, f"INVALID — {result['reason']}")
+    if not out.as_json:
+        return 1
+    return 1
+
+
+def cmd_issuers(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    home = service.app.home
+    if args.issuers_cmd == "add":
+        try:
+            jwks = json.loads(Path(args.jwks).read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise WalletError(f"Cannot read the key set {args.jwks}: {exc}.") from exc
+        try:
+            crls = [json.loads(Path(c).read_text("utf-8")) for c in args.crl]
+        except (OSError, ValueError) as exc:
+            raise WalletError(f"Cannot read a revocation list: {exc}.") from exc
+        try:
+            issuer = TrustedIssuer.from_jwks(args.iss, jwks, name=args.name, crls=crls)
+        except (ShareError, ValueError, TypeError) as exc:
+            raise WalletError(f"That is not an issuer key set: {getattr(exc, 'user_message', exc)}") from exc
+        add_trusted_issuer(home, issuer)
+        out.result({"trusted": args.iss}, f"Trusting cards from {args.name or args.iss}.")
+    elif args.issuers_cmd == "remove":
+        removed = remove_trusted_issuer(home, args.iss)
+        out.result({"removed": removed}, "Removed." if removed else "That issuer was not in this wallet's list.")
+        return 0 if removed else 1
+    else:
+        store = service_issuers(service)
+        doc = [{"iss": i.iss, "name": i.name} for i in store]
+        out.result(doc, "\n".join(f"{d['name'] or ''}  {d['iss']}" for d in doc) or "No trusted issuers.")
+    return 0
+
+
+def service_issuers(service: WalletService):
+    from ..share.issuers import IssuerStore
+
+    return IssuerStore.load(service.app.home, extra_trusted=service.app.extra_trusted_issuers)

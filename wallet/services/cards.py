@@ -1,0 +1,122 @@
+"""Reading SMART Health Cards as an import source: ``.smart-health-card`` files and
+``shc:/`` numeric QR text, checked against the trusted issuers, their FHIR bundles
+turned into one all-or-nothing import."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import InvalidRecord, ShareError
+from ..records.parse import MAX_FILE_BYTES, ParsedFile, parse_bytes
+from ..share.issuers import IssuerStore
+from ..share.shc import HealthCard, card_file_bytes, read_card_file
+from ..share.shc_qr import parse_qr_text
+
+__all__ = ["CardInput", "read_card_input", "read_qr_chunks", "is_qr_chunk", "check_card_file", "card_status"]
+
+CARD_SUFFIX = ".smart-health-card"
+
+
+@dataclass(frozen=True)
+class CardInput:
+    cards: tuple[HealthCard, ...]
+    parsed: ParsedFile
+    file_bytes: bytes  # what is kept and re-exported byte for byte
+
+
+def _is_qr_text(data: bytes) -> bool:
+    return data.lstrip()[:5].lower() == b"shc:/"
+
+
+_COMPACT_JWS = re.compile(rb"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+def _bare_jws(data: bytes) -> str | None:
+    """A file holding just a compact JWS (as cards are often saved), or ``None``."""
+    text = data.strip()
+    if len(text) < 64 or not _COMPACT_JWS.match(text):
+        return None
+    return text.decode("ascii")
+
+
+def card_status(card: HealthCard) -> tuple[str, str]:
+    """(issuer as shown, "valid" | "expired" | "unverified") for lists and import reports.
+
+    An unknown issuer comes first: an unverified card's expiry says nothing trustworthy.
+    """
+    if not card.verified:
+        return (card.issuer, "unverified")
+    return (card.issuer_name or card.issuer, "expired" if card.expired else "valid")
+
+
+def check_card_file(data: bytes, *, issuers: IssuerStore, now: datetime) -> list[HealthCard]:
+    return read_card_file(data, issuers=issuers, now=now)
+
+
+def is_qr_chunk(path: Path) -> bool:
+    """A file holding one part of a multi-QR card (``shc:/2/3/...``)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(32).lstrip().lower()
+    except OSError:
+        return False
+    parts = head[5:].split(b"/")
+    return head.startswith(b"shc:/") and len(parts) >= 3 and parts[0].isdigit() and parts[1].isdigit()
+
+
+def read_qr_chunks(paths: list[Path], *, issuers: IssuerStore, now: datetime) -> CardInput:
+    """One card from the parts of a multi-QR card, one part per file."""
+    texts = []
+    for path in paths:
+        try:
+            texts += [ln.strip() for ln in Path(path).read_text("ascii").splitlines() if ln.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidRecord(f"Cannot read {Path(path).name} as QR text.") from exc
+    name = " + ".join(Path(p).name for p in paths)
+    try:
+        data = card_file_bytes([parse_qr_text(texts)])
+    except ShareError as exc:
+        raise InvalidRecord(f"{name}: {exc.user_message}") from exc
+    return _card_input(data, name, issuers=issuers, now=now)
+
+
+def read_card_input(path: Path, *, issuers: IssuerStore, now: datetime) -> CardInput | None:
+    """The cards in ``path``, or ``None`` when it is not a card (an ordinary FHIR file)."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidRecord(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    if _is_qr_text(data):
+        return read_qr_chunks([path], issuers=issuers, now=now)
+    jws = _bare_jws(data)
+    if jws is not None:
+        return _card_input(card_file_bytes([jws]), path.name, issuers=issuers, now=now)
+    if path.suffix.lower() != CARD_SUFFIX:
+        return None
+    return _card_input(data, path.name, issuers=issuers, now=now)
+
+
+def _card_input(data: bytes, name: str, *, issuers: IssuerStore, now: datetime) -> CardInput:
+    try:
+        cards = tuple(read_card_file(data, issuers=issuers, now=now))
+    except ShareError as exc:
+        raise InvalidRecord(f"{name}: {exc.user_message}") from exc
+    refused = [c for c in cards if c.revoked]
+    if refused:
+        raise InvalidRecord(f"{name}: the issuer {refused[0].issuer_name or refused[0].issuer} has revoked this card.")
+    entries = []
+    for n, card in enumerate(cards):
+        for entry in card.fhir_bundle.get("entry", []):
+            if len(cards) > 1 and isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str):
+                entry = {**entry, "fullUrl": f"{entry['fullUrl']}#card{n}"}  # "resource:0" repeats per card
+            entries.append(entry)
+    combined = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    parsed = parse_bytes(json.dumps(combined).encode(), name=name)
+    return CardInput(cards, parsed, data)
