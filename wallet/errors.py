@@ -27,6 +27,7 @@ __all__ = [
     "ChainError",
     "ChainUnavailable",
     "TransactionReverted",
+    "TransactionPending",
     "InsufficientFunds",
     "GrantNotActive",
     "KeyNotRegistered",
@@ -144,6 +145,14 @@ class ChainUnavailable(ChainError):
 
 class TransactionReverted(ChainError):
     pass
+
+
+class TransactionPending(ChainError):
+    """Sent but not confirmed in time; it may still confirm (``tx_hash`` says which)."""
+
+    def __init__(self, user_message: str, tx_hash: str = "") -> None:
+        super().__init__(user_message)
+        self.tx_hash = tx_hash
 
 
 class InsufficientFunds(ChainError):

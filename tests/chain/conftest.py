@@ -1,0 +1,93 @@
+"""Chains for the tests: anvil on loopback (from npm's @foundry-rs/anvil) and the embedded chain.
+
+anvil is a required component: when it cannot start, the tests that need it fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from eth_account import Account
+
+from tests.chain.anvil_node import AnvilNode
+from wallet.chain import connect_rpc, open_embedded_chain
+from wallet.chain.web3_backend import Web3ChainBackend
+from wallet.clock import FixedClock
+
+CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"  # a CIDv1 as Kubo prints it
+WRAPPED_KEY_SIZE = 93  # what wallet.vault.aead.wrap_key produces
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[AnvilNode]:
+    node = AnvilNode()
+    try:
+        node.start()
+        # Blocks keep the last block's time until a test moves it (evm_mine with a timestamp),
+        # so expiry boundaries are exact.
+        node.rpc("anvil_setBlockTimestampInterval", 0)
+    except Exception as exc:  # noqa: BLE001 - any reason is a failure, not a skip
+        node.stop()
+        pytest.fail(f"anvil could not start ({exc}); run `npm ci` in the repository", pytrace=False)
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def anvil_contract(anvil: AnvilNode) -> str:
+    """One grants contract on the session's anvil, deployed by a fresh local account."""
+    backend = connect_rpc(anvil.url)
+    return backend.deploy(Account.create()).address
+
+
+@dataclass
+class Harness:
+    """A backend plus a way to move its chain's time."""
+
+    kind: str
+    backend: Web3ChainBackend
+    set_time: Callable[[int], None]  # the chain's "now" becomes exactly this (seconds)
+
+    def now(self) -> int:
+        return int(self.backend.now().timestamp())
+
+    def advance(self, seconds: int) -> None:
+        self.set_time(self.now() + seconds)
+
+
+def embedded_harness(folder: Path, clock: FixedClock) -> Harness:
+    backend = open_embedded_chain(folder, clock=clock)
+
+    def set_time(ts: int) -> None:
+        clock.at = datetime.fromtimestamp(ts, timezone.utc)
+
+    return Harness("embedded", backend, set_time)
+
+
+def anvil_harness(node: AnvilNode, contract: str) -> Harness:
+    backend = connect_rpc(node.url, contract_address=contract, receipt_timeout=30, poll_interval=0.05)
+
+    def set_time(ts: int) -> None:
+        node.rpc("evm_mine", ts)  # a block at exactly ts: calls and now() see it
+
+    return Harness("anvil", backend, set_time)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture(params=["embedded", "anvil"])
+def chain(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[Harness]:
+    if request.param == "embedded":
+        harness = embedded_harness(tmp_path / "chain", clock)
+    else:
+        node = request.getfixturevalue("anvil")
+        harness = anvil_harness(node, request.getfixturevalue("anvil_contract"))
+    yield harness
+    harness.backend.close()

@@ -1,0 +1,120 @@
+"""What the services layer asks of a chain: the :class:`ChainBackend` protocol.
+
+Two implementations share one code path (:class:`~wallet.chain.web3_backend.Web3ChainBackend`):
+the embedded chain (:func:`~wallet.chain.embedded.open_embedded_chain`) and any EVM
+JSON-RPC endpoint (:func:`~wallet.chain.rpc.connect_rpc`). Transactions are signed in
+this process by the wallet's own account; every failure is a
+:class:`~wallet.errors.ChainError` with a message for the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from .grants import AccessEvent, AccessGrant
+
+__all__ = ["ChainBackend", "Signer", "TxResult", "Deployment"]
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """An account that signs locally (``eth_account``'s ``LocalAccount``)."""
+
+    @property
+    def address(self) -> str: ...
+
+    def sign_transaction(self, transaction_dict: dict[str, Any]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """A confirmed transaction."""
+
+    tx_hash: str
+    gas_used: int
+    block: int
+
+    def __post_init__(self) -> None:
+        if not (self.tx_hash.startswith("0x") and len(self.tx_hash) == 66):
+            raise ValueError("tx_hash must be a 0x-prefixed 32-byte hex string")
+        if self.gas_used < 0 or self.block < 0:
+            raise ValueError("gas_used and block must be non-negative")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    address: str
+    tx: TxResult
+
+
+class ChainBackend(Protocol):
+    """The chain as the wallet uses it. Every method may raise a ``ChainError``."""
+
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def contract_address(self) -> str | None:
+        """The grants contract, or ``None`` before one is configured or deployed."""
+        ...
+
+    @property
+    def is_development(self) -> bool:
+        """A local development chain, where the wallet funds itself for gas."""
+        ...
+
+    def describe(self) -> str:
+        """A short description for status output ("embedded chain in DIR", the RPC URL)."""
+        ...
+
+    def now(self) -> datetime:
+        """The chain's time: what the contract compares expiries with."""
+        ...
+
+    def balance(self, address: str) -> int:
+        """Wei held by ``address``."""
+        ...
+
+    def deploy(self, account: Signer) -> Deployment:
+        """Deploy the grants contract and use it from now on."""
+        ...
+
+    def register_key(self, account: Signer, encryption_key: bytes) -> TxResult: ...
+
+    def encryption_key_of(self, address: str) -> bytes | None: ...
+
+    def require_encryption_key(self, address: str) -> bytes:
+        """The published key; ``KeyNotRegistered`` (saying what to do) if there is none."""
+        ...
+
+    def estimate_grant_gas(self, account: Signer | str, grant_id: bytes, grantee: str, cid: str,
+                           wrapped_key: bytes, expires_at: datetime) -> int: ...
+
+    def grant(self, account: Signer, grant_id: bytes, grantee: str, cid: str, wrapped_key: bytes,
+              expires_at: datetime) -> TxResult: ...
+
+    def revoke(self, account: Signer, grant_id: bytes) -> TxResult: ...
+
+    def is_active(self, grant_id: bytes) -> bool: ...
+
+    def grant_info(self, grant_id: bytes) -> AccessGrant:
+        """The grant with its CID, wrapped key and accesses; ``GrantNotActive`` if unknown."""
+        ...
+
+    def grants_by_patient(self, patient: str) -> list[AccessGrant]: ...
+
+    def grants_for_grantee(self, grantee: str) -> list[AccessGrant]: ...
+
+    def record_access(self, account: Signer, grant_id: bytes) -> TxResult: ...
+
+    def access_log(self, address: str) -> list[AccessEvent]:
+        """Granted, revoked and accessed events where ``address`` is either party, oldest first."""
+        ...
+
+    def publish_backup(self, account: Signer, cid: str) -> TxResult: ...
+
+    def latest_backup(self, owner: str) -> str | None: ...
+
+    def close(self) -> None: ...

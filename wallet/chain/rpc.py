@@ -1,0 +1,35 @@
+"""Connect to an EVM JSON-RPC node (anvil, geth, a provider's endpoint) by URL.
+
+Proof-of-authority chains put more than 32 bytes in a block's ``extraData``; the
+``ExtraDataToPOAMiddleware`` makes web3 accept them, and is harmless elsewhere.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from web3 import Web3
+from web3.middleware import ExtraDataToPOAMiddleware
+
+from ..errors import ChainUnavailable
+from .web3_backend import Web3ChainBackend
+
+__all__ = ["connect_rpc"]
+
+
+def connect_rpc(url: str, *, contract_address: str | None = None, timeout: float = 30.0,
+                receipt_timeout: float = 120.0, poll_interval: float = 1.0) -> Web3ChainBackend:
+    """A backend for the node at ``url``; ``ChainUnavailable`` if it does not answer.
+
+    ``timeout`` bounds each request; ``receipt_timeout`` bounds the wait for a
+    transaction to be mined. Without ``contract_address`` only :meth:`deploy` works.
+    """
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ChainUnavailable(f"The chain address {url!r} is not an http(s) URL; set chain.rpc to one.")
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    return Web3ChainBackend(
+        w3, description=f"the chain at {url}", contract_address=contract_address or None,
+        receipt_timeout=receipt_timeout, poll_interval=poll_interval,
+    )

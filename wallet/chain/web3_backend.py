@@ -1,0 +1,659 @@
+"""The :class:`~wallet.chain.backend.ChainBackend` over any web3 provider.
+
+The same code drives the embedded chain and a JSON-RPC node. Transactions are built
+and signed here with the wallet's local account (keys never leave the process), gas is
+estimated first (so a contract rejection costs nothing and comes back as a clear
+error), the wallet funds itself on development chains, and receipts are awaited with a
+timeout. Nonces come from a small book per sender: a transaction that was not
+confirmed in time is re-sent with a higher fee before the next one, so one stuck
+transaction never blocks the ones after it.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterator, Literal
+
+import requests
+from eth_utils import event_abi_to_log_topic
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import (
+    ContractLogicError,
+    ProviderConnectionError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
+
+from ..errors import (
+    ChainError,
+    ChainUnavailable,
+    GrantNotActive,
+    InsufficientFunds,
+    KeyNotRegistered,
+    TransactionPending,
+    TransactionReverted,
+)
+from .backend import Deployment, Signer, TxResult
+from .contract import error_from_revert, load_artefact
+from .grants import (
+    AccessEvent,
+    AccessGrant,
+    EventKind,
+    checksum,
+    from_chain_time,
+    grant_id_hex,
+    grantee_of,
+    to_chain_time,
+)
+
+__all__ = ["Web3ChainBackend", "DEV_CHAIN_IDS"]
+
+GWEI = 10**9
+ETHER = 10**18
+DEV_CHAIN_IDS = frozenset({31337, 1337})  # anvil/hardhat, geth --dev
+DEV_FUND_WEI = ETHER
+GAS_MARGIN_NUM, GAS_MARGIN_DEN = 6, 5  # gas limit = estimate × 1.2
+ZERO_ADDRESS = "0x" + "00" * 20
+ENCRYPTION_KEY_SIZE = 32
+SEND_ATTEMPTS = 8  # a nonce taken by another process meanwhile: look again
+
+Faucet = Signer | Literal["node"] | None
+
+
+def _eth(wei: int) -> str:
+    return f"{wei / ETHER:.6f} ETH"
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _connection_problem(exc: BaseException) -> str:
+    if isinstance(exc, (requests.exceptions.Timeout, TimeoutError)):
+        return "no answer in time"
+    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
+        return f"HTTP {exc.response.status_code}"
+    if isinstance(exc, (requests.exceptions.ConnectionError, ConnectionError)):
+        return "no connection"
+    return _short(exc)
+
+
+def _rpc_message(exc: Web3RPCError) -> str:
+    response = getattr(exc, "rpc_response", None) or {}
+    error = response.get("error") if isinstance(response, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    return _short(exc)
+
+
+def _revert_bytes(data: Any) -> bytes:
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    if isinstance(data, str):
+        text = data.split(" ")[-1]
+        try:
+            return bytes(HexBytes(text))
+        except ValueError:
+            return b""
+    if isinstance(data, dict):
+        return _revert_bytes(data.get("data"))
+    return b""
+
+
+def _topic_address(address: str) -> str:
+    return "0x" + "00" * 12 + checksum(address)[2:].lower()
+
+
+def _as_int(value: Any) -> int:
+    if isinstance(value, str):
+        return int(value, 16) if value.startswith("0x") else int(value)
+    return int(value)
+
+
+@dataclass
+class _InFlight:
+    nonce: int
+    tx: dict[str, Any]
+    tx_hash: str
+    stuck: bool = False
+
+
+@dataclass
+class _NonceBook:
+    """Per sender: transactions sent by this process and not yet seen mined."""
+
+    inflight: dict[str, dict[int, _InFlight]] = field(default_factory=dict)
+
+    def settle(self, sender: str, mined_count: int) -> dict[int, _InFlight]:
+        mine = self.inflight.setdefault(sender, {})
+        for nonce in [n for n in mine if n < mined_count]:
+            del mine[nonce]
+        return mine
+
+    def forget(self, sender: str) -> None:
+        self.inflight.pop(sender, None)
+
+
+class Web3ChainBackend:
+    """Grants, keys, access log and backup pointer on one EVM chain."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        *,
+        description: str,
+        contract_address: str | None = None,
+        receipt_timeout: float = 120.0,
+        poll_interval: float = 1.0,
+        development: bool | None = None,
+        faucet: Faucet = None,
+        time_source: Callable[[], int] | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self._w3 = w3
+        self._description = description
+        self._receipt_timeout = receipt_timeout
+        self._poll_interval = poll_interval
+        self._time_source = time_source
+        self._on_close = on_close
+        self._lock = threading.RLock()
+        self._nonces = _NonceBook()
+        self._block_times: dict[int, int] = {}
+        with self._guard("Connecting to the chain"):
+            self._chain_id = int(w3.eth.chain_id)
+        self._development = self._chain_id in DEV_CHAIN_IDS if development is None else development
+        if faucet is None and self._development:
+            faucet = "node"
+        self._faucet: Faucet = faucet if self._development else None
+        artefact = load_artefact()
+        self._abi = artefact.abi
+        self._event_names = {
+            "0x" + event_abi_to_log_topic(item).hex(): item["name"] for item in self._abi if item["type"] == "event"
+        }
+        self._topic = {name: topic for topic, name in self._event_names.items()}
+        self._contract: Any = None
+        self._deployed_block: int | None = None
+        if contract_address:
+            self._use_contract(contract_address)
+
+    def __repr__(self) -> str:
+        return f"Web3ChainBackend({self._description}, chain_id={self._chain_id}, contract={self.contract_address})"
+
+    # --- properties ----------------------------------------------------------------
+
+    @property
+    def chain_id(self) -> int:
+        return self._chain_id
+
+    @property
+    def contract_address(self) -> str | None:
+        return None if self._contract is None else self._contract.address
+
+    @property
+    def is_development(self) -> bool:
+        return self._development
+
+    @property
+    def web3(self) -> Web3:
+        return self._w3
+
+    @property
+    def receipt_timeout(self) -> float:
+        """Seconds to wait for a sent transaction to be mined."""
+        return self._receipt_timeout
+
+    @receipt_timeout.setter
+    def receipt_timeout(self, seconds: float) -> None:
+        if seconds <= 0:
+            raise ValueError("the receipt timeout must be positive")
+        self._receipt_timeout = float(seconds)
+
+    def describe(self) -> str:
+        return self._description
+
+    def close(self) -> None:
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
+
+    # --- errors --------------------------------------------------------------------
+
+    @contextmanager
+    def _guard(self, action: str, *, sending: bool = False) -> Iterator[None]:
+        try:
+            yield
+        except ChainError:
+            raise
+        except ContractLogicError as exc:
+            raise error_from_revert(_revert_bytes(exc.data), action=action) from exc
+        except (requests.exceptions.RequestException, ProviderConnectionError, ConnectionError, TimeoutError) as exc:
+            raise ChainUnavailable(
+                f"{self._subject} is not reachable ({_connection_problem(exc)}); "
+                "start the node or check the chain settings."
+            ) from exc
+        except Web3RPCError as exc:
+            message = _rpc_message(exc)
+            if "insufficient funds" in message.lower():
+                raise InsufficientFunds(f"{action} needs more ETH for gas than the account holds ({message}).") from exc
+            cls = TransactionReverted if sending else ChainUnavailable
+            raise cls(f"{action} was refused by {self._description}: {message}.") from exc
+
+    @property
+    def _subject(self) -> str:
+        return self._description[:1].upper() + self._description[1:]
+
+    # --- contract ------------------------------------------------------------------
+
+    def _use_contract(self, address: str) -> None:
+        try:
+            address = checksum(address)
+        except ValueError:
+            raise ChainUnavailable(f"The grants contract address {address!r} is not an address; check chain.contract.") from None
+        with self._guard("Looking up the grants contract"):
+            code = self._w3.eth.get_code(address)
+        if not code:
+            raise ChainUnavailable(
+                f"There is no grants contract at {address} on {self._description} (chain {self._chain_id}); "
+                "deploy one with deploy-contract or correct chain.contract."
+            )
+        self._contract = self._w3.eth.contract(address=address, abi=self._abi)
+        self._deployed_block = None
+
+    def _require_contract(self) -> Any:
+        if self._contract is None:
+            raise ChainUnavailable(
+                f"No grants contract is configured for {self._description}; "
+                "deploy one with deploy-contract or set chain.contract."
+            )
+        return self._contract
+
+    def _call(self, fn: str, *args: Any) -> Any:
+        contract = self._require_contract()
+        with self._guard("Reading the grants contract"):
+            return getattr(contract.functions, fn)(*args).call(block_identifier="latest")
+
+    def _deployment_block(self) -> int:
+        if self._deployed_block is None:
+            self._deployed_block = int(self._call("deployedBlock"))
+        return self._deployed_block
+
+    # --- time and balance ----------------------------------------------------------
+
+    def now(self) -> datetime:
+        if self._time_source is not None:
+            return from_chain_time(self._time_source())
+        with self._guard("Reading the chain's time"):
+            return from_chain_time(self._w3.eth.get_block("latest")["timestamp"])
+
+    def balance(self, address: str) -> int:
+        with self._guard("Reading a balance"):
+            return int(self._w3.eth.get_balance(checksum(address)))
+
+    # --- transactions --------------------------------------------------------------
+
+    def _fees(self) -> dict[str, int]:
+        block = self._w3.eth.get_block("latest")
+        base = block.get("baseFeePerGas")
+        if base is None:
+            return {"gasPrice": int(self._w3.eth.gas_price)}
+        try:
+            tip = int(self._w3.eth.max_priority_fee)
+        except (Web3RPCError, ValueError):
+            tip = GWEI
+        return {"type": 2, "maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
+
+    @staticmethod
+    def _price(fees: dict[str, int]) -> int:
+        return fees.get("maxFeePerGas", fees.get("gasPrice", 0))
+
+    def _ensure_funds(self, sender: str, need: int, action: str) -> None:
+        have = int(self._w3.eth.get_balance(sender))
+        if have >= need:
+            return
+        if self._faucet is None:
+            raise InsufficientFunds(
+                f"{action} needs up to {_eth(need)} for gas; {sender} holds {_eth(have)}. "
+                "Send ETH to this address and try again."
+            )
+        self._fund(sender, max(DEV_FUND_WEI, 2 * need))
+
+    def _fund(self, address: str, amount: int) -> None:
+        action = "Funding the wallet on the development chain"
+        if self._faucet == "node":
+            accounts = self._w3.eth.accounts
+            if not accounts:
+                raise InsufficientFunds(
+                    f"{self._subject} has no development account to pay gas from; send ETH to {address}."
+                )
+            tx_hash = self._w3.eth.send_transaction({"from": accounts[0], "to": address, "value": amount})
+            self._wait(HexBytes(tx_hash).to_0x_hex(), accounts[0], action)
+            return
+        faucet = self._faucet
+        assert faucet is not None and not isinstance(faucet, str)
+        fees = self._fees()
+        tx = {"from": faucet.address, "to": address, "value": amount, "gas": 21000, "chainId": self._chain_id, **fees}
+        tx_hash = self._sign_and_send(faucet, tx, action)
+        self._wait(tx_hash, faucet.address, action)
+
+    def _rebroadcast(self, account: Signer, entry: _InFlight, fees: dict[str, int]) -> None:
+        """Re-send a stuck transaction with the same nonce and at least 12.5% more fee."""
+        tx = dict(entry.tx)
+        for key in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice"):
+            if key in tx:
+                tx[key] = max(tx[key] * 9 // 8 + 1, fees.get(key, 0))
+        signed = account.sign_transaction(dict(tx, nonce=entry.nonce))
+        try:
+            self._w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Web3RPCError as exc:
+            text = _rpc_message(exc).lower()
+            if "nonce too low" in text or "already known" in text:
+                return  # it was mined meanwhile, or the node has it already
+            raise
+        entry.tx, entry.tx_hash, entry.stuck = tx, HexBytes(signed.hash).to_0x_hex(), False
+
+    def _sign_and_send(self, account: Signer, tx: dict[str, Any], action: str) -> str:
+        sender = checksum(account.address)
+        with self._lock:
+            for attempt in range(SEND_ATTEMPTS):
+                mined = int(self._w3.eth.get_transaction_count(sender, "latest"))
+                pending = int(self._w3.eth.get_transaction_count(sender, "pending"))
+                mine = self._nonces.settle(sender, mined)
+                for entry in sorted(mine.values(), key=lambda e: e.nonce):
+                    if entry.stuck:
+                        self._rebroadcast(account, entry, {k: v for k, v in tx.items() if "Fee" in k or k == "gasPrice"})
+                nonce = max([pending, mined] + [n + 1 for n in mine])
+                signed = account.sign_transaction(dict(tx, nonce=nonce))
+                tx_hash = HexBytes(signed.hash).to_0x_hex()
+                try:
+                    self._w3.eth.send_raw_transaction(signed.raw_transaction)
+                except Web3RPCError as exc:
+                    text = _rpc_message(exc).lower()
+                    if "already known" in text or "known transaction" in text:
+                        pass
+                    elif attempt < SEND_ATTEMPTS - 1 and ("nonce" in text or "replacement transaction underpriced" in text):
+                        self._nonces.forget(sender)  # another process used this nonce: look again,
+                        time.sleep(random.uniform(0, 0.05 * (attempt + 1)))  # after a jitter so we stop colliding
+                        continue
+                    elif "insufficient funds" in text:
+                        raise InsufficientFunds(f"{action} needs more ETH for gas than {sender} holds.") from exc
+                    else:
+                        raise
+                mine[nonce] = _InFlight(nonce, {k: v for k, v in tx.items() if k != "nonce"}, tx_hash)
+                return tx_hash
+        raise TransactionReverted(f"{action} could not get a transaction number (nonce) from {self._description}.")
+
+    def _wait(self, tx_hash: str, sender: str, action: str) -> Any:
+        deadline = time.monotonic() + self._receipt_timeout
+        delay = 0.02
+        while True:
+            try:
+                receipt = self._w3.eth.get_transaction_receipt(tx_hash)
+                if receipt is not None:
+                    break
+            except (TransactionNotFound, TimeExhausted):
+                pass
+            if time.monotonic() >= deadline:
+                with self._lock:
+                    for entry in self._nonces.inflight.get(checksum(sender), {}).values():
+                        if entry.tx_hash == tx_hash:
+                            entry.stuck = True
+                raise TransactionPending(
+                    f"{action}: transaction {tx_hash} was sent but not confirmed within "
+                    f"{self._receipt_timeout:g} s; it may still confirm, and the next transaction re-sends it "
+                    "with a higher fee.",
+                    tx_hash=tx_hash,
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, self._poll_interval)
+        return receipt
+
+    def _transact(self, account: Signer, *, data: str, to: str | None, action: str) -> tuple[TxResult, Any]:
+        if not isinstance(account, Signer):
+            raise TypeError("account must sign locally (an eth_account LocalAccount)")
+        sender = checksum(account.address)
+        with self._guard(action, sending=True):
+            tx: dict[str, Any] = {"from": sender, "data": data, "value": 0, "chainId": self._chain_id}
+            if to is not None:
+                tx["to"] = to
+            estimate = int(self._w3.eth.estimate_gas(tx))
+            gas = estimate * GAS_MARGIN_NUM // GAS_MARGIN_DEN + 1000
+            fees = self._fees()
+            self._ensure_funds(sender, gas * self._price(fees), action)
+            tx_hash = self._sign_and_send(account, {**tx, "gas": gas, **fees}, action)
+            receipt = self._wait(tx_hash, sender, action)
+            if int(receipt["status"]) != 1:
+                raise self._failure(tx, receipt, action)
+        return TxResult(tx_hash, int(receipt["gasUsed"]), int(receipt["blockNumber"])), receipt
+
+    def _failure(self, tx: dict[str, Any], receipt: Any, action: str) -> ChainError:
+        """Why a mined transaction failed: replay it as a call just before its block."""
+        tx_hash = HexBytes(receipt["transactionHash"]).to_0x_hex()
+        try:
+            self._w3.eth.call({k: v for k, v in tx.items() if k != "chainId"}, max(0, int(receipt["blockNumber"]) - 1))
+        except ContractLogicError as exc:
+            return error_from_revert(_revert_bytes(exc.data), action=action)
+        except Exception:  # noqa: BLE001 - the reason is a courtesy; the failure stands
+            pass
+        return TransactionReverted(f"{action} failed on chain (transaction {tx_hash}, out of gas or rejected).")
+
+    def _transact_contract(self, account: Signer, fn: str, args: list[Any], action: str) -> TxResult:
+        contract = self._require_contract()
+        data = contract.encode_abi(fn, args=args)
+        result, _receipt = self._transact(account, data=data, to=contract.address, action=action)
+        return result
+
+    # --- deployment ----------------------------------------------------------------
+
+    def deploy(self, account: Signer) -> Deployment:
+        artefact = load_artefact()
+        result, receipt = self._transact(account, data=artefact.bytecode, to=None, action="Deploying the grants contract")
+        address = checksum(receipt["contractAddress"])
+        self._use_contract(address)
+        return Deployment(address, result)
+
+    # --- keys ----------------------------------------------------------------------
+
+    def register_key(self, account: Signer, encryption_key: bytes) -> TxResult:
+        if len(encryption_key) != ENCRYPTION_KEY_SIZE:
+            raise ValueError("an encryption key is 32 bytes")
+        return self._transact_contract(account, "registerKey", [bytes(encryption_key)], "Publishing the encryption key")
+
+    def encryption_key_of(self, address: str) -> bytes | None:
+        key = bytes(self._call("encryptionKeyOf", checksum(address)))
+        return key if any(key) else None
+
+    def require_encryption_key(self, address: str) -> bytes:
+        key = self.encryption_key_of(address)
+        if key is None:
+            raise KeyNotRegistered(
+                f"{checksum(address)} has not published an encryption key on this chain; "
+                "ask its owner to run register-key first."
+            )
+        return key
+
+    # --- grants --------------------------------------------------------------------
+
+    def _grant_args(self, grant_id: bytes, grantee: str, cid: str, wrapped_key: bytes, expires_at: datetime) -> list[Any]:
+        grantee = checksum(grantee)
+        if grantee_of(grant_id) != grantee:
+            raise ValueError("the grant id is not addressed to this grantee")
+        if not cid:
+            raise ValueError("a grant needs a CID")
+        return [bytes(grant_id), grantee, cid, bytes(wrapped_key), to_chain_time(expires_at)]
+
+    def estimate_grant_gas(self, account: Signer | str, grant_id: bytes, grantee: str, cid: str,
+                           wrapped_key: bytes, expires_at: datetime) -> int:
+        contract = self._require_contract()
+        sender = checksum(account if isinstance(account, str) else account.address)
+        data = contract.encode_abi("grant", args=self._grant_args(grant_id, grantee, cid, wrapped_key, expires_at))
+        with self._guard("Estimating the grant's gas"):
+            return int(self._w3.eth.estimate_gas({"from": sender, "to": contract.address, "data": data}))
+
+    def grant(self, account: Signer, grant_id: bytes, grantee: str, cid: str, wrapped_key: bytes,
+              expires_at: datetime) -> TxResult:
+        args = self._grant_args(grant_id, grantee, cid, wrapped_key, expires_at)
+        return self._transact_contract(account, "grant", args, "Granting access")
+
+    def revoke(self, account: Signer, grant_id: bytes) -> TxResult:
+        grant_id_hex(grant_id)
+        return self._transact_contract(account, "revoke", [bytes(grant_id)], "Revoking the grant")
+
+    def record_access(self, account: Signer, grant_id: bytes) -> TxResult:
+        grant_id_hex(grant_id)
+        return self._transact_contract(account, "recordAccess", [bytes(grant_id)], "Logging the access")
+
+    def is_active(self, grant_id: bytes) -> bool:
+        grant_id_hex(grant_id)
+        return bool(self._call("isActive", bytes(grant_id)))
+
+    def grant_info(self, grant_id: bytes) -> AccessGrant:
+        gid = grant_id_hex(grant_id)
+        patient, _grantee, expires, revoked = self._call("grantOf", bytes(grant_id))
+        if patient == ZERO_ADDRESS:
+            raise GrantNotActive(f"There is no grant {gid} on this chain.")
+        grants = self._grants_from_logs(self._logs([self._grant_topics(), gid]))
+        if not grants:
+            raise ChainUnavailable(
+                f"{self._subject} did not return the events of grant {gid}; it may keep no old logs."
+            )
+        found = grants[0]
+        # Storage is the authority on expiry and revocation.
+        return AccessGrant(
+            grant_id=found.grant_id, patient=patient, grantee=found.grantee, expires_at=from_chain_time(expires),
+            cid=found.cid, wrapped_key=found.wrapped_key, revoked=bool(revoked), granted_at=found.granted_at,
+            grant_tx=found.grant_tx, revoked_at=found.revoked_at if revoked else None, accesses=found.accesses,
+            last_access_at=found.last_access_at,
+        )
+
+    def grants_by_patient(self, patient: str) -> list[AccessGrant]:
+        return self._grants_from_logs(self._logs([self._grant_topics(), None, _topic_address(patient)]))
+
+    def grants_for_grantee(self, grantee: str) -> list[AccessGrant]:
+        return self._grants_from_logs(self._logs([self._grant_topics(), None, None, _topic_address(grantee)]))
+
+    def access_log(self, address: str) -> list[AccessEvent]:
+        topic = _topic_address(address)
+        logs = self._logs([self._grant_topics(), None, topic]) + self._logs([self._grant_topics(), None, None, topic])
+        seen: set[tuple[str, int]] = set()
+        events = []
+        for log, name, args in self._decoded(logs):
+            key = (HexBytes(log["transactionHash"]).to_0x_hex(), int(log["logIndex"]))
+            if key in seen:
+                continue  # a wallet granting to itself matches both queries
+            seen.add(key)
+            events.append(AccessEvent(
+                kind=EventKind(name.lower()), grant_id=bytes(args["id"]), patient=args["patient"],
+                grantee=args["grantee"], at=from_chain_time(self._log_time(log)), block=int(log["blockNumber"]),
+                tx_hash=key[0], log_index=key[1],
+                expires_at=from_chain_time(args["expiresAt"]) if name == "Granted" else None,
+            ))
+        return events
+
+    # --- backups -------------------------------------------------------------------
+
+    def publish_backup(self, account: Signer, cid: str) -> TxResult:
+        if not cid:
+            raise ValueError("a backup pointer needs a CID")
+        return self._transact_contract(account, "publishBackup", [cid], "Recording the backup on chain")
+
+    def latest_backup(self, owner: str) -> str | None:
+        logs = self._logs([self._topic["Backup"], _topic_address(owner)])
+        if not logs:
+            return None
+        last = max(logs, key=lambda lg: (int(lg["blockNumber"]), int(lg["logIndex"])))
+        return str(self._decode(last)[1]["cid"])
+
+    # --- events --------------------------------------------------------------------
+
+    def _grant_topics(self) -> list[str]:
+        return [self._topic["Granted"], self._topic["Revoked"], self._topic["Accessed"]]
+
+    def _logs(self, topics: list[Any]) -> list[Any]:
+        contract = self._require_contract()
+        start = self._deployment_block()
+        with self._guard("Reading the chain's events"):
+            end = int(self._w3.eth.block_number)
+            return self._logs_between(contract.address, topics, start, end)
+
+    def _logs_between(self, address: str, topics: list[Any], start: int, end: int) -> list[Any]:
+        if end < start:
+            return []
+        try:
+            return list(self._w3.eth.get_logs({"address": address, "topics": topics, "fromBlock": start, "toBlock": end}))
+        except Web3RPCError as exc:
+            text = _rpc_message(exc).lower()
+            limited = any(word in text for word in ("range", "limit", "too many", "exceed", "max"))
+            if not limited or end == start:
+                raise
+            middle = (start + end) // 2  # the node caps log queries: ask for halves
+            return self._logs_between(address, topics, start, middle) + self._logs_between(address, topics, middle + 1, end)
+
+    def _decoded(self, logs: list[Any]) -> Iterator[tuple[Any, str, dict[str, Any]]]:
+        """Logs in chain order with their decoded arguments; undecodable ones are skipped.
+
+        Anyone can send a grant to any address, so a malformed event must not stop a
+        wallet from listing the rest.
+        """
+        for log in sorted(logs, key=lambda lg: (int(lg["blockNumber"]), int(lg["logIndex"]))):
+            try:
+                name, args = self._decode(log)
+            except Exception:  # noqa: BLE001 - a junk event is not the wallet's failure
+                continue
+            yield log, name, args
+
+    def _decode(self, log: Any) -> tuple[str, dict[str, Any]]:
+        topic0 = HexBytes(log["topics"][0]).to_0x_hex()
+        name = self._event_names[topic0]
+        event = getattr(self._require_contract().events, name)()
+        return name, dict(event.process_log(log)["args"])
+
+    def _log_time(self, log: Any) -> int:
+        stamp = log.get("blockTimestamp") if hasattr(log, "get") else None
+        if stamp is not None:
+            return _as_int(stamp)
+        number = int(log["blockNumber"])
+        if number not in self._block_times:
+            with self._guard("Reading the chain's blocks"):
+                self._block_times[number] = int(self._w3.eth.get_block(number)["timestamp"])
+        return self._block_times[number]
+
+    def _grants_from_logs(self, logs: list[Any]) -> list[AccessGrant]:
+        granted: dict[bytes, dict[str, Any]] = {}
+        revoked: dict[bytes, int] = {}
+        accesses: dict[bytes, list[int]] = {}
+        for log, name, args in self._decoded(logs):
+            gid = bytes(args["id"])
+            if name == "Granted":
+                granted[gid] = {**args, "_time": self._log_time(log),
+                                "_tx": HexBytes(log["transactionHash"]).to_0x_hex()}
+            elif name == "Revoked":
+                revoked[gid] = self._log_time(log)
+            elif name == "Accessed":
+                accesses.setdefault(gid, []).append(self._log_time(log))
+        out = []
+        for gid, args in granted.items():
+            times = accesses.get(gid, [])
+            try:
+                out.append(self._grant_from_event(gid, args, revoked, times))
+            except ValueError:
+                continue  # not a grant this wallet can use (e.g. a malformed CID)
+        return out
+
+    @staticmethod
+    def _grant_from_event(gid: bytes, args: dict[str, Any], revoked: dict[bytes, int], times: list[int]) -> AccessGrant:
+        return AccessGrant(
+            grant_id=gid, patient=args["patient"], grantee=args["grantee"],
+            expires_at=from_chain_time(args["expiresAt"]), cid=str(args["cid"]),
+            wrapped_key=bytes(args["wrappedKey"]), revoked=gid in revoked,
+            granted_at=from_chain_time(args["_time"]), grant_tx=args["_tx"],
+            revoked_at=from_chain_time(revoked[gid]) if gid in revoked else None,
+            accesses=len(times), last_access_at=from_chain_time(max(times)) if times else None,
+        )
