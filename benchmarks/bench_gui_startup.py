@@ -1,0 +1,195 @@
+"""GUI start-up: time to the main window painted with 20,000 records ÷ time to a bare
+PySide6 QMainWindow painted, each in a fresh process (offscreen platform).
+
+Both children take ``t0`` as their first statement, then import what they need,
+create the QApplication, show the window and return once it is exposed and its
+first paint has run. The app child also builds the App, unlocks the wallet (light KDF:
+the deliberate cost of scrypt is reported apart, it is the same with or without a
+GUI) and loads counts and the first page of the timeline. Target: ratio ≤ 2.0. Also
+reported: the same ratio with module imports excluded (``t0`` after imports), the
+window's own work (build, counts, first page, paint) apart from the unlock, the wall
+time from process spawn, and peak memory (``ru_maxrss``).
+
+    python benchmarks/bench_gui_startup.py [--repeat 5] [--records 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PASSPHRASE = "benchmark passphrase"
+
+_WAIT_PAINTED = r"""
+from PySide6.QtCore import QEvent, QObject
+class _Painted(QObject):
+    seen = False
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint:
+            _Painted.seen = True
+        return False
+def wait_painted(app, window):
+    spy = _Painted()
+    window.installEventFilter(spy)
+    for child in window.findChildren(QObject):
+        child.installEventFilter(spy)
+    window.show()
+    handle = window.windowHandle()
+    while not (handle is not None and handle.isExposed() and _Painted.seen):
+        app.processEvents()
+        handle = window.windowHandle()
+    app.processEvents()
+"""
+
+BARE = r"""
+import time
+t0 = time.perf_counter()
+from PySide6.QtWidgets import QApplication, QMainWindow
+t_imports = time.perf_counter()
+""" + _WAIT_PAINTED + r"""
+app = QApplication([])
+window = QMainWindow()
+window.setWindowTitle("bare")
+window.resize(1280, 780)
+wait_painted(app, window)
+t1 = time.perf_counter()
+"""
+
+APP = r"""
+import time, os
+t0 = time.perf_counter()
+import wallet.gui
+from PySide6.QtWidgets import QApplication
+from wallet.app import build_app
+from wallet.services import WalletService
+from wallet.gui.app_window import MainWindow
+t_imports = time.perf_counter()
+""" + _WAIT_PAINTED + r"""
+app = QApplication([])
+service = WalletService(build_app(os.environ["BENCH_HOME"]))
+wallet = service.unlock(os.environ["BENCH_PASSPHRASE"])
+t_unlocked = time.perf_counter()
+window = MainWindow()
+window.set_wallet(wallet)
+assert window.categories.total == int(os.environ["BENCH_RECORDS"]), window.categories.total
+assert window.panel.proxy.rowCount() > 0
+wait_painted(app, window)
+t1 = time.perf_counter()
+extra = {"unlock": t_unlocked - t_imports, "window": t1 - t_unlocked, "rows_loaded": window.panel.model.loaded}
+window.clear()
+wallet.lock()
+"""
+
+REPORT = r"""
+import json, resource, sys
+doc = {"total": t1 - t0, "after_imports": t1 - t_imports, "imports": t_imports - t0,
+       "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "painted_at": time.time()}
+doc.update(globals().get("extra", {}))
+print(json.dumps(doc))
+"""
+
+
+def build_home(home: Path, records: int) -> None:
+    sys.path.insert(0, str(REPO))
+    from wallet.app import build_app
+    from wallet.records.store import NewRecord
+    from wallet.records.summary import summarize
+    from wallet.services import WalletService
+
+    service = WalletService(build_app(home, environ={"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1"}))
+    service.create(PASSPHRASE)
+    wallet = service.unlock(PASSPHRASE)
+    batch = []
+    for i in range(records):
+        code, name, unit = (("2339-0", "Glucose", "mg/dL"), ("718-7", "Hemoglobin", "g/dL"),
+                            ("8480-6", "Systolic blood pressure", "mm[Hg]"))[i % 3]
+        res = {"resourceType": "Observation", "id": f"bench-{i}", "status": "final",
+               "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                         "code": "laboratory"}]}],
+               "code": {"coding": [{"system": "http://loinc.org", "code": code, "display": name}]},
+               "effectiveDateTime": f"{1990 + i % 30}-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00Z",
+               "valueQuantity": {"value": 50 + (i * 37) % 100, "unit": unit},
+               "referenceRange": [{"low": {"value": 70}, "high": {"value": 110}}]}
+        batch.append(NewRecord(wallet.store.record_id(res), res, summarize(res)))
+    wallet.store.add_many(batch)
+    wallet.lock()
+
+
+def scrypt_unlock_seconds(home: Path) -> float:
+    """The default-KDF unlock, for context (a deliberate cost, GUI or not)."""
+    from wallet.app import build_app
+    from wallet.services import WalletService
+
+    with tempfile.TemporaryDirectory() as tmp:
+        service = WalletService(build_app(Path(tmp) / "w", environ={}))
+        service.create(PASSPHRASE)
+        start = time.perf_counter()
+        service.unlock(PASSPHRASE).lock()
+        return time.perf_counter() - start
+
+
+def run_child(code: str, env: dict[str, str]) -> dict:
+    spawned = time.time()
+    out = subprocess.run([sys.executable, "-c", code + REPORT], env=env, capture_output=True, text=True,
+                         timeout=300, cwd=REPO)
+    if out.returncode != 0:
+        raise SystemExit(f"child failed ({out.returncode}):\n{out.stderr}")
+    doc = json.loads(out.stdout.strip().splitlines()[-1])
+    doc["wall_from_spawn"] = doc.pop("painted_at") - spawned
+    return doc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--records", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        build_home(home, args.records)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTH_WALLET_")}
+        env.update({"QT_QPA_PLATFORM": "offscreen", "HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1",
+                    "BENCH_HOME": str(home), "BENCH_PASSPHRASE": PASSPHRASE, "BENCH_RECORDS": str(args.records),
+                    "PYTHONPATH": str(REPO)})
+        run_child(BARE, env)  # warm the file cache for both
+        run_child(APP, env)
+        bare, app = [], []
+        for _ in range(args.repeat):
+            bare.append(run_child(BARE, env))
+            app.append(run_child(APP, env))
+        kdf = scrypt_unlock_seconds(home)
+
+    def med(rows: list[dict], key: str) -> float:
+        return statistics.median(r[key] for r in rows)
+
+    ratio = med(app, "total") / med(bare, "total")
+    ratio_after = med(app, "after_imports") / med(bare, "after_imports")
+    print(f"records: {args.records:,}   runs: {args.repeat} (medians)")
+
+    def line(name: str, rows: list[dict], extra: str = "") -> None:
+        def ms(key: str) -> str:
+            return f"{med(rows, key) * 1000:7.1f}"
+
+        print(f"{name:<17} total {ms('total')} ms (imports {ms('imports')}, after {ms('after_imports')}{extra})"
+              f"  wall from spawn {ms('wall_from_spawn')} ms  peak RSS {med(rows, 'maxrss_mb'):6.1f} MB")
+
+    line("bare QMainWindow:", bare)
+    line("Health Wallet:", app, f"; unlock {med(app, 'unlock') * 1000:5.1f}, window {med(app, 'window') * 1000:5.1f}")
+    print(f"rows loaded at first paint: {app[0]['rows_loaded']}  (lazy: the rest on scroll)")
+    print(f"default-KDF unlock (scrypt, not in the ratio): {kdf * 1000:.0f} ms")
+    print(f"ratio (total, target <= 2.0): {ratio:.2f}")
+    print(f"ratio (imports excluded):     {ratio_after:.2f}")
+    print(f"ratio (window work only: building, first page, paint ÷ bare after imports): "
+          f"{med(app, 'window') / med(bare, 'after_imports'):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,422 @@
+"""The main window: categories with counts, the records of the chosen one, the detail
+pane, import (Ctrl+I, or drop files on the window) and lock (Ctrl+L)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QFontDatabase, QKeySequence, QPainter,
+                           QPalette)
+from PySide6.QtWidgets import (QFileDialog, QLabel, QListView, QMainWindow, QMessageBox, QPushButton, QSplitter,
+                               QStackedWidget, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout,
+                               QWidget)
+
+from ..events import CancelToken, Progress, ProgressSink
+from ..records.store import StoredSummary
+from .detail import DetailPane
+from .icon import app_icon, icon_pixmap
+from .import_panel import ImportBar, ImportReport, import_report
+from .models import CategoryListModel, CountRole
+from .records_panel import RecordsPanel
+from .workers import JobRunner, Ticket
+
+__all__ = ["MainWindow", "EMPTY_WALLET_TEXT"]
+
+EMPTY_WALLET_TEXT = "No records yet — import a FHIR file (Ctrl+I) or drop one here."
+FILE_FILTER = ("Health records (*.json *.ndjson *.jsonl *.smart-health-card *.fhir);;"
+               "All files (*)")
+
+
+class _CategoryDelegate(QStyledItemDelegate):
+    """The category name, and its count right-aligned in a quieter colour."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        super().paint(painter, option, index)
+        count = index.data(CountRole)
+        if count is None:
+            return
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText
+        painter.setPen(option.palette.color(role))
+        rect = QRect(option.rect).adjusted(0, 0, -10, 0)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{count:,}")
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+        hint = super().sizeHint(option, index)
+        return QSize(hint.width() + 60, max(hint.height(), option.fontMetrics.height() + 12))
+
+
+class MainWindow(QMainWindow):
+    lock_requested = Signal()
+    quit_requested = Signal()
+    import_finished = Signal(object)  # ImportReport, or str when cancelled or failed
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Health Wallet")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.resize(1280, 780)
+        self._wallet: Any = None
+        self._reader: JobRunner | None = None
+        self._detail_runner: JobRunner | None = None
+        self._importer: JobRunner | None = None
+        self._import_ticket: Ticket | None = None
+        self._detail_generation = 0
+        self.last_import: ImportReport | str | None = None
+        self.report_box: QMessageBox | None = None
+
+        self._build_actions()
+        self._build_widgets()
+        self.clear()
+
+    # --- construction -----------------------------------------------------------------
+
+    def _action(self, text: str, shortcut: QKeySequence | str | None, slot: Any, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                              if shortcut else tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.import_action = self._action("&Import files…", "Ctrl+I", self.choose_files,
+                                          "Import FHIR JSON, NDJSON or SMART Health Card files")
+        self.lock_action = self._action("&Lock", "Ctrl+L", lambda: self.lock_requested.emit(),
+                                        "Lock the wallet; the passphrase opens it again")
+        self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, lambda: self.close(), "Lock and quit")
+        self.filter_action = self._action("&Filter records", QKeySequence.StandardKey.Find, self.focus_filter,
+                                          "Type to filter the records shown")
+        self.refresh_action = self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh,
+                                           "Read the counts and records again")
+        self.overview_action = self._action("&Overview", "Ctrl+0", lambda: self.show_category(None),
+                                            "Every record, newest first")
+        self.next_action = self._action("&Next category", "Ctrl+PgDown", lambda: self._step_category(1))
+        self.prev_action = self._action("&Previous category", "Ctrl+PgUp", lambda: self._step_category(-1))
+        self.about_action = self._action("&About Health Wallet", None, self._about)
+
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        m.addAction(self.import_action)
+        m.addSeparator()
+        m.addAction(self.lock_action)
+        m.addAction(self.quit_action)
+        m = bar.addMenu("&View")
+        m.addAction(self.overview_action)
+        m.addAction(self.next_action)
+        m.addAction(self.prev_action)
+        m.addSeparator()
+        m.addAction(self.filter_action)
+        m.addAction(self.refresh_action)
+        m = bar.addMenu("&Help")
+        m.addAction(self.about_action)
+
+        tools = self.addToolBar("Main")
+        tools.setObjectName("main-toolbar")
+        tools.setMovable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.import_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton))
+        tools.addAction(self.import_action)
+        tools.addAction(self.lock_action)
+        self.lock_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DialogCloseButton))
+
+    def _build_widgets(self) -> None:
+        self.categories = CategoryListModel(self)
+        self.category_view = QListView(self)
+        self.category_view.setModel(self.categories)
+        self.category_view.setItemDelegate(_CategoryDelegate(self.category_view))
+        self.category_view.setAccessibleName("Categories")
+        self.category_view.setMinimumWidth(190)
+        self.category_view.setMaximumWidth(280)
+        self.category_view.selectionModel().currentChanged.connect(self._on_category)
+
+        self.panel = RecordsPanel(self)
+        self.panel.selected.connect(self._on_record)
+        self.detail = DetailPane(self)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.category_view)
+        self.splitter.addWidget(self.panel)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([210, 680, 390])
+        self.splitter.setChildrenCollapsible(False)
+
+        # shown while the wallet holds no record
+        self.welcome = QWidget(self)
+        logo = QLabel(self.welcome)
+        logo.setPixmap(icon_pixmap(96))
+        logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.welcome_label = QLabel(EMPTY_WALLET_TEXT, self.welcome)
+        self.welcome_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.welcome_label.setWordWrap(True)
+        font = self.welcome_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.welcome_label.setFont(font)
+        hint = QLabel("FHIR R4 JSON (a Bundle or single resources), NDJSON, or SMART Health Card files. "
+                      "Everything is encrypted on this computer.", self.welcome)
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)
+        hint.setEnabled(False)
+        self.welcome_button = QPushButton("Import files…", self.welcome)
+        self.welcome_button.clicked.connect(self.choose_files)
+        box = QVBoxLayout(self.welcome)
+        box.addStretch(2)
+        box.addWidget(logo)
+        box.addSpacing(12)
+        box.addWidget(self.welcome_label)
+        box.addWidget(hint)
+        box.addSpacing(12)
+        box.addWidget(self.welcome_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        box.addStretch(3)
+
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.welcome)
+        self.pages.addWidget(self.splitter)
+
+        self.import_bar = ImportBar(self)
+        self.import_bar.cancel_requested.connect(self.cancel_import)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.import_bar)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        self.address_label = QLabel(self)
+        self.address_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.address_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.address_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.address_label.setToolTip("This wallet's address: doctors grant and share with it")
+        self.statusBar().addPermanentWidget(self.address_label)
+
+    # --- wallet -----------------------------------------------------------------------
+
+    @property
+    def wallet(self) -> Any:
+        return self._wallet
+
+    def set_wallet(self, wallet: Any) -> None:
+        """Show an unlocked wallet's records."""
+        self.clear()
+        self._wallet = wallet
+        self._reader = JobRunner("records-reader", self)
+        self._detail_runner = JobRunner("record-detail", self)
+        self._importer = JobRunner("records-import", self)
+        self.address_label.setText(wallet.identity.address)
+        self.import_action.setEnabled(True)
+        self.lock_action.setEnabled(True)
+        self.refresh()
+
+    def clear(self) -> None:
+        """Drop every record and stop background work (before the wallet locks)."""
+        if self._import_ticket is not None:
+            self._import_ticket.cancel()
+        for runner in (self._importer, self._reader, self._detail_runner):
+            if runner is not None:
+                runner.shutdown()
+                runner.deleteLater()
+        self._importer = self._reader = self._detail_runner = None
+        self._import_ticket = None
+        self.import_bar.finish()
+        self._wallet = None
+        self.panel.clear()
+        self.detail.clear()
+        self.categories.set_counts({})
+        self.address_label.clear()
+        self.import_action.setEnabled(False)
+        self.welcome_button.setEnabled(True)
+        self.lock_action.setEnabled(False)
+        if self.report_box is not None:
+            self.report_box.close()
+            self.report_box = None
+        self.pages.setCurrentWidget(self.welcome)
+
+    def refresh(self) -> None:
+        """Read the counts (one cheap query) and show the current category again."""
+        if self._wallet is None or self._reader is None:
+            return
+        counts = self._wallet.counts_by_category()
+        self.categories.set_counts(counts)
+        if self.categories.total == 0:
+            self.pages.setCurrentWidget(self.welcome)
+            self.panel.clear()
+            self.detail.clear()
+            self.statusBar().showMessage("")
+            return
+        self.pages.setCurrentWidget(self.splitter)
+        row = self.category_view.currentIndex().row()
+        category = self.categories.category_at(row) if row >= 0 else None
+        self.show_category(category, force=True)
+
+    def show_category(self, category: str | None, *, force: bool = False) -> None:
+        index = self.categories.index(self.categories.row_of(category))
+        if self.category_view.currentIndex() != index:
+            self.category_view.setCurrentIndex(index)  # calls _on_category
+        elif force:
+            self._load_category(category)
+
+    def _on_category(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self._load_category(self.categories.category_at(current.row()))
+
+    def _load_category(self, category: str | None) -> None:
+        if self._wallet is None or self._reader is None:
+            return
+        self.detail.clear()
+        self.panel.show_category(self._wallet, category, self.categories.count(category or "Overview"), self._reader)
+
+    def _step_category(self, step: int) -> None:
+        row = self.category_view.currentIndex().row()
+        n = self.categories.rowCount()
+        self.category_view.setCurrentIndex(self.categories.index((max(row, 0) + step) % n))
+
+    def focus_filter(self) -> None:
+        if self.pages.currentWidget() is self.splitter:
+            self.panel.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.panel.filter_edit.selectAll()
+
+    # --- detail -----------------------------------------------------------------------
+
+    def _on_record(self, row: StoredSummary | None) -> None:
+        self._detail_generation += 1
+        if row is None or self._wallet is None or self._detail_runner is None:
+            self.detail.clear()
+            return
+        generation, wallet = self._detail_generation, self._wallet
+
+        def done(resource: dict) -> None:
+            if generation == self._detail_generation:
+                self.detail.show_record(row, resource)
+
+        def failed(message: str) -> None:
+            if generation == self._detail_generation:
+                self.detail.clear(message)
+
+        self._detail_runner.submit(lambda _p, _c: wallet.record(row.id), on_done=done, on_failed=failed)
+
+    # --- import -----------------------------------------------------------------------
+
+    @property
+    def importing(self) -> bool:
+        return self._import_ticket is not None and self._import_ticket.running
+
+    def choose_files(self) -> None:
+        if self._wallet is None:
+            return
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import health records", str(Path.home()), FILE_FILTER)
+        if paths and self._wallet is not None:  # the wallet may have locked meanwhile
+            self.import_files([Path(p) for p in paths])
+
+    def import_files(self, paths: Sequence[Path]) -> None:
+        if self._wallet is None or self._importer is None or not paths:
+            return
+        if self.importing:  # e.g. files dropped during an import
+            self.statusBar().showMessage("An import is running; wait for it or cancel it first.", 5000)
+            return
+        wallet = self._wallet
+        paths = [Path(p) for p in paths]
+
+        def job(progress: ProgressSink, cancel: CancelToken) -> list:
+            return wallet.import_paths(paths, progress=progress, cancel=cancel)
+
+        self.import_bar.start(len(paths))
+        self.import_action.setEnabled(False)
+        self.welcome_button.setEnabled(False)
+        self._import_ticket = self._importer.submit(job, on_done=self._import_done, on_failed=self._import_failed,
+                                                    on_progress=self._import_progress,
+                                                    on_cancelled=self._import_cancelled)
+
+    def cancel_import(self) -> None:
+        if self._import_ticket is not None:
+            self._import_ticket.cancel()
+
+    def _import_progress(self, progress: Progress) -> None:
+        self.import_bar.update_progress(progress)
+
+    def _import_done(self, outcomes: list) -> None:
+        report = import_report(outcomes)
+        self._end_import(report)
+        self._show_report("Import finished", report.text,
+                          QMessageBox.Icon.Information if report.ok else QMessageBox.Icon.Warning)
+
+    def _import_cancelled(self, message: str) -> None:
+        text = "Import cancelled. The file being read was not saved; files finished before it stay imported."
+        self._end_import(text)
+        self.statusBar().showMessage(text, 8000)
+
+    def _import_failed(self, message: str) -> None:
+        self._end_import(message)
+        self._show_report("Import failed", message, QMessageBox.Icon.Warning)
+
+    def _end_import(self, outcome: ImportReport | str) -> None:
+        self._import_ticket = None
+        self.import_bar.finish()
+        self.import_action.setEnabled(self._wallet is not None)
+        self.welcome_button.setEnabled(True)
+        self.last_import = outcome
+        self.refresh()
+        self.import_finished.emit(outcome)
+
+    def _show_report(self, title: str, text: str, icon: QMessageBox.Icon) -> None:
+        if self.report_box is not None:
+            self.report_box.close()
+        box = QMessageBox(icon, title, "", QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # file names and messages are not markup
+        box.setText(text)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+        self.report_box = box
+
+    def show_notice(self, text: str) -> None:
+        self._show_report("Health Wallet", text, QMessageBox.Icon.Information)
+
+    # --- drag and drop ----------------------------------------------------------------
+
+    @staticmethod
+    def _local_files(urls: list[QUrl]) -> list[Path]:
+        return [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if self._wallet is not None and event.mimeData().hasUrls() and self._local_files(event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        if self._wallet is not None and event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        paths = self._local_files(event.mimeData().urls()) if event.mimeData().hasUrls() else []
+        if paths and self._wallet is not None:
+            event.acceptProposedAction()
+            self.import_files(paths)
+        else:
+            event.ignore()
+
+    # --- the rest -----------------------------------------------------------------------
+
+    def _about(self) -> None:
+        from .. import __version__
+
+        QMessageBox.about(self, "About Health Wallet",
+                          f"Health Wallet {__version__}\n\nYour health record, encrypted on this computer, "
+                          "shared only when and with whom you choose.")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        event.accept()
+        self.quit_requested.emit()

@@ -1,0 +1,48 @@
+"""``health-wallet`` with no command: the desktop app."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ..app import build_app
+from ..errors import WalletError
+from ..services import WalletService
+from .icon import app_icon
+from .session import WalletSession
+
+__all__ = ["run"]
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1] or ["health-wallet"])
+    app.setApplicationName("Health Wallet")
+    app.setDesktopFileName("health-wallet")
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)  # the session decides: locking hides every window for a moment
+    return app
+
+
+def _fatal(message: str) -> None:
+    box = QMessageBox(QMessageBox.Icon.Critical, "Health Wallet", "", QMessageBox.StandardButton.Ok)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(message)
+    box.exec()
+
+
+def run(home: str | None = None) -> int:
+    """Open the desktop app on the wallet in ``home`` (default: the usual data folder)."""
+    app = _application()
+    try:
+        service = WalletService(build_app(home))
+        session = WalletSession(service)
+        session.start()
+    except WalletError as exc:
+        _fatal(exc.user_message)
+        return 1
+    session.finished.connect(app.exit)
+    return app.exec()

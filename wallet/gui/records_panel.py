@@ -1,0 +1,334 @@
+"""One category's records: a filter box, the lazily loaded table, and for lab results
+and vital signs a trend chart of the chosen test.
+
+The table shows the newest rows first and fetches more as the user scrolls. Filtering
+or sorting by another column needs every row, so the rest is read on a worker thread
+(one query) and added when it arrives; the table stays usable meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
+
+from ..records.store import StoredSummary
+from .models import (COLUMNS, MEASUREMENT_CATEGORIES, RecordFilterProxy, RecordTableModel, TrendSeries, trend_series)
+from .trend_chart import TrendChart
+from .workers import JobRunner
+
+__all__ = ["RecordsPanel"]
+
+_WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 50}
+
+
+class RecordsPanel(QWidget):
+    """Emits :attr:`selected` with the chosen :class:`StoredSummary` (or ``None``)."""
+
+    selected = Signal(object)
+    status_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._wallet: Any = None
+        self._category: str | None = None
+        self._runner: JobRunner | None = None
+        self._generation = 0
+        self._loading_rest = False
+        self._series: dict[str, TrendSeries] = {}
+        self.model: RecordTableModel | None = None
+
+        self.heading = QLabel(self)
+        font = self.heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.heading.setFont(font)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter records")
+        self.filter_edit.setMaximumWidth(320)
+        self.filter_edit.textChanged.connect(self._on_filter)
+        top = QHBoxLayout()
+        top.addWidget(self.heading, 1)
+        top.addWidget(self.filter_edit)
+
+        self.proxy = RecordFilterProxy(self)
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(QFontMetrics(self.font()).height() + 8)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.horizontalHeader().setHighlightSections(False)
+        self.table.setAccessibleName("Records")
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+
+        self.empty = QLabel(self)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setTextFormat(Qt.TextFormat.PlainText)  # may quote the filter text
+        self.empty.setEnabled(False)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
+
+        self.trend_combo = QComboBox(self)
+        self.trend_combo.setAccessibleName("Test to chart")
+        self.trend_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.trend_combo.setMinimumContentsLength(30)
+        self.trend_combo.currentIndexChanged.connect(self._on_trend_choice)
+        self.trend_chart = TrendChart(self)
+        self.trend_box = QWidget(self)
+        trend_layout = QVBoxLayout(self.trend_box)
+        trend_layout.setContentsMargins(0, 4, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Trend of", self))
+        row.addWidget(self.trend_combo, 1)
+        trend_layout.addLayout(row)
+        trend_layout.addWidget(self.trend_chart, 1)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(self.trend_box)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+
+        self.status = QLabel(self)
+        self.status.setEnabled(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.status)
+        self.proxy.rowsInserted.connect(self._refresh_state)
+        self.proxy.rowsRemoved.connect(self._refresh_state)
+        self.proxy.modelReset.connect(self._refresh_state)
+        self.proxy.layoutChanged.connect(self._refresh_state)
+        self.clear()
+
+    # --- data source ---------------------------------------------------------------
+
+    @property
+    def category(self) -> str | None:
+        return self._category
+
+    @property
+    def loading(self) -> bool:
+        return self._loading_rest
+
+    def show_category(self, wallet: Any, category: str | None, total: int, runner: JobRunner) -> None:
+        """Show ``category`` (``None``: every record, the timeline)."""
+        self._generation += 1
+        self._wallet, self._category, self._runner = wallet, category, runner
+        self._loading_rest = False
+        self._series = {}
+        self._trend_ready = False
+        old = self.model
+        self.model = RecordTableModel.for_wallet(wallet, category, total, parent=self)
+        self.proxy.setSourceModel(self.model)
+        if old is not None:
+            old.deleteLater()
+        header = self.table.horizontalHeader()
+        for n, key in enumerate(self.model.column_keys):
+            stretch = key == "title"
+            header.setSectionResizeMode(n, QHeaderView.ResizeMode.Stretch if stretch
+                                        else QHeaderView.ResizeMode.Interactive)
+            if not stretch:
+                header.resizeSection(n, _WIDTHS.get(key, 120))
+        self.table.setSortingEnabled(False)
+        header.setSortIndicator(self.model.column_keys.index("date"), Qt.SortOrder.DescendingOrder)
+        self.table.setSortingEnabled(True)
+        self.heading.setText(category or "Overview — every record, newest first")
+        measuring = category in MEASUREMENT_CATEGORIES
+        self.trend_box.setVisible(measuring and total > 0)
+        self.trend_combo.blockSignals(True)
+        self.trend_combo.clear()
+        self.trend_combo.blockSignals(False)
+        self.trend_chart.set_series(None, message="Loading the trend…" if measuring and total else
+                                    "No measurements to chart yet.")
+        self.model.fetchMore()
+        self._hide_empty_columns()
+        if measuring and total:
+            self._load_rest()
+        elif self.proxy.filter_words:
+            self._load_rest()
+        self._refresh_state()
+
+    def clear(self) -> None:
+        """Forget every record shown (the wallet is locking)."""
+        self._generation += 1
+        self._wallet = None
+        self._runner = None
+        self._loading_rest = False
+        self._series = {}
+        self._trend_ready = False
+        old = self.model
+        self.model = None
+        self.proxy.setSourceModel(None)
+        if old is not None:
+            old.deleteLater()
+        self.filter_edit.clear()
+        self.trend_combo.clear()
+        self.trend_chart.set_series(None)
+        self.heading.clear()
+        self.status.clear()
+        self.empty.setText("")
+
+    def reload(self, total: int) -> None:
+        if self._wallet is not None and self._runner is not None:
+            self.show_category(self._wallet, self._category, total, self._runner)
+
+    # --- loading every row ----------------------------------------------------------
+
+    def _load_rest(self) -> None:
+        model, runner, wallet = self.model, self._runner, self._wallet
+        if model is None or runner is None or self._loading_rest:
+            return
+        measuring = self._category in MEASUREMENT_CATEGORIES
+        if model.fully_loaded and (self._trend_ready or not measuring):
+            return
+        offset = 0 if measuring else model.loaded  # the trend needs them all
+        category = self._category
+        generation = self._generation
+        self._loading_rest = True
+        model.paused = True
+
+        def job(_progress: Any, _cancel: Any) -> tuple[list[StoredSummary], dict[str, TrendSeries]]:
+            rows = wallet.summaries(category=category, offset=offset)
+            return rows, (trend_series(rows) if measuring else {})
+
+        def done(result: tuple[list[StoredSummary], dict[str, TrendSeries]]) -> None:
+            if generation != self._generation or self.model is None:
+                return
+            rows, series = result
+            self._loading_rest = False
+            self.model.paused = False
+            self.model.extend_from(offset, rows)
+            self._hide_empty_columns()
+            if measuring:
+                self._trend_ready = True
+                self._set_series(series)
+            self._refresh_state()
+
+        def failed(message: str) -> None:
+            if generation != self._generation or self.model is None:
+                return
+            self._loading_rest = False
+            self.model.paused = False
+            self.status.setText(message)
+
+        runner.submit(job, on_done=done, on_failed=failed)
+        self._refresh_state()
+
+    def _hide_empty_columns(self) -> None:
+        """Hide the columns that no loaded row fills (date and title always show)."""
+        model = self.model
+        if model is None:
+            return
+        rows = model.rows()
+        for n, key in enumerate(model.column_keys):
+            show = key in ("date", "title") or any(COLUMNS[key].display(r) for r in rows)
+            self.table.setColumnHidden(n, not show)
+
+    def _on_filter(self, text: str) -> None:
+        self.proxy.set_filter_text(text)
+        if self.proxy.filter_words and self.model is not None and not self.model.fully_loaded:
+            self._load_rest()
+        self._refresh_state()
+
+    def _refresh_state(self, *_: Any) -> None:
+        model = self.model
+        if model is None:
+            return
+        if model.total and not model.natural_order and not model.fully_loaded:
+            self._load_rest()
+        shown = self.proxy.rowCount()
+        total = model.total
+        words = " ".join(self.proxy.filter_words)
+        if total == 0:
+            what = (self._category or "records").lower()
+            self.empty.setText(f"No {what} in this wallet yet.")
+            self.stack.setCurrentWidget(self.empty)
+        elif shown == 0 and words and not self._loading_rest:
+            self.empty.setText(f"No records match “{self.filter_edit.text().strip()}”.")
+            self.stack.setCurrentWidget(self.empty)
+        else:
+            self.stack.setCurrentWidget(self.table)
+        if self._loading_rest:
+            text = f"Loading all {total:,} records…"
+        elif words:
+            text = f"{shown:,} of {total:,} records match"
+        elif model.fully_loaded:
+            text = f"{total:,} record{'s' if total != 1 else ''}"
+        else:
+            text = f"{total:,} records · showing the newest {model.loaded:,}; scroll for more"
+        self.status.setText(text)
+        self.status_changed.emit(text)
+
+    # --- selection and trend ----------------------------------------------------------
+
+    def current_summary(self) -> StoredSummary | None:
+        index = self.table.selectionModel().currentIndex()
+        if not index.isValid() or self.model is None:
+            return None
+        return self.model.summary_at(self.proxy.mapToSource(index).row())
+
+    def select_row(self, row: int) -> None:
+        index = self.proxy.index(row, 0)
+        if index.isValid():
+            flags = QItemSelectionModel.SelectionFlag
+            self.table.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
+
+    def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = selected.indexes()
+        if not rows or self.model is None:
+            self.selected.emit(None)
+            return
+        source: QModelIndex = self.proxy.mapToSource(rows[0])
+        summary = self.model.summary_at(source.row())
+        self.selected.emit(summary)
+        code = summary.summary.code
+        if code and code in self._series:
+            n = self.trend_combo.findData(code)
+            if n >= 0:
+                self.trend_combo.setCurrentIndex(n)
+
+    def _set_series(self, series: dict[str, TrendSeries]) -> None:
+        self._series = series
+        self.trend_combo.blockSignals(True)
+        self.trend_combo.clear()
+        for code, s in sorted(series.items(), key=lambda kv: kv[1].title.casefold()):
+            n = len(s.points)
+            unit = f" ({s.unit})" if s.unit else ""
+            self.trend_combo.addItem(f"{s.title}{unit} — {n} value{'s' if n != 1 else ''}", code)
+        self.trend_combo.blockSignals(False)
+        if not series:
+            self.trend_chart.set_series(None, message="No numeric measurements to chart in this category.")
+            return
+        current = self.current_summary()
+        code = current.summary.code if current is not None and current.summary.code in series else ""
+        if not code and self.model is not None:
+            for row in self.model.rows()[:500]:
+                if row.summary.code in series and len(series[row.summary.code].points) > 1:
+                    code = row.summary.code
+                    break
+        if not code:
+            code = max(series, key=lambda c: len(series[c].points))
+        n = self.trend_combo.findData(code)
+        self.trend_combo.setCurrentIndex(n)
+        self._on_trend_choice(n)
+
+    def _on_trend_choice(self, n: int) -> None:
+        code = self.trend_combo.itemData(n) if n >= 0 else None
+        self.trend_chart.set_series(self._series.get(code) if code else None)

@@ -1,0 +1,180 @@
+"""The app's flow: first-run wizard or unlock, then the main window; locking on demand
+(Ctrl+L) or after idle minutes, and unlocking again."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtWidgets import QApplication
+
+from ..config import SETTINGS
+from ..services import UnlockedWallet, WalletService
+from .app_window import MainWindow
+from .idle_lock import IdleLock
+from .unlock import UnlockDialog
+from .wizard import FirstRunWizard
+from .workers import JobRunner, UnlockOutcome
+
+__all__ = ["WalletSession"]
+
+
+def _idle_ms(service: WalletService) -> int:
+    value = service.app.config.get("lock.idle_minutes")
+    try:
+        minutes = float(value)
+    except (TypeError, ValueError):
+        minutes = float(SETTINGS["lock.idle_minutes"][0])
+    return int(max(0.0, minutes) * 60_000)
+
+
+class WalletSession(QObject):
+    """Owns the windows of one wallet home and the unlocked wallet, if any."""
+
+    opened = Signal(object)  # the UnlockedWallet now shown
+    locked = Signal()
+    finished = Signal(int)  # exit code
+
+    def __init__(self, service: WalletService, *, idle_ms: int | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.runner = JobRunner("session", self)
+        self.window: MainWindow | None = None
+        self.wizard: FirstRunWizard | None = None
+        self.unlock_dialog: UnlockDialog | None = None
+        self.wallet: UnlockedWallet | None = None
+        self.idle = IdleLock(_idle_ms(service) if idle_ms is None else idle_ms, self)
+        self.idle.idle.connect(self._idle_lock)
+        self._address = ""
+        self._remembered = False
+        self._done = False
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    def __repr__(self) -> str:
+        return f"WalletSession(home={self.service.app.home}, unlocked={self.wallet is not None})"
+
+    # --- starting -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """The wizard for a new home; else the remembered unlock, else the unlock dialog.
+
+        Raises :class:`~wallet.errors.WalletError` if the keystore cannot be read."""
+        if not self.service.exists():
+            self._show_wizard()
+            return
+        status = self.service.status()
+        self._address = status["address"]
+        self._remembered = bool(status["remember_unlock"])
+        if not self._remembered:
+            self._show_unlock()
+            return
+        self.runner.submit(lambda _p, _c: self.service.unlock_remembered(), on_done=self._after_remembered,
+                           on_failed=lambda message: self._show_unlock(message))
+
+    def _after_remembered(self, wallet: UnlockedWallet | None) -> None:
+        if wallet is None:
+            self._show_unlock()
+        else:
+            self._open(wallet)
+
+    def _show_wizard(self) -> None:
+        self.wizard = FirstRunWizard(self.service, self.runner)
+        self.wizard.wallet_ready.connect(self._created)
+        self.wizard.rejected.connect(lambda: self.finish(0))
+        self.wizard.show()
+
+    def _created(self, wallet: UnlockedWallet) -> None:
+        self._address = wallet.identity.address
+        wizard, self.wizard = self.wizard, None
+        if wizard is not None:
+            wizard.deleteLater()
+        self._open(wallet)
+
+    def _show_unlock(self, reason: str = "") -> None:
+        if self.unlock_dialog is not None:
+            self.unlock_dialog.deleteLater()
+        dialog = UnlockDialog(self.service, self.runner, address=self._address, remembered=self._remembered,
+                              reason=reason)
+        dialog.unlocked.connect(self._unlocked)
+        dialog.rejected.connect(self._unlock_cancelled)
+        self.unlock_dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def _unlocked(self, outcome: UnlockOutcome) -> None:
+        dialog = self.unlock_dialog
+        if dialog is not None and not outcome.notice:
+            self._remembered = dialog.remember.isChecked()
+        self.unlock_dialog = None
+        if dialog is not None:
+            dialog.deleteLater()
+        self._open(outcome.wallet)
+        if outcome.notice and self.window is not None:
+            self.window.show_notice(outcome.notice)
+
+    def _unlock_cancelled(self) -> None:
+        if self.wallet is None:
+            self.finish(0)
+
+    # --- open and lock ------------------------------------------------------------------
+
+    def _open(self, wallet: UnlockedWallet) -> None:
+        self.wallet = wallet
+        if self.window is None:
+            self.window = MainWindow()
+            self.window.lock_requested.connect(self.lock)
+            self.window.quit_requested.connect(lambda: self.finish(0))
+        self.window.set_wallet(wallet)
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
+        self.idle.start()
+        self.opened.emit(wallet)
+
+    def _idle_lock(self) -> None:
+        minutes = self.idle.timeout_ms / 60_000
+        when = f"{minutes:g} minute{'s' if minutes != 1 else ''}" if minutes >= 1 else "a while"
+        self.lock(reason=f"Locked after {when} without use.")
+
+    def lock(self, reason: str = "") -> None:
+        """Drop the keys and every record shown, then ask for the passphrase again."""
+        if self.wallet is None:
+            return
+        self._drop_wallet()
+        if self.window is not None:
+            self.window.hide()
+        self.locked.emit()
+        self._show_unlock(reason if isinstance(reason, str) else "")
+
+    def _drop_wallet(self) -> None:
+        self.idle.stop()
+        for _ in range(10):  # close dialogs left open over the window (reports, file dialogs)
+            modal = QApplication.activeModalWidget()
+            if modal is None or modal is self.unlock_dialog:
+                break
+            modal.close()
+        if self.window is not None:
+            self.window.clear()
+        wallet, self.wallet = self.wallet, None
+        if wallet is not None:
+            wallet.lock()
+
+    # --- ending -------------------------------------------------------------------------
+
+    def finish(self, code: int = 0) -> None:
+        if self._done:
+            return
+        self.shutdown()
+        self.finished.emit(code)
+
+    def shutdown(self) -> None:
+        """Lock and stop background threads (also on application quit)."""
+        if self._done:
+            return
+        self._done = True
+        self._drop_wallet()
+        self.runner.shutdown()
+        for widget in (self.window, self.wizard, self.unlock_dialog):
+            if widget is not None:
+                widget.hide()

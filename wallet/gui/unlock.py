@@ -1,0 +1,135 @@
+"""The unlock dialog: the passphrase, and 'remember unlock on this computer'.
+
+Unlocking runs on a worker thread (the key derivation is slow on purpose). A wrong
+passphrase is shown inline and the dialog stays open.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QProgressBar,
+                               QVBoxLayout, QWidget)
+
+from ..services import WalletService
+from .icon import app_icon, icon_pixmap
+from .workers import JobRunner, UnlockOutcome, unlock_job
+
+__all__ = ["UnlockDialog"]
+
+
+class UnlockDialog(QDialog):
+    """Emits :attr:`unlocked` with an :class:`~wallet.gui.workers.UnlockOutcome`."""
+
+    unlocked = Signal(object)
+
+    def __init__(self, service: WalletService, runner: JobRunner, *, address: str, remembered: bool,
+                 reason: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._runner = runner
+        self._remembered = remembered
+        self.outcome: UnlockOutcome | None = None
+        self.setWindowTitle("Unlock — Health Wallet")
+        self.setWindowIcon(app_icon())
+        self.setMinimumWidth(460)
+
+        logo = QLabel(self)
+        logo.setPixmap(icon_pixmap(56))
+        heading = QLabel("Unlock your wallet", self)
+        font = heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        heading.setFont(font)
+        self.reason = QLabel(reason, self)
+        self.reason.setWordWrap(True)
+        self.reason.setVisible(bool(reason))
+        self.address = QLabel(address, self)
+        self.address.setTextFormat(Qt.TextFormat.PlainText)
+        self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.address.setEnabled(False)
+
+        self.passphrase = QLineEdit(self)
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setAccessibleName("Passphrase")
+        self.passphrase.setPlaceholderText("Your passphrase")
+        self.passphrase.textChanged.connect(self._on_text)
+        self.remember = QCheckBox("Remember unlock on this computer", self)
+        self.remember.setChecked(remembered)
+        self.remember.setToolTip("Keeps an unlock key in this computer's keyring, so the app opens "
+                                 "without the passphrase. Anyone using your computer account can then open it.")
+        self.error = QLabel(self)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b3261e;")
+        self.error.hide()
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(6)
+        self.busy.hide()
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.unlock_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.unlock_button.setText("Unlock")
+        self.unlock_button.setEnabled(False)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quit")
+        self.buttons.accepted.connect(self.try_unlock)
+        self.buttons.rejected.connect(self.reject)
+
+        top = QFormLayout()
+        top.addRow(logo, heading)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.reason)
+        layout.addWidget(self.address)
+        layout.addSpacing(8)
+        layout.addWidget(self.passphrase)
+        layout.addWidget(self.error)
+        layout.addWidget(self.remember)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.buttons)
+        self.passphrase.setFocus()
+
+    @property
+    def working(self) -> bool:
+        return self.busy.isVisibleTo(self)
+
+    def _on_text(self, text: str) -> None:
+        self.unlock_button.setEnabled(bool(text) and not self.busy.isVisibleTo(self))
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.passphrase.setEnabled(not busy)
+        self.remember.setEnabled(not busy)
+        self.unlock_button.setEnabled(not busy and bool(self.passphrase.text()))
+
+    def try_unlock(self) -> None:
+        passphrase = self.passphrase.text()
+        if not passphrase or self.busy.isVisibleTo(self):
+            return
+        self.error.hide()
+        self._set_busy(True)
+        wanted = self.remember.isChecked()
+        remember = None if wanted == self._remembered else wanted
+        self._runner.submit(unlock_job(self._service, passphrase, remember=remember),
+                            on_done=self._done, on_failed=self._failed)
+
+    def _done(self, outcome: UnlockOutcome) -> None:
+        self._set_busy(False)
+        self.passphrase.clear()
+        self.outcome = outcome
+        self.accept()
+        self.unlocked.emit(outcome)
+
+    def _failed(self, message: str) -> None:
+        self._set_busy(False)
+        self.error.setText(message)
+        self.error.show()
+        self.passphrase.selectAll()
+        self.passphrase.setFocus()
+
+    def reject(self) -> None:
+        if self.busy.isVisibleTo(self):
+            return  # let the unlock finish; it cannot be interrupted safely
+        super().reject()

@@ -1,0 +1,497 @@
+"""The first-run wizard: create a wallet or restore one from its recovery phrase.
+
+Create: passphrase (twice, with a live strength hint) → the 12-word recovery phrase →
+confirm three of its words → the wallet is written. Nothing is written before the
+words are confirmed, so closing the wizard midway leaves no wallet whose phrase was
+never saved. Restore: the phrase (checked as it is typed) → passphrase → written.
+Writing (scrypt, about half a second) and the first unlock run on a worker thread.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
+                               QProgressBar, QPushButton, QRadioButton, QVBoxLayout, QWidget, QWizard, QWizardPage)
+
+from ..events import CancelToken, ProgressSink
+from ..services import UnlockedWallet, WalletService
+from ..vault.keys import new_phrase
+from ..vault.keystore import MIN_PASSPHRASE
+from .icon import app_icon, icon_pixmap
+from .workers import JobRunner, phrase_problem
+
+__all__ = ["FirstRunWizard", "Strength", "passphrase_strength", "CONFIRM_WORDS"]
+
+CONFIRM_WORDS = 3
+CLIPBOARD_SECONDS = 60
+_ERROR_STYLE = "color: #b3261e;"
+
+
+@dataclass(frozen=True)
+class Strength:
+    score: int  # 0 (unusable) to 4 (strong)
+    label: str
+    bits: float
+
+
+def passphrase_strength(text: str) -> Strength:
+    """A rough estimate: length × log2(size of the character classes used).
+
+    Repeating one or two characters counts as weak whatever the length. This guides,
+    it does not judge: a long phrase of ordinary words scores well, as it should."""
+    if not text:
+        return Strength(0, "", 0.0)
+    if len(text) < MIN_PASSPHRASE:
+        return Strength(0, f"Too short: use at least {MIN_PASSPHRASE} characters.", 0.0)
+    pool = 0
+    pool += 26 if any(c in string.ascii_lowercase for c in text) else 0
+    pool += 26 if any(c in string.ascii_uppercase for c in text) else 0
+    pool += 10 if any(c in string.digits for c in text) else 0
+    pool += 32 if any(c in string.punctuation for c in text) else 0
+    pool += 1 if " " in text else 0
+    pool += 100 if any(ord(c) > 127 for c in text) else 0
+    bits = len(text) * math.log2(max(pool, 2))
+    if len(set(text)) <= 2:
+        bits = min(bits, 10.0)
+    if bits < 45:
+        return Strength(1, "Weak: add a few more words or characters.", bits)
+    if bits < 60:
+        return Strength(2, "Fair: longer is better.", bits)
+    if bits < 80:
+        return Strength(3, "Good.", bits)
+    return Strength(4, "Strong.", bits)
+
+
+def _heading_font(widget: QWidget, scale: float = 1.15) -> Any:
+    font = widget.font()
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(True)
+    return font
+
+
+class _StartPage(QWizardPage):
+    def __init__(self, wizard: "FirstRunWizard") -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle("Welcome to Health Wallet")
+        self.setSubTitle("Your health records, encrypted on this computer and shared only when you choose.")
+        self.create = QRadioButton("Create a new wallet", self)
+        self.restore = QRadioButton("Restore a wallet from its recovery phrase", self)
+        self.create.setChecked(True)
+        explain = QLabel("A wallet is opened with a passphrase you choose. It also has a recovery phrase of "
+                         "12 words: with it you can restore the wallet and its keys on a new computer.", self)
+        explain.setWordWrap(True)
+        logo = QLabel(self)
+        logo.setPixmap(icon_pixmap(72))
+        layout = QVBoxLayout(self)
+        layout.addWidget(logo)
+        layout.addWidget(explain)
+        layout.addSpacing(12)
+        layout.addWidget(self.create)
+        layout.addWidget(self.restore)
+        layout.addStretch(1)
+
+    def nextId(self) -> int:  # noqa: N802 - Qt API
+        return FirstRunWizard.PAGE_RESTORE if self.restore.isChecked() else FirstRunWizard.PAGE_PASSPHRASE
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt API
+        self._wizard.mode = "restore" if self.restore.isChecked() else "create"
+        return True
+
+
+class _RestorePage(QWizardPage):
+    def __init__(self, wizard: "FirstRunWizard") -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle("Enter your recovery phrase")
+        self.setSubTitle("Type the words in order, separated by spaces.")
+        self.phrase = QPlainTextEdit(self)
+        self.phrase.setAccessibleName("Recovery phrase")
+        self.phrase.setTabChangesFocus(True)
+        self.phrase.setMaximumHeight(110)
+        self.phrase.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.phrase.textChanged.connect(self._check)
+        self.message = QLabel(self)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.phrase)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        self._problem: str | None = "empty"
+
+    def _check(self) -> None:
+        text = self.phrase.toPlainText()
+        self._problem = phrase_problem(text) if text.strip() else "empty"
+        words = len(text.split())
+        if self._problem is None:
+            self.message.setStyleSheet("")
+            self.message.setText("The phrase is valid.")
+        elif self._problem == "empty":
+            self.message.setText("")
+        else:
+            # while the phrase is still being typed, a word count is a hint, not an error
+            typing = words < 12 and "words" in self._problem and "this one has" in self._problem
+            self.message.setStyleSheet("" if typing else _ERROR_STYLE)
+            self.message.setText(self._problem)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+        return self._problem is None
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt API
+        self._wizard.phrase = " ".join(self.phrase.toPlainText().split())
+        return True
+
+    def nextId(self) -> int:  # noqa: N802 - Qt API
+        return FirstRunWizard.PAGE_PASSPHRASE
+
+
+class _PassphrasePage(QWizardPage):
+    def __init__(self, wizard: "FirstRunWizard") -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle("Choose a passphrase")
+        self.setSubTitle("You type it to open the wallet on this computer. A few unrelated words make a good one.")
+        self.first = QLineEdit(self)
+        self.first.setEchoMode(QLineEdit.EchoMode.Password)
+        self.first.setAccessibleName("Passphrase")
+        self.second = QLineEdit(self)
+        self.second.setEchoMode(QLineEdit.EchoMode.Password)
+        self.second.setAccessibleName("Repeat the passphrase")
+        self.meter = QProgressBar(self)
+        self.meter.setRange(0, 4)
+        self.meter.setTextVisible(False)
+        self.meter.setMaximumHeight(8)
+        self.meter.setAccessibleName("Passphrase strength")
+        self.strength = QLabel(self)
+        self.strength.setWordWrap(True)
+        self.match = QLabel(self)
+        self.match.setWordWrap(True)
+        self.show_box = QCheckBox("Show the passphrase", self)
+        self.show_box.toggled.connect(self._show)
+        form = QFormLayout()
+        form.addRow("Passphrase", self.first)
+        form.addRow("", self.meter)
+        form.addRow("", self.strength)
+        form.addRow("Repeat it", self.second)
+        form.addRow("", self.match)
+        form.addRow("", self.show_box)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        self.first.textChanged.connect(self._update)
+        self.second.textChanged.connect(self._update)
+        self._update()
+
+    def _show(self, on: bool) -> None:
+        mode = QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
+        self.first.setEchoMode(mode)
+        self.second.setEchoMode(mode)
+
+    def _update(self) -> None:
+        s = passphrase_strength(self.first.text())
+        self.meter.setValue(s.score)
+        color = {0: "#b3261e", 1: "#b3261e", 2: "#9a6700", 3: "#1a7f37", 4: "#1a7f37"}[s.score]
+        self.meter.setStyleSheet(f"QProgressBar::chunk {{ background: {color}; }}")
+        self.strength.setText(s.label)
+        if self.second.text() and self.second.text() != self.first.text():
+            self.match.setStyleSheet(_ERROR_STYLE)
+            self.match.setText("The two passphrases differ.")
+        elif self.second.text():
+            self.match.setStyleSheet("")
+            self.match.setText("They match.")
+        else:
+            self.match.setText("")
+        self.completeChanged.emit()
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt API
+        restoring = self._wizard.mode == "restore"
+        self.setCommitPage(restoring)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "Restore wallet")
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+        return len(self.first.text()) >= MIN_PASSPHRASE and self.first.text() == self.second.text()
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt API
+        self._wizard.passphrase = self.first.text()
+        return True
+
+    def nextId(self) -> int:  # noqa: N802 - Qt API
+        return FirstRunWizard.PAGE_FINISH if self._wizard.mode == "restore" else FirstRunWizard.PAGE_PHRASE
+
+
+class _PhrasePage(QWizardPage):
+    def __init__(self, wizard: "FirstRunWizard") -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle("Write down your recovery phrase")
+        self.setSubTitle("These 12 words restore your wallet if this computer is lost. Write them on paper, "
+                         "in order, and keep it safe. Anyone with them can open your records.")
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(24)
+        self.grid.setVerticalSpacing(8)
+        self.word_labels: list[QLabel] = []
+        self.copy_button = QPushButton("Copy to clipboard…", self)
+        self.copy_button.clicked.connect(self._copy)
+        self.copy_note = QLabel(self)
+        self.copy_note.setWordWrap(True)
+        self.saved = QCheckBox("I have written down these words, in order.", self)
+        self.saved.toggled.connect(self.completeChanged)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.grid)
+        layout.addSpacing(10)
+        row = QGridLayout()
+        row.addWidget(self.copy_button, 0, 0, Qt.AlignmentFlag.AlignLeft)
+        row.addWidget(self.copy_note, 0, 1)
+        row.setColumnStretch(1, 1)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        layout.addWidget(self.saved)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt API
+        if not self._wizard.phrase:
+            self._wizard.phrase = new_phrase(12)
+        for label in self.word_labels:
+            label.deleteLater()
+        self.word_labels = []
+        words = self._wizard.phrase.split()
+        rows = math.ceil(len(words) / 3)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(mono.pointSizeF() * 1.2)
+        mono.setBold(True)
+        for n, word in enumerate(words):
+            label = QLabel(f"{n + 1:>2}. {word}", self)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setFont(mono)
+            label.setAccessibleName(f"Word {n + 1}")
+            self.grid.addWidget(label, n % rows, n // rows)
+            self.word_labels.append(label)
+
+    def _copy(self) -> None:
+        answer = QMessageBox.warning(
+            self, "Copy the recovery phrase?",
+            "Other programs on this computer can read the clipboard, and clipboard managers may keep it. "
+            "Paper is safer.\n\nCopy anyway? The clipboard is cleared after "
+            f"{CLIPBOARD_SECONDS} seconds.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.copy_to_clipboard()
+
+    def copy_to_clipboard(self) -> None:
+        phrase = self._wizard.phrase
+        clipboard = QGuiApplication.clipboard()
+        clipboard.setText(phrase)
+        self.copy_note.setText(f"Copied. The clipboard is cleared in {CLIPBOARD_SECONDS} seconds.")
+
+        def clear() -> None:
+            if clipboard.text() == phrase:
+                clipboard.clear()
+
+        QTimer.singleShot(CLIPBOARD_SECONDS * 1000, clear)
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+        return self.saved.isChecked()
+
+    def nextId(self) -> int:  # noqa: N802 - Qt API
+        return FirstRunWizard.PAGE_CONFIRM
+
+
+class _ConfirmPage(QWizardPage):
+    def __init__(self, wizard: "FirstRunWizard") -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle("Check your recovery phrase")
+        self.setSubTitle("Type the words at these positions from what you wrote down.")
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "Create wallet")
+        self.positions: list[int] = []
+        self.edits: list[QLineEdit] = []
+        self.form = QFormLayout()
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(_ERROR_STYLE)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        self._phrase_for: str = ""
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt API
+        if self._phrase_for == self._wizard.phrase and self.edits:
+            return
+        self._phrase_for = self._wizard.phrase
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        words = self._wizard.phrase.split()
+        self.positions = sorted(secrets.SystemRandom().sample(range(len(words)), CONFIRM_WORDS))
+        self.edits = []
+        for pos in self.positions:
+            edit = QLineEdit(self)
+            edit.setAccessibleName(f"Word {pos + 1}")
+            edit.textChanged.connect(self._check)
+            self.form.addRow(f"Word #{pos + 1}", edit)
+            self.edits.append(edit)
+        self.message.clear()
+
+    def _wrong(self) -> list[int]:
+        words = self._wizard.phrase.split()
+        return [pos for pos, edit in zip(self.positions, self.edits)
+                if pos >= len(words) or edit.text().strip().lower() != words[pos]]
+
+    def _check(self) -> None:
+        filled = all(e.text().strip() for e in self.edits)
+        wrong = self._wrong()
+        if filled and wrong:
+            nums = ", ".join(f"#{p + 1}" for p in wrong)
+            self.message.setText(f"Word {nums} does not match; check what you wrote down." if len(wrong) == 1 else
+                                 f"Words {nums} do not match; check what you wrote down.")
+        else:
+            self.message.clear()
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+        return bool(self.edits) and not self._wrong()
+
+    def nextId(self) -> int:  # noqa: N802 - Qt API
+        return FirstRunWizard.PAGE_FINISH
+
+    def forget(self) -> None:
+        self._phrase_for = ""
+        for edit in self.edits:
+            edit.clear()
+
+
+class _FinishPage(QWizardPage):
+    def __init__(self, wizard: "FirstRunWizard") -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle("Setting up your wallet")
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
+        self.address = QLabel(self)
+        self.address.setTextFormat(Qt.TextFormat.PlainText)
+        self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.address.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.next_steps = QLabel(self)
+        self.next_steps.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.address)
+        layout.addSpacing(12)
+        layout.addWidget(self.next_steps)
+        layout.addStretch(1)
+        self.done = False
+        self.failed = False
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt API
+        self.done = self.failed = False
+        restoring = self._wizard.mode == "restore"
+        self.setTitle("Restoring your wallet" if restoring else "Creating your wallet")
+        self.status.setStyleSheet("")
+        self.status.setText("Restoring your wallet…" if restoring else "Creating your wallet…")
+        self.busy.show()
+        self.address.clear()
+        self.next_steps.clear()
+        self._wizard.start_writing()
+
+    def succeeded(self, wallet: UnlockedWallet) -> None:
+        self.done = True
+        self.busy.hide()
+        self.setTitle("Your wallet is ready")
+        self.status.setText("Its address, which doctors use to share records with you:")
+        self.address.setText(wallet.identity.address)
+        self.next_steps.setText("Next: import your health records (FHIR files from your patient portal or "
+                                "SMART Health Cards). They are encrypted on this computer.")
+        self.completeChanged.emit()
+
+    def fail(self, message: str) -> None:
+        self.failed = True
+        self.busy.hide()
+        self.status.setStyleSheet(_ERROR_STYLE)
+        self.status.setText(message)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+        return self.done
+
+    def nextId(self) -> int:  # noqa: N802 - Qt API
+        return -1
+
+
+class FirstRunWizard(QWizard):
+    """Emits :attr:`wallet_ready` with the new, unlocked wallet when finished."""
+
+    wallet_ready = Signal(object)
+    PAGE_START, PAGE_RESTORE, PAGE_PASSPHRASE, PAGE_PHRASE, PAGE_CONFIRM, PAGE_FINISH = range(6)
+
+    def __init__(self, service: WalletService, runner: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._runner = runner
+        self.mode = "create"
+        self.phrase = ""
+        self.passphrase = ""
+        self.wallet: UnlockedWallet | None = None
+        self.setWindowTitle("Health Wallet — set up")
+        self.setWindowIcon(app_icon())
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Open my wallet")
+        self.setMinimumSize(680, 540)
+        self.start_page = _StartPage(self)
+        self.restore_page = _RestorePage(self)
+        self.passphrase_page = _PassphrasePage(self)
+        self.phrase_page = _PhrasePage(self)
+        self.confirm_page = _ConfirmPage(self)
+        self.finish_page = _FinishPage(self)
+        for pid, page in ((self.PAGE_START, self.start_page), (self.PAGE_RESTORE, self.restore_page),
+                          (self.PAGE_PASSPHRASE, self.passphrase_page), (self.PAGE_PHRASE, self.phrase_page),
+                          (self.PAGE_CONFIRM, self.confirm_page), (self.PAGE_FINISH, self.finish_page)):
+            self.setPage(pid, page)
+        self.setStartId(self.PAGE_START)
+
+    def start_writing(self) -> None:
+        service, phrase, passphrase = self._service, self.phrase, self.passphrase
+
+        def job(_progress: ProgressSink, _cancel: CancelToken) -> UnlockedWallet:
+            # A new wallet is the same as restoring a freshly generated phrase; doing it
+            # only now means no wallet exists until the phrase has been confirmed.
+            service.restore(phrase, passphrase)
+            return service.unlock(passphrase)
+
+        self._runner.submit(job, on_done=self._written, on_failed=self.finish_page.fail)
+
+    def _written(self, wallet: UnlockedWallet) -> None:
+        self.wallet = wallet
+        self.phrase = self.passphrase = ""  # the wallet holds them now
+        self.confirm_page.forget()
+        for label in self.phrase_page.word_labels:
+            label.clear()
+        self.finish_page.succeeded(wallet)
+
+    def accept(self) -> None:
+        super().accept()
+        if self.wallet is not None:
+            self.wallet_ready.emit(self.wallet)
+
+    def reject(self) -> None:
+        if self.finish_page.done:
+            self.accept()  # the wallet exists and is unlocked: closing the wizard opens it
+            return
+        if self.currentId() == self.PAGE_FINISH and not self.finish_page.failed:
+            return  # the wallet is being written; wait for it
+        super().reject()
