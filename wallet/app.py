@@ -9,13 +9,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .clock import Clock, SystemClock
 from .config import Config, resolve_home
 from .vault.keystore import DEFAULT_KDF, LIGHT_KDF, KdfParams
 
-__all__ = ["App", "build_app"]
+if TYPE_CHECKING:
+    from .chain.backend import ChainBackend
+    from .ipfs.backend import IpfsBackend
+
+__all__ = ["App", "build_app", "default_ipfs", "default_chain", "embedded_chain_dir"]
 
 
 @dataclass
@@ -27,6 +31,14 @@ class App:
     kdf: KdfParams = DEFAULT_KDF
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     extra_trusted_issuers: tuple[Any, ...] = ()  # SMART Health Card issuers trusted for this run (tests)
+    ipfs_factory: "Callable[[App], IpfsBackend] | None" = None  # None: default_ipfs
+    chain_factory: "Callable[[App], ChainBackend] | None" = None  # None: default_chain
+
+    def make_ipfs(self) -> "IpfsBackend":
+        return (self.ipfs_factory or default_ipfs)(self)
+
+    def make_chain(self) -> "ChainBackend":
+        return (self.chain_factory or default_chain)(self)
 
     def __repr__(self) -> str:
         return f"App(home={self.home})"
@@ -45,3 +57,44 @@ def build_app(home: str | os.PathLike[str] | None = None, *, environ: Mapping[st
         kdf=kdf,
         environ=env,
     )
+
+
+def default_ipfs(app: App) -> "IpfsBackend":
+    """The node named by ``ipfs.api``: the embedded Kubo node, or a Kubo RPC API."""
+    api = str(app.config.get("ipfs.api"))
+    peers = tuple(app.config.get("ipfs.peers"))
+    if api == "embedded":
+        from .ipfs.kubo_embedded import EmbeddedKuboBackend, free_swarm_port
+
+        port = int(app.config.get("ipfs.swarm_port"))
+        if port == 0:  # chosen once and kept, so peers can remember this node
+            port = free_swarm_port()
+            app.config.set("ipfs.swarm_port", port)
+        return EmbeddedKuboBackend(app.home / "ipfs", swarm_port=port,
+                                   loopback_only=bool(app.config.get("ipfs.loopback_only")),
+                                   bootstrap=bool(app.config.get("ipfs.bootstrap")),
+                                   mdns=bool(app.config.get("ipfs.mdns")), peers=peers)
+    from .ipfs.kubo_rpc import KuboRpcBackend
+
+    return KuboRpcBackend(api)
+
+
+def embedded_chain_dir(app: App) -> Path:
+    """Shared by every wallet home of this user, so a patient and a doctor on one laptop meet."""
+    configured = app.environ.get("HEALTH_WALLET_CHAIN_DIR") or app.config.get("chain.embedded_dir")
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("health-wallet", appauthor=False) / "embedded-chain"
+
+
+def default_chain(app: App) -> "ChainBackend":
+    rpc = str(app.config.get("chain.rpc"))
+    if rpc == "embedded":
+        from .chain.embedded import open_embedded_chain
+
+        return open_embedded_chain(embedded_chain_dir(app), clock=app.clock)
+    from .chain.rpc import connect_rpc
+
+    return connect_rpc(rpc, contract_address=app.config.get("chain.contract") or None)

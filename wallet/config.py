@@ -30,6 +30,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "ipfs.mdns": (True, "local peer discovery for the embedded node"),
     "ipfs.bootstrap": (True, "dial the public bootstrap peers"),
     "ipfs.peers": ([], "multiaddrs to dial at start"),
+    "ipfs.loopback_only": (False, "listen on 127.0.0.1 only (a node for this computer alone)"),
     "chain.rpc": ("embedded", "'embedded' or an EVM JSON-RPC URL"),
     "chain.contract": ("", "address of the grants contract on chain.rpc"),
     "chain.embedded_dir": ("", "shared state folder of the embedded chain (default: per user)"),

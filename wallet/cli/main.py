@@ -13,7 +13,7 @@ from .. import __version__
 from ..app import build_app
 from ..errors import WalletError
 from ..services import WalletService
-from . import export_cmds, records_cmds
+from . import backup_cmds, export_cmds, records_cmds, sharing_cmds
 from .output import Output
 
 __all__ = ["main", "build_parser"]
@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=None)
     records_cmds.register(sub)
     export_cmds.register(sub)
+    sharing_cmds.register(sub)
+    backup_cmds.register(sub)
     return parser
 
 

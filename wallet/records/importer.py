@@ -31,10 +31,10 @@ class ImportResult:
 
 
 def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: tuple[bytes, ...] = (),
-                  card_statuses: tuple[tuple[str, str], ...] = (), progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
+                  card_statuses: tuple[tuple[str, str], ...] = (), single_patient: bool = True, progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
-    warnings = validate_file(parsed, name=name)
+    warnings = validate_file(parsed, name=name, single_patient=single_patient)
     if cancel is not None:
         cancel.check()
     records: list[NewRecord] = []

@@ -183,6 +183,18 @@ class RecordStore:
             raise
         return added, dupes
 
+    def put(self, rec: NewRecord) -> None:
+        """Insert or replace one record (the wallet's own Consents change as grants do)."""
+        rt = rec.summary.resource_type
+        conn = self._conn()
+        with conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO records (id, rtype, category, rdate, summary, resource) VALUES (?,?,?,?,?,?)",
+                (rec.id, rt, rec.summary.category, rec.summary.date,
+                 self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
+                 self._seal_json("resource", rec.id, rt, rec.resource)),
+            )
+
     def delete(self, rid: str) -> None:
         conn = self._conn()
         with conn:

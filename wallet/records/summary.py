@@ -232,6 +232,19 @@ def summarize(res: dict[str, Any]) -> Summary:
     if rt == "DiagnosticReport":
         return Summary(rt, category, _text(res.get("code")) or "Report", str(res.get("conclusion") or res.get("status") or ""),
                        _first(res, "effectiveDateTime", "effectivePeriod", "issued"), _code(res.get("code")))
+    if rt == "Consent":
+        provision = res.get("provision") or {}
+        actors = [((a or {}).get("reference") or {}).get("display") or
+                  (((a or {}).get("reference") or {}).get("identifier") or {}).get("value", "")
+                  for a in provision.get("actor") or []]
+        period = provision.get("period") or {}
+        detail = f"{res.get('status', '')}, until {str(period.get('end', ''))[:16]}".strip(", ")
+        return Summary(rt, category, "Access for " + (", ".join(a for a in actors if a) or "someone"), detail,
+                       _first(res, "dateTime"))
+    if rt == "AuditEvent":
+        sub = (res.get("subtype") or [{}])[0] or {}
+        return Summary(rt, category, str(sub.get("display") or _text(res.get("type")) or "Audit event"),
+                       str(res.get("outcomeDesc") or ""), _first(res, "recorded"))
     if rt == "Patient":
         names = res.get("name") or []
         name = ""

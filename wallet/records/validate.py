@@ -110,10 +110,12 @@ def validate_resource(item: Located) -> list[str]:
     return refs
 
 
-def validate_file(parsed: ParsedFile, *, name: str) -> list[str]:
+def validate_file(parsed: ParsedFile, *, name: str, single_patient: bool = True) -> list[str]:
     """Validate every resource; the first problem rejects the whole file.
 
     Returns warnings: references to ``urn:uuid:`` targets that are not in the file.
+    ``single_patient`` refuses a file about two people (an import); a wallet's own
+    backup or a share may hold a second Patient that came with a health card.
     """
     if parsed.kind == "bundle":
         btype = parsed.bundle_type
@@ -134,7 +136,7 @@ def validate_file(parsed: ParsedFile, *, name: str) -> list[str]:
                             for ref in refs if ref not in known)
         if item.resource["resourceType"] == "Patient":
             patients[item.resource.get("id") or item.position] = item.position
-    if len(patients) > 1:
+    if single_patient and len(patients) > 1:
         raise InvalidRecord(
             f"{name} holds {len(patients)} different patients; a wallet keeps one patient's record. "
             "Split the file and import only this patient's part."

@@ -1,6 +1,29 @@
-"""The use cases: the only API that ``wallet.cli`` and ``wallet.gui`` call."""
+"""The use cases: the only API that ``wallet.cli`` and ``wallet.gui`` call.
 
-from .exports import export_records, verify_path
+Sharing, backups and exports load their networks and crypto stacks on first use, so
+importing this package stays cheap for the GUI's start-up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .wallet import CATEGORIES, FileOutcome, UnlockedWallet, WalletService
 
-__all__ = ["WalletService", "UnlockedWallet", "FileOutcome", "CATEGORIES", "export_records", "verify_path"]
+if TYPE_CHECKING:
+    from .backups import Backups
+    from .exports import export_records, verify_path
+    from .sharing import Sharing
+
+__all__ = ["WalletService", "UnlockedWallet", "FileOutcome", "CATEGORIES", "Sharing", "Backups",
+           "export_records", "verify_path"]
+
+_LAZY = {"Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(name)

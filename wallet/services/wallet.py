@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ..app import App
 from ..errors import Cancelled, InvalidRecord, WalletError, WalletLocked, WalletNotFound
@@ -24,6 +25,10 @@ from ..vault.remember import RememberedUnlock
 from ..share.issuers import IssuerStore
 from ..share.shc import HealthCard
 from .cards import CardInput, card_status, check_card_file, is_qr_chunk, read_card_input, read_qr_chunks
+
+if TYPE_CHECKING:
+    from ..chain.backend import ChainBackend
+    from ..ipfs.backend import IpfsBackend
 
 __all__ = ["WalletService", "UnlockedWallet", "FileOutcome", "CATEGORIES"]
 
@@ -125,6 +130,9 @@ class UnlockedWallet:
         self._keys: WalletKeys | None = keys
         self.store = store
         self.identity = keys.identity
+        self._ipfs: Any = None
+        self._chain: Any = None
+        self._backends_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"UnlockedWallet(address={self.identity.address}, locked={self._keys is None})"
@@ -136,8 +144,42 @@ class UnlockedWallet:
         return self._keys
 
     def lock(self) -> None:
+        """Drop the keys, close the store and stop the nodes this wallet started."""
         self._keys = None
+        with self._backends_lock:
+            for backend in (self._chain, self._ipfs):
+                if backend is not None:
+                    try:
+                        backend.close()
+                    except WalletError:
+                        pass
+            self._chain = self._ipfs = None
         self.store.close()
+
+    # --- networks (started on first use) -------------------------------------------
+
+    def ipfs(self, *, wait: float | None = 60.0) -> "IpfsBackend":
+        """This wallet's IPFS node, started in the background on first use.
+
+        With ``wait`` (seconds) it returns once the node is ready; ``None`` returns at once.
+        """
+        self.keys  # noqa: B018 - fail if locked
+        with self._backends_lock:
+            if self._ipfs is None:
+                backend = self.app.make_ipfs()
+                backend.start()
+                self._ipfs = backend
+            backend = self._ipfs
+        if wait is not None:
+            backend.wait_ready(wait)
+        return backend
+
+    def chain(self) -> "ChainBackend":
+        self.keys  # noqa: B018 - fail if locked
+        with self._backends_lock:
+            if self._chain is None:
+                self._chain = self.app.make_chain()
+            return self._chain
 
     # --- records -----------------------------------------------------------------
 

@@ -1,0 +1,95 @@
+"""Backup commands: publish, restore-backup, serve, pins."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from ..services import Backups, WalletService
+from .output import Output
+from .records_cmds import unlock
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("publish", help="back up every record, encrypted, to IPFS (the phrase alone opens it)")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("restore-backup", help="fetch a backup (default: the latest recorded on chain) and import it")
+    p.add_argument("cid", nargs="?")
+    p.add_argument("--peer", action="append", default=[], metavar="MULTIADDR", help="a node that holds it")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("serve", help="keep this wallet's IPFS node online until interrupted")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("pins", help="what this wallet's IPFS node keeps pinned")
+    p.add_argument("--unpin", metavar="CID", help="stop keeping CID (copies others hold are not erased)")
+    p.set_defaults(func=cmd_pins)
+
+
+def cmd_publish(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        receipt = Backups(wallet).publish(progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
+    finally:
+        wallet.lock()
+    if receipt.warning:
+        out.info(f"warning: {receipt.warning}")
+    out.result({"cid": receipt.cid, "records": receipt.records, "cards": receipt.cards, "tx": receipt.tx},
+               f"Backed up {receipt.records} records and {receipt.cards} cards: {receipt.cid}"
+               + (f"\nRecorded on chain (tx {receipt.tx})." if receipt.tx else ""))
+    return 0
+
+
+def cmd_restore(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        cid, result = Backups(wallet).restore(args.cid, peers=tuple(args.peer),
+                                              progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
+    finally:
+        wallet.lock()
+    out.result({"cid": cid, "imported": result.imported, "skipped_duplicates": result.skipped_duplicates},
+               f"Restored {result.total} records from {cid}"
+               + (f"; {result.skipped_duplicates} were already here." if result.skipped_duplicates else "."))
+    return 0
+
+
+def cmd_serve(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        info = wallet.ipfs(wait=60).node_info()
+        out.result({"peer_id": info.peer_id, "addresses": list(info.dial_addresses)},
+                   "Serving this wallet's IPFS node; press Ctrl-C to stop.\n" + "\n".join(info.dial_addresses))
+        import sys
+
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+        out.info("Stopping the IPFS node…")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        wallet.lock()
+    return 0
+
+
+def cmd_pins(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        backups = Backups(wallet)
+        if args.unpin:
+            backups.unpin(args.unpin)
+            out.result({"unpinned": args.unpin},
+                       f"Unpinned {args.unpin}. Copies other nodes fetched are not erased.")
+            return 0
+        pins = backups.pins()
+    finally:
+        wallet.lock()
+    doc = [{"cid": str(p.cid), "kind": p.kind} for p in pins]
+    out.result(doc, "\n".join(d["cid"] for d in doc) or "Nothing pinned.")
+    return 0

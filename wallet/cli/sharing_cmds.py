@@ -1,0 +1,192 @@
+"""Sharing commands: register-key, grant, grants, revoke, open, audit, deploy-contract."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..atomicfile import write_atomic
+from ..errors import WalletError
+from ..records.summary import CATEGORIES
+from ..services import Sharing, WalletService
+from ..services.expiry import parse_expiry
+from .output import Output
+from .records_cmds import unlock
+
+__all__ = ["register"]
+
+REVOKE_NOTE = ("Revocation stops future opening; it cannot un-share what the doctor already opened. "
+               "Other shares are unaffected.")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("register-key", help="publish this wallet's encryption key on chain (doctors do this once)")
+    p.set_defaults(func=cmd_register_key)
+
+    p = sub.add_parser("grant", help="share records with a doctor until a time the chain enforces")
+    p.add_argument("--to", required=True, metavar="ADDRESS", help="the doctor's wallet address")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--type", dest="types", nargs="+", metavar="T", help="resource types or categories")
+    what.add_argument("--ids", nargs="+", metavar="ID")
+    what.add_argument("--all", action="store_true", help="every record")
+    p.add_argument("--expires", required=True, metavar="DURATION_OR_DATE", help="e.g. 7d, 12h, 2w or 2026-12-31")
+    p.add_argument("--name", help="the doctor's name, kept in your wallet only")
+    p.set_defaults(func=cmd_grant)
+
+    p = sub.add_parser("grants", help="grants you issued (or --received) with their status")
+    p.add_argument("--received", action="store_true")
+    p.set_defaults(func=cmd_grants)
+
+    p = sub.add_parser("revoke", help="revoke a grant on chain and stop serving its data")
+    p.add_argument("grant_id")
+    p.set_defaults(func=cmd_revoke)
+
+    p = sub.add_parser("open", help="open what a patient shared with you (checks, fetches, decrypts, logs)")
+    p.add_argument("grant", metavar="GRANT_ID_OR_TOKEN")
+    p.add_argument("--out", metavar="FILE", help="write the records (a FHIR Bundle) to FILE")
+    p.set_defaults(func=cmd_open)
+
+    p = sub.add_parser("token", help="print the share token of one of your grants")
+    p.add_argument("grant_id")
+    p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("audit", help="the access log: on-chain events and this wallet's audit events")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("deploy-contract", help="deploy the grants contract on the configured chain")
+    p.set_defaults(func=cmd_deploy)
+
+
+def _split_types(values: list[str]) -> tuple[list[str], list[str]]:
+    cats = {c.lower(): c for c in CATEGORIES}
+    categories = [cats[v.lower()] for v in values if v.lower() in cats]
+    types = [v for v in values if v.lower() not in cats]
+    return types, categories
+
+
+def _tx(tx) -> dict:
+    return {"tx": tx.tx_hash, "gas_used": tx.gas_used, "block": tx.block}
+
+
+def cmd_register_key(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        tx = Sharing(wallet).register_key()
+    finally:
+        wallet.lock()
+    if tx is None:
+        out.result({"tx": None, "gas_used": 0, "registered": True}, "Your encryption key is already on chain.")
+    else:
+        out.result({**_tx(tx), "registered": True}, f"Encryption key published (tx {tx.tx_hash}, {tx.gas_used} gas).")
+    return 0
+
+
+def cmd_grant(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        sharing = Sharing(wallet)
+        expires = parse_expiry(args.expires, now=sharing.chain.now())
+        types, categories = _split_types(args.types or [])
+        ids = sharing.choose_records(ids=args.ids or [], types=types, categories=categories)
+        receipt = sharing.grant(args.to, record_ids=ids, expires_at=expires, grantee_name=args.name,
+                                progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
+    finally:
+        wallet.lock()
+    out.result(
+        {"grant_id": receipt.grant_id, "grantee": receipt.grantee, "cid": receipt.cid, **_tx(receipt.tx),
+         "expires_at": receipt.expires_at.isoformat(), "records": receipt.records, "token": receipt.token},
+        f"Shared {receipt.records} records with {args.name or receipt.grantee} until "
+        f"{receipt.expires_at:%Y-%m-%d %H:%M} UTC.\n"
+        f"Grant {receipt.grant_id} (tx {receipt.tx.tx_hash}, {receipt.tx.gas_used} gas)\n"
+        f"Give the doctor this token (it holds no key and no record):\n\n{receipt.token}\n\n"
+        "The doctor fetches the data from this computer's IPFS node: keep the wallet open or run "
+        "'health-wallet serve' until they have opened it.",
+    )
+    return 0
+
+
+def cmd_grants(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        sharing = Sharing(wallet)
+        views = sharing.received() if args.received else sharing.grants()
+    finally:
+        wallet.lock()
+    key = "patient" if args.received else "grantee"
+    doc = [{"grant_id": v.grant_id, key: v.counterpart, "name": v.counterpart_name, "status": v.status.value,
+            "expires_at": v.grant.expires_at.isoformat(), "accesses": v.grant.accesses, "cid": v.grant.cid}
+           for v in views]
+    rows = [[d["grant_id"][:18] + "…", d["name"] or d[key], d["status"], d["expires_at"][:16], str(d["accesses"])]
+            for d in doc]
+    out.result(doc, out.table(rows, ["GRANT", key.upper(), "STATUS", "EXPIRES", "ACCESSES"]) if doc else "No grants.")
+    return 0
+
+
+def cmd_revoke(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        tx = Sharing(wallet).revoke(args.grant_id)
+    finally:
+        wallet.lock()
+    out.result({**_tx(tx), "revoked": True}, f"Revoked (tx {tx.tx_hash}, {tx.gas_used} gas). {REVOKE_NOTE}")
+    return 0
+
+
+def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        opened = Sharing(wallet).open(args.grant, progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
+    finally:
+        wallet.lock()
+    doc = {"grant_id": opened.grant.id_hex, "patient": opened.grant.patient, "patient_name": opened.patient_name,
+           "expires_at": opened.grant.expires_at.isoformat(), "records": opened.counts,
+           "access_tx": opened.access_tx.tx_hash if opened.access_tx else None}
+    if args.out:
+        write_atomic(Path(args.out), json.dumps(opened.bundle, indent=2, ensure_ascii=False).encode(), mode=0o600)
+        doc["out"] = args.out
+    else:
+        doc["bundle"] = opened.bundle
+    human = (f"Opened {sum(opened.counts.values())} records shared by {opened.patient_name or opened.grant.patient} "
+             f"(valid until {opened.grant.expires_at:%Y-%m-%d %H:%M} UTC); the access is logged on chain.\n"
+             + "\n".join(f"  {k}: {v}" for k, v in opened.counts.items()))
+    if args.out:
+        human += f"\nWritten to {args.out}."
+    elif not out.as_json:
+        human += "\n\n" + json.dumps(opened.bundle, indent=2, ensure_ascii=False)
+    out.result(doc, human)
+    return 0
+
+
+def cmd_token(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        token = Sharing(wallet).token_for(args.grant_id)
+    finally:
+        wallet.lock()
+    out.result({"token": token}, token)
+    return 0
+
+
+def cmd_audit(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        events = Sharing(wallet).audit()
+    finally:
+        wallet.lock()
+    rows = [[e["at"][:19], e["source"], e["event"], e.get("party") or e.get("detail", ""), (e.get("tx") or "")[:14]]
+            for e in events]
+    out.result(events, out.table(rows, ["WHEN", "SOURCE", "EVENT", "PARTY / DETAIL", "TX"]) if events else "No events.")
+    return 0
+
+
+def cmd_deploy(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    wallet = unlock(service, args)
+    try:
+        deployment = Sharing(wallet).deploy_contract()
+    finally:
+        wallet.lock()
+    out.result({"address": deployment.address, **_tx(deployment.tx)},
+               f"Grants contract deployed at {deployment.address} (tx {deployment.tx.tx_hash}); saved as chain.contract.")
+    return 0

@@ -1,0 +1,339 @@
+"""Sharing with a doctor: grant, list, revoke, open, and the access log.
+
+Follows "The sharing protocol": the chosen records become a ``collection`` Bundle,
+sealed with a fresh content key and pinned to IPFS; the key is wrapped to the doctor's
+X25519 key published on chain; one ``grant`` transaction records the expiry. The
+doctor's wallet checks ``isActive`` on chain, fetches, unwraps, decrypts, validates,
+and logs the access with ``recordAccess``. Each grant is kept locally as a FHIR
+``Consent``, each grant/revoke/open as an ``AuditEvent``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from ..chain.backend import ChainBackend, Deployment, TxResult
+from ..chain.grants import AccessGrant, GrantStatus, checksum, grant_id_hex, new_grant_id, parse_grant_id
+from ..errors import ChainError, GrantNotActive, IpfsError, ShareError, WalletError
+from ..events import CancelToken, ProgressSink, report
+from ..ipfs.cid import Cid
+from ..ipfs.sealed import fetch_sealed, publish_sealed
+from ..records.bundle import bundle_resources, collection_bundle
+from ..records.consent import audit_event, grant_consent, revoke_consent
+from ..records.parse import parse_bytes
+from ..records.store import NewRecord
+from ..records.summary import summarize
+from ..records.validate import validate_file
+from ..share.token import MAX_PEERS, ShareToken, parse_token
+from ..vault import aead
+from .exports import select_ids
+from .wallet import UnlockedWallet
+
+__all__ = ["Sharing", "GrantReceipt", "GrantView", "OpenedShare", "LOCAL_ONLY_TYPES"]
+
+SHARE_PURPOSE = "share"
+LOCAL_ONLY_TYPES = ("Consent", "AuditEvent")  # the wallet's own trail is never shared
+
+
+@dataclass(frozen=True)
+class GrantReceipt:
+    grant_id: str
+    grantee: str
+    cid: str
+    tx: TxResult
+    expires_at: datetime
+    token: str
+    records: int
+
+
+@dataclass(frozen=True)
+class GrantView:
+    """A grant as a list shows it, with its status at the chain's current time."""
+
+    grant: AccessGrant
+    status: GrantStatus
+    counterpart: str  # the grantee (issued) or the patient (received)
+    counterpart_name: str | None = None
+
+    @property
+    def grant_id(self) -> str:
+        return self.grant.id_hex
+
+
+@dataclass(frozen=True)
+class OpenedShare:
+    grant: AccessGrant
+    bundle: dict[str, Any] = field(repr=False)
+    counts: dict[str, int] = field(default_factory=dict)
+    patient_name: str | None = None
+    access_tx: TxResult | None = None
+
+
+def _patient_name(resources: Iterable[dict[str, Any]]) -> str | None:
+    for res in resources:
+        if res.get("resourceType") == "Patient":
+            return summarize(res).title
+    return None
+
+
+class Sharing:
+    """Sharing use cases for one unlocked wallet (patient or doctor side)."""
+
+    def __init__(self, wallet: UnlockedWallet) -> None:
+        self.wallet = wallet
+
+    def __repr__(self) -> str:
+        return f"Sharing({self.wallet.identity.address})"
+
+    @property
+    def chain(self) -> ChainBackend:
+        return self.wallet.chain()
+
+    @property
+    def me(self) -> str:
+        return self.wallet.identity.address
+
+    def _contract(self) -> str:
+        address = self.chain.contract_address
+        if not address:
+            raise ChainError("No grants contract is configured on this chain; run 'health-wallet deploy-contract' "
+                             "or set chain.contract.")
+        return address
+
+    def _context(self, grant_id: bytes) -> bytes:
+        return f"{self.chain.chain_id}|{self._contract().lower()}|{grant_id_hex(grant_id)}".encode()
+
+    def _remember(self, resource: dict[str, Any], *, replace: bool = False) -> None:
+        store = self.wallet.store
+        record = NewRecord(store.record_id(resource), resource, summarize(resource))
+        if replace:
+            store.put(record)
+        else:
+            store.add_many([record])
+
+    def _audit(self, action: str, *, detail: str, grant_id: str | None = None, tx: str | None = None) -> None:
+        self._remember(audit_event(action, chain_id=self.chain.chain_id, actor=self.me,
+                                   at=self.wallet.app.clock.now(), detail=detail, grant_id=grant_id, tx=tx))
+
+    # --- keys and contract ---------------------------------------------------------
+
+    def deploy_contract(self) -> Deployment:
+        deployment = self.chain.deploy(self.wallet.keys.account)
+        self.wallet.app.config.set("chain.contract", deployment.address)
+        return deployment
+
+    def register_key(self) -> TxResult | None:
+        """Publish this wallet's encryption key; ``None`` when the chain already has it."""
+        if self.chain.encryption_key_of(self.me) == self.wallet.identity.encryption_key:
+            return None
+        return self.chain.register_key(self.wallet.keys.account, self.wallet.identity.encryption_key)
+
+    def key_registered(self) -> bool:
+        return self.chain.encryption_key_of(self.me) == self.wallet.identity.encryption_key
+
+    # --- patient side ---------------------------------------------------------------
+
+    def choose_records(self, *, ids: Iterable[str] = (), types: Iterable[str] = (),
+                       categories: Iterable[str] = ()) -> list[str]:
+        chosen = select_ids(self.wallet, ids=ids, types=types, categories=categories)
+        store = self.wallet.store
+        chosen = [i for i in chosen if store.get_summary(i).resource_type not in LOCAL_ONLY_TYPES]
+        if not chosen:
+            raise ShareError("Nothing to share: no records match; import or choose some first.")
+        return chosen
+
+    def estimate_grant_gas(self, grantee: str) -> int:
+        grantee = checksum(grantee)
+        gid = new_grant_id(grantee)
+        return self.chain.estimate_grant_gas(self.me, gid, grantee, "b" + "a" * 58, bytes(aead.WRAPPED_KEY_SIZE),
+                                             self.chain.now() + timedelta(days=30))
+
+    def grant(self, grantee: str, *, record_ids: Iterable[str], expires_at: datetime, grantee_name: str | None = None,
+              progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> GrantReceipt:
+        try:
+            grantee = checksum(grantee)
+        except ValueError as exc:
+            raise ShareError(f"{grantee!r} is not an Ethereum address (0x followed by 40 hex digits).") from exc
+        if grantee == self.me:
+            raise ShareError("That is this wallet's own address; grant to the doctor's address.")
+        ids = list(record_ids)
+        # The doctor needs to know whose records these are: the Patient always goes along.
+        ids += [i for i in self.wallet.store.ids(types=["Patient"], newest_first=False) if i not in ids]
+        chain = self.chain
+        report(progress, 0, 5, "Looking up the doctor's key on chain")
+        doctor_key = chain.require_encryption_key(grantee)
+        if expires_at <= chain.now():
+            raise ShareError("The expiry is already past on the chain's clock; choose a later one.")
+        gid = new_grant_id(grantee)
+        context = self._context(gid)
+
+        report(progress, 1, 5, "Encrypting the records")
+        store = self.wallet.store
+        resources = [store.get(i) for i in ids]
+        bundle = collection_bundle(resources, now=self.wallet.app.clock.now())
+        payload = json.dumps(bundle, separators=(",", ":"), ensure_ascii=False).encode()
+        content_key = aead.new_key()
+        if cancel is not None:
+            cancel.check()
+
+        report(progress, 2, 5, "Publishing the encrypted bundle to IPFS")
+        ipfs = self.wallet.ipfs()
+        cid = publish_sealed(ipfs, content_key, payload, purpose=SHARE_PURPOSE, aad=gid,
+                             scratch_dir=getattr(ipfs, "scratch_dir", None), cancel=cancel)
+        wrapped = aead.wrap_key(doctor_key, content_key, context=context)
+        del content_key, payload
+
+        report(progress, 3, 5, "Recording the grant on chain")
+        try:
+            if cancel is not None:
+                cancel.check()
+            tx = chain.grant(self.wallet.keys.account, gid, grantee, str(cid), wrapped, expires_at)
+        except WalletError:
+            try:
+                ipfs.unpin(cid)  # no grant, so nothing should stay pinned for it
+            except IpfsError:
+                pass
+            raise
+
+        report(progress, 4, 5, "Keeping the consent")
+        now = self.wallet.app.clock.now()
+        self._remember(grant_consent(grant_id=grant_id_hex(gid), chain_id=chain.chain_id, patient=self.me,
+                                     grantee=grantee, grantee_name=grantee_name, starts=now, expires=expires_at,
+                                     record_refs=[f"{r['resourceType']}/{r.get('id', '')}" for r in resources],
+                                     cid=str(cid)))
+        self._audit("grant", detail=f"{len(resources)} records shared with {grantee_name or grantee} until "
+                    f"{expires_at:%Y-%m-%d %H:%M} UTC", grant_id=grant_id_hex(gid), tx=tx.tx_hash)
+        token = ShareToken(chain.chain_id, self._contract(), grant_id_hex(gid), self._peers(ipfs)).encode()
+        report(progress, 5, 5, "Shared")
+        return GrantReceipt(grant_id_hex(gid), grantee, str(cid), tx, expires_at, token, len(resources))
+
+    @staticmethod
+    def _peers(ipfs: Any) -> tuple[str, ...]:
+        try:
+            addrs = ipfs.node_info().dial_addresses
+        except IpfsError:
+            return ()
+        # Prefer addresses a doctor can reach; loopback works for two wallets on one laptop.
+        return tuple(addrs[:MAX_PEERS])
+
+    def token_for(self, grant_id: str) -> str:
+        gid = parse_grant_id(grant_id)
+        return ShareToken(self.chain.chain_id, self._contract(), grant_id_hex(gid),
+                          self._peers(self.wallet.ipfs(wait=10))).encode()
+
+    def grants(self) -> list[GrantView]:
+        now = self.chain.now()
+        names = self._grantee_names()
+        return [GrantView(g, g.status(now), g.grantee, names.get(g.grantee))
+                for g in self.chain.grants_by_patient(self.me)]
+
+    def _grantee_names(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for row in self.wallet.store.ids(types=["Consent"]):
+            consent = self.wallet.store.get(row)
+            for actor in (consent.get("provision") or {}).get("actor") or []:
+                ref = actor.get("reference") or {}
+                value = (ref.get("identifier") or {}).get("value", "")
+                if ref.get("display") and value.count(":") == 2:
+                    names[checksum(value.split(":")[2])] = ref["display"]
+        return names
+
+    def revoke(self, grant_id: str) -> TxResult:
+        try:
+            gid = parse_grant_id(grant_id)
+        except ValueError as exc:
+            raise ShareError(str(exc)) from exc
+        grant = self.chain.grant_info(gid)
+        if grant.patient != self.me:
+            raise ShareError("Only the patient who made a grant can revoke it; this wallet did not make it.")
+        tx = self.chain.revoke(self.wallet.keys.account, gid)
+        try:
+            self.wallet.ipfs(wait=30).unpin(Cid(grant.cid))
+        except IpfsError:
+            pass  # the grant is revoked on chain; the blob stays unreadable without its key
+        consent_id = self.wallet.store.record_id({"resourceType": "Consent", "id": f"grant-{grant_id_hex(gid)[2:18]}"})
+        try:
+            consent = self.wallet.store.get(consent_id)
+            self._remember(revoke_consent(consent, at=self.wallet.app.clock.now()), replace=True)
+        except WalletError:
+            pass  # granted from another computer: the chain is the record
+        self._audit("revoke", detail=f"Access of {grant.grantee} revoked", grant_id=grant_id_hex(gid), tx=tx.tx_hash)
+        return tx
+
+    # --- doctor side ----------------------------------------------------------------
+
+    def received(self) -> list[GrantView]:
+        now = self.chain.now()
+        return [GrantView(g, g.status(now), g.patient) for g in self.chain.grants_for_grantee(self.me)]
+
+    def open(self, grant_or_token: str, *, progress: ProgressSink | None = None,
+             timeout: float = 60.0) -> OpenedShare:
+        text = grant_or_token.strip()
+        peers: tuple[str, ...] = ()
+        if text.startswith("hwshare:"):
+            token = parse_token(text)
+            if token.chain_id != self.chain.chain_id or (self.chain.contract_address or "").lower() != token.contract.lower():
+                raise ShareError(
+                    f"This share is on chain {token.chain_id} (contract {token.contract}); this wallet uses chain "
+                    f"{self.chain.chain_id}. Set chain.rpc and chain.contract to that chain.")
+            gid, peers = parse_grant_id(token.grant_id), token.peers
+        else:
+            try:
+                gid = parse_grant_id(text)
+            except ValueError as exc:
+                raise ShareError("Give a grant id (0x + 64 hex digits) or a share token (hwshare:1:…).") from exc
+
+        report(progress, 0, 5, "Checking the grant on chain")
+        grant = self.chain.grant_info(gid)
+        if grant.grantee != self.me:
+            raise ShareError("This share is addressed to another wallet; only its doctor can open it.")
+        status = grant.status(self.chain.now())
+        if status is GrantStatus.REVOKED:
+            raise GrantNotActive("The patient revoked this share; it can no longer be opened.")
+        if status is GrantStatus.EXPIRED:
+            raise GrantNotActive(f"This share expired on {grant.expires_at:%Y-%m-%d %H:%M} UTC.")
+
+        report(progress, 1, 5, "Fetching the encrypted bundle from IPFS")
+        ipfs = self.wallet.ipfs()
+        for peer in peers:
+            try:
+                ipfs.connect(peer, timeout=10)
+            except IpfsError:
+                continue  # another address may work, or the content may already be near
+        content_key = aead.unwrap_key(self.wallet.keys.encryption_private, grant.wrapped_key,
+                                      context=self._context(gid))
+        report(progress, 2, 5, "Decrypting")
+        plain = fetch_sealed(ipfs, Cid(grant.cid), content_key, purpose=SHARE_PURPOSE, aad=gid, timeout=timeout)
+
+        report(progress, 3, 5, "Validating the records")
+        parsed = parse_bytes(plain, name="the shared bundle")
+        validate_file(parsed, name="the shared bundle", single_patient=False)
+        bundle = json.loads(plain)
+        resources = bundle_resources(bundle)
+
+        report(progress, 4, 5, "Logging the access on chain")
+        tx = self.chain.record_access(self.wallet.keys.account, gid)
+        self._audit("open", detail=f"{len(resources)} records shared by {grant.patient} opened",
+                    grant_id=grant_id_hex(gid), tx=tx.tx_hash)
+        report(progress, 5, 5, "Opened")
+        counts = dict(sorted(Counter(r["resourceType"] for r in resources).items()))
+        return OpenedShare(grant, bundle, counts, _patient_name(resources), tx)
+
+    # --- the log ------------------------------------------------------------------------
+
+    def audit(self) -> list[dict[str, Any]]:
+        """On-chain events where this wallet is a party, and the local AuditEvents, newest first."""
+        events: list[dict[str, Any]] = []
+        for ev in self.chain.access_log(self.me):
+            events.append({"source": "chain", "event": ev.kind.value, "grant_id": ev.id_hex, "at": ev.at.isoformat(),
+                           "party": ev.party(self.me), "patient": ev.patient, "grantee": ev.grantee,
+                           "tx": ev.tx_hash, "block": ev.block})
+        for row in self.wallet.store.summaries(types=["AuditEvent"]):
+            events.append({"source": "local", "event": row.summary.title, "at": row.summary.date,
+                           "detail": row.summary.detail, "id": row.id})
+        events.sort(key=lambda e: e["at"], reverse=True)
+        return events
