@@ -51,3 +51,13 @@ def test_repr_redacts_secrets() -> None:
     text = repr(keys) + str(keys)
     assert "abandon" not in text and ABANDON_ADDRESS in text
     assert keys.encryption_private.hex() not in text
+
+
+def test_own_derivation_agrees_with_eth_account() -> None:
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    for phrase in (ABANDON, new_phrase(), new_phrase(24)):
+        keys = WalletKeys(phrase)
+        expected = Account.from_mnemonic(phrase, account_path="m/44'/60'/0'/0/0")
+        assert keys.identity.address == expected.address == keys.account.address

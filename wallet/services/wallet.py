@@ -22,13 +22,13 @@ from ..records.summary import CATEGORIES
 from ..vault.keys import Identity, WalletKeys, new_phrase
 from ..vault.keystore import Keystore
 from ..vault.remember import RememberedUnlock
-from ..share.issuers import IssuerStore
-from ..share.shc import HealthCard
-from .cards import CardInput, card_status, check_card_file, is_qr_chunk, read_card_input, read_qr_chunks
 
 if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
     from ..ipfs.backend import IpfsBackend
+    from ..share.issuers import IssuerStore
+    from ..share.shc import HealthCard
+    from .cards import CardInput
 
 __all__ = ["WalletService", "UnlockedWallet", "FileOutcome", "CATEGORIES"]
 
@@ -76,9 +76,13 @@ class WalletService:
 
     # --- creating ----------------------------------------------------------------
 
-    def create(self, passphrase: str, *, words: int = 12) -> tuple[Identity, str]:
+    def new_phrase(self, words: int = 12) -> str:
+        """A fresh recovery phrase, for a wizard that writes nothing until it is confirmed."""
+        return new_phrase(words)
+
+    def create(self, passphrase: str, *, words: int = 12, phrase: str | None = None) -> tuple[Identity, str]:
         """A new wallet; returns its identity and the recovery phrase (show it once)."""
-        phrase = new_phrase(words)
+        phrase = phrase or new_phrase(words)
         keys = WalletKeys(phrase)
         Keystore.create(self.app.home, keys, passphrase, kdf=self.app.kdf)
         self._open_store(keys).close()
@@ -188,19 +192,25 @@ class UnlockedWallet:
         """Import one file, all or nothing: FHIR JSON, NDJSON, a ``.smart-health-card``
         file or ``shc:/`` QR text. Cards keep their original bytes for re-export."""
         self.keys  # noqa: B018 - fail if locked
+        from .cards import read_card_input  # the card stack loads on first use
+
         path = Path(path)
         card = read_card_input(path, issuers=self.issuers(), now=self.app.clock.now())
         if card is not None:
             return self._import_card(card, path.name, progress, cancel)
         return import_parsed(self.store, read_file(path), name=path.name, progress=progress, cancel=cancel)
 
-    def issuers(self) -> IssuerStore:
+    def issuers(self) -> "IssuerStore":
+        from ..share.issuers import IssuerStore
+
         return IssuerStore.load(self.app.home, extra_trusted=self.app.extra_trusted_issuers)
 
-    def health_cards(self) -> list[HealthCard]:
+    def health_cards(self) -> list["HealthCard"]:
         """Every imported card, checked again now (trust and expiry change over time)."""
+        from .cards import check_card_file
+
         issuers, now = self.issuers(), self.app.clock.now()
-        cards: list[HealthCard] = []
+        cards: list["HealthCard"] = []
         for data in self.store.cards():
             cards.extend(check_card_file(data, issuers=issuers, now=now))
         return cards
@@ -211,6 +221,8 @@ class UnlockedWallet:
 
         Files that each hold one part of a multi-QR SMART Health Card are read together.
         """
+        from .cards import is_qr_chunk
+
         paths = [Path(p) for p in paths]
         chunks = [p for p in paths if p.is_file() and is_qr_chunk(p)]
         outcomes = []
@@ -227,6 +239,8 @@ class UnlockedWallet:
             if path.is_dir():
                 raise InvalidRecord(f"{path} is a folder; name the files to import.")
             if chunks:
+                from .cards import read_qr_chunks
+
                 card = read_qr_chunks(chunks, issuers=self.issuers(), now=self.app.clock.now())
                 return FileOutcome(path, self._import_card(card, " + ".join(p.name for p in chunks), progress, cancel))
             return FileOutcome(path, self.import_file(path, progress=progress, cancel=cancel))
@@ -235,8 +249,10 @@ class UnlockedWallet:
         except WalletError as exc:
             return FileOutcome(path, error=exc)
 
-    def _import_card(self, card: CardInput, name: str, progress: ProgressSink | None,
+    def _import_card(self, card: "CardInput", name: str, progress: ProgressSink | None,
                      cancel: CancelToken | None) -> ImportResult:
+        from .cards import card_status
+
         return import_parsed(self.store, card.parsed, name=name, cards=(card.file_bytes,),
                              card_statuses=tuple(card_status(c) for c in card.cards),
                              progress=progress, cancel=cancel)

@@ -18,6 +18,7 @@ from mnemonic import Mnemonic
 
 from ..errors import VaultError
 from . import aead
+from .bip32 import derive_private_key, evm_address
 
 __all__ = ["Identity", "WalletKeys", "new_phrase", "normalize_phrase", "EVM_PATH"]
 
@@ -80,11 +81,14 @@ class WalletKeys:
         return Mnemonic.to_seed(self.phrase, passphrase="")
 
     @cached_property
-    def account(self):  # eth_account LocalAccount
+    def _evm_private(self) -> bytes:
+        return derive_private_key(self._seed, EVM_PATH)
+
+    @cached_property
+    def account(self):  # eth_account LocalAccount, for signing
         from eth_account import Account  # imported on first use: it costs ~0.5 s at start-up
 
-        Account.enable_unaudited_hdwallet_features()
-        return Account.from_mnemonic(self.phrase, account_path=EVM_PATH)
+        return Account.from_key(self._evm_private)
 
     @cached_property
     def encryption_private(self) -> bytes:
@@ -92,7 +96,7 @@ class WalletKeys:
 
     @cached_property
     def identity(self) -> Identity:
-        return Identity(self.account.address, aead.x25519_public(self.encryption_private))
+        return Identity(evm_address(self._evm_private), aead.x25519_public(self.encryption_private))
 
     def symmetric_key(self, purpose: str) -> bytes:
         """A 32-byte key for one purpose (``records``, ``backup``, ``record-index``...)."""
