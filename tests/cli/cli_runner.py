@@ -27,7 +27,9 @@ class Run:
 def cli(home: Path, *args: str, passphrase: str | None = PASSPHRASE, stdin: str | None = None,
         env: dict[str, str] | None = None, timeout: float = 300) -> Run:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HEALTH_WALLET_")}
-    environ.update({"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"})
+    environ.update({"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+                    # homes of one test share one embedded chain, never the user's own
+                    "HEALTH_WALLET_CHAIN_DIR": str(Path(home).parent / "embedded-chain")})
     if passphrase is not None:
         environ["HEALTH_WALLET_PASSPHRASE"] = passphrase
     environ.update(env or {})

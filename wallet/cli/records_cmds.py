@@ -93,8 +93,12 @@ def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) ->
         f"Wallet    {st['address']}",
         f"Home      {st['home']}",
         f"Records   {st['records']}",
-        f"Chain     {st['chain']['rpc']}" + (f" (contract {st['chain']['contract']})" if st['chain']['contract'] else ""),
-        f"IPFS      {st['ipfs']['api']}",
+        "Chain     " + (f"{st['chain']['description']}, chain id {st['chain']['chain_id']}, contract "
+                         f"{st['chain']['contract'] or 'not deployed'}" if st["chain"].get("reachable")
+                         else f"{st['chain']['rpc']}: {st['chain'].get('error')}"),
+        "IPFS      " + (f"{st['ipfs']['backend']} ({'running' if st['ipfs'].get('running') else 'stopped'})"
+                         + (f", peer {st['ipfs']['peer_id']}" if st['ipfs'].get('peer_id') else "")
+                         + (f": {st['ipfs']['error']}" if st['ipfs'].get('error') else "")),
         f"Unlock    {'remembered in the OS keyring' if st['remember_unlock'] else 'passphrase'}",
     ]))
     return 0

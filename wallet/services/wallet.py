@@ -69,10 +69,44 @@ class WalletService:
             "address": ident.address,
             "encryption_key": ident.encryption_key_hex,
             "records": self.record_count(),
-            "chain": {"rpc": self.app.config.get("chain.rpc"), "contract": self.app.config.get("chain.contract") or None},
-            "ipfs": {"api": self.app.config.get("ipfs.api")},
+            "chain": self.chain_status(),
+            "ipfs": self.ipfs_status(),
             "remember_unlock": Keystore.load(self.app.home).has_remembered_slot,
         }
+
+    def chain_status(self) -> dict[str, Any]:
+        """Reachability and identity of the configured chain (no unlock needed)."""
+        doc: dict[str, Any] = {"rpc": self.app.config.get("chain.rpc")}
+        try:
+            backend = self.app.make_chain()
+            try:
+                doc.update(reachable=True, description=backend.describe(), chain_id=backend.chain_id,
+                           contract=backend.contract_address, time=backend.now().isoformat())
+            finally:
+                backend.close()
+        except WalletError as exc:
+            doc.update(reachable=False, error=exc.user_message)
+        return doc
+
+    def ipfs_status(self) -> dict[str, Any]:
+        """Which IPFS node this wallet uses and whether it is running (the embedded one is
+        not started for this: it runs while the wallet is open or ``serve`` runs)."""
+        api = str(self.app.config.get("ipfs.api"))
+        if api == "embedded":
+            from ..ipfs.kubo_embedded import node_in_use
+
+            running = node_in_use(self.app.home / "ipfs")
+            return {"api": api, "backend": "embedded Kubo node", "repo": str(self.app.home / "ipfs"),
+                    "running": running, "swarm_port": self.app.config.get("ipfs.swarm_port") or None}
+        backend = self.app.make_ipfs()
+        try:
+            info = backend.wait_ready(10)
+            return {"api": api, "backend": "Kubo RPC", "running": True, "peer_id": info.peer_id,
+                    "addresses": list(info.addresses)}
+        except WalletError as exc:
+            return {"api": api, "backend": "Kubo RPC", "running": False, "error": exc.user_message}
+        finally:
+            backend.close()
 
     # --- creating ----------------------------------------------------------------
 
