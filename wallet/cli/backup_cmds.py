@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 
 from ..services import Backups, WalletService
 from .output import Output
-from .records_cmds import unlock
+from .records_cmds import unlocked
 
 __all__ = ["register"]
 
@@ -31,11 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_publish(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         receipt = Backups(wallet).publish(progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
-    finally:
-        wallet.lock()
     if receipt.warning:
         out.info(f"warning: {receipt.warning}")
     out.result({"cid": receipt.cid, "records": receipt.records, "cards": receipt.cards, "tx": receipt.tx},
@@ -45,12 +43,9 @@ def cmd_publish(service: WalletService, args: argparse.Namespace, out: Output) -
 
 
 def cmd_restore(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         cid, result = Backups(wallet).restore(args.cid, peers=tuple(args.peer),
                                               progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
-    finally:
-        wallet.lock()
     out.result({"cid": cid, "imported": result.imported, "skipped_duplicates": result.skipped_duplicates},
                f"Restored {result.total} records from {cid}"
                + (f"; {result.skipped_duplicates} were already here." if result.skipped_duplicates else "."))
@@ -58,29 +53,25 @@ def cmd_restore(service: WalletService, args: argparse.Namespace, out: Output) -
 
 
 def cmd_serve(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        info = wallet.ipfs(wait=60).node_info()
-        out.result({"peer_id": info.peer_id, "addresses": list(info.dial_addresses)},
-                   "Serving this wallet's IPFS node; press Ctrl-C to stop.\n" + "\n".join(info.dial_addresses))
-        import sys
-
-        sys.stdout.flush()
-        while not stop.wait(0.5):
-            pass
-        out.info("Stopping the IPFS node…")
+        with unlocked(service, args) as wallet:
+            info = wallet.ipfs(wait=60).node_info()
+            out.result({"peer_id": info.peer_id, "addresses": list(info.dial_addresses)},
+                       "Serving this wallet's IPFS node; press Ctrl-C to stop.\n" + "\n".join(info.dial_addresses))
+            sys.stdout.flush()
+            while not stop.wait(0.5):
+                pass
+            out.info("Stopping the IPFS node…")
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        wallet.lock()
     return 0
 
 
 def cmd_pins(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         backups = Backups(wallet)
         if args.unpin:
             backups.unpin(args.unpin)
@@ -88,8 +79,6 @@ def cmd_pins(service: WalletService, args: argparse.Namespace, out: Output) -> i
                        f"Unpinned {args.unpin}. Copies other nodes fetched are not erased.")
             return 0
         pins = backups.pins()
-    finally:
-        wallet.lock()
     doc = [{"cid": str(p.cid), "kind": p.kind} for p in pins]
     out.result(doc, "\n".join(d["cid"] for d in doc) or "Nothing pinned.")
     return 0

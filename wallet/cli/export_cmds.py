@@ -11,7 +11,7 @@ from ..services import WalletService, export_records, verify_path
 from ..share.issuers import TrustedIssuer, add_trusted_issuer, remove_trusted_issuer
 from .output import Output
 from .prompts import read_new_passphrase, read_passphrase
-from .records_cmds import unlock
+from .records_cmds import unlocked
 
 __all__ = ["register"]
 
@@ -57,13 +57,10 @@ def cmd_export(service: WalletService, args: argparse.Namespace, out: Output) ->
     categories = [t for t in args.types if not t[:1].isupper() or " " in t]
     types = [t for t in args.types if t not in categories]
     secret = _export_passphrase(args.export_passphrase_file) if args.encrypt else None
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         result = export_records(wallet, Path(args.to), ids=args.ids, types=types,
                                 categories=[c[:1].upper() + c[1:] for c in categories], passphrase=secret,
                                 progress=lambda p: out.info(f"{p.message} {p.done}/{p.total}") if not out.as_json else None)
-    finally:
-        wallet.lock()
     out.result(
         {"path": str(result.path), "files": list(result.files), "sha256": result.sha256, "signer": result.signer,
          "encrypted": result.encrypted, "resources": dict(result.resources)},

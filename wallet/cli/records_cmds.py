@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
+from typing import Iterator
 import json
 import sys
 from collections import Counter
@@ -11,7 +13,7 @@ from pathlib import Path
 from ..config import SETTINGS
 from ..errors import WalletError
 from ..records.summary import CATEGORIES
-from ..services import WalletService
+from ..services import UnlockedWallet, WalletService
 from .output import Output
 from .prompts import read_new_passphrase, read_passphrase, read_phrase
 
@@ -58,11 +60,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_config)
 
 
-def unlock(service: WalletService, args: argparse.Namespace):
+def unlock(service: WalletService, args: argparse.Namespace) -> UnlockedWallet:
+    """The remembered unlock if there is one, else the passphrase."""
     remembered = service.unlock_remembered() if service.identity() else None
     if remembered is not None:
         return remembered
     return service.unlock(read_passphrase(args.passphrase_file))
+
+
+@contextmanager
+def unlocked(service: WalletService, args: argparse.Namespace) -> Iterator[UnlockedWallet]:
+    """An unlocked wallet for one command; locked again (nodes stopped) however it ends."""
+    wallet = unlock(service, args)
+    try:
+        yield wallet
+    finally:
+        wallet.lock()
 
 
 def cmd_init(service: WalletService, args: argparse.Namespace, out: Output) -> int:
@@ -105,14 +118,11 @@ def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) ->
 
 
 def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         def progress(p) -> None:
             if not out.as_json and sys.stderr.isatty():
                 sys.stderr.write(f"\r{p.message}: {p.done}/{p.total}   ")
         outcomes = wallet.import_paths([Path(p) for p in args.paths], progress=progress)
-    finally:
-        wallet.lock()
     if not out.as_json and sys.stderr.isatty():
         sys.stderr.write("\r" + " " * 60 + "\r")
     imported: Counter[str] = Counter()
@@ -155,11 +165,8 @@ def _types_for(value: str | None) -> tuple[str | None, list[str] | None]:
 
 def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     category, types = _types_for(args.rtype)
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         rows = wallet.summaries(category=category, types=types, since=args.since)
-    finally:
-        wallet.lock()
     doc = [{"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
             "detail": r.summary.detail, "category": r.summary.category} for r in rows]
     table = out.table([[d["id"], d["type"], d["date"][:10], (d["title"] + (" — " + d["detail"] if d["detail"] else ""))[:90]]
@@ -169,11 +176,8 @@ def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -
 
 
 def cmd_show(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         resource = wallet.record(args.id)
-    finally:
-        wallet.lock()
     out.result(resource, json.dumps(resource, indent=2, ensure_ascii=False))
     return 0
 

@@ -13,7 +13,7 @@ from ..records.summary import CATEGORIES
 from ..services import Sharing, WalletService
 from ..services.expiry import parse_expiry
 from .output import Output
-from .records_cmds import unlock
+from .records_cmds import unlocked
 
 __all__ = ["register"]
 
@@ -71,11 +71,8 @@ def _tx(tx) -> dict:
 
 
 def cmd_register_key(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         tx = Sharing(wallet).register_key()
-    finally:
-        wallet.lock()
     if tx is None:
         out.result({"tx": None, "gas_used": 0, "registered": True}, "Your encryption key is already on chain.")
     else:
@@ -84,16 +81,13 @@ def cmd_register_key(service: WalletService, args: argparse.Namespace, out: Outp
 
 
 def cmd_grant(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         sharing = Sharing(wallet)
         expires = parse_expiry(args.expires, now=sharing.chain.now())
         types, categories = _split_types(args.types or [])
         ids = sharing.choose_records(ids=args.ids or [], types=types, categories=categories)
         receipt = sharing.grant(args.to, record_ids=ids, expires_at=expires, grantee_name=args.name,
                                 progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
-    finally:
-        wallet.lock()
     out.result(
         {"grant_id": receipt.grant_id, "grantee": receipt.grantee, "cid": receipt.cid, **_tx(receipt.tx),
          "expires_at": receipt.expires_at.isoformat(), "records": receipt.records, "token": receipt.token},
@@ -108,12 +102,9 @@ def cmd_grant(service: WalletService, args: argparse.Namespace, out: Output) -> 
 
 
 def cmd_grants(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         sharing = Sharing(wallet)
         views = sharing.received() if args.received else sharing.grants()
-    finally:
-        wallet.lock()
     key = "patient" if args.received else "grantee"
     doc = [{"grant_id": v.grant_id, key: v.counterpart, "name": v.counterpart_name, "status": v.status.value,
             "expires_at": v.grant.expires_at.isoformat(), "accesses": v.grant.accesses, "cid": v.grant.cid}
@@ -125,21 +116,15 @@ def cmd_grants(service: WalletService, args: argparse.Namespace, out: Output) ->
 
 
 def cmd_revoke(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         tx = Sharing(wallet).revoke(args.grant_id)
-    finally:
-        wallet.lock()
     out.result({**_tx(tx), "revoked": True}, f"Revoked (tx {tx.tx_hash}, {tx.gas_used} gas). {REVOKE_NOTE}")
     return 0
 
 
 def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         opened = Sharing(wallet).open(args.grant, progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
-    finally:
-        wallet.lock()
     doc = {"grant_id": opened.grant.id_hex, "patient": opened.grant.patient, "patient_name": opened.patient_name,
            "expires_at": opened.grant.expires_at.isoformat(), "records": opened.counts,
            "access_tx": opened.access_tx.tx_hash if opened.access_tx else None}
@@ -160,21 +145,15 @@ def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> i
 
 
 def cmd_token(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         token = Sharing(wallet).token_for(args.grant_id)
-    finally:
-        wallet.lock()
     out.result({"token": token}, token)
     return 0
 
 
 def cmd_audit(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         events = Sharing(wallet).audit()
-    finally:
-        wallet.lock()
     rows = [[e["at"][:19], e["source"], e["event"], e.get("party") or e.get("detail", ""), (e.get("tx") or "")[:14]]
             for e in events]
     out.result(events, out.table(rows, ["WHEN", "SOURCE", "EVENT", "PARTY / DETAIL", "TX"]) if events else "No events.")
@@ -182,11 +161,8 @@ def cmd_audit(service: WalletService, args: argparse.Namespace, out: Output) -> 
 
 
 def cmd_deploy(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    wallet = unlock(service, args)
-    try:
+    with unlocked(service, args) as wallet:
         deployment = Sharing(wallet).deploy_contract()
-    finally:
-        wallet.lock()
     out.result({"address": deployment.address, **_tx(deployment.tx)},
                f"Grants contract deployed at {deployment.address} (tx {deployment.tx.tx_hash}); saved as chain.contract.")
     return 0
