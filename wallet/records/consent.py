@@ -8,10 +8,11 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-__all__ = ["grant_consent", "revoke_consent", "audit_event", "AUDIT_ACTIONS"]
+__all__ = ["grant_consent", "revoke_consent", "audit_event", "AUDIT_ACTIONS", "GRANT_SYSTEM", "TX_SYSTEM"]
 
 ETH = "urn:ietf:rfc:3986"  # identifiers are URIs: "eip155:<chain>:<address>"
 GRANT_SYSTEM = "urn:health-wallet:grant"
+TX_SYSTEM = "urn:health-wallet:tx"
 
 # action -> (AuditEvent.action code, subtype display)
 AUDIT_ACTIONS = {
@@ -82,7 +83,7 @@ def audit_event(action: str, *, chain_id: int | None, actor: str, at: datetime, 
     if grant_id:
         entity.append({"what": {"identifier": {"system": GRANT_SYSTEM, "value": grant_id}}, "description": detail})
     if tx:
-        entity.append({"what": {"identifier": {"system": "urn:health-wallet:tx", "value": tx}}})
+        entity.append({"what": {"identifier": {"system": TX_SYSTEM, "value": tx}}})
     return {
         "resourceType": "AuditEvent",
         "id": str(uuid.uuid4()),

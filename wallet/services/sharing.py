@@ -23,7 +23,7 @@ from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
 from ..records.bundle import bundle_resources, collection_bundle
-from ..records.consent import audit_event, grant_consent, revoke_consent
+from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, grant_consent, revoke_consent
 from ..records.parse import parse_bytes
 from ..records.store import NewRecord
 from ..records.summary import summarize
@@ -71,6 +71,16 @@ class OpenedShare:
     counts: dict[str, int] = field(default_factory=dict)
     patient_name: str | None = None
     access_tx: TxResult | None = None
+
+
+def _audit_identifiers(event: dict[str, Any]) -> dict[str, str]:
+    """The grant id and transaction an AuditEvent names, by identifier system."""
+    out: dict[str, str] = {}
+    for entity in event.get("entity") or []:
+        ident = ((entity or {}).get("what") or {}).get("identifier") or {}
+        if ident.get("system") and ident.get("value"):
+            out[ident["system"]] = ident["value"]
+    return out
 
 
 def _patient_name(resources: Iterable[dict[str, Any]]) -> str | None:
@@ -132,8 +142,17 @@ class Sharing:
             return None
         return self.chain.register_key(self.wallet.keys.account, self.wallet.identity.encryption_key)
 
-    def key_registered(self) -> bool:
-        return self.chain.encryption_key_of(self.me) == self.wallet.identity.encryption_key
+    def key_registered(self, address: str | None = None) -> bool:
+        """Whether ``address`` (default: this wallet) has published its encryption key.
+
+        For this wallet it must be *its* key: a stale one from an older phrase does not count.
+        """
+        if address is None:
+            return self.chain.encryption_key_of(self.me) == self.wallet.identity.encryption_key
+        try:
+            return self.chain.encryption_key_of(checksum(address)) is not None
+        except ValueError as exc:
+            raise ShareError(f"{address!r} is not an Ethereum address (0x followed by 40 hex digits).") from exc
 
     # --- patient side ---------------------------------------------------------------
 
@@ -271,7 +290,11 @@ class Sharing:
         return [GrantView(g, g.status(now), g.patient) for g in self.chain.grants_for_grantee(self.me)]
 
     def open(self, grant_or_token: str, *, progress: ProgressSink | None = None,
-             timeout: float = 60.0) -> OpenedShare:
+             cancel: CancelToken | None = None, timeout: float = 60.0) -> OpenedShare:
+        """Check on chain, fetch, unwrap, decrypt, validate, then log the access on chain.
+
+        ``cancel`` is honoured until the access is logged (nothing is logged for a cancelled open).
+        """
         text = grant_or_token.strip()
         peers: tuple[str, ...] = ()
         if text.startswith("hwshare:"):
@@ -297,6 +320,8 @@ class Sharing:
         if status is GrantStatus.EXPIRED:
             raise GrantNotActive(f"This share expired on {grant.expires_at:%Y-%m-%d %H:%M} UTC.")
 
+        if cancel is not None:
+            cancel.check()
         report(progress, 1, 5, "Fetching the encrypted bundle from IPFS")
         ipfs = self.wallet.ipfs()
         for peer in peers:
@@ -309,12 +334,16 @@ class Sharing:
         report(progress, 2, 5, "Decrypting")
         plain = fetch_sealed(ipfs, Cid(grant.cid), content_key, purpose=SHARE_PURPOSE, aad=gid, timeout=timeout)
 
+        if cancel is not None:
+            cancel.check()
         report(progress, 3, 5, "Validating the records")
         parsed = parse_bytes(plain, name="the shared bundle")
         validate_file(parsed, name="the shared bundle", single_patient=False)
         bundle = json.loads(plain)
         resources = bundle_resources(bundle)
 
+        if cancel is not None:
+            cancel.check()
         report(progress, 4, 5, "Logging the access on chain")
         tx = self.chain.record_access(self.wallet.keys.account, gid)
         self._audit("open", detail=f"{len(resources)} records shared by {grant.patient} opened",
@@ -333,7 +362,9 @@ class Sharing:
                            "party": ev.party(self.me), "patient": ev.patient, "grantee": ev.grantee,
                            "tx": ev.tx_hash, "block": ev.block})
         for row in self.wallet.store.summaries(types=["AuditEvent"]):
+            ids = _audit_identifiers(self.wallet.store.get(row.id))
             events.append({"source": "local", "event": row.summary.title, "at": row.summary.date,
-                           "detail": row.summary.detail, "id": row.id})
+                           "detail": row.summary.detail, "id": row.id, "grant_id": ids.get(GRANT_SYSTEM),
+                           "tx": ids.get(TX_SYSTEM)})
         events.sort(key=lambda e: e["at"], reverse=True)
         return events
