@@ -1,5 +1,6 @@
 """The main window: categories with counts, the records of the chosen one, the detail
-pane, import (Ctrl+I, or drop files on the window) and lock (Ctrl+L)."""
+pane, import (Ctrl+I, or drop files on the window) and lock (Ctrl+L). The sharing tabs
+and the Sharing menu come from :mod:`wallet.gui.sharing_section`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt,
 from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QFontDatabase, QKeySequence, QPainter,
                            QPalette)
 from PySide6.QtWidgets import (QFileDialog, QLabel, QListView, QMainWindow, QMessageBox, QPushButton, QSplitter,
-                               QStackedWidget, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout,
-                               QWidget)
+                               QStackedWidget, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from ..events import CancelToken, Progress, ProgressSink
 from ..records.store import StoredSummary
@@ -20,6 +21,8 @@ from .icon import app_icon, icon_pixmap
 from .import_panel import ImportBar, ImportReport, import_report
 from .models import CategoryListModel, CountRole
 from .records_panel import RecordsPanel
+from .export_backup_section import ExportBackupSection
+from .sharing_section import SharingSection
 from .workers import JobRunner, Ticket
 
 __all__ = ["MainWindow", "EMPTY_WALLET_TEXT"]
@@ -193,8 +196,14 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.import_bar)
-        layout.addWidget(self.pages, 1)
+        # Records first; the sharing tabs (Sharing, Shared with me, Access log) follow
+        self.sections = QTabWidget(self)
+        self.sections.setDocumentMode(True)
+        self.sections.addTab(self.pages, "Records")
+        layout.addWidget(self.sections, 1)
         self.setCentralWidget(central)
+        self.sharing = SharingSection(self, self.sections)
+        self.records_tools = ExportBackupSection(self, self.sections)
 
         self.address_label = QLabel(self)
         self.address_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -220,6 +229,8 @@ class MainWindow(QMainWindow):
         self.import_action.setEnabled(True)
         self.lock_action.setEnabled(True)
         self.refresh()
+        self.sharing.set_wallet(wallet)
+        self.records_tools.set_wallet(wallet)
 
     def clear(self) -> None:
         """Drop every record and stop background work (before the wallet locks)."""
@@ -232,6 +243,8 @@ class MainWindow(QMainWindow):
         self._importer = self._reader = self._detail_runner = None
         self._import_ticket = None
         self.import_bar.finish()
+        self.sharing.clear()
+        self.records_tools.clear()
         self._wallet = None
         self.panel.clear()
         self.detail.clear()

@@ -86,9 +86,12 @@ class WalletSession(QObject):
     def _created(self, wallet: UnlockedWallet) -> None:
         self._address = wallet.identity.address
         wizard, self.wizard = self.wizard, None
+        restored = wizard is not None and wizard.mode == "restore"
         if wizard is not None:
             wizard.deleteLater()
         self._open(wallet)
+        if restored and self.window is not None:
+            self.window.records_tools.show_restore(wallet)  # offer the latest backup on a new computer
 
     def _show_unlock(self, reason: str = "") -> None:
         if self.unlock_dialog is not None:

@@ -1,0 +1,107 @@
+"""The address book: names the user gives to wallet addresses (doctors, patients).
+
+Kept in ``address-book.json`` in the wallet home, written atomically with mode 0600.
+The file is plain JSON, not encrypted: a name is the user's own note on this computer,
+never put on chain or sent to anyone. The GUI says so where names are typed.
+
+    {"version": 1, "contacts": [{"name": "Dr Quinn", "address": "0x…"}]}
+
+Addresses are kept in checksum form; one name per address (saving again renames).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_utils import is_address, to_checksum_address
+
+from ..atomicfile import write_atomic
+from ..errors import ConfigError, ShareError
+
+__all__ = ["Contact", "AddressBook", "ADDRESS_BOOK_FILE"]
+
+ADDRESS_BOOK_FILE = "address-book.json"
+_VERSION = 1
+MAX_NAME = 120
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A name for an address; built valid (checksum address, a short one-line name)."""
+
+    name: str
+    address: str
+
+    def __post_init__(self) -> None:
+        name = " ".join(str(self.name).split())
+        if not name:
+            raise ShareError("Give the contact a name.")
+        if len(name) > MAX_NAME:
+            raise ShareError(f"Names are at most {MAX_NAME} characters.")
+        if not isinstance(self.address, str) or not is_address(self.address.strip()):
+            raise ShareError(f"{self.address!r} is not a wallet address (0x followed by 40 hex digits).")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "address", to_checksum_address(self.address.strip()))
+
+
+class AddressBook:
+    """The contacts of one wallet home, sorted by name."""
+
+    def __init__(self, path: Path, contacts: list[Contact] | None = None) -> None:
+        self.path = Path(path)
+        self._by_address: dict[str, Contact] = {c.address: c for c in contacts or []}
+
+    def __repr__(self) -> str:
+        return f"AddressBook({self.path}, {len(self._by_address)} contacts)"
+
+    @classmethod
+    def load(cls, home: Path) -> "AddressBook":
+        """The address book of ``home`` (empty if there is none yet)."""
+        path = Path(home) / ADDRESS_BOOK_FILE
+        if not path.exists():
+            return cls(path)
+        try:
+            doc = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"The address book {path} is unreadable: {exc}.") from exc
+        if not isinstance(doc, dict) or doc.get("version") != _VERSION or not isinstance(doc.get("contacts"), list):
+            raise ConfigError(f"The address book {path} has an unknown format.")
+        contacts = []
+        for item in doc["contacts"]:
+            try:
+                contacts.append(Contact(item["name"], item["address"]))
+            except (KeyError, TypeError, ShareError):
+                continue  # one damaged entry does not lose the others
+        return cls(path, contacts)
+
+    @property
+    def contacts(self) -> list[Contact]:
+        return sorted(self._by_address.values(), key=lambda c: (c.name.casefold(), c.address))
+
+    def name_of(self, address: str) -> str | None:
+        try:
+            contact = self._by_address.get(to_checksum_address(address))
+        except (ValueError, TypeError):
+            return None
+        return contact.name if contact is not None else None
+
+    def names(self) -> dict[str, str]:
+        """Checksum address → name."""
+        return {a: c.name for a, c in self._by_address.items()}
+
+    def save_contact(self, name: str, address: str) -> Contact:
+        """Add or rename a contact and write the file."""
+        contact = Contact(name, address)
+        self._by_address[contact.address] = contact
+        self._write()
+        return contact
+
+    def remove(self, address: str) -> None:
+        self._by_address.pop(Contact("x", address).address, None)
+        self._write()
+
+    def _write(self) -> None:
+        doc = {"version": _VERSION, "contacts": [{"name": c.name, "address": c.address} for c in self.contacts]}
+        write_atomic(self.path, json.dumps(doc, indent=2, ensure_ascii=False).encode(), mode=0o600)

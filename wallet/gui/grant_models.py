@@ -1,0 +1,445 @@
+"""Qt item models for sharing, testable without widgets.
+
+- :class:`GrantTableModel`: grants issued (or received) with their status and accesses,
+  over :meth:`Sharing.grants` / :meth:`Sharing.received`.
+- :class:`AccessLogModel`: the access log, over :meth:`Sharing.audit`.
+- :class:`CategoryChoiceModel`: checkable categories with counts, for a new share.
+- :class:`RecordChoiceModel`: checkable records, for sharing specific ones.
+- :func:`shared_rows`: the resources of an opened share as summaries, for a
+  :class:`~wallet.gui.models.RecordTableModel`.
+
+Names come from the user's address book or from a patient's records and addresses from
+the chain, so everything is text for display roles (item views never interpret it) and
+tooltips are escaped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping, Sequence
+
+from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from ..records.store import StoredSummary
+from ..records.summary import CATEGORIES, summarize
+from .plain_text import safe_tooltip
+
+__all__ = [
+    "GrantRole", "EventRole", "GrantTableModel", "AccessLogModel", "CategoryChoiceModel", "RecordChoiceModel",
+    "shared_rows", "local_time", "until_text", "status_text", "short_address", "short_id", "party_text", "plural",
+    "about_gas",
+]
+
+GrantRole = Qt.ItemDataRole.UserRole + 20
+EventRole = Qt.ItemDataRole.UserRole + 21
+
+_Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+_ENDED = QColor("#6b7280")
+_REVOKED = QColor("#b3261e")
+
+
+# --- words --------------------------------------------------------------------------
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def local_time(moment: datetime | None) -> str:
+    """A moment in this computer's time zone, e.g. ``Tue 21 Oct 2025, 14:03``."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().strftime("%a %d %b %Y, %H:%M")
+
+
+def until_text(expires: datetime, now: datetime) -> str:
+    """How long until ``expires``: ``in 3 days``, ``in 5 hours``, ``in 12 minutes``."""
+    seconds = (expires - now).total_seconds()
+    if seconds <= 0:
+        return "now"
+    # rounded to the nearest unit: a week minus the seconds a transaction took is "7 days"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"in {plural(max(1, minutes), 'minute')}"
+    hours = round(seconds / 3600)
+    if hours < 48:
+        return f"in {plural(hours, 'hour')}"
+    return f"in {plural(round(seconds / 86400), 'day')}"
+
+
+def status_text(status: str, expires: datetime, now: datetime) -> str:
+    """``Active, expires in 3 days``, ``Expired`` or ``Revoked``."""
+    value = getattr(status, "value", status)
+    if value == "active":
+        return f"Active, expires {until_text(expires, now)}"
+    return str(value).capitalize()
+
+
+def short_address(address: str) -> str:
+    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
+
+
+def short_id(grant_id: str) -> str:
+    """A grant id shortened to its random tail (its head is the grantee's address)."""
+    return f"…{grant_id[-8:]}" if len(grant_id) > 12 else grant_id
+
+
+def about_gas(gas: int) -> str:
+    """``about 52,300 gas``: an estimate, rounded to the hundred."""
+    return f"about {max(100, round(gas, -2)):,} gas"
+
+
+def party_text(address: str, names: Mapping[str, str]) -> str:
+    """``Dr Quinn (0x1234…abcd)``, or the full address when it has no name."""
+    name = names.get(address)
+    return f"{name} ({short_address(address)})" if name else address
+
+
+def _when(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# --- grants -------------------------------------------------------------------------
+
+
+class GrantTableModel(QAbstractTableModel):
+    """Grants, newest first. ``received=True`` names the patient instead of the doctor.
+
+    Rows are :class:`~wallet.services.sharing.GrantView` objects; ``now`` is the chain's
+    time when they were read (the status and "expires in" are relative to it)."""
+
+    HEADERS = ("Doctor", "Status", "Expires", "Times opened", "Shared on")
+
+    def __init__(self, *, received: bool = False, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.received = received
+        self._rows: list[Any] = []
+        self._names: dict[str, str] = {}
+        self._now = datetime.now(timezone.utc)
+
+    def set_grants(self, views: Iterable[Any], now: datetime, names: Mapping[str, str] | None = None) -> None:
+        self.beginResetModel()
+        self._now = now
+        self._names = dict(names or {})
+        self._rows = sorted(views, key=lambda v: (v.grant.granted_at or v.grant.expires_at), reverse=True)
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.set_grants([], self._now)
+
+    def grant_at(self, row: int) -> Any:
+        return self._rows[row]
+
+    def grants(self) -> list[Any]:
+        return list(self._rows)
+
+    def row_of(self, grant_id: str) -> int:
+        for n, view in enumerate(self._rows):
+            if view.grant_id == grant_id:
+                return n
+        return -1
+
+    def name_of(self, view: Any) -> str:
+        return view.counterpart_name or self._names.get(view.counterpart) or ""
+
+    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            if section == 0 and self.received:
+                return "Patient"
+            return self.HEADERS[section]
+        return None
+
+    def _display(self, view: Any, column: int) -> str:
+        grant = view.grant
+        if column == 0:
+            name = self.name_of(view)
+            return f"{name} ({short_address(view.counterpart)})" if name else view.counterpart
+        if column == 1:
+            return status_text(view.status, grant.expires_at, self._now)
+        if column == 2:
+            return local_time(grant.expires_at)
+        if column == 3:
+            return f"{grant.accesses:,}"
+        if column == 4:
+            return local_time(grant.granted_at)
+        return ""
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        view = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(view, column)
+        if role == GrantRole:
+            return view
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 0:
+                name = self.name_of(view)
+                return safe_tooltip(f"{name}\n{view.counterpart}" if name else view.counterpart)
+            if column == 3 and view.grant.last_access_at is not None:
+                return safe_tooltip(f"Last opened {local_time(view.grant.last_access_at)}")
+            if column == 1:
+                return safe_tooltip(f"Grant {view.grant_id}")
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1:
+            value = getattr(view.status, "value", view.status)
+            if value == "revoked":
+                return QBrush(_REVOKED)
+            if value == "expired":
+                return QBrush(_ENDED)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._display(view, column)
+        return None
+
+
+# --- the access log -----------------------------------------------------------------
+
+_CHAIN_EVENTS = {"granted": "Shared", "revoked": "Revoked", "accessed": "Opened"}
+
+
+class AccessLogModel(QAbstractTableModel):
+    """The events of :meth:`Sharing.audit`: on-chain grants, revokes and accesses, and
+    this wallet's own audit events (shares, opens, exports, backups)."""
+
+    HEADERS = ("When", "What", "With / details", "Grant", "Transaction", "Recorded")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._events: list[dict[str, Any]] = []
+        self._names: dict[str, str] = {}
+
+    def set_events(self, events: Sequence[dict[str, Any]], names: Mapping[str, str] | None = None) -> None:
+        self.beginResetModel()
+        self._events = list(events)
+        self._names = dict(names or {})
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.set_events([])
+
+    def event_at(self, row: int) -> dict[str, Any]:
+        return self._events[row]
+
+    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._events)
+
+    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def _display(self, event: dict[str, Any], column: int) -> str:
+        on_chain = event.get("source") == "chain"
+        if column == 0:
+            moment = _when(str(event.get("at", "")))
+            return local_time(moment) if moment else str(event.get("at", ""))
+        if column == 1:
+            kind = str(event.get("event", ""))
+            return _CHAIN_EVENTS.get(kind, kind.capitalize()) if on_chain else kind
+        if column == 2:
+            if on_chain:
+                return party_text(str(event.get("party", "")), self._names)
+            return str(event.get("detail", ""))
+        if column == 3:
+            return short_id(str(event.get("grant_id") or ""))
+        if column == 4:
+            tx = str(event.get("tx") or "")
+            return f"{tx[:10]}…{tx[-6:]}" if len(tx) > 20 else tx
+        if column == 5:
+            return "On chain" if on_chain else "This wallet"
+        return ""
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._events):
+            return None
+        event = self._events[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._display(event, column)
+        if role == EventRole:
+            return event
+        if role == Qt.ItemDataRole.ToolTipRole:
+            full = {0: str(event.get("at", "")), 2: str(event.get("party") or event.get("detail") or ""),
+                    3: str(event.get("grant_id") or ""), 4: str(event.get("tx") or "")}.get(column, "")
+            if column == 4 and event.get("block") is not None:
+                full += f"\nblock {event['block']}"
+            return safe_tooltip(full) if full else None
+        if role == Qt.ItemDataRole.ForegroundRole and column == 5 and event.get("source") != "chain":
+            return QBrush(_ENDED)
+        return None
+
+
+# --- choosing what to share ------------------------------------------------------------
+
+
+class CategoryChoiceModel(QAbstractListModel):
+    """The record categories with their counts, each checkable; empty ones are disabled."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._counts: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
+        self._checked: set[str] = set()
+
+    def set_counts(self, counts: Mapping[str, int]) -> None:
+        self.beginResetModel()
+        self._counts = {c: int(counts.get(c, 0)) for c in CATEGORIES}
+        self._checked = {c for c in self._checked if self._counts[c]}
+        self.endResetModel()
+
+    def count(self, category: str) -> int:
+        return self._counts.get(category, 0)
+
+    @property
+    def checked(self) -> list[str]:
+        return [c for c in CATEGORIES if c in self._checked]
+
+    @property
+    def checked_count(self) -> int:
+        return sum(self._counts[c] for c in self._checked)
+
+    def set_checked(self, category: str, on: bool = True) -> None:
+        row = CATEGORIES.index(category)
+        self.setData(self.index(row), Qt.CheckState.Checked if on else Qt.CheckState.Unchecked,
+                     Qt.ItemDataRole.CheckStateRole)
+
+    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(CATEGORIES)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if not self._counts[CATEGORIES[index.row()]]:
+            return Qt.ItemFlag.ItemNeverHasChildren
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        name = CATEGORIES[index.row()]
+        n = self._counts[name]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{name}  ({n:,})"
+        if role == Qt.ItemDataRole.CheckStateRole:
+            return Qt.CheckState.Checked if name in self._checked else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{name}, {plural(n, 'record')}"
+        if role == Qt.ItemDataRole.UserRole:
+            return name
+        return None
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if not index.isValid() or role != Qt.ItemDataRole.CheckStateRole:
+            return False
+        name = CATEGORIES[index.row()]
+        if not self._counts[name]:
+            return False
+        on = Qt.CheckState(value) == Qt.CheckState.Checked if not isinstance(value, bool) else value
+        if on:
+            self._checked.add(name)
+        else:
+            self._checked.discard(name)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
+        return True
+
+
+class RecordChoiceModel(QAbstractTableModel):
+    """Records to pick one by one: a check box, what, category and date."""
+
+    HEADERS = ("What", "Category", "Date")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[StoredSummary] = []
+        self._checked: set[str] = set()
+
+    def set_rows(self, rows: Sequence[StoredSummary]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        known = {r.id for r in self._rows}
+        self._checked &= known
+        self.endResetModel()
+
+    @property
+    def checked_ids(self) -> list[str]:
+        return [r.id for r in self._rows if r.id in self._checked]
+
+    def rows(self) -> list[StoredSummary]:
+        return list(self._rows)
+
+    def set_checked(self, row: int, on: bool = True) -> None:
+        self.setData(self.index(row, 0), Qt.CheckState.Checked if on else Qt.CheckState.Unchecked,
+                     Qt.ItemDataRole.CheckStateRole)
+
+    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return base | Qt.ItemFlag.ItemIsUserCheckable if index.isValid() and index.column() == 0 else base
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        m = row.summary
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (m.title, m.category if m.category != "Other" else m.resource_type, m.date[:10])[column]
+        if role == Qt.ItemDataRole.CheckStateRole and column == 0:
+            return Qt.CheckState.Checked if row.id in self._checked else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return safe_tooltip(f"{m.title}\n{m.detail}".strip())
+        return None
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if not index.isValid() or index.column() != 0 or role != Qt.ItemDataRole.CheckStateRole:
+            return False
+        rid = self._rows[index.row()].id
+        on = Qt.CheckState(value) == Qt.CheckState.Checked if not isinstance(value, bool) else value
+        if on:
+            self._checked.add(rid)
+        else:
+            self._checked.discard(rid)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
+        return True
+
+
+# --- an opened share --------------------------------------------------------------------
+
+
+def shared_rows(resources: Sequence[dict[str, Any]]) -> list[StoredSummary]:
+    """Summaries of a share's resources, newest first; each row's id is the resource's
+    position in ``resources`` (the records are not in the doctor's store)."""
+    rows = [StoredSummary(str(n), summarize(res)) for n, res in enumerate(resources)]
+    return sorted(rows, key=lambda r: r.summary.date, reverse=True)

@@ -1,0 +1,147 @@
+"""The sharing part of the main window: three tabs beside Records (Sharing, Shared with
+me, Access log) and the Sharing menu with its shortcuts.
+
+    Ctrl+1 … Ctrl+4   Records, Sharing, Shared with me, Access log
+    Ctrl+Shift+S      new share
+    Ctrl+Shift+O      open a share (paste a token)
+
+A tab reads the chain when it is shown (on its own worker thread), never at unlock: a
+wallet that does not share makes no network call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QTabWidget
+
+from .access_log_view import AccessLogView
+from .shared_with_me_view import SharedWithMeView
+from .sharing_view import SharingView
+
+__all__ = ["SharingSection"]
+
+
+class SharingSection(QObject):
+    """Adds the sharing tabs to ``tabs`` (whose first tab is the records) and the
+    Sharing menu to ``window``."""
+
+    def __init__(self, window: QMainWindow, tabs: QTabWidget) -> None:
+        super().__init__(window)
+        self.window = window
+        self.tabs = tabs
+        self._wallet: Any = None
+        self.sharing_view = SharingView(window)
+        self.shared_view = SharedWithMeView(window)
+        self.log_view = AccessLogView(window)
+        tabs.addTab(self.sharing_view, "Sharing")
+        tabs.addTab(self.shared_view, "Shared with me")
+        tabs.addTab(self.log_view, "Access log")
+        tabs.currentChanged.connect(self._tab_changed)
+        self.sharing_view.records_changed.connect(self._records_changed)
+        self._build_actions()
+
+    def _action(self, text: str, shortcut: str | None, slot: Any, tip: str = "") -> QAction:
+        action = QAction(text, self.window)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                              if shortcut else tip)
+        action.triggered.connect(slot)
+        self.window.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_share_action = self._action("&New share…", "Ctrl+Shift+S", self.new_share,
+                                             "Share records with a doctor until a time you choose")
+        self.open_share_action = self._action("&Open a share…", "Ctrl+Shift+O", self.open_share,
+                                              "Open records a patient shared with you")
+        self.publish_key_action = self._action("&Publish my encryption key", None, self.publish_key,
+                                               "Let patients share with this wallet (one transaction)")
+        self.tab_actions = []
+        for n in range(self.tabs.count()):
+            name = self.tabs.tabText(n)
+            action = self._action(f"Show {name.lower()}" if n else "Show records", f"Ctrl+{n + 1}",
+                                  lambda _checked=False, n=n: self.show_tab(n))
+            self.tab_actions.append(action)
+        menu = self.window.menuBar().addMenu("&Sharing")
+        menu.addAction(self.new_share_action)
+        menu.addAction(self.open_share_action)
+        menu.addAction(self.publish_key_action)
+        menu.addSeparator()
+        for action in self.tab_actions:
+            menu.addAction(action)
+        self.menu = menu
+        bar = self.window.menuBar()
+        help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+        if help_menu is not None:  # keep Help last
+            bar.removeAction(menu.menuAction())
+            bar.insertMenu(help_menu, menu)
+        # the record views' own shortcuts bring their tab forward
+        for name in ("overview_action", "next_action", "prev_action", "filter_action", "import_action"):
+            action = getattr(self.window, name, None)
+            if isinstance(action, QAction):
+                action.triggered.connect(lambda _checked=False: self.show_tab(0))
+
+    # --- wallet -------------------------------------------------------------------------------
+
+    def set_wallet(self, wallet: Any) -> None:
+        self._wallet = wallet
+        for view in self.views:
+            view.set_wallet(wallet)
+        self._enable(True)
+        self._tab_changed(self.tabs.currentIndex())
+
+    def clear(self) -> None:
+        self._wallet = None
+        for view in self.views:
+            view.clear()
+        self._enable(False)
+        self.tabs.setCurrentIndex(0)
+
+    @property
+    def views(self) -> tuple[Any, ...]:
+        return (self.sharing_view, self.shared_view, self.log_view)
+
+    def _enable(self, on: bool) -> None:
+        for action in (self.new_share_action, self.open_share_action, self.publish_key_action):
+            action.setEnabled(on)
+
+    # --- navigation ---------------------------------------------------------------------------
+
+    def show_tab(self, n: int) -> None:
+        if 0 <= n < self.tabs.count():
+            self.tabs.setCurrentIndex(n)
+
+    def _tab_changed(self, n: int) -> None:
+        widget = self.tabs.widget(n)
+        if self._wallet is not None and widget in self.views:
+            widget.refresh()
+
+    def new_share(self) -> Any:
+        if self._wallet is None:
+            return None
+        self.tabs.setCurrentWidget(self.sharing_view)
+        return self.sharing_view.new_share()
+
+    def open_share(self) -> None:
+        if self._wallet is None:
+            return
+        self.tabs.setCurrentWidget(self.shared_view)
+        self.shared_view.token_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def publish_key(self) -> None:
+        if self._wallet is None:
+            return
+        self.tabs.setCurrentWidget(self.shared_view)
+        self.shared_view.publish_key()
+
+    def _records_changed(self) -> None:
+        refresh = getattr(self.window, "refresh", None)
+        if callable(refresh):
+            refresh()  # the share or revoke added a consent or an audit record
