@@ -1,0 +1,434 @@
+"""Backups on IPFS: "Back up to IPFS" with progress, and what this computer's node keeps.
+
+The list joins two sources: the node's pins (:meth:`Backups.pins`) and the wallet's own
+notes — ``AuditEvent`` records titled "Backup published" whose detail holds
+``ipfs://CID``, and the ``Consent`` of each share, whose source names its content's
+CID. So a row says what a CID is (a backup of N records, records shared with someone,
+or content this wallet has no note of), when it was made, and whether it is still kept
+here. Copy the CID, or unpin it after a confirmation that says plainly what unpinning
+does not do.
+
+All IPFS and store work runs on a worker thread (the node may still be starting).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFontDatabase, QFontMetrics, QGuiApplication
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QMessageBox, QProgressBar, QPushButton, QStackedWidget,
+                               QStyle, QTableView, QVBoxLayout, QWidget)
+
+from ..events import CancelToken, Progress, ProgressSink
+from .badges import hint_label
+from .plain_text import plain_label, safe_tooltip
+from .sizes import human_bytes
+from .workers import JobRunner, Ticket
+
+__all__ = ["BackupsView", "BackupsModel", "BackupRow", "backup_rows", "read_backup_rows", "unpin_text",
+           "confirm_unpin", "BACKUP_TITLE", "UNPIN_NOTE"]
+
+BACKUP_TITLE = "Backup published"  # the AuditEvent subtype a backup leaves in the wallet
+UNPIN_NOTE = ("Unpinning only stops this computer from keeping it. It does not erase copies that other IPFS nodes "
+              "may already hold (a pinning service, another of your computers, or a doctor's node that fetched it).")
+_CID = re.compile(r"ipfs://([A-Za-z0-9]+)")
+_Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+
+
+@dataclass(frozen=True)
+class BackupRow:
+    """One CID: what it is, when it was made, whether this node keeps it."""
+
+    cid: str
+    kind: str  # "backup", "share" or "other"
+    what: str
+    when: str = ""  # ISO 8601, from the wallet's note
+    pinned: bool = True
+    size: int | None = None  # bytes, when known
+    latest: bool = False  # the newest backup: what a restore from the phrase finds
+
+    def __post_init__(self) -> None:
+        if not self.cid:
+            raise ValueError("a row names a CID")
+        if self.kind not in ("backup", "share", "other"):
+            raise ValueError(f"unknown kind {self.kind!r}")
+
+
+def backup_rows(pins: Iterable[str], backups: Iterable[tuple[str, str, str]] = (),
+                shares: Iterable[tuple[str, str, str]] = ()) -> list[BackupRow]:
+    """Join pinned CIDs with the wallet's notes; newest first, then pins without a note.
+
+    ``backups`` and ``shares`` are ``(cid, what, when)``. A backup no longer pinned is
+    kept in the list (``pinned=False``): it may still be held elsewhere.
+    """
+    pinned = list(dict.fromkeys(pins))
+    notes: dict[str, tuple[str, str, str]] = {}
+    for kind, items in (("share", shares), ("backup", backups)):  # a backup note wins over a share note
+        for cid, what, when in items:
+            if cid not in notes or when > notes[cid][2]:
+                notes[cid] = (kind, what, when)
+    newest_backup = max((n[2] for n in notes.values() if n[0] == "backup"), default=None)
+    rows = [BackupRow(cid, kind, what, when, cid in pinned, latest=kind == "backup" and when == newest_backup)
+            for cid, (kind, what, when) in notes.items() if kind == "backup" or cid in pinned]
+    rows.sort(key=lambda r: r.when, reverse=True)
+    rows += [BackupRow(cid, "other", "Pinned content this wallet has no note of") for cid in pinned if cid not in notes]
+    return rows
+
+
+def read_backup_rows(wallet: Any) -> list[BackupRow]:
+    """On a worker: the node's pins and the wallet's notes of backups and shares."""
+    from ..services import Backups
+
+    pins = [str(p.cid) for p in Backups(wallet).pins()]
+    backups = []
+    for row in wallet.summaries(types=["AuditEvent"]):
+        s = row.summary
+        match = _CID.search(s.detail)
+        if s.title == BACKUP_TITLE and match:
+            what = s.detail[: match.start()].rstrip(" :") or "Backup"
+            backups.append((match.group(1), what, s.date))
+    shares = []
+    for row in wallet.summaries(types=["Consent"]):
+        source = (wallet.record(row.id).get("sourceReference") or {}).get("display") or ""
+        match = _CID.search(str(source))
+        if match:
+            shares.append((match.group(1), f"{row.summary.title} ({row.summary.detail})", row.summary.date))
+    return backup_rows(pins, backups, shares)
+
+
+def unpin_text(row: BackupRow) -> str:
+    """What the confirmation says before unpinning ``row``."""
+    lines = [f"Stop keeping {row.cid} on this computer?", "", UNPIN_NOTE]
+    if row.kind == "backup":
+        lines += ["", "The backup stays encrypted: only your recovery phrase opens it."]
+        if row.latest:
+            lines += ["This is your latest backup. A wallet restored from your recovery phrase looks for it, and "
+                      "finds it only if some node still keeps it."]
+    elif row.kind == "share":
+        lines += ["", "These are records you shared. While the grant is active, the doctor may no longer be able "
+                      "to fetch them if no other node keeps them. Revoking the grant is what stops access."]
+    return "\n".join(lines)
+
+
+def confirm_unpin(parent: QWidget | None, text: str) -> bool:
+    """Ask before unpinning (replaced in tests)."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Unpin from this computer?", "", QMessageBox.StandardButton.NoButton,
+                      parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(text)
+    unpin = box.addButton("Unpin", QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton("Keep it", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.exec()
+    return box.clickedButton() is unpin
+
+
+# --- the model ---------------------------------------------------------------------------
+
+
+class BackupsModel(QAbstractTableModel):
+    COLUMNS = ("CID", "What", "When", "Size", "Kept here")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[BackupRow] = []
+
+    def set_rows(self, rows: Sequence[BackupRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> BackupRow:
+        return self._rows[row]
+
+    def rows(self) -> list[BackupRow]:
+        return list(self._rows)
+
+    @property
+    def sizes_known(self) -> bool:
+        return any(r.size is not None for r in self._rows)
+
+    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def _text(self, row: BackupRow, col: int) -> str:
+        kept = "Yes" if row.pinned else "No (unpinned)"
+        what = row.what + (" — latest" if row.latest else "")
+        return (row.cid, what, row.when.replace("T", " ").replace("Z", " UTC"), human_bytes(row.size), kept)[col]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._text(row, index.column())
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return safe_tooltip(self._text(row, index.column()))
+        if role == Qt.ItemDataRole.FontRole and index.column() == 0:
+            return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        if role == Qt.ItemDataRole.ForegroundRole and not row.pinned:
+            return QBrush(QColor("#5c636c"))
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+
+# --- the view ------------------------------------------------------------------------------
+
+
+class BackupsView(QWidget):
+    """Back up, list, copy a CID, unpin. Emits :attr:`published` with the receipt."""
+
+    published = Signal(object)  # BackupReceipt
+    listed = Signal(int)
+
+    def __init__(self, wallet: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._wallet: Any = None
+        self._runner: JobRunner | None = None
+        self._ticket: Ticket | None = None
+        self.listing = False
+        self.last_message = ""
+
+        self.backup_button = QPushButton("Back up to IPFS", self)
+        self.backup_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DriveNetIcon))
+        self.backup_button.setToolTip("Encrypt every record and card, publish it on this computer's IPFS node and "
+                                      "record it on chain, so your recovery phrase can restore it")
+        self.backup_button.clicked.connect(self.back_up)
+        self.copy_button = QPushButton("Copy CID", self)
+        self.copy_button.clicked.connect(self.copy_cid)
+        self.unpin_button = QPushButton("Unpin…", self)
+        self.unpin_button.clicked.connect(self.unpin_selected)
+        self.refresh_button = QPushButton("Refresh", self)
+        self.refresh_button.clicked.connect(self.refresh)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.backup_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.unpin_button)
+        buttons.addWidget(self.refresh_button)
+
+        self.explain = hint_label("A backup is every record and card, encrypted with a key only your recovery phrase "
+                                  "gives, pinned on this computer's IPFS node. Its CID is recorded on chain, so a "
+                                  "wallet restored from the phrase finds the latest one. Keep this computer (or "
+                                  "another node holding the backup) online when you restore.", self)
+        self.step = plain_label("", self, selectable=False)
+        self.bar = QProgressBar(self)
+        self.bar.setTextVisible(False)
+        self.bar.setMaximumHeight(10)
+        self.bar.hide()
+        self.message = plain_label("", self)
+
+        self.model = BackupsModel(self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setAccessibleName("Backups and pins")
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(QFontMetrics(self.font()).height() + 10)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 300)
+        self.table.setColumnWidth(2, 170)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.empty = hint_label("No backups yet, and nothing pinned on this computer.\n"
+                                "Back up to IPFS to make the first one.", self)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.explain)
+        layout.addWidget(self.step)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.message)
+        layout.addWidget(self.stack, 1)
+        self.clear()
+        if wallet is not None:
+            self.set_wallet(wallet)
+
+    def __repr__(self) -> str:
+        return f"BackupsView(rows={self.model.rowCount()}, busy={self.busy})"
+
+    # --- wallet --------------------------------------------------------------------------
+
+    def set_wallet(self, wallet: Any) -> None:
+        """Use ``wallet``; nothing is read until :meth:`refresh` (listing starts the IPFS node)."""
+        self.clear()
+        self._wallet = wallet
+        self._runner = JobRunner("backups", self)
+        self._update_buttons()
+
+    def clear(self) -> None:
+        """Stop the worker and forget the list (before the wallet locks)."""
+        if self._ticket is not None:
+            self._ticket.cancel()
+        if self._runner is not None:
+            self._runner.shutdown()
+            self._runner.deleteLater()
+        self._runner = None
+        self._ticket = None
+        self._wallet = None
+        self.listing = False
+        self.model.set_rows([])
+        self.bar.hide()
+        self.step.clear()
+        self.message.clear()
+        self.stack.setCurrentWidget(self.table)
+        self._update_buttons()
+
+    @property
+    def busy(self) -> bool:
+        return self._ticket is not None and self._ticket.running
+
+    def selected_row(self) -> BackupRow | None:
+        index = self.table.selectionModel().currentIndex()
+        rows = self.table.selectionModel().selectedRows()
+        if not rows and not index.isValid():
+            return None
+        row = rows[0].row() if rows else index.row()
+        return self.model.row_at(row) if 0 <= row < self.model.rowCount() else None
+
+    def _update_buttons(self, *_args: Any) -> None:
+        ready = self._wallet is not None
+        row = self.selected_row()
+        self.backup_button.setEnabled(ready and not self.busy)
+        self.refresh_button.setEnabled(ready and not self.listing)
+        self.copy_button.setEnabled(row is not None)
+        self.unpin_button.setEnabled(ready and row is not None and row.pinned and not self.busy)
+
+    # --- listing ---------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        if self._wallet is None or self._runner is None or self.listing:
+            return
+        wallet = self._wallet
+        self.listing = True
+        if not self.busy:
+            self.step.setText("Reading the pins of this computer's IPFS node…")
+        self._update_buttons()
+        self._runner.submit(lambda _p, _c: read_backup_rows(wallet), on_done=self._listed, on_failed=self._list_failed)
+
+    def _listed(self, rows: list[BackupRow]) -> None:
+        self.listing = False
+        selected = self.selected_row()
+        self.model.set_rows(rows)
+        if selected is not None:
+            for n, row in enumerate(rows):
+                if row.cid == selected.cid:
+                    self.table.selectRow(n)
+        self.table.setColumnHidden(3, not self.model.sizes_known)
+        self.stack.setCurrentWidget(self.table if rows else self.empty)
+        if not self.busy:
+            self.step.clear()
+        self._update_buttons()
+        self.listed.emit(len(rows))
+
+    def _list_failed(self, message: str) -> None:
+        self.listing = False
+        if not self.busy:
+            self.step.clear()
+        self._say(message, error=True)
+        self._update_buttons()
+
+    # --- backing up ------------------------------------------------------------------------
+
+    def back_up(self) -> None:
+        if self._wallet is None or self._runner is None or self.busy:
+            return
+        wallet = self._wallet
+
+        def job(progress: ProgressSink, cancel: CancelToken) -> Any:
+            from ..services import Backups
+
+            return Backups(wallet).publish(progress=progress, cancel=cancel)
+
+        self.message.clear()
+        self.step.setText("Starting this computer's IPFS node…")
+        self.bar.setRange(0, 0)
+        self.bar.show()
+        self._ticket = self._runner.submit(job, on_done=self._published, on_failed=self._publish_failed,
+                                           on_progress=self._progress)
+        self._update_buttons()
+
+    def _progress(self, progress: Progress) -> None:
+        if progress.total:
+            self.bar.setRange(0, progress.total)
+            self.bar.setValue(progress.done)
+        if progress.message:
+            self.step.setText(progress.message + ("…" if progress.done < progress.total else "."))
+
+    def _published(self, receipt: Any) -> None:
+        self._ticket = None
+        self.bar.hide()
+        self.step.clear()
+        cards = f" and {receipt.cards} card{'s' if receipt.cards != 1 else ''}" if receipt.cards else ""
+        text = f"Backed up {receipt.records:,} records{cards}: {receipt.cid}"
+        text += " (recorded on chain)." if receipt.tx else "."
+        if receipt.warning:
+            text += "\n" + receipt.warning
+        self._say(text, error=bool(receipt.warning))
+        self.published.emit(receipt)
+        self.listing = False
+        self.refresh()
+
+    def _publish_failed(self, message: str) -> None:
+        self._ticket = None
+        self.bar.hide()
+        self.step.clear()
+        self._say(f"The backup was not made: {message}", error=True)
+        self._update_buttons()
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.last_message = text
+        self.message.setStyleSheet("color: #b3261e;" if error else "")
+        self.message.setText(text)
+
+    # --- copy and unpin -----------------------------------------------------------------------
+
+    def copy_cid(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            QGuiApplication.clipboard().setText(row.cid)
+            self._say(f"Copied {row.cid}.")
+
+    def unpin_selected(self) -> None:
+        row = self.selected_row()
+        if row is None or self._wallet is None or self._runner is None or not row.pinned:
+            return
+        if not confirm_unpin(self, unpin_text(row)):
+            return
+        wallet, cid = self._wallet, row.cid
+
+        def job(_progress: ProgressSink, _cancel: CancelToken) -> str:
+            from ..services import Backups
+
+            Backups(wallet).unpin(cid)
+            return cid
+
+        self._ticket = self._runner.submit(job, on_done=self._unpinned, on_failed=self._publish_failed)
+        self._update_buttons()
+
+    def _unpinned(self, cid: str) -> None:
+        self._ticket = None
+        self._say(f"Unpinned {cid} from this computer. Copies other nodes hold are not erased.")
+        self.refresh()

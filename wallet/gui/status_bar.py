@@ -1,0 +1,232 @@
+"""IPFS and chain status for the main window's status bar.
+
+Shows the IPFS backend (this wallet's embedded node, or the Kubo RPC address), whether
+it is starting, running or failed, and its peer count; and the chain in use. Probing
+runs on a worker thread every few seconds (a probe waits at most about a second for a
+node that is still starting) and a probe is never started while the last one runs,
+so the GUI thread never waits on a network.
+
+Opening the wallet's IPFS node is what starting means here: the first probe calls
+``wallet.ipfs(wait=None)``, which starts the embedded node in the background.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from ..events import CancelToken, ProgressSink
+from .badges import PillLabel
+from .plain_text import safe_tooltip
+from .workers import JobRunner
+
+__all__ = ["NetworkStatus", "NetworkStatusWidget", "probe_network", "ipfs_text", "chain_text", "IPFS_STATES"]
+
+IPFS_STATES = ("off", "starting", "running", "error")
+CHAIN_STATES = ("off", "connected", "error")
+_IPFS_TONE = {"off": "muted", "starting": "warn", "running": "good", "error": "bad"}
+_CHAIN_TONE = {"off": "muted", "connected": "good", "error": "bad"}
+
+
+@dataclass(frozen=True)
+class NetworkStatus:
+    ipfs_backend: str  # "embedded node" or "Kubo RPC at /ip4/…"
+    ipfs_state: str
+    peers: int | None = None  # connected peers, when the backend can say
+    peer_id: str = ""
+    ipfs_detail: str = ""  # an error message, or where the node listens
+    chain: str = ""  # "embedded chain" or the RPC URL
+    chain_state: str = "off"
+    chain_id: int | None = None
+    chain_detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.ipfs_state not in IPFS_STATES:
+            raise ValueError(f"unknown IPFS state {self.ipfs_state!r}")
+        if self.chain_state not in CHAIN_STATES:
+            raise ValueError(f"unknown chain state {self.chain_state!r}")
+
+
+def _ipfs_backend_name(config: Any) -> str:
+    api = str(config.get("ipfs.api"))
+    return "embedded node" if api == "embedded" else f"Kubo RPC at {api}"
+
+
+def _chain_name(config: Any) -> str:
+    rpc = str(config.get("chain.rpc"))
+    return "embedded chain" if rpc == "embedded" else rpc
+
+
+def _probe_ipfs(wallet: Any, ready_timeout: float, embedded: bool) -> tuple[str, int | None, str, str]:
+    """(state, peers, peer id, detail) of the wallet's node, starting it if needed."""
+    from ..errors import WalletError
+
+    started = time.monotonic()
+    try:
+        backend = wallet.ipfs(wait=None)
+        info = backend.wait_ready(ready_timeout)
+    except WalletError as exc:
+        waited = time.monotonic() - started >= ready_timeout * 0.95
+        if embedded and waited:  # still booting: not a failure
+            return "starting", None, "", "Starting the node…"
+        return "error", None, "", exc.user_message
+    peers = None
+    connected = getattr(backend, "connected_peers", None)  # the embedded node can say; else node_info only
+    if callable(connected):
+        try:
+            peers = len(connected())
+        except WalletError:
+            peers = None
+    return "running", peers, info.peer_id, "\n".join(info.dial_addresses[:4])
+
+
+def probe_network(wallet: Any, *, ready_timeout: float = 1.0, chain: bool = True,
+                  start_node: bool = True) -> NetworkStatus:
+    """How the wallet's IPFS node (started if ``start_node``) and chain are; run it on a worker."""
+    from ..errors import WalletError
+
+    backend_name = _ipfs_backend_name(wallet.app.config)
+    state, peers, peer_id, detail = "off", None, "", ""
+    if start_node:
+        state, peers, peer_id, detail = _probe_ipfs(wallet, ready_timeout, backend_name == "embedded node")
+    chain_name, chain_state, chain_id, chain_detail = _chain_name(wallet.app.config), "off", None, ""
+    if chain:
+        try:
+            backend = wallet.chain()
+            chain_id = backend.chain_id
+            chain_detail = backend.describe()
+            backend.now()  # it answers, so it is reachable
+            chain_state = "connected"
+        except WalletError as exc:
+            chain_state, chain_detail = "error", exc.user_message
+    return NetworkStatus(backend_name, state, peers, peer_id, detail, chain_name, chain_state, chain_id, chain_detail)
+
+
+def ipfs_text(status: NetworkStatus) -> str:
+    """``embedded node · running · 2 peers``"""
+    parts = [status.ipfs_backend, status.ipfs_state if status.ipfs_state != "off" else "not started"]
+    if status.ipfs_state == "running":
+        if status.peers is not None:
+            parts.append(f"{status.peers} peer{'s' if status.peers != 1 else ''}")
+        elif status.peer_id:
+            parts.append(f"node {status.peer_id[:8]}…{status.peer_id[-4:]}")
+    return " · ".join(parts)
+
+
+def chain_text(status: NetworkStatus) -> str:
+    if status.chain_state == "off":
+        return f"{status.chain} · not connected"
+    if status.chain_state == "error":
+        return f"{status.chain} · unreachable"
+    return f"{status.chain} · id {status.chain_id}"
+
+
+class NetworkStatusWidget(QWidget):
+    """Two pills with a line each: IPFS and Chain. :meth:`start` with an unlocked wallet,
+    :meth:`stop` before it locks."""
+
+    changed = Signal(object)  # NetworkStatus
+
+    def __init__(self, parent: QWidget | None = None, *, interval_ms: int = 5000, ready_timeout: float = 1.0,
+                 chain: bool = True) -> None:
+        super().__init__(parent)
+        self._wallet: Any = None
+        self._runner: JobRunner | None = None
+        self._probing = False
+        self._ready_timeout = ready_timeout
+        self._chain = chain
+        self._start_node = True
+        self.status: NetworkStatus | None = None
+        self.ipfs_pill = PillLabel("IPFS", "muted", self)
+        self.ipfs_label = QLabel(self)
+        self.chain_pill = PillLabel("Chain", "muted", self)
+        self.chain_label = QLabel(self)
+        for label in (self.ipfs_label, self.chain_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+        self.ipfs_label.setAccessibleName("IPFS status")
+        self.chain_label.setAccessibleName("Chain status")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 6, 0)
+        layout.setSpacing(5)
+        layout.addWidget(self.ipfs_pill)
+        layout.addWidget(self.ipfs_label)
+        layout.addSpacing(10)
+        layout.addWidget(self.chain_pill)
+        layout.addWidget(self.chain_label)
+        self.chain_pill.setVisible(chain)
+        self.chain_label.setVisible(chain)
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.probe)
+        self._show(None)
+
+    def __repr__(self) -> str:
+        return f"NetworkStatusWidget({self.status.ipfs_state if self.status else 'off'})"
+
+    def start(self, wallet: Any, *, start_node: bool = True) -> None:
+        """Probe now and every few seconds; ``start_node=False`` leaves IPFS alone (shown as not started)."""
+        self.stop()
+        self._wallet = wallet
+        self._start_node = start_node
+        self._runner = JobRunner("network-status", self)
+        self._timer.start()
+        self.probe()
+
+    def stop(self) -> None:
+        """Stop probing; waits for a running probe (about a second at most)."""
+        self._timer.stop()
+        if self._runner is not None:
+            self._runner.shutdown()
+            self._runner.deleteLater()
+        self._runner = None
+        self._wallet = None
+        self._probing = False
+        self._show(None)
+
+    def probe(self) -> None:
+        if self._wallet is None or self._runner is None or self._probing:
+            return
+        wallet, timeout, chain, start_node = self._wallet, self._ready_timeout, self._chain, self._start_node
+
+        def job(_progress: ProgressSink, _cancel: CancelToken) -> NetworkStatus:
+            return probe_network(wallet, ready_timeout=timeout, chain=chain, start_node=start_node)
+
+        self._probing = True
+        self._runner.submit(job, on_done=self._probed, on_failed=self._probe_failed)
+
+    def _probed(self, status: NetworkStatus) -> None:
+        self._probing = False
+        self._show(status)
+        self.changed.emit(status)
+
+    def _probe_failed(self, message: str) -> None:
+        self._probing = False
+        self._show(NetworkStatus("IPFS", "error", ipfs_detail=message))
+
+    def _show(self, status: NetworkStatus | None) -> None:
+        self.status = status
+        if status is None:
+            self.ipfs_pill.set_status("IPFS", "muted")
+            self.ipfs_label.setText("not started")
+            self.chain_pill.set_status("Chain", "muted")
+            self.chain_label.setText("not connected")
+            self.setToolTip("")
+            return
+        self.ipfs_pill.set_status("IPFS", _IPFS_TONE[status.ipfs_state])
+        self.ipfs_label.setText(ipfs_text(status))
+        self.chain_pill.set_status("Chain", _CHAIN_TONE[status.chain_state])
+        self.chain_label.setText(chain_text(status))
+        tip = [f"IPFS: {ipfs_text(status)}"]
+        if status.peer_id:
+            tip.append(f"Peer id {status.peer_id}")
+        if status.ipfs_detail:
+            tip.append(status.ipfs_detail)
+        tip.append(f"Chain: {status.chain_detail or chain_text(status)}")
+        text = safe_tooltip("\n".join(tip))
+        for widget in (self.ipfs_pill, self.ipfs_label, self.chain_pill, self.chain_label):
+            widget.setToolTip(text)
+
