@@ -424,11 +424,9 @@ class MainWindow(QMainWindow):
     # --- the rest -----------------------------------------------------------------------
 
     def _about(self) -> None:
-        from .. import __version__
+        from .about import show_about
 
-        QMessageBox.about(self, "About Health Wallet",
-                          f"Health Wallet {__version__}\n\nYour health record, encrypted on this computer, "
-                          "shared only when and with whom you choose.")
+        show_about(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         event.accept()

@@ -12,6 +12,8 @@ from ..errors import WalletError
 from ..services import WalletService
 from .icon import app_icon
 from .session import WalletSession
+from .smoke import run_smoke, smoke_requested
+from .theme import apply_theme
 
 __all__ = ["run"]
 
@@ -23,6 +25,7 @@ def _application() -> QApplication:
     app.setApplicationName("Health Wallet")
     app.setDesktopFileName("health-wallet")
     app.setWindowIcon(app_icon())
+    apply_theme(app)  # light or dark, following the system
     app.setQuitOnLastWindowClosed(False)  # the session decides: locking hides every window for a moment
     return app
 
@@ -37,6 +40,8 @@ def _fatal(message: str) -> None:
 def run(home: str | None = None) -> int:
     """Open the desktop app on the wallet in ``home`` (default: the usual data folder)."""
     app = _application()
+    if smoke_requested():  # packaging check: open and close the windows of a throw-away wallet
+        return run_smoke()
     try:
         service = WalletService(build_app(home))
         session = WalletSession(service)
