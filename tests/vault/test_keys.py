@@ -61,3 +61,17 @@ def test_own_derivation_agrees_with_eth_account() -> None:
         keys = WalletKeys(phrase)
         expected = Account.from_mnemonic(phrase, account_path="m/44'/60'/0'/0/0")
         assert keys.identity.address == expected.address == keys.account.address
+
+
+def test_checksum_address_follows_eip55() -> None:
+    from wallet.vault.bip32 import checksum_address
+
+    # EIP-55's own examples
+    for good in ("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+                 "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb"):
+        assert checksum_address(good.lower()) == good == checksum_address(good)
+    with pytest.raises(ValueError, match="checksum"):
+        checksum_address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD")
+    for bad in ("0x1234", "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x" + "g" * 40, None):
+        with pytest.raises(ValueError):
+            checksum_address(bad)

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from eth_utils import is_address, to_checksum_address
+from ..vault.bip32 import checksum_address
 
 from ..atomicfile import write_atomic
 from ..errors import ConfigError, ShareError
@@ -40,10 +40,12 @@ class Contact:
             raise ShareError("Give the contact a name.")
         if len(name) > MAX_NAME:
             raise ShareError(f"Names are at most {MAX_NAME} characters.")
-        if not isinstance(self.address, str) or not is_address(self.address.strip()):
-            raise ShareError(f"{self.address!r} is not a wallet address (0x followed by 40 hex digits).")
+        try:
+            address = checksum_address(self.address)
+        except ValueError as exc:
+            raise ShareError(f"{self.address!r} is not a wallet address (0x followed by 40 hex digits).") from exc
         object.__setattr__(self, "name", name)
-        object.__setattr__(self, "address", to_checksum_address(self.address.strip()))
+        object.__setattr__(self, "address", address)
 
 
 class AddressBook:
@@ -82,7 +84,7 @@ class AddressBook:
 
     def name_of(self, address: str) -> str | None:
         try:
-            contact = self._by_address.get(to_checksum_address(address))
+            contact = self._by_address.get(checksum_address(address))
         except (ValueError, TypeError):
             return None
         return contact.name if contact is not None else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import segno
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QPixmap
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
@@ -22,6 +21,8 @@ TOKEN_NOTE = ("Give this token to the doctor, as text or by letting them scan th
 def qr_png(text: str, *, scale: int = 6, error: str = "m") -> bytes:
     """``text`` as a QR code, PNG bytes (black on white, a quiet zone of 4 modules)."""
     buf = io.BytesIO()
+    import segno  # loaded when a token is shown, not at start-up
+
     segno.make(text, error=error).save(buf, kind="png", scale=scale, border=4)
     return buf.getvalue()
 
@@ -29,6 +30,8 @@ def qr_png(text: str, *, scale: int = 6, error: str = "m") -> bytes:
 def qr_pixmap(text: str, *, max_size: int = 360) -> QPixmap:
     """The QR code of ``text`` at the largest whole-module scale that fits ``max_size``
     pixels (whole modules keep the code sharp for a phone's camera)."""
+    import segno
+
     width = segno.make(text, error="m").symbol_size(scale=1, border=4)[0]
     pixmap = QPixmap()
     pixmap.loadFromData(qr_png(text, scale=max(2, min(6, max_size // width))), "PNG")

@@ -13,7 +13,9 @@ import hmac
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-__all__ = ["derive_private_key", "evm_address", "HARDENED"]
+__all__ = ["derive_private_key", "evm_address", "checksum_address", "HARDENED"]
+
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 HARDENED = 0x80000000
 _N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -64,9 +66,25 @@ def _keccak(data: bytes) -> bytes:
     return keccak.new(digest_bits=256, data=data).digest()
 
 
+def _eip55(raw: str) -> str:
+    check = _keccak(raw.encode()).hex()
+    return "0x" + "".join(c.upper() if int(check[i], 16) >= 8 else c for i, c in enumerate(raw))
+
+
+def checksum_address(text: str) -> str:
+    """``text`` as an EIP-55 address; ``ValueError`` if it is not one, or if its mixed
+    case does not match the checksum (a typo)."""
+    value = text.strip() if isinstance(text, str) else ""
+    body = value[2:]
+    if not value.startswith(("0x", "0X")) or len(body) != 40 or any(c not in _HEX for c in body):
+        raise ValueError(f"not an address: {text!r}")
+    result = _eip55(body.lower())
+    if body not in (body.lower(), body.upper()) and body != result[2:]:
+        raise ValueError(f"the address {text!r} has a wrong checksum (a mistyped letter?)")
+    return result
+
+
 def evm_address(private_key: bytes) -> str:
     """The EIP-55 checksummed address of a secp256k1 private key."""
     public = _public(int.from_bytes(private_key, "big"), compressed=False)[1:]
-    raw = _keccak(public)[-20:].hex()
-    check = _keccak(raw.encode()).hex()
-    return "0x" + "".join(c.upper() if int(check[i], 16) >= 8 else c for i, c in enumerate(raw))
+    return _eip55(_keccak(public)[-20:].hex())
