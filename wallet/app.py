@@ -34,10 +34,19 @@ class App:
     ipfs_factory: "Callable[[App], IpfsBackend] | None" = None  # None: default_ipfs
     chain_factory: "Callable[[App], ChainBackend] | None" = None  # None: default_chain
 
+    closing: Any = None  # a thread still stopping the nodes of a locked wallet
+
+    def _settle(self) -> None:
+        if self.closing is not None:
+            self.closing.join()
+            self.closing = None
+
     def make_ipfs(self) -> "IpfsBackend":
+        self._settle()  # the previous node must have let go of the repository
         return (self.ipfs_factory or default_ipfs)(self)
 
     def make_chain(self) -> "ChainBackend":
+        self._settle()
         return (self.chain_factory or default_chain)(self)
 
     def __repr__(self) -> str:

@@ -161,7 +161,7 @@ class WalletSession(QObject):
             self.window.clear()
         wallet, self.wallet = self.wallet, None
         if wallet is not None:
-            wallet.lock()
+            wallet.lock(wait=False)  # the window is already clear; the nodes stop in the background
 
     # --- ending -------------------------------------------------------------------------
 

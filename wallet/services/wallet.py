@@ -181,18 +181,32 @@ class UnlockedWallet:
             raise WalletLocked("The wallet is locked; unlock it first.")
         return self._keys
 
-    def lock(self) -> None:
-        """Drop the keys, close the store and stop the nodes this wallet started."""
+    def lock(self, *, wait: bool = True) -> None:
+        """Drop the keys, close the store and stop the nodes this wallet started.
+
+        Stopping the embedded IPFS node takes Kubo a few seconds; with ``wait=False`` (the
+        GUI's lock) the nodes stop on a background thread, and the next node of this app
+        starts only once they have.
+        """
         self._keys = None
         with self._backends_lock:
-            for backend in (self._chain, self._ipfs):
-                if backend is not None:
-                    try:
-                        backend.close()
-                    except WalletError:
-                        pass
+            backends = [b for b in (self._chain, self._ipfs) if b is not None]
             self._chain = self._ipfs = None
         self.store.close()
+
+        def close_all() -> None:
+            for backend in backends:
+                try:
+                    backend.close()
+                except WalletError:
+                    pass
+
+        if wait or not backends:
+            close_all()
+        else:
+            closing = threading.Thread(target=close_all, name="wallet-lock")  # not daemon: exit waits for it
+            closing.start()
+            self.app.closing = closing
 
     # --- networks (started on first use) -------------------------------------------
 
