@@ -21,7 +21,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 import zlib
 from pathlib import Path
 
@@ -36,6 +35,8 @@ SPEC_ISS = "https://spec.smarthealth.cards/examples/issuer"
 LOOPBACK_IPFS = {"ipfs.loopback_only": True, "ipfs.bootstrap": False, "ipfs.mdns": False}
 
 sys.path.insert(0, str(REPO))
+
+from shots import Shots  # noqa: E402 - this folder is on the path when a script runs
 
 
 def untrusted_card(folder: Path) -> Path:
@@ -81,27 +82,8 @@ def main() -> None:
     app = QApplication(sys.argv[:1])
     apply_theme(app)
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-
-    def pump(seconds: float = 0.3) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.01)
-
-    def wait(cond, seconds: float = 60) -> None:
-        end = time.monotonic() + seconds
-        while not cond():
-            if time.monotonic() > end:
-                raise SystemExit("timed out")
-            app.processEvents()
-            time.sleep(0.01)
-
-    def save(widget, name: str) -> None:
-        pump()
-        path = out / f"{name}.png"
-        widget.grab().save(str(path))
-        print(path)
+    shots = Shots(app, out)
+    pump, wait, save = shots.pump, shots.wait, shots.save
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -16,7 +16,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +26,8 @@ DEMO_PHRASE = "abandon abandon abandon abandon abandon abandon abandon abandon a
 PASSPHRASE = "correct horse battery staple"
 
 sys.path.insert(0, str(REPO))
+
+from shots import Shots  # noqa: E402 - this folder is on the path when a script runs
 
 
 def main() -> None:
@@ -48,30 +49,12 @@ def main() -> None:
 
     app = QApplication(sys.argv[:1])
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-
-    def pump(seconds: float = 0.3) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.01)
-
-    def wait(cond, seconds: float = 30) -> None:
-        end = time.monotonic() + seconds
-        while not cond():
-            if time.monotonic() > end:
-                raise SystemExit("timed out")
-            app.processEvents()
-            time.sleep(0.01)
+    shots = Shots(app, out, timeout=30)
+    pump, wait = shots.pump, shots.wait
 
     def save(widget, name: str, *, settle: bool = True) -> None:
-        if args.xvfb:
-            return  # under X, the whole screen is captured instead
-        if settle:
-            pump()
-        path = out / f"{name}.png"
-        widget.grab().save(str(path))
-        print(path)
+        if not args.xvfb:  # under X, the whole screen is captured instead
+            shots.save(widget, name, settle=settle)
 
     def screen(name: str) -> None:
         pump(0.5)

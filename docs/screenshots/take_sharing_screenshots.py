@@ -15,7 +15,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -29,6 +28,8 @@ CLINIC_PHRASE = "letter advice cage absurd amount doctor acoustic avoid letter a
 PASSPHRASE = "correct horse battery staple"
 
 sys.path.insert(0, str(REPO))
+
+from shots import Shots  # noqa: E402 - this folder is on the path when a script runs
 
 
 def main() -> None:
@@ -50,27 +51,8 @@ def main() -> None:
     app = QApplication(sys.argv[:1])
     apply_theme(app)
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-
-    def pump(seconds: float = 0.3) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.01)
-
-    def wait(cond, seconds: float = 60) -> None:
-        end = time.monotonic() + seconds
-        while not cond():
-            if time.monotonic() > end:
-                raise SystemExit("timed out")
-            app.processEvents()
-            time.sleep(0.01)
-
-    def save(widget, name: str) -> None:
-        pump()
-        path = out / f"{name}.png"
-        widget.grab().save(str(path))
-        print(path)
+    shots = Shots(app, out)
+    pump, wait, save = shots.pump, shots.wait, shots.save
 
     with tempfile.TemporaryDirectory() as tmp:
         clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=3))

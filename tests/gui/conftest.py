@@ -14,7 +14,10 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 import wallet.gui  # noqa: E402,F401 - applies the Qt binding guards before tests call Qt
+from PySide6.QtGui import QPalette  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 from wallet.app import build_app  # noqa: E402
+from wallet.gui.theme import SystemTheme  # noqa: E402
 from wallet.records.store import NewRecord  # noqa: E402
 from wallet.records.summary import summarize  # noqa: E402
 from wallet.services import UnlockedWallet, WalletService  # noqa: E402
@@ -28,6 +31,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(item.path).parents:
             item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture
+def themed_app(qapp: QApplication):
+    """The test application, put back as it was afterwards (style, palette, no follower)."""
+    style, palette = qapp.style().name(), QPalette(qapp.palette())
+    yield qapp
+    for theme in qapp.findChildren(SystemTheme):
+        theme.stop()
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+
 
 SYNTHEA = FIXTURES / "synthea"
 SMALL_PATIENT = SYNTHEA / "Chet_Thompson_eda17701-070d-4fae-9f7d-c8cd6263b63a.json"

@@ -35,17 +35,6 @@ def contrast(a: QColor, b: QColor) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-@pytest.fixture
-def themed_app(qapp: QApplication):
-    """The test application, put back as it was afterwards (style, palette, no follower)."""
-    style, palette = qapp.style().name(), QPalette(qapp.palette())
-    yield qapp
-    for theme in qapp.findChildren(SystemTheme):
-        theme.stop()
-    qapp.setStyle(style)
-    qapp.setPalette(palette)
-
-
 # --- theme ---------------------------------------------------------------------------------
 
 

@@ -7,19 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelection
-from PySide6.QtGui import QFontMetrics, QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..events import CancelToken, ProgressSink
 from .address_book import AddressBook
 from .grant_models import AccessLogModel, plural
 from .plain_text import plain_label
-from .workers import JobRunner
+from .table_view import row_table
+from .theme import set_text_tone
+from .workers import JobRunner, retire_runner
 
 __all__ = ["AccessLogView"]
 
-_ERROR_STYLE = "color: #b3261e;"
 
 
 class AccessLogView(QWidget):
@@ -58,15 +58,7 @@ class AccessLogView(QWidget):
         row.addWidget(self.refresh_button)
 
         self.model = AccessLogModel(self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Access log")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(QFontMetrics(self.font()).height() + 10)
+        self.table = row_table(self, "Access log", model=self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         for column, width in ((0, 190), (1, 170), (3, 120), (4, 170), (5, 100)):
@@ -92,9 +84,7 @@ class AccessLogView(QWidget):
 
     def clear(self) -> None:
         self._generation += 1
-        if self._runner is not None:
-            self._runner.shutdown()
-            self._runner.deleteLater()
+        retire_runner(self._runner)
         self._runner = None
         self._wallet = None
         self._events = []
@@ -111,7 +101,7 @@ class AccessLogView(QWidget):
             return
         self.loading = True
         generation = self._generation
-        self.status.setStyleSheet("")
+        set_text_tone(self.status, None)
         self.status.setText("Reading the log from the chain…")
 
         def job(_p: ProgressSink, _c: CancelToken) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -134,7 +124,7 @@ class AccessLogView(QWidget):
             if generation != self._generation:
                 return
             self.loading = False
-            self.status.setStyleSheet(_ERROR_STYLE)
+            set_text_tone(self.status, "error")
             self.status.setText(message)
 
         runner.submit(job, on_done=done, on_failed=failed)

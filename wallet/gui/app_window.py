@@ -16,14 +16,15 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QListView, QMainWindow, QMes
 
 from ..events import CancelToken, Progress, ProgressSink
 from ..records.store import StoredSummary
+from .actions import make_action
 from .detail import DetailPane
-from .icon import app_icon, icon_pixmap
+from .icon import app_icon, icon_pixmap, lock_icon
 from .import_panel import ImportBar, ImportReport, import_report
 from .models import CategoryListModel, CountRole
 from .records_panel import RecordsPanel
 from .export_backup_section import ExportBackupSection
 from .sharing_section import SharingSection
-from .workers import JobRunner, Ticket
+from .workers import JobRunner, Ticket, retire_runner
 
 __all__ = ["MainWindow", "EMPTY_WALLET_TEXT"]
 
@@ -80,34 +81,26 @@ class MainWindow(QMainWindow):
 
     # --- construction -----------------------------------------------------------------
 
-    def _action(self, text: str, shortcut: QKeySequence | str | None, slot: Any, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
-                              if shortcut else tip)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
 
     def _build_actions(self) -> None:
-        self.import_action = self._action("&Import files…", "Ctrl+I", self.choose_files,
-                                          "Import FHIR JSON, NDJSON or SMART Health Card files")
-        self.lock_action = self._action("&Lock", "Ctrl+L", lambda: self.lock_requested.emit(),
-                                        "Lock the wallet; the passphrase opens it again")
-        self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, lambda: self.close(), "Lock and quit")
-        self.filter_action = self._action("&Filter records", QKeySequence.StandardKey.Find, self.focus_filter,
-                                          "Type to filter the records shown")
-        self.refresh_action = self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh,
-                                           "Read the counts and records again")
-        self.overview_action = self._action("&Overview", "Ctrl+0", lambda: self.show_category(None),
-                                            "Every record, newest first")
-        self.next_action = self._action("&Next category", "Ctrl+PgDown", lambda: self._step_category(1))
-        self.prev_action = self._action("&Previous category", "Ctrl+PgUp", lambda: self._step_category(-1))
-        self.about_action = self._action("&About Health Wallet", None, self._about)
+        def action(text: str, shortcut: QKeySequence | QKeySequence.StandardKey | str | None, slot: Any,
+                   tip: str = "") -> QAction:
+            return make_action(self, text, shortcut, slot, tip)
+
+        self.import_action = action("&Import files…", "Ctrl+I", self.choose_files,
+                                    "Import FHIR JSON, NDJSON or SMART Health Card files")
+        self.lock_action = action("&Lock", "Ctrl+L", lambda: self.lock_requested.emit(),
+                                  "Lock the wallet; the passphrase opens it again")
+        self.quit_action = action("&Quit", QKeySequence.StandardKey.Quit, lambda: self.close(), "Lock and quit")
+        self.filter_action = action("&Filter records", QKeySequence.StandardKey.Find, self.focus_filter,
+                                    "Type to filter the records shown")
+        self.refresh_action = action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh,
+                                     "Read the counts and records again")
+        self.overview_action = action("&Overview", "Ctrl+0", lambda: self.show_category(None),
+                                      "Every record, newest first")
+        self.next_action = action("&Next category", "Ctrl+PgDown", lambda: self._step_category(1))
+        self.prev_action = action("&Previous category", "Ctrl+PgUp", lambda: self._step_category(-1))
+        self.about_action = action("&About Health Wallet", None, self._about)
 
         bar = self.menuBar()
         m = bar.addMenu("&File")
@@ -132,7 +125,7 @@ class MainWindow(QMainWindow):
         self.import_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton))
         tools.addAction(self.import_action)
         tools.addAction(self.lock_action)
-        self.lock_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DialogCloseButton))
+        self.lock_action.setIcon(lock_icon())  # reads on the light and the dark palette
 
     def _build_widgets(self) -> None:
         self.categories = CategoryListModel(self)
@@ -237,9 +230,7 @@ class MainWindow(QMainWindow):
         if self._import_ticket is not None:
             self._import_ticket.cancel()
         for runner in (self._importer, self._reader, self._detail_runner):
-            if runner is not None:
-                runner.shutdown()
-                runner.deleteLater()
+            retire_runner(runner)
         self._importer = self._reader = self._detail_runner = None
         self._import_ticket = None
         self.import_bar.finish()

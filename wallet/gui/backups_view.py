@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFontDatabase, QFontMetrics, QGuiApplication
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QFontDatabase, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QMessageBox, QProgressBar, QPushButton, QStackedWidget,
                                QStyle, QTableView, QVBoxLayout, QWidget)
 
@@ -26,7 +26,9 @@ from ..events import CancelToken, Progress, ProgressSink
 from .badges import hint_label
 from .plain_text import plain_label, safe_tooltip
 from .sizes import human_bytes
-from .workers import JobRunner, Ticket
+from .table_model import Index, RowsTableModel
+from .theme import muted_color, set_text_tone
+from .workers import JobRunner, Ticket, retire_runner
 
 __all__ = ["BackupsView", "BackupsModel", "BackupRow", "backup_rows", "read_backup_rows", "unpin_text",
            "confirm_unpin", "BACKUP_TITLE", "UNPIN_NOTE"]
@@ -35,8 +37,6 @@ BACKUP_TITLE = "Backup published"  # the AuditEvent subtype a backup leaves in t
 UNPIN_NOTE = ("Unpinning only stops this computer from keeping it. It does not erase copies that other IPFS nodes "
               "may already hold (a pinning service, another of your computers, or a doctor's node that fetched it).")
 _CID = re.compile(r"ipfs://([A-Za-z0-9]+)")
-_Index = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
 
 
 @dataclass(frozen=True)
@@ -130,43 +130,25 @@ def confirm_unpin(parent: QWidget | None, text: str) -> bool:
 # --- the model ---------------------------------------------------------------------------
 
 
-class BackupsModel(QAbstractTableModel):
-    COLUMNS = ("CID", "What", "When", "Size", "Kept here")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[BackupRow] = []
-
-    def set_rows(self, rows: Sequence[BackupRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+class BackupsModel(RowsTableModel):
+    HEADERS = COLUMNS = ("CID", "What", "When", "Size", "Kept here")
 
     def row_at(self, row: int) -> BackupRow:
         return self._rows[row]
 
-    def rows(self) -> list[BackupRow]:
-        return list(self._rows)
-
     @property
     def sizes_known(self) -> bool:
         return any(r.size is not None for r in self._rows)
-
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(self.COLUMNS)
 
     def _text(self, row: BackupRow, col: int) -> str:
         kept = "Yes" if row.pinned else "No (unpinned)"
         what = row.what + (" — latest" if row.latest else "")
         return (row.cid, what, row.when.replace("T", " ").replace("Z", " UTC"), human_bytes(row.size), kept)[col]
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.item(index)
+        if row is None:
             return None
-        row = self._rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._text(row, index.column())
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -174,15 +156,9 @@ class BackupsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole and index.column() == 0:
             return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         if role == Qt.ItemDataRole.ForegroundRole and not row.pinned:
-            return QBrush(QColor("#5c636c"))
+            return QBrush(muted_color())
         if role == Qt.ItemDataRole.UserRole:
             return row
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
         return None
 
 
@@ -282,9 +258,7 @@ class BackupsView(QWidget):
         """Stop the worker and forget the list (before the wallet locks)."""
         if self._ticket is not None:
             self._ticket.cancel()
-        if self._runner is not None:
-            self._runner.shutdown()
-            self._runner.deleteLater()
+        retire_runner(self._runner)
         self._runner = None
         self._ticket = None
         self._wallet = None
@@ -400,7 +374,7 @@ class BackupsView(QWidget):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.last_message = text
-        self.message.setStyleSheet("color: #b3261e;" if error else "")
+        set_text_tone(self.message, "error" if error else None)
         self.message.setText(text)
 
     # --- copy and unpin -----------------------------------------------------------------------

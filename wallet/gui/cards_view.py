@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QStackedWidget,
                                QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView, QVBoxLayout, QWidget)
@@ -23,15 +23,14 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QHeaderView, QLabel, QP
 from ..events import CancelToken, ProgressSink
 from .badges import PillLabel, hint_label, paint_pill
 from .plain_text import plain_label, safe_tooltip
-from .workers import JobRunner
+from .table_model import Index, RowsTableModel
+from .workers import JobRunner, retire_runner
 
 __all__ = ["CardsView", "CardsModel", "CardRow", "Badge", "badge_for", "card_rows", "qr_png", "ToneRole",
            "EMPTY_CARDS_TEXT"]
 
 EMPTY_CARDS_TEXT = "No SMART Health Cards yet. Import a .smart-health-card file or its QR text (Ctrl+I)."
 ToneRole = Qt.ItemDataRole.UserRole + 11
-_Index = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
 
 
 @dataclass(frozen=True)
@@ -124,33 +123,18 @@ def card_rows(cards: Sequence[Any], *, with_qr: bool = True) -> list[CardRow]:
 # --- the model -------------------------------------------------------------------------
 
 
-class CardsModel(QAbstractTableModel):
+class CardsModel(RowsTableModel):
     """Cards as rows: badge, issuer, issued, contents. Display roles are plain text."""
 
-    COLUMNS = ("Status", "Issuer", "Issued", "Contents")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[CardRow] = []
-
-    def set_rows(self, rows: Sequence[CardRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+    HEADERS = COLUMNS = ("Status", "Issuer", "Issued", "Contents")
 
     def row_at(self, row: int) -> CardRow:
         return self._rows[row]
 
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.item(index)
+        if row is None:
             return None
-        row = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (row.badge.text, row.issuer, row.issued, row.contents)[col]
@@ -163,17 +147,11 @@ class CardsModel(QAbstractTableModel):
             return (row.badge.text, row.issuer, row.issued, row.contents)[col]
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
 
 class _BadgeDelegate(QStyledItemDelegate):
     """The status column: the word on its coloured pill."""
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         tone = index.data(ToneRole)
         text = index.data(Qt.ItemDataRole.DisplayRole)
         if not tone or not text:
@@ -191,7 +169,7 @@ class _BadgeDelegate(QStyledItemDelegate):
         font.setBold(True)
         paint_pill(painter, option.rect.adjusted(6, 2, -4, -2), str(text), str(tone), font)
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802 - Qt API
         font = QFont(option.font)
         font.setBold(True)
         metrics = QFontMetrics(font)
@@ -299,9 +277,7 @@ class CardsView(QWidget):
 
     def clear(self) -> None:
         """Forget the cards and stop the worker (before the wallet locks)."""
-        if self._runner is not None:
-            self._runner.shutdown()
-            self._runner.deleteLater()
+        retire_runner(self._runner)
         self._runner = None
         self._wallet = None
         self.loading = False

@@ -18,9 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget
 
+from .actions import make_action
 from .backups_view import BackupsView
 from .cards_view import CardsView
 from .export_dialog import ExportDialog
@@ -55,33 +56,22 @@ class ExportBackupSection(QObject):
 
     # --- actions --------------------------------------------------------------------------
 
-    def _action(self, text: str, shortcut: str | None, slot: Any, tip: str = "") -> QAction:
-        action = QAction(text, self.window)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
-                              if shortcut else tip)
-        action.triggered.connect(slot)
-        self.window.addAction(action)
-        return action
 
     def _build_actions(self) -> None:
-        self.export_action = self._action("&Export…", "Ctrl+E", self.export,
-                                          "Write a signed export of your records onto a USB stick or a folder")
-        self.verify_action = self._action("&Verify an export…", "Ctrl+Shift+V", self.verify,
-                                          "Check a signed export or a SMART Health Card file, offline")
-        self.backup_action = self._action("&Back up to IPFS", "Ctrl+Shift+B", self.back_up,
-                                          "Encrypt every record and publish it on IPFS; your recovery phrase "
-                                          "restores it")
-        self.restore_action = self._action("&Restore records from a backup…", None, self.restore,
-                                           "Fetch your latest backup from IPFS and import its records")
-        self.cards_action = self._action("Show health cards", f"Ctrl+{self.cards_tab + 1}",
-                                         lambda _checked=False: self.tabs.setCurrentIndex(self.cards_tab))
-        self.backups_action = self._action("Show backups", f"Ctrl+{self.backups_tab + 1}",
-                                           lambda _checked=False: self.tabs.setCurrentIndex(self.backups_tab))
+        w = self.window
+        self.export_action = make_action(w, "&Export…", "Ctrl+E", self.export,
+                                         "Write a signed export of your records onto a USB stick or a folder")
+        self.verify_action = make_action(w, "&Verify an export…", "Ctrl+Shift+V", self.verify,
+                                         "Check a signed export or a SMART Health Card file, offline")
+        self.backup_action = make_action(w, "&Back up to IPFS", "Ctrl+Shift+B", self.back_up,
+                                         "Encrypt every record and publish it on IPFS; your recovery phrase "
+                                         "restores it")
+        self.restore_action = make_action(w, "&Restore records from a backup…", None, self.restore,
+                                          "Fetch your latest backup from IPFS and import its records")
+        self.cards_action = make_action(w, "Show health cards", f"Ctrl+{self.cards_tab + 1}",
+                                        lambda _checked=False: self.tabs.setCurrentIndex(self.cards_tab))
+        self.backups_action = make_action(w, "Show backups", f"Ctrl+{self.backups_tab + 1}",
+                                          lambda _checked=False: self.tabs.setCurrentIndex(self.backups_tab))
         bar = self.window.menuBar()
         file_menu = next((a.menu() for a in bar.actions() if a.text().replace("&", "") == "File"), None)
         if not isinstance(file_menu, QMenu):

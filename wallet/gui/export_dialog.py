@@ -34,6 +34,7 @@ from .icon import app_icon
 from .plain_text import plain_label
 from .sizes import human_bytes
 from .single_job import SingleJob
+from .theme import set_text_tone
 
 __all__ = ["ExportDialog", "Volume", "RecordSizes", "removable_volumes", "volume_for_folder", "estimate_bytes",
            "space_text", "ask_for_folder", "MIN_EXPORT_PASSPHRASE", "SAFE_TO_REMOVE"]
@@ -46,7 +47,6 @@ OVERHEAD = 128 * 1024  # provenance, how-to, manifest, its signature, block roun
 REMOVABLE_ROOTS = ("/media", "/run/media", "/mnt", "/Volumes")
 _PSEUDO_FS = {"tmpfs", "devtmpfs", "overlay", "squashfs", "proc", "sysfs", "autofs", "ramfs", "nsfs", "fuse.portal",
               "efivarfs", "cgroup", "cgroup2", "devpts", "tracefs", "debugfs"}
-_ERROR_STYLE = "color: #b3261e;"
 _REFRESH_MS = 3000
 
 
@@ -312,7 +312,7 @@ class ExportDialog(QDialog):
         self.space.setAccessibleName("Space needed")
         self.space_pill = PillLabel("", "muted", page)
         self.problem = plain_label("", page)
-        self.problem.setStyleSheet(_ERROR_STYLE)
+        set_text_tone(self.problem, "error")
         self.problem.hide()
         self.export_button = QPushButton("Export", page)
         self.export_button.setDefault(True)
@@ -524,10 +524,10 @@ class ExportDialog(QDialog):
         if not self.encrypt.isChecked():
             self.match.setText("")
         elif problem is None:
-            self.match.setStyleSheet("")
+            set_text_tone(self.match, None)
             self.match.setText("They match.")
         else:
-            self.match.setStyleSheet(_ERROR_STYLE if self.second.text() or self.first.text() else "")
+            set_text_tone(self.match, "error" if self.second.text() or self.first.text() else None)
             self.match.setText(problem)
         sizes = self._sizes
         if sizes is not None:

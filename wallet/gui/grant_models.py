@@ -18,12 +18,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
-from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Qt
+from PySide6.QtGui import QBrush
 
 from ..records.store import StoredSummary
 from ..records.summary import CATEGORIES, summarize
 from .plain_text import safe_tooltip
+from .table_model import Index, RowsTableModel
+from .theme import error_color, muted_color
 
 __all__ = [
     "GrantRole", "EventRole", "GrantTableModel", "AccessLogModel", "CategoryChoiceModel", "RecordChoiceModel",
@@ -34,10 +36,7 @@ __all__ = [
 GrantRole = Qt.ItemDataRole.UserRole + 20
 EventRole = Qt.ItemDataRole.UserRole + 21
 
-_Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
-_ENDED = QColor("#6b7280")
-_REVOKED = QColor("#b3261e")
 
 
 # --- words --------------------------------------------------------------------------
@@ -110,7 +109,7 @@ def _when(text: str) -> datetime | None:
 # --- grants -------------------------------------------------------------------------
 
 
-class GrantTableModel(QAbstractTableModel):
+class GrantTableModel(RowsTableModel):
     """Grants, newest first. ``received=True`` names the patient instead of the doctor.
 
     Rows are :class:`~wallet.services.sharing.GrantView` objects; ``now`` is the chain's
@@ -121,7 +120,6 @@ class GrantTableModel(QAbstractTableModel):
     def __init__(self, *, received: bool = False, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.received = received
-        self._rows: list[Any] = []
         self._names: dict[str, str] = {}
         self._now = datetime.now(timezone.utc)
 
@@ -136,10 +134,10 @@ class GrantTableModel(QAbstractTableModel):
         self.set_grants([], self._now)
 
     def grant_at(self, row: int) -> Any:
-        return self._rows[row]
+        return self.row_at(row)
 
     def grants(self) -> list[Any]:
-        return list(self._rows)
+        return self.rows()
 
     def row_of(self, grant_id: str) -> int:
         for n, view in enumerate(self._rows):
@@ -150,19 +148,8 @@ class GrantTableModel(QAbstractTableModel):
     def name_of(self, view: Any) -> str:
         return view.counterpart_name or self._names.get(view.counterpart) or ""
 
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            if section == 0 and self.received:
-                return "Patient"
-            return self.HEADERS[section]
-        return None
+    def header(self, section: int) -> str:
+        return "Patient" if section == 0 and self.received else self.HEADERS[section]
 
     def _display(self, view: Any, column: int) -> str:
         grant = view.grant
@@ -179,10 +166,10 @@ class GrantTableModel(QAbstractTableModel):
             return local_time(grant.granted_at)
         return ""
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        view = self.item(index)
+        if view is None:
             return None
-        view = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(view, column)
@@ -202,9 +189,9 @@ class GrantTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == 1:
             value = getattr(view.status, "value", view.status)
             if value == "revoked":
-                return QBrush(_REVOKED)
+                return QBrush(error_color())
             if value == "expired":
-                return QBrush(_ENDED)
+                return QBrush(muted_color())
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self._display(view, column)
         return None
@@ -215,7 +202,7 @@ class GrantTableModel(QAbstractTableModel):
 _CHAIN_EVENTS = {"granted": "Shared", "revoked": "Revoked", "accessed": "Opened"}
 
 
-class AccessLogModel(QAbstractTableModel):
+class AccessLogModel(RowsTableModel):
     """The events of :meth:`Sharing.audit`: on-chain grants, revokes and accesses, and
     this wallet's own audit events (shares, opens, exports, backups)."""
 
@@ -223,32 +210,17 @@ class AccessLogModel(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._events: list[dict[str, Any]] = []
         self._names: dict[str, str] = {}
 
     def set_events(self, events: Sequence[dict[str, Any]], names: Mapping[str, str] | None = None) -> None:
-        self.beginResetModel()
-        self._events = list(events)
         self._names = dict(names or {})
-        self.endResetModel()
+        self.set_rows(events)
 
     def clear(self) -> None:
         self.set_events([])
 
     def event_at(self, row: int) -> dict[str, Any]:
-        return self._events[row]
-
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._events)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+        return self.row_at(row)
 
     def _display(self, event: dict[str, Any], column: int) -> str:
         on_chain = event.get("source") == "chain"
@@ -271,10 +243,10 @@ class AccessLogModel(QAbstractTableModel):
             return "On chain" if on_chain else "This wallet"
         return ""
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._events):
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        event = self.item(index)
+        if event is None:
             return None
-        event = self._events[index.row()]
         column = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._display(event, column)
@@ -287,7 +259,7 @@ class AccessLogModel(QAbstractTableModel):
                 full += f"\nblock {event['block']}"
             return safe_tooltip(full) if full else None
         if role == Qt.ItemDataRole.ForegroundRole and column == 5 and event.get("source") != "chain":
-            return QBrush(_ENDED)
+            return QBrush(muted_color())
         return None
 
 
@@ -324,17 +296,17 @@ class CategoryChoiceModel(QAbstractListModel):
         self.setData(self.index(row), Qt.CheckState.Checked if on else Qt.CheckState.Unchecked,
                      Qt.ItemDataRole.CheckStateRole)
 
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
+    def rowCount(self, parent: Index = _ROOT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(CATEGORIES)
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
+    def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         if not self._counts[CATEGORIES[index.row()]]:
             return Qt.ItemFlag.ItemNeverHasChildren
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         name = CATEGORIES[index.row()]
@@ -349,7 +321,7 @@ class CategoryChoiceModel(QAbstractListModel):
             return name
         return None
 
-    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
         if not index.isValid() or role != Qt.ItemDataRole.CheckStateRole:
             return False
         name = CATEGORIES[index.row()]
@@ -364,54 +336,36 @@ class CategoryChoiceModel(QAbstractListModel):
         return True
 
 
-class RecordChoiceModel(QAbstractTableModel):
+class RecordChoiceModel(RowsTableModel):
     """Records to pick one by one: a check box, what, category and date."""
 
     HEADERS = ("What", "Category", "Date")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[StoredSummary] = []
         self._checked: set[str] = set()
 
-    def set_rows(self, rows: Sequence[StoredSummary]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        known = {r.id for r in self._rows}
-        self._checked &= known
-        self.endResetModel()
+    def set_rows(self, rows: Iterable[StoredSummary]) -> None:
+        rows = list(rows)
+        self._checked &= {r.id for r in rows}
+        super().set_rows(rows)
 
     @property
     def checked_ids(self) -> list[str]:
         return [r.id for r in self._rows if r.id in self._checked]
 
-    def rows(self) -> list[StoredSummary]:
-        return list(self._rows)
-
     def set_checked(self, row: int, on: bool = True) -> None:
         self.setData(self.index(row, 0), Qt.CheckState.Checked if on else Qt.CheckState.Unchecked,
                      Qt.ItemDataRole.CheckStateRole)
 
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
+    def flags(self, index: Index) -> Qt.ItemFlag:
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
         return base | Qt.ItemFlag.ItemIsUserCheckable if index.isValid() and index.column() == 0 else base
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.item(index)
+        if row is None:
             return None
-        row = self._rows[index.row()]
         m = row.summary
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
@@ -422,7 +376,7 @@ class RecordChoiceModel(QAbstractTableModel):
             return safe_tooltip(f"{m.title}\n{m.detail}".strip())
         return None
 
-    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
         if not index.isValid() or index.column() != 0 or role != Qt.ItemDataRole.CheckStateRole:
             return False
         rid = self._rows[index.row()].id

@@ -21,11 +21,12 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from PySide6.QtCore import (QAbstractListModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex,
                             QSortFilterProxyModel, Qt)
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
 from ..records.store import StoredSummary
 from ..records.summary import CATEGORIES
 from .plain_text import safe_tooltip
+from .theme import error_color
 
 __all__ = [
     "OVERVIEW", "MEASUREMENT_CATEGORIES", "COLUMNS", "SummaryRole", "SortRole", "CountRole",
@@ -281,7 +282,7 @@ class RecordTableModel(QAbstractTableModel):
         if role == SortRole:
             return col.key(rec)
         if role == Qt.ItemDataRole.ForegroundRole and rec.summary.flag:
-            return QBrush(QColor("#b3261e"))
+            return QBrush(error_color())
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802

@@ -25,11 +25,11 @@ from .badges import PillLabel, hint_label
 from .icon import app_icon
 from .plain_text import plain_label
 from .single_job import SingleJob
+from .theme import set_text_tone
 
 __all__ = ["RestoreBackupPanel", "RestoreBackupDialog", "peer_problem", "cid_problem", "restored_text"]
 
 TITLE = "Restore records from your latest backup"
-_ERROR_STYLE = "color: #b3261e;"
 
 
 def peer_problem(text: str) -> str | None:
@@ -107,7 +107,7 @@ class RestoreBackupPanel(QWidget):
         self.cid.setFont(mono)
         self.cid.textChanged.connect(self._check)
         self.input_problem = plain_label("", self)
-        self.input_problem.setStyleSheet(_ERROR_STYLE)
+        set_text_tone(self.input_problem, "error")
         form = QFormLayout()
         form.addRow("Node that keeps it", self.peer)
         form.addRow("Backup CID", self.cid)

@@ -29,6 +29,7 @@ from .address_book import AddressBook
 from .grant_models import CategoryChoiceModel, RecordChoiceModel, about_gas, local_time, plural, short_address
 from .plain_text import plain_label
 from .qr_widget import TokenWidget
+from .theme import set_text_tone
 from .workers import JobRunner
 
 __all__ = ["ShareDialog", "SharePlan", "plan_share", "confirm_text", "NAME_PRIVACY", "DEFAULT_PRESET"]
@@ -42,7 +43,6 @@ PUBLIC_LINK = ("Your wallet address and the doctor's will be publicly linked on 
                "that this wallet shared something with that address, and when (never what).")
 CANNOT_UNSHARE = ("You can revoke the share at any time, but revocation cannot un-share what the doctor has "
                   "already opened.")
-_ERROR_STYLE = "color: #b3261e;"
 
 
 @dataclass(frozen=True)
@@ -303,7 +303,7 @@ class ShareDialog(QDialog):
                                    "it earlier.", until, selectable=False))
 
         self.choose_error = plain_label("", page)
-        self.choose_error.setStyleSheet(_ERROR_STYLE)
+        set_text_tone(self.choose_error, "error")
         self.choose_error.hide()
         right = QVBoxLayout()
         right.addWidget(who)
@@ -442,7 +442,7 @@ class ShareDialog(QDialog):
         self.summary = plain_label("", page)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.confirm_error = plain_label("", page)
-        self.confirm_error.setStyleSheet(_ERROR_STYLE)
+        set_text_tone(self.confirm_error, "error")
         self.confirm_error.hide()
         layout = QVBoxLayout(page)
         layout.addWidget(title)

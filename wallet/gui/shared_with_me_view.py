@@ -24,7 +24,9 @@ from .detail import DetailPane
 from .grant_models import GrantTableModel, local_time, plural, shared_rows
 from .models import RecordTableModel, columns_for
 from .plain_text import plain_label
-from .workers import JobRunner
+from .table_view import row_table
+from .theme import set_text_tone
+from .workers import JobRunner, retire_runner
 
 __all__ = ["SharedWithMeView", "opened_heading", "KEY_PUBLISHED", "KEY_MISSING"]
 
@@ -32,7 +34,6 @@ KEY_PUBLISHED = ("Your encryption key is published on chain: patients can share 
                  "address.")
 KEY_MISSING = ("Patients can share records with this wallet only after you publish its encryption key on chain "
                "(once; one transaction that reveals nothing but the public key).")
-_ERROR_STYLE = "color: #b3261e;"
 
 
 def opened_heading(opened: Any, records: int) -> tuple[str, str]:
@@ -138,7 +139,7 @@ class SharedWithMeView(QWidget):
         self.progress_box = QWidget(self)
         self.progress_box.setLayout(progress_row)
         self.message = plain_label("", self)
-        self.message.setStyleSheet(_ERROR_STYLE)
+        set_text_tone(self.message, "error")
         self.message.setAccessibleName("Why the share could not be opened")
 
         # the opened share
@@ -155,14 +156,7 @@ class SharedWithMeView(QWidget):
         head.addWidget(self.result_title, 1)
         head.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.records_model: RecordTableModel | None = None
-        self.records_table = QTableView(self.result)
-        self.records_table.setAccessibleName("Shared records")
-        self.records_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.records_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.records_table.setAlternatingRowColors(True)
-        self.records_table.setWordWrap(False)
-        self.records_table.verticalHeader().hide()
-        self.records_table.verticalHeader().setDefaultSectionSize(QFontMetrics(self.font()).height() + 8)
+        self.records_table = row_table(self.result, "Shared records", padding=8)
         self.detail = DetailPane(self.result)
         split = QSplitter(Qt.Orientation.Horizontal, self.result)
         split.addWidget(self.records_table)
@@ -208,9 +202,7 @@ class SharedWithMeView(QWidget):
     def clear(self) -> None:
         """Drop the wallet and every record shown (before it locks)."""
         self._generation += 1
-        if self._runner is not None:
-            self._runner.shutdown()
-            self._runner.deleteLater()
+        retire_runner(self._runner)
         self._runner = None
         self._wallet = None
         self.loading = self.opening = False

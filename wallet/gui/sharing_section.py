@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QTabWidget
 
 from .access_log_view import AccessLogView
+from .actions import make_action
 from .shared_with_me_view import SharedWithMeView
 from .sharing_view import SharingView
 
@@ -43,31 +44,20 @@ class SharingSection(QObject):
         self.sharing_view.records_changed.connect(self._records_changed)
         self._build_actions()
 
-    def _action(self, text: str, shortcut: str | None, slot: Any, tip: str = "") -> QAction:
-        action = QAction(text, self.window)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
-                              if shortcut else tip)
-        action.triggered.connect(slot)
-        self.window.addAction(action)
-        return action
 
     def _build_actions(self) -> None:
-        self.new_share_action = self._action("&New share…", "Ctrl+Shift+S", self.new_share,
-                                             "Share records with a doctor until a time you choose")
-        self.open_share_action = self._action("&Open a share…", "Ctrl+Shift+O", self.open_share,
-                                              "Open records a patient shared with you")
-        self.publish_key_action = self._action("&Publish my encryption key", None, self.publish_key,
-                                               "Let patients share with this wallet (one transaction)")
+        w = self.window
+        self.new_share_action = make_action(w, "&New share…", "Ctrl+Shift+S", self.new_share,
+                                            "Share records with a doctor until a time you choose")
+        self.open_share_action = make_action(w, "&Open a share…", "Ctrl+Shift+O", self.open_share,
+                                             "Open records a patient shared with you")
+        self.publish_key_action = make_action(w, "&Publish my encryption key", None, self.publish_key,
+                                              "Let patients share with this wallet (one transaction)")
         self.tab_actions = []
         for n in range(self.tabs.count()):
             name = self.tabs.tabText(n)
-            action = self._action(f"Show {name.lower()}" if n else "Show records", f"Ctrl+{n + 1}",
-                                  lambda _checked=False, n=n: self.show_tab(n))
+            action = make_action(w, f"Show {name.lower()}" if n else "Show records", f"Ctrl+{n + 1}",
+                                 lambda _checked=False, n=n: self.show_tab(n))
             self.tab_actions.append(action)
         menu = self.window.menuBar().addMenu("&Sharing")
         menu.addAction(self.new_share_action)

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
-                               QStackedWidget, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
 from ..events import CancelToken, ProgressSink
 from .address_book import AddressBook
@@ -20,13 +19,14 @@ from .grant_models import GrantTableModel, local_time, plural
 from .plain_text import plain_label
 from .qr_widget import TokenDialog
 from .share_dialog import CANNOT_UNSHARE, ShareDialog
-from .workers import JobRunner
+from .table_view import row_table
+from .theme import set_text_tone
+from .workers import JobRunner, retire_runner
 
 __all__ = ["SharingView", "revoke_question", "EMPTY_SHARES_TEXT"]
 
 EMPTY_SHARES_TEXT = ("You have not shared any records yet.\n\nNew share (Ctrl+Shift+S) encrypts the records you "
                      "choose for one doctor's wallet, until a time you choose.")
-_ERROR_STYLE = "color: #b3261e;"
 
 
 def revoke_question(view: Any, name: str = "") -> str:
@@ -87,15 +87,7 @@ class SharingView(QWidget):
         buttons.addWidget(self.refresh_button)
 
         self.model = GrantTableModel(parent=self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Your shares")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(QFontMetrics(self.font()).height() + 10)
+        self.table = row_table(self, "Your shares", model=self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column, width in ((1, 230), (2, 190), (3, 110), (4, 190)):
@@ -144,9 +136,7 @@ class SharingView(QWidget):
         if self.token_dialog is not None:
             self.token_dialog.close()
         self.dialog = self.token_dialog = None
-        if self._runner is not None:
-            self._runner.shutdown()
-            self._runner.deleteLater()
+        retire_runner(self._runner)
         self._runner = None
         self._wallet = None
         self.loading = False
@@ -159,7 +149,7 @@ class SharingView(QWidget):
         self._update_buttons()
 
     def _message(self, text: str, *, error: bool = False) -> None:
-        self.status.setStyleSheet(_ERROR_STYLE if error else "")
+        set_text_tone(self.status, "error" if error else None)
         self.status.setText(text)
 
     # --- the list ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 from ..events import CancelToken, ProgressSink
 from .badges import PillLabel
 from .plain_text import safe_tooltip
-from .workers import JobRunner
+from .workers import JobRunner, retire_runner
 
 __all__ = ["NetworkStatus", "NetworkStatusWidget", "probe_network", "ipfs_text", "chain_text", "IPFS_STATES"]
 
@@ -179,9 +179,7 @@ class NetworkStatusWidget(QWidget):
     def stop(self) -> None:
         """Stop probing; waits for a running probe (about a second at most)."""
         self._timer.stop()
-        if self._runner is not None:
-            self._runner.shutdown()
-            self._runner.deleteLater()
+        retire_runner(self._runner)
         self._runner = None
         self._wallet = None
         self._probing = False

@@ -11,16 +11,23 @@ Both palettes keep every text colour at a WCAG contrast of at least 4.5:1 agains
 the background it is drawn on (``tests/gui/test_about_theme.py`` checks it).
 
 Widgets that paint themselves take colours from their ``palette()`` (never fixed
-colours), so they follow a change too.
+colours), so they follow a change too. Coloured text and lines that carry meaning
+(an error, a warning, an out-of-range value, something ended) come from one place,
+:func:`tone_color` and its short forms :func:`error_color`, :func:`warning_color`,
+:func:`success_color` and :func:`muted_color`: each returns a darker shade on a light
+palette and a lighter one on a dark palette, at least 4.5:1 against the window and
+the view background. :func:`set_text_tone` colours a label's text and keeps it right
+when the scheme changes.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QWidget
 
-__all__ = ["apply_theme", "palette_for", "SystemTheme"]
+__all__ = ["apply_theme", "palette_for", "SystemTheme", "TONES", "is_dark", "tone_color", "error_color",
+           "warning_color", "success_color", "muted_color", "set_text_tone"]
 
 _Role = QPalette.ColorRole
 _Group = QPalette.ColorGroup
@@ -74,6 +81,58 @@ _DARK: dict[QPalette.ColorRole, tuple[str, str]] = {
     _Role.ToolTipBase: ("#2b3036", "#2b3036"),
     _Role.ToolTipText: ("#e6e8eb", "#7d848c"),
 }
+
+
+# Text and line colours that carry meaning: tone -> (on a light palette, on a dark palette).
+TONES: dict[str, tuple[str, str]] = {
+    "error": ("#b3261e", "#ff8a80"),  # errors, revoked, out of range
+    "warning": ("#8a5a00", "#e3b341"),  # needs attention
+    "success": ("#176b30", "#56d364"),  # verified, in range
+    "muted": ("#5c636c", "#9ba2ab"),  # expired, unpinned, not on chain
+}
+_TONE_PROPERTY = "healthWalletTone"
+
+
+def is_dark(palette: QPalette | None = None) -> bool:
+    """True when ``palette`` (default: the application's) draws light text on a dark window."""
+    palette = palette if palette is not None else QGuiApplication.palette()
+    return palette.color(_Group.Active, _Role.Window).lightnessF() < 0.5
+
+
+def tone_color(tone: str, palette: QPalette | None = None) -> QColor:
+    """The colour of ``tone`` (a key of :data:`TONES`) for ``palette`` (default: the application's)."""
+    light, dark = TONES[tone]
+    return QColor(dark if is_dark(palette) else light)
+
+
+def error_color(palette: QPalette | None = None) -> QColor:
+    return tone_color("error", palette)
+
+
+def warning_color(palette: QPalette | None = None) -> QColor:
+    return tone_color("warning", palette)
+
+
+def success_color(palette: QPalette | None = None) -> QColor:
+    return tone_color("success", palette)
+
+
+def muted_color(palette: QPalette | None = None) -> QColor:
+    return tone_color("muted", palette)
+
+
+def set_text_tone(widget: QWidget, tone: str | None) -> None:
+    """Colour ``widget``'s text with ``tone`` (``None``: the palette's own text colour).
+    The colour is chosen again when the application's colour scheme changes."""
+    widget.setProperty(_TONE_PROPERTY, tone or "")
+    widget.setStyleSheet(f"color: {tone_color(tone, widget.palette()).name()};" if tone else "")
+
+
+def _refresh_tones(app: QApplication) -> None:
+    for widget in app.allWidgets():
+        tone = widget.property(_TONE_PROPERTY)
+        if tone:
+            widget.setStyleSheet(f"color: {tone_color(str(tone), app.palette()).name()};")
 
 
 def palette_for(scheme: Qt.ColorScheme) -> QPalette:
@@ -133,6 +192,7 @@ class SystemTheme(QObject):
     def _show(self, wanted: Qt.ColorScheme) -> Qt.ColorScheme:
         scheme = Qt.ColorScheme.Dark if wanted == Qt.ColorScheme.Dark else Qt.ColorScheme.Light
         self._app.setPalette(palette_for(scheme))
+        _refresh_tones(self._app)
         changed, self.scheme = scheme != self.scheme, scheme
         if changed:
             self.changed.emit(scheme)

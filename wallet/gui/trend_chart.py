@@ -16,11 +16,10 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from .models import TrendSeries
 from .plain_text import safe_tooltip
+from .theme import error_color, success_color
 
 __all__ = ["TrendChart"]
 
-_LINE = QColor("#1f6feb")
-_OUT = QColor("#b3261e")
 _BAND = QColor(46, 160, 67, 45)
 _BAND_EDGE = QColor(46, 160, 67, 140)
 _GRID = QColor(128, 128, 128, 60)
@@ -147,6 +146,7 @@ class TrendChart(QWidget):
         p.fillRect(self.rect(), pal.base())
         fm = QFontMetrics(self.font())
         text_color = pal.text().color()
+        line_color, out_color = pal.link().color(), error_color(pal)  # readable on either scheme
         s = self._series
         self._plotted = []
         if s is None or not s.points:
@@ -185,7 +185,7 @@ class TrendChart(QWidget):
         p.drawText(QRectF(left, 4, frame.width() - legend_w, fm.height() + 4), Qt.AlignmentFlag.AlignLeft,
                    fm.elidedText(title, Qt.TextElideMode.ElideRight, int(frame.width() - legend_w)))
         if legend:
-            p.setPen(QColor("#1a7f37"))
+            p.setPen(success_color(pal))
             p.drawText(QRectF(left, 4, frame.width(), fm.height() + 4), Qt.AlignmentFlag.AlignRight, legend)
 
         # grid and value labels
@@ -238,10 +238,10 @@ class TrendChart(QWidget):
                 line = QPolygonF(_envelope(xs, ys))
             else:
                 line = QPolygonF([QPointF(x, y) for x, y in zip(xs, ys)])
-            p.setPen(QPen(_LINE, 1.0 if dense else 1.6))
+            p.setPen(QPen(line_color, 1.0 if dense else 1.6))
             p.drawPolyline(line)
         size = 3.0 if dense else 6.0
-        for flagged, color in ((False, _LINE), (True, _OUT)):
+        for flagged, color in ((False, line_color), (True, out_color)):
             dots = {(round(x), round(y)) for x, y, pt in zip(xs, ys, s.points) if bool(pt.flag) == flagged}
             if dots:
                 p.setPen(QPen(color, size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))

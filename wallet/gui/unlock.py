@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
 
 from ..services import WalletService
 from .icon import app_icon, icon_pixmap
+from .theme import set_text_tone
 from .workers import JobRunner, UnlockOutcome, unlock_job
 
 __all__ = ["UnlockDialog"]
@@ -60,7 +61,7 @@ class UnlockDialog(QDialog):
         self.error = QLabel(self)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b3261e;")
+        set_text_tone(self.error, "error")
         self.error.hide()
         self.busy = QProgressBar(self)
         self.busy.setRange(0, 0)

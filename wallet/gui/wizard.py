@@ -25,13 +25,13 @@ from ..services import UnlockedWallet, WalletService
 from ..vault.keys import new_phrase
 from ..vault.keystore import MIN_PASSPHRASE
 from .icon import app_icon, icon_pixmap
+from .theme import set_text_tone, tone_color
 from .workers import JobRunner, phrase_problem
 
 __all__ = ["FirstRunWizard", "Strength", "passphrase_strength", "CONFIRM_WORDS"]
 
 CONFIRM_WORDS = 3
 CLIPBOARD_SECONDS = 60
-_ERROR_STYLE = "color: #b3261e;"
 
 
 @dataclass(frozen=True)
@@ -132,14 +132,14 @@ class _RestorePage(QWizardPage):
         self._problem = phrase_problem(text) if text.strip() else "empty"
         words = len(text.split())
         if self._problem is None:
-            self.message.setStyleSheet("")
+            set_text_tone(self.message, None)
             self.message.setText("The phrase is valid.")
         elif self._problem == "empty":
             self.message.setText("")
         else:
             # while the phrase is still being typed, a word count is a hint, not an error
             typing = words < 12 and "words" in self._problem and "this one has" in self._problem
-            self.message.setStyleSheet("" if typing else _ERROR_STYLE)
+            set_text_tone(self.message, None if typing else "error")
             self.message.setText(self._problem)
         self.completeChanged.emit()
 
@@ -199,14 +199,15 @@ class _PassphrasePage(QWizardPage):
     def _update(self) -> None:
         s = passphrase_strength(self.first.text())
         self.meter.setValue(s.score)
-        color = {0: "#b3261e", 1: "#b3261e", 2: "#9a6700", 3: "#1a7f37", 4: "#1a7f37"}[s.score]
+        tone = ("error", "error", "warning", "success", "success")[s.score]
+        color = tone_color(tone, self.meter.palette()).name()
         self.meter.setStyleSheet(f"QProgressBar::chunk {{ background: {color}; }}")
         self.strength.setText(s.label)
         if self.second.text() and self.second.text() != self.first.text():
-            self.match.setStyleSheet(_ERROR_STYLE)
+            set_text_tone(self.match, "error")
             self.match.setText("The two passphrases differ.")
         elif self.second.text():
-            self.match.setStyleSheet("")
+            set_text_tone(self.match, None)
             self.match.setText("They match.")
         else:
             self.match.setText("")
@@ -317,7 +318,7 @@ class _ConfirmPage(QWizardPage):
         self.form = QFormLayout()
         self.message = QLabel(self)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(_ERROR_STYLE)
+        set_text_tone(self.message, "error")
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.message)
@@ -400,7 +401,7 @@ class _FinishPage(QWizardPage):
         self.done = self.failed = False
         restoring = self._wizard.mode == "restore"
         self.setTitle("Restoring your wallet" if restoring else "Creating your wallet")
-        self.status.setStyleSheet("")
+        set_text_tone(self.status, None)
         self.status.setText("Restoring your wallet…" if restoring else "Creating your wallet…")
         self.busy.show()
         self.address.clear()
@@ -420,7 +421,7 @@ class _FinishPage(QWizardPage):
     def fail(self, message: str) -> None:
         self.failed = True
         self.busy.hide()
-        self.status.setStyleSheet(_ERROR_STYLE)
+        set_text_tone(self.status, "error")
         self.status.setText(message)
         self.completeChanged.emit()
 

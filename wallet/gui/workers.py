@@ -21,7 +21,7 @@ from ..events import CancelToken, Progress, ProgressSink
 from ..services import UnlockedWallet, WalletService
 from ..vault.keys import normalize_phrase
 
-__all__ = ["JobRunner", "Ticket", "UnlockOutcome", "unlock_job", "phrase_problem"]
+__all__ = ["JobRunner", "retire_runner", "Ticket", "UnlockOutcome", "unlock_job", "phrase_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +170,14 @@ class JobRunner(QObject):
             cb.on_cancelled(message)
         elif cb.on_failed is not None:
             cb.on_failed(message)
+
+
+def retire_runner(runner: JobRunner | None) -> None:
+    """Shut ``runner`` down (see :meth:`JobRunner.shutdown`) and delete it once control
+    returns to the event loop; ``None`` (no wallet open) is left alone."""
+    if runner is not None:
+        runner.shutdown()
+        runner.deleteLater()
 
 
 # --- jobs whose expected failures are part of the answer ----------------------
