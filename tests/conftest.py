@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 from keyring.backend import KeyringBackend
@@ -64,3 +66,43 @@ def make_service(tmp_path: Path, light_environ: dict[str, str], memory_keyring: 
         return WalletService(build_app(tmp_path / name, environ=light_environ, keyring_backend=memory_keyring))
 
     return make
+
+
+LOOPBACK_IPFS = {"ipfs.loopback_only": True, "ipfs.bootstrap": False, "ipfs.mdns": False}
+
+
+@pytest.fixture
+def clock():
+    from wallet.clock import FixedClock
+
+    return FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
+
+
+@pytest.fixture
+def open_wallet(tmp_path: Path, clock, memory_keyring: MemoryKeyring) -> Iterator[Callable[..., object]]:
+    """``open_wallet(name, phrase=None, *, trusted=())``: a new unlocked wallet with its own
+    loopback-only embedded Kubo node, on an embedded chain shared by every wallet of the test."""
+    from wallet.app import build_app
+    from wallet.services import WalletService
+
+    opened = []
+    environ = {"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "HOME": str(tmp_path),
+               "HEALTH_WALLET_CHAIN_DIR": str(tmp_path / "chain")}
+
+    def open_(name: str, phrase: str | None = None, *, trusted: tuple = ()):
+        app = build_app(tmp_path / name, environ=environ, clock=clock, keyring_backend=memory_keyring)
+        app.extra_trusted_issuers = tuple(trusted)
+        for key, value in LOOPBACK_IPFS.items():
+            app.config.set(key, value)
+        service = WalletService(app)
+        if phrase:
+            service.restore(phrase, PASSPHRASE)
+        else:
+            service.create(PASSPHRASE)
+        wallet = service.unlock(PASSPHRASE)
+        opened.append(wallet)
+        return wallet
+
+    yield open_
+    for wallet in opened:
+        wallet.lock()

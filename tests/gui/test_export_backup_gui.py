@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable, Iterator
+
 
 import pytest
 from PySide6.QtCore import Qt
@@ -19,51 +19,23 @@ from wallet.gui.export_dialog import (SAFE_TO_REMOVE, ExportDialog, RecordSizes,
 from wallet.gui.restore_backup_page import RestoreBackupDialog, cid_problem, peer_problem
 from wallet.gui.status_bar import NetworkStatus, NetworkStatusWidget, chain_text, ipfs_text
 from wallet.gui.verify_dialog import VerifyDialog, verdict_for
-from wallet.services import UnlockedWallet, WalletService, verify_path
+from wallet.services import UnlockedWallet, verify_path
 from wallet.share.issuers import TrustedIssuer
 from wallet.vault.keys import new_phrase
 
-from tests.conftest import FIXTURES, PASSPHRASE
+from tests.conftest import FIXTURES
 
 SHC = FIXTURES / "smart-health-cards"
 PATIENT = FIXTURES / "synthea" / "Ned_Hintz_e4b9259d-0f54-48d1-a35d-b526729a4dfe.json"
 CARD = SHC / "example-00-e-file.smart-health-card"
 BIG_CARD = SHC / "example-02-e-file.smart-health-card"
 SPEC_ISS = "https://spec.smarthealth.cards/examples/issuer"
-LOOPBACK_IPFS = {"ipfs.loopback_only": True, "ipfs.bootstrap": False, "ipfs.mdns": False}
 EXPORT_SECRET = "a long export passphrase"
 
 
 def spec_issuer() -> TrustedIssuer:
     jwks = json.loads((SHC / "issuer" / ".well-known" / "jwks.json").read_text())
     return TrustedIssuer.from_jwks(SPEC_ISS, jwks, name="SMART Health Cards spec examples")
-
-
-@pytest.fixture
-def open_wallet(tmp_path: Path, memory_keyring) -> Iterator[Callable[..., UnlockedWallet]]:
-    """``open_wallet(name, phrase=None, trusted=())``: an unlocked wallet with its own
-    loopback-only embedded IPFS node, on a chain shared by every wallet of the test."""
-    opened: list[UnlockedWallet] = []
-    environ = {"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "HOME": str(tmp_path),
-               "HEALTH_WALLET_CHAIN_DIR": str(tmp_path / "chain")}
-
-    def open_(name: str, phrase: str | None = None, *, trusted: tuple = ()) -> UnlockedWallet:
-        app = build_app(tmp_path / name, environ=environ, keyring_backend=memory_keyring)
-        app.extra_trusted_issuers = tuple(trusted)
-        for key, value in LOOPBACK_IPFS.items():
-            app.config.set(key, value)
-        service = WalletService(app)
-        if phrase:
-            service.restore(phrase, PASSPHRASE)
-        else:
-            service.create(PASSPHRASE)
-        wallet = service.unlock(PASSPHRASE)
-        opened.append(wallet)
-        return wallet
-
-    yield open_
-    for wallet in opened:
-        wallet.lock()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import json
 import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+
 
 import pytest
 from eth_utils import to_checksum_address
@@ -18,9 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from wallet.app import build_app
 from wallet.chain.grants import AccessGrant, GrantStatus, new_grant_id
-from wallet.clock import FixedClock
 from wallet.errors import ConfigError, ShareError
 from wallet.gui.address_book import ADDRESS_BOOK_FILE, AddressBook
 from wallet.gui.grant_models import (AccessLogModel, CategoryChoiceModel, GrantRole, GrantTableModel,
@@ -30,14 +28,13 @@ from wallet.gui.share_dialog import CANNOT_UNSHARE, PUBLIC_LINK, SharePlan, conf
 from wallet.gui.sharing_view import revoke_question
 from wallet.records.store import StoredSummary
 from wallet.records.summary import summarize
-from wallet.services import UnlockedWallet, WalletService
+from wallet.services import UnlockedWallet
 from wallet.services.sharing import GrantView
 
-from tests.conftest import FIXTURES, PASSPHRASE
+from tests.conftest import FIXTURES
 
 HOSTILE = "<b>x</b>"
 PATIENT_FILE = FIXTURES / "synthea" / "Ned_Hintz_e4b9259d-0f54-48d1-a35d-b526729a4dfe.json"
-LOOPBACK_IPFS = {"ipfs.loopback_only": True, "ipfs.bootstrap": False, "ipfs.mdns": False}
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 PATIENT = "0x9858EfFD232B4033E47d90003D41EC34EcaEda94"
 DOCTOR = to_checksum_address("0x" + "ab" * 20)
@@ -200,34 +197,6 @@ def test_confirm_and_revoke_words_say_what_becomes_public() -> None:
 
 
 # --- a patient and a doctor on one machine -------------------------------------------------
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
-
-
-@pytest.fixture
-def open_wallet(tmp_path: Path, clock: FixedClock, memory_keyring) -> Iterator[Callable[[str], UnlockedWallet]]:
-    """``open_wallet(name)``: a new unlocked wallet on a shared temporary embedded chain,
-    with an embedded IPFS node on loopback only (as tests/sharing/conftest.py)."""
-    opened: list[UnlockedWallet] = []
-    environ = {"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "HEALTH_WALLET_CHAIN_DIR": str(tmp_path / "chain"),
-               "HOME": str(tmp_path)}
-
-    def open_(name: str) -> UnlockedWallet:
-        app = build_app(tmp_path / name, environ=environ, clock=clock, keyring_backend=memory_keyring)
-        for key, value in LOOPBACK_IPFS.items():
-            app.config.set(key, value)
-        service = WalletService(app)
-        service.create(PASSPHRASE)
-        wallet = service.unlock(PASSPHRASE)
-        opened.append(wallet)
-        return wallet
-
-    yield open_
-    for wallet in opened:
-        wallet.lock()
 
 
 @pytest.fixture

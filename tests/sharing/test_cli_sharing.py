@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.cli.cli_runner import cli
-from tests.sharing.conftest import LOOPBACK_IPFS, SMALL_PATIENT
+from tests.conftest import LOOPBACK_IPFS
+from tests.sharing.conftest import SMALL_PATIENT
 
 
 def rpc(url: str, method: str, *params) -> object:
