@@ -1,7 +1,7 @@
 """BIP-32 private derivation on secp256k1 and the Ethereum address of a key.
 
 Deriving the address here (``cryptography`` for the curve, Keccak-256 from
-``pycryptodome``) keeps ``eth_account`` — half a second to import — off the path of
+:mod:`wallet.vault.keccak`) keeps ``eth_account`` — half a second to import — off the path of
 opening and unlocking a wallet; it is loaded only to sign. Tests check both agree.
 """
 
@@ -12,6 +12,8 @@ import hmac
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from .keccak import keccak256
 
 __all__ = ["derive_private_key", "evm_address", "checksum_address", "HARDENED"]
 
@@ -60,14 +62,8 @@ def derive_private_key(seed: bytes, path: str) -> bytes:
     return key.to_bytes(32, "big")
 
 
-def _keccak(data: bytes) -> bytes:
-    from Crypto.Hash import keccak
-
-    return keccak.new(digest_bits=256, data=data).digest()
-
-
 def _eip55(raw: str) -> str:
-    check = _keccak(raw.encode()).hex()
+    check = keccak256(raw.encode()).hex()
     return "0x" + "".join(c.upper() if int(check[i], 16) >= 8 else c for i, c in enumerate(raw))
 
 
@@ -87,4 +83,4 @@ def checksum_address(text: str) -> str:
 def evm_address(private_key: bytes) -> str:
     """The EIP-55 checksummed address of a secp256k1 private key."""
     public = _public(int.from_bytes(private_key, "big"), compressed=False)[1:]
-    return _eip55(_keccak(public)[-20:].hex())
+    return _eip55(keccak256(public)[-20:].hex())
