@@ -506,6 +506,7 @@ def test_section_adds_menus_shortcuts_tabs_and_status(qtbot, open_wallet, monkey
     window.refresh = lambda: refreshed.append(True)
     section = ExportBackupSection(window, tabs)
     qtbot.addWidget(window, before_close_func=lambda _w: section.clear())
+    window.show()  # the status bar probes once it has been painted
 
     texts = [a.text() for a in file_menu.actions()]
     assert texts[:6] == ["&Import files…", "", "&Export…", "&Verify an export…", "&Back up to IPFS",

@@ -7,7 +7,10 @@ node that is still starting) and a probe is never started while the last one run
 so the GUI thread never waits on a network.
 
 Opening the wallet's IPFS node is what starting means here: the first probe calls
-``wallet.ipfs(wait=None)``, which starts the embedded node in the background.
+``wallet.ipfs(wait=None)``, which starts the embedded node in the background. The first
+probe waits until the widget has been painted, and a little longer: loading the node and
+the chain on a worker still takes the interpreter from the GUI thread now and then, and
+the window's first paint should not wait for that.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from ..events import CancelToken, ProgressSink
@@ -26,6 +30,7 @@ from .workers import JobRunner, retire_runner
 
 __all__ = ["NetworkStatus", "NetworkStatusWidget", "probe_network", "ipfs_text", "chain_text", "IPFS_STATES"]
 
+FIRST_PROBE_AFTER_PAINT_MS = 300
 IPFS_STATES = ("off", "starting", "running", "error")
 CHAIN_STATES = ("off", "connected", "error")
 _IPFS_TONE = {"off": "muted", "starting": "warn", "running": "good", "error": "bad"}
@@ -140,6 +145,8 @@ class NetworkStatusWidget(QWidget):
         self._ready_timeout = ready_timeout
         self._chain = chain
         self._start_node = True
+        self._painted = False
+        self._first_probe_pending = False
         self.status: NetworkStatus | None = None
         self.ipfs_pill = PillLabel("IPFS", "muted", self)
         self.ipfs_label = QLabel(self)
@@ -174,11 +181,25 @@ class NetworkStatusWidget(QWidget):
         self._start_node = start_node
         self._runner = JobRunner("network-status", self)
         self._timer.start()
-        self.probe()
+        self._first_probe_pending = True
+        if self._painted:
+            self._schedule_first_probe()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            if self._first_probe_pending:
+                self._schedule_first_probe()
+
+    def _schedule_first_probe(self) -> None:
+        self._first_probe_pending = False
+        QTimer.singleShot(FIRST_PROBE_AFTER_PAINT_MS, self, self.probe)
 
     def stop(self) -> None:
         """Stop probing; waits for a running probe (about a second at most)."""
         self._timer.stop()
+        self._first_probe_pending = False
         retire_runner(self._runner)
         self._runner = None
         self._wallet = None
