@@ -525,7 +525,7 @@ def test_section_adds_menus_shortcuts_tabs_and_status(qtbot, open_wallet, monkey
     qtbot.waitUntil(lambda: section.network.status is not None and section.network.status.ipfs_state == "running",
                     timeout=60_000)
     section.cards_action.trigger()  # Ctrl+2: the cards are read when the tab is shown
-    assert tabs.currentWidget() is section.cards_view
+    assert tabs.currentWidget() is section.cards_page and section.cards_view.isVisible()
     qtbot.waitUntil(lambda: section.cards_view.model.rowCount() == 1, timeout=20_000)
 
     stick = tmp_path / "stick"

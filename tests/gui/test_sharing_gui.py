@@ -241,7 +241,7 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     assert doctor_view.publish_button.isVisible()
 
     section.new_share_action.trigger()
-    assert tabs.currentWidget() is section.sharing_view
+    assert tabs.currentWidget() is section.pages[0] and section.sharing_view.isVisible()
     dialog = section.sharing_view.dialog
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.categories.count("Immunizations") == 7, timeout=wait)

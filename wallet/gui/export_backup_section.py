@@ -8,26 +8,30 @@ Adds to the window:
   continue the window's numbering;
 - the IPFS and chain status at the left of the status bar's permanent widgets.
 
-A tab reads when it is shown, never at unlock. The status widget starts this wallet's
+A tab is built and reads when it is first shown, never at unlock; the dialogs' modules
+load when a dialog opens. The status widget starts this wallet's
 IPFS node in the background when the wallet opens (shares are fetched from this
 computer, so its node is online while the app is open) unless ``start_node=False``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget, QWidget
 
 from .actions import make_action
-from .backups_view import BackupsView
-from .cards_view import CardsView
-from .export_dialog import ExportDialog
-from .restore_backup_page import RestoreBackupDialog
+from .lazy_tab import LazyTab
 from .status_bar import NetworkStatusWidget
-from .verify_dialog import VerifyDialog
+
+if TYPE_CHECKING:
+    from .backups_view import BackupsView
+    from .cards_view import CardsView
+    from .export_dialog import ExportDialog
+    from .restore_backup_page import RestoreBackupDialog
+    from .verify_dialog import VerifyDialog
 
 __all__ = ["ExportBackupSection"]
 
@@ -40,12 +44,11 @@ class ExportBackupSection(QObject):
         self.start_node = start_node
         self._wallet: Any = None
         self.dialogs: list[Any] = []  # open dialogs, closed when the wallet locks
-        self.cards_view = CardsView(parent=window)
-        self.backups_view = BackupsView(parent=window)
-        self.cards_tab = tabs.addTab(self.cards_view, "Health cards")
-        self.backups_tab = tabs.addTab(self.backups_view, "Backups")
+        self.cards_page = LazyTab(self._make_cards_view)
+        self.backups_page = LazyTab(self._make_backups_view)
+        self.cards_tab = tabs.addTab(self.cards_page, "Health cards")
+        self.backups_tab = tabs.addTab(self.backups_page, "Backups")
         tabs.currentChanged.connect(self._tab_changed)
-        self.backups_view.published.connect(lambda _receipt: self._records_changed())
         self.network = NetworkStatusWidget(window)
         window.statusBar().insertPermanentWidget(0, self.network)
         self._build_actions()
@@ -53,6 +56,36 @@ class ExportBackupSection(QObject):
 
     def __repr__(self) -> str:
         return f"ExportBackupSection(open={self._wallet is not None})"
+
+    # --- the tabs' views, built on first use ------------------------------------------------
+
+    def _make_cards_view(self, page: QWidget) -> CardsView:
+        from .cards_view import CardsView
+
+        view = CardsView(parent=page)
+        if self._wallet is not None:
+            view.set_wallet(self._wallet)
+        return view
+
+    def _make_backups_view(self, page: QWidget) -> BackupsView:
+        from .backups_view import BackupsView
+
+        view = BackupsView(parent=page)
+        view.published.connect(lambda _receipt: self._records_changed())
+        if self._wallet is not None:
+            view.set_wallet(self._wallet)
+        return view
+
+    @property
+    def cards_view(self) -> CardsView:
+        return self.cards_page.view
+
+    @property
+    def backups_view(self) -> BackupsView:
+        return self.backups_page.view
+
+    def _built_views(self) -> list[Any]:
+        return [page.view for page in (self.cards_page, self.backups_page) if page.built]
 
     # --- actions --------------------------------------------------------------------------
 
@@ -100,8 +133,8 @@ class ExportBackupSection(QObject):
 
     def set_wallet(self, wallet: Any) -> None:
         self._wallet = wallet
-        self.cards_view.set_wallet(wallet)
-        self.backups_view.set_wallet(wallet)
+        for view in self._built_views():
+            view.set_wallet(wallet)
         self.network.start(wallet, start_node=self.start_node)
         self._enable(True)
         self._tab_changed(self.tabs.currentIndex())
@@ -112,18 +145,17 @@ class ExportBackupSection(QObject):
             dialog.close()  # each stops its job: export and verify wait for it, a restore cancels it
         self.dialogs.clear()
         self.network.stop()
-        self.cards_view.clear()
-        self.backups_view.clear()
+        for view in self._built_views():
+            view.clear()
         self._wallet = None
         self._enable(False)
 
     def _tab_changed(self, n: int) -> None:
         if self._wallet is None:
             return
-        if self.tabs.widget(n) is self.cards_view:
-            self.cards_view.refresh()
-        elif self.tabs.widget(n) is self.backups_view:
-            self.backups_view.refresh()
+        page = self.tabs.widget(n)
+        if page is self.cards_page or page is self.backups_page:
+            page.view.refresh()
 
     def _keep(self, dialog: Any) -> Any:
         self.dialogs = [d for d in self.dialogs if d.isVisible()]
@@ -140,6 +172,8 @@ class ExportBackupSection(QObject):
     def export(self) -> ExportDialog | None:
         if self._wallet is None:
             return None
+        from .export_dialog import ExportDialog
+
         dialog = self._keep(ExportDialog(self._wallet, parent=self.window))
         dialog.exported.connect(lambda _result: self._records_changed())
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -147,6 +181,8 @@ class ExportBackupSection(QObject):
         return dialog
 
     def verify(self) -> VerifyDialog:
+        from .verify_dialog import VerifyDialog
+
         app = self._wallet.app if self._wallet is not None else None
         dialog = self._keep(VerifyDialog(app, parent=self.window))
         dialog.show()
@@ -156,7 +192,7 @@ class ExportBackupSection(QObject):
     def back_up(self) -> None:
         if self._wallet is None:
             return
-        self.tabs.setCurrentWidget(self.backups_view)
+        self.tabs.setCurrentWidget(self.backups_page)
         self.backups_view.back_up()
 
     def restore(self) -> RestoreBackupDialog | None:
@@ -166,6 +202,8 @@ class ExportBackupSection(QObject):
 
     def show_restore(self, wallet: Any) -> RestoreBackupDialog:
         """The restore page on its own (also after the first-run wizard restored a wallet)."""
+        from .restore_backup_page import RestoreBackupDialog
+
         dialog = self._keep(RestoreBackupDialog(wallet, parent=self.window))
         dialog.restored.connect(lambda _cid, _result: self._records_changed())
         dialog.setWindowModality(Qt.WindowModality.WindowModal)

@@ -5,22 +5,26 @@ me, Access log) and the Sharing menu with its shortcuts.
     Ctrl+Shift+S      new share
     Ctrl+Shift+O      open a share (paste a token)
 
-A tab reads the chain when it is shown (on its own worker thread), never at unlock: a
-wallet that does not share makes no network call.
+A tab is built when it is first shown (:class:`LazyTab`) and reads the chain then, on
+its own worker thread, never at unlock: a wallet that does not share makes no network
+call, and opening the wallet does not load the sharing screens.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow, QTabWidget
+from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
 
-from .access_log_view import AccessLogView
 from .actions import make_action
-from .shared_with_me_view import SharedWithMeView
-from .sharing_view import SharingView
+from .lazy_tab import LazyTab
+
+if TYPE_CHECKING:
+    from .access_log_view import AccessLogView
+    from .shared_with_me_view import SharedWithMeView
+    from .sharing_view import SharingView
 
 __all__ = ["SharingSection"]
 
@@ -34,15 +38,48 @@ class SharingSection(QObject):
         self.window = window
         self.tabs = tabs
         self._wallet: Any = None
-        self.sharing_view = SharingView(window)
-        self.shared_view = SharedWithMeView(window)
-        self.log_view = AccessLogView(window)
-        tabs.addTab(self.sharing_view, "Sharing")
-        tabs.addTab(self.shared_view, "Shared with me")
-        tabs.addTab(self.log_view, "Access log")
+        self.pages = (LazyTab(self._make_sharing_view), LazyTab(self._make_shared_view),
+                      LazyTab(self._make_log_view))
+        for page, name in zip(self.pages, ("Sharing", "Shared with me", "Access log")):
+            tabs.addTab(page, name)
         tabs.currentChanged.connect(self._tab_changed)
-        self.sharing_view.records_changed.connect(self._records_changed)
         self._build_actions()
+
+    # --- the tabs' views, built on first use ------------------------------------------------
+
+    def _made(self, view: Any) -> Any:
+        if self._wallet is not None:
+            view.set_wallet(self._wallet)
+        return view
+
+    def _make_sharing_view(self, page: QWidget) -> SharingView:
+        from .sharing_view import SharingView
+
+        view = SharingView(page)
+        view.records_changed.connect(self._records_changed)
+        return self._made(view)
+
+    def _make_shared_view(self, page: QWidget) -> SharedWithMeView:
+        from .shared_with_me_view import SharedWithMeView
+
+        return self._made(SharedWithMeView(page))
+
+    def _make_log_view(self, page: QWidget) -> AccessLogView:
+        from .access_log_view import AccessLogView
+
+        return self._made(AccessLogView(page))
+
+    @property
+    def sharing_view(self) -> SharingView:
+        return self.pages[0].view
+
+    @property
+    def shared_view(self) -> SharedWithMeView:
+        return self.pages[1].view
+
+    @property
+    def log_view(self) -> AccessLogView:
+        return self.pages[2].view
 
 
     def _build_actions(self) -> None:
@@ -96,7 +133,8 @@ class SharingSection(QObject):
 
     @property
     def views(self) -> tuple[Any, ...]:
-        return (self.sharing_view, self.shared_view, self.log_view)
+        """The views built so far."""
+        return tuple(page.view for page in self.pages if page.built)
 
     def _enable(self, on: bool) -> None:
         for action in (self.new_share_action, self.open_share_action, self.publish_key_action):
@@ -109,26 +147,26 @@ class SharingSection(QObject):
             self.tabs.setCurrentIndex(n)
 
     def _tab_changed(self, n: int) -> None:
-        widget = self.tabs.widget(n)
-        if self._wallet is not None and widget in self.views:
-            widget.refresh()
+        page = self.tabs.widget(n)
+        if self._wallet is not None and page in self.pages:
+            page.view.refresh()
 
     def new_share(self) -> Any:
         if self._wallet is None:
             return None
-        self.tabs.setCurrentWidget(self.sharing_view)
+        self.tabs.setCurrentWidget(self.pages[0])
         return self.sharing_view.new_share()
 
     def open_share(self) -> None:
         if self._wallet is None:
             return
-        self.tabs.setCurrentWidget(self.shared_view)
+        self.tabs.setCurrentWidget(self.pages[1])
         self.shared_view.token_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def publish_key(self) -> None:
         if self._wallet is None:
             return
-        self.tabs.setCurrentWidget(self.shared_view)
+        self.tabs.setCurrentWidget(self.pages[1])
         self.shared_view.publish_key()
 
     def _records_changed(self) -> None:
