@@ -18,7 +18,7 @@ from ..events import CancelToken, Progress, ProgressSink
 from ..records.store import StoredSummary
 from .actions import make_action
 from .detail import DetailPane
-from .icon import app_icon, icon_pixmap, lock_icon
+from .icon import LogoLabel, lock_icon
 from .import_panel import ImportBar, ImportReport, import_report
 from .models import CategoryListModel, CountRole
 from .records_panel import RecordsPanel
@@ -62,8 +62,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Health Wallet")
-        self.setWindowIcon(app_icon())
+        self.setWindowTitle("Health Wallet")  # the icon is the application's (wallet.gui.main)
         self.setAcceptDrops(True)
         self.resize(1280, 780)
         self._wallet: Any = None
@@ -153,8 +152,7 @@ class MainWindow(QMainWindow):
 
         # shown while the wallet holds no record
         self.welcome = QWidget(self)
-        logo = QLabel(self.welcome)
-        logo.setPixmap(icon_pixmap(96))
+        logo = LogoLabel(96, self.welcome)
         logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.welcome_label = QLabel(EMPTY_WALLET_TEXT, self.welcome)
         self.welcome_label.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -2,6 +2,8 @@
 
 - :func:`app_icon`: read from the package (``wallet/gui/resources``) so installed and
   frozen builds find it, and rendered with QtSvg at the usual sizes.
+- :class:`LogoLabel`: the icon at one size, rendered the first time the label shows
+  (the main window's welcome page is not shown at all when the wallet has records).
 - :func:`lock_icon`: a padlock for the Lock action, drawn with QPainter in one
   mid-tone blue (:data:`LOCK_COLOUR`) that stands out at 3:1 or more on both the light
   and the dark window (Qt's standard icons are drawn for light backgrounds).
@@ -10,24 +12,28 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QShowEvent
+from PySide6.QtWidgets import QLabel, QWidget
 
-__all__ = ["app_icon", "icon_pixmap", "lock_icon", "lock_pixmap", "LOCK_COLOUR"]
+__all__ = ["app_icon", "icon_pixmap", "lock_icon", "lock_pixmap", "LogoLabel", "LOCK_COLOUR"]
 
 _SIZES = (16, 24, 32, 48, 64, 128, 256)
 LOCK_COLOUR = "#3d7be0"
 
 
-def _svg() -> QByteArray:
-    return QByteArray(resources.files("wallet.gui").joinpath("resources", "icon.svg").read_bytes())
+@cache
+def _svg() -> bytes:
+    from importlib import resources
+
+    return resources.files("wallet.gui").joinpath("resources", "icon.svg").read_bytes()
 
 
 def icon_pixmap(size: int) -> QPixmap:
-    renderer = QSvgRenderer(_svg())
+    from PySide6.QtSvg import QSvgRenderer
+
+    renderer = QSvgRenderer(QByteArray(_svg()))
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -42,6 +48,20 @@ def app_icon() -> QIcon:
     for size in _SIZES:
         icon.addPixmap(icon_pixmap(size))
     return icon
+
+
+class LogoLabel(QLabel):
+    """The app icon at ``size`` pixels, rendered when the label is first shown."""
+
+    def __init__(self, size: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._size = size
+        self.setFixedHeight(size)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        if self.pixmap().isNull():
+            self.setPixmap(icon_pixmap(self._size))
+        super().showEvent(event)
 
 
 def lock_pixmap(size: int) -> QPixmap:

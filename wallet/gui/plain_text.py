@@ -10,7 +10,8 @@ narratives (XHTML) are reduced to their text by :func:`narrative_text`, never re
 from __future__ import annotations
 
 import html
-from html.parser import HTMLParser
+from functools import cache
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
@@ -40,37 +41,44 @@ def safe_tooltip(text: str, *, limit: int = 600) -> str:
     return f"<p style='white-space:pre-wrap'>{html.escape(text, quote=False)}</p>"
 
 
-class _TextOnly(HTMLParser):
-    _BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "pre"}
-    _SKIP = {"script", "style", "head", "title"}
+@cache
+def _text_only_parser() -> Any:
+    """The parser class, defined on first use: ``html.parser`` loads when a narrative is shown."""
+    from html.parser import HTMLParser
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
+    class TextOnly(HTMLParser):
+        _BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "pre"}
+        _SKIP = {"script", "style", "head", "title"}
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in self._SKIP:
-            self._skip += 1
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
-        elif tag in ("td", "th"):
-            self.parts.append("\t")
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self._skip = 0
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skip = max(0, self._skip - 1)
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag in self._SKIP:
+                self._skip += 1
+            elif tag in self._BLOCKS:
+                self.parts.append("\n")
+            elif tag in ("td", "th"):
+                self.parts.append("\t")
 
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
+        def handle_endtag(self, tag: str) -> None:
+            if tag in self._SKIP:
+                self._skip = max(0, self._skip - 1)
+            elif tag in self._BLOCKS:
+                self.parts.append("\n")
+
+        def handle_data(self, data: str) -> None:
+            if not self._skip:
+                self.parts.append(data)
+
+    return TextOnly
 
 
 def narrative_text(xhtml: str) -> str:
     """The readable text of a FHIR narrative ``div``: tags dropped, entities decoded."""
-    parser = _TextOnly()
+    parser = _text_only_parser()()
     parser.feed(xhtml)
     parser.close()
     lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]

@@ -11,7 +11,6 @@ Nothing is changed on a binding that counts correctly.
 
 from __future__ import annotations
 
-import ctypes
 import sys
 
 from PySide6.QtCore import QObject
@@ -37,6 +36,8 @@ def guard_none_refcount() -> bool:
     """Make ``None`` effectively immortal if the bindings miscount it; True if applied."""
     if not none_refcount_defect():
         return False
+    import ctypes
+
     refcnt = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt, the first field of every object
     refcnt.value += _HEADROOM
     return True

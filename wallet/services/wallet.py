@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any, Iterable
 from ..app import App
 from ..errors import Cancelled, InvalidRecord, WalletError, WalletLocked, WalletNotFound
 from ..events import CancelToken, ProgressSink
-from ..records.importer import ImportResult, import_parsed
-from ..records.parse import read_file
 from ..records.store import STORE_FILE, RecordStore, StoredSummary, count_rows
 from ..records.summary import CATEGORIES
 from ..vault.keys import Identity, WalletKeys, new_phrase
@@ -25,6 +23,7 @@ from ..vault.remember import RememberedUnlock
 
 if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
+    from ..records.importer import ImportResult
     from ..ipfs.backend import IpfsBackend
     from ..share.issuers import IssuerStore
     from ..share.shc import HealthCard
@@ -246,6 +245,9 @@ class UnlockedWallet:
         card = read_card_input(path, issuers=self.issuers(), now=self.app.clock.now())
         if card is not None:
             return self._import_card(card, path.name, progress, cancel)
+        from ..records.importer import import_parsed
+        from ..records.parse import read_file
+
         return import_parsed(self.store, read_file(path), name=path.name, progress=progress, cancel=cancel)
 
     def issuers(self) -> "IssuerStore":
@@ -300,6 +302,8 @@ class UnlockedWallet:
     def _import_card(self, card: "CardInput", name: str, progress: ProgressSink | None,
                      cancel: CancelToken | None) -> ImportResult:
         from .cards import card_status
+
+        from ..records.importer import import_parsed
 
         return import_parsed(self.store, card.parsed, name=name, cards=(card.file_bytes,),
                              card_statuses=tuple(card_status(c) for c in card.cards),
