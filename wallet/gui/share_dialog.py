@@ -382,6 +382,8 @@ class ShareDialog(QDialog):
         self.chosen_label.setText(f"{plural(n, 'record')} chosen")
 
     def _estimate_gas(self) -> None:
+        if self.runner.shut_down:  # the debounce timer outlived the dialog
+            return
         from eth_utils import is_address
 
         self._gas_generation += 1
@@ -616,5 +618,6 @@ class ShareDialog(QDialog):
         super().reject()
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt API
+        self._gas_timer.stop()
         self.runner.shutdown()
         super().done(result)

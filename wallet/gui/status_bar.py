@@ -215,6 +215,10 @@ class NetworkStatusWidget(QWidget):
             return probe_network(wallet, ready_timeout=timeout, chain=chain, start_node=start_node)
 
         self._probing = True
+        if self.status is None and start_node:  # the first probe opens the node
+            config = wallet.app.config
+            self._show(NetworkStatus(_ipfs_backend_name(config), "starting", ipfs_detail="Starting the node…",
+                                     chain=_chain_name(config)))
         self._runner.submit(job, on_done=self._probed, on_failed=self._probe_failed)
 
     def _probed(self, status: NetworkStatus) -> None:

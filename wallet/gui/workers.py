@@ -113,6 +113,11 @@ class JobRunner(QObject):
     def busy(self) -> bool:
         return bool(self._jobs)
 
+    @property
+    def shut_down(self) -> bool:
+        """True once :meth:`shutdown` has run: :meth:`submit` would raise."""
+        return not self._thread.isRunning()
+
     def submit(self, fn: JobFunction, *, on_done: Callable[[Any], None] | None = None,
                on_failed: Callable[[str], None] | None = None,
                on_progress: Callable[[Progress], None] | None = None,
