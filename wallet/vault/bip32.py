@@ -11,7 +11,6 @@ import hashlib
 import hmac
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .keccak import keccak256
 
@@ -24,9 +23,13 @@ _N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 def _public(private: int, *, compressed: bool) -> bytes:
-    key = ec.derive_private_key(private, ec.SECP256K1())
-    fmt = PublicFormat.CompressedPoint if compressed else PublicFormat.UncompressedPoint
-    return key.public_key().public_bytes(Encoding.X962, fmt)
+    """The SEC 1 encoding of the public point (built from its coordinates: the
+    serialization module would load cryptography's SSH and PKCS#12 code with it)."""
+    point = ec.derive_private_key(private, ec.SECP256K1()).public_key().public_numbers()
+    x = point.x.to_bytes(32, "big")
+    if compressed:
+        return bytes([2 + (point.y & 1)]) + x
+    return b"\x04" + x + point.y.to_bytes(32, "big")
 
 
 def _parse_path(path: str) -> list[int]:
