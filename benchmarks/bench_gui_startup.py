@@ -65,43 +65,38 @@ def wait_painted(app, window, *inner):
     app.processEvents()
 """
 
-BARE = r"""
+def _window_child(extra_imports: str = "", extra_work: str = "") -> str:
+    """A child that shows a bare QMainWindow, after ``extra_imports`` and ``extra_work``."""
+    return (r"""
 import time
 t0 = time.perf_counter()
 from PySide6.QtWidgets import QApplication, QMainWindow
+""" + extra_imports + r"""
 t_imports = time.perf_counter()
-""" + _WAIT_PAINTED + r"""
+""" + _WAIT_PAINTED + extra_work + r"""
 app = QApplication([])
 window = QMainWindow()
-window.setWindowTitle("bare")
 window.resize(1280, 780)
 wait_painted(app, window)
 t1 = time.perf_counter()
-"""
+""")
+
+
+BARE = _window_child()
 
 # What any window of this product pays before its own code runs: the bare window, plus
 # the Qt namespace (untrusted text is shown with Qt.TextFormat.PlainText, and touching
 # ``Qt`` builds its Python enums), the libraries of encryption at rest (AES-GCM,
 # scrypt, SQLite, JSON) and the same light-KDF unlock the app child does.
-FLOOR = r"""
-import time
-t0 = time.perf_counter()
-from PySide6.QtWidgets import QApplication, QMainWindow
+FLOOR = _window_child(r"""
 from PySide6.QtCore import Qt
 Qt.TextFormat.PlainText
 import hashlib, json, sqlite3
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-t_imports = time.perf_counter()
-""" + _WAIT_PAINTED + r"""
+""", r"""
 Scrypt(salt=bytes(16), length=32, n=2**12, r=8, p=1).derive(b"benchmark passphrase")
-app = QApplication([])
-window = QMainWindow()
-window.setWindowTitle("floor")
-window.resize(1280, 780)
-wait_painted(app, window)
-t1 = time.perf_counter()
-"""
+""")
 
 APP = r"""
 import time, os
