@@ -62,18 +62,13 @@ class ExportBackupSection(QObject):
     def _make_cards_view(self, page: QWidget) -> CardsView:
         from .cards_view import CardsView
 
-        view = CardsView(parent=page)
-        if self._wallet is not None:
-            view.set_wallet(self._wallet)
-        return view
+        return CardsView(parent=page)
 
     def _make_backups_view(self, page: QWidget) -> BackupsView:
         from .backups_view import BackupsView
 
         view = BackupsView(parent=page)
         view.published.connect(lambda _receipt: self._records_changed())
-        if self._wallet is not None:
-            view.set_wallet(self._wallet)
         return view
 
     @property
@@ -84,8 +79,9 @@ class ExportBackupSection(QObject):
     def backups_view(self) -> BackupsView:
         return self.backups_page.view
 
-    def _built_views(self) -> list[Any]:
-        return [page.view for page in (self.cards_page, self.backups_page) if page.built]
+    @property
+    def pages(self) -> tuple[LazyTab, LazyTab]:
+        return (self.cards_page, self.backups_page)
 
     # --- actions --------------------------------------------------------------------------
 
@@ -133,8 +129,8 @@ class ExportBackupSection(QObject):
 
     def set_wallet(self, wallet: Any) -> None:
         self._wallet = wallet
-        for view in self._built_views():
-            view.set_wallet(wallet)
+        for page in self.pages:
+            page.set_wallet(wallet)
         self.network.start(wallet, start_node=self.start_node)
         self._enable(True)
         self._tab_changed(self.tabs.currentIndex())
@@ -145,17 +141,15 @@ class ExportBackupSection(QObject):
             dialog.close()  # each stops its job: export and verify wait for it, a restore cancels it
         self.dialogs.clear()
         self.network.stop()
-        for view in self._built_views():
-            view.clear()
+        for page in self.pages:
+            page.clear()
         self._wallet = None
         self._enable(False)
 
     def _tab_changed(self, n: int) -> None:
-        if self._wallet is None:
-            return
         page = self.tabs.widget(n)
-        if page is self.cards_page or page is self.backups_page:
-            page.view.refresh()
+        if page in self.pages:
+            page.refresh()
 
     def _keep(self, dialog: Any) -> Any:
         self.dialogs = [d for d in self.dialogs if d.isVisible()]

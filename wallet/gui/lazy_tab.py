@@ -4,6 +4,10 @@ The main window opens on the records; the Sharing, Shared with me, Access log, H
 cards and Backups tabs import their modules and build their widgets when the patient
 first opens them (or a menu command needs them), so opening the wallet does not pay
 for screens nobody has looked at yet.
+
+The views follow the tab protocol of the main window: ``set_wallet(wallet)``,
+``clear()`` before the wallet locks, and ``refresh()`` when the tab is shown. The page
+keeps the wallet it was given and hands it to the view when the view is made.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class LazyTab(QWidget):
         super().__init__(parent)
         self._make = make
         self._view: Any = None
+        self._wallet: Any = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
 
@@ -38,7 +43,24 @@ class LazyTab(QWidget):
         if self._view is None:
             self._view = self._make(self)
             self._layout.addWidget(self._view)
+            if self._wallet is not None:
+                self._view.set_wallet(self._wallet)
         return self._view
+
+    def set_wallet(self, wallet: Any) -> None:
+        self._wallet = wallet
+        if self._view is not None:
+            self._view.set_wallet(wallet)
+
+    def clear(self) -> None:
+        self._wallet = None
+        if self._view is not None:
+            self._view.clear()
+
+    def refresh(self) -> None:
+        """Read again (building the view first) while a wallet is open."""
+        if self._wallet is not None:
+            self.view.refresh()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         view = self.view  # built before the page's first paint

@@ -47,27 +47,22 @@ class SharingSection(QObject):
 
     # --- the tabs' views, built on first use ------------------------------------------------
 
-    def _made(self, view: Any) -> Any:
-        if self._wallet is not None:
-            view.set_wallet(self._wallet)
-        return view
-
     def _make_sharing_view(self, page: QWidget) -> SharingView:
         from .sharing_view import SharingView
 
         view = SharingView(page)
         view.records_changed.connect(self._records_changed)
-        return self._made(view)
+        return view
 
     def _make_shared_view(self, page: QWidget) -> SharedWithMeView:
         from .shared_with_me_view import SharedWithMeView
 
-        return self._made(SharedWithMeView(page))
+        return SharedWithMeView(page)
 
     def _make_log_view(self, page: QWidget) -> AccessLogView:
         from .access_log_view import AccessLogView
 
-        return self._made(AccessLogView(page))
+        return AccessLogView(page)
 
     @property
     def sharing_view(self) -> SharingView:
@@ -119,22 +114,17 @@ class SharingSection(QObject):
 
     def set_wallet(self, wallet: Any) -> None:
         self._wallet = wallet
-        for view in self.views:
-            view.set_wallet(wallet)
+        for page in self.pages:
+            page.set_wallet(wallet)
         self._enable(True)
         self._tab_changed(self.tabs.currentIndex())
 
     def clear(self) -> None:
         self._wallet = None
-        for view in self.views:
-            view.clear()
+        for page in self.pages:
+            page.clear()
         self._enable(False)
         self.tabs.setCurrentIndex(0)
-
-    @property
-    def views(self) -> tuple[Any, ...]:
-        """The views built so far."""
-        return tuple(page.view for page in self.pages if page.built)
 
     def _enable(self, on: bool) -> None:
         for action in (self.new_share_action, self.open_share_action, self.publish_key_action):
@@ -148,8 +138,8 @@ class SharingSection(QObject):
 
     def _tab_changed(self, n: int) -> None:
         page = self.tabs.widget(n)
-        if self._wallet is not None and page in self.pages:
-            page.view.refresh()
+        if page in self.pages:
+            page.refresh()
 
     def new_share(self) -> Any:
         if self._wallet is None:
