@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QMessageBox, QProgressB
 from ..events import CancelToken, Progress, ProgressSink
 from .badges import hint_label
 from .plain_text import plain_label, safe_tooltip
+from .progress import show_progress
 from .sizes import human_bytes
 from .table_model import Index, RowsTableModel
 from .theme import muted_color, set_text_tone
@@ -345,11 +346,7 @@ class BackupsView(QWidget):
         self._update_buttons()
 
     def _progress(self, progress: Progress) -> None:
-        if progress.total:
-            self.bar.setRange(0, progress.total)
-            self.bar.setValue(progress.done)
-        if progress.message:
-            self.step.setText(progress.message + ("…" if progress.done < progress.total else "."))
+        show_progress(self.bar, self.step, progress, finished=".")
 
     def _published(self, receipt: Any) -> None:
         self._ticket = None

@@ -32,6 +32,7 @@ from ..records.summary import CATEGORIES
 from .badges import PillLabel, hint_label
 from .icon import app_icon
 from .plain_text import plain_label
+from .progress import show_progress
 from .sizes import human_bytes
 from .single_job import SingleJob
 from .theme import set_text_tone
@@ -616,11 +617,7 @@ class ExportDialog(QDialog):
         return self._job.running and self.pages.currentIndex() == self.PAGE_WRITING
 
     def _progress(self, progress: Progress) -> None:
-        if progress.total:
-            self.bar.setRange(0, progress.total)
-            self.bar.setValue(progress.done)
-        if progress.message:
-            self.step.setText(progress.message)
+        show_progress(self.bar, self.step, progress, running="", finished="")
 
     def _written(self, result: Any) -> None:
         self.result = result

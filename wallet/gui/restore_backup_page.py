@@ -24,6 +24,7 @@ from ..events import CancelToken, Progress, ProgressSink
 from .badges import PillLabel, hint_label
 from .icon import app_icon
 from .plain_text import plain_label
+from .progress import show_progress
 from .single_job import SingleJob
 from .theme import set_text_tone
 
@@ -198,11 +199,7 @@ class RestoreBackupPanel(QWidget):
         self._check()
 
     def _progress(self, progress: Progress) -> None:
-        if progress.total:
-            self.bar.setRange(0, progress.total)
-            self.bar.setValue(progress.done)
-        if progress.message:
-            self.step.setText(progress.message + ("…" if progress.done < progress.total else "."))
+        show_progress(self.bar, self.step, progress, finished=".")
 
     def _finish(self) -> None:
         self.bar.hide()

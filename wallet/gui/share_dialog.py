@@ -28,6 +28,7 @@ from ..services.expiry import PRESETS, parse_expiry
 from .address_book import AddressBook
 from .grant_models import CategoryChoiceModel, RecordChoiceModel, about_gas, local_time, plural, short_address
 from .plain_text import plain_label
+from .progress import show_progress
 from .qr_widget import TokenWidget
 from .theme import set_text_tone
 from .workers import JobRunner
@@ -510,11 +511,7 @@ class ShareDialog(QDialog):
         self._show_step(_Step.RUN)
 
     def _on_progress(self, progress: Progress) -> None:
-        if progress.message:
-            self.progress_label.setText(progress.message + "…")
-        if progress.total:
-            self.progress.setRange(0, progress.total)
-            self.progress.setValue(progress.done)
+        show_progress(self.progress, self.progress_label, progress)
 
     def _shared(self, receipt: Any) -> None:
         self._busy = False

@@ -24,6 +24,7 @@ from .detail import DetailPane
 from .grant_models import GrantTableModel, local_time, plural, shared_rows
 from .models import RecordTableModel, columns_for
 from .plain_text import plain_label
+from .progress import show_progress
 from .table_view import row_table
 from .theme import set_text_tone
 from .workers import JobRunner, retire_runner
@@ -351,11 +352,7 @@ class SharedWithMeView(QWidget):
         runner.submit(job, on_done=done, on_failed=failed, on_progress=self._on_progress)
 
     def _on_progress(self, progress: Progress) -> None:
-        if progress.message:
-            self.progress_label.setText(progress.message + "…")
-        if progress.total:
-            self.progress.setRange(0, progress.total)
-            self.progress.setValue(progress.done)
+        show_progress(self.progress, self.progress_label, progress)
 
     def show_share(self, opened: Any) -> None:
         """Show an opened share's records, read-only."""
