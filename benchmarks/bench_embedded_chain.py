@@ -16,7 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", type=int, default=500)
     args = parser.parse_args()
-    clock = FixedClock(datetime(2030, 1, 1, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2030, 1, 1, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "chain"
         backend = open_embedded_chain(folder, clock=clock)

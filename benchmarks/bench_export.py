@@ -19,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def main() -> None:
     resources = [e["resource"] for e in json.loads(path.read_bytes())["entry"]]
     keys = WalletKeys(PHRASE)
     keys.account  # derive the account once, outside the timings
-    clock = FixedClock(datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
     passphrase = PASSPHRASE if args.encrypt else None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -27,9 +27,24 @@ import tomllib
 from pathlib import Path
 
 __all__ = [
-    "APP_NAME", "GUI_NAME", "SMOKE_NAME", "BUNDLE_ID", "ROOT", "ICON_FILES",
-    "SUBMODULE_PACKAGES", "HIDDEN_IMPORTS", "DATA_PACKAGES", "METADATA_DISTS", "EXCLUDES", "DROPPED_DATA_PREFIXES",
-    "package_data", "kubo_library", "kubo_binaries", "app_version", "platform_key", "describe",
+    "APP_NAME",
+    "BUNDLE_ID",
+    "DATA_PACKAGES",
+    "DROPPED_DATA_PREFIXES",
+    "EXCLUDES",
+    "GUI_NAME",
+    "HIDDEN_IMPORTS",
+    "ICON_FILES",
+    "METADATA_DISTS",
+    "ROOT",
+    "SMOKE_NAME",
+    "SUBMODULE_PACKAGES",
+    "app_version",
+    "describe",
+    "kubo_binaries",
+    "kubo_library",
+    "package_data",
+    "platform_key",
 ]
 
 APP_NAME = "health-wallet"  # the folder in dist/ and the command-line executable

@@ -7,9 +7,10 @@ production code calls :func:`build_app`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .clock import Clock, SystemClock
 from .config import Config, resolve_home
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from .chain.backend import ChainBackend
     from .ipfs.backend import IpfsBackend
 
-__all__ = ["App", "build_app", "default_ipfs", "default_chain", "embedded_chain_dir"]
+__all__ = ["App", "build_app", "default_chain", "default_ipfs", "embedded_chain_dir"]
 
 
 @dataclass
@@ -31,8 +32,8 @@ class App:
     kdf: KdfParams = DEFAULT_KDF
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     extra_trusted_issuers: tuple[Any, ...] = ()  # SMART Health Card issuers trusted for this run (tests)
-    ipfs_factory: "Callable[[App], IpfsBackend] | None" = None  # None: default_ipfs
-    chain_factory: "Callable[[App], ChainBackend] | None" = None  # None: default_chain
+    ipfs_factory: Callable[[App], IpfsBackend] | None = None  # None: default_ipfs
+    chain_factory: Callable[[App], ChainBackend] | None = None  # None: default_chain
 
     closing: Any = None  # a thread still stopping the nodes of a locked wallet
 
@@ -41,11 +42,11 @@ class App:
             self.closing.join()
             self.closing = None
 
-    def make_ipfs(self) -> "IpfsBackend":
+    def make_ipfs(self) -> IpfsBackend:
         self._settle()  # the previous node must have let go of the repository
         return (self.ipfs_factory or default_ipfs)(self)
 
-    def make_chain(self) -> "ChainBackend":
+    def make_chain(self) -> ChainBackend:
         self._settle()
         return (self.chain_factory or default_chain)(self)
 
@@ -68,7 +69,7 @@ def build_app(home: str | os.PathLike[str] | None = None, *, environ: Mapping[st
     )
 
 
-def default_ipfs(app: App) -> "IpfsBackend":
+def default_ipfs(app: App) -> IpfsBackend:
     """The node named by ``ipfs.api``: the embedded Kubo node, or a Kubo RPC API."""
     api = str(app.config.get("ipfs.api"))
     peers = tuple(app.config.get("ipfs.peers"))
@@ -98,7 +99,7 @@ def embedded_chain_dir(app: App) -> Path:
     return user_data_path("health-wallet", appauthor=False) / "embedded-chain"
 
 
-def default_chain(app: App) -> "ChainBackend":
+def default_chain(app: App) -> ChainBackend:
     rpc = str(app.config.get("chain.rpc"))
     if rpc == "embedded":
         from .chain.embedded import open_embedded_chain

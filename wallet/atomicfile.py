@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic", "fsync_dir"]
+__all__ = ["fsync_dir", "write_atomic"]
 
 
 def fsync_dir(path: Path) -> None:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .atomicfile import write_atomic
 from .errors import ConfigError
 
-__all__ = ["Config", "default_home", "resolve_home", "SETTINGS", "ENV_OVERRIDES"]
+__all__ = ["ENV_OVERRIDES", "SETTINGS", "Config", "default_home", "resolve_home"]
 
 CONFIG_FILE = "config.json"
 CONFIG_VERSION = 1
@@ -67,7 +68,7 @@ class Config:
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
 
     @classmethod
-    def load(cls, home: Path, environ: Mapping[str, str] | None = None) -> "Config":
+    def load(cls, home: Path, environ: Mapping[str, str] | None = None) -> Config:
         path = Path(home) / CONFIG_FILE
         values: dict[str, Any] = {}
         if path.exists():

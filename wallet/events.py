@@ -7,12 +7,12 @@ The core never knows whether a terminal or a Qt worker is listening; it calls a
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .errors import Cancelled
 
-__all__ = ["Progress", "ProgressSink", "CancelToken", "report", "NO_PROGRESS"]
+__all__ = ["NO_PROGRESS", "CancelToken", "Progress", "ProgressSink", "report"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Progress:
 ProgressSink = Callable[[Progress], None]
 
 
-def NO_PROGRESS(_progress: Progress) -> None:  # noqa: N802 - a constant sink
+def NO_PROGRESS(_progress: Progress) -> None:
     return None
 
 

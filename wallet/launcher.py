@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["main", "gui_main"]
+__all__ = ["gui_main", "main"]
 
 
 def _open_gui(home: str | None) -> int:

@@ -4,8 +4,9 @@ save a widget's own rendering (``QWidget.grab()``) as ``<out>/<name>.png``."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["Shots"]
 

@@ -64,9 +64,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    import wallet.gui  # noqa: F401 - binding guards first
     from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget, QWidget
 
+    import wallet.gui
     from wallet.app import build_app
     from wallet.gui import export_dialog
     from wallet.gui.backups_view import BackupsView

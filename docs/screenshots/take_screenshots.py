@@ -38,9 +38,9 @@ def main() -> None:
     if not args.xvfb:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    import wallet.gui  # noqa: F401 - binding guards first
     from PySide6.QtWidgets import QApplication, QWizard
 
+    import wallet.gui  # noqa: F401 - binding guards first
     from wallet.app import build_app
     from wallet.gui.models import TrendPoint, TrendSeries, parse_when
     from wallet.gui.session import WalletSession

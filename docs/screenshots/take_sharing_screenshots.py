@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -38,9 +38,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    import wallet.gui  # noqa: F401 - binding guards first
     from PySide6.QtWidgets import QApplication
 
+    import wallet.gui  # noqa: F401 - binding guards first
     from wallet.app import build_app
     from wallet.clock import FixedClock
     from wallet.gui.app_window import MainWindow
@@ -55,7 +55,7 @@ def main() -> None:
     pump, wait, save = shots.pump, shots.wait, shots.save
 
     with tempfile.TemporaryDirectory() as tmp:
-        clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=3))
+        clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=3))
         env = {"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "HOME": tmp, "HEALTH_WALLET_CHAIN_DIR": str(Path(tmp) / "chain")}
 
         def open_wallet(name: str, phrase: str):

@@ -48,7 +48,7 @@ class AnvilNode:
         self.url = ""
         self._log = tempfile.TemporaryFile()
 
-    def start(self, timeout: float = 30.0) -> "AnvilNode":
+    def start(self, timeout: float = 30.0) -> AnvilNode:
         binary = anvil_binary()
         if binary is None:
             raise RuntimeError("anvil is not installed: run `npm ci` in the repository (it ships in @foundry-rs/anvil)")
@@ -96,7 +96,7 @@ class AnvilNode:
                 self.process.wait(timeout=10)
         self.process = None
 
-    def __enter__(self) -> "AnvilNode":
+    def __enter__(self) -> AnvilNode:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

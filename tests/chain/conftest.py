@@ -5,10 +5,10 @@ anvil is a required component: when it cannot start, the tests that need it fail
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from eth_account import Account
@@ -30,7 +30,7 @@ def anvil() -> Iterator[AnvilNode]:
         # Blocks keep the last block's time until a test moves it (evm_mine with a timestamp),
         # so expiry boundaries are exact.
         node.rpc("anvil_setBlockTimestampInterval", 0)
-    except Exception as exc:  # noqa: BLE001 - any reason is a failure, not a skip
+    except Exception as exc:
         node.stop()
         pytest.fail(f"anvil could not start ({exc}); run `npm ci` in the repository", pytrace=False)
     yield node
@@ -63,7 +63,7 @@ def embedded_harness(folder: Path, clock: FixedClock) -> Harness:
     backend = open_embedded_chain(folder, clock=clock)
 
     def set_time(ts: int) -> None:
-        clock.at = datetime.fromtimestamp(ts, timezone.utc)
+        clock.at = datetime.fromtimestamp(ts, UTC)
 
     return Harness("embedded", backend, set_time)
 
@@ -79,7 +79,7 @@ def anvil_harness(node: AnvilNode, contract: str) -> Harness:
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc))
+    return FixedClock(datetime(2030, 1, 1, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture(params=["embedded", "anvil"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from eth_account import Account
 
@@ -22,7 +22,7 @@ from wallet.clock import FixedClock
 
 def main(argv: list[str]) -> None:
     folder, stamp, action, key, *rest = argv
-    clock = FixedClock(datetime.fromtimestamp(int(stamp), timezone.utc))
+    clock = FixedClock(datetime.fromtimestamp(int(stamp), UTC))
     backend = open_embedded_chain(folder, clock=clock)
     account = Account.from_key(key)
     out: dict[str, object] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from eth_account import Account
@@ -15,7 +15,7 @@ from wallet.errors import GrantNotActive, KeyNotRegistered, TransactionReverted
 
 
 def _at(ts: int) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 def _grant(chain: Harness, patient, doctor, *, seconds: int = 3600, cid: str = CID) -> tuple[bytes, bytes, int, TxResult]:

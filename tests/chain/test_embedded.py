@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -107,8 +107,9 @@ def test_concurrent_writers_lose_nothing_and_replay_identically(tmp_path: Path, 
     (folder / SNAPSHOT_FILE).unlink()  # replay every block from the journal alone
     replayed = EmbeddedChain(folder, clock=clock)
     assert replayed.replayed_blocks == head["number"]
-    from wallet.chain.embedded import EmbeddedProvider
     from web3 import Web3
+
+    from wallet.chain.embedded import EmbeddedProvider
 
     assert Web3(EmbeddedProvider(replayed)).eth.get_block("latest")["hash"] == head["hash"]
 
@@ -192,7 +193,7 @@ def test_block_time_follows_the_clock_and_never_goes_back(tmp_path: Path, clock:
     clock.advance(-7200)  # a clock set back: blocks still move forward
     earlier = backend.register_key(patient, os.urandom(32))
     assert stamp(earlier) == stamp(later) + 1 > stamp(first)
-    assert backend.now() == datetime.fromtimestamp(stamp(earlier), timezone.utc)
+    assert backend.now() == datetime.fromtimestamp(stamp(earlier), UTC)
 
 
 def test_a_busy_chain_says_so(tmp_path: Path, clock: FixedClock) -> None:
@@ -204,9 +205,10 @@ def test_a_busy_chain_says_so(tmp_path: Path, clock: FixedClock) -> None:
     holder.lock(1.0)  # as if another process were stuck mid-write
     try:
         chain = EmbeddedChain(folder, clock=clock, lock_timeout=0.2)
+        from web3 import Web3
+
         from wallet.chain.embedded import EmbeddedProvider
         from wallet.chain.web3_backend import Web3ChainBackend
-        from web3 import Web3
 
         busy = Web3ChainBackend(Web3(EmbeddedProvider(chain)), description="busy", contract_address=backend.contract_address,
                                 development=True, faucet=chain.dev_account, time_source=chain.now_timestamp)
@@ -240,7 +242,7 @@ def test_one_account_racing_itself_from_two_openings(tmp_path: Path, clock: Fixe
         try:
             for _ in range(5):
                 _grant(backend, patient, doctor, clock)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(side,)) for side in sides]

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from eth_account import Account
 
-from wallet.chain import AccessEvent, AccessGrant, EventKind, GrantStatus, grant_id_hex, grantee_of, new_grant_id, parse_grant_id
+from wallet.chain import (
+    AccessEvent,
+    AccessGrant,
+    EventKind,
+    GrantStatus,
+    grant_id_hex,
+    grantee_of,
+    new_grant_id,
+    parse_grant_id,
+)
 
-NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
 PATIENT, DOCTOR = Account.create().address, Account.create().address
 
 

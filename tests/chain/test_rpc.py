@@ -6,9 +6,9 @@ import json
 import os
 import threading
 import urllib.request
+from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import pytest
 from eth_account import Account
@@ -83,7 +83,7 @@ class _PoaProxy(BaseHTTPRequestHandler):
 
     upstream = ""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         request = urllib.request.Request(self.upstream, data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -8,22 +8,20 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTEST_QT_API", "pyside6")
 
-import random  # noqa: E402
-from pathlib import Path  # noqa: E402
+import random
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
 
-import wallet.gui  # noqa: E402,F401 - applies the Qt binding guards before tests call Qt
-from PySide6.QtGui import QPalette  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-from wallet.app import build_app  # noqa: E402
-from wallet.gui.theme import SystemTheme  # noqa: E402
-from wallet.records.store import NewRecord  # noqa: E402
-from wallet.records.summary import summarize  # noqa: E402
-from wallet.services import UnlockedWallet, WalletService  # noqa: E402
-
-from tests.conftest import FIXTURES, PASSPHRASE, MemoryKeyring  # noqa: E402
-
+import wallet.gui  # noqa: F401 - applies the Qt binding guards before tests call Qt
+from tests.conftest import FIXTURES, PASSPHRASE, MemoryKeyring
+from wallet.app import build_app
+from wallet.gui.theme import SystemTheme
+from wallet.records.store import NewRecord
+from wallet.records.summary import summarize
+from wallet.services import UnlockedWallet, WalletService
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -11,8 +11,18 @@ from PySide6.QtWidgets import QApplication, QLabel
 from wallet.gui.grant_models import AccessLogModel
 from wallet.gui.icon import LOCK_COLOUR, lock_icon, lock_pixmap
 from wallet.gui.table_model import RowsTableModel
-from wallet.gui.theme import (TONES, apply_theme, error_color, is_dark, muted_color, palette_for,
-                              set_text_tone, success_color, tone_color, warning_color)
+from wallet.gui.theme import (
+    TONES,
+    apply_theme,
+    error_color,
+    is_dark,
+    muted_color,
+    palette_for,
+    set_text_tone,
+    success_color,
+    tone_color,
+    warning_color,
+)
 
 from .test_about_theme import contrast
 

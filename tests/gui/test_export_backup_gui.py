@@ -6,24 +6,29 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.conftest import FIXTURES
 from wallet.app import build_app
 from wallet.gui import backups_view, export_dialog, verify_dialog
 from wallet.gui.backups_view import UNPIN_NOTE, BackupRow, BackupsView, backup_rows, unpin_text
 from wallet.gui.cards_view import EMPTY_CARDS_TEXT, CardsView
-from wallet.gui.export_dialog import (SAFE_TO_REMOVE, ExportDialog, RecordSizes, Volume, estimate_bytes,
-                                      looks_removable, space_text)
+from wallet.gui.export_dialog import (
+    SAFE_TO_REMOVE,
+    ExportDialog,
+    RecordSizes,
+    Volume,
+    estimate_bytes,
+    looks_removable,
+    space_text,
+)
 from wallet.gui.restore_backup_page import RestoreBackupDialog, cid_problem, peer_problem
 from wallet.gui.status_bar import NetworkStatus, NetworkStatusWidget, chain_text, ipfs_text
 from wallet.gui.verify_dialog import VerifyDialog, verdict_for
 from wallet.services import UnlockedWallet, verify_path
 from wallet.share.issuers import TrustedIssuer
 from wallet.vault.keys import new_phrase
-
-from tests.conftest import FIXTURES
 
 SHC = FIXTURES / "smart-health-cards"
 PATIENT = FIXTURES / "synthea" / "Ned_Hintz_e4b9259d-0f54-48d1-a35d-b526729a4dfe.json"
@@ -82,7 +87,7 @@ def test_which_volumes_count_as_removable() -> None:
     assert not looks_removable(Volume("/mnt/wsl", "wsl", free=1, fs_type="tmpfs"))
     assert looks_removable(Volume("E:/", "STICK", free=1, fs_type="FAT32"), platform="win32", system_drive="C:")
     assert not looks_removable(Volume("C:/", "Windows", free=1, fs_type="NTFS"), platform="win32", system_drive="C:")
-    assert "KINGSTON — 14.0 GB free of 16.0 GB" == stick.label
+    assert stick.label == "KINGSTON — 14.0 GB free of 16.0 GB"
 
 
 def test_size_needed_against_free_space() -> None:

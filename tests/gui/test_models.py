@@ -3,13 +3,23 @@
 
 from __future__ import annotations
 
-
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
-from wallet.gui.models import (OVERVIEW, PAGE_SIZE, CategoryListModel, CountRole, RecordFilterProxy,
-                               RecordTableModel, SortRole, SummaryRole, columns_for, parse_when, trend_series)
+from wallet.gui.models import (
+    OVERVIEW,
+    PAGE_SIZE,
+    CategoryListModel,
+    CountRole,
+    RecordFilterProxy,
+    RecordTableModel,
+    SortRole,
+    SummaryRole,
+    columns_for,
+    parse_when,
+    trend_series,
+)
 from wallet.records.store import StoredSummary
 from wallet.records.summary import CATEGORIES, Summary
 

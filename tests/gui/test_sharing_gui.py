@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
 
 import pytest
 from eth_utils import to_checksum_address
@@ -18,24 +17,30 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QLabel, QMessageBox
 
+from tests.conftest import FIXTURES
 from wallet.chain.grants import AccessGrant, GrantStatus, new_grant_id
 from wallet.errors import ConfigError, ShareError
 from wallet.gui.address_book import ADDRESS_BOOK_FILE, AddressBook
-from wallet.gui.grant_models import (AccessLogModel, CategoryChoiceModel, GrantRole, GrantTableModel,
-                                     RecordChoiceModel, shared_rows, status_text, until_text)
+from wallet.gui.grant_models import (
+    AccessLogModel,
+    CategoryChoiceModel,
+    GrantRole,
+    GrantTableModel,
+    RecordChoiceModel,
+    shared_rows,
+    status_text,
+    until_text,
+)
 from wallet.gui.qr_widget import qr_pixmap, qr_png
 from wallet.gui.share_dialog import CANNOT_UNSHARE, PUBLIC_LINK, SharePlan, confirm_text
 from wallet.gui.sharing_view import revoke_question
 from wallet.records.store import StoredSummary
 from wallet.records.summary import summarize
-from wallet.services import UnlockedWallet
 from wallet.services.sharing import GrantView
-
-from tests.conftest import FIXTURES
 
 HOSTILE = "<b>x</b>"
 PATIENT_FILE = FIXTURES / "synthea" / "Ned_Hintz_e4b9259d-0f54-48d1-a35d-b526729a4dfe.json"
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PATIENT = "0x9858EfFD232B4033E47d90003D41EC34EcaEda94"
 DOCTOR = to_checksum_address("0x" + "ab" * 20)
 SHORT = f"{DOCTOR[:6]}…{DOCTOR[-4:]}"

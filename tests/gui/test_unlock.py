@@ -7,6 +7,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
+from tests.conftest import PASSPHRASE, MemoryKeyring
 from wallet.app import build_app
 from wallet.errors import WalletLocked
 from wallet.gui.idle_lock import IdleLock
@@ -14,8 +15,6 @@ from wallet.gui.session import WalletSession
 from wallet.gui.unlock import UnlockDialog
 from wallet.gui.workers import JobRunner
 from wallet.services import WalletService
-
-from tests.conftest import PASSPHRASE, MemoryKeyring
 
 from .conftest import SMALL_PATIENT
 

@@ -10,11 +10,10 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument
 from PySide6.QtWidgets import QLabel
 
-from wallet.gui.app_window import EMPTY_WALLET_TEXT, MainWindow
-from wallet.gui.models import CountRole, OVERVIEW
-from wallet.records.summary import CATEGORIES
-
 from tests.conftest import FIXTURES
+from wallet.gui.app_window import EMPTY_WALLET_TEXT, MainWindow
+from wallet.gui.models import OVERVIEW, CountRole
+from wallet.records.summary import CATEGORIES
 
 from .conftest import BIG_PATIENT, MANY, SMALL_PATIENT
 

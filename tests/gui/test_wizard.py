@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QWizard
 
-from wallet.gui.workers import JobRunner
-from wallet.gui.wizard import CONFIRM_WORDS, FirstRunWizard, passphrase_strength
-from wallet.vault.keys import normalize_phrase
-
 from tests.conftest import ABANDON, ABANDON_ADDRESS, PASSPHRASE
+from wallet.gui.wizard import CONFIRM_WORDS, FirstRunWizard, passphrase_strength
+from wallet.gui.workers import JobRunner
+from wallet.vault.keys import normalize_phrase
 
 
 @pytest.fixture

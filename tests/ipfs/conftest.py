@@ -6,8 +6,8 @@ A node that cannot start fails the test (``wait_ready`` raises); nothing here sk
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 

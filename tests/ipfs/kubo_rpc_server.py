@@ -67,10 +67,10 @@ class KuboRpcServer:
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server naming
+            def do_GET(self) -> None:
                 self._send(405, b"405 - Method Not Allowed", "text/plain")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 url = urlsplit(self.path)
                 body = self._body()
                 if not url.path.startswith("/api/v0/"):
@@ -139,7 +139,7 @@ class KuboRpcServer:
     def api(self) -> str:
         return f"/ip4/127.0.0.1/tcp/{self.port}"
 
-    def start(self) -> "KuboRpcServer":
+    def start(self) -> KuboRpcServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="kubo-rpc-test", daemon=True)
         self._thread.start()
         return self
@@ -148,7 +148,7 @@ class KuboRpcServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "KuboRpcServer":
+    def __enter__(self) -> KuboRpcServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

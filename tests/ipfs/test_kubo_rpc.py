@@ -15,8 +15,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Iterator
 
 import pytest
 
@@ -129,7 +129,7 @@ def test_silent_server_times_out_as_unavailable() -> None:
 
 def test_server_that_is_not_kubo_is_unavailable() -> None:
     class NotKubo(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.send_response(404)
             self.send_header("Content-Length", "9")
             self.end_headers()
@@ -149,9 +149,8 @@ def test_server_that_is_not_kubo_is_unavailable() -> None:
 
 
 def test_old_kubo_is_refused(make_node: MakeNode) -> None:
-    with KuboRpcServer(make_node("old"), version="0.4.23") as server:
-        with pytest.raises(IpfsUnavailable) as err:
-            KuboRpcBackend(server.api, timeout=3).wait_ready()
+    with KuboRpcServer(make_node("old"), version="0.4.23") as server, pytest.raises(IpfsUnavailable) as err:
+        KuboRpcBackend(server.api, timeout=3).wait_ready()
     assert "too old" in err.value.user_message
 
 

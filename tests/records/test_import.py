@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FIXTURES
 from wallet.errors import Cancelled, InvalidRecord
 from wallet.events import CancelToken
 from wallet.records.importer import import_file
 from wallet.records.store import RecordStore
 from wallet.vault import aead
-
-from tests.conftest import FIXTURES
 
 INVALID = FIXTURES / "invalid"
 # Inputs the spec leaves to us, and what we chose (documented in docs/formats.md):

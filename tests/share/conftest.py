@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import ABANDON, FIXTURES
 from wallet.clock import FixedClock
 from wallet.share.issuers import IssuerStore, TrustedIssuer
 from wallet.vault.keys import WalletKeys
-
-from tests.conftest import ABANDON, FIXTURES
 
 SHC = FIXTURES / "smart-health-cards"
 HL7 = SHC / "hl7-ig-stu1-copy"
@@ -20,7 +19,7 @@ SPEC_ISS = "https://spec.smarthealth.cards/examples/issuer"
 SPEC_KID = "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s"
 # A second BIP-39 test vector phrase: "another key".
 OTHER_PHRASE = "legal winner thank year wave sausage worth useful legal winner thank yellow"
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def spec_issuer(**changes) -> TrustedIssuer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import json
@@ -12,7 +13,6 @@ import subprocess
 import sys
 import tarfile
 import textwrap
-import gzip
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ import rfc8785
 from joserfc import jws as jose_jws
 from joserfc.jwk import ECKey
 
+from tests.conftest import ABANDON_ADDRESS
 from wallet.errors import Cancelled, DecryptionError, ExportError, ShareError, SignatureInvalid
 from wallet.events import CancelToken, Progress
 from wallet.share.export import cleanup_leftovers, write_export
@@ -27,8 +28,6 @@ from wallet.share.export_howto import DECRYPT_SCRIPT, HOWTO_TEXT, VERIFY_SCRIPT
 from wallet.share.export_layout import PARTIAL_PREFIX
 from wallet.share.signed_bundle import verify_bundle_signature
 from wallet.share.verify import export_is_encrypted, verify_export
-
-from tests.conftest import ABANDON_ADDRESS
 
 PASSPHRASE = "export passphrase 1"
 

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FIXTURES
 from wallet.errors import ExportError
 from wallet.events import Progress
 from wallet.share.export import cleanup_leftovers, write_export
 from wallet.share.export_layout import PARTIAL_PREFIX
 from wallet.share.verify import verify_export
-
-from tests.conftest import FIXTURES
 
 from .drives import Drive
 

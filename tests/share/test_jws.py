@@ -12,12 +12,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from joserfc import jws as jose_jws
 from joserfc.jwk import ECKey
 
+from tests.conftest import ABANDON_ADDRESS
 from wallet.errors import SignatureInvalid
 from wallet.share.encoding import b64url_encode
 from wallet.share.jws import address_from_jwk, canonical_json, public_jwk, sign_detached, verify_detached
 from wallet.vault.keys import WalletKeys
-
-from tests.conftest import ABANDON_ADDRESS
 
 PAYLOAD = canonical_json({"resourceType": "Bundle", "type": "collection", "entry": [], "n": 1.5})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -84,14 +84,14 @@ def test_example_03_is_revoked_in_the_spec_set_but_not_in_the_hl7_copy(spec_stor
 
 def test_not_expired_before_exp(spec_store: IssuerStore) -> None:
     card = verify_card((HL7 / "example-03-d-jws.txt").read_text(), issuers=spec_store,
-                       now=datetime(2025, 1, 1, tzinfo=timezone.utc))
+                       now=datetime(2025, 1, 1, tzinfo=UTC))
     assert not card.expired and card.status == "valid"
 
 
 def test_card_without_exp_never_expires_and_nbf_may_be_a_float(spec_store: IssuerStore) -> None:
     card = verify_card((SHC / "example-00-d-jws.txt").read_text(), issuers=spec_store, now=NOW)
     assert card.exp is None and not card.expired
-    assert card.nbf == datetime.fromtimestamp(1687450764.656, tz=timezone.utc)
+    assert card.nbf == datetime.fromtimestamp(1687450764.656, tz=UTC)
     assert card.revocation == "not-revoked" and card.status == "valid"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -21,7 +21,7 @@ def anvil_url() -> Iterator[str]:
     node = AnvilNode()
     try:
         node.start()
-    except Exception as exc:  # noqa: BLE001 - any reason is a failure
+    except Exception as exc:
         node.stop()
         pytest.fail(f"anvil could not start ({exc}); run `npm install` in the repository", pytrace=False)
     yield node.url

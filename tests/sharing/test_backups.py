@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from wallet.errors import DecryptionError, IpfsError, WalletError
-from wallet.services import Backups
 from tests.conftest import FIXTURES
 from tests.sharing.conftest import SMALL_PATIENT
+from wallet.errors import DecryptionError, IpfsError, WalletError
+from wallet.services import Backups
 
 CARD = FIXTURES / "smart-health-cards" / "example-00-e-file.smart-health-card"
 

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 import pytest
 
+from tests.sharing.conftest import SMALL_PATIENT
 from wallet.chain.grants import GrantStatus
-from wallet.errors import (DecryptionError, GrantNotActive, KeyNotRegistered, ShareError, WalletError)
+from wallet.errors import DecryptionError, GrantNotActive, KeyNotRegistered, ShareError, WalletError
 from wallet.services import Sharing
 from wallet.services.expiry import parse_expiry
-from tests.sharing.conftest import SMALL_PATIENT
 
 
 def connect(a, b) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import ABANDON, ABANDON_ADDRESS
 from wallet.errors import VaultError
 from wallet.vault.keys import WalletKeys, new_phrase, normalize_phrase
-
-from tests.conftest import ABANDON, ABANDON_ADDRESS
 
 
 def test_bip44_address_matches_published_vectors() -> None:

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from wallet.errors import KeyringUnavailable, WalletExists, WrongPassphrase, VaultError
+from tests.conftest import ABANDON, ABANDON_ADDRESS, PASSPHRASE
+from wallet.errors import KeyringUnavailable, VaultError, WalletExists, WrongPassphrase
 from wallet.vault.keys import WalletKeys
 from wallet.vault.keystore import KEYSTORE_FILE, LIGHT_KDF, Keystore
 from wallet.vault.remember import RememberedUnlock
-
-from tests.conftest import ABANDON, ABANDON_ADDRESS, PASSPHRASE
 
 
 def make(home: Path) -> Keystore:

@@ -19,18 +19,18 @@ from .grants import (
 from .rpc import connect_rpc
 
 __all__ = [
-    "ChainBackend",
-    "Deployment",
-    "Signer",
-    "TxResult",
     "AccessEvent",
     "AccessGrant",
+    "ChainBackend",
+    "Deployment",
     "EventKind",
     "GrantStatus",
-    "new_grant_id",
-    "grantee_of",
-    "parse_grant_id",
-    "grant_id_hex",
-    "open_embedded_chain",
+    "Signer",
+    "TxResult",
     "connect_rpc",
+    "grant_id_hex",
+    "grantee_of",
+    "new_grant_id",
+    "open_embedded_chain",
+    "parse_grant_id",
 ]

@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from .grants import AccessEvent, AccessGrant
 
-__all__ = ["ChainBackend", "Signer", "TxResult", "Deployment"]
+__all__ = ["ChainBackend", "Deployment", "Signer", "TxResult"]
 
 
 @runtime_checkable

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -20,7 +20,7 @@ from eth_utils import function_signature_to_4byte_selector
 
 from ..errors import ChainError, GrantNotActive, TransactionReverted
 
-__all__ = ["ContractArtefact", "load_artefact", "error_from_revert", "ERROR_STRING_SELECTOR", "PANIC_SELECTOR"]
+__all__ = ["ERROR_STRING_SELECTOR", "PANIC_SELECTOR", "ContractArtefact", "error_from_revert", "load_artefact"]
 
 ARTEFACT_NAME = "HealthGrants.json"
 ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
@@ -67,7 +67,7 @@ def load_artefact() -> ContractArtefact:
 
 
 def _when(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _id(value: bytes) -> str:

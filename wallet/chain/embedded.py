@@ -23,10 +23,11 @@ import itertools
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import rlp
 from eth.chains.base import MiningChain
@@ -58,7 +59,7 @@ from .journal import (
 )
 from .web3_backend import Web3ChainBackend
 
-__all__ = ["EmbeddedChain", "EmbeddedProvider", "open_embedded_chain", "DEV_ACCOUNT_KEY"]
+__all__ = ["DEV_ACCOUNT_KEY", "EmbeddedChain", "EmbeddedProvider", "open_embedded_chain"]
 
 DEV_ACCOUNT_KEY = keccak(b"health-wallet/embedded-chain/development-account/v1")
 GAS_LIMIT = 30_000_000

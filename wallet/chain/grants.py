@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from eth_utils import is_address, to_checksum_address
 
@@ -20,18 +20,18 @@ __all__ = [
     "AccessGrant",
     "EventKind",
     "GrantStatus",
-    "new_grant_id",
-    "grantee_of",
-    "parse_grant_id",
-    "grant_id_hex",
-    "to_chain_time",
     "from_chain_time",
+    "grant_id_hex",
+    "grantee_of",
+    "new_grant_id",
+    "parse_grant_id",
+    "to_chain_time",
 ]
 
 GRANT_ID_SIZE = 32
 _RANDOM_SIZE = 12
 MAX_CHAIN_TIME = 2**64 - 1
-_LAST_SECOND = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())
+_LAST_SECOND = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 
 
 class GrantStatus(str, enum.Enum):
@@ -90,7 +90,7 @@ def to_chain_time(moment: datetime) -> int:
 
 def from_chain_time(seconds: int) -> datetime:
     """The moment a chain timestamp names; far-future values (up to 2**64 - 1) stop at year 9999."""
-    return datetime.fromtimestamp(min(max(int(seconds), 1), _LAST_SECOND), timezone.utc)
+    return datetime.fromtimestamp(min(max(int(seconds), 1), _LAST_SECOND), UTC)
 
 
 def _check_id(grant_id: bytes) -> None:

@@ -24,14 +24,23 @@ import os
 import struct
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from ..atomicfile import fsync_dir, write_atomic
 
-__all__ = ["Journal", "JournalHeader", "BlockRecord", "LogRecord", "JournalDamaged", "LockTimeout",
-           "write_snapshot", "read_snapshot", "read_snapshot_block"]
+__all__ = [
+    "BlockRecord",
+    "Journal",
+    "JournalDamaged",
+    "JournalHeader",
+    "LockTimeout",
+    "LogRecord",
+    "read_snapshot",
+    "read_snapshot_block",
+    "write_snapshot",
+]
 
 FORMAT = "health-wallet-embedded-chain"
 VERSION = 1
@@ -76,7 +85,7 @@ class JournalHeader:
                            "fork": self.fork}, sort_keys=True)
 
     @classmethod
-    def from_json(cls, line: str) -> "JournalHeader":
+    def from_json(cls, line: str) -> JournalHeader:
         doc = json.loads(line)
         if doc.get("format") != FORMAT:
             raise JournalDamaged("not an embedded chain journal")
@@ -112,7 +121,7 @@ class BlockRecord:
         }, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, line: str) -> "BlockRecord":
+    def from_json(cls, line: str) -> BlockRecord:
         doc = json.loads(line)
         logs = tuple(LogRecord(int(i), _unhex(a), tuple(_unhex(t) for t in topics), _unhex(d))
                      for i, a, topics, d in doc.get("logs", []))

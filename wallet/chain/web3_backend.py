@@ -14,10 +14,11 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Literal
 
 import requests
 from eth_utils import event_abi_to_log_topic
@@ -53,7 +54,7 @@ from .grants import (
     to_chain_time,
 )
 
-__all__ = ["Web3ChainBackend", "DEV_CHAIN_IDS"]
+__all__ = ["DEV_CHAIN_IDS", "Web3ChainBackend"]
 
 GWEI = 10**9
 ETHER = 10**18

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from .. import __version__
 from ..app import build_app
@@ -16,7 +15,7 @@ from ..services import WalletService
 from . import backup_cmds, export_cmds, records_cmds, sharing_cmds
 from .output import Output
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 
 def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import WalletError
 
-__all__ = ["read_passphrase", "read_new_passphrase", "read_phrase"]
+__all__ = ["read_new_passphrase", "read_passphrase", "read_phrase"]
 
 
 def _from_sources(passphrase_file: str | None) -> str | None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import contextmanager
-from typing import Iterator
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..config import SETTINGS

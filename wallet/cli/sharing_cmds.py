@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from ..atomicfile import write_atomic
-from ..errors import WalletError
 from ..records.summary import CATEGORIES
 from ..services import Sharing, WalletService
 from ..services.expiry import parse_expiry

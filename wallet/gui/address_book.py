@@ -15,12 +15,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..vault.bip32 import checksum_address
-
 from ..atomicfile import write_atomic
 from ..errors import ConfigError, ShareError
+from ..vault.bip32 import checksum_address
 
-__all__ = ["Contact", "AddressBook", "ADDRESS_BOOK_FILE"]
+__all__ = ["ADDRESS_BOOK_FILE", "AddressBook", "Contact"]
 
 ADDRESS_BOOK_FILE = "address-book.json"
 _VERSION = 1
@@ -59,7 +58,7 @@ class AddressBook:
         return f"AddressBook({self.path}, {len(self._by_address)} contacts)"
 
     @classmethod
-    def load(cls, home: Path) -> "AddressBook":
+    def load(cls, home: Path) -> AddressBook:
         """The address book of ``home`` (empty if there is none yet)."""
         path = Path(home) / ADDRESS_BOOK_FILE
         if not path.exists():

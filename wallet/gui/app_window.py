@@ -4,29 +4,51 @@ and the Sharing menu come from :mod:`wallet.gui.sharing_section`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QFontDatabase, QKeySequence, QPainter,
-                           QPalette)
-from PySide6.QtWidgets import (QFileDialog, QLabel, QListView, QMainWindow, QMessageBox, QPushButton, QSplitter,
-                               QStackedWidget, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QFontDatabase,
+    QKeySequence,
+    QPainter,
+    QPalette,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QListView,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..events import CancelToken, Progress, ProgressSink
 from ..records.store import StoredSummary
 from .actions import make_action
 from .detail import DetailPane
+from .export_backup_section import ExportBackupSection
 from .icon import LogoLabel, lock_icon
 from .import_panel import ImportBar, ImportReport, import_report
 from .models import CategoryListModel, CountRole
 from .records_panel import RecordsPanel
-from .export_backup_section import ExportBackupSection
 from .sharing_section import SharingSection
 from .workers import JobRunner, Ticket, retire_runner
 
-__all__ = ["MainWindow", "EMPTY_WALLET_TEXT"]
+__all__ = ["EMPTY_WALLET_TEXT", "MainWindow"]
 
 EMPTY_WALLET_TEXT = "No records yet — import a FHIR file (Ctrl+I) or drop one here."
 FILE_FILTER = ("Health records (*.json *.ndjson *.jsonl *.smart-health-card *.fhir);;"
@@ -50,7 +72,7 @@ class _CategoryDelegate(QStyledItemDelegate):
         painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{count:,}")
         painter.restore()
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         hint = super().sizeHint(option, index)
         return QSize(hint.width() + 60, max(hint.height(), option.fontMetrics.height() + 12))
 
@@ -392,17 +414,17 @@ class MainWindow(QMainWindow):
     def _local_files(urls: list[QUrl]) -> list[Path]:
         return [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._wallet is not None and event.mimeData().hasUrls() and self._local_files(event.mimeData().urls()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+    def dragMoveEvent(self, event: Any) -> None:
         if self._wallet is not None and event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = self._local_files(event.mimeData().urls()) if event.mimeData().hasUrls() else []
         if paths and self._wallet is not None:
             event.acceptProposedAction()
@@ -417,6 +439,6 @@ class MainWindow(QMainWindow):
 
         show_about(self)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         event.accept()
         self.quit_requested.emit()

@@ -14,13 +14,24 @@ All IPFS and store work runs on a worker thread (the node may still be starting)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QFontDatabase, QFontMetrics, QGuiApplication
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QMessageBox, QProgressBar, QPushButton, QStackedWidget,
-                               QStyle, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QStyle,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..events import CancelToken, Progress, ProgressSink
 from .badges import hint_label
@@ -31,8 +42,17 @@ from .table_model import Index, RowsTableModel
 from .theme import muted_color, set_text_tone
 from .workers import JobRunner, Ticket, retire_runner
 
-__all__ = ["BackupsView", "BackupsModel", "BackupRow", "backup_rows", "read_backup_rows", "unpin_text",
-           "confirm_unpin", "BACKUP_TITLE", "UNPIN_NOTE"]
+__all__ = [
+    "BACKUP_TITLE",
+    "UNPIN_NOTE",
+    "BackupRow",
+    "BackupsModel",
+    "BackupsView",
+    "backup_rows",
+    "confirm_unpin",
+    "read_backup_rows",
+    "unpin_text",
+]
 
 BACKUP_TITLE = "Backup published"  # the AuditEvent subtype a backup leaves in the wallet
 UNPIN_NOTE = ("Unpinning only stops this computer from keeping it. It does not erase copies that other IPFS nodes "

@@ -13,7 +13,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-__all__ = ["Tone", "TONES", "PillLabel", "paint_pill", "verdict_label", "hint_label", "contrast_ratio"]
+__all__ = ["TONES", "PillLabel", "Tone", "contrast_ratio", "hint_label", "paint_pill", "verdict_label"]
 
 
 @dataclass(frozen=True)
@@ -68,16 +68,16 @@ class PillLabel(QLabel):
         self.updateGeometry()
         self.update()
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self) -> QSize:
         font = QFont(self.font())
         font.setBold(True)
         metrics = QFontMetrics(font)
         return QSize(metrics.horizontalAdvance(self.text()) + 18, metrics.height() + 6)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+    def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
 
-    def paintEvent(self, _event: object) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, _event: object) -> None:
         if not self.text():
             return
         painter = QPainter(self)

@@ -11,14 +11,28 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPixmap
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QStackedWidget,
-                               QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..events import CancelToken, ProgressSink
 from .badges import PillLabel, hint_label, paint_pill
@@ -26,8 +40,17 @@ from .plain_text import plain_label, safe_tooltip
 from .table_model import Index, RowsTableModel
 from .workers import JobRunner, retire_runner
 
-__all__ = ["CardsView", "CardsModel", "CardRow", "Badge", "badge_for", "card_rows", "qr_png", "ToneRole",
-           "EMPTY_CARDS_TEXT"]
+__all__ = [
+    "EMPTY_CARDS_TEXT",
+    "Badge",
+    "CardRow",
+    "CardsModel",
+    "CardsView",
+    "ToneRole",
+    "badge_for",
+    "card_rows",
+    "qr_png",
+]
 
 EMPTY_CARDS_TEXT = "No SMART Health Cards yet. Import a .smart-health-card file or its QR text (Ctrl+I)."
 ToneRole = Qt.ItemDataRole.UserRole + 11
@@ -169,7 +192,7 @@ class _BadgeDelegate(QStyledItemDelegate):
         font.setBold(True)
         paint_pill(painter, option.rect.adjusted(6, 2, -4, -2), str(text), str(tone), font)
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         font = QFont(option.font)
         font.setBold(True)
         metrics = QFontMetrics(font)

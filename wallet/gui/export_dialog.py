@@ -17,15 +17,33 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from PySide6.QtCore import QStorageInfo, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QFontDatabase
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QRadioButton, QStackedWidget, QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QStackedWidget,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..events import CancelToken, Progress, ProgressSink
 from ..records.summary import CATEGORIES
@@ -33,12 +51,22 @@ from .badges import PillLabel, hint_label
 from .icon import app_icon
 from .plain_text import plain_label
 from .progress import show_progress
-from .sizes import human_bytes
 from .single_job import SingleJob
+from .sizes import human_bytes
 from .theme import set_text_tone
 
-__all__ = ["ExportDialog", "Volume", "RecordSizes", "removable_volumes", "volume_for_folder", "estimate_bytes",
-           "space_text", "ask_for_folder", "MIN_EXPORT_PASSPHRASE", "SAFE_TO_REMOVE"]
+__all__ = [
+    "MIN_EXPORT_PASSPHRASE",
+    "SAFE_TO_REMOVE",
+    "ExportDialog",
+    "RecordSizes",
+    "Volume",
+    "ask_for_folder",
+    "estimate_bytes",
+    "removable_volumes",
+    "space_text",
+    "volume_for_folder",
+]
 
 MIN_EXPORT_PASSPHRASE = 8  # the sealing layer refuses shorter ones
 SAFE_TO_REMOVE = "It is now safe to remove the drive."
@@ -665,7 +693,7 @@ class ExportDialog(QDialog):
         self._job.stop()
         self._scan.stop()
 
-    def done(self, code: int) -> None:  # noqa: D401 - Qt API: every way of closing ends here
+    def done(self, code: int) -> None:
         if self.exporting:
             self.cancel_export()
         self.first.clear()
@@ -673,7 +701,7 @@ class ExportDialog(QDialog):
         self.shutdown()
         super().done(code)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
 

@@ -15,8 +15,9 @@ tooltips are escaped.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush
@@ -28,9 +29,21 @@ from .table_model import Index, RowsTableModel
 from .theme import error_color, muted_color
 
 __all__ = [
-    "GrantRole", "EventRole", "GrantTableModel", "AccessLogModel", "CategoryChoiceModel", "RecordChoiceModel",
-    "shared_rows", "local_time", "until_text", "status_text", "short_address", "short_id", "party_text", "plural",
+    "AccessLogModel",
+    "CategoryChoiceModel",
+    "EventRole",
+    "GrantRole",
+    "GrantTableModel",
+    "RecordChoiceModel",
     "about_gas",
+    "local_time",
+    "party_text",
+    "plural",
+    "shared_rows",
+    "short_address",
+    "short_id",
+    "status_text",
+    "until_text",
 ]
 
 GrantRole = Qt.ItemDataRole.UserRole + 20
@@ -51,7 +64,7 @@ def local_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone().strftime("%a %d %b %Y, %H:%M")
 
 
@@ -103,7 +116,7 @@ def _when(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, AttributeError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- grants -------------------------------------------------------------------------
@@ -121,7 +134,7 @@ class GrantTableModel(RowsTableModel):
         super().__init__(parent)
         self.received = received
         self._names: dict[str, str] = {}
-        self._now = datetime.now(timezone.utc)
+        self._now = datetime.now(UTC)
 
     def set_grants(self, views: Iterable[Any], now: datetime, names: Mapping[str, str] | None = None) -> None:
         self.beginResetModel()
@@ -296,7 +309,7 @@ class CategoryChoiceModel(QAbstractListModel):
         self.setData(self.index(row), Qt.CheckState.Checked if on else Qt.CheckState.Unchecked,
                      Qt.ItemDataRole.CheckStateRole)
 
-    def rowCount(self, parent: Index = _ROOT) -> int:  # noqa: N802
+    def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(CATEGORIES)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -321,7 +334,7 @@ class CategoryChoiceModel(QAbstractListModel):
             return name
         return None
 
-    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or role != Qt.ItemDataRole.CheckStateRole:
             return False
         name = CATEGORIES[index.row()]
@@ -376,7 +389,7 @@ class RecordChoiceModel(RowsTableModel):
             return safe_tooltip(f"{m.title}\n{m.detail}".strip())
         return None
 
-    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or index.column() != 0 or role != Qt.ItemDataRole.CheckStateRole:
             return False
         rid = self._rows[index.row()].id

@@ -17,7 +17,7 @@ from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QShowEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
-__all__ = ["app_icon", "icon_pixmap", "lock_icon", "lock_pixmap", "LogoLabel", "LOCK_COLOUR"]
+__all__ = ["LOCK_COLOUR", "LogoLabel", "app_icon", "icon_pixmap", "lock_icon", "lock_pixmap"]
 
 _SIZES = (16, 24, 32, 48, 64, 128, 256)
 LOCK_COLOUR = "#3d7be0"
@@ -58,7 +58,7 @@ class LogoLabel(QLabel):
         self._size = size
         self.setFixedHeight(size)
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+    def showEvent(self, event: QShowEvent) -> None:
         if self.pixmap().isNull():
             self.setPixmap(icon_pixmap(self._size))
         super().showEvent(event)

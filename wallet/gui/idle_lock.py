@@ -33,7 +33,7 @@ class IdleLock(QObject):
         self.set_timeout(timeout_ms)
 
     @classmethod
-    def from_minutes(cls, minutes: float, parent: QObject | None = None) -> "IdleLock":
+    def from_minutes(cls, minutes: float, parent: QObject | None = None) -> IdleLock:
         return cls(int(max(0.0, float(minutes)) * 60_000), parent)
 
     @property
@@ -68,7 +68,7 @@ class IdleLock(QObject):
             app.removeEventFilter(self)
         self._installed = False
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _INPUT and self._timeout:
             self._timer.start()
         return False

@@ -12,7 +12,8 @@ keeps the wallet it was given and hands it to the view when the view is made.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -62,7 +63,7 @@ class LazyTab(QWidget):
         if self._wallet is not None:
             self.view.refresh()
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+    def showEvent(self, event: QShowEvent) -> None:
         view = self.view  # built before the page's first paint
         if not view.isVisible():  # Qt showed the page's children before this event
             view.show()

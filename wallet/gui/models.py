@@ -15,12 +15,20 @@ plain text (item views never interpret it) and tooltips are escaped.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from PySide6.QtCore import (QAbstractListModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex,
-                            QSortFilterProxyModel, Qt)
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
 from PySide6.QtGui import QBrush
 
 from ..records.store import StoredSummary
@@ -29,9 +37,20 @@ from .plain_text import safe_tooltip
 from .theme import error_color
 
 __all__ = [
-    "OVERVIEW", "MEASUREMENT_CATEGORIES", "COLUMNS", "SummaryRole", "SortRole", "CountRole",
-    "CategoryListModel", "RecordTableModel", "RecordFilterProxy", "TrendSeries", "TrendPoint",
-    "trend_series", "columns_for", "PAGE_SIZE",
+    "COLUMNS",
+    "MEASUREMENT_CATEGORIES",
+    "OVERVIEW",
+    "PAGE_SIZE",
+    "CategoryListModel",
+    "CountRole",
+    "RecordFilterProxy",
+    "RecordTableModel",
+    "SortRole",
+    "SummaryRole",
+    "TrendPoint",
+    "TrendSeries",
+    "columns_for",
+    "trend_series",
 ]
 
 OVERVIEW = "Overview"
@@ -78,7 +97,7 @@ class CategoryListModel(QAbstractListModel):
     def row_of(self, category: str | None) -> int:
         return self.NAMES.index(category or OVERVIEW)
 
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: _Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self.NAMES)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -173,7 +192,7 @@ class RecordTableModel(QAbstractTableModel):
 
     @classmethod
     def for_wallet(cls, wallet: Any, category: str | None, total: int, *, page_size: int = PAGE_SIZE,
-                   parent: QObject | None = None) -> "RecordTableModel":
+                   parent: QObject | None = None) -> RecordTableModel:
         def fetch(limit: int, offset: int) -> list[StoredSummary]:
             return wallet.summaries(category=category, limit=limit, offset=offset)
 
@@ -193,16 +212,16 @@ class RecordTableModel(QAbstractTableModel):
     def fully_loaded(self) -> bool:
         return len(self._rows) >= self._total
 
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
+    def rowCount(self, parent: _Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
+    def columnCount(self, parent: _Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._columns)
 
-    def canFetchMore(self, parent: _Index = _ROOT) -> bool:  # noqa: N802
+    def canFetchMore(self, parent: _Index = _ROOT) -> bool:
         return not parent.isValid() and not self.paused and len(self._rows) < self._total
 
-    def fetchMore(self, parent: _Index = _ROOT) -> None:  # noqa: N802
+    def fetchMore(self, parent: _Index = _ROOT) -> None:
         if not self.canFetchMore(parent):
             return
         page = list(self._fetch(min(self._page, self._total - len(self._rows)), len(self._rows)))
@@ -285,7 +304,7 @@ class RecordTableModel(QAbstractTableModel):
             return QBrush(error_color())
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self._columns[section].title
@@ -361,7 +380,7 @@ class RecordFilterProxy(QSortFilterProxyModel):
             self._words = words
             self.invalidateRowsFilter()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         if not self._words:
             return True
         source = self.sourceModel()
@@ -417,7 +436,7 @@ def parse_when(text: str) -> datetime | None:
         when = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:

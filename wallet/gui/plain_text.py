@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-__all__ = ["plain_label", "safe_tooltip", "narrative_text"]
+__all__ = ["narrative_text", "plain_label", "safe_tooltip"]
 
 
 def plain_label(text: str = "", parent: QWidget | None = None, *, wrap: bool = True,

@@ -6,12 +6,20 @@ import io
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QPixmap
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .plain_text import plain_label
 
-__all__ = ["qr_png", "qr_pixmap", "TokenWidget", "TokenDialog", "TOKEN_NOTE"]
+__all__ = ["TOKEN_NOTE", "TokenDialog", "TokenWidget", "qr_pixmap", "qr_png"]
 
 TOKEN_NOTE = ("Give this token to the doctor, as text or by letting them scan the code. It holds no key and no "
               "record: only the doctor's wallet can open the share, and only while it is active. The doctor "

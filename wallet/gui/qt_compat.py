@@ -15,7 +15,7 @@ import sys
 
 from PySide6.QtCore import QObject
 
-__all__ = ["none_refcount_defect", "guard_none_refcount"]
+__all__ = ["guard_none_refcount", "none_refcount_defect"]
 
 _PROBES = 64
 _HEADROOM = 1 << 40

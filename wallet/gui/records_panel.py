@@ -12,11 +12,22 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..records.store import StoredSummary
-from .models import (COLUMNS, MEASUREMENT_CATEGORIES, RecordFilterProxy, RecordTableModel, TrendSeries, trend_series)
+from .models import COLUMNS, MEASUREMENT_CATEGORIES, RecordFilterProxy, RecordTableModel, TrendSeries, trend_series
 from .trend_chart import TrendChart
 from .workers import JobRunner
 
@@ -159,9 +170,7 @@ class RecordsPanel(QWidget):
                                     "No measurements to chart yet.")
         self.model.fetchMore()
         self._hide_empty_columns()
-        if measuring and total:
-            self._load_rest()
-        elif self.proxy.filter_words:
+        if (measuring and total) or self.proxy.filter_words:
             self._load_rest()
         self._refresh_state()
 

@@ -17,8 +17,19 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFontDatabase
-from PySide6.QtWidgets import (QDialog, QFormLayout, QHBoxLayout, QHeaderView, QLineEdit, QProgressBar, QPushButton,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..events import CancelToken, Progress, ProgressSink
 from .badges import PillLabel, hint_label
@@ -28,7 +39,7 @@ from .progress import show_progress
 from .single_job import SingleJob
 from .theme import set_text_tone
 
-__all__ = ["RestoreBackupPanel", "RestoreBackupDialog", "peer_problem", "cid_problem", "restored_text"]
+__all__ = ["RestoreBackupDialog", "RestoreBackupPanel", "cid_problem", "peer_problem", "restored_text"]
 
 TITLE = "Restore records from your latest backup"
 
@@ -269,14 +280,14 @@ class RestoreBackupDialog(QDialog):
             return
         self.accept() if self.panel.outcome is not None else self.reject()
 
-    def done(self, code: int) -> None:  # noqa: D401 - Qt API
+    def done(self, code: int) -> None:
         if self.panel.busy:
             # the job stops at its next step and its thread ends with it; keep this dialog
             # (give it a parent) until then
             self.panel.cancel()
         super().done(code)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.panel.busy:
             self.panel.cancel()
         super().closeEvent(event)

@@ -16,10 +16,28 @@ from typing import Any
 
 from PySide6.QtCore import QDateTime, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDateTimeEdit, QDialog,
-                               QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView,
-                               QProgressBar, QPushButton, QRadioButton, QStackedWidget, QTableView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..errors import KeyNotRegistered, ShareError
 from ..events import CancelToken, Progress, ProgressSink
@@ -33,7 +51,7 @@ from .qr_widget import TokenWidget
 from .theme import set_text_tone
 from .workers import JobRunner
 
-__all__ = ["ShareDialog", "SharePlan", "plan_share", "confirm_text", "NAME_PRIVACY", "DEFAULT_PRESET"]
+__all__ = ["DEFAULT_PRESET", "NAME_PRIVACY", "ShareDialog", "SharePlan", "confirm_text", "plan_share"]
 
 DEFAULT_PRESET = "1 week"
 LOCAL_ONLY_TYPES = ("Consent", "AuditEvent")  # as wallet.services.sharing: the wallet's own trail
@@ -614,7 +632,7 @@ class ShareDialog(QDialog):
             self._ticket = None
         super().reject()
 
-    def done(self, result: int) -> None:  # noqa: D401 - Qt API
+    def done(self, result: int) -> None:
         self._gas_timer.stop()
         self.runner.shutdown()
         super().done(result)

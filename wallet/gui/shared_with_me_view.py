@@ -14,8 +14,20 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QFontMetrics
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
-                               QProgressBar, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..events import CancelToken, Progress, ProgressSink
 from ..records.bundle import bundle_resources
@@ -29,7 +41,7 @@ from .table_view import row_table
 from .theme import set_text_tone
 from .workers import JobRunner, retire_runner
 
-__all__ = ["SharedWithMeView", "opened_heading", "KEY_PUBLISHED", "KEY_MISSING"]
+__all__ = ["KEY_MISSING", "KEY_PUBLISHED", "SharedWithMeView", "opened_heading"]
 
 KEY_PUBLISHED = ("Your encryption key is published on chain: patients can share records with this wallet's "
                  "address.")

@@ -10,8 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton, QStackedWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..events import CancelToken, ProgressSink
 from .address_book import AddressBook
@@ -23,7 +31,7 @@ from .table_view import row_table
 from .theme import set_text_tone
 from .workers import JobRunner, retire_runner
 
-__all__ = ["SharingView", "revoke_question", "EMPTY_SHARES_TEXT"]
+__all__ = ["EMPTY_SHARES_TEXT", "SharingView", "revoke_question"]
 
 EMPTY_SHARES_TEXT = ("You have not shared any records yet.\n\nNew share (Ctrl+Shift+S) encrypts the records you "
                      "choose for one doctor's wallet, until a time you choose.")

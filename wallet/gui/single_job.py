@@ -7,7 +7,8 @@ a job runs, :meth:`SingleJob.stop` cancels it and waits for it to end.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject
 

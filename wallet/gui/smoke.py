@@ -25,13 +25,14 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping, TextIO
+from typing import TextIO
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 
-__all__ = ["SMOKE_ENV", "smoke_requested", "run_smoke"]
+__all__ = ["SMOKE_ENV", "run_smoke", "smoke_requested"]
 
 SMOKE_ENV = "HEALTH_WALLET_SMOKE_TEST"
 _PASSPHRASE = "smoke test passphrase, never a real one"

@@ -28,7 +28,7 @@ from .badges import PillLabel
 from .plain_text import safe_tooltip
 from .workers import JobRunner, retire_runner
 
-__all__ = ["NetworkStatus", "NetworkStatusWidget", "probe_network", "ipfs_text", "chain_text", "IPFS_STATES"]
+__all__ = ["IPFS_STATES", "NetworkStatus", "NetworkStatusWidget", "chain_text", "ipfs_text", "probe_network"]
 
 FIRST_PROBE_AFTER_PAINT_MS = 300
 IPFS_STATES = ("off", "starting", "running", "error")
@@ -185,7 +185,7 @@ class NetworkStatusWidget(QWidget):
         if self._painted:
             self._schedule_first_probe()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         if not self._painted:
             self._painted = True

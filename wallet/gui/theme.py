@@ -26,8 +26,19 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
-__all__ = ["apply_theme", "palette_for", "SystemTheme", "TONES", "is_dark", "tone_color", "error_color",
-           "warning_color", "success_color", "muted_color", "set_text_tone"]
+__all__ = [
+    "TONES",
+    "SystemTheme",
+    "apply_theme",
+    "error_color",
+    "is_dark",
+    "muted_color",
+    "palette_for",
+    "set_text_tone",
+    "success_color",
+    "tone_color",
+    "warning_color",
+]
 
 _Role = QPalette.ColorRole
 _Group = QPalette.ColorGroup

@@ -8,7 +8,7 @@ below. Text goes through ``drawText``, which never interprets markup.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
@@ -61,11 +61,11 @@ def _envelope(xs: list[float], ys: list[float]) -> list[QPointF]:
 def _time_ticks(t0: float, t1: float, most: int) -> list[tuple[float, str]]:
     """Calendar-aligned ticks between two timestamps: whole years, else months, else
     days, with the smallest step that gives at most ``most`` of them."""
-    start = datetime.fromtimestamp(t0, tz=timezone.utc)
-    end = datetime.fromtimestamp(t1, tz=timezone.utc)
+    start = datetime.fromtimestamp(t0, tz=UTC)
+    end = datetime.fromtimestamp(t1, tz=UTC)
 
     def years(step: int) -> list[tuple[float, str]]:
-        stamps = ((datetime(y, 1, 1, tzinfo=timezone.utc).timestamp(), str(y))
+        stamps = ((datetime(y, 1, 1, tzinfo=UTC).timestamp(), str(y))
                   for y in range(start.year - start.year % step, end.year + 1, step))
         return [(t, text) for t, text in stamps if t0 <= t <= t1]
 
@@ -74,7 +74,7 @@ def _time_ticks(t0: float, t1: float, most: int) -> list[tuple[float, str]]:
         n = start.year * 12 + start.month - 1
         while True:
             y, m = divmod(n, 12)
-            when = datetime(y, m + 1, 1, tzinfo=timezone.utc)
+            when = datetime(y, m + 1, 1, tzinfo=UTC)
             if when.timestamp() > t1:
                 return out
             if when.timestamp() >= t0 and m % step == 0:
@@ -92,7 +92,7 @@ def _time_ticks(t0: float, t1: float, most: int) -> list[tuple[float, str]]:
     day = 86400.0
     step = max(1, -(-int((t1 - t0) // day) // max(1, most)))
     first = (int(t0 // day) + 1) * day
-    ticks = [(t, datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d"))
+    ticks = [(t, datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%d"))
              for t in (first + k * step * day for k in range(most + 1)) if t <= t1]
     return ticks or [(t0, start.strftime("%Y-%m-%d"))]
 
@@ -108,7 +108,7 @@ class TrendChart(QWidget):
         self.setMouseTracking(True)
         self.setAccessibleName("Trend chart")
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self) -> QSize:
         return QSize(560, 240)
 
     @property
@@ -139,7 +139,7 @@ class TrendChart(QWidget):
             t0, t1 = t0 - 86400, t1 + 86400
         return lo - pad, hi + pad, t0, t1
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
@@ -248,7 +248,7 @@ class TrendChart(QWidget):
                 p.drawPoints(QPolygonF([QPointF(x, y) for x, y in dots]))
         p.end()
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         s = self._series
         if s is None or not self._plotted:
             return

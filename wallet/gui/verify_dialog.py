@@ -13,15 +13,31 @@ is shown is what was verified.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFontDatabase, QFontMetrics
-from PySide6.QtWidgets import (QDialog, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
-                               QLineEdit, QPushButton, QSplitter, QTableView, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..events import CancelToken, ProgressSink
 from ..records.store import StoredSummary
@@ -33,8 +49,18 @@ from .models import RecordFilterProxy, RecordTableModel, columns_for
 from .plain_text import plain_label
 from .single_job import SingleJob
 
-__all__ = ["VerifyDialog", "BundleViewer", "Verdict", "VerifyOutcome", "verdict_for", "verify_job",
-           "ask_for_export_folder", "ask_for_card_file", "ask_export_passphrase", "bundle_rows"]
+__all__ = [
+    "BundleViewer",
+    "Verdict",
+    "VerifyDialog",
+    "VerifyOutcome",
+    "ask_export_passphrase",
+    "ask_for_card_file",
+    "ask_for_export_folder",
+    "bundle_rows",
+    "verdict_for",
+    "verify_job",
+]
 
 CARD_FILTER = "SMART Health Cards (*.smart-health-card);;All files (*)"
 
@@ -89,14 +115,14 @@ class VerifyOutcome:
 
 
 def _card_resources(path: Path, app: Any) -> list[dict[str, Any]]:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from ..share.issuers import IssuerStore
     from ..share.verify import verify_card_file
 
     home = app.home if app is not None else None
     extra = app.extra_trusted_issuers if app is not None else ()
-    now = app.clock.now() if app is not None else datetime.now(timezone.utc)
+    now = app.clock.now() if app is not None else datetime.now(UTC)
     cards = verify_card_file(path, issuers=IssuerStore.load(home, extra_trusted=extra), now=now)
     return [e["resource"] for card in cards for e in card.fhir_bundle.get("entry", [])
             if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
@@ -338,13 +364,13 @@ class VerifyDialog(QDialog):
     def shutdown(self) -> None:
         self._job.stop()
 
-    def done(self, code: int) -> None:  # noqa: D401 - Qt API
+    def done(self, code: int) -> None:
         if self.viewer is not None:
             self.viewer.close()
         self.shutdown()
         super().done(code)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
 

@@ -17,8 +17,22 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
-                               QProgressBar, QPushButton, QRadioButton, QVBoxLayout, QWidget, QWizard, QWizardPage)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
 
 from ..events import CancelToken, ProgressSink
 from ..services import UnlockedWallet, WalletService
@@ -28,7 +42,7 @@ from .icon import app_icon, icon_pixmap
 from .theme import set_text_tone, tone_color
 from .workers import JobRunner, phrase_problem
 
-__all__ = ["FirstRunWizard", "Strength", "passphrase_strength", "CONFIRM_WORDS"]
+__all__ = ["CONFIRM_WORDS", "FirstRunWizard", "Strength", "passphrase_strength"]
 
 CONFIRM_WORDS = 3
 CLIPBOARD_SECONDS = 60
@@ -77,7 +91,7 @@ def _heading_font(widget: QWidget, scale: float = 1.15) -> Any:
 
 
 class _StartPage(QWizardPage):
-    def __init__(self, wizard: "FirstRunWizard") -> None:
+    def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__()
         self._wizard = wizard
         self.setTitle("Welcome to Health Wallet")
@@ -98,16 +112,16 @@ class _StartPage(QWizardPage):
         layout.addWidget(self.restore)
         layout.addStretch(1)
 
-    def nextId(self) -> int:  # noqa: N802 - Qt API
+    def nextId(self) -> int:
         return FirstRunWizard.PAGE_RESTORE if self.restore.isChecked() else FirstRunWizard.PAGE_PASSPHRASE
 
-    def validatePage(self) -> bool:  # noqa: N802 - Qt API
+    def validatePage(self) -> bool:
         self._wizard.mode = "restore" if self.restore.isChecked() else "create"
         return True
 
 
 class _RestorePage(QWizardPage):
-    def __init__(self, wizard: "FirstRunWizard") -> None:
+    def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__()
         self._wizard = wizard
         self.setTitle("Enter your recovery phrase")
@@ -143,19 +157,19 @@ class _RestorePage(QWizardPage):
             self.message.setText(self._problem)
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+    def isComplete(self) -> bool:
         return self._problem is None
 
-    def validatePage(self) -> bool:  # noqa: N802 - Qt API
+    def validatePage(self) -> bool:
         self._wizard.phrase = " ".join(self.phrase.toPlainText().split())
         return True
 
-    def nextId(self) -> int:  # noqa: N802 - Qt API
+    def nextId(self) -> int:
         return FirstRunWizard.PAGE_PASSPHRASE
 
 
 class _PassphrasePage(QWizardPage):
-    def __init__(self, wizard: "FirstRunWizard") -> None:
+    def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__()
         self._wizard = wizard
         self.setTitle("Choose a passphrase")
@@ -213,24 +227,24 @@ class _PassphrasePage(QWizardPage):
             self.match.setText("")
         self.completeChanged.emit()
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt API
+    def initializePage(self) -> None:
         restoring = self._wizard.mode == "restore"
         self.setCommitPage(restoring)
         self.setButtonText(QWizard.WizardButton.CommitButton, "Restore wallet")
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+    def isComplete(self) -> bool:
         return len(self.first.text()) >= MIN_PASSPHRASE and self.first.text() == self.second.text()
 
-    def validatePage(self) -> bool:  # noqa: N802 - Qt API
+    def validatePage(self) -> bool:
         self._wizard.passphrase = self.first.text()
         return True
 
-    def nextId(self) -> int:  # noqa: N802 - Qt API
+    def nextId(self) -> int:
         return FirstRunWizard.PAGE_FINISH if self._wizard.mode == "restore" else FirstRunWizard.PAGE_PHRASE
 
 
 class _PhrasePage(QWizardPage):
-    def __init__(self, wizard: "FirstRunWizard") -> None:
+    def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__()
         self._wizard = wizard
         self.setTitle("Write down your recovery phrase")
@@ -257,7 +271,7 @@ class _PhrasePage(QWizardPage):
         layout.addStretch(1)
         layout.addWidget(self.saved)
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt API
+    def initializePage(self) -> None:
         if not self._wizard.phrase:
             self._wizard.phrase = new_phrase(12)
         for label in self.word_labels:
@@ -298,15 +312,15 @@ class _PhrasePage(QWizardPage):
 
         QTimer.singleShot(CLIPBOARD_SECONDS * 1000, clear)
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+    def isComplete(self) -> bool:
         return self.saved.isChecked()
 
-    def nextId(self) -> int:  # noqa: N802 - Qt API
+    def nextId(self) -> int:
         return FirstRunWizard.PAGE_CONFIRM
 
 
 class _ConfirmPage(QWizardPage):
-    def __init__(self, wizard: "FirstRunWizard") -> None:
+    def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__()
         self._wizard = wizard
         self.setTitle("Check your recovery phrase")
@@ -325,7 +339,7 @@ class _ConfirmPage(QWizardPage):
         layout.addStretch(1)
         self._phrase_for: str = ""
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt API
+    def initializePage(self) -> None:
         if self._phrase_for == self._wizard.phrase and self.edits:
             return
         self._phrase_for = self._wizard.phrase
@@ -358,10 +372,10 @@ class _ConfirmPage(QWizardPage):
             self.message.clear()
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+    def isComplete(self) -> bool:
         return bool(self.edits) and not self._wrong()
 
-    def nextId(self) -> int:  # noqa: N802 - Qt API
+    def nextId(self) -> int:
         return FirstRunWizard.PAGE_FINISH
 
     def forget(self) -> None:
@@ -371,7 +385,7 @@ class _ConfirmPage(QWizardPage):
 
 
 class _FinishPage(QWizardPage):
-    def __init__(self, wizard: "FirstRunWizard") -> None:
+    def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__()
         self._wizard = wizard
         self.setTitle("Setting up your wallet")
@@ -397,7 +411,7 @@ class _FinishPage(QWizardPage):
         self.done = False
         self.failed = False
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt API
+    def initializePage(self) -> None:
         self.done = self.failed = False
         restoring = self._wizard.mode == "restore"
         self.setTitle("Restoring your wallet" if restoring else "Creating your wallet")
@@ -425,10 +439,10 @@ class _FinishPage(QWizardPage):
         self.status.setText(message)
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+    def isComplete(self) -> bool:
         return self.done
 
-    def nextId(self) -> int:  # noqa: N802 - Qt API
+    def nextId(self) -> int:
         return -1
 
 

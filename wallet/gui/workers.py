@@ -11,8 +11,9 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -21,7 +22,7 @@ from ..events import CancelToken, Progress, ProgressSink
 from ..services import UnlockedWallet, WalletService
 from ..vault.keys import normalize_phrase
 
-__all__ = ["JobRunner", "retire_runner", "Ticket", "UnlockOutcome", "unlock_job", "phrase_problem"]
+__all__ = ["JobRunner", "Ticket", "UnlockOutcome", "phrase_problem", "retire_runner", "unlock_job"]
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class _Worker(QObject):
             self.cancelled.emit(job_id, exc.user_message)
         except WalletError as exc:
             self.failed.emit(job_id, exc.user_message)
-        except Exception as exc:  # noqa: BLE001 - a bug must not kill the thread silently
+        except Exception as exc:
             log.exception("background job failed")
             self.failed.emit(job_id, f"Something went wrong ({type(exc).__name__}); nothing more was changed.")
         else:

@@ -8,4 +8,4 @@ from __future__ import annotations
 from .backend import DEFAULT_GET_TIMEOUT, IpfsBackend, NodeInfo, PinInfo
 from .cid import Cid
 
-__all__ = ["IpfsBackend", "NodeInfo", "PinInfo", "Cid", "DEFAULT_GET_TIMEOUT"]
+__all__ = ["DEFAULT_GET_TIMEOUT", "Cid", "IpfsBackend", "NodeInfo", "PinInfo"]

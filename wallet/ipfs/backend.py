@@ -18,7 +18,7 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 from .cid import Cid
 
-__all__ = ["IpfsBackend", "NodeInfo", "PinInfo", "Cid", "DEFAULT_GET_TIMEOUT"]
+__all__ = ["DEFAULT_GET_TIMEOUT", "Cid", "IpfsBackend", "NodeInfo", "PinInfo"]
 
 DEFAULT_GET_TIMEOUT = 60.0
 

@@ -92,7 +92,7 @@ class Cid:
         return _decode(self.value)[0]
 
     @classmethod
-    def parse(cls, text: str) -> "Cid":
+    def parse(cls, text: str) -> Cid:
         """Build from user or network input; strips ``ipfs://`` and ``/ipfs/`` prefixes."""
         text = text.strip()
         for prefix in ("ipfs://", "/ipfs/"):

@@ -27,8 +27,9 @@ import socket
 import tempfile
 import threading
 import weakref
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Sequence
+from typing import Any, BinaryIO
 
 from ..atomicfile import write_atomic
 from ..errors import IpfsError, IpfsNotFound, IpfsUnavailable, NodeInUse, WalletError
@@ -36,7 +37,7 @@ from .backend import DEFAULT_GET_TIMEOUT, NodeInfo, PinInfo
 from .cid import Cid
 from .kubo_library import KuboLibrary, load_kubo_library
 
-__all__ = ["EmbeddedKuboBackend", "free_swarm_port", "apply_settings", "DEFAULT_BOOTSTRAP"]
+__all__ = ["DEFAULT_BOOTSTRAP", "EmbeddedKuboBackend", "apply_settings", "free_swarm_port"]
 
 # Kubo 0.22's default bootstrap peers (what `ipfs init` writes).
 DEFAULT_BOOTSTRAP = (
@@ -279,7 +280,7 @@ class EmbeddedKuboBackend:
         self._node_lock.release()
         shutil.rmtree(self._staging, ignore_errors=True)
 
-    def __enter__(self) -> "EmbeddedKuboBackend":
+    def __enter__(self) -> EmbeddedKuboBackend:
         self.start()
         return self
 
@@ -483,7 +484,7 @@ class EmbeddedKuboBackend:
 
     def connect(self, address: str, *, timeout: float = 30.0) -> None:
         lib = self._require()
-        if not isinstance(address, str) or "/p2p/" not in address and "/ipfs/" not in address:
+        if not isinstance(address, str) or ("/p2p/" not in address and "/ipfs/" not in address):
             raise IpfsError(f"{address!r} is not a peer address (it needs /p2p/<peer id>).")
         call = _Call(lambda: lib.connect(self._repo_key, address), name="kubo-connect")
         if not call.wait(timeout):

@@ -50,7 +50,7 @@ from pathlib import Path
 
 from ..errors import IpfsUnavailable
 
-__all__ = ["KuboLibrary", "load_kubo_library", "library_path"]
+__all__ = ["KuboLibrary", "library_path", "load_kubo_library"]
 
 _CDEF = """
 char* AddFile(char* repoPath, char* filePath, _Bool onlyHash);

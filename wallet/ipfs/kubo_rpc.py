@@ -14,15 +14,16 @@ import os
 import re
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, TypeVar
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
 from ..errors import IpfsError, IpfsNotFound, IpfsUnavailable
 from .backend import DEFAULT_GET_TIMEOUT, NodeInfo, PinInfo
 from .cid import Cid
 
-__all__ = ["KuboRpcBackend", "DEFAULT_API", "MIN_VERSION", "api_multiaddr"]
+__all__ = ["DEFAULT_API", "MIN_VERSION", "KuboRpcBackend", "api_multiaddr"]
 
 DEFAULT_API = "/ip4/127.0.0.1/tcp/5001"
 MIN_VERSION = (0, 10, 0)
@@ -94,7 +95,7 @@ class KuboRpcBackend:
             except Exception:  # noqa: BLE001 - closing a session never matters to the user
                 pass
 
-    def __enter__(self) -> "KuboRpcBackend":
+    def __enter__(self) -> KuboRpcBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:

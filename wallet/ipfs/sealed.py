@@ -17,7 +17,7 @@ from ..vault.stream import DEFAULT_MAX_PLAINTEXT, open_bytes, seal_stream
 from .backend import DEFAULT_GET_TIMEOUT, IpfsBackend
 from .cid import Cid
 
-__all__ = ["publish_sealed", "fetch_sealed"]
+__all__ = ["fetch_sealed", "publish_sealed"]
 
 
 def publish_sealed(

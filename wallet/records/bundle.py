@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
-__all__ = ["collection_bundle", "bundle_resources"]
+__all__ = ["bundle_resources", "collection_bundle"]
 
 
 def collection_bundle(resources: Iterable[dict[str, Any]], *, now: datetime) -> dict[str, Any]:

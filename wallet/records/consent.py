@@ -5,10 +5,11 @@ they are sealed at rest and travel with backups."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["grant_consent", "revoke_consent", "audit_event", "AUDIT_ACTIONS", "GRANT_SYSTEM", "TX_SYSTEM"]
+__all__ = ["AUDIT_ACTIONS", "GRANT_SYSTEM", "TX_SYSTEM", "audit_event", "grant_consent", "revoke_consent"]
 
 ETH = "urn:ietf:rfc:3986"  # identifiers are URIs: "eip155:<chain>:<address>"
 GRANT_SYSTEM = "urn:health-wallet:grant"
@@ -25,7 +26,7 @@ AUDIT_ACTIONS = {
 
 
 def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _account(chain_id: int | None, address: str) -> dict[str, Any]:

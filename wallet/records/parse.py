@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InvalidRecord
 
-__all__ = ["ParsedFile", "Located", "parse_bytes", "read_file", "loads_strict", "MAX_FILE_BYTES"]
+__all__ = ["MAX_FILE_BYTES", "Located", "ParsedFile", "loads_strict", "parse_bytes", "read_file"]
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 BOM = b"\xef\xbb\xbf"

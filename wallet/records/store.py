@@ -12,16 +12,17 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ..errors import DecryptionError, RecordError, RecordNotFound
 from ..events import CancelToken, ProgressSink, report
 from ..vault import aead
 from .summary import CATEGORIES, Summary
 
-__all__ = ["RecordStore", "StoredSummary", "NewRecord", "STORE_FILE", "record_id_for", "count_rows"]
+__all__ = ["STORE_FILE", "NewRecord", "RecordStore", "StoredSummary", "count_rows", "record_id_for"]
 
 STORE_FILE = "records.sqlite3"
 SCHEMA_VERSION = 1

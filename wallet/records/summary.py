@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Summary", "summarize", "CATEGORIES", "category_of"]
+__all__ = ["CATEGORIES", "Summary", "category_of", "summarize"]
 
 CATEGORIES = (
     "Conditions", "Medications", "Allergies", "Lab results", "Vital signs",
@@ -41,7 +41,7 @@ class Summary:
         return {k: v for k, v in self.__dict__.items() if v is not None and v != ""}
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "Summary":
+    def from_json(cls, doc: dict[str, Any]) -> Summary:
         return cls(**doc)
 
 

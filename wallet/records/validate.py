@@ -6,13 +6,13 @@ to a decimal; FHIR JSON does not allow it).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from ..errors import InvalidRecord
 from .parse import Located, ParsedFile
 
-__all__ = ["validate_resource", "validate_file"]
+__all__ = ["validate_file", "validate_resource"]
 
 # Required bindings (FHIR R4) of top-level codes, by resource type and element.
 REQUIRED_CODES: dict[tuple[str, str], frozenset[str]] = {
@@ -36,7 +36,7 @@ _BOOL_KEYS = frozenset({"valueBoolean", "active", "deceasedBoolean", "multipleBi
 _QUANTITY_HINTS = frozenset({"unit", "code", "comparator"})  # ContactPoint/Identifier have system+value
 
 
-@lru_cache(maxsize=None)
+@cache
 def _model(resource_type: str):
     from fhir.resources.R4B import get_fhir_model_class
 
@@ -105,7 +105,7 @@ def validate_resource(item: Located) -> list[str]:
         raise InvalidRecord(f"{item.position}: {exc.user_message}") from exc
     try:
         model.model_validate(res)
-    except Exception as exc:  # noqa: BLE001 - pydantic and fhir.resources raise several types
+    except Exception as exc:
         raise InvalidRecord(f"{item.position}: {rt} is not valid FHIR R4: {_first_error(exc)}") from exc
     return refs
 

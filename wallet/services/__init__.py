@@ -15,8 +15,16 @@ if TYPE_CHECKING:
     from .exports import export_records, verify_path
     from .sharing import Sharing
 
-__all__ = ["WalletService", "UnlockedWallet", "FileOutcome", "CATEGORIES", "Sharing", "Backups",
-           "export_records", "verify_path"]
+__all__ = [
+    "CATEGORIES",
+    "Backups",
+    "FileOutcome",
+    "Sharing",
+    "UnlockedWallet",
+    "WalletService",
+    "export_records",
+    "verify_path",
+]
 
 _LAZY = {"Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports"}
 

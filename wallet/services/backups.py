@@ -20,14 +20,14 @@ from ..ipfs.backend import PinInfo
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
 from ..records.bundle import collection_bundle
+from ..records.consent import audit_event
 from ..records.importer import ImportResult, import_parsed
 from ..records.parse import ParsedFile, parse_bytes
-from ..records.consent import audit_event
 from ..records.store import NewRecord
 from ..records.summary import summarize
 from .wallet import UnlockedWallet
 
-__all__ = ["Backups", "BackupReceipt", "CARD_CONTENT_TYPE"]
+__all__ = ["CARD_CONTENT_TYPE", "BackupReceipt", "Backups"]
 
 BACKUP_PURPOSE = "backup"
 CARD_CONTENT_TYPE = "application/smart-health-card"

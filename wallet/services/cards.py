@@ -16,7 +16,7 @@ from ..share.issuers import IssuerStore
 from ..share.shc import HealthCard, card_file_bytes, read_card_file
 from ..share.shc_qr import parse_qr_text
 
-__all__ = ["CardInput", "read_card_input", "read_qr_chunks", "is_qr_chunk", "check_card_file", "card_status"]
+__all__ = ["CardInput", "card_status", "check_card_file", "is_qr_chunk", "read_card_input", "read_qr_chunks"]
 
 CARD_SUFFIX = ".smart-health-card"
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ..errors import WalletError
 
-__all__ = ["parse_expiry", "PRESETS"]
+__all__ = ["PRESETS", "parse_expiry"]
 
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_GRANT = timedelta(days=5 * 365)
@@ -25,14 +25,14 @@ def parse_expiry(text: str, *, now: datetime) -> datetime:
     else:
         try:
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-                at = datetime.fromisoformat(raw).replace(hour=23, minute=59, second=59, tzinfo=timezone.utc)
+                at = datetime.fromisoformat(raw).replace(hour=23, minute=59, second=59, tzinfo=UTC)
             else:
                 at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
                 if at.tzinfo is None:
                     at = at.astimezone()  # a local time, as the user typed it
         except ValueError as exc:
             raise WalletError(f"{text!r} is not a duration (7d, 12h, 2w) or a date (2026-12-31).") from exc
-    at = at.astimezone(timezone.utc).replace(microsecond=0)
+    at = at.astimezone(UTC).replace(microsecond=0)
     if at <= now:
         raise WalletError(f"The expiry {at:%Y-%m-%d %H:%M} UTC is in the past; choose a later one.")
     if at - now > MAX_GRANT:

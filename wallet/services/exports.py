@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ..app import App
 from ..errors import DecryptionError, RecordError, ShareError
@@ -17,7 +19,7 @@ from ..share.issuers import IssuerStore
 from ..share.verify import export_is_encrypted, verify_card_file, verify_export
 from .wallet import UnlockedWallet
 
-__all__ = ["export_records", "verify_path", "select_ids"]
+__all__ = ["export_records", "select_ids", "verify_path"]
 
 CARD_SUFFIX = ".smart-health-card"
 
@@ -69,11 +71,11 @@ def verify_path(path: Path, *, app: App | None = None, passphrase: Callable[[], 
     path = Path(path)
     try:
         if path.is_file() and path.suffix.lower() == CARD_SUFFIX:
-            from datetime import datetime, timezone
+            from datetime import datetime
 
             home = app.home if app is not None else None
             extra = app.extra_trusted_issuers if app is not None else ()
-            now = app.clock.now() if app is not None else datetime.now(timezone.utc)
+            now = app.clock.now() if app is not None else datetime.now(UTC)
             cards = verify_card_file(path, issuers=IssuerStore.load(home, extra_trusted=extra), now=now)
             counts: Counter[str] = Counter()
             for card in cards:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from ..chain.backend import ChainBackend, Deployment, TxResult
 from ..chain.grants import AccessGrant, GrantStatus, checksum, grant_id_hex, new_grant_id, parse_grant_id
@@ -33,7 +34,7 @@ from ..vault import aead
 from .exports import select_ids
 from .wallet import UnlockedWallet
 
-__all__ = ["Sharing", "GrantReceipt", "GrantView", "OpenedShare", "LOCAL_ONLY_TYPES"]
+__all__ = ["LOCAL_ONLY_TYPES", "GrantReceipt", "GrantView", "OpenedShare", "Sharing"]
 
 SHARE_PURPOSE = "share"
 LOCAL_ONLY_TYPES = ("Consent", "AuditEvent")  # the wallet's own trail is never shared

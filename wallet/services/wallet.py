@@ -8,9 +8,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ..app import App
 from ..errors import Cancelled, InvalidRecord, WalletError, WalletLocked, WalletNotFound
@@ -23,13 +24,13 @@ from ..vault.remember import RememberedUnlock
 
 if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
-    from ..records.importer import ImportResult
     from ..ipfs.backend import IpfsBackend
+    from ..records.importer import ImportResult
     from ..share.issuers import IssuerStore
     from ..share.shc import HealthCard
     from .cards import CardInput
 
-__all__ = ["WalletService", "UnlockedWallet", "FileOutcome", "CATEGORIES"]
+__all__ = ["CATEGORIES", "FileOutcome", "UnlockedWallet", "WalletService"]
 
 
 @dataclass(frozen=True)
@@ -129,11 +130,11 @@ class WalletService:
 
     # --- unlocking ---------------------------------------------------------------
 
-    def unlock(self, passphrase: str) -> "UnlockedWallet":
+    def unlock(self, passphrase: str) -> UnlockedWallet:
         keys = Keystore.load(self.app.home).unlock(passphrase)
         return UnlockedWallet(self.app, keys, self._open_store(keys))
 
-    def unlock_remembered(self) -> "UnlockedWallet | None":
+    def unlock_remembered(self) -> UnlockedWallet | None:
         keystore = Keystore.load(self.app.home)
         keys = self._remembered().unlock(keystore)
         if keys is None:
@@ -209,7 +210,7 @@ class UnlockedWallet:
 
     # --- networks (started on first use) -------------------------------------------
 
-    def ipfs(self, *, wait: float | None = 60.0) -> "IpfsBackend":
+    def ipfs(self, *, wait: float | None = 60.0) -> IpfsBackend:
         """This wallet's IPFS node, started in the background on first use.
 
         With ``wait`` (seconds) it returns once the node is ready; ``None`` returns at once.
@@ -225,7 +226,7 @@ class UnlockedWallet:
             backend.wait_ready(wait)
         return backend
 
-    def chain(self) -> "ChainBackend":
+    def chain(self) -> ChainBackend:
         self.keys  # noqa: B018 - fail if locked
         with self._backends_lock:
             if self._chain is None:
@@ -250,17 +251,17 @@ class UnlockedWallet:
 
         return import_parsed(self.store, read_file(path), name=path.name, progress=progress, cancel=cancel)
 
-    def issuers(self) -> "IssuerStore":
+    def issuers(self) -> IssuerStore:
         from ..share.issuers import IssuerStore
 
         return IssuerStore.load(self.app.home, extra_trusted=self.app.extra_trusted_issuers)
 
-    def health_cards(self) -> list["HealthCard"]:
+    def health_cards(self) -> list[HealthCard]:
         """Every imported card, checked again now (trust and expiry change over time)."""
         from .cards import check_card_file
 
         issuers, now = self.issuers(), self.app.clock.now()
-        cards: list["HealthCard"] = []
+        cards: list[HealthCard] = []
         for data in self.store.cards():
             cards.extend(check_card_file(data, issuers=issuers, now=now))
         return cards
@@ -299,11 +300,10 @@ class UnlockedWallet:
         except WalletError as exc:
             return FileOutcome(path, error=exc)
 
-    def _import_card(self, card: "CardInput", name: str, progress: ProgressSink | None,
+    def _import_card(self, card: CardInput, name: str, progress: ProgressSink | None,
                      cancel: CancelToken | None) -> ImportResult:
-        from .cards import card_status
-
         from ..records.importer import import_parsed
+        from .cards import card_status
 
         return import_parsed(self.store, card.parsed, name=name, cards=(card.file_bytes,),
                              card_statuses=tuple(card_status(c) for c in card.cards),

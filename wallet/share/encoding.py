@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import InvalidRecord, ShareError
 from ..records.parse import loads_strict
 
-__all__ = ["b64url_encode", "b64url_decode", "json_loads"]
+__all__ = ["b64url_decode", "b64url_encode", "json_loads"]
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 

@@ -30,10 +30,11 @@ import secrets
 import shutil
 import uuid
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..atomicfile import fsync_dir
 from ..clock import Clock
@@ -67,7 +68,7 @@ try:  # POSIX; elsewhere exports are not locked against each other
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["ExportResult", "write_export", "cleanup_leftovers", "build_export_files"]
+__all__ = ["ExportResult", "build_export_files", "cleanup_leftovers", "write_export"]
 
 _BLOCK = 4096
 _SLACK = 64 * 1024

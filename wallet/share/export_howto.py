@@ -6,7 +6,7 @@ instructions stay true.
 
 from __future__ import annotations
 
-__all__ = ["HOWTO_TEXT", "VERIFY_SCRIPT", "DECRYPT_SCRIPT"]
+__all__ = ["DECRYPT_SCRIPT", "HOWTO_TEXT", "VERIFY_SCRIPT"]
 
 VERIFY_SCRIPT = '''\
 import base64, hashlib, json, pathlib, sys

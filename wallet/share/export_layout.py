@@ -17,27 +17,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..errors import SignatureInvalid
 
 __all__ = [
     "BUNDLE_FILE",
-    "PROVENANCE_FILE",
+    "EXPORT_PREFIX",
+    "HOWTO_FILE",
     "MANIFEST_FILE",
     "MANIFEST_SIG_FILE",
-    "HOWTO_FILE",
-    "SEALED_FILE",
-    "EXPORT_PREFIX",
-    "PARTIAL_PREFIX",
-    "card_file_name",
-    "is_card_file",
-    "valid_name",
-    "manifest_bytes",
-    "parse_manifest",
     "MAX_FILES",
     "MAX_FILE_BYTES",
     "MAX_TOTAL_BYTES",
+    "PARTIAL_PREFIX",
+    "PROVENANCE_FILE",
+    "SEALED_FILE",
+    "card_file_name",
+    "is_card_file",
+    "manifest_bytes",
+    "parse_manifest",
+    "valid_name",
 ]
 
 BUNDLE_FILE = "bundle.json"

@@ -17,7 +17,7 @@ import gzip
 import io
 import tarfile
 import warnings
-from typing import Mapping
+from collections.abc import Mapping
 
 from joserfc import jwe
 from joserfc.errors import JoseError
@@ -27,8 +27,16 @@ from ..errors import DecryptionError, ShareError
 from .encoding import b64url_decode, json_loads
 from .export_layout import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, valid_name
 
-__all__ = ["seal_files", "open_sealed_files", "pack_files", "unpack_files", "PBES2_COUNT", "JWE_ALG", "JWE_ENC",
-           "MIN_PASSPHRASE"]
+__all__ = [
+    "JWE_ALG",
+    "JWE_ENC",
+    "MIN_PASSPHRASE",
+    "PBES2_COUNT",
+    "open_sealed_files",
+    "pack_files",
+    "seal_files",
+    "unpack_files",
+]
 
 JWE_ALG = "PBES2-HS512+A256KW"
 JWE_ENC = "A256GCM"

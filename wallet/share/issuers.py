@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from cryptography import x509
 from joserfc.jwk import ECKey
@@ -50,11 +51,11 @@ from ..errors import ShareError
 from .encoding import b64url_decode, json_loads
 
 __all__ = [
-    "RevocationList",
-    "IssuerKey",
-    "TrustedIssuer",
-    "IssuerStore",
     "STORE_FILE",
+    "IssuerKey",
+    "IssuerStore",
+    "RevocationList",
+    "TrustedIssuer",
     "add_trusted_issuer",
     "remove_trusted_issuer",
 ]

@@ -39,12 +39,12 @@ from .encoding import b64url_decode, b64url_encode, json_loads
 
 __all__ = [
     "ALG",
-    "sign_detached",
-    "verify_detached",
-    "signer_kid",
     "address_from_jwk",
-    "public_jwk",
     "canonical_json",
+    "public_jwk",
+    "sign_detached",
+    "signer_kid",
+    "verify_detached",
 ]
 
 ALG = "ES256K"

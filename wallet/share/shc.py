@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from joserfc import jws as jose_jws
@@ -47,14 +47,14 @@ from .encoding import b64url_decode, json_loads
 from .issuers import IssuerStore, TrustedIssuer
 
 __all__ = [
-    "HealthCard",
-    "parse_card_file",
-    "verify_card",
-    "read_card_file",
-    "card_file_bytes",
+    "CLOCK_SKEW",
     "HEALTH_CARD_TYPE",
     "MAX_PAYLOAD_BYTES",
-    "CLOCK_SKEW",
+    "HealthCard",
+    "card_file_bytes",
+    "parse_card_file",
+    "read_card_file",
+    "verify_card",
 ]
 
 HEALTH_CARD_TYPE = "https://smarthealth.cards#health-card"
@@ -169,7 +169,7 @@ def _time(value: Any, name: str) -> datetime:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ShareError(f'The card\'s "{name}" must be a number of seconds.')
     try:
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return datetime.fromtimestamp(value, tz=UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise ShareError(f'The card\'s "{name}" is out of range.') from exc
 

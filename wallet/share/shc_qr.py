@@ -14,13 +14,13 @@ what a QR alphanumeric-mode scanner may report; URI schemes are case-insensitive
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import segno
 
 from ..errors import ShareError
 
-__all__ = ["decode_qr_text", "parse_qr_text", "encode_numeric", "qr_for_card", "MAX_CHUNKS", "MAX_QR_VERSION"]
+__all__ = ["MAX_CHUNKS", "MAX_QR_VERSION", "decode_qr_text", "encode_numeric", "parse_qr_text", "qr_for_card"]
 
 MAX_CHUNKS = 10  # chunked cards were at most a few codes; more is not a card
 MAX_QR_VERSION = 22

@@ -17,9 +17,9 @@ from typing import Any
 from eth_keys import keys as eth_keys
 
 from ..errors import SignatureInvalid
-from .jws import canonical_json, signer_kid, sign_detached, verify_detached
+from .jws import canonical_json, sign_detached, signer_kid, verify_detached
 
-__all__ = ["sign_bundle", "verify_bundle_signature", "account_identifier", "SIG_FORMAT"]
+__all__ = ["SIG_FORMAT", "account_identifier", "sign_bundle", "verify_bundle_signature"]
 
 SIG_FORMAT = "application/jose"
 _SOURCE_SIGNATURE = {

@@ -22,10 +22,11 @@ import hashlib
 import hmac
 import os
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 
@@ -46,12 +47,13 @@ from .export_layout import (
     valid_name,
 )
 from .export_sealing import open_sealed_files
-from .jws import verify_detached
 from .issuers import IssuerStore
-from .shc import MAX_FILE_BYTES as MAX_CARD_FILE_BYTES, HealthCard, parse_card_file, read_card_file
+from .jws import verify_detached
+from .shc import MAX_FILE_BYTES as MAX_CARD_FILE_BYTES
+from .shc import HealthCard, parse_card_file, read_card_file
 from .signed_bundle import account_identifier, verify_bundle_signature
 
-__all__ = ["VerifiedExport", "verify_export", "export_is_encrypted", "verify_card_file"]
+__all__ = ["VerifiedExport", "export_is_encrypted", "verify_card_file", "verify_export"]
 
 _REQUIRED = (BUNDLE_FILE, PROVENANCE_FILE, HOWTO_FILE, MANIFEST_FILE, MANIFEST_SIG_FILE)
 

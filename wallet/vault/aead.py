@@ -30,16 +30,16 @@ from ..errors import DecryptionError
 
 __all__ = [
     "KEY_SIZE",
-    "new_key",
+    "WRAPPED_KEY_SIZE",
     "derive_key",
     "keyed_hash",
-    "seal",
+    "new_key",
     "open_sealed",
     "scrypt_key",
-    "x25519_public",
-    "wrap_key",
+    "seal",
     "unwrap_key",
-    "WRAPPED_KEY_SIZE",
+    "wrap_key",
+    "x25519_public",
 ]
 
 KEY_SIZE = 32

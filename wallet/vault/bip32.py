@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .keccak import keccak256
 
-__all__ = ["derive_private_key", "evm_address", "checksum_address", "HARDENED"]
+__all__ = ["HARDENED", "checksum_address", "derive_private_key", "evm_address"]
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 

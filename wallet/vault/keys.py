@@ -20,7 +20,7 @@ from ..errors import VaultError
 from . import aead
 from .bip32 import derive_private_key, evm_address
 
-__all__ = ["Identity", "WalletKeys", "new_phrase", "normalize_phrase", "EVM_PATH"]
+__all__ = ["EVM_PATH", "Identity", "WalletKeys", "new_phrase", "normalize_phrase"]
 
 EVM_PATH = "m/44'/60'/0'/0/0"
 _ENGLISH = Mnemonic("english")

@@ -28,7 +28,7 @@ from ..errors import DecryptionError, VaultError, WalletExists, WalletNotFound, 
 from . import aead
 from .keys import Identity, WalletKeys
 
-__all__ = ["KdfParams", "Keystore", "KEYSTORE_FILE", "DEFAULT_KDF", "LIGHT_KDF"]
+__all__ = ["DEFAULT_KDF", "KEYSTORE_FILE", "LIGHT_KDF", "KdfParams", "Keystore"]
 
 KEYSTORE_FILE = "keystore.json"
 FORMAT = "health-wallet-keystore"
@@ -83,7 +83,7 @@ class Keystore:
         return (Path(home) / KEYSTORE_FILE).exists()
 
     @classmethod
-    def create(cls, home: Path, keys: WalletKeys, passphrase: str, *, kdf: KdfParams = DEFAULT_KDF) -> "Keystore":
+    def create(cls, home: Path, keys: WalletKeys, passphrase: str, *, kdf: KdfParams = DEFAULT_KDF) -> Keystore:
         check_passphrase(passphrase)
         path = Path(home) / KEYSTORE_FILE
         if path.exists():
@@ -108,7 +108,7 @@ class Keystore:
         return store
 
     @classmethod
-    def load(cls, home: Path) -> "Keystore":
+    def load(cls, home: Path) -> Keystore:
         path = Path(home) / KEYSTORE_FILE
         try:
             doc = json.loads(path.read_text("utf-8"))

@@ -35,7 +35,7 @@ def secure_backend():
         from keyring.backends import chainer
 
         backend = keyring.get_keyring()
-    except Exception as exc:  # noqa: BLE001 - keyring raises many types at import
+    except Exception as exc:
         raise KeyringUnavailable("No OS keyring is available; remember-unlock stays off.") from exc
     candidates = backend.backends if isinstance(backend, chainer.ChainerBackend) else [backend]
     secure = [b for b in candidates if not type(b).__module__.startswith(_INSECURE)]
@@ -70,7 +70,7 @@ class RememberedUnlock:
             self.backend.set_password(SERVICE, self._username, base64.b64encode(remember_key).decode())
         except KeyringUnavailable:
             raise
-        except Exception as exc:  # noqa: BLE001 - backend-specific errors
+        except Exception as exc:
             raise KeyringUnavailable(f"The OS keyring refused to store the unlock: {exc}.") from exc
         keystore.add_remembered_slot(passphrase, remember_key)
 

@@ -45,12 +45,12 @@ from ..events import CancelToken, ProgressSink, report
 from .aead import KEY_SIZE, TAG_SIZE
 
 __all__ = [
-    "seal_stream",
-    "open_stream",
-    "seal_bytes",
-    "open_bytes",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_MAX_PLAINTEXT",
+    "open_bytes",
+    "open_stream",
+    "seal_bytes",
+    "seal_stream",
 ]
 
 MAGIC = b"HWSE"
