@@ -13,7 +13,7 @@ from pathlib import Path
 from ..config import SETTINGS
 from ..errors import WalletError
 from ..records.summary import CATEGORIES
-from ..services import UnlockedWallet, WalletService
+from ..services import PHRASE_LENGTHS, UnlockedWallet, WalletService
 from .output import Output
 from .prompts import read_new_passphrase, read_passphrase, read_phrase
 
@@ -23,7 +23,7 @@ __all__ = ["register"]
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create a wallet (prints the recovery phrase once) or --restore one")
     p.add_argument("--restore", action="store_true", help="read a recovery phrase from standard input")
-    p.add_argument("--words", type=int, choices=(12, 24), default=12, help="length of a new recovery phrase")
+    p.add_argument("--words", type=int, choices=PHRASE_LENGTHS, default=12, help="length of a new recovery phrase (BIP-39)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("status", help="wallet, chain and IPFS state")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .wallet import CATEGORIES, FileOutcome, UnlockedWallet, WalletService
+from .wallet import CATEGORIES, PHRASE_LENGTHS, FileOutcome, UnlockedWallet, WalletService
 
 if TYPE_CHECKING:
     from .backups import Backups
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CATEGORIES",
+    "PHRASE_LENGTHS",
     "Backups",
     "FileOutcome",
     "Sharing",

@@ -18,7 +18,7 @@ from ..errors import Cancelled, InvalidRecord, WalletError, WalletLocked, Wallet
 from ..events import CancelToken, ProgressSink
 from ..records.store import STORE_FILE, RecordStore, StoredSummary, count_rows
 from ..records.summary import CATEGORIES
-from ..vault.keys import Identity, WalletKeys, new_phrase
+from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase
 from ..vault.keystore import Keystore
 from ..vault.remember import RememberedUnlock
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..share.shc import HealthCard
     from .cards import CardInput
 
-__all__ = ["CATEGORIES", "FileOutcome", "UnlockedWallet", "WalletService"]
+__all__ = ["CATEGORIES", "PHRASE_LENGTHS", "FileOutcome", "UnlockedWallet", "WalletService"]
 
 
 @dataclass(frozen=True)
