@@ -94,8 +94,9 @@ def gui_service(tmp_path: Path, light_environ: dict[str, str], keyring_backend: 
 
 @pytest.fixture
 def created_service(gui_service: WalletService) -> WalletService:
-    """A service on a home with a wallet (no records)."""
+    """A service on a home with a wallet (no records) whose phrase has been shown."""
     gui_service.create(PASSPHRASE)
+    gui_service.mark_phrase_shown()
     return gui_service
 
 

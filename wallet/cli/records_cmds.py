@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..config import SETTINGS
-from ..errors import WalletError
 from ..records.summary import CATEGORIES
 from ..services import PHRASE_LENGTHS, UnlockedWallet, WalletService
 from .output import Output
@@ -23,8 +22,13 @@ __all__ = ["register"]
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create a wallet (prints the recovery phrase once) or --restore one")
     p.add_argument("--restore", action="store_true", help="read a recovery phrase from standard input")
-    p.add_argument("--words", type=int, choices=PHRASE_LENGTHS, default=12, help="length of a new recovery phrase (BIP-39)")
+    p.add_argument("--words", type=int, choices=PHRASE_LENGTHS, default=12,
+                   help="length of a new recovery phrase (BIP-39)")
     p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("show-phrase", help="show the recovery phrase after the passphrase (e.g. when init "
+                       "stopped before showing it)")
+    p.set_defaults(func=cmd_show_phrase)
 
     p = sub.add_parser("status", help="wallet, chain and IPFS state")
     p.set_defaults(func=cmd_status)
@@ -60,12 +64,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_config)
 
 
+NEVER_SHOWN = ("This wallet's recovery phrase was never shown (its creation stopped early): run "
+               "'health-wallet show-phrase' and write it down; without it a lost passphrase loses everything.")
+
+
 def unlock(service: WalletService, args: argparse.Namespace) -> UnlockedWallet:
     """The remembered unlock if there is one, else the passphrase."""
     remembered = service.unlock_remembered() if service.identity() else None
-    if remembered is not None:
-        return remembered
-    return service.unlock(read_passphrase(args.passphrase_file))
+    wallet = remembered or service.unlock(read_passphrase(args.passphrase_file))
+    if not service.phrase_shown():
+        print(f"note: {NEVER_SHOWN}", file=sys.stderr)
+    return wallet
 
 
 @contextmanager
@@ -79,8 +88,7 @@ def unlocked(service: WalletService, args: argparse.Namespace) -> Iterator[Unloc
 
 
 def cmd_init(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    if service.exists():
-        raise WalletError(f"A wallet already exists in {service.app.home}; use another --home.")
+    service.check_new_home(restoring=args.restore)  # before any prompt: a half-made wallet says what to do
     if args.restore:
         phrase = read_phrase()
         passphrase = read_new_passphrase(args.passphrase_file)
@@ -97,6 +105,15 @@ def cmd_init(service: WalletService, args: argparse.Namespace, out: Output) -> i
         f"Recovery phrase (write it down and keep it offline; it is shown only now):\n\n    {phrase}\n\n"
         "Anyone with these words can open your records. Without them and the passphrase, nobody can — not even you.",
     )
+    sys.stdout.flush()  # shown only once it has left this process
+    service.mark_phrase_shown()
+    return 0
+
+
+def cmd_show_phrase(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    phrase = service.reveal_phrase(read_passphrase(args.passphrase_file))
+    out.result({"address": service.identity().address, "recovery_phrase": phrase},
+               f"Recovery phrase of {service.identity().address} (write it down and keep it offline):\n\n    {phrase}")
     return 0
 
 
@@ -113,6 +130,7 @@ def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) ->
                          + (f", peer {st['ipfs']['peer_id']}" if st['ipfs'].get('peer_id') else "")
                          + (f": {st['ipfs']['error']}" if st['ipfs'].get('error') else "")),
         f"Unlock    {'remembered in the OS keyring' if st['remember_unlock'] else 'passphrase'}",
+        *([] if st["phrase_shown"] else [f"Phrase    NEVER SHOWN. {NEVER_SHOWN}"]),
     ]))
     return 0
 
