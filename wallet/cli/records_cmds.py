@@ -155,7 +155,8 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
                           "cards": [{"issuer": iss, "status": st} for iss, st in o.result.cards]})
             for iss, st in o.result.cards:
                 note = {"valid": "verified", "expired": "verified, but expired",
-                        "unverified": "UNVERIFIED: the issuer is not in your trusted list"}.get(st, st)
+                        "unverified": "UNVERIFIED: the issuer is not in your trusted list "
+                        "(the card is intact: its signature matches its key)"}.get(st, st)
                 out.info(f"{o.path.name}: SMART Health Card from {iss} — {note}")
             for w in o.result.warnings[:5]:
                 out.info(f"warning: {o.path.name}: {w}")
