@@ -184,19 +184,23 @@ class TrustedIssuer:
 
     @classmethod
     def from_jwks(cls, iss: str, jwks: Any, *, name: str | None = None, crls: Iterable[Any] = (),
-                  skip_bad: bool = False) -> TrustedIssuer:
+                  vouched: bool = False) -> TrustedIssuer:
         """Build an entry from an issuer's published ``jwks.json`` (and CRL JSON documents).
 
-        Raises :class:`ShareError` for a key or CRL that breaks the rules above; with
-        ``skip_bad`` (for the public directory) such a key or CRL is left out instead, and
-        only an issuer left with no signing key is refused.
+        Raises :class:`ShareError` for a key or CRL that breaks the rules above. With
+        ``vouched`` (an entry of the VCI directory, which binds the keys to ``iss`` itself)
+        such a key or CRL is left out instead, only an issuer left with no signing key is
+        refused, and an ``x5c`` leaf certificate naming another URI does not disqualify
+        a key (several listed issuers reuse the specification's example certificate
+        profile); the leaf must still hold the key.
         """
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
             raise ShareError(f'The key set of {iss} must be {{"keys": [...]}}.')
-        keys = tuple(k for k in (_kept(_signing_key, raw, iss, skip_bad) for raw in jwks["keys"]) if k is not None)
+        parse_key = _vouched_key if vouched else _signing_key
+        keys = tuple(k for k in (_kept(parse_key, raw, iss, vouched) for raw in jwks["keys"]) if k is not None)
         if not keys:
             raise ShareError(f"The key set of {iss} has no ES256 signing key.")
-        parsed = tuple(c for c in (c if isinstance(c, RevocationList) else _kept(_crl, c, iss, skip_bad)
+        parsed = tuple(c for c in (c if isinstance(c, RevocationList) else _kept(_crl, c, iss, vouched)
                                    for c in crls) if c is not None)
         return cls(iss=iss, name=name or iss, keys=keys, crls=parsed)
 
@@ -229,7 +233,11 @@ def _crl(raw: Any, _iss: str) -> RevocationList:
     return RevocationList.from_json(raw)
 
 
-def _signing_key(raw: Any, iss: str) -> IssuerKey | None:
+def _vouched_key(raw: Any, iss: str) -> IssuerKey | None:
+    return _signing_key(raw, iss, check_names=False)
+
+
+def _signing_key(raw: Any, iss: str, *, check_names: bool = True) -> IssuerKey | None:
     if not isinstance(raw, dict):
         raise ShareError(f"The key set of {iss} holds something that is not a JWK.")
     if any(p in raw for p in ("d", "p", "q", "k")):
@@ -250,11 +258,11 @@ def _signing_key(raw: Any, iss: str) -> IssuerKey | None:
     if crl_version is not None and (not isinstance(crl_version, int) or isinstance(crl_version, bool)):
         raise ShareError(f"Key {kid} of {iss} has an invalid crlVersion.")
     if "x5c" in raw:
-        _check_x5c(raw["x5c"], public, iss, kid)
+        _check_x5c(raw["x5c"], public, iss, kid, check_names=check_names)
     return IssuerKey(kid=kid, jwk=public, crl_version=crl_version)
 
 
-def _check_x5c(chain: Any, public: dict[str, str], iss: str, kid: str) -> None:
+def _check_x5c(chain: Any, public: dict[str, str], iss: str, kid: str, *, check_names: bool = True) -> None:
     if not isinstance(chain, list) or not chain or not all(isinstance(c, str) for c in chain):
         raise ShareError(f"Key {kid} of {iss} has an invalid x5c certificate chain.")
     try:
@@ -271,7 +279,7 @@ def _check_x5c(chain: Any, public: dict[str, str], iss: str, kid: str) -> None:
         uris = san.get_values_for_type(x509.UniformResourceIdentifier)
     except x509.ExtensionNotFound:
         uris = []
-    if uris and iss not in uris:
+    if check_names and uris and iss not in uris:
         raise ShareError(f"The x5c certificate of key {kid} is for {', '.join(uris)}, not {iss}.")
 
 

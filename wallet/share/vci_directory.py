@@ -18,9 +18,10 @@ and a newer one can be installed from a file (:func:`install_directory`) or down
 (``vci_directory.json`` and ``vci_directory.sig``). :func:`load_directory` uses the newest
 of the bundled and the installed snapshot, by the snapshot's ``time``.
 
-Every entry goes through the key rules of :mod:`~wallet.share.issuers`; keys (or CRLs)
-that break them are left out and counted (``skipped``), since one issuer's faulty key
-must not cost the user the whole directory.
+Every entry goes through the key rules of :mod:`~wallet.share.issuers` as a vouched
+entry (``TrustedIssuer.from_jwks(vouched=True)``): keys (or CRLs) that break them are
+left out and counted (``skipped``), since one issuer's faulty key must not cost the user
+the whole directory.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def _entry(raw: Any) -> tuple[TrustedIssuer | None, int]:
         return None, 1
     name = issuer.get("name") if isinstance(issuer.get("name"), str) and issuer["name"].strip() else None
     try:
-        entry = TrustedIssuer.from_jwks(issuer.get("iss"), {"keys": keys}, name=name, crls=crls, skip_bad=True)
+        entry = TrustedIssuer.from_jwks(issuer.get("iss"), {"keys": keys}, name=name, crls=crls, vouched=True)
     except (ShareError, TypeError, AttributeError):
         return None, len(keys) or 1
     return TrustedIssuer(entry.iss, entry.name, entry.keys, entry.crls, source=SOURCE), \
