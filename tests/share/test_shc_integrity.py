@@ -89,7 +89,7 @@ def test_malformed_signatures_recover_nothing(signature: bytes) -> None:
     ("shc-jws-tampered-payload.txt", "does not match its key id"),
     ("shc-jws-tampered-signature.txt", "does not match its key id"),
     ("shc-jws-unknown-kid.txt", "does not match its key id"),
-    ("shc-signed-iss-mismatch.txt", "says it was issued by https://evil.example.org/issuer but is signed with a key of"),
+    ("shc-signed-iss-mismatch.txt", "issued by https://evil.example.org/issuer but is signed with a key of"),
 ])
 def test_forged_cards_are_refused_without_the_issuers_keys(name: str, reason: str, default_store) -> None:
     assert default_store.get(SPEC_ISS) is None
