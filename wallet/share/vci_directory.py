@@ -139,9 +139,12 @@ def _entry(raw: Any) -> tuple[TrustedIssuer | None, int]:
     crls = raw.get("crls") or [] if isinstance(raw, dict) else []
     if not isinstance(issuer, dict) or not isinstance(keys, list) or not isinstance(crls, list):
         return None, 1
+    iss = issuer.get("iss")
+    if not isinstance(iss, str):
+        return None, len(keys) or 1
     name = issuer.get("name") if isinstance(issuer.get("name"), str) and issuer["name"].strip() else None
     try:
-        entry = TrustedIssuer.from_jwks(issuer.get("iss"), {"keys": keys}, name=name, crls=crls, vouched=True)
+        entry = TrustedIssuer.from_jwks(iss, {"keys": keys}, name=name, crls=crls, vouched=True)
     except (ShareError, TypeError, AttributeError):
         return None, len(keys) or 1
     return TrustedIssuer(entry.iss, entry.name, entry.keys, entry.crls, source=SOURCE), \
