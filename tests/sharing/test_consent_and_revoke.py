@@ -141,3 +141,44 @@ def test_revoke_while_another_process_holds_the_node_says_it_could_not_unpin(pat
         assert audit.count("Access revoked") == 1  # the retry is not a second revoke
     finally:
         wallet.lock()
+
+
+def test_cli_revoke_while_serve_holds_the_node_reports_unpinned_false_and_exits_0(tmp_path) -> None:
+    from tests.sharing.test_cli_sharing import People, Serving
+
+    people = People(tmp_path, {"HEALTH_WALLET_CHAIN_DIR": str(tmp_path / "embedded-chain")})
+    people.create("patient")
+    doctor = people.create("doctor")
+    assert people.run("patient", "import", str(SMALL_PATIENT)).code == 0
+    assert people.run("doctor", "register-key").code == 0
+    grants = []
+    for types in ("Immunization", "Condition"):
+        granted = people.run("patient", "grant", "--to", doctor, "--type", types, "--expires", "7d", "--json")
+        assert granted.code == 0, granted.stderr
+        grants.append(granted.json)
+    consents = people.run("patient", "records", "--type", "Consent", "--json").json
+    assert len(consents) == 2  # one Consent per grant, though both went to one doctor
+
+    serving = Serving(people, "patient")
+    try:
+        revoked = people.run("patient", "revoke", grants[0]["grant_id"], "--json")
+    finally:
+        serving.stop()
+    assert revoked.code == 0, revoked.stderr
+    assert revoked.json["revoked"] is True and revoked.json["unpinned"] is False
+    assert revoked.json["gas_used"] <= 30_000 and revoked.json["tx"].startswith("0x")
+    assert "still pinned" in revoked.json["warning"]
+    assert [ln for ln in revoked.stderr.splitlines() if ln.startswith("warning: ")] == \
+        [f"warning: {revoked.json['warning']}"]
+    pins = {p["cid"] for p in people.run("patient", "pins", "--json").json}
+    assert grants[0]["cid"] in pins
+
+    again = people.run("patient", "revoke", grants[0]["grant_id"], "--json")
+    assert again.code == 0 and again.json["already_revoked"] is True and again.json["unpinned"] is True
+    assert "warning" not in again.json
+    pins = {p["cid"] for p in people.run("patient", "pins", "--json").json}
+    assert grants[0]["cid"] not in pins and grants[1]["cid"] in pins
+    statuses = {g["grant_id"]: g["status"] for g in people.run("patient", "grants", "--json").json}
+    assert statuses == {grants[0]["grant_id"]: "revoked", grants[1]["grant_id"]: "active"}
+    details = sorted(c["detail"] for c in people.run("patient", "records", "--type", "Consent", "--json").json)
+    assert len(details) == 2 and sum("inactive" in d for d in details) == 1
