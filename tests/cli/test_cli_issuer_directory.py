@@ -55,11 +55,13 @@ def test_an_intact_card_of_an_unknown_issuer_imports_as_unverified(tmp_path: Pat
 def test_the_directory_is_trusted_by_default_and_a_newer_one_verifies_its_issuers_cards(tmp_path: Path) -> None:
     home = tmp_path / "patient"
     assert cli(home, "init").code == 0
-    listed = cli(home, "issuers", "list", "--json")
+    assert cli(home, "issuers", "list", "--json").json == []  # none added by the user
+    listed = cli(home, "issuers", "list", "--all", "--json")
     assert listed.code == 0 and len(listed.json) > 600
     assert {"iss": "https://myvaccinerecord.cdph.ca.gov/creds", "name": "State of California",
             "source": "VCI directory"} in listed.json
     human = cli(home, "issuers", "list")
+    assert "issuers of the VCI directory of 2026-08-22" in human.stdout
     assert "VCI Directory, The Commons Project" in human.stdout and "CC BY 4.0" in human.stdout
 
     newer = tmp_path / "vci_snapshot.json"
@@ -102,7 +104,7 @@ def test_a_directory_issuer_can_be_removed_from_trust(tmp_path: Path) -> None:
     assert cli(home, "init").code == 0
     removed = cli(home, "issuers", "remove", "https://myvaccinerecord.cdph.ca.gov/creds", "--json")
     assert removed.code == 0 and removed.json == {"removed": True}
-    listed = cli(home, "issuers", "list", "--json").json
+    listed = cli(home, "issuers", "list", "--all", "--json").json
     assert "https://myvaccinerecord.cdph.ca.gov/creds" not in {i["iss"] for i in listed}
     again = cli(home, "issuers", "remove", "https://myvaccinerecord.cdph.ca.gov/creds")
     assert again.code == 1

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..services import WalletService, export_records, verify_path
 from ..services.cards import (
     DIRECTORY_CREDIT,
+    USER_SOURCE,
     IssuerDirectory,
     distrust_issuer,
     install_issuer_directory,
@@ -50,7 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a local copy of one of the issuer's revocation lists (.well-known/crl/<kid>.json)")
     r = isub.add_parser("remove", help="stop trusting an issuer (also one listed in the VCI directory)")
     r.add_argument("iss")
-    isub.add_parser("list", help="the trusted issuers and the directory snapshot in use")
+    li = isub.add_parser("list", help="the issuers you added, and the directory snapshot in use")
+    li.add_argument("--all", action="store_true", help="also every issuer of the VCI directory")
     d = isub.add_parser("trust-directory", help="use a newer VCI directory snapshot from a file (vci_snapshot.json)",
                         description="Install a VCI issuer directory snapshot (the directory's vci_snapshot.json, "
                         "https://github.com/the-commons-project/vci-directory, logs/) for offline card checks. "
@@ -131,11 +133,18 @@ def cmd_issuers(service: WalletService, args: argparse.Namespace, out: Output) -
                    f"{len(directory.issuers)} issuers ({signed}).\n{DIRECTORY_CREDIT}")
     else:
         store = trusted_issuers(app)
-        doc = [{"iss": i.iss, "name": i.name, "source": i.source} for i in store]
+        if args.all:
+            doc = [{"iss": i.iss, "name": i.name, "source": i.source} for i in store]
+            lines = [f"{d['name']}  {d['iss']}  ({d['source']})" for d in doc]
+        else:
+            doc = [{"iss": i.iss, "name": i.name} for i in store if i.source == USER_SOURCE]
+            lines = [f"{d['name']}  {d['iss']}" for d in doc]
         directory = store.directory
-        lines = [f"{d['name']}  {d['iss']}  ({d['source']})" for d in doc]
         if directory is not None:
-            lines.append(f"VCI directory of {directory.time:%Y-%m-%d %H:%M} UTC ({directory.origin}).")
+            listed = sum(1 for i in store if i.source != USER_SOURCE)
+            lines.append(f"{'And' if doc else 'Trusted:'} {listed} issuers of the VCI directory of "
+                         f"{directory.time:%Y-%m-%d %H:%M} UTC ({directory.origin})"
+                         + ("." if args.all else "; 'issuers list --all' lists them."))
             lines.append(DIRECTORY_CREDIT)
         out.result(doc, "\n".join(lines) or "No trusted issuers.")
     return 0

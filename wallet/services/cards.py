@@ -22,6 +22,7 @@ from ..share.vci_directory import CREDIT, IssuerDirectory, install_directory, re
 
 __all__ = [
     "DIRECTORY_CREDIT",
+    "USER_SOURCE",
     "CardInput",
     "IssuerDirectory",
     "card_status",

@@ -49,6 +49,7 @@ the entry because the wallet cannot download them.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -75,6 +76,7 @@ __all__ = [
     "TrustedIssuer",
     "add_trusted_issuer",
     "remove_trusted_issuer",
+    "upgrade_v1_to_v2",
 ]
 
 STORE_FILE = "trusted_issuers.json"
@@ -83,14 +85,16 @@ VERSION = 2
 USER_SOURCE = "your list"
 
 
-def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+def upgrade_v1_to_v2(doc: dict[str, Any]) -> None:
     """Version 2 adds ``distrusted`` (issuers of the directory the user does not trust)
-    and ``known_keys`` (keys of untrusted issuers); version 1 had neither."""
-    return {**doc, "version": 2, "distrusted": [], "known_keys": []}
+    and ``known_keys`` (keys of untrusted issuers); version 1 had neither. In place."""
+    doc.setdefault("distrusted", [])
+    doc.setdefault("known_keys", [])
 
 
-# version -> the step that turns a document of that version into the next one
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+# The upgrade steps in order: UPGRADES[n - 1] turns version n into n + 1, in place, named
+# upgrade_vN_to_vN1 (the convention of wallet.formats.FileFormat, which can take them as is).
+UPGRADES: tuple[Callable[[dict[str, Any]], None], ...] = (upgrade_v1_to_v2,)
 _MAX_STORE_BYTES = 16 * 1024 * 1024
 
 
@@ -308,13 +312,15 @@ class _StoreFile:
 
 
 def _upgrade(doc: dict[str, Any], where: str) -> dict[str, Any]:
+    """``doc`` at :data:`VERSION`, through each step from its own version (a copy)."""
     version = doc.get("version")
-    while isinstance(version, int) and not isinstance(version, bool) and version in UPGRADES:
-        doc = UPGRADES[version](doc)
-        version = doc.get("version")
-    if version != VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= VERSION:
         raise ShareError(f"The trusted issuer list {where} has version {version}; this app reads up to {VERSION}.")
-    return doc
+    work = copy.deepcopy(doc)
+    for n, step in enumerate(UPGRADES[version - 1:], start=version):
+        step(work)
+        work["version"] = n + 1
+    return work
 
 
 def _parse_store(data: bytes, where: str) -> _StoreFile:
