@@ -129,7 +129,7 @@ class RevocationList:
             if sep and not stamp.isdigit():
                 raise ShareError(f"The revocation list entry {item!r} has an invalid timestamp.")
             rids[rid] = int(stamp) if sep else None
-        return cls(kid=obj.get("kid"), ctr=_count(obj.get("ctr", 0)), rids=rids)
+        return cls(kid=str(obj.get("kid") or ""), ctr=_count(obj.get("ctr", 0)), rids=rids)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -250,10 +250,12 @@ def _signing_key(raw: Any, iss: str, *, check_names: bool = True) -> IssuerKey |
         return None  # e.g. an ECDH-ES encryption key: never usable to verify a card
     if raw.get("kty") != "EC" or raw.get("crv") != "P-256":
         return None
-    kid = raw.get("kid")
-    public = {"kty": "EC", "crv": "P-256", "x": raw.get("x"), "y": raw.get("y")}
+    kid, x, y = raw.get("kid"), raw.get("x"), raw.get("y")
+    if not isinstance(x, str) or not isinstance(y, str):
+        raise ShareError(f"Key {kid} of {iss} is not a valid P-256 public key.")
+    public: dict[str, str] = {"kty": "EC", "crv": "P-256", "x": x, "y": y}
     try:
-        thumbprint = ECKey.import_key(public).thumbprint()
+        thumbprint = ECKey.import_key(dict(public)).thumbprint()
     except Exception as exc:  # joserfc raises several types for a bad point
         raise ShareError(f"Key {kid} of {iss} is not a valid P-256 public key.") from exc
     if kid != thumbprint:
