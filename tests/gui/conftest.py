@@ -114,6 +114,7 @@ def many_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "HOME": str(home.parent)}
     service = WalletService(build_app(home, environ=env, keyring_backend=MemoryKeyring()))
     service.create(PASSPHRASE)
+    service.mark_phrase_shown()
     wallet = service.unlock(PASSPHRASE)
     add_synthetic(wallet)
     wallet.lock()
