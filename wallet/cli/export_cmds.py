@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..services import WalletService, export_records, verify_path
-from ..services.cards import (
+from ..services.trusted_issuers import (
     DIRECTORY_CREDIT,
     USER_SOURCE,
     IssuerDirectory,
@@ -115,7 +115,7 @@ def _directory_doc(directory: IssuerDirectory) -> dict:
 def cmd_issuers(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     app = service.app
     if args.issuers_cmd == "add":
-        trust_issuer(app, args.iss, Path(args.jwks), name=args.name, crl_files=tuple(Path(c) for c in args.crl))
+        trust_issuer(app, args.iss, Path(args.jwks), name=args.name, crl_files=[Path(c) for c in args.crl])
         out.result({"trusted": args.iss}, f"Trusting cards from {args.name or args.iss}.")
     elif args.issuers_cmd == "remove":
         removed = distrust_issuer(app, args.iss)

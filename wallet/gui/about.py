@@ -137,7 +137,7 @@ class AboutDialog(QDialog):
         self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.details.setAccessibleName("Versions")
 
-        from ..services.cards import DIRECTORY_CREDIT  # the card stack loads only when About opens
+        from ..services.trusted_issuers import DIRECTORY_CREDIT  # loads the card stack only when About opens
 
         self.credits = QLabel(DIRECTORY_CREDIT, self)
         self.credits.setObjectName("about-credits")

@@ -1,7 +1,6 @@
-"""SMART Health Cards: reading them as an import source (``.smart-health-card`` files
-and ``shc:/`` numeric QR text, checked against the trusted issuers, their FHIR bundles
-turned into one all-or-nothing import), and the issuers the wallet trusts (the VCI
-directory by default, plus the user's own list)."""
+"""Reading SMART Health Cards as an import source: ``.smart-health-card`` files and
+``shc:/`` numeric QR text, checked against the trusted issuers, their FHIR bundles
+turned into one all-or-nothing import."""
 
 from __future__ import annotations
 
@@ -11,33 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..app import App
 from ..errors import InvalidRecord, ShareError
 from ..records.parse import MAX_FILE_BYTES, ParsedFile, parse_bytes
-from ..share.encoding import json_loads
-from ..share.issuers import USER_SOURCE, IssuerStore, TrustedIssuer, add_trusted_issuer, remove_trusted_issuer
+from ..share.issuers import IssuerStore
 from ..share.shc import HealthCard, card_file_bytes, read_card_file
 from ..share.shc_qr import parse_qr_text
-from ..share.vci_directory import CREDIT, IssuerDirectory, install_directory, refresh_directory
 
-__all__ = [
-    "DIRECTORY_CREDIT",
-    "USER_SOURCE",
-    "CardInput",
-    "IssuerDirectory",
-    "card_status",
-    "check_card_file",
-    "distrust_issuer",
-    "install_issuer_directory",
-    "is_qr_chunk",
-    "read_card_input",
-    "read_qr_chunks",
-    "refresh_issuer_directory",
-    "trust_issuer",
-    "trusted_issuers",
-]
-
-DIRECTORY_CREDIT = CREDIT
+__all__ = ["CardInput", "card_status", "check_card_file", "is_qr_chunk", "read_card_input", "read_qr_chunks"]
 
 CARD_SUFFIX = ".smart-health-card"
 
@@ -141,54 +120,3 @@ def _card_input(data: bytes, name: str, *, issuers: IssuerStore, now: datetime) 
     combined = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     parsed = parse_bytes(json.dumps(combined).encode(), name=name)
     return CardInput(cards, parsed, data)
-
-
-# --- the issuers this wallet trusts ----------------------------------------------------
-
-
-def trusted_issuers(app: App) -> IssuerStore:
-    """The VCI directory in use, the user's list and any issuers trusted for this run."""
-    return IssuerStore.load(app.home, extra_trusted=app.extra_trusted_issuers)
-
-
-def _read(path: Path, what: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ShareError(f"Cannot read {what} {path}: {exc.strerror or exc}.") from exc
-
-
-def trust_issuer(app: App, iss: str, jwks_file: Path, *, name: str | None = None,
-                 crl_files: tuple[Path, ...] = ()) -> TrustedIssuer:
-    """Trust ``iss`` with its key set (a saved ``.well-known/jwks.json``) and revocation
-    lists, in the wallet home's list. Raises :class:`ShareError` for a file that is not one."""
-    jwks = json_loads(_read(jwks_file, "the key set"), what=f"key set {jwks_file}")
-    crls = [json_loads(_read(c, "the revocation list"), what=f"revocation list {c}") for c in crl_files]
-    try:
-        issuer = TrustedIssuer.from_jwks(iss, jwks, name=name, crls=crls)
-    except ShareError as exc:
-        raise ShareError(f"That is not an issuer key set: {exc.user_message}") from exc
-    add_trusted_issuer(app.home, issuer)
-    return issuer
-
-
-def distrust_issuer(app: App, iss: str) -> bool:
-    """Stop trusting ``iss`` (from the user's list, or from the directory); ``False`` if
-    it was not trusted."""
-    shared = [i.iss for i in trusted_issuers(app) if i.source != USER_SOURCE]
-    return remove_trusted_issuer(app.home, iss, shared=shared)
-
-
-def install_issuer_directory(app: App, path: Path, *, signature: Path | None = None) -> IssuerDirectory:
-    """Use a newer VCI directory snapshot from ``path`` (``vci_snapshot.json``). Its
-    signature (``signature``, or ``vci_snapshot.sig`` beside it) must verify when present.
-    Raises :class:`ShareError`; nothing changes then."""
-    path = Path(path)
-    sig_path = signature if signature is not None else path.with_suffix(".sig")
-    sig = _read(sig_path, "the directory signature") if signature is not None or sig_path.is_file() else None
-    return install_directory(app.home, _read(path, "the issuer directory"), signature=sig, origin=str(path))
-
-
-def refresh_issuer_directory(app: App) -> IssuerDirectory:
-    """Download the published VCI directory snapshot, check its signature, keep it (needs the network)."""
-    return refresh_directory(app.home)
