@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from .eip712 import Eip712Domain, SignedGrant, SignedRevoke
 from .grants import AccessEvent, AccessGrant
 
 __all__ = ["ChainBackend", "Deployment", "Signer", "TxResult"]
@@ -45,8 +46,10 @@ class TxResult:
 
 @dataclass(frozen=True)
 class Deployment:
+    """The grants contract's address; ``tx`` is ``None`` when it was there already."""
+
     address: str
-    tx: TxResult
+    tx: TxResult | None
 
 
 class ChainBackend(Protocol):
@@ -96,6 +99,26 @@ class ChainBackend(Protocol):
               expires_at: datetime) -> TxResult: ...
 
     def revoke(self, account: Signer, grant_id: bytes) -> TxResult: ...
+
+    @property
+    def canonical_address(self) -> str:
+        """The grants contract's address on every chain (CREATE2, see :mod:`wallet.chain.canonical`)."""
+        ...
+
+    @property
+    def domain(self) -> Eip712Domain:
+        """The EIP-712 domain of signed grants on this chain and contract."""
+        ...
+
+    def submit_signed_grant(self, account: Signer, signed: SignedGrant, *, record_access: bool = False) -> TxResult:
+        """``grantBySig`` (or, with ``record_access``, ``grantBySigAndRecordAccess``), paid by ``account``."""
+        ...
+
+    def submit_signed_revoke(self, account: Signer, signed: SignedRevoke) -> TxResult:
+        """``revokeBySig`` paid by ``account``; burns an id that was never granted."""
+        ...
+
+    def estimate_signed_grant_gas(self, sender: str, signed: SignedGrant, *, record_access: bool = False) -> int: ...
 
     def is_active(self, grant_id: bytes) -> bool: ...
 

@@ -35,6 +35,7 @@ from web3.exceptions import (
 from ..errors import (
     ChainError,
     ChainUnavailable,
+    ContractMismatch,
     GrantNotActive,
     InsufficientFunds,
     KeyNotRegistered,
@@ -42,7 +43,9 @@ from ..errors import (
     TransactionReverted,
 )
 from .backend import Deployment, Signer, TxResult
+from .canonical import FACTORY_ADDRESS, canonical_address, factory_calldata, factory_deployment, identify_runtime
 from .contract import error_from_revert, load_artefact
+from .eip712 import Eip712Domain, SignedGrant, SignedRevoke
 from .grants import (
     AccessEvent,
     AccessGrant,
@@ -181,9 +184,16 @@ class Web3ChainBackend:
         }
         self._topic = {name: topic for topic, name in self._event_names.items()}
         self._contract: Any = None
+        self._contract_version = 0
         self._deployed_block: int | None = None
+        self._canonical = canonical_address()
         if contract_address:
             self._use_contract(contract_address)
+        else:
+            with self._guard("Looking up the grants contract"):
+                present = bool(self._w3.eth.get_code(self._canonical))
+            if present:
+                self._use_contract(self._canonical)
 
     def __repr__(self) -> str:
         return f"Web3ChainBackend({self._description}, chain_id={self._chain_id}, contract={self.contract_address})"
@@ -201,6 +211,27 @@ class Web3ChainBackend:
     @property
     def is_development(self) -> bool:
         return self._development
+
+    @property
+    def canonical_address(self) -> str:
+        """Where the grants contract lives on every chain (CREATE2 through the standard factory)."""
+        return self._canonical
+
+    @property
+    def contract_version(self) -> int:
+        """2 for today's contract (signed grants), 1 for the first one, 0 before a contract is in use."""
+        return self._contract_version
+
+    @property
+    def domain(self) -> Eip712Domain:
+        """The EIP-712 domain signed grants and revocations must name on this chain."""
+        contract = self._require_contract()
+        if self._contract_version < 2:
+            raise ChainUnavailable(
+                f"The grants contract at {contract.address} predates signed grants; use the contract at "
+                f"{self._canonical} (deploy-contract, and clear chain.contract)."
+            )
+        return Eip712Domain(self._chain_id, contract.address)
 
     @property
     def web3(self) -> Web3:
@@ -265,14 +296,24 @@ class Web3ChainBackend:
                 f"There is no grants contract at {address} on {self._description} (chain {self._chain_id}); "
                 "deploy one with deploy-contract or correct chain.contract."
             )
+        version = identify_runtime(bytes(code))
+        if version is None:
+            raise ContractMismatch(
+                f"The contract at {address} on {self._description} (chain {self._chain_id}) is not the Health "
+                f"Wallet grants contract (its code differs); the wallet will not use it. Check chain.contract, "
+                f"or clear it to use {self._canonical}."
+            )
         self._contract = self._w3.eth.contract(address=address, abi=self._abi)
+        self._contract_version = version
         self._deployed_block = None
 
     def _require_contract(self) -> Any:
+        if self._contract is None and self._development and self._faucet == "node":
+            self._deploy_from_node()  # a development chain: the wallet deploys it by itself
         if self._contract is None:
             raise ChainUnavailable(
-                f"No grants contract is configured for {self._description}; "
-                "deploy one with deploy-contract or set chain.contract."
+                f"The grants contract is not on {self._description} (chain {self._chain_id}) yet; its address on "
+                f"every chain is {self._canonical}. Deploy it with deploy-contract, or set chain.contract."
             )
         return self._contract
 
@@ -454,11 +495,56 @@ class Web3ChainBackend:
     # --- deployment ----------------------------------------------------------------
 
     def deploy(self, account: Signer) -> Deployment:
-        artefact = load_artefact()
-        result, receipt = self._transact(account, data=artefact.bytecode, to=None, action="Deploying the grants contract")
-        address = checksum(receipt["contractAddress"])
-        self._use_contract(address)
-        return Deployment(address, result)
+        """Deploy the grants contract at its canonical address (or use it if it is there).
+
+        ``Deployment.tx`` is ``None`` when the contract was already deployed. On a
+        development chain the CREATE2 factory is installed first when missing.
+        """
+        action = "Deploying the grants contract"
+        with self._guard(action):
+            present = bool(self._w3.eth.get_code(self._canonical))
+        if present:
+            self._use_contract(self._canonical)
+            return Deployment(self._canonical, None)
+        self._ensure_factory(action)
+        result, _receipt = self._transact(account, data="0x" + factory_calldata().hex(), to=FACTORY_ADDRESS,
+                                          action=action)
+        self._use_contract(self._canonical)
+        return Deployment(self._canonical, result)
+
+    def _ensure_factory(self, action: str) -> None:
+        """Install the deterministic-deployment factory from its presigned transaction (development chains)."""
+        with self._guard(action):
+            if self._w3.eth.get_code(FACTORY_ADDRESS):
+                return
+        if not self._development:
+            raise ChainUnavailable(
+                f"{self._subject} has no deterministic-deployment factory at {FACTORY_ADDRESS}, so the grants "
+                "contract cannot get its standard address there; use a network that has it, or set chain.contract."
+            )
+        factory = factory_deployment()
+        with self._guard(action, sending=True):
+            if self._w3.eth.get_balance(factory.signer) < factory.funding:
+                self._fund(factory.signer, factory.funding)
+            tx_hash = HexBytes(self._w3.eth.send_raw_transaction(factory.raw_transaction)).to_0x_hex()
+            self._wait(tx_hash, factory.signer, action)
+            if not self._w3.eth.get_code(FACTORY_ADDRESS):
+                raise ChainUnavailable(f"{self._subject} did not accept the factory's deployment transaction.")
+
+    def _deploy_from_node(self) -> None:
+        """On a development node: the factory and the contract, paid by the node's own account."""
+        action = "Deploying the grants contract on the development chain"
+        self._ensure_factory(action)
+        with self._guard(action, sending=True):
+            accounts = self._w3.eth.accounts
+            if not accounts:
+                return
+            tx_hash = self._w3.eth.send_transaction(
+                {"from": accounts[0], "to": FACTORY_ADDRESS, "data": "0x" + factory_calldata().hex()})
+            receipt = self._wait(HexBytes(tx_hash).to_0x_hex(), accounts[0], action)
+            if int(receipt["status"]) != 1:
+                raise TransactionReverted(f"{action} failed on chain.")
+        self._use_contract(self._canonical)
 
     # --- keys ----------------------------------------------------------------------
 
@@ -503,6 +589,44 @@ class Web3ChainBackend:
         args = self._grant_args(grant_id, grantee, cid, wrapped_key, expires_at)
         return self._transact_contract(account, "grant", args, "Granting access")
 
+    # --- signed grants (EIP-712) ---------------------------------------------------
+
+    def _check_domain(self, domain: Eip712Domain, what: str) -> None:
+        mine = self.domain
+        if domain.chain_id != mine.chain_id:
+            raise TransactionReverted(
+                f"This {what} was signed for chain {domain.chain_id}; this wallet is on chain {mine.chain_id}. "
+                "Use a network profile for that chain."
+            )
+        if domain.verifying_contract != mine.verifying_contract:
+            raise TransactionReverted(
+                f"This {what} was signed for the contract at {domain.verifying_contract}, not {mine.verifying_contract}."
+            )
+
+    def submit_signed_grant(self, account: Signer, signed: SignedGrant, *, record_access: bool = False) -> TxResult:
+        """Submit a patient-signed grant with ``grantBySig``; ``account`` pays. With
+        ``record_access`` the grantee (``account`` must be it) also logs its access in the
+        same transaction (``grantBySigAndRecordAccess``)."""
+        self._check_domain(signed.domain, "grant")
+        fn = "grantBySigAndRecordAccess" if record_access else "grantBySig"
+        action = "Submitting the grant and logging the access" if record_access else "Submitting the signed grant"
+        return self._transact_contract(account, fn, signed.contract_args(), action)
+
+    def submit_signed_revoke(self, account: Signer, signed: SignedRevoke) -> TxResult:
+        """Submit a patient-signed revocation with ``revokeBySig``; ``account`` pays. An id
+        that was never granted is burned."""
+        self._check_domain(signed.domain, "revocation")
+        return self._transact_contract(account, "revokeBySig", signed.contract_args(), "Submitting the revocation")
+
+    def estimate_signed_grant_gas(self, sender: str, signed: SignedGrant, *, record_access: bool = False) -> int:
+        """Gas ``sender`` would spend submitting ``signed`` (reverts come back as a ``ChainError``)."""
+        contract = self._require_contract()
+        self._check_domain(signed.domain, "grant")
+        fn = "grantBySigAndRecordAccess" if record_access else "grantBySig"
+        data = contract.encode_abi(fn, args=signed.contract_args())
+        with self._guard("Estimating the grant's gas"):
+            return int(self._w3.eth.estimate_gas({"from": checksum(sender), "to": contract.address, "data": data}))
+
     def revoke(self, account: Signer, grant_id: bytes) -> TxResult:
         grant_id_hex(grant_id)
         return self._transact_contract(account, "revoke", [bytes(grant_id)], "Revoking the grant")
@@ -520,6 +644,8 @@ class Web3ChainBackend:
         patient, _grantee, expires, revoked = self._call("grantOf", bytes(grant_id))
         if patient == ZERO_ADDRESS:
             raise GrantNotActive(f"There is no grant {gid} on this chain.")
+        if revoked and expires == 0:
+            raise GrantNotActive(f"Grant {gid} was revoked before it was submitted; it can never be opened.")
         grants = self._grants_from_logs(self._logs([self._grant_topics(), gid]))
         if not grants:
             raise ChainUnavailable(
