@@ -37,6 +37,7 @@ __all__ = [
     "SignedRevoke",
     "grant_digest",
     "grant_typed_data",
+    "load_signed",
     "revoke_digest",
     "revoke_typed_data",
     "sign_grant",
@@ -52,6 +53,8 @@ REVOKE_TYPE = "Revoke(bytes32 id)"
 SIGNED_FORMAT = "health-wallet/signed-chain-message"
 SIGNED_VERSION = 1
 _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+_DOMAIN_FIELDS = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                  {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}]
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,7 @@ def grant_typed_data(domain: Eip712Domain, grant_id: bytes, cid: str, wrapped_ke
                      expires_at: datetime) -> dict[str, Any]:
     """The grant as EIP-712 JSON (``eth_signTypedData_v4``), for wallets that show what they sign."""
     return {
-        "types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                   {"name": "chainId", "type": "uint256"},
-                                   {"name": "verifyingContract", "type": "address"}],
+        "types": {"EIP712Domain": _DOMAIN_FIELDS,
                   "Grant": [{"name": "id", "type": "bytes32"}, {"name": "cid", "type": "string"},
                             {"name": "wrappedKey", "type": "bytes"}, {"name": "expiresAt", "type": "uint64"}]},
         "primaryType": "Grant",
@@ -126,8 +127,7 @@ def grant_typed_data(domain: Eip712Domain, grant_id: bytes, cid: str, wrapped_ke
 def revoke_typed_data(domain: Eip712Domain, grant_id: bytes) -> dict[str, Any]:
     """The revocation as EIP-712 JSON (``eth_signTypedData_v4``)."""
     return {
-        "types": {"EIP712Domain": grant_typed_data(domain, grant_id, "x", b"", from_chain_time(1))["types"]["EIP712Domain"],
-                  "Revoke": [{"name": "id", "type": "bytes32"}]},
+        "types": {"EIP712Domain": _DOMAIN_FIELDS, "Revoke": [{"name": "id", "type": "bytes32"}]},
         "primaryType": "Revoke",
         "domain": domain.as_dict(),
         "message": {"id": bytes(grant_id)},

@@ -660,6 +660,10 @@ class Web3ChainBackend:
             last_access_at=found.last_access_at,
         )
 
+    def has_patient_activity(self, patient: str) -> bool:
+        """Whether ``patient`` appears as a grant's patient in any event (granted, revoked or burned)."""
+        return bool(self._logs([[self._topic["Granted"], self._topic["Revoked"]], None, _topic_address(patient)]))
+
     def grants_by_patient(self, patient: str) -> list[AccessGrant]:
         return self._grants_from_logs(self._logs([self._grant_topics(), None, _topic_address(patient)]))
 

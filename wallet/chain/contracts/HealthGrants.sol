@@ -47,13 +47,13 @@ contract HealthGrants {
         keccak256("Grant(bytes32 id,string cid,bytes wrappedKey,uint64 expiresAt)");
     bytes32 private constant _REVOKE_TYPEHASH = keccak256("Revoke(bytes32 id)");
 
-    /// @notice The block this contract was deployed in: where event scans start.
-    uint256 public deployedBlock;
-
     mapping(bytes32 id => uint256 packed) private _grants;
 
     /// @notice The X25519 public key each wallet published, zero if none.
     mapping(address owner => bytes32 key) public encryptionKeyOf;
+
+    /// @notice The block this contract was deployed in: where event scans start.
+    uint256 public deployedBlock;
 
     event KeyRegistered(address indexed owner, bytes32 key);
     event Granted(
