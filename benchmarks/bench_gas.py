@@ -70,7 +70,8 @@ def measure(w3: Web3, contract, deploy_gas: int, *, naive: bool, repeat: int) ->
         used[op].append(gas(contract.functions.registerKey(key), owner))
         used["registerKey (again)"].append(gas(contract.functions.registerKey(os.urandom(32)), owner))
         gid = new_grant_id(doctor)
-        used["grant"].append(gas(contract.functions.grant(gid, doctor, CID, os.urandom(WRAPPED_KEY_SIZE), expires), patient))
+        wrapped = os.urandom(WRAPPED_KEY_SIZE)
+        used["grant"].append(gas(contract.functions.grant(gid, doctor, CID, wrapped, expires), patient))
         used["recordAccess"].append(gas(contract.functions.recordAccess(gid), doctor))
         used["revoke"].append(gas(contract.functions.revoke(gid), patient))
         if not naive:
@@ -133,7 +134,8 @@ def main() -> int:
         low, high = min(values), max(values)
         return f"{high:,}" if low == high else f"{low:,}-{high:,}"
 
-    print(f"gas used on {version}, {args.repeat} runs each (CID {len(CID)} chars, wrapped key {WRAPPED_KEY_SIZE} bytes)")
+    print(f"gas used on {version}, {args.repeat} runs each "
+          f"(CID {len(CID)} chars, wrapped key {WRAPPED_KEY_SIZE} bytes)")
     print(f"{'operation':<34}{'HealthGrants':>16}{'before (v1)':>16}{'naive 4-slot':>16}{'target':>10}{'saved':>9}")
     for op in OPERATIONS:
         target = TARGETS.get(op)
