@@ -130,21 +130,32 @@ def test_a_different_contract_at_a_configured_address_is_refused(public_chain: P
     assert identify_runtime(w3.eth.get_code(impostor)) is None
 
 
-def test_the_first_contract_is_still_accepted_and_its_grants_keep_working(public_chain: PublicChain) -> None:
+def test_grants_of_the_first_contract_keep_working_beside_todays(public_chain: PublicChain) -> None:
     w3 = public_chain.backend.web3
     receipt = w3.eth.wait_for_transaction_receipt(
         w3.eth.send_transaction({"from": w3.eth.accounts[0], "data": "0x" + v1_initcode().hex()}))
-    legacy = connect_rpc(public_chain.node.url, contract_address=receipt["contractAddress"], poll_interval=0.05)
-    assert legacy.contract_version == 1
+    first = receipt["contractAddress"]
     patient, doctor = public_chain.funded(), public_chain.funded()
     gid = signed_grant_id(doctor.address, Account.create().address)
-    legacy.grant(patient, gid, doctor.address, CID, os.urandom(WRAPPED_KEY_SIZE), legacy.now() + timedelta(days=1))
-    assert legacy.is_active(gid) and legacy.grants_by_patient(patient.address)[0].grant_id == gid
-    legacy.revoke(patient, gid)
-    assert not legacy.is_active(gid)
-    with pytest.raises(ChainError) as info:
-        legacy.domain  # noqa: B018 - signed grants need today's contract
-    assert "predates signed grants" in _one_line(info.value)
+    old = w3.eth.contract(address=first, abi=public_chain.backend._abi)
+    expires = int(public_chain.backend.now().timestamp()) + 86400
+    tx = old.functions.grant(gid, doctor.address, CID, os.urandom(WRAPPED_KEY_SIZE), expires).transact(
+        {"from": w3.eth.accounts[1]})
+    assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+
+    # chain.contract names the first contract: today's is used for new grants, the first is still read.
+    backend = connect_rpc(public_chain.node.url, contract_address=first, poll_interval=0.05)
+    assert backend.contract_address == canonical_address() and backend.earlier_contracts == (first,)
+    assert identify_runtime(w3.eth.get_code(first)) == 1
+    assert backend.is_active(gid) and [g.grant_id for g in backend.grants_for_grantee(doctor.address)] == [gid]
+    backend.record_access(doctor, gid)
+    assert backend.grant_info(gid).accesses == 1
+    signed = _signed(Account.create(), backend, doctor.address)
+    backend.submit_signed_grant(patient, signed)
+    assert {g.grant_id for g in backend.grants_for_grantee(doctor.address)} == {gid, signed.grant_id}
+    with pytest.raises(TransactionReverted):
+        backend.revoke(patient, gid)  # only the first grant's patient may
+    assert backend.is_active(gid)
 
 
 # --- a patient who holds nothing --------------------------------------------------------
@@ -288,3 +299,36 @@ def test_signed_messages_travel_as_json(embedded: Web3ChainBackend) -> None:
     assert isinstance(submitted, SignedGrant)
     embedded.submit_signed_grant(Account.create(), submitted)
     assert embedded.is_active(signed.grant_id)
+
+
+def test_an_embedded_chain_from_the_previous_release_keeps_its_grants(tmp_path: Path, clock: FixedClock) -> None:
+    from wallet.vault.keys import WalletKeys
+
+    folder = tmp_path / "chain"
+    folder.mkdir()
+    written_by_release = REPO / "tests" / "chain" / "data" / "release-747f7c1.chain.journal"
+    (folder / "chain.journal").write_bytes(written_by_release.read_bytes())
+    patient = WalletKeys("abandon " * 11 + "about").account
+    doctor = WalletKeys("legal winner thank year wave sausage worth useful legal winner thank yellow").account
+    old_id = bytes.fromhex("58a57ed9d8d624cbd12e2c467d34787555bb1b25c65f8a2227560b2bbd31b018")
+
+    chain = open_embedded_chain(folder, clock=clock)
+    assert chain.contract_address == canonical_address() and chain.contract_version == 2
+    (first,) = chain.earlier_contracts
+    assert first != chain.contract_address
+    assert chain.is_active(old_id) and chain.grant_info(old_id).accesses == 1
+    assert [g.grant_id for g in chain.grants_by_patient(patient.address)] == [old_id]
+    assert chain.encryption_key_of(doctor.address) is not None  # published on the first contract
+
+    signed = _signed(WalletKeys("abandon " * 11 + "about").grant_account(0), chain, doctor.address)
+    chain.submit_signed_grant(doctor, signed, record_access=True)
+    assert {g.grant_id for g in chain.grants_for_grantee(doctor.address)} == {old_id, signed.grant_id}
+    chain.revoke(patient, old_id)
+    assert not chain.is_active(old_id) and chain.is_active(signed.grant_id)
+    kinds = [(e.kind.value, e.grant_id == old_id) for e in chain.access_log(doctor.address)]
+    assert ("revoked", True) in kinds and ("accessed", False) in kinds
+    chain.close()
+
+    again = open_embedded_chain(folder, clock=clock)  # nothing more to install; the same view
+    assert again.earlier_contracts == (first,) and not again.is_active(old_id) and again.is_active(signed.grant_id)
+    again.close()

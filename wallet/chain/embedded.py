@@ -17,9 +17,11 @@ Each chain has a development account (a fixed, public key, worthless outside thi
 chain) that pays wallets' gas. Block 1 installs the standard CREATE2 factory from its
 published presigned transaction (the development account funds its one-time signer)
 and deploys the grants contract through it, so the contract has the address it has on
-every other chain (:mod:`wallet.chain.canonical`). A chain created before that keeps
-its first contract (deployed by the development account's first transaction), so its
-grants keep working; the wallet accepts that contract as version 1.
+every other chain (:mod:`wallet.chain.canonical`). A chain created before that has
+its first contract (version 1, deployed by the development account's first
+transaction); opening it adds the factory and today's contract in a new block, and the
+backend reads the first contract's grants beside the new one's, so they keep listing,
+opening and revoking while new grants use today's contract.
 """
 
 from __future__ import annotations
@@ -158,6 +160,7 @@ class EmbeddedChain:
         self.legacy_contract_address = to_checksum_address(
             _create_address(to_canonical_address(self.dev_account.address), 0))
         self.contract_address = canonical_address()
+        self.earlier_contracts: tuple[str, ...] = ()
         self.open_seconds = 0.0
         self.replayed_blocks = 0
         self._open()
@@ -257,8 +260,7 @@ class EmbeddedChain:
 
     def _has_contract(self) -> bool:
         if self._code(self.legacy_contract_address):
-            self.contract_address = self.legacy_contract_address  # a chain made before signed grants
-            return True
+            self.earlier_contracts = (self.legacy_contract_address,)  # a chain made before signed grants
         return bool(self._code(self.contract_address))
 
     def _ensure_contract(self) -> None:
@@ -694,5 +696,5 @@ def open_embedded_chain(data_dir: str | Path, *, clock: Clock, receipt_timeout: 
     return Web3ChainBackend(
         w3, description=f"the embedded chain in {chain.folder}", contract_address=chain.contract_address,
         receipt_timeout=receipt_timeout, poll_interval=0.05, development=True, faucet=chain.dev_account,
-        time_source=chain.now_timestamp, on_close=chain.close,
+        time_source=chain.now_timestamp, on_close=chain.close, earlier_contracts=chain.earlier_contracts,
     )

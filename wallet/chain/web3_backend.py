@@ -161,7 +161,11 @@ class Web3ChainBackend:
         faucet: Faucet = None,
         time_source: Callable[[], int] | None = None,
         on_close: Callable[[], None] | None = None,
+        earlier_contracts: tuple[str, ...] = (),
     ) -> None:
+        """``earlier_contracts``: grants contracts of version 1 on this chain whose grants
+        keep listing, opening and revoking beside the current contract (new grants and keys
+        go to the current one)."""
         self._w3 = w3
         self._description = description
         self._receipt_timeout = receipt_timeout
@@ -187,13 +191,17 @@ class Web3ChainBackend:
         self._contract_version = 0
         self._deployed_block: int | None = None
         self._canonical = canonical_address()
+        self._earlier: list[Any] = []
+        self._deployed_blocks: dict[str, int] = {}
+        with self._guard("Looking up the grants contract"):
+            canonical_present = bool(self._w3.eth.get_code(self._canonical))
         if contract_address:
             self._use_contract(contract_address)
-        else:
-            with self._guard("Looking up the grants contract"):
-                present = bool(self._w3.eth.get_code(self._canonical))
-            if present:
-                self._use_contract(self._canonical)
+            if self._contract_version == 1 and canonical_present:
+                self._use_contract(self._canonical)  # the earlier contract is read beside it
+        elif canonical_present:
+            self._use_contract(self._canonical)
+        self._use_earlier(tuple(earlier_contracts))
 
     def __repr__(self) -> str:
         return f"Web3ChainBackend({self._description}, chain_id={self._chain_id}, contract={self.contract_address})"
@@ -303,9 +311,40 @@ class Web3ChainBackend:
                 f"Wallet grants contract (its code differs); the wallet will not use it. Check chain.contract, "
                 f"or clear it to use {self._canonical}."
             )
+        previous = self._contract
+        if previous is not None and self._contract_version == 1 and version == 2 and previous.address != address:
+            self._earlier.append(previous)  # its grants keep listing, opening and revoking
         self._contract = self._w3.eth.contract(address=address, abi=self._abi)
         self._contract_version = version
         self._deployed_block = None
+
+    def _use_earlier(self, addresses: tuple[str, ...]) -> None:
+        for address in addresses:
+            address = checksum(address)
+            if self._contract is not None and address == self._contract.address:
+                continue
+            with self._guard("Looking up an earlier grants contract"):
+                code = self._w3.eth.get_code(address)
+            if identify_runtime(bytes(code)) != 1:
+                raise ContractMismatch(f"The contract at {address} is not an earlier Health Wallet grants contract.")
+            self._earlier.append(self._w3.eth.contract(address=address, abi=self._abi))
+
+    @property
+    def earlier_contracts(self) -> tuple[str, ...]:
+        """Version-1 contracts whose grants this backend still reads and revokes."""
+        return tuple(c.address for c in self._earlier)
+
+    def _contract_of(self, grant_id: bytes) -> Any:
+        """The contract holding ``grant_id``: the current one, or an earlier one that has it."""
+        contract = self._require_contract()
+        if not self._earlier:
+            return contract
+        for candidate in [contract, *self._earlier]:
+            with self._guard("Reading the grants contract"):
+                patient = candidate.functions.grantOf(bytes(grant_id)).call(block_identifier="latest")[0]
+            if patient != ZERO_ADDRESS:
+                return candidate
+        return contract
 
     def _require_contract(self) -> Any:
         if self._contract is None and self._development and self._faucet == "node":
@@ -317,14 +356,16 @@ class Web3ChainBackend:
             )
         return self._contract
 
-    def _call(self, fn: str, *args: Any) -> Any:
-        contract = self._require_contract()
+    def _call(self, fn: str, *args: Any, contract: Any = None) -> Any:
+        contract = contract or self._require_contract()
         with self._guard("Reading the grants contract"):
             return getattr(contract.functions, fn)(*args).call(block_identifier="latest")
 
     def _deployment_block(self) -> int:
         if self._deployed_block is None:
-            self._deployed_block = int(self._call("deployedBlock"))
+            blocks = [int(self._call("deployedBlock"))]
+            blocks += [int(self._call("deployedBlock", contract=c)) for c in self._earlier]
+            self._deployed_block = min(blocks)
         return self._deployed_block
 
     # --- time and balance ----------------------------------------------------------
@@ -486,8 +527,9 @@ class Web3ChainBackend:
             pass
         return TransactionReverted(f"{action} failed on chain (transaction {tx_hash}, out of gas or rejected).")
 
-    def _transact_contract(self, account: Signer, fn: str, args: list[Any], action: str) -> TxResult:
-        contract = self._require_contract()
+    def _transact_contract(self, account: Signer, fn: str, args: list[Any], action: str, *,
+                           contract: Any = None) -> TxResult:
+        contract = contract or self._require_contract()
         data = contract.encode_abi(fn, args=args)
         result, _receipt = self._transact(account, data=data, to=contract.address, action=action)
         return result
@@ -554,8 +596,12 @@ class Web3ChainBackend:
         return self._transact_contract(account, "registerKey", [bytes(encryption_key)], "Publishing the encryption key")
 
     def encryption_key_of(self, address: str) -> bytes | None:
-        key = bytes(self._call("encryptionKeyOf", checksum(address)))
-        return key if any(key) else None
+        """The key ``address`` published (on the current contract, else on an earlier one)."""
+        for contract in [self._require_contract(), *self._earlier]:
+            key = bytes(self._call("encryptionKeyOf", checksum(address), contract=contract))
+            if any(key):
+                return key
+        return None
 
     def require_encryption_key(self, address: str) -> bytes:
         key = self.encryption_key_of(address)
@@ -629,19 +675,21 @@ class Web3ChainBackend:
 
     def revoke(self, account: Signer, grant_id: bytes) -> TxResult:
         grant_id_hex(grant_id)
-        return self._transact_contract(account, "revoke", [bytes(grant_id)], "Revoking the grant")
+        return self._transact_contract(account, "revoke", [bytes(grant_id)], "Revoking the grant",
+                                       contract=self._contract_of(grant_id))
 
     def record_access(self, account: Signer, grant_id: bytes) -> TxResult:
         grant_id_hex(grant_id)
-        return self._transact_contract(account, "recordAccess", [bytes(grant_id)], "Logging the access")
+        return self._transact_contract(account, "recordAccess", [bytes(grant_id)], "Logging the access",
+                                       contract=self._contract_of(grant_id))
 
     def is_active(self, grant_id: bytes) -> bool:
         grant_id_hex(grant_id)
-        return bool(self._call("isActive", bytes(grant_id)))
+        return bool(self._call("isActive", bytes(grant_id), contract=self._contract_of(grant_id)))
 
     def grant_info(self, grant_id: bytes) -> AccessGrant:
         gid = grant_id_hex(grant_id)
-        patient, _grantee, expires, revoked = self._call("grantOf", bytes(grant_id))
+        patient, _grantee, expires, revoked = self._call("grantOf", bytes(grant_id), contract=self._contract_of(grant_id))
         if patient == ZERO_ADDRESS:
             raise GrantNotActive(f"There is no grant {gid} on this chain.")
         if revoked and expires == 0:
@@ -710,11 +758,14 @@ class Web3ChainBackend:
     def _logs(self, topics: list[Any]) -> list[Any]:
         contract = self._require_contract()
         start = self._deployment_block()
+        addresses: str | list[str] = contract.address
+        if self._earlier:
+            addresses = [contract.address, *(c.address for c in self._earlier)]
         with self._guard("Reading the chain's events"):
             end = int(self._w3.eth.block_number)
-            return self._logs_between(contract.address, topics, start, end)
+            return self._logs_between(addresses, topics, start, end)
 
-    def _logs_between(self, address: str, topics: list[Any], start: int, end: int) -> list[Any]:
+    def _logs_between(self, address: str | list[str], topics: list[Any], start: int, end: int) -> list[Any]:
         if end < start:
             return []
         try:
