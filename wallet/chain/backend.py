@@ -101,6 +101,15 @@ class ChainBackend(Protocol):
     def revoke(self, account: Signer, grant_id: bytes) -> TxResult: ...
 
     @property
+    def earlier_contracts(self) -> tuple[str, ...]:
+        """First-version grants contracts whose grants are still read and revoked beside the current one."""
+        ...
+
+    def contract_for(self, grant_id: bytes) -> str:
+        """The address of the contract that holds ``grant_id`` (the current one for an id not granted yet)."""
+        ...
+
+    @property
     def canonical_address(self) -> str:
         """The grants contract's address on every chain (CREATE2, see :mod:`wallet.chain.canonical`)."""
         ...

@@ -334,6 +334,11 @@ class Web3ChainBackend:
         """Version-1 contracts whose grants this backend still reads and revokes."""
         return tuple(c.address for c in self._earlier)
 
+    def contract_for(self, grant_id: bytes) -> str:
+        """The address of the contract holding ``grant_id`` (the current one for a new id)."""
+        grant_id_hex(grant_id)
+        return str(self._contract_of(grant_id).address)
+
     def _contract_of(self, grant_id: bytes) -> Any:
         """The contract holding ``grant_id``: the current one, or an earlier one that has it."""
         contract = self._require_contract()
