@@ -323,6 +323,7 @@ def test_an_embedded_chain_from_the_previous_release_keeps_its_grants(tmp_path: 
     signed = _signed(WalletKeys("abandon " * 11 + "about").grant_account(0), chain, doctor.address)
     chain.submit_signed_grant(doctor, signed, record_access=True)
     assert {g.grant_id for g in chain.grants_for_grantee(doctor.address)} == {old_id, signed.grant_id}
+    assert chain.contract_for(old_id) == first and chain.contract_for(signed.grant_id) == chain.contract_address
     chain.revoke(patient, old_id)
     assert not chain.is_active(old_id) and chain.is_active(signed.grant_id)
     kinds = [(e.kind.value, e.grant_id == old_id) for e in chain.access_log(doctor.address)]
@@ -332,3 +333,15 @@ def test_an_embedded_chain_from_the_previous_release_keeps_its_grants(tmp_path: 
     again = open_embedded_chain(folder, clock=clock)  # nothing more to install; the same view
     assert again.earlier_contracts == (first,) and not again.is_active(old_id) and again.is_active(signed.grant_id)
     again.close()
+
+
+def test_a_development_node_gets_the_factory_and_the_contract_by_itself() -> None:
+    with AnvilNode() as node:  # chain id 31337: a development chain
+        factory_code = node.rpc("eth_getCode", FACTORY_ADDRESS, "latest")
+        node.rpc("anvil_setCode", FACTORY_ADDRESS, "0x")  # as on a node without the factory
+        backend = connect_rpc(node.url, poll_interval=0.05)
+        assert backend.is_development and backend.contract_address is None
+        gid = signed_grant_id(Account.create().address, Account.create().address)
+        assert backend.is_active(gid) is False  # the first call deploys what is missing
+        assert backend.contract_address == canonical_address()
+        assert node.rpc("eth_getCode", FACTORY_ADDRESS, "latest") == factory_code  # from the presigned transaction
