@@ -79,6 +79,7 @@ def test_a_wallet_on_a_profile_finds_the_standard_contract_address(tmp_path: Pat
         deployed = cli(home, "deploy-contract", "--json")
         assert deployed.code == 0, deployed.stderr
         assert deployed.json["address"] == canonical_address() and deployed.json["tx"].startswith("0x")
+        assert "costs about" in deployed.stderr and "gas, paid in ETH" in deployed.stderr
         again = cli(home, "deploy-contract", "--json")
         assert again.code == 0 and again.json["tx"] is None
         assert cli(home, "status", "--json").json["chain"]["contract"] == canonical_address()

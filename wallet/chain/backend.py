@@ -101,6 +101,15 @@ class ChainBackend(Protocol):
     def revoke(self, account: Signer, grant_id: bytes) -> TxResult: ...
 
     @property
+    def currency(self) -> str:
+        """The symbol gas is paid in (ETH, xDAI, POL…)."""
+        ...
+
+    def estimate_deploy_gas(self, sender: str) -> int:
+        """Gas to deploy the grants contract at its standard address; 0 when it is there."""
+        ...
+
+    @property
     def earlier_contracts(self) -> tuple[str, ...]:
         """First-version grants contracts whose grants are still read and revoked beside the current one."""
         ...

@@ -216,7 +216,7 @@ def connect_profile(profile: NetworkProfile, *, contract_address: str | None = N
     problems = []
     for url in profile.rpc:
         try:
-            backend = connect_rpc(url, contract_address=contract_address, timeout=timeout)
+            backend = connect_rpc(url, contract_address=contract_address, timeout=timeout, currency=profile.currency)
         except ChainUnavailable as exc:
             problems.append(exc.user_message)
             continue

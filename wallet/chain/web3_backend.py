@@ -71,8 +71,8 @@ SEND_ATTEMPTS = 8  # a nonce taken by another process meanwhile: look again
 Faucet = Signer | Literal["node"] | None
 
 
-def _eth(wei: int) -> str:
-    return f"{wei / ETHER:.6f} ETH"
+def _eth(wei: int, currency: str = "ETH") -> str:
+    return f"{wei / ETHER:.6f} {currency}"
 
 
 def _short(exc: BaseException) -> str:
@@ -162,11 +162,13 @@ class Web3ChainBackend:
         time_source: Callable[[], int] | None = None,
         on_close: Callable[[], None] | None = None,
         earlier_contracts: tuple[str, ...] = (),
+        currency: str = "ETH",
     ) -> None:
         """``earlier_contracts``: grants contracts of version 1 on this chain whose grants
         keep listing, opening and revoking beside the current contract (new grants and keys
         go to the current one)."""
         self._w3 = w3
+        self._currency = currency
         self._description = description
         self._receipt_timeout = receipt_timeout
         self._poll_interval = poll_interval
@@ -282,7 +284,8 @@ class Web3ChainBackend:
         except Web3RPCError as exc:
             message = _rpc_message(exc)
             if "insufficient funds" in message.lower():
-                raise InsufficientFunds(f"{action} needs more ETH for gas than the account holds ({message}).") from exc
+                raise InsufficientFunds(
+                    f"{action} needs more {self._currency} for gas than the account holds ({message}).") from exc
             cls = TransactionReverted if sending else ChainUnavailable
             raise cls(f"{action} was refused by {self._description}: {message}.") from exc
 
@@ -408,8 +411,8 @@ class Web3ChainBackend:
             return
         if self._faucet is None:
             raise InsufficientFunds(
-                f"{action} needs up to {_eth(need)} for gas; {sender} holds {_eth(have)}. "
-                "Send ETH to this address and try again."
+                f"{action} needs up to {_eth(need, self._currency)} for gas; {sender} holds "
+                f"{_eth(have, self._currency)}. Send {self._currency} to this address and try again."
             )
         self._fund(sender, max(DEV_FUND_WEI, 2 * need))
 
@@ -471,7 +474,8 @@ class Web3ChainBackend:
                         time.sleep(random.uniform(0, 0.05 * (attempt + 1)))  # after a jitter so we stop colliding
                         continue
                     elif "insufficient funds" in text:
-                        raise InsufficientFunds(f"{action} needs more ETH for gas than {sender} holds.") from exc
+                        raise InsufficientFunds(
+                            f"{action} needs more {self._currency} for gas than {sender} holds.") from exc
                     else:
                         raise
                 mine[nonce] = _InFlight(nonce, {k: v for k, v in tx.items() if k != "nonce"}, tx_hash)
@@ -558,6 +562,20 @@ class Web3ChainBackend:
                                           action=action)
         self._use_contract(self._canonical)
         return Deployment(self._canonical, result)
+
+    @property
+    def currency(self) -> str:
+        """The symbol gas is paid in on this chain (from the network profile; ETH by default)."""
+        return self._currency
+
+    def estimate_deploy_gas(self, sender: str) -> int:
+        """Gas to deploy the grants contract at its standard address (0 when it is there already;
+        the factory's installation on a development chain is not counted)."""
+        with self._guard("Estimating the deployment's gas"):
+            if self._w3.eth.get_code(self._canonical):
+                return 0
+            return int(self._w3.eth.estimate_gas({"from": checksum(sender), "to": FACTORY_ADDRESS,
+                                                  "data": "0x" + factory_calldata().hex()}))
 
     def _ensure_factory(self, action: str) -> None:
         """Install the deterministic-deployment factory from its presigned transaction (development chains)."""

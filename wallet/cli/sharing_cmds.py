@@ -160,6 +160,11 @@ def cmd_audit(service: WalletService, args: argparse.Namespace, out: Output) -> 
 
 def cmd_deploy(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
+        chain = wallet.chain()
+        gas = 0 if chain.is_development else chain.estimate_deploy_gas(wallet.identity.address)
+        if gas:
+            out.info(f"Deploying the grants contract costs about {gas:,} gas, paid in {chain.currency} "
+                     f"by {wallet.identity.address}.")
         deployment = Sharing(wallet).deploy_contract()
     if deployment.tx is None:
         out.result({"address": deployment.address, "tx": None, "canonical": True},
