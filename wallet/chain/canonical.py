@@ -23,6 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 
 from .contract import load_artefact
@@ -38,7 +39,7 @@ __all__ = [
     "identify_runtime",
 ]
 
-FACTORY_ADDRESS = "0x4e59b44847b379578588920cA78FbF26c0B4956C"
+FACTORY_ADDRESS = ChecksumAddress("0x4e59b44847b379578588920cA78FbF26c0B4956C")
 SALT = keccak(b"health-wallet/HealthGrants")  # fixed: changing it moves the contract on every chain
 V1_ARTEFACT = "HealthGrants-v1.json"
 
@@ -48,8 +49,8 @@ class FactoryDeployment:
     """The factory's published one-time deployment: fund ``signer`` with ``funding`` wei,
     then broadcast ``raw_transaction`` (pre-EIP-155, so valid on every chain)."""
 
-    factory: str
-    signer: str
+    factory: ChecksumAddress
+    signer: ChecksumAddress
     gas_price: int
     gas_limit: int
     raw_transaction: bytes
@@ -70,7 +71,7 @@ def factory_deployment() -> FactoryDeployment:
     )
 
 
-def create2_address(deployer: str, salt: bytes, initcode: bytes) -> str:
+def create2_address(deployer: str, salt: bytes, initcode: bytes) -> ChecksumAddress:
     """EIP-1014: where ``deployer`` creates ``initcode`` with ``salt`` (checksummed)."""
     if len(salt) != 32:
         raise ValueError("a CREATE2 salt is 32 bytes")
@@ -82,7 +83,7 @@ def _initcode() -> bytes:
     return bytes.fromhex(load_artefact().bytecode.removeprefix("0x"))
 
 
-def canonical_address() -> str:
+def canonical_address() -> ChecksumAddress:
     """The grants contract's address on every chain (from the committed bytecode and :data:`SALT`)."""
     return create2_address(FACTORY_ADDRESS, SALT, _initcode())
 

@@ -270,10 +270,11 @@ class EmbeddedChain:
             self._sync_locked()
             if self._has_contract():
                 return
+            assert self._chain is not None
             state = self._chain.get_vm().state
             dev = self.dev_account
             nonce = state.get_nonce(to_canonical_address(dev.address))
-            base = self._chain.header.base_fee_per_gas
+            base = int(self._chain.header.base_fee_per_gas or 0)
             fees = {"chainId": self.chain_id, "type": 2, "maxFeePerGas": 2 * base + PRIORITY_FEE,
                     "maxPriorityFeePerGas": PRIORITY_FEE, "value": 0}
             raws: list[bytes] = []
@@ -343,6 +344,7 @@ class EmbeddedChain:
         """Execute signed transactions as one new block and journal it (the lock is held);
         the last transaction's hash."""
         chain = self._chain
+        assert chain is not None
         try:
             txs = [chain.get_vm().get_transaction_builder().decode(raw) for raw in raws]
         except (rlp.DecodingError, ValidationError, ValueError, TypeError) as exc:

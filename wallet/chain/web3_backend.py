@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import requests
 from eth_utils import event_abi_to_log_topic
+from eth_typing import ChecksumAddress, HexStr
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import (
@@ -327,10 +328,10 @@ class Web3ChainBackend:
             if self._contract is not None and address == self._contract.address:
                 continue
             with self._guard("Looking up an earlier grants contract"):
-                code = self._w3.eth.get_code(address)
+                code = self._w3.eth.get_code(ChecksumAddress(address))
             if identify_runtime(bytes(code)) != 1:
                 raise ContractMismatch(f"The contract at {address} is not an earlier Health Wallet grants contract.")
-            self._earlier.append(self._w3.eth.contract(address=address, abi=self._abi))
+            self._earlier.append(self._w3.eth.contract(address=ChecksumAddress(address), abi=self._abi))
 
     @property
     def earlier_contracts(self) -> tuple[str, ...]:
@@ -575,7 +576,7 @@ class Web3ChainBackend:
             if self._w3.eth.get_code(self._canonical):
                 return 0
             return int(self._w3.eth.estimate_gas({"from": checksum(sender), "to": FACTORY_ADDRESS,
-                                                  "data": "0x" + factory_calldata().hex()}))
+                                                  "data": HexStr("0x" + factory_calldata().hex())}))
 
     def _ensure_factory(self, action: str) -> None:
         """Install the deterministic-deployment factory from its presigned transaction (development chains)."""
@@ -605,7 +606,7 @@ class Web3ChainBackend:
             if not accounts:
                 return
             tx_hash = self._w3.eth.send_transaction(
-                {"from": accounts[0], "to": FACTORY_ADDRESS, "data": "0x" + factory_calldata().hex()})
+                {"from": accounts[0], "to": FACTORY_ADDRESS, "data": HexStr("0x" + factory_calldata().hex())})
             receipt = self._wait(HexBytes(tx_hash).to_0x_hex(), accounts[0], action)
             if int(receipt["status"]) != 1:
                 raise TransactionReverted(f"{action} failed on chain.")
