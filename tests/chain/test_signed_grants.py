@@ -291,7 +291,7 @@ def test_signed_messages_travel_as_json(embedded: Web3ChainBackend) -> None:
     revoke = sign_revoke(patient_key, embedded.domain, signed.grant_id)
     assert load_signed(json.dumps(revoke.to_json())) == revoke
     for bad in ("{}", "[1]", json.dumps({**signed.to_json(), "signature": "0x00"}),
-                json.dumps({**signed.to_json(), "id": "0x" + "11" * 32})):
+                json.dumps({**signed.to_json(), "id": "0x" + "11" * 32}), " " * 20_000):
         with pytest.raises(ChainError) as info:
             load_signed(bad)
         _one_line(info.value)

@@ -85,6 +85,7 @@ def test_a_wallet_on_a_profile_finds_the_standard_contract_address(tmp_path: Pat
         assert cli(home, "status", "--json").json["chain"]["contract"] == canonical_address()
 
         assert cli(home, "network", "add", "wrongchain", "--chain-id", "10", "--rpc", node.url).code == 0
-        assert cli(home, "network", "use", "wrongchain").code == 0
+        use = cli(home, "network", "use", "wrongchain", "--json")
+        assert use.code == 0 and use.json["cleared"] == ["chain.contract"]  # it named the other chain's contract
         status = cli(home, "status", "--json").json
         assert status["chain"]["reachable"] is False and "chain 100, not 10" in status["chain"]["error"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from eth_abi import encode as abi_encode
@@ -52,6 +53,7 @@ GRANT_TYPE = "Grant(bytes32 id,string cid,bytes wrappedKey,uint64 expiresAt)"
 REVOKE_TYPE = "Revoke(bytes32 id)"
 SIGNED_FORMAT = "health-wallet/signed-chain-message"
 SIGNED_VERSION = 1
+MAX_SIGNED_CHARS = 16_384  # a signed grant is about 700 characters
 _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 _DOMAIN_FIELDS = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
                   {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}]
@@ -242,9 +244,14 @@ def sign_revoke(account: Any, domain: Eip712Domain, grant_id: bytes) -> SignedRe
 
 
 def load_signed(text: str) -> SignedGrant | SignedRevoke:
-    """A signed grant or revocation from its JSON form (``to_json``); ``ChainError`` if malformed."""
+    """A signed grant or revocation from its JSON form (``to_json``); ``ChainError`` if malformed.
+
+    The text is untrusted (a file someone handed over): its size is checked before parsing.
+    """
     try:
-        doc = json.loads(text)
+        if len(text) > MAX_SIGNED_CHARS:
+            raise ValueError(f"longer than {MAX_SIGNED_CHARS} characters")
+        doc = json.loads(text, parse_float=Decimal)
         if not isinstance(doc, dict) or doc.get("format") != SIGNED_FORMAT or doc.get("version") != SIGNED_VERSION:
             raise ValueError("not a signed grant or revocation of this format")
         domain = Eip712Domain(int(doc["chain_id"]), str(doc["contract"]))
