@@ -13,6 +13,7 @@ from .wallet import CATEGORIES, PHRASE_LENGTHS, FileOutcome, UnlockedWallet, Wal
 if TYPE_CHECKING:
     from .backups import Backups
     from .exports import export_records, verify_path
+    from .networks import Networks
     from .sharing import Sharing
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "PHRASE_LENGTHS",
     "Backups",
     "FileOutcome",
+    "Networks",
     "Sharing",
     "UnlockedWallet",
     "WalletService",
@@ -27,7 +29,8 @@ __all__ = [
     "verify_path",
 ]
 
-_LAZY = {"Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports"}
+_LAZY = {"Networks": ".networks",
+         "Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports"}
 
 
 def __getattr__(name: str) -> Any:
