@@ -256,3 +256,17 @@ def test_a_complete_but_cut_last_line_is_damage_not_a_torn_write(v2_chain: tuple
     lines[-1] = lines[-1][: len(lines[-1]) // 2]
     write_lines(folder, lines)
     assert "damaged" in refused(folder, clock)
+
+
+def test_older_copy_put_back_over_an_upgraded_chain_is_refused(v1_chain: Path, clock: FixedClock) -> None:
+    """A version 1 journal restored over a chain that went further must not reset its head."""
+    old = lines_of(v1_chain)
+    backend = open_embedded_chain(v1_chain, clock=clock)
+    try:
+        backend.publish_backup(Account.create(), CID)  # the chain moves on after the upgrade
+    finally:
+        backend.close()
+    write_lines(v1_chain, old)
+    raw = (v1_chain / JOURNAL_FILE).read_bytes()
+    assert "older copy was put back" in refused(v1_chain, clock)
+    assert (v1_chain / JOURNAL_FILE).read_bytes() == raw
