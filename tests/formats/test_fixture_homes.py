@@ -17,7 +17,7 @@ def test_patient_home_opens_with_nothing_lost(homes: FixtureHomes) -> None:
     status = homes.run("patient", "status", "--json")
     assert status.code == 0, status.stderr
     assert status.json["address"] == patient["address"]
-    assert status.json["records"] == patient["records_by_type"]
+    assert status.json["records"] == patient["records_total"]
 
     records = homes.run("patient", "records", "--json")
     assert records.code == 0, records.stderr
