@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .wallet import CATEGORIES, FileOutcome, UnlockedWallet, WalletService
+from .wallet import CATEGORIES, OWNER, FileOutcome, ProfileView, UnlockedWallet, WalletService
 
 if TYPE_CHECKING:
     from .backups import Backups
@@ -19,6 +19,8 @@ __all__ = [
     "CATEGORIES",
     "Backups",
     "FileOutcome",
+    "OWNER",
+    "ProfileView",
     "Sharing",
     "UnlockedWallet",
     "WalletService",
