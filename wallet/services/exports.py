@@ -12,7 +12,6 @@ from ..app import App
 from ..errors import DecryptionError, RecordError, ShareError
 from ..events import CancelToken, ProgressSink
 from ..records.consent import audit_event
-from ..records.profiles import OWNER
 from ..records.store import NewRecord
 from ..records.summary import summarize
 from ..share.export import ExportResult, write_export
@@ -30,7 +29,7 @@ def select_ids(wallet: UnlockedWallet, *, ids: Iterable[str] = (), types: Iterab
     """Record ids of one profile (default: the owner's) chosen by id, resource type or
     category; all of its records when none is given. An id of another profile is refused."""
     ids, types, categories = list(ids), list(types), list(categories)
-    name = OWNER if profile is None else profile
+    name = wallet.profile if profile is None else profile
     if ids:
         missing = [i for i in ids if not wallet.store.existing_ids([i])]
         if missing:

@@ -26,7 +26,6 @@ from ..ipfs.sealed import fetch_sealed, publish_sealed
 from ..records.bundle import bundle_resources, collection_bundle
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, grant_consent, revoke_consent
 from ..records.parse import parse_bytes
-from ..records.profiles import OWNER
 from ..records.store import NewRecord
 from ..records.summary import summarize
 from ..records.validate import validate_file
@@ -189,7 +188,7 @@ class Sharing:
         self.wallet.require_in_profile(ids, profile)
         # The doctor needs to know whose records these are: the Patient always goes along.
         ids += [i for i in self.wallet.store.ids(types=["Patient"], newest_first=False,
-                                                 profile=profile or OWNER) if i not in ids]
+                                                 profile=profile or self.wallet.profile) if i not in ids]
         chain = self.chain
         report(progress, 0, 5, "Looking up the doctor's key on chain")
         doctor_key = chain.require_encryption_key(grantee)

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["CATEGORIES", "OWNER", "FileOutcome", "ProfileView", "UnlockedWallet", "WalletService"]
 
 
+TRAIL_TYPES = ("Consent", "AuditEvent")  # the wallet's own record of grants and access: the owner's
+
+
 @dataclass(frozen=True)
 class ProfileView:
     """A profile as lists show it: ``patient`` is the person ("Jane Doe (born 1990-01-02)")."""
@@ -182,6 +185,7 @@ class UnlockedWallet:
         self._ipfs: Any = None
         self._chain: Any = None
         self._backends_lock = threading.Lock()
+        self._profile = OWNER
 
     def __repr__(self) -> str:
         return f"UnlockedWallet(address={self.identity.address}, locked={self._keys is None})"
@@ -271,20 +275,38 @@ class UnlockedWallet:
         return import_parsed(self.store, read_file(path), name=path.name, profile=target, check_person=True,
                              same_person=same_person, progress=progress, cancel=cancel)
 
-    @staticmethod
-    def _profile_name(profile: str | None) -> str:
-        return OWNER if profile is None else check_profile_name(profile)
+    def _profile_name(self, profile: str | None) -> str:
+        return self._profile if profile is None else check_profile_name(profile)
+
+    @property
+    def profile(self) -> str:
+        """The profile that calls without ``profile=`` work in (the GUI's switcher sets it)."""
+        return self._profile
+
+    def use_profile(self, name: str) -> None:
+        """Work in profile ``name`` from now on; raises :class:`RecordError` for an unknown one."""
+        from ..errors import RecordError
+
+        known = self.profile_names()
+        if name not in known:
+            raise RecordError(f"No profile {name!r}; this wallet has {', '.join(known)}.")
+        self._profile = name
 
     def profiles(self) -> list[ProfileView]:
         """The people in this wallet, the owner first, with their record counts."""
         from ..records.importer import wallet_profiles
 
+        from ..records.profiles import Profile
+
         counts = self.store.counts_by_profile()
-        return [ProfileView(p.name, p.is_owner, p.describe(), counts.get(p.name, 0))
-                for p in wallet_profiles(self.store)]
+        profiles = wallet_profiles(self.store)
+        if not any(p.name == OWNER for p in profiles):
+            profiles.insert(0, Profile(OWNER, is_owner=True))
+        return [ProfileView(p.name, p.is_owner, p.describe(), counts.get(p.name, 0)) for p in profiles]
 
     def profile_names(self) -> list[str]:
-        return [p.name for p in self.profiles()] or [OWNER]
+        """Names of the profiles, the owner's first (it exists even before the first import)."""
+        return [p.name for p in self.profiles()]
 
     def issuers(self) -> IssuerStore:
         from ..share.issuers import IssuerStore
@@ -351,13 +373,19 @@ class UnlockedWallet:
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, limit: int = -1, offset: int = 0,
                   profile: str | None = None) -> list[StoredSummary]:
-        """One profile's summaries (default: the owner's), newest first."""
+        """One profile's summaries (default: the active profile's), newest first. The wallet's
+        own trail (:data:`TRAIL_TYPES`) is the owner's, whichever profile is active."""
+        types = list(types) if types is not None else None
+        if profile is None and types and set(types) <= set(TRAIL_TYPES):
+            profile = OWNER
         return self.store.summaries(category=category, types=types, since=since, limit=limit, offset=offset,
                                     profile=self._profile_name(profile))
 
     def record(self, rid: str, *, profile: str | None = None) -> dict[str, Any]:
-        """One record of ``profile`` (default: the owner's); another person's is not found."""
-        self.require_in_profile([rid], profile)
+        """One record of ``profile`` (default: the active one); another person's is not found.
+        The wallet's own trail (Consents and AuditEvents of the owner) is found from any profile."""
+        if profile is not None or self.store.get_summary(rid).resource_type not in TRAIL_TYPES:
+            self.require_in_profile([rid], profile)
         return self.store.get(rid)
 
     def require_in_profile(self, ids: Iterable[str], profile: str | None) -> None:
