@@ -62,6 +62,8 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     if check_person:
         placement = place_file(parsed, name=name, profile=profile, profiles=wallet_profiles(store),
                                same_person=same_person)
+        warnings[:0] = [f"{placement.person}: the file's Patient resources are one person by {m.describe()}"
+                        for m in placement.joined]
     if cancel is not None:
         cancel.check()
     records: list[NewRecord] = []

@@ -8,7 +8,7 @@ three, strips a UTF-8 byte order mark (a common editor artefact), and bounds the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ class Located:
     position: str
     resource: dict[str, Any]
     full_url: str | None = None
+    scope: str = ""  # the Bundle its references resolve in: "" for the file's, else a nested one's position
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,8 @@ def _bundle_entries(doc: dict[str, Any], name: str, *, prefix: str = "",
                 raise InvalidRecord(f"{pos}: fullUrl {url} is used by two different resources.")
             seen_urls[url] = entry["resource"]
         item = _as_resource(entry["resource"], pos, url)
+        if depth:
+            item = replace(item, scope=prefix.strip())
         if item.resource["resourceType"] == "Bundle":
             items.extend(_bundle_entries(item.resource, name, prefix=f"{pos} ", seen_urls=seen_urls, depth=depth + 1))
         else:

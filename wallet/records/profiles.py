@@ -87,6 +87,7 @@ class Placement:
     created: bool = False
     matched_by: PatientMatch | None = None
     person: str | None = None  # the file's person as shown
+    joined: tuple[PatientMatch, ...] = ()  # how the file's copies of the person were found to be one
 
 
 def _match(profile: Profile, person: FilePerson) -> PatientMatch | None:
@@ -122,9 +123,9 @@ def place_file(parsed: ParsedFile, *, name: str, profile: str, profiles: list[Pr
     (person,) = people
     if target is None:
         return Placement(Profile(profile, is_owner=profile == OWNER).with_person(person), created=True,
-                         person=person.describe())
+                         person=person.describe(), joined=person.matches)
     if target.patient is None and not target.references:
-        return Placement(target.with_person(person), person=person.describe())
+        return Placement(target.with_person(person), person=person.describe(), joined=person.matches)
     found = _match(target, person)
     if found is None and same_person:
         found = PatientMatch(BY_USER)
@@ -136,4 +137,4 @@ def place_file(parsed: ParsedFile, *, name: str, profile: str, profiles: list[Pr
             f"{name} is for {person.describe()}; this wallet's profile '{profile}' is {target.describe()}. "
             f"{where}, or add --same-person if both are one person.",
             file_person=person.describe(), profile=profile, profile_person=target.describe(), suggested=other)
-    return Placement(target.with_person(person), matched_by=found, person=person.describe())
+    return Placement(target.with_person(person), matched_by=found, person=person.describe(), joined=person.matches)

@@ -6,7 +6,8 @@ its patient); a Patient resource belongs to itself. References resolve inside th
 by ``fullUrl`` (FHIR R4 Bundle, "Resolving references in Bundles") or by ``Patient/id``
 (relative and absolute RESTful forms). Patients found in the file are grouped by
 :func:`~wallet.records.identity.match_patients`, so two copies of one person (two health
-cards, which carry no ids) are one person, and a reference with no Patient resource
+cards, which carry no ids) are one person; a reference resolves in the Bundle its
+record came from (``Located.scope``: a nested Bundle, one card of several); and a reference with no Patient resource
 behind it (NDJSON exports) is a person of its own until a Patient says otherwise.
 """
 
@@ -90,7 +91,7 @@ def people_in_file(parsed: ParsedFile) -> list[FilePerson]:
     Medication) name no one and go with the rest of the file.
     """
     patients: dict[str, tuple[dict[str, Any], PatientIdentity]] = {}  # node -> Patient
-    aliases: dict[str, str] = {}  # fullUrl or Patient/id -> node
+    aliases: dict[tuple[str, str], str] = {}  # (scope, fullUrl or Patient/id) -> node
     for item in parsed.items:
         res = item.resource
         if res.get("resourceType") != "Patient":
@@ -98,12 +99,17 @@ def people_in_file(parsed: ParsedFile) -> list[FilePerson]:
         node = f"patient@{item.position}"
         patients[node] = (res, PatientIdentity.from_resource(res))
         if item.full_url:
-            aliases.setdefault(item.full_url, node)
+            aliases.setdefault((item.scope, item.full_url), node)
             key = patient_reference_key(item.full_url)
             if key:
-                aliases.setdefault(key, node)
+                aliases.setdefault((item.scope, key), node)
+                aliases.setdefault(("", key), node)
         if res.get("id"):
-            aliases.setdefault(f"Patient/{res['id']}", node)
+            aliases.setdefault((item.scope, f"Patient/{res['id']}"), node)
+            aliases.setdefault(("", f"Patient/{res['id']}"), node)
+
+    def resolve(scope: str, ref: str) -> str | None:
+        return aliases.get((scope, ref)) or aliases.get(("", ref))
 
     groups = _Groups()
     matches: dict[str, list[PatientMatch]] = {}
@@ -126,10 +132,10 @@ def people_in_file(parsed: ParsedFile) -> list[FilePerson]:
         else:
             owners = []
             for ref in _links(res):
-                node = aliases.get(ref)
+                node = resolve(item.scope, ref)
                 key = patient_reference_key(ref)
                 if node is None and key is not None:
-                    node = aliases.get(key, f"ref@{key}")
+                    node = resolve(item.scope, key) or f"ref@{key}"
                 if node is not None:
                     owners.append(node)
                     if key:

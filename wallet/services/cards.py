@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from ..errors import InvalidRecord, ShareError
-from ..records.parse import MAX_FILE_BYTES, ParsedFile, parse_bytes
+from ..records.parse import MAX_FILE_BYTES, Located, ParsedFile, parse_bytes
 from ..share.issuers import IssuerStore
 from ..share.shc import HealthCard, card_file_bytes, read_card_file
 from ..share.shc_qr import parse_qr_text
@@ -104,26 +103,6 @@ def read_card_input(path: Path, *, issuers: IssuerStore, now: datetime) -> CardI
     return _card_input(data, path.name, issuers=issuers, now=now)
 
 
-def _scoped(entries: list[Any], suffix: str) -> list[Any]:
-    """Entries whose ``fullUrl`` and the references to them gain ``suffix``, so the cards of
-    one file, each numbering its resources from ``resource:0``, stay apart."""
-    urls = {e["fullUrl"] for e in entries if isinstance(e, dict) and isinstance(e.get("fullUrl"), str)}
-
-    def rewrite(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: (v + suffix if k == "reference" and v in urls else rewrite(v)) for k, v in node.items()}
-        if isinstance(node, list):
-            return [rewrite(v) for v in node]
-        return node
-
-    out = []
-    for entry in entries:
-        if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str):
-            entry = {**entry, "fullUrl": entry["fullUrl"] + suffix, "resource": rewrite(entry.get("resource"))}
-        out.append(entry)
-    return out
-
-
 def _card_input(data: bytes, name: str, *, issuers: IssuerStore, now: datetime) -> CardInput:
     try:
         cards = tuple(read_card_file(data, issuers=issuers, now=now))
@@ -132,12 +111,11 @@ def _card_input(data: bytes, name: str, *, issuers: IssuerStore, now: datetime) 
     refused = [c for c in cards if c.revoked]
     if refused:
         raise InvalidRecord(f"{name}: the issuer {refused[0].issuer_name or refused[0].issuer} has revoked this card.")
-    entries = []
+    if len(cards) == 1:
+        return CardInput(cards, parse_bytes(json.dumps(cards[0].fhir_bundle).encode(), name=name), data)
+    # Each card numbers its resources from "resource:0": its references resolve inside it
+    items: list[Located] = []
     for n, card in enumerate(cards):
-        card_entries = card.fhir_bundle.get("entry", [])
-        if len(cards) > 1:  # "resource:0" repeats per card: keep each card's links inside that card
-            card_entries = _scoped(card_entries, f"#card{n}")
-        entries.extend(card_entries)
-    combined = {"resourceType": "Bundle", "type": "collection", "entry": entries}
-    parsed = parse_bytes(json.dumps(combined).encode(), name=name)
-    return CardInput(cards, parsed, data)
+        parsed = parse_bytes(json.dumps(card.fhir_bundle).encode(), name=f"{name} card {n + 1}")
+        items.extend(replace(i, position=f"card {n + 1} {i.position}", scope=f"card {n + 1}") for i in parsed.items)
+    return CardInput(cards, ParsedFile("bundle", tuple(items), "collection"), data)
