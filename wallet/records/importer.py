@@ -38,11 +38,11 @@ class ImportResult:
 
 def wallet_profiles(store: RecordStore) -> list[Profile]:
     """The store's profiles; a wallet from before profiles gets its owner from its first Patient."""
-    profiles = store.profiles()
+    profiles = [p for p in store.profiles() if p.name != OWNER or p.patient is not None or p.references]
     if not any(p.name == OWNER for p in profiles):
         first = store.ids(types=["Patient"], newest_first=False, limit=1, profile=OWNER)
-        if first:
-            profiles.insert(0, Profile(OWNER, is_owner=True, patient=store.get(first[0])))
+        owner = Profile(OWNER, is_owner=True, patient=store.get(first[0]) if first else None)
+        profiles.insert(0, owner)
     return profiles
 
 

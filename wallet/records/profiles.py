@@ -124,8 +124,8 @@ def place_file(parsed: ParsedFile, *, name: str, profile: str, profiles: list[Pr
     if target is None:
         return Placement(Profile(profile, is_owner=profile == OWNER).with_person(person), created=True,
                          person=person.describe(), joined=person.matches)
-    if target.patient is None and not target.references:
-        return Placement(target.with_person(person), person=person.describe(), joined=person.matches)
+    if target.patient is None and not target.references:  # the profile's first person
+        return Placement(target.with_person(person), created=True, person=person.describe(), joined=person.matches)
     found = _match(target, person)
     if found is None and same_person:
         found = PatientMatch(BY_USER)

@@ -296,12 +296,8 @@ class UnlockedWallet:
         """The people in this wallet, the owner first, with their record counts."""
         from ..records.importer import wallet_profiles
 
-        from ..records.profiles import Profile
-
         counts = self.store.counts_by_profile()
         profiles = wallet_profiles(self.store)
-        if not any(p.name == OWNER for p in profiles):
-            profiles.insert(0, Profile(OWNER, is_owner=True))
         return [ProfileView(p.name, p.is_owner, p.describe(), counts.get(p.name, 0)) for p in profiles]
 
     def profile_names(self) -> list[str]:
