@@ -63,7 +63,8 @@ def test_name_and_birth_date_when_identifiers_cannot_decide() -> None:
                 identifier=[{"system": "urn:example:mrn", "value": "7"}])
     found = match_patients(card, ehr)
     assert found is not None and found.rule == BY_NAME_BIRTHDATE
-    assert match_patients(card, ident(name=[{"family": "Anyperson", "given": ["John"]}], birthDate="1951-01-21")) is None
+    next_day = ident(name=[{"family": "Anyperson", "given": ["John"]}], birthDate="1951-01-21")
+    assert match_patients(card, next_day) is None
     assert match_patients(card, ident(name=[{"family": "Anyperson", "given": ["John"]}])) is None  # no birth date
     assert match_patients(ident(name=[{"family": "Mejía", "given": ["Gustavo"]}], birthDate="2000-01-01"),
                           ident(name=[{"family": "Mejia", "given": ["Gustavo"]}], birthDate="2000-01-01")) is not None

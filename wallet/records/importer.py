@@ -11,12 +11,12 @@ from pathlib import Path
 from ..events import CancelToken, ProgressSink, report
 from .identity import PatientMatch
 from .parse import ParsedFile, read_file
-from .profiles import OWNER, Placement, Profile, place_file
+from .profiles import OWNER, Placement, place_file
 from .store import NewRecord, RecordStore
 from .summary import summarize
 from .validate import validate_file
 
-__all__ = ["ImportResult", "import_file", "import_parsed", "wallet_profiles"]
+__all__ = ["ImportResult", "import_file", "import_parsed"]
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,6 @@ class ImportResult:
         return sum(self.imported.values())
 
 
-def wallet_profiles(store: RecordStore) -> list[Profile]:
-    """The store's profiles; a wallet from before profiles gets its owner from its first Patient."""
-    profiles = [p for p in store.profiles() if p.name != OWNER or p.patient is not None or p.references]
-    if not any(p.name == OWNER for p in profiles):
-        first = store.ids(types=["Patient"], newest_first=False, limit=1, profile=OWNER)
-        owner = Profile(OWNER, is_owner=True, patient=store.get(first[0]) if first else None)
-        profiles.insert(0, owner)
-    return profiles
-
-
 def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: tuple[bytes, ...] = (),
                   card_statuses: tuple[tuple[str, str], ...] = (), single_patient: bool = True,
                   profile: str = OWNER, check_person: bool = False, same_person: bool = False,
@@ -60,7 +50,7 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     warnings = validate_file(parsed, name=name, single_patient=single_patient)
     placement: Placement | None = None
     if check_person:
-        placement = place_file(parsed, name=name, profile=profile, profiles=wallet_profiles(store),
+        placement = place_file(parsed, name=name, profile=profile, profiles=store.profiles(),
                                same_person=same_person)
         warnings[:0] = [f"{placement.person}: the file's Patient resources are one person by {m.describe()}"
                         for m in placement.joined]

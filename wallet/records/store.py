@@ -308,6 +308,42 @@ class RecordStore:
                  self._seal_json("resource", rec.id, rt, rec.resource), rec.profile),
             )
 
+    def move_profile(self, source: str, target: Profile, *, keep_types: Iterable[str] = ()) -> int:
+        """Move every record of profile ``source`` (except ``keep_types``) into the new
+        profile ``target``, and leave ``source`` naming nobody; one transaction. Records are
+        sealed again under their new ids (ids outside the owner's profile name the profile).
+        Returns how many moved. Raises :class:`RecordError` when ``target`` exists."""
+        conn = self._conn()
+        keep = list(keep_types)
+        if conn.execute("SELECT 1 FROM profiles WHERE name = ?", (target.name,)).fetchone():
+            raise RecordError(f"There is already a profile {target.name!r}; choose another name.")
+        where = f" AND rtype NOT IN ({','.join('?' * len(keep))})" if keep else ""
+        rows = conn.execute(f"SELECT id, rtype FROM records WHERE profile = ?{where}", [source, *keep]).fetchall()
+        moved = 0
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            self._save_profile(conn, target)
+            was = next((p for p in self.profiles() if p.name == source), None)
+            self._save_profile(conn, Profile(source, is_owner=was.is_owner if was else source == OWNER))
+            for rid, rtype in rows:
+                resource = self.get(rid)
+                summary = self.get_summary(rid)
+                new_id = self.record_id(resource, target.name)
+                conn.execute("DELETE FROM records WHERE id = ?", (rid,))
+                conn.execute("DELETE FROM record_versions WHERE id = ?", (rid,))
+                conn.execute(
+                    "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    (new_id, rtype, summary.category, summary.date, start_instant(summary.date),
+                     self._seal_json("summary", new_id, rtype, summary.to_json()),
+                     self._seal_json("resource", new_id, rtype, resource), target.name))
+                moved += 1
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return moved
+
     def delete(self, rid: str) -> None:
         conn = self._conn()
         with conn:
@@ -393,11 +429,17 @@ class RecordStore:
     # --- profiles -----------------------------------------------------------------
 
     def profiles(self) -> list[Profile]:
-        """The wallet's profiles, the owner first, then by name."""
+        """The wallet's profiles, the owner first, then by name. The owner's always is one;
+        while it names nobody, records from before profiles give it their first Patient."""
         rows = self._conn().execute(
             "SELECT name, is_owner, patient FROM profiles ORDER BY is_owner DESC, name").fetchall()
-        return [Profile.from_json(name, bool(owner), self._open_json("profile", name, "Patient", blob) if blob else {})
-                for name, owner, blob in rows]
+        found = [Profile.from_json(name, bool(owner), self._open_json("profile", name, "Patient", blob) if blob else {})
+                 for name, owner, blob in rows]
+        profiles = [p for p in found if p.name != OWNER or p.patient is not None or p.references]
+        if not any(p.name == OWNER for p in profiles):
+            first = self.ids(types=["Patient"], newest_first=False, limit=1, profile=OWNER)
+            profiles.insert(0, Profile(OWNER, is_owner=True, patient=self.get(first[0]) if first else None))
+        return profiles
 
     def save_profile(self, profile: Profile) -> None:
         conn = self._conn()
