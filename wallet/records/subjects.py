@@ -132,14 +132,14 @@ def people_in_file(parsed: ParsedFile) -> list[FilePerson]:
         else:
             owners = []
             for ref in _links(res):
-                node = resolve(item.scope, ref)
+                target = resolve(item.scope, ref)
                 key = patient_reference_key(ref)
-                if node is None and key is not None:
-                    node = resolve(item.scope, key) or f"ref@{key}"
-                if node is not None:
-                    owners.append(node)
+                if target is None and key is not None:
+                    target = resolve(item.scope, key) or f"ref@{key}"
+                if target is not None:
+                    owners.append(target)
                     if key:
-                        references.setdefault(groups.find(node), set()).add(key)
+                        references.setdefault(groups.find(target), set()).add(key)
         for node in owners:
             positions.setdefault(groups.find(node), []).append(item.position)
     for node, (res, _ident) in patients.items():
@@ -150,8 +150,8 @@ def people_in_file(parsed: ParsedFile) -> list[FilePerson]:
     for root, where in positions.items():
         members = [n for n in patients if groups.find(n) == root]
         first = patients[members[0]] if members else None
-        found = tuple(m for n in members for m in matches.get(n, []))
+        joined = tuple(m for n in members for m in matches.get(n, []))
         refs = tuple(sorted(references.get(root, set())) or [root.removeprefix("ref@")])
         people.append(FilePerson(first[1] if first else None, refs, tuple(dict.fromkeys(where)),
-                                 first[0] if first else None, found))
+                                 first[0] if first else None, joined))
     return people

@@ -357,12 +357,12 @@ class UnlockedWallet:
         paths = [Path(p) for p in paths]
         chunks = [p for p in paths if p.is_file() and is_qr_chunk(p)]
         outcomes = []
-        where = {"profile": profile, "same_person": same_person}
         if chunks:
-            outcomes.append(self._import_one(chunks[0], progress, cancel, chunks=chunks, **where))
+            outcomes.append(self._import_one(chunks[0], progress, cancel, chunks=chunks, profile=profile,
+                                             same_person=same_person))
         for path in paths:
             if path not in chunks:
-                outcomes.append(self._import_one(path, progress, cancel, **where))
+                outcomes.append(self._import_one(path, progress, cancel, profile=profile, same_person=same_person))
         return outcomes
 
     def _import_one(self, path: Path, progress: ProgressSink | None, cancel: CancelToken | None,
