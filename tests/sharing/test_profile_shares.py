@@ -43,3 +43,23 @@ def test_a_childs_share_holds_only_the_child(open_wallet, clock) -> None:
     assert len(parent.summaries(types=["Consent"])) == 1  # the trail is found from any profile
     with pytest.raises(Exception, match="No profile"):
         parent.use_profile("nobody")
+
+
+def test_a_backup_restores_each_person_into_their_own_profile(open_wallet) -> None:
+    from wallet.services import Backups
+    from wallet.vault.keys import new_phrase
+
+    phrase = new_phrase()
+    old = open_wallet("old-laptop", phrase)
+    old.import_file(SMALL_PATIENT)
+    old.import_file(CHILD, profile="child")
+    receipt = Backups(old).publish(record_on_chain=False)
+    assert receipt.records == 71 + 117
+
+    new = open_wallet("new-laptop", phrase)
+    new.ipfs().connect(old.ipfs().node_info().dial_addresses[0])
+    _cid, result = Backups(new).restore(receipt.cid)
+    assert result.total == 71 + 117
+    assert [(p.name, p.patient, p.records) for p in new.profiles()] == [
+        ("owner", "Ned Hintz (born 1993-12-08)", 71), ("child", "Kermit Trantow (born 1993-06-21)", 117)]
+    assert {r.summary.title for r in new.summaries(types=["Patient"])} == {"Ned Hintz"}

@@ -8,10 +8,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import InvalidRecord
 from ..events import CancelToken, ProgressSink, report
 from .identity import PatientMatch
 from .parse import ParsedFile, read_file
-from .profiles import OWNER, Placement, place_file
+from .profiles import OWNER, Placement, Profile, place_file
 from .store import NewRecord, RecordStore
 from .summary import summarize
 from .validate import validate_file
@@ -39,12 +40,17 @@ class ImportResult:
 def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: tuple[bytes, ...] = (),
                   card_statuses: tuple[tuple[str, str], ...] = (), single_patient: bool = True,
                   profile: str = OWNER, check_person: bool = False, same_person: bool = False,
+                  restored_profiles: tuple[Profile, ...] = (), item_profiles: tuple[str, ...] | None = None,
                   progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
     """Validate and store ``parsed`` in ``profile``, all or nothing.
 
     ``check_person``: the file must be the profile's person (or create the profile);
     see :func:`~wallet.records.profiles.place_file` for the rules and errors.
+    A wallet's own backup instead names each item's profile (``item_profiles``, one per
+    item) and brings its profiles along (``restored_profiles``), saved in the same transaction.
     """
+    if item_profiles is not None and len(item_profiles) != len(parsed.items):
+        raise InvalidRecord(f"{name}: its list of profiles does not match its records.")
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
     warnings = validate_file(parsed, name=name, single_patient=single_patient)
@@ -60,12 +66,13 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     seen: set[str] = set()
     in_file_dupes = 0
     for n, item in enumerate(parsed.items, start=1):
-        rid = store.record_id(item.resource, profile)
+        where = item_profiles[n - 1] if item_profiles is not None else profile
+        rid = store.record_id(item.resource, where)
         if rid in seen:
             in_file_dupes += 1
             continue
         seen.add(rid)
-        records.append(NewRecord(rid, item.resource, summarize(item.resource), profile))
+        records.append(NewRecord(rid, item.resource, summarize(item.resource), where))
         if n % 100 == 0:
             if cancel is not None:
                 cancel.check()
@@ -73,7 +80,8 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     existing = store.existing_ids(seen)
     fresh = [r for r in records if r.id not in existing]
     added, dupes = store.add_many(fresh, cards=cards, progress=progress, total=total, cancel=cancel,
-                                  profile=placement.profile if placement is not None else None)
+                                  profile=placement.profile if placement is not None else None,
+                                  more_profiles=restored_profiles)
     report(progress, total, total, f"Imported {name}")
     counts = Counter(r.summary.resource_type for r in fresh)
     return ImportResult(name, dict(sorted(counts.items())), len(existing) + dupes + in_file_dupes,

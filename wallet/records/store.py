@@ -258,16 +258,17 @@ class RecordStore:
 
     def add_many(self, records: Iterable[NewRecord], *, cards: Iterable[bytes] = (),
                  progress: ProgressSink | None = None, total: int = 0,
-                 cancel: CancelToken | None = None, profile: Profile | None = None) -> tuple[int, int]:
+                 cancel: CancelToken | None = None, profile: Profile | None = None,
+                 more_profiles: Iterable[Profile] = ()) -> tuple[int, int]:
         """Insert in one transaction: all or nothing. Returns (added, duplicates).
 
-        ``profile``: saved (created or updated) in the same transaction."""
+        ``profile`` and ``more_profiles``: saved (created or updated) in the same transaction."""
         conn = self._conn()
         added = dupes = 0
         try:
             conn.execute("BEGIN IMMEDIATE")
-            if profile is not None:
-                self._save_profile(conn, profile)
+            for saved in ([profile] if profile is not None else []) + list(more_profiles):
+                self._save_profile(conn, saved)
             for n, rec in enumerate(records, start=1):
                 if cancel is not None:
                     cancel.check()
