@@ -438,7 +438,9 @@ class RecordStore:
                  for name, owner, blob in rows]
         profiles = [p for p in found if p.name != OWNER or p.patient is not None or p.references]
         if not any(p.name == OWNER for p in profiles):
-            first = self.ids(types=["Patient"], newest_first=False, limit=1, profile=OWNER)
+            first = self._conn().execute(  # the first Patient imported: rowid follows insertion
+                "SELECT id FROM records WHERE rtype = 'Patient' AND profile = ? ORDER BY rowid LIMIT 1",
+                (OWNER,)).fetchone()
             profiles.insert(0, Profile(OWNER, is_owner=True, patient=self.get(first[0]) if first else None))
         return profiles
 
