@@ -127,7 +127,10 @@ def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> i
         opened = Sharing(wallet).open(args.grant, progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
     doc = {"grant_id": opened.grant.id_hex, "patient": opened.grant.patient, "patient_name": opened.patient_name,
            "expires_at": opened.grant.expires_at.isoformat(), "records": opened.counts,
-           "access_tx": opened.access_tx.tx_hash if opened.access_tx else None}
+           "access_tx": opened.access_tx.tx_hash if opened.access_tx else None, "people": list(opened.people)}
+    if len(opened.people) > 1:
+        out.info(f"warning: this share holds the records of {len(opened.people)} people: "
+                 + "; ".join(opened.people) + ". Check whose each record is before relying on it.")
     if args.out:
         write_atomic(Path(args.out), json.dumps(opened.bundle, indent=2, ensure_ascii=False).encode(), mode=0o600)
         doc["out"] = args.out

@@ -26,6 +26,7 @@ from ..ipfs.sealed import fetch_sealed, publish_sealed
 from ..records.bundle import bundle_resources, collection_bundle
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, grant_consent, revoke_consent
 from ..records.parse import parse_bytes
+from ..records.subjects import people_in_file
 from ..records.store import NewRecord
 from ..records.summary import summarize
 from ..records.validate import validate_file
@@ -72,6 +73,7 @@ class OpenedShare:
     counts: dict[str, int] = field(default_factory=dict)
     patient_name: str | None = None
     access_tx: TxResult | None = None
+    people: tuple[str, ...] = ()  # whose records the share holds; more than one only from an older wallet
 
 
 def _audit_identifiers(event: dict[str, Any]) -> dict[str, str]:
@@ -357,7 +359,8 @@ class Sharing:
                     grant_id=grant_id_hex(gid), tx=tx.tx_hash)
         report(progress, 5, 5, "Opened")
         counts = dict(sorted(Counter(r["resourceType"] for r in resources).items()))
-        return OpenedShare(grant, bundle, counts, _patient_name(resources), tx)
+        people = tuple(p.describe() for p in people_in_file(parsed))
+        return OpenedShare(grant, bundle, counts, _patient_name(resources), tx, people)
 
     # --- the log ------------------------------------------------------------------------
 
