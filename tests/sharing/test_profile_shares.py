@@ -31,7 +31,7 @@ def test_a_childs_share_holds_only_the_child(open_wallet, clock) -> None:
 
     opened = Sharing(doctor).open(receipt.token)
     assert opened.counts == {"Immunization": 8, "Patient": 1}
-    assert opened.patient_name == "Kermit Trantow"
+    assert opened.patient_name == "Kermit Trantow" and opened.people == ("Kermit Trantow (born 1993-06-21)",)
     # the wallet's own trail (Consent, AuditEvent) stays with the owner
     assert {r.summary.resource_type for r in parent.summaries(types=["Consent", "AuditEvent"])} == {
         "Consent", "AuditEvent"}

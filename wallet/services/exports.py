@@ -12,6 +12,7 @@ from ..app import App
 from ..errors import DecryptionError, RecordError, ShareError
 from ..events import CancelToken, ProgressSink
 from ..records.consent import audit_event
+from ..records.profiles import OWNER
 from ..records.store import NewRecord
 from ..records.summary import summarize
 from ..share.export import ExportResult, write_export
@@ -59,7 +60,7 @@ def export_records(wallet: UnlockedWallet, dest: Path, *, ids: Iterable[str] = (
         raise RecordError("There are no records to export; import some first.")
     resources = [wallet.store.get(i) for i in chosen]
     everything = not (list(ids) or list(types) or list(categories))
-    cards = _cards_of(wallet, resources) if everything else []
+    cards = _cards_of(wallet, resources, profile or wallet.profile) if everything else []
     result = write_export(Path(dest), resources=resources, cards=cards, keys=wallet.keys, clock=wallet.app.clock,
                           passphrase=passphrase, progress=progress, cancel=cancel)
     event = audit_event("export", chain_id=None, actor=wallet.identity.address, at=wallet.app.clock.now(),
@@ -68,7 +69,7 @@ def export_records(wallet: UnlockedWallet, dest: Path, *, ids: Iterable[str] = (
     return result
 
 
-def _cards_of(wallet: UnlockedWallet, resources: list[dict[str, Any]]) -> list[bytes]:
+def _cards_of(wallet: UnlockedWallet, resources: list[dict[str, Any]], profile: str) -> list[bytes]:
     """The stored health cards whose Patient is among ``resources`` (cards of one profile)."""
     from ..share.shc import read_card_file
 
@@ -83,8 +84,8 @@ def _cards_of(wallet: UnlockedWallet, resources: list[dict[str, Any]]) -> list[b
         card_patients = [e.get("resource") for c in cards for e in c.fhir_bundle.get("entry", [])
                          if isinstance(e, dict) and isinstance(e.get("resource"), dict)
                          and e["resource"].get("resourceType") == "Patient"]
-        if card_patients and all(p in patients for p in card_patients):
-            chosen.append(data)
+        if all(p in patients for p in card_patients) if card_patients else profile == OWNER:
+            chosen.append(data)  # a card naming no Patient goes with the owner's records
     return chosen
 
 
