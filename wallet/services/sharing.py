@@ -26,8 +26,8 @@ from ..ipfs.sealed import fetch_sealed, publish_sealed
 from ..records.bundle import bundle_resources, collection_bundle
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, grant_consent, revoke_consent
 from ..records.parse import parse_bytes
-from ..records.subjects import people_in_file
 from ..records.store import NewRecord
+from ..records.subjects import people_in_file
 from ..records.summary import summarize
 from ..records.validate import validate_file
 from ..share.token import MAX_PEERS, ShareToken, parse_token
