@@ -12,7 +12,6 @@ from ..app import App
 from ..errors import DecryptionError, RecordError, ShareError
 from ..events import CancelToken, ProgressSink
 from ..records.consent import audit_event
-from ..records.profiles import OWNER
 from ..records.store import NewRecord
 from ..records.summary import summarize
 from ..share.export import ExportResult, write_export
@@ -60,33 +59,13 @@ def export_records(wallet: UnlockedWallet, dest: Path, *, ids: Iterable[str] = (
         raise RecordError("There are no records to export; import some first.")
     resources = [wallet.store.get(i) for i in chosen]
     everything = not (list(ids) or list(types) or list(categories))
-    cards = _cards_of(wallet, resources, profile or wallet.profile) if everything else []
+    cards = [data for data, _cards in wallet.card_files(profile=profile)] if everything else []
     result = write_export(Path(dest), resources=resources, cards=cards, keys=wallet.keys, clock=wallet.app.clock,
                           passphrase=passphrase, progress=progress, cancel=cancel)
     event = audit_event("export", chain_id=None, actor=wallet.identity.address, at=wallet.app.clock.now(),
                         detail=f"{len(resources)} records exported to {result.path.name} (manifest sha256 {result.sha256})")
     wallet.store.add_many([NewRecord(wallet.store.record_id(event), event, summarize(event))])
     return result
-
-
-def _cards_of(wallet: UnlockedWallet, resources: list[dict[str, Any]], profile: str) -> list[bytes]:
-    """The stored health cards whose Patient is among ``resources`` (cards of one profile)."""
-    from ..share.shc import read_card_file
-
-    patients = [r for r in resources if r.get("resourceType") == "Patient"]
-    issuers, now = wallet.issuers(), wallet.app.clock.now()
-    chosen = []
-    for data in wallet.store.cards():
-        try:
-            cards = read_card_file(data, issuers=issuers, now=now)
-        except ShareError:
-            continue
-        card_patients = [e.get("resource") for c in cards for e in c.fhir_bundle.get("entry", [])
-                         if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-                         and e["resource"].get("resourceType") == "Patient"]
-        if all(p in patients for p in card_patients) if card_patients else profile == OWNER:
-            chosen.append(data)  # a card naming no Patient goes with the owner's records
-    return chosen
 
 
 def verify_path(path: Path, *, app: App | None = None, passphrase: Callable[[], str] | None = None) -> dict[str, Any]:

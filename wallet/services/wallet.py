@@ -336,15 +336,32 @@ class UnlockedWallet:
 
         return IssuerStore.load(self.app.home, extra_trusted=self.app.extra_trusted_issuers)
 
-    def health_cards(self) -> list[HealthCard]:
-        """Every imported card, checked again now (trust and expiry change over time)."""
+    def health_cards(self, *, profile: str | None = None) -> list[HealthCard]:
+        """The cards of one profile (default: the active one), checked again now (trust and
+        expiry change over time). A card is a profile's when its Patient is that profile's;
+        a card naming no Patient is the owner's."""
+        return [card for _data, cards in self.card_files(profile=profile) for card in cards]
+
+    def card_files(self, *, profile: str | None = None) -> list[tuple[bytes, list[HealthCard]]]:
+        """The stored card files of one profile with their cards, as :meth:`health_cards` chooses."""
+        from ..errors import ShareError
         from .cards import check_card_file
 
+        name = self._profile_name(profile)
+        patients = [self.store.get(i) for i in self.store.ids(types=["Patient"], profile=name)]
         issuers, now = self.issuers(), self.app.clock.now()
-        cards: list[HealthCard] = []
+        chosen = []
         for data in self.store.cards():
-            cards.extend(check_card_file(data, issuers=issuers, now=now))
-        return cards
+            try:
+                cards = check_card_file(data, issuers=issuers, now=now)
+            except ShareError:
+                continue
+            named = [e["resource"] for c in cards for e in c.fhir_bundle.get("entry", [])
+                     if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+                     and e["resource"].get("resourceType") == "Patient"]
+            if all(p in patients for p in named) if named else name == OWNER:
+                chosen.append((data, cards))
+        return chosen
 
     def import_paths(self, paths: Iterable[Path], *, profile: str | None = None, same_person: bool = False,
                      progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> list[FileOutcome]:
