@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..errors import InvalidRecord, PatientMismatch, RecordError
+from ..errors import PatientMismatch, RecordError
 from .identity import BY_REFERENCE, BY_USER, PatientIdentity, PatientMatch, match_patients
 from .parse import ParsedFile
-from .subjects import FilePerson, people_in_file
+from .subjects import FilePerson, one_person
 
 __all__ = ["OWNER", "Placement", "Profile", "check_profile_name", "place_file"]
 
@@ -110,12 +110,7 @@ def place_file(parsed: ParsedFile, *, name: str, profile: str, profiles: list[Pr
     Raises :class:`InvalidRecord` for a file of several people and
     :class:`PatientMismatch` for a file of someone else.
     """
-    people = people_in_file(parsed)
-    if len(people) > 1:
-        shown = "; ".join(p.describe() for p in people[:3]) + ("; …" if len(people) > 3 else "")
-        raise InvalidRecord(f"{name} holds records of {len(people)} different patients ({shown}); a wallet profile "
-                            "keeps one person's records. Split the file and import each person's part into their "
-                            "own profile (--profile NAME).")
+    people = one_person(parsed, name=name)
     by_name = {p.name: p for p in profiles}
     target = by_name.get(profile)
     if not people:

@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import InvalidRecord
 from .identity import PatientIdentity, PatientMatch, match_patients
 from .parse import ParsedFile
 
-__all__ = ["PATIENT_LINKS", "FilePerson", "patient_reference_key", "people_in_file"]
+__all__ = ["PATIENT_LINKS", "FilePerson", "one_person", "patient_reference_key", "people_in_file"]
 
 # Elements linking a resource to its patient (FHIR R4 CompartmentDefinition "patient").
 PATIENT_LINKS = ("subject", "patient", "beneficiary")
@@ -154,4 +155,16 @@ def people_in_file(parsed: ParsedFile) -> list[FilePerson]:
         refs = tuple(sorted(references.get(root, set())) or [root.removeprefix("ref@")])
         people.append(FilePerson(first[1] if first else None, refs, tuple(dict.fromkeys(where)),
                                  first[0] if first else None, joined))
+    return people
+
+
+def one_person(parsed: ParsedFile, *, name: str) -> list[FilePerson]:
+    """:func:`people_in_file`, refusing a file of several people with
+    :class:`InvalidRecord` naming (up to three of) them; ``name`` is the file's."""
+    people = people_in_file(parsed)
+    if len(people) > 1:
+        shown = "; ".join(p.describe() for p in people[:3]) + ("; …" if len(people) > 3 else "")
+        raise InvalidRecord(f"{name} holds records of {len(people)} different patients ({shown}); a wallet profile "
+                            "keeps one person's records. Split the file and import each person's part into their "
+                            "own profile (--profile NAME).")
     return people

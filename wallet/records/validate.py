@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import InvalidRecord
 from .parse import Located, ParsedFile
-from .subjects import people_in_file
+from .subjects import one_person
 
 __all__ = ["validate_file", "validate_resource"]
 
@@ -136,12 +136,5 @@ def validate_file(parsed: ParsedFile, *, name: str, single_patient: bool = True)
             warnings.extend(f"{item.position} refers to {ref}, which is not in the file"
                             for ref in refs if ref not in known)
     if single_patient:
-        people = people_in_file(parsed)
-        if len(people) > 1:
-            shown = "; ".join(p.describe() for p in people[:3]) + ("; …" if len(people) > 3 else "")
-            raise InvalidRecord(
-                f"{name} holds records of {len(people)} different patients ({shown}); a wallet profile keeps "
-                "one person's records. Split the file and import each person's part into their own profile "
-                "(--profile NAME)."
-            )
+        one_person(parsed, name=name)
     return warnings
