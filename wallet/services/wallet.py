@@ -298,18 +298,6 @@ class UnlockedWallet:
         profiles = self.store.profiles()
         return [ProfileView(p.name, p.is_owner, p.describe(), counts.get(p.name, 0)) for p in profiles]
 
-    def people_in(self, path: Path) -> list[str]:
-        """Whose records ``path`` holds (as shown: "Jane Doe (born 1990-01-02)"), read without
-        importing; raises :class:`InvalidRecord` for a file that cannot be read."""
-        from ..records.parse import read_file
-        from ..records.subjects import people_in_file
-        from .cards import read_card_input
-
-        path = Path(path)
-        card = read_card_input(path, issuers=self.issuers(), now=self.app.clock.now())
-        parsed = card.parsed if card is not None else read_file(path)
-        return [p.describe() for p in people_in_file(parsed)]
-
     def move_owner_records(self, name: str) -> str:
         """The records the owner's profile holds were someone else's (the user said so after
         the first import): move them into a new profile ``name`` with that person, and let
@@ -321,11 +309,6 @@ class UnlockedWallet:
         self.store.move_profile(OWNER, target, keep_types=TRAIL_TYPES)
         self._profile = target.name
         return target.describe()
-
-    def owner_known(self) -> bool:
-        """Whether the owner's profile names its person yet (the first import does)."""
-        owner = self.store.profiles()[0]
-        return owner.patient is not None or bool(owner.references)
 
     def profile_names(self) -> list[str]:
         """Names of the profiles, the owner's first (it exists even before the first import)."""
