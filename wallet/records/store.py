@@ -33,6 +33,7 @@ from ..events import CancelToken, ProgressSink, report
 from ..formats import FileFormat, upgrade_sqlite
 from ..vault import aead
 from .instants import start_instant
+from .profiles import OWNER, Profile
 from .summary import CATEGORIES, Summary
 
 __all__ = [
@@ -116,14 +117,19 @@ def _write_schema_version(conn: sqlite3.Connection, version: int) -> None:
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),))
 
 
-def record_id_for(index_key: bytes, resource: dict[str, Any]) -> str:
-    """Stable id: HMAC of ``Type/id``, or of the canonical content when there is no id."""
+def record_id_for(index_key: bytes, resource: dict[str, Any], profile: str = OWNER) -> str:
+    """Stable id: HMAC of ``Type/id``, or of the canonical content when there is no id.
+
+    Outside the owner's profile the profile's name is part of it, so two people's
+    records with the same FHIR id never collide (nor count as duplicates)."""
     rt = str(resource.get("resourceType"))
     fid = resource.get("id")
     if isinstance(fid, str) and fid:
         material = f"{rt}/{fid}".encode()
     else:
         material = b"content:" + json.dumps(resource, sort_keys=True, separators=(",", ":")).encode()
+    if profile != OWNER:
+        material = b"profile:" + profile.encode() + b"\x00" + material
     return aead.keyed_hash(index_key, material).hex()[:24]
 
 
@@ -132,6 +138,7 @@ class NewRecord:
     id: str
     resource: dict[str, Any]
     summary: Summary
+    profile: str = OWNER
 
 
 @dataclass(frozen=True)
@@ -223,8 +230,8 @@ class RecordStore:
 
     # --- ids and sealing --------------------------------------------------------
 
-    def record_id(self, resource: dict[str, Any]) -> str:
-        return record_id_for(self._index_key, resource)
+    def record_id(self, resource: dict[str, Any], profile: str = OWNER) -> str:
+        return record_id_for(self._index_key, resource, profile)
 
     @staticmethod
     def _aad(kind: str, rid: str, rtype: str) -> bytes:
@@ -251,22 +258,27 @@ class RecordStore:
 
     def add_many(self, records: Iterable[NewRecord], *, cards: Iterable[bytes] = (),
                  progress: ProgressSink | None = None, total: int = 0,
-                 cancel: CancelToken | None = None) -> tuple[int, int]:
-        """Insert in one transaction: all or nothing. Returns (added, duplicates)."""
+                 cancel: CancelToken | None = None, profile: Profile | None = None,
+                 more_profiles: Iterable[Profile] = ()) -> tuple[int, int]:
+        """Insert in one transaction: all or nothing. Returns (added, duplicates).
+
+        ``profile`` and ``more_profiles``: saved (created or updated) in the same transaction."""
         conn = self._conn()
         added = dupes = 0
         try:
             conn.execute("BEGIN IMMEDIATE")
+            for saved in ([profile] if profile is not None else []) + list(more_profiles):
+                self._save_profile(conn, saved)
             for n, rec in enumerate(records, start=1):
                 if cancel is not None:
                     cancel.check()
                 rt = rec.summary.resource_type
                 cur = conn.execute(
-                    "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource) "
-                    "VALUES (?,?,?,?,?,?,?)",
+                    "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
                     (rec.id, rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
                      self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
-                     self._seal_json("resource", rec.id, rt, rec.resource)),
+                     self._seal_json("resource", rec.id, rt, rec.resource), rec.profile),
                 )
                 if cur.rowcount:
                     added += 1
@@ -290,12 +302,48 @@ class RecordStore:
         conn = self._conn()
         with conn:
             conn.execute(
-                "INSERT OR REPLACE INTO records (id, rtype, category, rdate, instant, summary, resource) "
-                "VALUES (?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
+                "VALUES (?,?,?,?,?,?,?,?)",
                 (rec.id, rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
                  self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
-                 self._seal_json("resource", rec.id, rt, rec.resource)),
+                 self._seal_json("resource", rec.id, rt, rec.resource), rec.profile),
             )
+
+    def move_profile(self, source: str, target: Profile, *, keep_types: Iterable[str] = ()) -> int:
+        """Move every record of profile ``source`` (except ``keep_types``) into the new
+        profile ``target``, and leave ``source`` naming nobody; one transaction. Records are
+        sealed again under their new ids (ids outside the owner's profile name the profile).
+        Returns how many moved. Raises :class:`RecordError` when ``target`` exists."""
+        conn = self._conn()
+        keep = list(keep_types)
+        if conn.execute("SELECT 1 FROM profiles WHERE name = ?", (target.name,)).fetchone():
+            raise RecordError(f"There is already a profile {target.name!r}; choose another name.")
+        where = f" AND rtype NOT IN ({','.join('?' * len(keep))})" if keep else ""
+        rows = conn.execute(f"SELECT id, rtype FROM records WHERE profile = ?{where}", [source, *keep]).fetchall()
+        moved = 0
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            self._save_profile(conn, target)
+            was = next((p for p in self.profiles() if p.name == source), None)
+            self._save_profile(conn, Profile(source, is_owner=was.is_owner if was else source == OWNER))
+            for rid, rtype in rows:
+                resource = self.get(rid)
+                summary = self.get_summary(rid)
+                new_id = self.record_id(resource, target.name)
+                conn.execute("DELETE FROM records WHERE id = ?", (rid,))
+                conn.execute("DELETE FROM record_versions WHERE id = ?", (rid,))
+                conn.execute(
+                    "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    (new_id, rtype, summary.category, summary.date, start_instant(summary.date),
+                     self._seal_json("summary", new_id, rtype, summary.to_json()),
+                     self._seal_json("resource", new_id, rtype, resource), target.name))
+                moved += 1
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return moved
 
     def delete(self, rid: str) -> None:
         conn = self._conn()
@@ -317,8 +365,13 @@ class RecordStore:
             raise RecordNotFound(f"No record {rid}.")
         return Summary.from_json(self._open_json("summary", rid, row[0], row[1]))
 
-    def _where(self, category: str | None, types: Iterable[str] | None, since: str | None) -> tuple[str, list[Any]]:
-        clauses, args = [], []
+    def _where(self, category: str | None, types: Iterable[str] | None, since: str | None,
+               profile: str | None = None) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if profile is not None:
+            clauses.append("profile = ?")
+            args.append(profile)
         if category:
             clauses.append("category = ?")
             args.append(category)
@@ -331,34 +384,75 @@ class RecordStore:
             args.append(since)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
-    def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None) -> int:
-        where, args = self._where(category, types, since)
+    def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
+              profile: str | None = None) -> int:
+        where, args = self._where(category, types, since, profile)
         return self._conn().execute(f"SELECT COUNT(*) FROM records{where}", args).fetchone()[0]
 
     def ids(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
-            newest_first: bool = True, limit: int = -1, offset: int = 0) -> list[str]:
-        where, args = self._where(category, types, since)
+            newest_first: bool = True, limit: int = -1, offset: int = 0, profile: str | None = None) -> list[str]:
+        """Record ids, of one ``profile`` or (``None``) of every profile."""
+        where, args = self._where(category, types, since, profile)
         order = "DESC" if newest_first else "ASC"
         q = f"SELECT id FROM records{where} ORDER BY rdate {order}, id LIMIT ? OFFSET ?"
         return [r[0] for r in self._conn().execute(q, [*args, limit, offset])]
 
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, newest_first: bool = True, limit: int = -1,
-                  offset: int = 0) -> list[StoredSummary]:
-        where, args = self._where(category, types, since)
+                  offset: int = 0, profile: str | None = None) -> list[StoredSummary]:
+        where, args = self._where(category, types, since, profile)
         order = "DESC" if newest_first else "ASC"
         q = f"SELECT id, rtype, summary FROM records{where} ORDER BY rdate {order}, id LIMIT ? OFFSET ?"
         return [StoredSummary(rid, Summary.from_json(self._open_json("summary", rid, rt, blob)))
                 for rid, rt, blob in self._conn().execute(q, [*args, limit, offset])]
 
-    def counts_by_category(self) -> dict[str, int]:
+    def counts_by_category(self, profile: str | None = None) -> dict[str, int]:
         counts = dict.fromkeys(CATEGORIES, 0)
-        for cat, n in self._conn().execute("SELECT category, COUNT(*) FROM records GROUP BY category"):
+        where, args = self._where(None, None, None, profile)
+        for cat, n in self._conn().execute(f"SELECT category, COUNT(*) FROM records{where} GROUP BY category", args):
             counts[cat] = n
         return counts
 
-    def counts_by_type(self) -> dict[str, int]:
-        return dict(self._conn().execute("SELECT rtype, COUNT(*) FROM records GROUP BY rtype ORDER BY rtype"))
+    def counts_by_type(self, profile: str | None = None) -> dict[str, int]:
+        where, args = self._where(None, None, None, profile)
+        return dict(self._conn().execute(f"SELECT rtype, COUNT(*) FROM records{where} GROUP BY rtype ORDER BY rtype",
+                                         args))
+
+    def counts_by_profile(self) -> dict[str, int]:
+        return dict(self._conn().execute("SELECT profile, COUNT(*) FROM records GROUP BY profile"))
+
+    def profile_of(self, rid: str) -> str:
+        row = self._conn().execute("SELECT profile FROM records WHERE id = ?", (rid,)).fetchone()
+        if row is None:
+            raise RecordNotFound(f"No record {rid}; list them with 'health-wallet records'.")
+        return str(row[0])
+
+    # --- profiles -----------------------------------------------------------------
+
+    def profiles(self) -> list[Profile]:
+        """The wallet's profiles, the owner first, then by name. The owner's always is one;
+        while it names nobody, records from before profiles give it their first Patient."""
+        rows = self._conn().execute(
+            "SELECT name, is_owner, patient FROM profiles ORDER BY is_owner DESC, name").fetchall()
+        found = [Profile.from_json(name, bool(owner), self._open_json("profile", name, "Patient", blob) if blob else {})
+                 for name, owner, blob in rows]
+        profiles = [p for p in found if p.name != OWNER or p.patient is not None or p.references]
+        if not any(p.name == OWNER for p in profiles):
+            first = self._conn().execute(  # the first Patient imported: rowid follows insertion
+                "SELECT id FROM records WHERE rtype = 'Patient' AND profile = ? ORDER BY rowid LIMIT 1",
+                (OWNER,)).fetchone()
+            profiles.insert(0, Profile(OWNER, is_owner=True, patient=self.get(first[0]) if first else None))
+        return profiles
+
+    def save_profile(self, profile: Profile) -> None:
+        conn = self._conn()
+        with conn:
+            self._save_profile(conn, profile)
+
+    def _save_profile(self, conn: sqlite3.Connection, profile: Profile) -> None:
+        conn.execute("INSERT OR REPLACE INTO profiles (name, is_owner, patient) VALUES (?, ?, ?)",
+                     (profile.name, int(profile.is_owner),
+                      self._seal_json("profile", profile.name, "Patient", profile.to_json())))
 
     def resources(self, ids: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         for rid in ids:
