@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from ..config import SETTINGS
 from ..errors import WalletError
+from ..records import fhir_json
 from ..records.summary import CATEGORIES
 from ..services import UnlockedWallet, WalletService
 from .output import Output
@@ -178,7 +178,7 @@ def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -
 def cmd_show(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
         resource = wallet.record(args.id)
-    out.result(resource, json.dumps(resource, indent=2, ensure_ascii=False))
+    out.result(resource, fhir_json.dumps(resource, indent=2))
     return 0
 
 

@@ -128,7 +128,7 @@ def _value_text(s: StoredSummary) -> str:
     m = s.summary
     if m.value is None:
         return m.detail
-    return f"{m.value:.4g} {m.unit}".strip()
+    return m.value_text
 
 
 def _range_text(s: StoredSummary) -> str:

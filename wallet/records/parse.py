@@ -3,12 +3,15 @@
 Python's ``json`` is lenient where FHIR is not: it keeps the last of duplicate keys,
 accepts ``NaN``, and overflows the stack on deep nesting. This module refuses all
 three, strips a UTF-8 byte order mark (a common editor artefact), and bounds the size.
+Numbers with a fraction or exponent are read as :class:`decimal.Decimal`, so a FHIR
+decimal keeps its precision (``5.10`` stays ``5.10``; see :mod:`wallet.records.fhir_json`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +55,8 @@ def _no_constants(name: str) -> Any:
 def loads_strict(text: str, *, where: str = "") -> Any:
     prefix = f"{where}: " if where else ""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants,
+                          parse_float=Decimal)
     except InvalidRecord as exc:
         raise InvalidRecord(f"{prefix}not valid JSON: {exc.user_message}") from exc
     except json.JSONDecodeError as exc:

@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import DecryptionError, RecordError, RecordNotFound
 from ..events import CancelToken, ProgressSink, report
 from ..vault import aead
+from . import fhir_json
 from .summary import CATEGORIES, Summary
 
 __all__ = ["STORE_FILE", "NewRecord", "RecordStore", "StoredSummary", "count_rows", "record_id_for"]
@@ -44,13 +45,18 @@ CREATE TABLE IF NOT EXISTS cards (id TEXT PRIMARY KEY, card BLOB NOT NULL);
 
 
 def record_id_for(index_key: bytes, resource: dict[str, Any]) -> str:
-    """Stable id: HMAC of ``Type/id``, or of the canonical content when there is no id."""
+    """Stable id: HMAC of ``Type/id``, or of the canonical content when there is no id.
+
+    The content is hashed with its numbers as floats, as earlier releases did, so a
+    resource without an id keeps the id it was given then.
+    """
     rt = str(resource.get("resourceType"))
     fid = resource.get("id")
     if isinstance(fid, str) and fid:
         material = f"{rt}/{fid}".encode()
     else:
-        material = b"content:" + json.dumps(resource, sort_keys=True, separators=(",", ":")).encode()
+        content = fhir_json.to_float_tree(resource)
+        material = b"content:" + json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     return aead.keyed_hash(index_key, material).hex()[:24]
 
 
@@ -132,11 +138,11 @@ class RecordStore:
         return f"{kind}|{rid}|{rtype}".encode()
 
     def _seal_json(self, kind: str, rid: str, rtype: str, doc: Any) -> bytes:
-        data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+        data = fhir_json.dumps(doc).encode()
         return aead.seal(self._key, data, purpose="record", aad=self._aad(kind, rid, rtype))
 
     def _open_json(self, kind: str, rid: str, rtype: str, blob: bytes) -> Any:
-        return json.loads(aead.open_sealed(self._key, blob, purpose="record", aad=self._aad(kind, rid, rtype)))
+        return fhir_json.loads(aead.open_sealed(self._key, blob, purpose="record", aad=self._aad(kind, rid, rtype)))
 
     # --- writing ----------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..records.fhir_json import dumps as fhir_json_text
 from .wallet import CATEGORIES, FileOutcome, UnlockedWallet, WalletService
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ __all__ = [
     "UnlockedWallet",
     "WalletService",
     "export_records",
+    "fhir_json_text",
     "verify_path",
 ]
 

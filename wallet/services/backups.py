@@ -10,7 +10,6 @@ a wallet restored from the phrase on a new laptop finds and opens its latest bac
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from ..events import CancelToken, ProgressSink, report
 from ..ipfs.backend import PinInfo
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
+from ..records import fhir_json
 from ..records.bundle import collection_bundle
 from ..records.consent import audit_event
 from ..records.importer import ImportResult, import_parsed
@@ -65,7 +65,7 @@ class Backups:
         binaries = [{"resourceType": "Binary", "contentType": CARD_CONTENT_TYPE,
                      "data": base64.b64encode(card).decode()} for card in cards]
         bundle = collection_bundle([*resources, *binaries], now=self.wallet.app.clock.now())
-        payload = json.dumps(bundle, separators=(",", ":"), ensure_ascii=False).encode()
+        payload = fhir_json.dumps(bundle).encode()
         report(progress, 1, 4, "Encrypting and publishing to IPFS")
         ipfs = self.wallet.ipfs()
         cid = publish_sealed(ipfs, self._key(), payload, purpose=BACKUP_PURPOSE, aad=self._aad(),

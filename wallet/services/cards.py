@@ -4,13 +4,13 @@ turned into one all-or-nothing import."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from ..errors import InvalidRecord, ShareError
+from ..records import fhir_json
 from ..records.parse import MAX_FILE_BYTES, ParsedFile, parse_bytes
 from ..share.issuers import IssuerStore
 from ..share.shc import HealthCard, card_file_bytes, read_card_file
@@ -118,5 +118,5 @@ def _card_input(data: bytes, name: str, *, issuers: IssuerStore, now: datetime) 
                 entry = {**entry, "fullUrl": f"{entry['fullUrl']}#card{n}"}  # "resource:0" repeats per card
             entries.append(entry)
     combined = {"resourceType": "Bundle", "type": "collection", "entry": entries}
-    parsed = parse_bytes(json.dumps(combined).encode(), name=name)
+    parsed = parse_bytes(fhir_json.dumps(combined).encode(), name=name)
     return CardInput(cards, parsed, data)

@@ -108,5 +108,6 @@ def verify_path(path: Path, *, app: App | None = None, passphrase: Callable[[], 
         "cards": len(verified.cards),
         "encrypted": verified.encrypted,
         "sha256": verified.manifest_sha256,
+        "signature_form": verified.signature_form,
         "reason": None,
     }

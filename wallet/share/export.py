@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import secrets
 import shutil
@@ -40,6 +39,7 @@ from ..atomicfile import fsync_dir
 from ..clock import Clock
 from ..errors import DecryptionError, ExportError, ShareError
 from ..events import CancelToken, ProgressSink, report
+from ..records import fhir_json
 from ..records.bundle import collection_bundle
 from .export_howto import HOWTO_TEXT
 from .export_layout import (
@@ -165,8 +165,8 @@ def build_export_files(
 
 def _json_bytes(doc: dict[str, Any]) -> bytes:
     try:
-        return (json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n").encode("utf-8")
-    except ValueError as exc:
+        return (fhir_json.dumps(doc) + "\n").encode("utf-8")
+    except (TypeError, ValueError) as exc:
         raise ExportError(f"A record holds a value JSON cannot represent ({exc}); nothing was exported.") from exc
 
 

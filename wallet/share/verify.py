@@ -51,7 +51,7 @@ from .issuers import IssuerStore
 from .jws import verify_detached
 from .shc import MAX_FILE_BYTES as MAX_CARD_FILE_BYTES
 from .shc import HealthCard, parse_card_file, read_card_file
-from .signed_bundle import account_identifier, verify_bundle_signature
+from .signed_bundle import account_identifier, signature_form, verify_bundle_signature
 
 __all__ = ["VerifiedExport", "export_is_encrypted", "verify_card_file", "verify_export"]
 
@@ -71,6 +71,9 @@ class VerifiedExport:
     encrypted: bool
     manifest_sha256: str
     bundle: dict[str, Any] = field(repr=False, hash=False, compare=False)
+    # the canonical form Bundle.signature covers: "rfc8785-exact-decimals", or "rfc8785"
+    # (earlier releases: a decimal's written precision, 5.10 against 5.1, is not covered)
+    signature_form: str = "rfc8785-exact-decimals"
 
     def __post_init__(self) -> None:
         if not is_address(self.signer) or self.signer != to_checksum_address(self.signer):
@@ -227,6 +230,7 @@ def verify_export(
         encrypted=encrypted,
         manifest_sha256=manifest_digest,
         bundle=bundle,
+        signature_form=signature_form(bundle),
     )
 
 
