@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "Cancelled",
+    "ChainDamaged",
     "ChainError",
     "ChainUnavailable",
     "ConfigError",
@@ -141,6 +142,11 @@ class ChainError(WalletError):
 
 class ChainUnavailable(ChainError):
     pass
+
+
+class ChainDamaged(ChainUnavailable):
+    """The embedded chain's files were altered or damaged (a line dropped or edited, the journal
+    emptied) or written by a newer version: the wallet stops rather than read an older chain."""
 
 
 class TransactionReverted(ChainError):

@@ -3,8 +3,19 @@
 Every resource and every summary is sealed with AES-256-GCM; the associated data
 binds the record id and type, so rows cannot be swapped. Outside the ciphertext stay
 only what listing needs: the record id (an HMAC of type and FHIR id, so it reveals
-nothing), the resource type, the category and the clinical date. No names, codes or
-free text.
+nothing), the resource type, the category, the clinical date and the UTC instant it
+starts, the profile (person) it belongs to, and whether it was deleted. No names,
+codes or free text. Superseded versions of a record (``record_versions``) and each
+profile's Patient (``profiles``) are sealed the same way.
+
+Schema versions (``meta.schema_version``; upgrades in :data:`STORE_FORMAT`, one
+transaction, see :mod:`wallet.formats`):
+
+1. ``records`` (id, rtype, category, rdate, summary, resource), ``cards``, ``meta``.
+2. ``records`` gains ``profile`` (default ``'owner'``), ``instant`` (REAL, UTC epoch
+   seconds of the start of ``rdate``; NULL when none) and ``deleted`` (0/1); new tables
+   ``record_versions`` (id, seq, resource, summary) and ``profiles`` (name, is_owner,
+   patient), with the row ``('owner', 1, NULL)``.
 """
 
 from __future__ import annotations
@@ -19,29 +30,91 @@ from typing import Any
 
 from ..errors import DecryptionError, RecordError, RecordNotFound
 from ..events import CancelToken, ProgressSink, report
+from ..formats import FileFormat, upgrade_sqlite
 from ..vault import aead
 from . import fhir_json
+from .instants import start_instant
 from .summary import CATEGORIES, Summary
 
-__all__ = ["STORE_FILE", "NewRecord", "RecordStore", "StoredSummary", "count_rows", "record_id_for"]
+__all__ = [
+    "STORE_FILE",
+    "STORE_FORMAT",
+    "NewRecord",
+    "RecordStore",
+    "StoredSummary",
+    "count_rows",
+    "record_id_for",
+    "schema_version",
+]
 
 STORE_FILE = "records.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS records (
+# The schema a new store is created with (version 2). An older store is brought here by
+# STORE_FORMAT's steps, in one transaction.
+_SCHEMA_V2 = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    """CREATE TABLE records (
     id TEXT PRIMARY KEY,
     rtype TEXT NOT NULL,
     category TEXT NOT NULL,
     rdate TEXT NOT NULL DEFAULT '',
     summary BLOB NOT NULL,
-    resource BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS records_category_date ON records (category, rdate);
-CREATE INDEX IF NOT EXISTS records_date ON records (rdate);
-CREATE TABLE IF NOT EXISTS cards (id TEXT PRIMARY KEY, card BLOB NOT NULL);
-"""
+    resource BLOB NOT NULL,
+    profile TEXT NOT NULL DEFAULT 'owner',
+    instant REAL,
+    deleted INTEGER NOT NULL DEFAULT 0
+)""",
+    "CREATE INDEX records_category_date ON records (category, rdate)",
+    "CREATE INDEX records_date ON records (rdate)",
+    "CREATE INDEX records_category_instant ON records (category, instant)",
+    "CREATE INDEX records_instant ON records (instant)",
+    "CREATE TABLE cards (id TEXT PRIMARY KEY, card BLOB NOT NULL)",
+)
+_V2_TABLES = (
+    # superseded versions of a record: seq 1 is the oldest; sealed like the current row
+    """CREATE TABLE record_versions (
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    resource BLOB NOT NULL,
+    summary BLOB NOT NULL,
+    PRIMARY KEY (id, seq)
+)""",
+    # the people whose records this wallet keeps; patient is the sealed FHIR Patient (NULL until known)
+    "CREATE TABLE profiles (name TEXT PRIMARY KEY, is_owner INTEGER NOT NULL DEFAULT 0, patient BLOB)",
+    "INSERT INTO profiles (name, is_owner, patient) VALUES ('owner', 1, NULL)",
+)
+
+
+def upgrade_v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Schema 1 → 2: profiles, instants, deleted flags, superseded versions.
+
+    Every existing record belongs to the owner's profile; ``instant`` is the UTC start of
+    its clinical date (``rdate``), NULL when that is empty or not a FHIR date/dateTime.
+    """
+    conn.execute("ALTER TABLE records ADD COLUMN profile TEXT NOT NULL DEFAULT 'owner'")
+    conn.execute("ALTER TABLE records ADD COLUMN instant REAL")
+    conn.execute("ALTER TABLE records ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0")
+    rows = conn.execute("SELECT id, rdate FROM records WHERE rdate != ''").fetchall()
+    conn.executemany("UPDATE records SET instant = ? WHERE id = ?",
+                     [(start_instant(rdate), rid) for rid, rdate in rows])
+    conn.execute("CREATE INDEX records_category_instant ON records (category, instant)")
+    conn.execute("CREATE INDEX records_instant ON records (instant)")
+    for statement in _V2_TABLES:
+        conn.execute(statement)
+
+
+STORE_FORMAT: FileFormat[sqlite3.Connection] = FileFormat(
+    "record store", SCHEMA_VERSION, (upgrade_v1_to_v2,), error=RecordError)
+
+
+def _read_schema_version(conn: sqlite3.Connection) -> object:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return None if row is None else (row[0].decode() if isinstance(row[0], bytes) else row[0])
+
+
+def _write_schema_version(conn: sqlite3.Connection, version: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),))
 
 
 def record_id_for(index_key: bytes, resource: dict[str, Any]) -> str:
@@ -84,24 +157,50 @@ class RecordStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         conn = self._conn()
-        with conn:
-            conn.executescript(_SCHEMA)
-            row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
-            if row is None:
-                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                conn.execute("INSERT INTO meta VALUES ('key_check', ?)",
-                             (aead.seal(self._key, b"health-wallet", purpose="store-key-check"),))
-            else:
-                try:
-                    aead.open_sealed(self._key, row[0], purpose="store-key-check")
-                except DecryptionError as exc:
-                    raise RecordError(
-                        f"The record store {self.path} belongs to another wallet; move it away or use another --home."
-                    ) from exc
+        self._create_or_upgrade(conn)
         self.path.chmod(0o600)
 
     def __repr__(self) -> str:
         return f"RecordStore({self.path})"
+
+    def _create_or_upgrade(self, conn: sqlite3.Connection) -> None:
+        """Create a new store at the current schema, or check the keys and upgrade an older one.
+
+        The key check comes first, so a store of another wallet is refused untouched.
+        """
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+            fresh = found is None
+            if fresh:
+                for statement in _SCHEMA_V2 + _V2_TABLES:
+                    conn.execute(statement)
+                _write_schema_version(conn, SCHEMA_VERSION)
+                conn.execute("INSERT INTO meta VALUES ('key_check', ?)",
+                             (aead.seal(self._key, b"health-wallet", purpose="store-key-check"),))
+            elif conn.execute("SELECT 1 FROM meta WHERE key = 'key_check'").fetchone() is None and \
+                    conn.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None:
+                # schema 1 created its tables before its first transaction: a crash between left them empty
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
+                conn.execute("INSERT INTO meta VALUES ('key_check', ?)",
+                             (aead.seal(self._key, b"health-wallet", purpose="store-key-check"),))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if fresh:
+            return
+        row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
+        try:
+            if row is None:
+                raise DecryptionError()
+            aead.open_sealed(self._key, row[0], purpose="store-key-check")
+        except DecryptionError as exc:
+            raise RecordError(
+                f"The record store {self.path} belongs to another wallet; move it away or use another --home."
+            ) from exc
+        upgrade_sqlite(conn, STORE_FORMAT, where=self.path, read_version=_read_schema_version,
+                       write_version=_write_schema_version)
 
     # --- connections -----------------------------------------------------------
 
@@ -169,8 +268,9 @@ class RecordStore:
                     cancel.check()
                 rt = rec.summary.resource_type
                 cur = conn.execute(
-                    "INSERT OR IGNORE INTO records (id, rtype, category, rdate, summary, resource) VALUES (?,?,?,?,?,?)",
-                    (rec.id, rt, rec.summary.category, rec.summary.date,
+                    "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    (rec.id, rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
                      self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
                      self._seal_json("resource", rec.id, rt, rec.resource)),
                 )
@@ -196,8 +296,9 @@ class RecordStore:
         conn = self._conn()
         with conn:
             conn.execute(
-                "INSERT OR REPLACE INTO records (id, rtype, category, rdate, summary, resource) VALUES (?,?,?,?,?,?)",
-                (rec.id, rt, rec.summary.category, rec.summary.date,
+                "INSERT OR REPLACE INTO records (id, rtype, category, rdate, instant, summary, resource) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (rec.id, rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
                  self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
                  self._seal_json("resource", rec.id, rt, rec.resource)),
             )
@@ -272,6 +373,20 @@ class RecordStore:
     def cards(self) -> list[bytes]:
         rows = self._conn().execute("SELECT id, card FROM cards ORDER BY id").fetchall()
         return [aead.open_sealed(self._key, blob, purpose="record", aad=f"card|{cid}".encode()) for cid, blob in rows]
+
+
+def schema_version(path: Path) -> int:
+    """The schema version of the store at ``path``, read without keys (0 when there is none)."""
+    if not Path(path).exists():
+        return 0
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        value = _read_schema_version(conn)
+        return int(value) if isinstance(value, str) and value.isdigit() else 0
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        conn.close()
 
 
 def count_rows(path: Path) -> int:
