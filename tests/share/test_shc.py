@@ -46,7 +46,7 @@ def sign_card(claims: dict, *, kid: str = SPEC_KID, key_kid: str | None = None, 
 
 
 def example_claims(n: str = "00", folder: Path = SHC) -> dict:
-    return json.loads((folder / f"example-{n}-c-jws-payload-minified.json").read_text(), parse_float=Decimal)
+    return json.loads((folder / f"example-{n}-c-jws-payload-minified.json").read_text())
 
 
 # --- the spec examples ------------------------------------------------------------
