@@ -24,6 +24,7 @@ __all__ = [
     "KeyNotRegistered",
     "KeyringUnavailable",
     "NodeInUse",
+    "PatientMismatch",
     "RecordError",
     "RecordNotFound",
     "ShareError",
@@ -112,6 +113,22 @@ class InvalidRecord(RecordError):
 
 class RecordNotFound(RecordError):
     pass
+
+
+class PatientMismatch(RecordError):
+    """A file for another person than the profile it would go into; nothing was imported.
+
+    ``file_person`` and ``profile_person`` are the two people as sentences show them;
+    ``profile`` is the profile's name; ``suggested`` a profile that holds the file's person.
+    """
+
+    def __init__(self, user_message: str, *, file_person: str, profile: str, profile_person: str,
+                 suggested: str | None = None) -> None:
+        super().__init__(user_message)
+        self.file_person = file_person
+        self.profile = profile
+        self.profile_person = profile_person
+        self.suggested = suggested
 
 
 # --- ipfs --------------------------------------------------------------------

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..events import CancelToken, ProgressSink, report
+from .identity import PatientMatch
 from .parse import ParsedFile, read_file
+from .profiles import OWNER, Placement, Profile, place_file
 from .store import NewRecord, RecordStore
 from .summary import summarize
 from .validate import validate_file
 
-__all__ = ["ImportResult", "import_file", "import_parsed"]
+__all__ = ["ImportResult", "import_file", "import_parsed", "wallet_profiles"]
 
 
 @dataclass(frozen=True)
@@ -24,40 +26,71 @@ class ImportResult:
     skipped_duplicates: int = 0
     warnings: tuple[str, ...] = ()
     cards: tuple[tuple[str, str], ...] = ()  # (issuer, "valid" | "expired" | "unverified") per card
+    profile: str = OWNER
+    person: str | None = None  # whose records these are, as shown ("Jane Doe (born 1990-01-02)")
+    matched_by: PatientMatch | None = None  # how the person was found to be the profile's
+    new_profile: bool = False  # this import created the profile (the owner, on a first import)
 
     @property
     def total(self) -> int:
         return sum(self.imported.values())
 
 
+def wallet_profiles(store: RecordStore) -> list[Profile]:
+    """The store's profiles; a wallet from before profiles gets its owner from its first Patient."""
+    profiles = [p for p in store.profiles() if p.name != OWNER or p.patient is not None or p.references]
+    if not any(p.name == OWNER for p in profiles):
+        first = store.ids(types=["Patient"], newest_first=False, limit=1, profile=OWNER)
+        owner = Profile(OWNER, is_owner=True, patient=store.get(first[0]) if first else None)
+        profiles.insert(0, owner)
+    return profiles
+
+
 def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: tuple[bytes, ...] = (),
-                  card_statuses: tuple[tuple[str, str], ...] = (), single_patient: bool = True, progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
+                  card_statuses: tuple[tuple[str, str], ...] = (), single_patient: bool = True,
+                  profile: str = OWNER, check_person: bool = False, same_person: bool = False,
+                  progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
+    """Validate and store ``parsed`` in ``profile``, all or nothing.
+
+    ``check_person``: the file must be the profile's person (or create the profile);
+    see :func:`~wallet.records.profiles.place_file` for the rules and errors.
+    """
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
     warnings = validate_file(parsed, name=name, single_patient=single_patient)
+    placement: Placement | None = None
+    if check_person:
+        placement = place_file(parsed, name=name, profile=profile, profiles=wallet_profiles(store),
+                               same_person=same_person)
+        warnings[:0] = [f"{placement.person}: the file's Patient resources are one person by {m.describe()}"
+                        for m in placement.joined]
     if cancel is not None:
         cancel.check()
     records: list[NewRecord] = []
     seen: set[str] = set()
     in_file_dupes = 0
     for n, item in enumerate(parsed.items, start=1):
-        rid = store.record_id(item.resource)
+        rid = store.record_id(item.resource, profile)
         if rid in seen:
             in_file_dupes += 1
             continue
         seen.add(rid)
-        records.append(NewRecord(rid, item.resource, summarize(item.resource)))
+        records.append(NewRecord(rid, item.resource, summarize(item.resource), profile))
         if n % 100 == 0:
             if cancel is not None:
                 cancel.check()
             report(progress, n, total, f"Reading {name}")
     existing = store.existing_ids(seen)
     fresh = [r for r in records if r.id not in existing]
-    added, dupes = store.add_many(fresh, cards=cards, progress=progress, total=total, cancel=cancel)
+    added, dupes = store.add_many(fresh, cards=cards, progress=progress, total=total, cancel=cancel,
+                                  profile=placement.profile if placement is not None else None)
     report(progress, total, total, f"Imported {name}")
     counts = Counter(r.summary.resource_type for r in fresh)
     return ImportResult(name, dict(sorted(counts.items())), len(existing) + dupes + in_file_dupes,
-                        tuple(warnings), card_statuses)
+                        tuple(warnings), card_statuses, profile,
+                        placement.person if placement is not None else None,
+                        placement.matched_by if placement is not None else None,
+                        placement.created if placement is not None else False)
 
 
 def import_file(store: RecordStore, path: Path, *, progress: ProgressSink | None = None,

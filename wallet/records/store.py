@@ -34,6 +34,7 @@ from ..formats import FileFormat, upgrade_sqlite
 from ..vault import aead
 from . import fhir_json
 from .instants import start_instant
+from .profiles import OWNER, Profile
 from .summary import CATEGORIES, Summary
 
 __all__ = [
@@ -117,12 +118,13 @@ def _write_schema_version(conn: sqlite3.Connection, version: int) -> None:
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),))
 
 
-def record_id_for(index_key: bytes, resource: dict[str, Any]) -> str:
+def record_id_for(index_key: bytes, resource: dict[str, Any], profile: str = OWNER) -> str:
     """Stable id: HMAC of ``Type/id``, or of the canonical content when there is no id.
 
-    The content is hashed with its numbers as floats, as earlier releases did, so a
-    resource without an id keeps the id it was given then.
-    """
+    Outside the owner's profile the profile's name is part of it, so two people's
+    records with the same FHIR id never collide (nor count as duplicates). The content
+    is hashed with its numbers as floats, as earlier releases did, so a resource without
+    an id keeps the id it was given then."""
     rt = str(resource.get("resourceType"))
     fid = resource.get("id")
     if isinstance(fid, str) and fid:
@@ -130,6 +132,8 @@ def record_id_for(index_key: bytes, resource: dict[str, Any]) -> str:
     else:
         content = fhir_json.to_float_tree(resource)
         material = b"content:" + json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    if profile != OWNER:
+        material = b"profile:" + profile.encode() + b"\x00" + material
     return aead.keyed_hash(index_key, material).hex()[:24]
 
 
@@ -138,6 +142,7 @@ class NewRecord:
     id: str
     resource: dict[str, Any]
     summary: Summary
+    profile: str = OWNER
 
 
 @dataclass(frozen=True)
@@ -229,8 +234,8 @@ class RecordStore:
 
     # --- ids and sealing --------------------------------------------------------
 
-    def record_id(self, resource: dict[str, Any]) -> str:
-        return record_id_for(self._index_key, resource)
+    def record_id(self, resource: dict[str, Any], profile: str = OWNER) -> str:
+        return record_id_for(self._index_key, resource, profile)
 
     @staticmethod
     def _aad(kind: str, rid: str, rtype: str) -> bytes:
@@ -257,22 +262,26 @@ class RecordStore:
 
     def add_many(self, records: Iterable[NewRecord], *, cards: Iterable[bytes] = (),
                  progress: ProgressSink | None = None, total: int = 0,
-                 cancel: CancelToken | None = None) -> tuple[int, int]:
-        """Insert in one transaction: all or nothing. Returns (added, duplicates)."""
+                 cancel: CancelToken | None = None, profile: Profile | None = None) -> tuple[int, int]:
+        """Insert in one transaction: all or nothing. Returns (added, duplicates).
+
+        ``profile``: saved (created or updated) in the same transaction."""
         conn = self._conn()
         added = dupes = 0
         try:
             conn.execute("BEGIN IMMEDIATE")
+            if profile is not None:
+                self._save_profile(conn, profile)
             for n, rec in enumerate(records, start=1):
                 if cancel is not None:
                     cancel.check()
                 rt = rec.summary.resource_type
                 cur = conn.execute(
-                    "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource) "
-                    "VALUES (?,?,?,?,?,?,?)",
+                    "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
                     (rec.id, rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
                      self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
-                     self._seal_json("resource", rec.id, rt, rec.resource)),
+                     self._seal_json("resource", rec.id, rt, rec.resource), rec.profile),
                 )
                 if cur.rowcount:
                     added += 1
@@ -296,11 +305,11 @@ class RecordStore:
         conn = self._conn()
         with conn:
             conn.execute(
-                "INSERT OR REPLACE INTO records (id, rtype, category, rdate, instant, summary, resource) "
-                "VALUES (?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
+                "VALUES (?,?,?,?,?,?,?,?)",
                 (rec.id, rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
                  self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
-                 self._seal_json("resource", rec.id, rt, rec.resource)),
+                 self._seal_json("resource", rec.id, rt, rec.resource), rec.profile),
             )
 
     def delete(self, rid: str) -> None:
@@ -323,8 +332,13 @@ class RecordStore:
             raise RecordNotFound(f"No record {rid}.")
         return Summary.from_json(self._open_json("summary", rid, row[0], row[1]))
 
-    def _where(self, category: str | None, types: Iterable[str] | None, since: str | None) -> tuple[str, list[Any]]:
-        clauses, args = [], []
+    def _where(self, category: str | None, types: Iterable[str] | None, since: str | None,
+               profile: str | None = None) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if profile is not None:
+            clauses.append("profile = ?")
+            args.append(profile)
         if category:
             clauses.append("category = ?")
             args.append(category)
@@ -337,34 +351,67 @@ class RecordStore:
             args.append(since)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
-    def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None) -> int:
-        where, args = self._where(category, types, since)
+    def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
+              profile: str | None = None) -> int:
+        where, args = self._where(category, types, since, profile)
         return self._conn().execute(f"SELECT COUNT(*) FROM records{where}", args).fetchone()[0]
 
     def ids(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
-            newest_first: bool = True, limit: int = -1, offset: int = 0) -> list[str]:
-        where, args = self._where(category, types, since)
+            newest_first: bool = True, limit: int = -1, offset: int = 0, profile: str | None = None) -> list[str]:
+        """Record ids, of one ``profile`` or (``None``) of every profile."""
+        where, args = self._where(category, types, since, profile)
         order = "DESC" if newest_first else "ASC"
         q = f"SELECT id FROM records{where} ORDER BY rdate {order}, id LIMIT ? OFFSET ?"
         return [r[0] for r in self._conn().execute(q, [*args, limit, offset])]
 
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, newest_first: bool = True, limit: int = -1,
-                  offset: int = 0) -> list[StoredSummary]:
-        where, args = self._where(category, types, since)
+                  offset: int = 0, profile: str | None = None) -> list[StoredSummary]:
+        where, args = self._where(category, types, since, profile)
         order = "DESC" if newest_first else "ASC"
         q = f"SELECT id, rtype, summary FROM records{where} ORDER BY rdate {order}, id LIMIT ? OFFSET ?"
         return [StoredSummary(rid, Summary.from_json(self._open_json("summary", rid, rt, blob)))
                 for rid, rt, blob in self._conn().execute(q, [*args, limit, offset])]
 
-    def counts_by_category(self) -> dict[str, int]:
+    def counts_by_category(self, profile: str | None = None) -> dict[str, int]:
         counts = dict.fromkeys(CATEGORIES, 0)
-        for cat, n in self._conn().execute("SELECT category, COUNT(*) FROM records GROUP BY category"):
+        where, args = self._where(None, None, None, profile)
+        for cat, n in self._conn().execute(f"SELECT category, COUNT(*) FROM records{where} GROUP BY category", args):
             counts[cat] = n
         return counts
 
-    def counts_by_type(self) -> dict[str, int]:
-        return dict(self._conn().execute("SELECT rtype, COUNT(*) FROM records GROUP BY rtype ORDER BY rtype"))
+    def counts_by_type(self, profile: str | None = None) -> dict[str, int]:
+        where, args = self._where(None, None, None, profile)
+        return dict(self._conn().execute(f"SELECT rtype, COUNT(*) FROM records{where} GROUP BY rtype ORDER BY rtype",
+                                         args))
+
+    def counts_by_profile(self) -> dict[str, int]:
+        return dict(self._conn().execute("SELECT profile, COUNT(*) FROM records GROUP BY profile"))
+
+    def profile_of(self, rid: str) -> str:
+        row = self._conn().execute("SELECT profile FROM records WHERE id = ?", (rid,)).fetchone()
+        if row is None:
+            raise RecordNotFound(f"No record {rid}; list them with 'health-wallet records'.")
+        return str(row[0])
+
+    # --- profiles -----------------------------------------------------------------
+
+    def profiles(self) -> list[Profile]:
+        """The wallet's profiles, the owner first, then by name."""
+        rows = self._conn().execute(
+            "SELECT name, is_owner, patient FROM profiles ORDER BY is_owner DESC, name").fetchall()
+        return [Profile.from_json(name, bool(owner), self._open_json("profile", name, "Patient", blob) if blob else {})
+                for name, owner, blob in rows]
+
+    def save_profile(self, profile: Profile) -> None:
+        conn = self._conn()
+        with conn:
+            self._save_profile(conn, profile)
+
+    def _save_profile(self, conn: sqlite3.Connection, profile: Profile) -> None:
+        conn.execute("INSERT OR REPLACE INTO profiles (name, is_owner, patient) VALUES (?, ?, ?)",
+                     (profile.name, int(profile.is_owner),
+                      self._seal_json("profile", profile.name, "Patient", profile.to_json())))
 
     def resources(self, ids: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         for rid in ids:

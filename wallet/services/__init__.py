@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..records.fhir_json import dumps as fhir_json_text
-from .wallet import CATEGORIES, FileOutcome, UnlockedWallet, WalletService
+from .wallet import CATEGORIES, OWNER, FileOutcome, ProfileView, UnlockedWallet, WalletService
 
 if TYPE_CHECKING:
     from .backups import Backups
@@ -20,6 +20,8 @@ __all__ = [
     "CATEGORIES",
     "Backups",
     "FileOutcome",
+    "OWNER",
+    "ProfileView",
     "Sharing",
     "UnlockedWallet",
     "WalletService",
