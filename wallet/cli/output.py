@@ -6,7 +6,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from ..records import fhir_json
+from ..services import fhir_json_text
 
 __all__ = ["Output"]
 
@@ -17,7 +17,7 @@ class Output:
 
     def result(self, doc: Any, human: str | None = None) -> None:
         if self.as_json:
-            sys.stdout.write(fhir_json.dumps(_jsonable(doc), indent=2) + "\n")
+            sys.stdout.write(fhir_json_text(_jsonable(doc), indent=2) + "\n")
         elif human is not None:
             sys.stdout.write(human if human.endswith("\n") else human + "\n")
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..records.store import StoredSummary
-from ..services import fhir_json_text
+from ..services import fhir_json_text, local_text
 from .plain_text import narrative_text, plain_label
 
 __all__ = ["DetailPane"]
@@ -119,7 +119,8 @@ class DetailPane(QWidget):
     def show_record(self, row: StoredSummary, resource: dict[str, Any]) -> None:
         m = row.summary
         values = {
-            "title": m.title, "category": m.category, "resource_type": m.resource_type, "date": m.date,
+            "title": m.title, "category": m.category, "resource_type": m.resource_type,
+            "date": m.date if local_text(m.date) == m.date else f"{local_text(m.date)} (as written: {m.date})",
             "detail": m.detail, "code": m.code,
             "range": "" if m.low is None and m.high is None else
             f"{'' if m.low is None else f'{m.low:g}'}–{'' if m.high is None else f'{m.high:g}'} {m.unit}".strip(),
