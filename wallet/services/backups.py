@@ -64,7 +64,8 @@ class Backups:
         cards = store.cards()
         binaries = [{"resourceType": "Binary", "contentType": CARD_CONTENT_TYPE,
                      "data": base64.b64encode(card).decode()} for card in cards]
-        bundle = collection_bundle([*resources, *binaries], now=self.wallet.app.clock.now())
+        bundle = collection_bundle([*resources, *binaries], now=self.wallet.app.clock.now(), link=False,
+                                   source_urls=[*(store.get_summary(i).full_url for i in ids), *([""] * len(binaries))])
         payload = fhir_json.dumps(bundle).encode()
         report(progress, 1, 4, "Encrypting and publishing to IPFS")
         ipfs = self.wallet.ipfs()

@@ -200,7 +200,8 @@ class Sharing:
         report(progress, 1, 5, "Encrypting the records")
         store = self.wallet.store
         resources = [store.get(i) for i in ids]
-        bundle = collection_bundle(resources, now=self.wallet.app.clock.now())
+        bundle = collection_bundle(resources, now=self.wallet.app.clock.now(),
+                                   source_urls=[store.get_summary(i).full_url for i in ids])
         payload = fhir_json.dumps(bundle).encode()
         content_key = aead.new_key()
         if cancel is not None:

@@ -11,9 +11,11 @@ Checks, in order: the folder holds only regular files with portable names; every
 but ``SHA256SUMS``/``SHA256SUMS.jws`` is listed in ``SHA256SUMS`` with its digest, and
 every listed file is present; ``SHA256SUMS.jws`` is a valid ES256K signature over
 ``SHA256SUMS``; ``bundle.json`` is a FHIR Bundle whose ``Bundle.signature`` verifies
-and was made by the same account; ``provenance.json`` names that account and the
-bundle; each card file is a well-formed ``.smart-health-card`` file (its issuer's
-signature is checked when the wallet imports it, against its trusted issuers).
+and was made by the same account; every reference to a resource that is in
+``bundle.json`` resolves to it (FHIR R4 Bundle, "Resolving references in Bundles");
+``provenance.json`` names that account and the bundle; each card file is a
+well-formed ``.smart-health-card`` file (its issuer's signature is checked when the
+wallet imports it, against its trusted issuers).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 from eth_utils import is_address, to_checksum_address
 
 from ..errors import ShareError, SignatureInvalid
+from ..records.references import unresolved_in_bundle
 from .encoding import json_loads
 from .export_layout import (
     BUNDLE_FILE,
@@ -166,6 +169,10 @@ def _check_content(files: Mapping[str, bytes], signer: str) -> tuple[dict[str, A
                                                 for e in entries):
         raise ShareError(f"{BUNDLE_FILE} has an entry without a resource.")
     counts = Counter(str(e["resource"].get("resourceType")) for e in entries)
+    broken = unresolved_in_bundle(bundle)
+    if broken:
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        raise ShareError(f"{BUNDLE_FILE}: {broken[0]}{more}; the records' links are broken.")
 
     provenance = json_loads(files[PROVENANCE_FILE], what=PROVENANCE_FILE)
     if not isinstance(provenance, dict) or provenance.get("resourceType") != "Provenance":
