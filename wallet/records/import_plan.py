@@ -101,6 +101,8 @@ def plan_import(store: RecordStore, parsed: ParsedFile, *, profile: str, progres
     for deletion in parsed.deletions:
         rtype, _, fid = deletion.reference.partition("/")
         rid = store.record_id({"resourceType": rtype, "id": fid}, profile)
+        if rid not in current_after and rid not in stored:
+            stored.update(store.current([rid]))
         current = current_after.get(rid) or (stored[rid][0] if rid in stored else None)
         if current is None:
             plan.warnings.append(f"{deletion.position}: {deletion.reference} was deleted at the source; "
