@@ -30,7 +30,8 @@ def test_decimals_keep_their_written_precision_through_parse_and_write() -> None
 
 @pytest.mark.parametrize("written, kept", [
     ("5.10", "5.10"), ("100", "100"), ("-0.0", "-0.0"), ("1e2", "1E+2"), ("2.10e3", "2.10E+3"),
-    ("0.0000001", "1E-7"), ("1E+999999", "1E+999999"), ("123456789012345678901234567890", "123456789012345678901234567890"),
+    ("0.0000001", "1E-7"), ("1E+999999", "1E+999999"),
+    ("123456789012345678901234567890", "123456789012345678901234567890"),
 ])
 def test_every_json_number_is_written_with_its_digits_and_exponent(written: str, kept: str) -> None:
     value = fhir_json.loads(f'{{"v":{written}}}')["v"]

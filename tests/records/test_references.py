@@ -75,7 +75,8 @@ def test_relative_references_from_ndjson_are_rewritten_to_resolve(store: RecordS
 def test_a_bundle_whose_reference_misses_an_entry_it_holds_is_reported() -> None:
     """What earlier releases exported: new urn:uuid fullUrls, the source's references kept."""
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
-        {"fullUrl": "urn:uuid:0b5e2c1e-3c0e-4d5b-9b0a-4a3c1e2d3f40", "resource": {"resourceType": "Patient", "id": "p1"}},
+        {"fullUrl": "urn:uuid:0b5e2c1e-3c0e-4d5b-9b0a-4a3c1e2d3f40",
+         "resource": {"resourceType": "Patient", "id": "p1"}},
         {"fullUrl": "urn:uuid:7d1f6c0a-1f0e-4e3b-8a7c-2b9d0e1f2a3b",
          "resource": {"resourceType": "Observation", "id": "o1", "subject": {"reference": "Patient/p1"},
                       "performer": [{"reference": "Practitioner/x"}, {"reference": "#contained"},

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import simplejson
+import simplejson  # type: ignore[import-untyped]  # no stubs published with it
 
 __all__ = ["CANONICAL_FORM", "canonical_bytes", "dumps", "loads", "number_text", "to_float_tree"]
 
@@ -54,8 +54,9 @@ def dumps(value: Any, *, indent: int | None = None, ensure_ascii: bool = False) 
     values JSON has no form for.
     """
     separators = (",", ": ") if indent is not None else (",", ":")
-    return simplejson.dumps(value, use_decimal=True, ensure_ascii=ensure_ascii, allow_nan=False,
-                            indent=indent, separators=separators)
+    text: str = simplejson.dumps(value, use_decimal=True, ensure_ascii=ensure_ascii, allow_nan=False,
+                                 indent=indent, separators=separators)
+    return text
 
 
 def number_text(value: int | float | Decimal) -> str:

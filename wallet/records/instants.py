@@ -104,6 +104,6 @@ def local_text(value: str, *, tz: tzinfo | None = None) -> str:
     local = when.astimezone(tz) if tz is not None else when.astimezone()
     name = local.tzname() or ""
     offset = local.strftime("%z")
-    if not name or name[0] in "+-" or name.startswith("UTC") and name != "UTC":
+    if not name or name[0] in "+-" or (name.startswith("UTC") and name != "UTC"):
         name = f"UTC{offset[:3]}:{offset[3:]}" if offset not in ("+0000", "") else "UTC"
     return f"{local:%Y-%m-%d %H:%M} {name}"
