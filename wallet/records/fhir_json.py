@@ -47,7 +47,7 @@ def loads(text: str | bytes, *, object_pairs_hook: Callable[[list[tuple[str, Any
                       parse_constant=parse_constant)
 
 
-def dumps(value: Any, *, indent: int | None = None, ensure_ascii: bool = False) -> str:
+def dumps(value: Any, *, indent: int | None = None, ensure_ascii: bool = False, sort_keys: bool = False) -> str:
     """JSON text of ``value``; ``Decimal`` written exactly (see the module docs).
 
     Raises ``ValueError`` for NaN or infinite floats (not JSON) and ``TypeError`` for
@@ -55,7 +55,7 @@ def dumps(value: Any, *, indent: int | None = None, ensure_ascii: bool = False) 
     """
     separators = (",", ": ") if indent is not None else (",", ":")
     text: str = simplejson.dumps(value, use_decimal=True, ensure_ascii=ensure_ascii, allow_nan=False,
-                                 indent=indent, separators=separators)
+                                 indent=indent, separators=separators, sort_keys=sort_keys)
     return text
 
 

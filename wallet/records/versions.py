@@ -24,11 +24,11 @@ __all__ = ["Candidate", "VersionPlan", "content_key", "history_order", "newer", 
 
 
 def content_key(resource: dict[str, Any]) -> bytes:
-    """The resource's canonical bytes (numbers as written): equal means the same version."""
+    """The resource as sorted JSON with its numbers as written: equal means the same version."""
     try:
-        return fhir_json.canonical_bytes(resource)
+        return fhir_json.dumps(resource, sort_keys=True).encode("utf-8", "surrogatepass")
     except (TypeError, ValueError):
-        return repr(resource).encode()
+        return repr(resource).encode("utf-8", "surrogatepass")
 
 
 def _meta(resource: dict[str, Any]) -> dict[str, Any]:
