@@ -15,13 +15,15 @@ from .wallet import CATEGORIES, OWNER, FileOutcome, ProfileView, UnlockedWallet,
 if TYPE_CHECKING:
     from .backups import Backups
     from .exports import export_records, verify_path
+    from .networks import Networks
     from .sharing import Sharing
 
 __all__ = [
     "CATEGORIES",
+    "OWNER",
     "Backups",
     "FileOutcome",
-    "OWNER",
+    "Networks",
     "ProfileView",
     "Sharing",
     "UnlockedWallet",
@@ -33,7 +35,8 @@ __all__ = [
     "verify_path",
 ]
 
-_LAZY = {"Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports"}
+_LAZY = {"Networks": ".networks",
+         "Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports"}
 
 
 def __getattr__(name: str) -> Any:
