@@ -69,6 +69,15 @@ class _Notes:
 _RESPONSE_TYPES = ("transaction-response", "batch-response")
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (an optional element)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _outcome_lines(outcome: Any, pos: str) -> list[str]:
     """An OperationOutcome's issues as warning lines (plain text, each bounded)."""
     issues = outcome.get("issue") if isinstance(outcome, dict) else None
@@ -76,14 +85,14 @@ def _outcome_lines(outcome: Any, pos: str) -> list[str]:
     for issue in issues if isinstance(issues, list) else []:
         if not isinstance(issue, dict):
             continue
-        details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+        details = _object(issue.get("details"))
         text = issue.get("diagnostics") or details.get("text") or issue.get("code") or "no details"
         lines.append(f"{pos}: the source says ({issue.get('severity', 'information')}): {str(text)[:300]}")
     return lines or [f"{pos}: the source sent an OperationOutcome without issues"]
 
 
 def _page_warning(doc: dict[str, Any], where: str) -> list[str]:
-    links = doc.get("link") if isinstance(doc.get("link"), list) else []
+    links = _list(doc.get("link"))
     relations = {str(link.get("relation")): link.get("url") for link in links if isinstance(link, dict)}
     if "next" not in relations:
         return []
@@ -234,9 +243,7 @@ def _bundle_entries(doc: dict[str, Any], name: str, *, prefix: str = "",
         url = entry.get("fullUrl")
         if url is not None and not isinstance(url, str):
             raise InvalidRecord(f"{pos}: fullUrl must be a string.")
-        request = entry.get("request") if isinstance(entry.get("request"), dict) else {}
-        response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
-        search = entry.get("search") if isinstance(entry.get("search"), dict) else {}
+        request, response, search = (_object(entry.get(k)) for k in ("request", "response", "search"))
         if btype in _RESPONSE_TYPES and response.get("outcome") is not None:
             notes.warnings.extend(_outcome_lines(response["outcome"], pos))
         if entry.get("resource") is None:
