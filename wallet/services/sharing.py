@@ -10,7 +10,6 @@ and logs the access with ``recordAccess``. Each grant is kept locally as a FHIR
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from ..errors import ChainError, GrantNotActive, IpfsError, ShareError, WalletEr
 from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
+from ..records import fhir_json
 from ..records.bundle import bundle_resources, collection_bundle
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, grant_consent, revoke_consent
 from ..records.parse import parse_bytes
@@ -204,8 +204,9 @@ class Sharing:
         report(progress, 1, 5, "Encrypting the records")
         store = self.wallet.store
         resources = [store.get(i) for i in ids]
-        bundle = collection_bundle(resources, now=self.wallet.app.clock.now())
-        payload = json.dumps(bundle, separators=(",", ":"), ensure_ascii=False).encode()
+        bundle = collection_bundle(resources, now=self.wallet.app.clock.now(),
+                                   source_urls=[store.get_summary(i).full_url for i in ids])
+        payload = fhir_json.dumps(bundle).encode()
         content_key = aead.new_key()
         if cancel is not None:
             cancel.check()
@@ -351,7 +352,7 @@ class Sharing:
         report(progress, 3, 5, "Validating the records")
         parsed = parse_bytes(plain, name="the shared bundle")
         validate_file(parsed, name="the shared bundle", single_patient=False)
-        bundle = json.loads(plain)
+        bundle = fhir_json.loads(plain)
         resources = bundle_resources(bundle)
 
         if cancel is not None:
