@@ -15,6 +15,12 @@ __all__ = [
     "DecryptionError",
     "ExportError",
     "GrantNotActive",
+    "InputNotJson",
+    "InputRefused",
+    "InputTooDeep",
+    "InputTooLarge",
+    "InputTooSlow",
+    "InputUnreadable",
     "InsufficientFunds",
     "InvalidRecord",
     "IpfsError",
@@ -55,6 +61,33 @@ class Cancelled(WalletError):
 
     def __init__(self, user_message: str = "Cancelled; nothing was changed.") -> None:
         super().__init__(user_message)
+
+
+# --- untrusted input (wallet/untrusted.py) -----------------------------------
+
+
+class InputRefused(WalletError):
+    """Data from outside the wallet that the input gate refuses before any parser sees it."""
+
+
+class InputTooLarge(InputRefused):
+    """Beyond a size limit: bytes, entries in one array or object, or digits of a number."""
+
+
+class InputTooDeep(InputRefused):
+    """Nested deeper than any health record needs (a stack-exhaustion attack)."""
+
+
+class InputTooSlow(InputRefused):
+    """Reading took longer than its time budget."""
+
+
+class InputNotJson(InputRefused):
+    """Not strict JSON: syntax, encoding, duplicate keys or NaN/Infinity."""
+
+
+class InputUnreadable(InputRefused):
+    """Not a regular file (a folder, a device, a FIFO), missing, or not readable."""
 
 
 # --- vault -------------------------------------------------------------------

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..events import CancelToken, ProgressSink, report
+from .narrative import remove_unsafe_narratives
 from .parse import ParsedFile, read_file
 from .store import NewRecord, RecordStore
 from .summary import summarize
@@ -34,7 +35,9 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
                   card_statuses: tuple[tuple[str, str], ...] = (), single_patient: bool = True, progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
-    warnings = validate_file(parsed, name=name, single_patient=single_patient)
+    # An unsafe narrative is removed with a warning, the record kept (records/narrative.py).
+    warnings = [w for item in parsed.items for w in remove_unsafe_narratives(item.resource, where=item.position)]
+    warnings += validate_file(parsed, name=name, single_patient=single_patient)
     if cancel is not None:
         cancel.check()
     records: list[NewRecord] = []

@@ -25,6 +25,7 @@ from ..records.importer import ImportResult, import_parsed
 from ..records.parse import ParsedFile, parse_bytes
 from ..records.store import NewRecord
 from ..records.summary import summarize
+from ..untrusted import DEFAULT_LIMITS
 from .wallet import UnlockedWallet
 
 __all__ = ["CARD_CONTENT_TYPE", "BackupReceipt", "Backups"]
@@ -110,7 +111,7 @@ class Backups:
         report(progress, 1, 4, "Fetching the backup from IPFS")
         plain = fetch_sealed(ipfs, parsed_cid, self._key(), purpose=BACKUP_PURPOSE, aad=self._aad(), timeout=timeout)
         report(progress, 2, 4, "Checking the records")
-        parsed = parse_bytes(plain, name="the backup")
+        parsed = parse_bytes(plain, name="the backup", limits=DEFAULT_LIMITS)  # its Bundle wraps kept records
         del plain
         records, cards = _split_cards(parsed)
         report(progress, 3, 4, "Importing")
