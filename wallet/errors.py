@@ -28,6 +28,7 @@ __all__ = [
     "IpfsUnavailable",
     "KeyNotRegistered",
     "KeyringUnavailable",
+    "KeystoreDamaged",
     "NodeInUse",
     "RecordError",
     "RecordNotFound",
@@ -113,6 +114,10 @@ class DecryptionError(VaultError):
         user_message: str = "The data could not be decrypted: wrong key or it was altered.",
     ) -> None:
         super().__init__(user_message)
+
+
+class KeystoreDamaged(VaultError):
+    """``keystore.json`` is unreadable: a field missing or of the wrong type, or a cost beyond the caps."""
 
 
 class KeyringUnavailable(VaultError):

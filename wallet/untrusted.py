@@ -52,6 +52,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_EXPONENT",
     "MAX_ITEMS",
+    "MAX_METADATA_BYTES",
     "MAX_NUMBER_CHARS",
     "MAX_SECONDS",
     "WRAP_DEPTH",
@@ -68,6 +69,10 @@ MAX_BYTES = 200 * 1024 * 1024
 """Largest input read or parsed, in bytes (200 MiB). A Synthea patient of 20 years is
 about 10 MB and a Bulk Data export of one patient a few MB; beyond this, reading
 would exhaust memory long before it helped anyone. Reads never take more than this + 1."""
+
+MAX_METADATA_BYTES = 1024 * 1024
+"""Largest small document read from outside, in bytes (1 MiB): a key store, an issuer's
+key set or revocation list, a share token. Real ones are a few kilobytes."""
 
 MAX_DEPTH = 64
 """Deepest nesting of JSON arrays and objects, counting the outermost as 1. The deepest
@@ -155,9 +160,9 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> b
     try:
         info = os.stat(path)
     except FileNotFoundError as exc:
-        raise InputUnreadable(f"{shown} does not exist.") from exc
+        raise InputUnreadable(f"{shown} cannot be read: it does not exist.") from exc
     except OSError as exc:
-        raise InputUnreadable(f"Cannot read {shown}: {exc.strerror or exc}.") from exc
+        raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
     _require_regular(info.st_mode, shown)
     if info.st_size > max_bytes:
         raise InputTooLarge(f"{shown} is larger than {size_text(max_bytes)}; nothing was read.")
@@ -165,7 +170,7 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> b
     try:
         fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise InputUnreadable(f"Cannot read {shown}: {exc.strerror or exc}.") from exc
+        raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
     try:
         _require_regular(os.fstat(fd).st_mode, shown)
         chunks: list[bytes] = []
@@ -179,7 +184,7 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> b
     except BlockingIOError as exc:
         raise InputUnreadable(f"{shown} is not a regular file; save it as a file first.") from exc
     except OSError as exc:
-        raise InputUnreadable(f"Cannot read {shown}: {exc.strerror or exc}.") from exc
+        raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
     finally:
         os.close(fd)
     data = b"".join(chunks)
@@ -237,14 +242,14 @@ def scan(text: str, *, what: str, limits: Limits = DEFAULT_LIMITS, started: floa
                 counts[-1] += 1
                 if counts[-1] >= limits.max_items:
                     kind = "array" if open_brackets[-1] == "[" else "object"
-                    raise InputTooLarge(f"{what} has an {kind} of more than {limits.max_items:,} entries, "
-                                        "more than any health record holds.")
+                    raise InputTooLarge(f"{what} has an {kind} of more than {limits.max_items:,} entries; "
+                                        "nothing was read.")
         elif first in "[{":
             open_brackets.append(first)
             counts.append(0)
             if len(open_brackets) > limits.max_depth:
                 raise InputTooDeep(
-                    f"{what} is nested deeper than {limits.max_depth} levels, too deep to be a health record; "
+                    f"{what} is nested deeper than {limits.max_depth} levels, too deep to read safely; "
                     "nothing was read.")
         elif first in "]}":
             if not open_brackets or _CLOSER[open_brackets.pop()] != first:
@@ -258,10 +263,11 @@ def scan(text: str, *, what: str, limits: Limits = DEFAULT_LIMITS, started: floa
 def _check_number(token: str, what: str, limits: Limits) -> None:
     if len(token) > limits.max_number_chars:
         raise InputTooLarge(f"{what} holds a number of more than {limits.max_number_chars} characters "
-                            f"({token[:12]}…); no health record needs one.")
+                            f"({token[:12]}…); nothing was read.")
     exponent = _EXPONENT.search(token)
     if exponent is not None and int(exponent.group(2)) > limits.max_exponent:
-        raise InputTooLarge(f"{what} holds the number {token}, whose exponent is beyond ±{limits.max_exponent}.")
+        raise InputTooLarge(f"{what} holds the number {token}, whose exponent is beyond ±{limits.max_exponent}; "
+                            "nothing was read.")
 
 
 def _check_time(started: float, limits: Limits, what: str) -> None:

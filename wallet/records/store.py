@@ -22,7 +22,7 @@ from ..events import CancelToken, ProgressSink, report
 from ..vault import aead
 from .summary import CATEGORIES, Summary
 
-__all__ = ["STORE_FILE", "NewRecord", "RecordStore", "StoredSummary", "count_rows", "record_id_for"]
+__all__ = ["STORE_FILE", "NewRecord", "RecordStore", "StoredSummary", "count_rows", "damaged_message", "record_id_for"]
 
 STORE_FILE = "records.sqlite3"
 SCHEMA_VERSION = 1
@@ -77,21 +77,25 @@ class RecordStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        conn = self._conn()
-        with conn:
-            conn.executescript(_SCHEMA)
-            row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
-            if row is None:
-                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                conn.execute("INSERT INTO meta VALUES ('key_check', ?)",
-                             (aead.seal(self._key, b"health-wallet", purpose="store-key-check"),))
-            else:
-                try:
-                    aead.open_sealed(self._key, row[0], purpose="store-key-check")
-                except DecryptionError as exc:
-                    raise RecordError(
-                        f"The record store {self.path} belongs to another wallet; move it away or use another --home."
-                    ) from exc
+        try:
+            conn = self._conn()
+            with conn:
+                conn.executescript(_SCHEMA)
+                row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
+                if row is None:
+                    conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                    conn.execute("INSERT INTO meta VALUES ('key_check', ?)",
+                                 (aead.seal(self._key, b"health-wallet", purpose="store-key-check"),))
+                else:
+                    try:
+                        aead.open_sealed(self._key, row[0], purpose="store-key-check")
+                    except DecryptionError as exc:
+                        raise RecordError(
+                            f"The record store {self.path} belongs to another wallet; move it away or use another --home."
+                        ) from exc
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+            self.close()
+            raise RecordError(damaged_message(self.path, exc)) from exc
         self.path.chmod(0o600)
 
     def __repr__(self) -> str:
@@ -275,7 +279,17 @@ def count_rows(path: Path) -> int:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
         return conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return 0
+        raise RecordError(damaged_message(Path(path), exc)) from exc
+    except sqlite3.DatabaseError as exc:
+        raise RecordError(damaged_message(Path(path), exc)) from exc
     finally:
         conn.close()
+
+
+def damaged_message(path: Path, exc: sqlite3.Error) -> str:
+    """One line for a record store SQLite cannot read (truncated, overwritten, not a database)."""
+    return (f"The record store {path} is damaged ({exc}); nothing was changed. Move it away and restore "
+            "your records with health-wallet restore-backup, or import your files again.")
