@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import untrusted
 from .atomicfile import write_atomic
-from .errors import ConfigError
+from .errors import ConfigError, InputRefused
 
 __all__ = ["ENV_OVERRIDES", "SETTINGS", "Config", "default_home", "resolve_home"]
 
@@ -73,9 +74,10 @@ class Config:
         values: dict[str, Any] = {}
         if path.exists():
             try:
-                doc = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError) as exc:
-                raise ConfigError(f"The settings file {path} is unreadable: {exc}.") from exc
+                doc = untrusted.loads(untrusted.read_bytes(path, max_bytes=untrusted.MAX_METADATA_BYTES),
+                                      what="the file", parse_float=float)
+            except InputRefused as exc:
+                raise ConfigError(f"The settings file {path} is unreadable: {exc.user_message}") from exc
             if not isinstance(doc, dict) or doc.get("version") != CONFIG_VERSION:
                 raise ConfigError(f"The settings file {path} has an unknown format.")
             values = {k: v for k, v in doc.get("settings", {}).items() if k in SETTINGS}

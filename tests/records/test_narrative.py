@@ -110,9 +110,9 @@ def test_import_removes_the_narrative_with_a_warning(store: RecordStore) -> None
 def test_a_narrative_stored_before_is_checked_on_the_way_out(store: RecordStore) -> None:
     from datetime import UTC, datetime
 
+    from tests.conftest import ABANDON
     from wallet.share.export import build_export_files
     from wallet.vault.keys import WalletKeys
-    from tests.conftest import ABANDON
 
     # A record stored by an older version, before narratives were checked on import.
     resource = json.loads(SCRIPT_FILE.read_text())
