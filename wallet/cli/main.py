@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None, *, open_gui: Callable[[str | None], int]
     out = Output(args.json)
     try:
         service = WalletService(build_app(args.home))
-        code = args.func(service, args, out)
+        code: int = args.func(service, args, out)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
     except BrokenPipeError:

@@ -96,7 +96,7 @@ def _parse(data: bytes, name: str, limits: Limits) -> ParsedFile:
         raise InvalidRecord(f"{name} is larger than {untrusted.size_text(limits.max_bytes)}.")
     text = _decode(data, name)
     if name.endswith(".ndjson") or _looks_ndjson(text):
-        items = []
+        items: list[Located] = []
         for no, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
