@@ -204,8 +204,10 @@ def _require_regular(mode: int, shown: str) -> None:
 
 # One token: a whole string (skipped), a structural character, or a number. Literals
 # (true/false/null) and whitespace fall between tokens. The string pattern is the
-# "unrolled loop" form, linear with no backtracking.
-_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]|-?[0-9][0-9.eE+-]*', re.DOTALL)
+# "unrolled loop" form and also matches a string left open to the end of the text, so
+# every match succeeds at its first try: the scan is linear (a pattern that needed the
+# closing quote would rescan the tail from every later quote, quadratic in the length).
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:(?P<close>")|\\?\Z)|[\[\]{},]|-?[0-9][0-9.eE+-]*', re.DOTALL)
 _EXPONENT = re.compile(r"[eE]([+-]?)0*([0-9]+)$")
 _CLOSER = {"[": "]", "{": "}"}
 
@@ -236,6 +238,8 @@ def scan(text: str, *, what: str, limits: Limits = DEFAULT_LIMITS, started: floa
         if tokens % _CHECK_EVERY == 0:
             _check_time(started, limits, what)
         if first == '"':
+            if match.group("close") is None:
+                return  # a string never closed: the parser says where
             continue
         if first == ",":
             if counts:

@@ -127,3 +127,17 @@ def test_a_narrative_stored_before_is_checked_on_the_way_out(store: RecordStore)
     files = build_export_files(resources=[store.get(rid)], cards=[], private_key=bytes(keys.account.key),
                                address=keys.identity.address, now=datetime.now(UTC))
     assert b"<script" not in files["bundle.json"] and b"javascript:" not in files["bundle.json"]
+
+
+@pytest.mark.parametrize("tail", ["<a " * 40_000, "<" * 40_000, "<!--" * 40_000, "<b>x</b>" * 20_000])
+def test_crafted_markup_is_checked_in_linear_time(tail: str) -> None:
+    """html.parser's close() retries from every "<" of markup left open (minutes for these);
+    the check never calls it, so each of these takes a fraction of a second."""
+    reason = unsafe_reason(f"<div {NS}>" + tail)
+    assert reason is not None and ("never closed" in reason or "unclosed" in reason)
+
+
+def test_oversized_narrative_is_unsafe() -> None:
+    from wallet.records.narrative import MAX_NARRATIVE_CHARS
+
+    assert "more than" in (unsafe_reason(f"<div {NS}>" + "x" * MAX_NARRATIVE_CHARS + "</div>") or "")

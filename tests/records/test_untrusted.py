@@ -167,3 +167,11 @@ def test_limits_are_validated() -> None:
         Limits(max_depth=0)
     with pytest.raises(ValueError, match="max_seconds"):
         Limits(max_seconds=-1)
+
+
+def test_unterminated_strings_scan_in_linear_time() -> None:
+    """A string left open with many escaped quotes: a scanner that needed the closing quote
+    would rescan the tail from every quote (minutes at this size)."""
+    text = '["a' + '\\"' * 200_000
+    with pytest.raises(InputNotJson, match="Unterminated string"):
+        untrusted.loads(text, what="x")

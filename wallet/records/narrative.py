@@ -21,7 +21,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from typing import Any
 
-__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_ELEMENTS", "remove_unsafe_narratives", "unsafe_reason"]
+__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_ELEMENTS", "MAX_NARRATIVE_CHARS", "remove_unsafe_narratives",
+           "unsafe_reason"]
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 
@@ -44,6 +45,10 @@ ALLOWED_ATTRIBUTES = frozenset({
     "compact", "clear", "noshade", "nowrap", "cite", "datetime",
 })
 """Attributes those elements may carry; no event handler (``on*``) is among them."""
+
+MAX_NARRATIVE_CHARS = 1024 * 1024
+"""Longest narrative checked, in characters (1 MiB); a longer one is removed as unsafe.
+Bounds the parser's work; a clinical note's narrative is a few kilobytes."""
 
 _VOID = frozenset({"br", "hr", "img", "col", "area"})
 _LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel", "urn"})
@@ -132,12 +137,17 @@ def unsafe_reason(div: object) -> str | None:
     """Why ``div`` is not a safe FHIR narrative (``"a <script> element"``), or ``None``."""
     if not isinstance(div, str):
         return "a div that is not a string"
+    if len(div) > MAX_NARRATIVE_CHARS:
+        return f"more than {MAX_NARRATIVE_CHARS:,} characters"
     checker = _Checker()
     try:
         checker.feed(div)
-        checker.close()
     except _Unsafe as exc:
         return str(exc)
+    # No close(): on markup left open it retries from every "<" (quadratic; "<a " * 20,000
+    # takes minutes). Whatever feed() could not finish is not well-formed XHTML anyway.
+    if checker.rawdata.strip():
+        return "markup that is never closed (not well-formed XHTML)"
     if checker.open:
         return f"an unclosed <{checker.open[-1]}> (not well-formed XHTML)"
     if checker.roots != 1:
