@@ -101,7 +101,7 @@ def test_contained_and_nested_narratives_are_checked() -> None:
 def test_import_removes_the_narrative_with_a_warning(store: RecordStore) -> None:
     result = import_file(store, SCRIPT_FILE)
     assert result.imported == {"Condition": 1}
-    assert any(w.startswith("Condition/xss-1 (narrative-script.json): its narrative") for w in result.warnings)
+    assert any(w.startswith("Condition/xss-1: its narrative") for w in result.warnings)
     (rid,) = store.ids()
     stored = store.get(rid)
     assert "text" not in stored and stored["id"] == "xss-1"

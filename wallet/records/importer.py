@@ -36,7 +36,8 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
     # An unsafe narrative is removed with a warning, the record kept (records/narrative.py).
-    warnings = [w for item in parsed.items for w in remove_unsafe_narratives(item.resource, where=item.position)]
+    warnings = [w for item in parsed.items
+                for w in remove_unsafe_narratives(item.resource, where="" if item.position == name else item.position)]
     warnings += validate_file(parsed, name=name, single_patient=single_patient)
     if cancel is not None:
         cancel.check()
