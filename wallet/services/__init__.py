@@ -13,12 +13,14 @@ from .wallet import CATEGORIES, FileOutcome, UnlockedWallet, WalletService
 if TYPE_CHECKING:
     from .backups import Backups
     from .exports import export_records, verify_path
+    from .networks import Networks
     from .sharing import Sharing
 
 __all__ = [
     "CATEGORIES",
     "Backups",
     "FileOutcome",
+    "Networks",
     "Sharing",
     "UnlockedWallet",
     "WalletService",
@@ -26,7 +28,8 @@ __all__ = [
     "verify_path",
 ]
 
-_LAZY = {"Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports"}
+_LAZY = {"Networks": ".networks",
+         "Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports"}
 
 
 def __getattr__(name: str) -> Any:
