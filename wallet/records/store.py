@@ -278,7 +278,7 @@ def count_rows(path: Path) -> int:
         return 0
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
-        return conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        return int(conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return 0
