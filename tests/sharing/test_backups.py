@@ -25,7 +25,7 @@ def test_restore_on_a_new_laptop_from_the_phrase(open_wallet) -> None:
     phrase = new_phrase()
     old = open_wallet("old-laptop", phrase)
     old.import_file(SMALL_PATIENT)
-    old.import_file(CARD)
+    old.import_file(CARD, same_person=True)  # the user confirmed: one profile
     receipt = Backups(old).publish()
     assert receipt.tx and receipt.records == 71 + 4 and receipt.cards == 1 and receipt.warning is None
 

@@ -187,7 +187,7 @@ def measure_records(wallet: Any, *, cancel: CancelToken | None = None) -> Record
             continue
         size = len(json.dumps(wallet.record(row.id), ensure_ascii=False, separators=(",", ":")).encode())
         records[row.id] = (row.summary.category, size)
-    cards = wallet.store.cards()
+    cards = [data for data, _cards in wallet.card_files()]  # the shown profile's cards
     return RecordSizes(records, sum(len(c) for c in cards), len(cards))
 
 

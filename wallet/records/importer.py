@@ -8,9 +8,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import InvalidRecord
 from ..events import CancelToken, ProgressSink, report
+from .identity import PatientMatch
 from .narrative import remove_unsafe_narratives
 from .parse import ParsedFile, read_file
+from .profiles import OWNER, Placement, Profile, place_file
 from .store import NewRecord, RecordStore
 from .summary import summarize
 from .validate import validate_file
@@ -25,6 +28,10 @@ class ImportResult:
     skipped_duplicates: int = 0
     warnings: tuple[str, ...] = ()
     cards: tuple[tuple[str, str], ...] = ()  # (issuer, "valid" | "expired" | "unverified") per card
+    profile: str = OWNER
+    person: str | None = None  # whose records these are, as shown ("Jane Doe (born 1990-01-02)")
+    matched_by: PatientMatch | None = None  # how the person was found to be the profile's
+    new_profile: bool = False  # this import created the profile (the owner, on a first import)
 
     @property
     def total(self) -> int:
@@ -32,36 +39,60 @@ class ImportResult:
 
 
 def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: tuple[bytes, ...] = (),
-                  card_statuses: tuple[tuple[str, str], ...] = (), single_patient: bool = True, progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
+                  card_statuses: tuple[tuple[str, str], ...] = (), single_patient: bool = True,
+                  profile: str = OWNER, check_person: bool = False, same_person: bool = False,
+                  restored_profiles: tuple[Profile, ...] = (), item_profiles: tuple[str, ...] | None = None,
+                  progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
+    """Validate and store ``parsed`` in ``profile``, all or nothing.
+
+    ``check_person``: the file must be the profile's person (or create the profile);
+    see :func:`~wallet.records.profiles.place_file` for the rules and errors.
+    A wallet's own backup instead names each item's profile (``item_profiles``, one per
+    item) and brings its profiles along (``restored_profiles``), saved in the same transaction.
+    """
+    if item_profiles is not None and len(item_profiles) != len(parsed.items):
+        raise InvalidRecord(f"{name}: its list of profiles does not match its records.")
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
     # An unsafe narrative is removed with a warning, the record kept (records/narrative.py).
     warnings = [w for item in parsed.items
                 for w in remove_unsafe_narratives(item.resource, where="" if item.position == name else item.position)]
     warnings += validate_file(parsed, name=name, single_patient=single_patient)
+    placement: Placement | None = None
+    if check_person:
+        placement = place_file(parsed, name=name, profile=profile, profiles=store.profiles(),
+                               same_person=same_person)
+        warnings[:0] = [f"{placement.person}: the file's Patient resources are one person by {m.describe()}"
+                        for m in placement.joined]
     if cancel is not None:
         cancel.check()
     records: list[NewRecord] = []
     seen: set[str] = set()
     in_file_dupes = 0
     for n, item in enumerate(parsed.items, start=1):
-        rid = store.record_id(item.resource)
+        where = item_profiles[n - 1] if item_profiles is not None else profile
+        rid = store.record_id(item.resource, where)
         if rid in seen:
             in_file_dupes += 1
             continue
         seen.add(rid)
-        records.append(NewRecord(rid, item.resource, summarize(item.resource)))
+        records.append(NewRecord(rid, item.resource, summarize(item.resource), where))
         if n % 100 == 0:
             if cancel is not None:
                 cancel.check()
             report(progress, n, total, f"Reading {name}")
     existing = store.existing_ids(seen)
     fresh = [r for r in records if r.id not in existing]
-    added, dupes = store.add_many(fresh, cards=cards, progress=progress, total=total, cancel=cancel)
+    added, dupes = store.add_many(fresh, cards=cards, progress=progress, total=total, cancel=cancel,
+                                  profile=placement.profile if placement is not None else None,
+                                  more_profiles=restored_profiles)
     report(progress, total, total, f"Imported {name}")
     counts = Counter(r.summary.resource_type for r in fresh)
     return ImportResult(name, dict(sorted(counts.items())), len(existing) + dupes + in_file_dupes,
-                        tuple(warnings), card_statuses)
+                        tuple(warnings), card_statuses, profile,
+                        placement.person if placement is not None else None,
+                        placement.matched_by if placement is not None else None,
+                        placement.created if placement is not None else False)
 
 
 def import_file(store: RecordStore, path: Path, *, progress: ProgressSink | None = None,

@@ -9,7 +9,7 @@ artefact) is stripped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from ..untrusted import KEEP_LIMITS, Limits
 __all__ = ["MAX_FILE_BYTES", "Located", "ParsedFile", "loads_strict", "parse_bytes", "read_file"]
 
 MAX_FILE_BYTES = untrusted.MAX_BYTES
+MAX_BUNDLE_NESTING = 4
 BOM = b"\xef\xbb\xbf"
 
 
@@ -30,6 +31,7 @@ class Located:
     position: str
     resource: dict[str, Any]
     full_url: str | None = None
+    scope: str = ""  # the Bundle its references resolve in: "" for the file's, else a nested one's position
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,12 @@ def _parse(data: bytes, name: str, limits: Limits) -> ParsedFile:
                     untrusted.check_count(len(items) + 1, what=name, unit="lines", max_items=limits.max_items)
                 except InputRefused as exc:
                     raise InvalidRecord(exc.user_message) from exc
-                items.append(_as_resource(loads_strict(line, where=f"{name} line {no}", limits=limits), f"line {no}"))
+                items.extend(_unpacked(_as_resource(loads_strict(line, where=f"{name} line {no}", limits=limits),
+                                                   f"line {no}")))
         return ParsedFile("ndjson", tuple(items))
     doc = loads_strict(text, where=name, limits=limits)
     if isinstance(doc, list):
-        return ParsedFile("array", tuple(_as_resource(v, f"item {i}") for i, v in enumerate(doc)))
+        return ParsedFile("array", tuple(i for n, v in enumerate(doc) for i in _unpacked(_as_resource(v, f"item {n}"))))
     top = _as_resource(doc, name)
     if top.resource["resourceType"] != "Bundle":
         return ParsedFile("resource", (top,))
@@ -123,14 +126,28 @@ def _looks_ndjson(text: str) -> bool:
     return body[:end].rstrip().endswith("}") and body[end:].lstrip().startswith("{")
 
 
-def _bundle_items(doc: dict[str, Any], name: str) -> ParsedFile:
+def _unpacked(item: Located) -> list[Located]:
+    """A Bundle found where a resource was expected, replaced by its entries (a Bundle is a
+    container, never a health record of its own)."""
+    if item.resource["resourceType"] != "Bundle":
+        return [item]
+    return _bundle_entries(item.resource, item.position, prefix=f"{item.position} ", seen_urls={}, depth=1)
+
+
+def _bundle_entries(doc: dict[str, Any], name: str, *, prefix: str = "",
+                    seen_urls: dict[str, dict[str, Any]], depth: int = 0) -> list[Located]:
+    """The resources of a Bundle's entries; Bundles nested in it (a collection of
+    per-patient bundles) are unpacked, each entry's position naming the path to it."""
+    if depth > MAX_BUNDLE_NESTING:
+        raise InvalidRecord(f"{name}: Bundles nested more than {MAX_BUNDLE_NESTING} deep.")
     entries = doc.get("entry", [])
     if not isinstance(entries, list):
         raise InvalidRecord(f"{name}: Bundle.entry must be an array.")
+    if depth and not isinstance(doc.get("type"), str):
+        raise InvalidRecord(f"{prefix.strip()}: Bundle.type is required.")
     items: list[Located] = []
-    seen_urls: dict[str, dict[str, Any]] = {}
     for i, entry in enumerate(entries):
-        pos = f"entry[{i}]"
+        pos = f"{prefix}entry[{i}]"
         if not isinstance(entry, dict):
             raise InvalidRecord(f"{pos}: a Bundle entry must be an object.")
         if entry.get("resource") is None:
@@ -142,7 +159,18 @@ def _bundle_items(doc: dict[str, Any], name: str) -> ParsedFile:
             if url in seen_urls and seen_urls[url] != entry["resource"]:
                 raise InvalidRecord(f"{pos}: fullUrl {url} is used by two different resources.")
             seen_urls[url] = entry["resource"]
-        items.append(_as_resource(entry["resource"], pos, url))
+        item = _as_resource(entry["resource"], pos, url)
+        if depth:
+            item = replace(item, scope=prefix.strip())
+        if item.resource["resourceType"] == "Bundle":
+            items.extend(_bundle_entries(item.resource, name, prefix=f"{pos} ", seen_urls=seen_urls, depth=depth + 1))
+        else:
+            items.append(item)
+    return items
+
+
+def _bundle_items(doc: dict[str, Any], name: str) -> ParsedFile:
+    items = _bundle_entries(doc, name, seen_urls={})
     btype = doc.get("type")
     return ParsedFile("bundle", tuple(items), btype if isinstance(btype, str) else None)
 

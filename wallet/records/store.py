@@ -3,8 +3,19 @@
 Every resource and every summary is sealed with AES-256-GCM; the associated data
 binds the record id and type, so rows cannot be swapped. Outside the ciphertext stay
 only what listing needs: the record id (an HMAC of type and FHIR id, so it reveals
-nothing), the resource type, the category and the clinical date. No names, codes or
-free text.
+nothing), the resource type, the category, the clinical date and the UTC instant it
+starts, the profile (person) it belongs to, and whether it was deleted. No names,
+codes or free text. Superseded versions of a record (``record_versions``) and each
+profile's Patient (``profiles``) are sealed the same way.
+
+Schema versions (``meta.schema_version``; upgrades in :data:`STORE_FORMAT`, one
+transaction, see :mod:`wallet.formats`):
+
+1. ``records`` (id, rtype, category, rdate, summary, resource), ``cards``, ``meta``.
+2. ``records`` gains ``profile`` (default ``'owner'``), ``instant`` (REAL, UTC epoch
+   seconds of the start of ``rdate``; NULL when none) and ``deleted`` (0/1); new tables
+   ``record_versions`` (id, seq, resource, summary) and ``profiles`` (name, is_owner,
+   patient), with the row ``('owner', 1, NULL)``.
 """
 
 from __future__ import annotations
@@ -19,38 +30,107 @@ from typing import Any
 
 from ..errors import DecryptionError, RecordError, RecordNotFound
 from ..events import CancelToken, ProgressSink, report
+from ..formats import FileFormat, upgrade_sqlite
 from ..vault import aead
+from .instants import start_instant
+from .profiles import OWNER, Profile
 from .summary import CATEGORIES, Summary
 
-__all__ = ["STORE_FILE", "NewRecord", "RecordStore", "StoredSummary", "count_rows", "damaged_message", "record_id_for"]
+__all__ = [
+    "STORE_FILE",
+    "STORE_FORMAT",
+    "NewRecord",
+    "RecordStore",
+    "StoredSummary",
+    "count_rows",
+    "damaged_message",
+    "record_id_for",
+    "schema_version",
+]
 
 STORE_FILE = "records.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS records (
+# The schema a new store is created with (version 2). An older store is brought here by
+# STORE_FORMAT's steps, in one transaction.
+_SCHEMA_V2 = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    """CREATE TABLE records (
     id TEXT PRIMARY KEY,
     rtype TEXT NOT NULL,
     category TEXT NOT NULL,
     rdate TEXT NOT NULL DEFAULT '',
     summary BLOB NOT NULL,
-    resource BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS records_category_date ON records (category, rdate);
-CREATE INDEX IF NOT EXISTS records_date ON records (rdate);
-CREATE TABLE IF NOT EXISTS cards (id TEXT PRIMARY KEY, card BLOB NOT NULL);
-"""
+    resource BLOB NOT NULL,
+    profile TEXT NOT NULL DEFAULT 'owner',
+    instant REAL,
+    deleted INTEGER NOT NULL DEFAULT 0
+)""",
+    "CREATE INDEX records_category_date ON records (category, rdate)",
+    "CREATE INDEX records_date ON records (rdate)",
+    "CREATE INDEX records_category_instant ON records (category, instant)",
+    "CREATE INDEX records_instant ON records (instant)",
+    "CREATE TABLE cards (id TEXT PRIMARY KEY, card BLOB NOT NULL)",
+)
+_V2_TABLES = (
+    # superseded versions of a record: seq 1 is the oldest; sealed like the current row
+    """CREATE TABLE record_versions (
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    resource BLOB NOT NULL,
+    summary BLOB NOT NULL,
+    PRIMARY KEY (id, seq)
+)""",
+    # the people whose records this wallet keeps; patient is the sealed FHIR Patient (NULL until known)
+    "CREATE TABLE profiles (name TEXT PRIMARY KEY, is_owner INTEGER NOT NULL DEFAULT 0, patient BLOB)",
+    "INSERT INTO profiles (name, is_owner, patient) VALUES ('owner', 1, NULL)",
+)
 
 
-def record_id_for(index_key: bytes, resource: dict[str, Any]) -> str:
-    """Stable id: HMAC of ``Type/id``, or of the canonical content when there is no id."""
+def upgrade_v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Schema 1 → 2: profiles, instants, deleted flags, superseded versions.
+
+    Every existing record belongs to the owner's profile; ``instant`` is the UTC start of
+    its clinical date (``rdate``), NULL when that is empty or not a FHIR date/dateTime.
+    """
+    conn.execute("ALTER TABLE records ADD COLUMN profile TEXT NOT NULL DEFAULT 'owner'")
+    conn.execute("ALTER TABLE records ADD COLUMN instant REAL")
+    conn.execute("ALTER TABLE records ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0")
+    rows = conn.execute("SELECT id, rdate FROM records WHERE rdate != ''").fetchall()
+    conn.executemany("UPDATE records SET instant = ? WHERE id = ?",
+                     [(start_instant(rdate), rid) for rid, rdate in rows])
+    conn.execute("CREATE INDEX records_category_instant ON records (category, instant)")
+    conn.execute("CREATE INDEX records_instant ON records (instant)")
+    for statement in _V2_TABLES:
+        conn.execute(statement)
+
+
+STORE_FORMAT: FileFormat[sqlite3.Connection] = FileFormat(
+    "record store", SCHEMA_VERSION, (upgrade_v1_to_v2,), error=RecordError)
+
+
+def _read_schema_version(conn: sqlite3.Connection) -> object:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return None if row is None else (row[0].decode() if isinstance(row[0], bytes) else row[0])
+
+
+def _write_schema_version(conn: sqlite3.Connection, version: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),))
+
+
+def record_id_for(index_key: bytes, resource: dict[str, Any], profile: str = OWNER) -> str:
+    """Stable id: HMAC of ``Type/id``, or of the canonical content when there is no id.
+
+    Outside the owner's profile the profile's name is part of it, so two people's
+    records with the same FHIR id never collide (nor count as duplicates)."""
     rt = str(resource.get("resourceType"))
     fid = resource.get("id")
     if isinstance(fid, str) and fid:
         material = f"{rt}/{fid}".encode()
     else:
         material = b"content:" + json.dumps(resource, sort_keys=True, separators=(",", ":")).encode()
+    if profile != OWNER:
+        material = b"profile:" + profile.encode() + b"\x00" + material
     return aead.keyed_hash(index_key, material).hex()[:24]
 
 
@@ -59,6 +139,7 @@ class NewRecord:
     id: str
     resource: dict[str, Any]
     summary: Summary
+    profile: str = OWNER
 
 
 @dataclass(frozen=True)
@@ -79,20 +160,7 @@ class RecordStore:
         self._lock = threading.Lock()
         try:
             conn = self._conn()
-            with conn:
-                conn.executescript(_SCHEMA)
-                row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
-                if row is None:
-                    conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                    conn.execute("INSERT INTO meta VALUES ('key_check', ?)",
-                                 (aead.seal(self._key, b"health-wallet", purpose="store-key-check"),))
-                else:
-                    try:
-                        aead.open_sealed(self._key, row[0], purpose="store-key-check")
-                    except DecryptionError as exc:
-                        raise RecordError(
-                            f"The record store {self.path} belongs to another wallet; move it away or use another --home."
-                        ) from exc
+            self._create_or_upgrade(conn)
         except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
             self.close()
             raise RecordError(damaged_message(self.path, exc)) from exc
@@ -100,6 +168,45 @@ class RecordStore:
 
     def __repr__(self) -> str:
         return f"RecordStore({self.path})"
+
+    def _create_or_upgrade(self, conn: sqlite3.Connection) -> None:
+        """Create a new store at the current schema, or check the keys and upgrade an older one.
+
+        The key check comes first, so a store of another wallet is refused untouched.
+        """
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+            fresh = found is None
+            if fresh:
+                for statement in _SCHEMA_V2 + _V2_TABLES:
+                    conn.execute(statement)
+                _write_schema_version(conn, SCHEMA_VERSION)
+                conn.execute("INSERT INTO meta VALUES ('key_check', ?)",
+                             (aead.seal(self._key, b"health-wallet", purpose="store-key-check"),))
+            elif conn.execute("SELECT 1 FROM meta WHERE key = 'key_check'").fetchone() is None and \
+                    conn.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None:
+                # schema 1 created its tables before its first transaction: a crash between left them empty
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
+                conn.execute("INSERT INTO meta VALUES ('key_check', ?)",
+                             (aead.seal(self._key, b"health-wallet", purpose="store-key-check"),))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if fresh:
+            return
+        row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
+        try:
+            if row is None:
+                raise DecryptionError()
+            aead.open_sealed(self._key, row[0], purpose="store-key-check")
+        except DecryptionError as exc:
+            raise RecordError(
+                f"The record store {self.path} belongs to another wallet; move it away or use another --home."
+            ) from exc
+        upgrade_sqlite(conn, STORE_FORMAT, where=self.path, read_version=_read_schema_version,
+                       write_version=_write_schema_version)
 
     # --- connections -----------------------------------------------------------
 
@@ -128,8 +235,8 @@ class RecordStore:
 
     # --- ids and sealing --------------------------------------------------------
 
-    def record_id(self, resource: dict[str, Any]) -> str:
-        return record_id_for(self._index_key, resource)
+    def record_id(self, resource: dict[str, Any], profile: str = OWNER) -> str:
+        return record_id_for(self._index_key, resource, profile)
 
     @staticmethod
     def _aad(kind: str, rid: str, rtype: str) -> bytes:
@@ -156,21 +263,27 @@ class RecordStore:
 
     def add_many(self, records: Iterable[NewRecord], *, cards: Iterable[bytes] = (),
                  progress: ProgressSink | None = None, total: int = 0,
-                 cancel: CancelToken | None = None) -> tuple[int, int]:
-        """Insert in one transaction: all or nothing. Returns (added, duplicates)."""
+                 cancel: CancelToken | None = None, profile: Profile | None = None,
+                 more_profiles: Iterable[Profile] = ()) -> tuple[int, int]:
+        """Insert in one transaction: all or nothing. Returns (added, duplicates).
+
+        ``profile`` and ``more_profiles``: saved (created or updated) in the same transaction."""
         conn = self._conn()
         added = dupes = 0
         try:
             conn.execute("BEGIN IMMEDIATE")
+            for saved in ([profile] if profile is not None else []) + list(more_profiles):
+                self._save_profile(conn, saved)
             for n, rec in enumerate(records, start=1):
                 if cancel is not None:
                     cancel.check()
                 rt = rec.summary.resource_type
                 cur = conn.execute(
-                    "INSERT OR IGNORE INTO records (id, rtype, category, rdate, summary, resource) VALUES (?,?,?,?,?,?)",
-                    (rec.id, rt, rec.summary.category, rec.summary.date,
+                    "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    (rec.id, rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
                      self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
-                     self._seal_json("resource", rec.id, rt, rec.resource)),
+                     self._seal_json("resource", rec.id, rt, rec.resource), rec.profile),
                 )
                 if cur.rowcount:
                     added += 1
@@ -194,11 +307,48 @@ class RecordStore:
         conn = self._conn()
         with conn:
             conn.execute(
-                "INSERT OR REPLACE INTO records (id, rtype, category, rdate, summary, resource) VALUES (?,?,?,?,?,?)",
-                (rec.id, rt, rec.summary.category, rec.summary.date,
+                "INSERT OR REPLACE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (rec.id, rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
                  self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
-                 self._seal_json("resource", rec.id, rt, rec.resource)),
+                 self._seal_json("resource", rec.id, rt, rec.resource), rec.profile),
             )
+
+    def move_profile(self, source: str, target: Profile, *, keep_types: Iterable[str] = ()) -> int:
+        """Move every record of profile ``source`` (except ``keep_types``) into the new
+        profile ``target``, and leave ``source`` naming nobody; one transaction. Records are
+        sealed again under their new ids (ids outside the owner's profile name the profile).
+        Returns how many moved. Raises :class:`RecordError` when ``target`` exists."""
+        conn = self._conn()
+        keep = list(keep_types)
+        if conn.execute("SELECT 1 FROM profiles WHERE name = ?", (target.name,)).fetchone():
+            raise RecordError(f"There is already a profile {target.name!r}; choose another name.")
+        where = f" AND rtype NOT IN ({','.join('?' * len(keep))})" if keep else ""
+        rows = conn.execute(f"SELECT id, rtype FROM records WHERE profile = ?{where}", [source, *keep]).fetchall()
+        moved = 0
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            self._save_profile(conn, target)
+            was = next((p for p in self.profiles() if p.name == source), None)
+            self._save_profile(conn, Profile(source, is_owner=was.is_owner if was else source == OWNER))
+            for rid, rtype in rows:
+                resource = self.get(rid)
+                summary = self.get_summary(rid)
+                new_id = self.record_id(resource, target.name)
+                conn.execute("DELETE FROM records WHERE id = ?", (rid,))
+                conn.execute("DELETE FROM record_versions WHERE id = ?", (rid,))
+                conn.execute(
+                    "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    (new_id, rtype, summary.category, summary.date, start_instant(summary.date),
+                     self._seal_json("summary", new_id, rtype, summary.to_json()),
+                     self._seal_json("resource", new_id, rtype, resource), target.name))
+                moved += 1
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return moved
 
     def delete(self, rid: str) -> None:
         conn = self._conn()
@@ -220,8 +370,13 @@ class RecordStore:
             raise RecordNotFound(f"No record {rid}.")
         return Summary.from_json(self._open_json("summary", rid, row[0], row[1]))
 
-    def _where(self, category: str | None, types: Iterable[str] | None, since: str | None) -> tuple[str, list[Any]]:
-        clauses, args = [], []
+    def _where(self, category: str | None, types: Iterable[str] | None, since: str | None,
+               profile: str | None = None) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if profile is not None:
+            clauses.append("profile = ?")
+            args.append(profile)
         if category:
             clauses.append("category = ?")
             args.append(category)
@@ -234,34 +389,75 @@ class RecordStore:
             args.append(since)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
-    def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None) -> int:
-        where, args = self._where(category, types, since)
+    def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
+              profile: str | None = None) -> int:
+        where, args = self._where(category, types, since, profile)
         return self._conn().execute(f"SELECT COUNT(*) FROM records{where}", args).fetchone()[0]
 
     def ids(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
-            newest_first: bool = True, limit: int = -1, offset: int = 0) -> list[str]:
-        where, args = self._where(category, types, since)
+            newest_first: bool = True, limit: int = -1, offset: int = 0, profile: str | None = None) -> list[str]:
+        """Record ids, of one ``profile`` or (``None``) of every profile."""
+        where, args = self._where(category, types, since, profile)
         order = "DESC" if newest_first else "ASC"
         q = f"SELECT id FROM records{where} ORDER BY rdate {order}, id LIMIT ? OFFSET ?"
         return [r[0] for r in self._conn().execute(q, [*args, limit, offset])]
 
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, newest_first: bool = True, limit: int = -1,
-                  offset: int = 0) -> list[StoredSummary]:
-        where, args = self._where(category, types, since)
+                  offset: int = 0, profile: str | None = None) -> list[StoredSummary]:
+        where, args = self._where(category, types, since, profile)
         order = "DESC" if newest_first else "ASC"
         q = f"SELECT id, rtype, summary FROM records{where} ORDER BY rdate {order}, id LIMIT ? OFFSET ?"
         return [StoredSummary(rid, Summary.from_json(self._open_json("summary", rid, rt, blob)))
                 for rid, rt, blob in self._conn().execute(q, [*args, limit, offset])]
 
-    def counts_by_category(self) -> dict[str, int]:
+    def counts_by_category(self, profile: str | None = None) -> dict[str, int]:
         counts = dict.fromkeys(CATEGORIES, 0)
-        for cat, n in self._conn().execute("SELECT category, COUNT(*) FROM records GROUP BY category"):
+        where, args = self._where(None, None, None, profile)
+        for cat, n in self._conn().execute(f"SELECT category, COUNT(*) FROM records{where} GROUP BY category", args):
             counts[cat] = n
         return counts
 
-    def counts_by_type(self) -> dict[str, int]:
-        return dict(self._conn().execute("SELECT rtype, COUNT(*) FROM records GROUP BY rtype ORDER BY rtype"))
+    def counts_by_type(self, profile: str | None = None) -> dict[str, int]:
+        where, args = self._where(None, None, None, profile)
+        return dict(self._conn().execute(f"SELECT rtype, COUNT(*) FROM records{where} GROUP BY rtype ORDER BY rtype",
+                                         args))
+
+    def counts_by_profile(self) -> dict[str, int]:
+        return dict(self._conn().execute("SELECT profile, COUNT(*) FROM records GROUP BY profile"))
+
+    def profile_of(self, rid: str) -> str:
+        row = self._conn().execute("SELECT profile FROM records WHERE id = ?", (rid,)).fetchone()
+        if row is None:
+            raise RecordNotFound(f"No record {rid}; list them with 'health-wallet records'.")
+        return str(row[0])
+
+    # --- profiles -----------------------------------------------------------------
+
+    def profiles(self) -> list[Profile]:
+        """The wallet's profiles, the owner first, then by name. The owner's always is one;
+        while it names nobody, records from before profiles give it their first Patient."""
+        rows = self._conn().execute(
+            "SELECT name, is_owner, patient FROM profiles ORDER BY is_owner DESC, name").fetchall()
+        found = [Profile.from_json(name, bool(owner), self._open_json("profile", name, "Patient", blob) if blob else {})
+                 for name, owner, blob in rows]
+        profiles = [p for p in found if p.name != OWNER or p.patient is not None or p.references]
+        if not any(p.name == OWNER for p in profiles):
+            first = self._conn().execute(  # the first Patient imported: rowid follows insertion
+                "SELECT id FROM records WHERE rtype = 'Patient' AND profile = ? ORDER BY rowid LIMIT 1",
+                (OWNER,)).fetchone()
+            profiles.insert(0, Profile(OWNER, is_owner=True, patient=self.get(first[0]) if first else None))
+        return profiles
+
+    def save_profile(self, profile: Profile) -> None:
+        conn = self._conn()
+        with conn:
+            self._save_profile(conn, profile)
+
+    def _save_profile(self, conn: sqlite3.Connection, profile: Profile) -> None:
+        conn.execute("INSERT OR REPLACE INTO profiles (name, is_owner, patient) VALUES (?, ?, ?)",
+                     (profile.name, int(profile.is_owner),
+                      self._seal_json("profile", profile.name, "Patient", profile.to_json())))
 
     def resources(self, ids: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         for rid in ids:
@@ -270,6 +466,20 @@ class RecordStore:
     def cards(self) -> list[bytes]:
         rows = self._conn().execute("SELECT id, card FROM cards ORDER BY id").fetchall()
         return [aead.open_sealed(self._key, blob, purpose="record", aad=f"card|{cid}".encode()) for cid, blob in rows]
+
+
+def schema_version(path: Path) -> int:
+    """The schema version of the store at ``path``, read without keys (0 when there is none)."""
+    if not Path(path).exists():
+        return 0
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        value = _read_schema_version(conn)
+        return int(value) if isinstance(value, str) and value.isdigit() else 0
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        conn.close()
 
 
 def count_rows(path: Path) -> int:

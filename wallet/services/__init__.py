@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .wallet import CATEGORIES, FileOutcome, UnlockedWallet, WalletService
+from .wallet import CATEGORIES, OWNER, FileOutcome, ProfileView, UnlockedWallet, WalletService
 
 if TYPE_CHECKING:
     from .backups import Backups
@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CATEGORIES",
+    "OWNER",
     "Backups",
     "FileOutcome",
     "Networks",
+    "ProfileView",
     "Sharing",
     "UnlockedWallet",
     "WalletService",
