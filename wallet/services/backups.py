@@ -22,7 +22,7 @@ from ..ipfs.sealed import fetch_sealed, publish_sealed
 from ..records.bundle import collection_bundle
 from ..records.consent import audit_event
 from ..records.importer import ImportResult, import_parsed
-from ..records.parse import ParsedFile, parse_bytes
+from ..records.parse import ParsedFile, loads_strict, parse_bytes
 from ..records.profiles import OWNER, Profile
 from ..records.store import NewRecord
 from ..records.summary import summarize
@@ -149,7 +149,7 @@ def _split_cards(parsed: ParsedFile) -> tuple[ParsedFile, tuple[bytes, ...], Any
                 if kind == CARD_CONTENT_TYPE:
                     cards.append(data)
                 else:
-                    people = json.loads(data)
+                    people = loads_strict(data, where="the backup's list of people", limits=DEFAULT_LIMITS)
             except (KeyError, ValueError) as exc:
                 raise InvalidRecord(f"the backup {item.position}: a health card or the list of people is damaged.") \
                     from exc
