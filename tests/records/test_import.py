@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -139,7 +140,7 @@ def test_summaries_flag_out_of_range(store: RecordStore) -> None:
     import_file(store, FIXTURES / "fhir-examples" / "Observation-f001.json")
     (row,) = store.summaries(category="Lab results")
     s = row.summary
-    assert (s.value, s.unit, s.low, s.high, s.flag) == (6.3, "mmol/l", 3.1, 6.2, "H")
+    assert (s.value, s.unit, s.low, s.high, s.flag) == (Decimal("6.3"), "mmol/l", Decimal("3.1"), Decimal("6.2"), "H")
     assert "high" in s.detail and s.code == "http://loinc.org|15074-8"
 
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.conftest import FIXTURES
 from tests.sharing.conftest import SMALL_PATIENT
 from wallet.errors import DecryptionError, IpfsError, WalletError
+from wallet.records import fhir_json
 from wallet.services import Backups
 
 CARD = FIXTURES / "smart-health-cards" / "example-00-e-file.smart-health-card"
 
 
 def contents(wallet) -> dict[str, str]:
-    return {i: json.dumps(wallet.record(i), sort_keys=True) for i in wallet.store.ids(types=None)
+    return {i: fhir_json.dumps(wallet.record(i), sort_keys=True) for i in wallet.store.ids(types=None)
             if wallet.store.get_summary(i).resource_type != "AuditEvent"}
 
 

@@ -232,6 +232,8 @@ class EmbeddedChain:
         with self._writing():
             try:
                 self._journal.upgrade()
+            except JournalTampered as exc:
+                raise self._altered(exc) from exc
             except JournalDamaged as exc:
                 raise ChainDamaged(f"The embedded chain in {self.folder} is damaged ({exc}).") from exc
             except OSError as exc:

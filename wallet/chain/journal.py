@@ -421,6 +421,10 @@ class Journal:
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise JournalDamaged(f"{self.path} cannot be upgraded: {exc}") from exc
         if steps:
+            head = self._read_head()  # an older journal put back over a newer one must not reset the head
+            if head is not None and (head.lines > len(lines) or line_hash(lines[head.lines - 1]) != head.hash):
+                raise JournalTampered(f"its journal of version {version} does not reach line {head.lines}, "
+                                      "which was written (an older copy was put back)")
             # the head first: a crash before the journal's rename leaves the old journal, upgraded again next time
             write_atomic(self.head_path, JournalHead(len(lines), line_hash(lines[-1])).to_json())
             write_atomic(self.path, b"".join(line + b"\n" for line in lines))

@@ -81,6 +81,9 @@ def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) ->
         if result.get("issuer_name"):
             lines[0] += f" ({result['issuer_name']})"
         lines += [f"  {k}: {v}" for k, v in result["resources"].items()]
+        if result.get("signature_form") == "rfc8785":
+            lines.append("  note: signed by an earlier release, whose signature does not cover the written "
+                         "precision of decimals (5.10 against 5.1)")
         out.result(result, "\n".join(lines))
         return 0
     out.result(result, f"INVALID — {result['reason']}")

@@ -12,9 +12,9 @@ instead of being guessed.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-__all__ = ["start_instant"]
+__all__ = ["local_text", "period_end", "start_instant", "utc_text"]
 
 _FHIR_DATETIME = re.compile(
     r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
@@ -50,3 +50,60 @@ def start_instant(value: str) -> float | None:
     if g["fraction"]:
         seconds += float("0" + g["fraction"])
     return seconds
+
+
+
+
+def period_end(value: str) -> float | None:
+    """UTC epoch seconds at which the period ``value`` names ends (exclusive), or ``None``.
+
+    A partial date is a period (FHIR R4 §2.24.0.1; search: "the range of the value"):
+    ``2020`` ends at 2021-01-01T00:00:00Z, ``2020-05`` at 2020-06-01, ``2020-05-03`` at the
+    next day. A time is a point: its end is its start.
+
+    >>> period_end("1970") == start_instant("1971")
+    True
+    """
+    match = _FHIR_DATETIME.fullmatch(value.strip()) if isinstance(value, str) else None
+    start = start_instant(value)
+    if match is None or start is None:
+        return None
+    g = match.groupdict()
+    if g["hour"] is not None:
+        return start
+    year, month = int(g["year"]), int(g["month"] or 1)
+    if g["month"] is None:
+        return datetime(year + 1, 1, 1, tzinfo=UTC).timestamp()
+    if g["day"] is None:
+        return datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC).timestamp()
+    return start + 86400.0
+
+
+def utc_text(value: str) -> str:
+    """The instant ``value`` starts, as ISO 8601 UTC (``2024-03-10T04:30:00Z``), or ``""``."""
+    start = start_instant(value)
+    if start is None:
+        return ""
+    when = datetime.fromtimestamp(start, tz=UTC)
+    return when.isoformat(timespec="milliseconds" if when.microsecond else "seconds").replace("+00:00", "Z")
+
+
+def local_text(value: str, *, tz: tzinfo | None = None) -> str:
+    """``value`` as a person reads it: a time in the local zone, with the zone named
+    (``2024-03-10 05:30 CET``); a date or partial date as written (it has no zone).
+
+    ``tz``: the zone to show (default: this computer's).
+    """
+    match = _FHIR_DATETIME.fullmatch(value.strip()) if isinstance(value, str) else None
+    start = start_instant(value)
+    if match is None or start is None:
+        return value.strip() if isinstance(value, str) else ""
+    if match.group("hour") is None:
+        return value.strip()
+    when = datetime.fromtimestamp(start, tz=UTC)
+    local = when.astimezone(tz) if tz is not None else when.astimezone()
+    name = local.tzname() or ""
+    offset = local.strftime("%z")
+    if not name or name[0] in "+-" or (name.startswith("UTC") and name != "UTC"):
+        name = f"UTC{offset[:3]}:{offset[3:]}" if offset not in ("+0000", "") else "UTC"
+    return f"{local:%Y-%m-%d %H:%M} {name}"

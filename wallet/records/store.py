@@ -32,7 +32,8 @@ from ..errors import DecryptionError, RecordError, RecordNotFound
 from ..events import CancelToken, ProgressSink, report
 from ..formats import FileFormat, upgrade_sqlite
 from ..vault import aead
-from .instants import start_instant
+from . import fhir_json
+from .instants import period_end, start_instant
 from .profiles import OWNER, Profile
 from .summary import CATEGORIES, Summary
 
@@ -122,13 +123,16 @@ def record_id_for(index_key: bytes, resource: dict[str, Any], profile: str = OWN
     """Stable id: HMAC of ``Type/id``, or of the canonical content when there is no id.
 
     Outside the owner's profile the profile's name is part of it, so two people's
-    records with the same FHIR id never collide (nor count as duplicates)."""
+    records with the same FHIR id never collide (nor count as duplicates). The content
+    is hashed with its numbers as floats, as earlier releases did, so a resource without
+    an id keeps the id it was given then."""
     rt = str(resource.get("resourceType"))
     fid = resource.get("id")
     if isinstance(fid, str) and fid:
         material = f"{rt}/{fid}".encode()
     else:
-        material = b"content:" + json.dumps(resource, sort_keys=True, separators=(",", ":")).encode()
+        content = fhir_json.to_float_tree(resource)
+        material = b"content:" + json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     if profile != OWNER:
         material = b"profile:" + profile.encode() + b"\x00" + material
     return aead.keyed_hash(index_key, material).hex()[:24]
@@ -218,6 +222,7 @@ class RecordStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA secure_delete=ON")
+            conn.create_function("fhir_period_end", 1, _period_end_sql, deterministic=True)
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -243,11 +248,11 @@ class RecordStore:
         return f"{kind}|{rid}|{rtype}".encode()
 
     def _seal_json(self, kind: str, rid: str, rtype: str, doc: Any) -> bytes:
-        data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+        data = fhir_json.dumps(doc).encode()
         return aead.seal(self._key, data, purpose="record", aad=self._aad(kind, rid, rtype))
 
     def _open_json(self, kind: str, rid: str, rtype: str, blob: bytes) -> Any:
-        return json.loads(aead.open_sealed(self._key, blob, purpose="record", aad=self._aad(kind, rid, rtype)))
+        return fhir_json.loads(aead.open_sealed(self._key, blob, purpose="record", aad=self._aad(kind, rid, rtype)))
 
     # --- writing ----------------------------------------------------------------
 
@@ -264,16 +269,35 @@ class RecordStore:
     def add_many(self, records: Iterable[NewRecord], *, cards: Iterable[bytes] = (),
                  progress: ProgressSink | None = None, total: int = 0,
                  cancel: CancelToken | None = None, profile: Profile | None = None,
-                 more_profiles: Iterable[Profile] = ()) -> tuple[int, int]:
+                 more_profiles: Iterable[Profile] = (),
+                 newer: Iterable[NewRecord] = (), history: Iterable[NewRecord] = (),
+                 deleted: Iterable[str] = ()) -> tuple[int, int]:
         """Insert in one transaction: all or nothing. Returns (added, duplicates).
 
-        ``profile`` and ``more_profiles``: saved (created or updated) in the same transaction."""
+        ``profile`` and ``more_profiles``: saved (created or updated) in the same transaction.
+        ``newer``: new current versions of stored records (the stored one moves to
+        ``record_versions``, and the record is no longer deleted); ``history``: earlier
+        versions to keep in ``record_versions``; ``deleted``: ids of records deleted at their
+        source (hidden from lists, kept)."""
         conn = self._conn()
         added = dupes = 0
         try:
             conn.execute("BEGIN IMMEDIATE")
             for saved in ([profile] if profile is not None else []) + list(more_profiles):
                 self._save_profile(conn, saved)
+            for rec in newer:
+                self._keep_version(conn, rec.id)
+                rt = rec.summary.resource_type
+                conn.execute(
+                    "UPDATE records SET rtype = ?, category = ?, rdate = ?, instant = ?, summary = ?, resource = ?, "
+                    "deleted = 0 WHERE id = ?",
+                    (rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
+                     self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
+                     self._seal_json("resource", rec.id, rt, rec.resource), rec.id))
+            for rec in history:
+                self._add_version(conn, rec.id, rec.resource, rec.summary)
+            for rid in deleted:
+                conn.execute("UPDATE records SET deleted = 1 WHERE id = ?", (rid,))
             for n, rec in enumerate(records, start=1):
                 if cancel is not None:
                     cancel.check()
@@ -350,6 +374,56 @@ class RecordStore:
             raise
         return moved
 
+    def _next_seq(self, conn: sqlite3.Connection, rid: str) -> int:
+        row = conn.execute("SELECT MAX(seq) FROM record_versions WHERE id = ?", (rid,)).fetchone()
+        return int(row[0] or 0) + 1
+
+    def _add_version(self, conn: sqlite3.Connection, rid: str, resource: dict[str, Any], summary: Summary) -> None:
+        seq = self._next_seq(conn, rid)
+        rt = summary.resource_type
+        conn.execute("INSERT INTO record_versions (id, seq, resource, summary) VALUES (?,?,?,?)",
+                     (rid, seq, self._seal_json(f"version-{seq}", rid, rt, resource),
+                      self._seal_json(f"version-summary-{seq}", rid, rt, summary.to_json())))
+
+    def _keep_version(self, conn: sqlite3.Connection, rid: str) -> None:
+        """Copy the current version of ``rid`` into ``record_versions`` (inside a transaction)."""
+        row = conn.execute("SELECT rtype, resource, summary FROM records WHERE id = ?", (rid,)).fetchone()
+        if row is None:
+            raise RecordNotFound(f"No record {rid}.")
+        rt = row[0]
+        self._add_version(conn, rid, self._open_json("resource", rid, rt, row[1]),
+                          Summary.from_json(self._open_json("summary", rid, rt, row[2])))
+
+    def versions(self, rid: str) -> list[tuple[dict[str, Any], Summary]]:
+        """The earlier versions of ``rid`` kept in ``record_versions``, in the order they were kept."""
+        row = self._conn().execute("SELECT rtype FROM records WHERE id = ?", (rid,)).fetchone()
+        if row is None:
+            raise RecordNotFound(f"No record {rid}; list them with 'health-wallet records'.")
+        rt = row[0]
+        rows = self._conn().execute("SELECT seq, resource, summary FROM record_versions WHERE id = ? ORDER BY seq",
+                                    (rid,)).fetchall()
+        return [(self._open_json(f"version-{seq}", rid, rt, res),
+                 Summary.from_json(self._open_json(f"version-summary-{seq}", rid, rt, summ)))
+                for seq, res, summ in rows]
+
+    def current(self, ids: Iterable[str]) -> dict[str, tuple[dict[str, Any], bool]]:
+        """The stored current version and deleted flag of each of ``ids`` that exists."""
+        out: dict[str, tuple[dict[str, Any], bool]] = {}
+        conn = self._conn()
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            q = f"SELECT id, rtype, resource, deleted FROM records WHERE id IN ({','.join('?' * len(chunk))})"
+            for rid, rt, blob, gone in conn.execute(q, chunk):
+                out[rid] = (self._open_json("resource", rid, rt, blob), bool(gone))
+        return out
+
+    def is_deleted(self, rid: str) -> bool:
+        row = self._conn().execute("SELECT deleted FROM records WHERE id = ?", (rid,)).fetchone()
+        if row is None:
+            raise RecordNotFound(f"No record {rid}; list them with 'health-wallet records'.")
+        return bool(row[0])
+
     def delete(self, rid: str) -> None:
         conn = self._conn()
         with conn:
@@ -372,7 +446,11 @@ class RecordStore:
 
     def _where(self, category: str | None, types: Iterable[str] | None, since: str | None,
                profile: str | None = None) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
+        """SQL for the filters. Records deleted at their source are left out. ``since`` (a
+        FHIR date or dateTime) keeps records whose clinical time is at or after its start,
+        compared as instants; a partial date is its whole period (FHIR search ``ge``: the
+        periods overlap), so ``2024-03`` is kept for ``since 2024-03-10``."""
+        clauses: list[str] = ["deleted = 0"]
         args: list[Any] = []
         if profile is not None:
             clauses.append("profile = ?")
@@ -385,9 +463,14 @@ class RecordStore:
             clauses.append(f"rtype IN ({','.join('?' * len(types))})")
             args.extend(types)
         if since:
-            clauses.append("rdate >= ?")
-            args.append(since)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+            start = start_instant(since)
+            if start is None:
+                raise RecordError(f"{since!r} is not a date; give one like 2024-03-10 (or 2024-03, "
+                                  "or 2024-03-10T08:00:00+01:00).")
+            # a partial date lasts at most a year: only those rows need their period's end
+            clauses.append("(instant >= ? OR (instant >= ? AND fhir_period_end(rdate) > ?))")
+            args.extend([start, start - 366 * 86400.0, start])
+        return " WHERE " + " AND ".join(clauses), args
 
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
               profile: str | None = None) -> int:
@@ -399,7 +482,7 @@ class RecordStore:
         """Record ids, of one ``profile`` or (``None``) of every profile."""
         where, args = self._where(category, types, since, profile)
         order = "DESC" if newest_first else "ASC"
-        q = f"SELECT id FROM records{where} ORDER BY rdate {order}, id LIMIT ? OFFSET ?"
+        q = f"SELECT id FROM records{where} ORDER BY instant {order}, id LIMIT ? OFFSET ?"
         return [r[0] for r in self._conn().execute(q, [*args, limit, offset])]
 
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
@@ -407,7 +490,7 @@ class RecordStore:
                   offset: int = 0, profile: str | None = None) -> list[StoredSummary]:
         where, args = self._where(category, types, since, profile)
         order = "DESC" if newest_first else "ASC"
-        q = f"SELECT id, rtype, summary FROM records{where} ORDER BY rdate {order}, id LIMIT ? OFFSET ?"
+        q = f"SELECT id, rtype, summary FROM records{where} ORDER BY instant {order}, id LIMIT ? OFFSET ?"
         return [StoredSummary(rid, Summary.from_json(self._open_json("summary", rid, rt, blob)))
                 for rid, rt, blob in self._conn().execute(q, [*args, limit, offset])]
 
@@ -424,7 +507,7 @@ class RecordStore:
                                          args))
 
     def counts_by_profile(self) -> dict[str, int]:
-        return dict(self._conn().execute("SELECT profile, COUNT(*) FROM records GROUP BY profile"))
+        return dict(self._conn().execute("SELECT profile, COUNT(*) FROM records WHERE deleted = 0 GROUP BY profile"))
 
     def profile_of(self, rid: str) -> str:
         row = self._conn().execute("SELECT profile FROM records WHERE id = ?", (rid,)).fetchone()
@@ -466,6 +549,10 @@ class RecordStore:
     def cards(self) -> list[bytes]:
         rows = self._conn().execute("SELECT id, card FROM cards ORDER BY id").fetchall()
         return [aead.open_sealed(self._key, blob, purpose="record", aad=f"card|{cid}".encode()) for cid, blob in rows]
+
+
+def _period_end_sql(rdate: object) -> float | None:
+    return period_end(rdate) if isinstance(rdate, str) else None
 
 
 def schema_version(path: Path) -> int:

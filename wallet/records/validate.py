@@ -6,6 +6,7 @@ to a decimal; FHIR JSON does not allow it).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -56,7 +57,7 @@ def _check_json_types(value: Any, path: str) -> list[str]:
         if isinstance(node, dict):
             if "value" in node and _QUANTITY_HINTS.intersection(node):
                 v = node["value"]
-                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
                     raise InvalidRecord(f"{where}.value must be a JSON number, not {type(v).__name__}")
             for key, child in node.items():
                 if isinstance(child, (dict, list)):
@@ -65,7 +66,7 @@ def _check_json_types(value: Any, path: str) -> list[str]:
                     if isinstance(child, str) and child.startswith("urn:uuid:"):
                         refs.append(child)
                 elif key in _NUMBER_KEYS:
-                    if isinstance(child, bool) or not isinstance(child, (int, float)):
+                    if isinstance(child, bool) or not isinstance(child, (int, float, Decimal)):
                         raise InvalidRecord(f"{where}.{key} must be a JSON number")
                 elif key in _BOOL_KEYS and not isinstance(child, bool):
                     raise InvalidRecord(f"{where}.{key} must be true or false")

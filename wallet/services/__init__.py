@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..records.fhir_json import dumps as fhir_json_text
+from ..records.instants import local_text, utc_text
 from .wallet import CATEGORIES, OWNER, FileOutcome, ProfileView, UnlockedWallet, WalletService
 
 if TYPE_CHECKING:
@@ -27,6 +29,9 @@ __all__ = [
     "UnlockedWallet",
     "WalletService",
     "export_records",
+    "fhir_json_text",
+    "local_text",
+    "utc_text",
     "verify_path",
 ]
 

@@ -19,6 +19,7 @@ from ..events import CancelToken, ProgressSink, report
 from ..ipfs.backend import PinInfo
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
+from ..records import fhir_json
 from ..records.bundle import collection_bundle
 from ..records.consent import audit_event
 from ..records.importer import ImportResult, import_parsed
@@ -71,8 +72,9 @@ class Backups:
                   "records": [store.profile_of(i) for i in ids]}
         binaries.append({"resourceType": "Binary", "contentType": PROFILES_CONTENT_TYPE,
                          "data": base64.b64encode(json.dumps(people).encode()).decode()})
-        bundle = collection_bundle([*resources, *binaries], now=self.wallet.app.clock.now())
-        payload = json.dumps(bundle, separators=(",", ":"), ensure_ascii=False).encode()
+        bundle = collection_bundle([*resources, *binaries], now=self.wallet.app.clock.now(), link=False,
+                                   source_urls=[*(store.get_summary(i).full_url for i in ids), *([""] * len(binaries))])
+        payload = fhir_json.dumps(bundle).encode()
         report(progress, 1, 4, "Encrypting and publishing to IPFS")
         ipfs = self.wallet.ipfs()
         cid = publish_sealed(ipfs, self._key(), payload, purpose=BACKUP_PURPOSE, aad=self._aad(),

@@ -4,7 +4,6 @@ turned into one all-or-nothing import."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from .. import untrusted
 from ..errors import InputRefused, InvalidRecord, ShareError
+from ..records import fhir_json
 from ..records.parse import MAX_FILE_BYTES, Located, ParsedFile, parse_bytes
 from ..share.issuers import IssuerStore
 from ..share.shc import HealthCard, card_file_bytes, read_card_file
@@ -114,10 +114,10 @@ def _card_input(data: bytes, name: str, *, issuers: IssuerStore, now: datetime) 
     if refused:
         raise InvalidRecord(f"{name}: the issuer {refused[0].issuer_name or refused[0].issuer} has revoked this card.")
     if len(cards) == 1:
-        return CardInput(cards, parse_bytes(json.dumps(cards[0].fhir_bundle).encode(), name=name), data)
+        return CardInput(cards, parse_bytes(fhir_json.dumps(cards[0].fhir_bundle).encode(), name=name), data)
     # Each card numbers its resources from "resource:0": its references resolve inside it
     items: list[Located] = []
     for n, card in enumerate(cards):
-        parsed = parse_bytes(json.dumps(card.fhir_bundle).encode(), name=f"{name} card {n + 1}")
+        parsed = parse_bytes(fhir_json.dumps(card.fhir_bundle).encode(), name=f"{name} card {n + 1}")
         items.extend(replace(i, position=f"card {n + 1} {i.position}", scope=f"card {n + 1}") for i in parsed.items)
     return CardInput(cards, ParsedFile("bundle", tuple(items), "collection"), data)

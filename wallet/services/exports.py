@@ -58,9 +58,11 @@ def export_records(wallet: UnlockedWallet, dest: Path, *, ids: Iterable[str] = (
     if not chosen:
         raise RecordError("There are no records to export; import some first.")
     resources = [wallet.store.get(i) for i in chosen]
+    source_urls = [wallet.store.get_summary(i).full_url for i in chosen]
     everything = not (list(ids) or list(types) or list(categories))
     cards = [data for data, _cards in wallet.card_files(profile=profile)] if everything else []
-    result = write_export(Path(dest), resources=resources, cards=cards, keys=wallet.keys, clock=wallet.app.clock,
+    result = write_export(Path(dest), resources=resources, source_urls=source_urls, cards=cards, keys=wallet.keys,
+                          clock=wallet.app.clock,
                           passphrase=passphrase, progress=progress, cancel=cancel)
     event = audit_event("export", chain_id=None, actor=wallet.identity.address, at=wallet.app.clock.now(),
                         detail=f"{len(resources)} records exported to {result.path.name} (manifest sha256 {result.sha256})")
@@ -114,5 +116,6 @@ def verify_path(path: Path, *, app: App | None = None, passphrase: Callable[[], 
         "cards": len(verified.cards),
         "encrypted": verified.encrypted,
         "sha256": verified.manifest_sha256,
+        "signature_form": verified.signature_form,
         "reason": None,
     }

@@ -10,7 +10,6 @@ and logs the access with ``recordAccess``. Each grant is kept locally as a FHIR
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from ..errors import ChainError, GrantNotActive, IpfsError, ShareError, WalletEr
 from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
+from ..records import fhir_json
 from ..records.bundle import bundle_resources, collection_bundle
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, grant_consent, revoke_consent
 from ..records.narrative import remove_unsafe_narratives
@@ -206,8 +206,9 @@ class Sharing:
         report(progress, 1, 5, "Encrypting the records")
         store = self.wallet.store
         resources = [store.get(i) for i in ids]
-        bundle = collection_bundle(resources, now=self.wallet.app.clock.now())
-        payload = json.dumps(bundle, separators=(",", ":"), ensure_ascii=False).encode()
+        bundle = collection_bundle(resources, now=self.wallet.app.clock.now(),
+                                   source_urls=[store.get_summary(i).full_url for i in ids])
+        payload = fhir_json.dumps(bundle).encode()
         content_key = aead.new_key()
         if cancel is not None:
             cancel.check()

@@ -418,6 +418,16 @@ class UnlockedWallet:
             self.require_in_profile([rid], profile)
         return self.store.get(rid)
 
+    def record_history(self, rid: str, *, profile: str | None = None) -> dict[str, Any]:
+        """``{"current", "history", "deleted"}``: a record, its earlier versions newest first
+        (by ``meta.lastUpdated``, then ``meta.versionId``, then the order they were kept),
+        and whether its source deleted it."""
+        from ..records.versions import history_order
+
+        current = self.record(rid, profile=profile)
+        versions = [resource for resource, _summary in self.store.versions(rid)]
+        return {"current": current, "history": history_order(versions), "deleted": self.store.is_deleted(rid)}
+
     def require_in_profile(self, ids: Iterable[str], profile: str | None) -> None:
         """Raise :class:`RecordNotFound` for an id that is not a record of ``profile``."""
         from ..errors import RecordNotFound

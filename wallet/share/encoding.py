@@ -40,6 +40,6 @@ def json_loads(data: bytes | str, *, what: str, limits: untrusted.Limits = untru
     NaN/Infinity, invalid UTF-8, and input beyond ``limits`` (size, depth, entries, digits,
     time). Raises :class:`ShareError` with the gate's one-line message."""
     try:
-        return untrusted.loads(data, what=f"The {what}", limits=limits, parse_float=float)
+        return untrusted.loads(data, what=f"The {what}", limits=limits)  # decimals as Decimal
     except InputRefused as exc:
         raise ShareError(exc.user_message) from exc
