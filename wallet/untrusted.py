@@ -95,10 +95,10 @@ MAX_NUMBER_CHARS = 64
 ``integer`` is 32-bit and a ``decimal`` is compared and shown as written; Python's
 ``int`` refuses more than 4,300 digits only after doing the work."""
 
-MAX_EXPONENT = 308
-"""Largest exponent magnitude of a JSON number (``1e308``): beyond it the value is no
-IEEE 754 double anywhere (RFC 8259 §6 interoperability), and formatting a decimal
-like ``1e999999999`` in full would write a billion digits."""
+MAX_EXPONENT = 999_999
+"""Largest exponent magnitude of a JSON number (six digits). A FHIR decimal keeps its
+exponent as written (``1E+999999`` survives export and verify exactly), but formatting
+``1e999999999`` in full would write a billion digits and exhaust memory."""
 
 MAX_SECONDS = 30.0
 """Time budget of one :func:`loads` (scan and parse), in seconds of monotonic clock."""

@@ -10,7 +10,6 @@ a wallet restored from the phrase on a new laptop finds and opens its latest bac
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +70,7 @@ class Backups:
         people = {"profiles": [{"name": p.name, "is_owner": p.is_owner, **p.to_json()} for p in store.profiles()],
                   "records": [store.profile_of(i) for i in ids]}
         binaries.append({"resourceType": "Binary", "contentType": PROFILES_CONTENT_TYPE,
-                         "data": base64.b64encode(json.dumps(people).encode()).decode()})
+                         "data": base64.b64encode(fhir_json.dumps(people).encode()).decode()})
         bundle = collection_bundle([*resources, *binaries], now=self.wallet.app.clock.now(), link=False,
                                    source_urls=[*(store.get_summary(i).full_url for i in ids), *([""] * len(binaries))])
         payload = fhir_json.dumps(bundle).encode()
