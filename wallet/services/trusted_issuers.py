@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from .. import untrusted
 from ..app import App
 from ..errors import ShareError
-from ..share.encoding import json_loads
 from ..share.issuers import USER_SOURCE, IssuerStore, TrustedIssuer, add_trusted_issuer, remove_trusted_issuer
 from ..share.vci_directory import CREDIT, IssuerDirectory, install_directory, refresh_directory
+from ..share.vci_directory import MAX_BYTES as DIRECTORY_MAX_BYTES
 
 __all__ = [
     "DIRECTORY_CREDIT",
@@ -34,19 +35,17 @@ def trusted_issuers(app: App) -> IssuerStore:
     return IssuerStore.load(app.home, extra_trusted=app.extra_trusted_issuers)
 
 
-def _read(path: Path, what: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ShareError(f"Cannot read {what} {path}: {exc.strerror or exc}.") from exc
+def _read(path: Path, *, max_bytes: int = untrusted.MAX_METADATA_BYTES) -> bytes:
+    """A file the user named, read through the input gate (regular files only, bounded)."""
+    return untrusted.read_bytes(path, max_bytes=max_bytes)
 
 
 def trust_issuer(app: App, iss: str, jwks_file: Path, *, name: str | None = None,
                  crl_files: Iterable[Path] = ()) -> TrustedIssuer:
     """Trust ``iss`` with its key set (a saved ``.well-known/jwks.json``) and revocation
     lists, in the wallet home's list. Raises :class:`ShareError` for a file that is not one."""
-    jwks = json_loads(_read(jwks_file, "the key set"), what=f"key set {jwks_file}")
-    crls = [json_loads(_read(c, "the revocation list"), what=f"revocation list {c}") for c in crl_files]
+    jwks = untrusted.loads(_read(jwks_file), what=str(jwks_file), parse_float=float)
+    crls = [untrusted.loads(_read(c), what=str(c), parse_float=float) for c in crl_files]
     try:
         issuer = TrustedIssuer.from_jwks(iss, jwks, name=name, crls=crls)
     except ShareError as exc:
@@ -68,8 +67,8 @@ def install_issuer_directory(app: App, path: Path, *, signature: Path | None = N
     Raises :class:`ShareError`; nothing changes then."""
     path = Path(path)
     sig_path = signature if signature is not None else path.with_suffix(".sig")
-    sig = _read(sig_path, "the directory signature") if signature is not None or sig_path.is_file() else None
-    return install_directory(app.home, _read(path, "the issuer directory"), signature=sig, origin=str(path))
+    sig = _read(sig_path, max_bytes=64 * 1024) if signature is not None or sig_path.is_file() else None
+    return install_directory(app.home, _read(path, max_bytes=DIRECTORY_MAX_BYTES), signature=sig, origin=str(path))
 
 
 def refresh_issuer_directory(app: App) -> IssuerDirectory:
