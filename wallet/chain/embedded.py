@@ -34,18 +34,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import rlp
+from eth.abc import SignedTransactionAPI
 from eth.chains.base import MiningChain
 from eth.constants import BLANK_ROOT_HASH, POST_MERGE_DIFFICULTY, POST_MERGE_MIX_HASH, POST_MERGE_NONCE, ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.estimators.gas import binary_gas_search_exact
 from eth.exceptions import HeaderNotFound, Revert, VMError
+from eth.typing import AccountState, HeaderParams
 from eth.vm.forks import PragueVM
 from eth.vm.spoof import SpoofTransaction
 from eth_account import Account
+from eth_typing import Address, BlockNumber, Hash32
 from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
 from web3 import Web3
 from web3.providers import BaseProvider
@@ -112,7 +115,7 @@ def _int(value: Any) -> int:
     raise _RpcError(-32602, f"expected a 0x-prefixed quantity, got {value!r}")
 
 
-def _address(text: Any) -> bytes:
+def _address(text: Any) -> Address:
     try:
         return to_canonical_address(text)
     except (TypeError, ValueError):
@@ -170,6 +173,20 @@ class EmbeddedChain:
     def __repr__(self) -> str:
         return f"EmbeddedChain({self.folder})"
 
+    @property
+    def _live(self) -> MiningChain:
+        """The open py-evm chain; :class:`ChainUnavailable` while none is open."""
+        if self._chain is None:
+            raise ChainUnavailable(f"The embedded chain in {self.folder} is not open.")
+        return self._chain
+
+    @property
+    def _live_memory(self) -> MemoryDB:
+        """The open chain's in-memory database; :class:`ChainUnavailable` while none is open."""
+        if self._memory is None:
+            raise ChainUnavailable(f"The embedded chain in {self.folder} is not open.")
+        return self._memory
+
     # --- opening -------------------------------------------------------------------
 
     def _open(self) -> None:
@@ -179,7 +196,8 @@ class EmbeddedChain:
             self._chain: MiningChain | None = None
             self._memory: MemoryDB | None = None
             self._txs: dict[bytes, tuple[int, int]] = {}
-            self._logs: list[tuple[int, int, LogRecord, bytes, bytes, int]] = []  # block, log index, log, tx hash, block hash, ts
+            # block, log index, log, tx hash, block hash, ts
+            self._logs: list[tuple[int, int, LogRecord, bytes, bytes, int]] = []
             self._snapshot_block = 0
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
@@ -264,7 +282,8 @@ class EmbeddedChain:
         snap = read_snapshot(self._journal.snapshot_path)
         if snap is not None:
             meta, db = snap
-            n = int(meta.get("block", 0))  # type: ignore[arg-type]
+            block = meta.get("block", 0)
+            n = block if isinstance(block, int) else 0  # written as a JSON integer by _maybe_snapshot
             if (meta.get("engine") == _engine() and meta.get("chain_id") == header.chain_id
                     and 0 < n <= len(records) and meta.get("hash") == _hex(records[n - 1].block_hash)):
                 self._memory = MemoryDB(db)
@@ -275,15 +294,16 @@ class EmbeddedChain:
                     self._chain = None
         if self._chain is None:
             self._memory = MemoryDB()
-            genesis = {
+            genesis: dict[str, HeaderParams] = {
                 "coinbase": ZERO_ADDRESS, "difficulty": POST_MERGE_DIFFICULTY, "extra_data": b"",
                 "gas_limit": header.gas_limit, "mix_hash": POST_MERGE_MIX_HASH, "nonce": POST_MERGE_NONCE,
                 "receipt_root": BLANK_ROOT_HASH, "timestamp": header.genesis_timestamp,
                 "transaction_root": BLANK_ROOT_HASH,
             }
-            state = {to_canonical_address(self.dev_account.address):
+            state: AccountState = {to_canonical_address(self.dev_account.address):
                      {"balance": DEV_BALANCE, "nonce": 0, "code": b"", "storage": {}}}
-            self._chain = chain_class.from_genesis(AtomicDB(self._memory), genesis, state)
+            # from_genesis builds an instance of the class it is called on
+            self._chain = cast(MiningChain, chain_class.from_genesis(AtomicDB(self._memory), genesis, state))
         for record in records[:start]:
             self._index(record)
         for record in records[start:]:
@@ -302,11 +322,10 @@ class EmbeddedChain:
             self._sync_locked()
             if self._has_contract():
                 return
-            assert self._chain is not None
-            state = self._chain.get_vm().state
+            state = self._live.get_vm().state
             dev = self.dev_account
             nonce = state.get_nonce(to_canonical_address(dev.address))
-            base = int(self._chain.header.base_fee_per_gas or 0)
+            base = int(self._live.header.base_fee_per_gas or 0)
             fees = {"chainId": self.chain_id, "type": 2, "maxFeePerGas": 2 * base + PRIORITY_FEE,
                     "maxPriorityFeePerGas": PRIORITY_FEE, "value": 0}
             raws: list[bytes] = []
@@ -324,7 +343,7 @@ class EmbeddedChain:
             raise ChainUnavailable(f"The grants contract could not be deployed on the embedded chain in {self.folder}.")
 
     def _code(self, address: str) -> bytes:
-        return self._chain.get_vm(self._chain.get_canonical_head()).state.get_code(to_canonical_address(address))
+        return self._live.get_vm(self._live.get_canonical_head()).state.get_code(to_canonical_address(address))
 
     # --- blocks --------------------------------------------------------------------
 
@@ -333,10 +352,11 @@ class EmbeddedChain:
         for i, tx_hash in enumerate(hashes):
             self._txs[tx_hash] = (record.number, i)
         for log_index, log in enumerate(record.logs):
-            self._logs.append((record.number, log_index, log, hashes[log.tx_index], record.block_hash, record.timestamp))
+            self._logs.append(
+                (record.number, log_index, log, hashes[log.tx_index], record.block_hash, record.timestamp))
 
     def _execute(self, txs: list[Any], timestamp: int) -> tuple[Any, list[LogRecord]]:
-        chain = self._chain
+        chain = self._live
         chain.header = chain.header.copy(timestamp=timestamp)
         logs: list[LogRecord] = []
         for i, tx in enumerate(txs):
@@ -346,15 +366,16 @@ class EmbeddedChain:
         return block, logs
 
     def _replay(self, record: BlockRecord) -> None:
-        head = self._chain.get_canonical_head()
+        head = self._live.get_canonical_head()
         if record.number != head.block_number + 1:
             raise ChainUnavailable(f"The embedded chain in {self.folder} is damaged (block {record.number} "
                                    f"follows {head.block_number}).")
         try:
-            txs = [self._chain.get_vm().get_transaction_builder().decode(raw) for raw in record.txs]
+            txs = [self._live.get_vm().get_transaction_builder().decode(raw) for raw in record.txs]
             block, _logs = self._execute(txs, record.timestamp)
         except (ValidationError, VMError, rlp.DecodingError, ValueError) as exc:
-            raise ChainUnavailable(f"The embedded chain in {self.folder} cannot replay block {record.number}: {exc}.") from exc
+            raise ChainUnavailable(
+                f"The embedded chain in {self.folder} cannot replay block {record.number}: {exc}.") from exc
         if block.hash != record.block_hash:
             raise ChainUnavailable(f"The embedded chain in {self.folder} replays block {record.number} differently; "
                                    "it was written by an incompatible version.")
@@ -376,8 +397,7 @@ class EmbeddedChain:
     def _submit_locked(self, *raws: bytes) -> bytes:
         """Execute signed transactions as one new block and journal it (the lock is held);
         the last transaction's hash."""
-        chain = self._chain
-        assert chain is not None
+        chain = self._live
         try:
             txs = [chain.get_vm().get_transaction_builder().decode(raw) for raw in raws]
         except (rlp.DecodingError, ValidationError, ValueError, TypeError) as exc:
@@ -403,7 +423,7 @@ class EmbeddedChain:
     # --- snapshot ------------------------------------------------------------------
 
     def _maybe_snapshot(self, every: int) -> None:
-        head = self._chain.get_canonical_head()
+        head = self._live.get_canonical_head()
         if head.block_number - self._snapshot_block < every:
             return
         existing = read_snapshot_block(self._journal.snapshot_path)
@@ -412,7 +432,7 @@ class EmbeddedChain:
             return
         meta = {"block": head.block_number, "hash": _hex(head.hash), "chain_id": self.chain_id, "engine": _engine()}
         try:
-            write_snapshot(self._journal.snapshot_path, meta, list(self._memory.kv_store.items()))
+            write_snapshot(self._journal.snapshot_path, meta, list(self._live_memory.kv_store.items()))
             self._snapshot_block = head.block_number
         except OSError:
             pass  # a cache: the journal still has everything
@@ -429,7 +449,7 @@ class EmbeddedChain:
         """The time contract calls see: the clock's, never before the latest block."""
         self._sync()
         with self._lock:
-            return max(self._clock.timestamp(), self._chain.get_canonical_head().timestamp)
+            return max(self._clock.timestamp(), self._live.get_canonical_head().timestamp)
 
     # --- JSON-RPC ------------------------------------------------------------------
 
@@ -445,17 +465,17 @@ class EmbeddedChain:
                 raise _RpcError(-32602, f"invalid parameters for {method}: {exc}") from exc
 
     def _header(self, tag: Any) -> Any:
-        chain = self._chain
+        chain = self._live
         if tag in _LATEST:
             return chain.get_canonical_head()
         if tag == "earliest":
-            return chain.get_canonical_block_header_by_number(0)
+            return chain.get_canonical_block_header_by_number(BlockNumber(0))
         if isinstance(tag, dict):
             tag = tag.get("blockNumber") or tag.get("blockHash")
             if isinstance(tag, str) and len(tag) == 66:
-                return chain.get_block_header_by_hash(_unhex(tag))
+                return chain.get_block_header_by_hash(Hash32(_unhex(tag)))
         try:
-            return chain.get_canonical_block_header_by_number(_int(tag))
+            return chain.get_canonical_block_header_by_number(BlockNumber(_int(tag)))
         except HeaderNotFound:
             raise _RpcError(-32000, f"block {tag} not found") from None
 
@@ -470,7 +490,8 @@ class EmbeddedChain:
         to = _address(tx["to"]) if tx.get("to") else b""
         data = _unhex(tx.get("data") or tx.get("input") or "0x")
         unsigned = vm.create_unsigned_transaction(
-            nonce=vm.state.get_nonce(sender), gas_price=0, gas=min(_int(tx["gas"]), gas_cap) if tx.get("gas") else gas_cap,
+            nonce=vm.state.get_nonce(sender), gas_price=0,
+            gas=min(_int(tx["gas"]), gas_cap) if tx.get("gas") else gas_cap,
             to=to, value=_int(tx.get("value") or "0x0"), data=data,
         )
         return SpoofTransaction(unsigned, from_=sender)
@@ -491,35 +512,35 @@ class EmbeddedChain:
         return []
 
     def _rpc_eth_blockNumber(self) -> str:
-        return _qty(self._chain.get_canonical_head().block_number)
+        return _qty(self._live.get_canonical_head().block_number)
 
     def _rpc_eth_gasPrice(self) -> str:
-        return _qty(self._chain.get_canonical_head().base_fee_per_gas + PRIORITY_FEE)
+        return _qty((self._live.get_canonical_head().base_fee_per_gas or 0) + PRIORITY_FEE)
 
     def _rpc_eth_maxPriorityFeePerGas(self) -> str:
         return _qty(PRIORITY_FEE)
 
     def _rpc_eth_getBalance(self, address: str, tag: Any = "latest") -> str:
-        return _qty(self._chain.get_vm(self._header(tag)).state.get_balance(_address(address)))
+        return _qty(self._live.get_vm(self._header(tag)).state.get_balance(_address(address)))
 
     def _rpc_eth_getTransactionCount(self, address: str, tag: Any = "latest") -> str:
-        return _qty(self._chain.get_vm(self._header(tag)).state.get_nonce(_address(address)))
+        return _qty(self._live.get_vm(self._header(tag)).state.get_nonce(_address(address)))
 
     def _rpc_eth_getCode(self, address: str, tag: Any = "latest") -> str:
-        return _hex(self._chain.get_vm(self._header(tag)).state.get_code(_address(address)))
+        return _hex(self._live.get_vm(self._header(tag)).state.get_code(_address(address)))
 
     def _rpc_eth_getStorageAt(self, address: str, slot: str, tag: Any = "latest") -> str:
-        value = self._chain.get_vm(self._header(tag)).state.get_storage(_address(address), _int(slot))
+        value = self._live.get_vm(self._header(tag)).state.get_storage(_address(address), _int(slot))
         return _hex(int(value).to_bytes(32, "big"))
 
     def _rpc_eth_call(self, tx: dict[str, Any], tag: Any = "latest", *_overrides: Any) -> str:
         header = self._call_header(tag)
-        vm = self._chain.get_vm(at_header=header)
+        vm = self._live.get_vm(at_header=header)
         state = vm.state
         spoof = self._spoof(vm, tx, header.gas_limit)
         snapshot = state.snapshot()
         try:
-            computation = state.apply_transaction(spoof)
+            computation = state.apply_transaction(_as_signed(spoof))
         except ValidationError as exc:
             raise _RpcError(-32000, _validation_message(str(exc))) from exc
         finally:
@@ -532,7 +553,7 @@ class EmbeddedChain:
 
     def _rpc_eth_estimateGas(self, tx: dict[str, Any], tag: Any = "latest", *_overrides: Any) -> str:
         header = self._call_header(tag)
-        vm = self._chain.get_vm(at_header=header)
+        vm = self._live.get_vm(at_header=header)
         spoof = self._spoof(vm, tx, header.gas_limit)
         try:
             return _qty(_estimate_gas(vm.state, spoof))
@@ -551,12 +572,13 @@ class EmbeddedChain:
             return _hex(self._submit_locked(payload))
 
     def _block_json(self, header: Any, full: bool) -> dict[str, Any]:
-        block = self._chain.get_block_by_header(header)
+        block = self._live.get_block_by_header(header)
         txs = [self._tx_json(block, i) if full else _hex(tx.hash) for i, tx in enumerate(block.transactions)]
         return {
             "number": _qty(header.block_number), "hash": _hex(header.hash), "parentHash": _hex(header.parent_hash),
             "nonce": _hex(header.nonce), "sha3Uncles": _hex(header.uncles_hash),
-            "logsBloom": _hex(int(header.bloom).to_bytes(256, "big")), "transactionsRoot": _hex(header.transaction_root),
+            "logsBloom": _hex(int(header.bloom).to_bytes(256, "big")),
+            "transactionsRoot": _hex(header.transaction_root),
             "stateRoot": _hex(header.state_root), "receiptsRoot": _hex(header.receipt_root),
             "miner": to_checksum_address(header.coinbase), "difficulty": _qty(header.difficulty),
             "extraData": _hex(header.extra_data), "size": _qty(len(rlp.encode(block))),
@@ -573,7 +595,7 @@ class EmbeddedChain:
 
     def _rpc_eth_getBlockByHash(self, block_hash: str, full: bool = False) -> dict[str, Any] | None:
         try:
-            header = self._chain.get_block_header_by_hash(_unhex(block_hash))
+            header = self._live.get_block_header_by_hash(Hash32(_unhex(block_hash)))
         except HeaderNotFound:
             return None
         return self._block_json(header, full)
@@ -593,25 +615,26 @@ class EmbeddedChain:
         where = self._txs.get(_unhex(tx_hash))
         if where is None:
             return None
-        return self._tx_json(self._chain.get_canonical_block_by_number(where[0]), where[1])
+        return self._tx_json(self._live.get_canonical_block_by_number(BlockNumber(where[0])), where[1])
 
     def _rpc_eth_getTransactionReceipt(self, tx_hash: str) -> dict[str, Any] | None:
         where = self._txs.get(_unhex(tx_hash))
         if where is None:
             return None
         number, index = where
-        block = self._chain.get_canonical_block_by_number(number)
-        receipts = block.get_receipts(self._chain.chaindb)
+        block = self._live.get_canonical_block_by_number(BlockNumber(number))
+        receipts = block.get_receipts(self._live.chaindb)
         tx, receipt = block.transactions[index], receipts[index]
         before = receipts[index - 1].gas_used if index else 0
         first_log = sum(len(r.logs) for r in receipts[:index])
         logs = [
-            self._log_json(number, first_log + i, LogRecord(index, log.address, tuple(_topic(t) for t in log.topics), log.data),
+            self._log_json(number, first_log + i,
+                           LogRecord(index, log.address, tuple(_topic(t) for t in log.topics), log.data),
                            tx.hash, block.hash, block.header.timestamp)
             for i, log in enumerate(receipt.logs)
         ]
         created = None if tx.to else to_checksum_address(_create_address(tx.sender, tx.nonce))
-        price = min(tx.max_fee_per_gas, block.header.base_fee_per_gas + tx.max_priority_fee_per_gas)
+        price = min(tx.max_fee_per_gas, (block.header.base_fee_per_gas or 0) + tx.max_priority_fee_per_gas)
         return {
             "transactionHash": _hex(tx.hash), "transactionIndex": _qty(index), "blockHash": _hex(block.hash),
             "blockNumber": _qty(number), "from": to_checksum_address(tx.sender),
@@ -623,18 +646,20 @@ class EmbeddedChain:
         }
 
     @staticmethod
-    def _log_json(number: int, log_index: int, log: LogRecord, tx_hash: bytes, block_hash: bytes, ts: int) -> dict[str, Any]:
+    def _log_json(number: int, log_index: int, log: LogRecord, tx_hash: bytes, block_hash: bytes,
+                  ts: int) -> dict[str, Any]:
         return {
-            "address": to_checksum_address(log.address), "topics": [_hex(t) for t in log.topics], "data": _hex(log.data),
+            "address": to_checksum_address(log.address), "topics": [_hex(t) for t in log.topics],
+            "data": _hex(log.data),
             "blockNumber": _qty(number), "blockHash": _hex(block_hash), "blockTimestamp": _qty(ts),
             "transactionHash": _hex(tx_hash), "transactionIndex": _qty(log.tx_index), "logIndex": _qty(log_index),
             "removed": False,
         }
 
     def _rpc_eth_getLogs(self, query: dict[str, Any]) -> list[dict[str, Any]]:
-        head = self._chain.get_canonical_head().block_number
+        head = self._live.get_canonical_head().block_number
         if query.get("blockHash"):
-            header = self._chain.get_block_header_by_hash(_unhex(query["blockHash"]))
+            header = self._live.get_block_header_by_hash(Hash32(_unhex(query["blockHash"])))
             low = high = header.block_number
         else:
             low = self._header(query.get("fromBlock", "latest")).block_number
@@ -643,7 +668,7 @@ class EmbeddedChain:
         if isinstance(addresses, str):
             addresses = [addresses]
         wanted_addresses = {_address(a) for a in addresses} if addresses else None
-        wanted_topics = []
+        wanted_topics: list[set[bytes] | None] = []
         for position in query.get("topics") or []:
             if position is None:
                 wanted_topics.append(None)
@@ -665,6 +690,12 @@ class EmbeddedChain:
         return out
 
 
+def _as_signed(transaction: SpoofTransaction) -> SignedTransactionAPI:
+    """``transaction`` typed as what it stands in for: py-evm's SpoofTransaction proxies
+    every attribute of the signed transaction it wraps, overriding only sender and gas."""
+    return cast(SignedTransactionAPI, transaction)
+
+
 def _estimate_gas(state: Any, transaction: SpoofTransaction) -> int:
     """The least gas limit that succeeds, in two or three executions instead of a full bisection.
 
@@ -674,21 +705,23 @@ def _estimate_gas(state: Any, transaction: SpoofTransaction) -> int:
     """
     snapshot = state.snapshot()
     try:
-        computation = state.apply_transaction(SpoofTransaction(transaction, gas=state.gas_limit, gas_price=0))
+        computation = state.apply_transaction(
+            SpoofTransaction(_as_signed(transaction), gas=state.gas_limit, gas_price=0))
     finally:
         state.revert(snapshot)
     if computation.is_error:
         raise computation.error
-    consumed = state.gas_limit - computation.get_gas_remaining()
+    consumed: int = state.gas_limit - computation.get_gas_remaining()
     for limit in (consumed, consumed + 2300):
         snapshot = state.snapshot()
         try:
-            ok = not state.apply_transaction(SpoofTransaction(transaction, gas=limit, gas_price=0)).is_error
+            ok = not state.apply_transaction(SpoofTransaction(_as_signed(transaction), gas=limit, gas_price=0)).is_error
         finally:
             state.revert(snapshot)
         if ok:
             return limit
-    return binary_gas_search_exact(state, transaction)
+    exact: int = binary_gas_search_exact(state, transaction)
+    return exact
 
 
 def _validation_message(text: str) -> str:
