@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import requests
-from eth_utils import event_abi_to_log_topic
-from eth_typing import ChecksumAddress, HexStr
+from eth_typing import ABIEvent, ChecksumAddress, HexStr
+from eth_utils import event_abi_to_log_topic, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import (
@@ -32,6 +32,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
+from web3.types import FilterParams, TxParams, Wei
 
 from ..errors import (
     ChainError,
@@ -113,6 +114,11 @@ def _revert_bytes(data: Any) -> bytes:
     return b""
 
 
+def _checksum_address(address: str) -> ChecksumAddress:
+    """``address`` in checksum form, typed for web3; ``ValueError`` for anything but a 0x address."""
+    return to_checksum_address(checksum(address))
+
+
 def _topic_address(address: str) -> str:
     return "0x" + "00" * 12 + checksum(address)[2:].lower()
 
@@ -187,7 +193,8 @@ class Web3ChainBackend:
         artefact = load_artefact()
         self._abi = artefact.abi
         self._event_names = {
-            "0x" + event_abi_to_log_topic(item).hex(): item["name"] for item in self._abi if item["type"] == "event"
+            "0x" + event_abi_to_log_topic(cast(ABIEvent, item)).hex(): item["name"]
+            for item in self._abi if item["type"] == "event"
         }
         self._topic = {name: topic for topic, name in self._event_names.items()}
         self._contract: Any = None
@@ -298,11 +305,12 @@ class Web3ChainBackend:
 
     def _use_contract(self, address: str) -> None:
         try:
-            address = checksum(address)
+            address = checksummed = _checksum_address(address)
         except ValueError:
-            raise ChainUnavailable(f"The grants contract address {address!r} is not an address; check chain.contract.") from None
+            raise ChainUnavailable(
+                f"The grants contract address {address!r} is not an address; check chain.contract.") from None
         with self._guard("Looking up the grants contract"):
-            code = self._w3.eth.get_code(address)
+            code = self._w3.eth.get_code(checksummed)
         if not code:
             raise ChainUnavailable(
                 f"There is no grants contract at {address} on {self._description} (chain {self._chain_id}); "
@@ -318,20 +326,21 @@ class Web3ChainBackend:
         previous = self._contract
         if previous is not None and self._contract_version == 1 and version == 2 and previous.address != address:
             self._earlier.append(previous)  # its grants keep listing, opening and revoking
-        self._contract = self._w3.eth.contract(address=address, abi=self._abi)
+        self._contract = self._w3.eth.contract(address=checksummed, abi=self._abi)
         self._contract_version = version
         self._deployed_block = None
 
     def _use_earlier(self, addresses: tuple[str, ...]) -> None:
         for address in addresses:
-            address = checksum(address)
-            if self._contract is not None and address == self._contract.address:
+            checksummed = _checksum_address(address)
+            if self._contract is not None and checksummed == self._contract.address:
                 continue
             with self._guard("Looking up an earlier grants contract"):
-                code = self._w3.eth.get_code(ChecksumAddress(address))
+                code = self._w3.eth.get_code(checksummed)
             if identify_runtime(bytes(code)) != 1:
-                raise ContractMismatch(f"The contract at {address} is not an earlier Health Wallet grants contract.")
-            self._earlier.append(self._w3.eth.contract(address=ChecksumAddress(address), abi=self._abi))
+                raise ContractMismatch(
+                    f"The contract at {checksummed} is not an earlier Health Wallet grants contract.")
+            self._earlier.append(self._w3.eth.contract(address=checksummed, abi=self._abi))
 
     @property
     def earlier_contracts(self) -> tuple[str, ...]:
@@ -387,7 +396,7 @@ class Web3ChainBackend:
 
     def balance(self, address: str) -> int:
         with self._guard("Reading a balance"):
-            return int(self._w3.eth.get_balance(checksum(address)))
+            return int(self._w3.eth.get_balance(_checksum_address(address)))
 
     # --- transactions --------------------------------------------------------------
 
@@ -407,7 +416,7 @@ class Web3ChainBackend:
         return fees.get("maxFeePerGas", fees.get("gasPrice", 0))
 
     def _ensure_funds(self, sender: str, need: int, action: str) -> None:
-        have = int(self._w3.eth.get_balance(sender))
+        have = int(self._w3.eth.get_balance(to_checksum_address(sender)))
         if have >= need:
             return
         if self._faucet is None:
@@ -425,8 +434,8 @@ class Web3ChainBackend:
                 raise InsufficientFunds(
                     f"{self._subject} has no development account to pay gas from; send ETH to {address}."
                 )
-            tx_hash = self._w3.eth.send_transaction({"from": accounts[0], "to": address, "value": amount})
-            self._wait(HexBytes(tx_hash).to_0x_hex(), accounts[0], action)
+            sent = self._w3.eth.send_transaction({"from": accounts[0], "to": address, "value": Wei(amount)})
+            self._wait(HexBytes(sent).to_0x_hex(), accounts[0], action)
             return
         faucet = self._faucet
         assert faucet is not None and not isinstance(faucet, str)
@@ -452,7 +461,7 @@ class Web3ChainBackend:
         entry.tx, entry.tx_hash, entry.stuck = tx, HexBytes(signed.hash).to_0x_hex(), False
 
     def _sign_and_send(self, account: Signer, tx: dict[str, Any], action: str) -> str:
-        sender = checksum(account.address)
+        sender = _checksum_address(account.address)
         with self._lock:
             for attempt in range(SEND_ATTEMPTS):
                 mined = int(self._w3.eth.get_transaction_count(sender, "latest"))
@@ -460,7 +469,8 @@ class Web3ChainBackend:
                 mine = self._nonces.settle(sender, mined)
                 for entry in sorted(mine.values(), key=lambda e: e.nonce):
                     if entry.stuck:
-                        self._rebroadcast(account, entry, {k: v for k, v in tx.items() if "Fee" in k or k == "gasPrice"})
+                        self._rebroadcast(
+                            account, entry, {k: v for k, v in tx.items() if "Fee" in k or k == "gasPrice"})
                 nonce = max([pending, mined] + [n + 1 for n in mine])
                 signed = account.sign_transaction(dict(tx, nonce=nonce))
                 tx_hash = HexBytes(signed.hash).to_0x_hex()
@@ -470,7 +480,8 @@ class Web3ChainBackend:
                     text = _rpc_message(exc).lower()
                     if "already known" in text or "known transaction" in text:
                         pass
-                    elif attempt < SEND_ATTEMPTS - 1 and ("nonce" in text or "replacement transaction underpriced" in text):
+                    elif attempt < SEND_ATTEMPTS - 1 and (
+                            "nonce" in text or "replacement transaction underpriced" in text):
                         self._nonces.forget(sender)  # another process used this nonce: look again,
                         time.sleep(random.uniform(0, 0.05 * (attempt + 1)))  # after a jitter so we stop colliding
                         continue
@@ -488,7 +499,7 @@ class Web3ChainBackend:
         delay = 0.02
         while True:
             try:
-                receipt = self._w3.eth.get_transaction_receipt(tx_hash)
+                receipt = self._w3.eth.get_transaction_receipt(HexStr(tx_hash))
                 if receipt is not None:
                     break
             except (TransactionNotFound, TimeExhausted):
@@ -516,7 +527,7 @@ class Web3ChainBackend:
             tx: dict[str, Any] = {"from": sender, "data": data, "value": 0, "chainId": self._chain_id}
             if to is not None:
                 tx["to"] = to
-            estimate = int(self._w3.eth.estimate_gas(tx))
+            estimate = int(self._w3.eth.estimate_gas(cast(TxParams, tx)))
             gas = estimate * GAS_MARGIN_NUM // GAS_MARGIN_DEN + 1000
             fees = self._fees()
             self._ensure_funds(sender, gas * self._price(fees), action)
@@ -530,10 +541,11 @@ class Web3ChainBackend:
         """Why a mined transaction failed: replay it as a call just before its block."""
         tx_hash = HexBytes(receipt["transactionHash"]).to_0x_hex()
         try:
-            self._w3.eth.call({k: v for k, v in tx.items() if k != "chainId"}, max(0, int(receipt["blockNumber"]) - 1))
+            call = cast(TxParams, {k: v for k, v in tx.items() if k != "chainId"})
+            self._w3.eth.call(call, max(0, int(receipt["blockNumber"]) - 1))
         except ContractLogicError as exc:
             return error_from_revert(_revert_bytes(exc.data), action=action)
-        except Exception:  # noqa: BLE001 - the reason is a courtesy; the failure stands
+        except Exception:  # noqa: BLE001, S110 - the reason is a courtesy; the failure stands
             pass
         return TransactionReverted(f"{action} failed on chain (transaction {tx_hash}, out of gas or rejected).")
 
@@ -638,7 +650,8 @@ class Web3ChainBackend:
 
     # --- grants --------------------------------------------------------------------
 
-    def _grant_args(self, grant_id: bytes, grantee: str, cid: str, wrapped_key: bytes, expires_at: datetime) -> list[Any]:
+    def _grant_args(self, grant_id: bytes, grantee: str, cid: str, wrapped_key: bytes,
+                    expires_at: datetime) -> list[Any]:
         grantee = checksum(grantee)
         if grantee_of(grant_id) != grantee:
             raise ValueError("the grant id is not addressed to this grantee")
@@ -670,7 +683,8 @@ class Web3ChainBackend:
             )
         if domain.verifying_contract != mine.verifying_contract:
             raise TransactionReverted(
-                f"This {what} was signed for the contract at {domain.verifying_contract}, not {mine.verifying_contract}."
+                f"This {what} was signed for the contract at {domain.verifying_contract}, "
+                f"not {mine.verifying_contract}."
             )
 
     def submit_signed_grant(self, account: Signer, signed: SignedGrant, *, record_access: bool = False) -> TxResult:
@@ -713,7 +727,8 @@ class Web3ChainBackend:
 
     def grant_info(self, grant_id: bytes) -> AccessGrant:
         gid = grant_id_hex(grant_id)
-        patient, _grantee, expires, revoked = self._call("grantOf", bytes(grant_id), contract=self._contract_of(grant_id))
+        patient, _grantee, expires, revoked = self._call(
+            "grantOf", bytes(grant_id), contract=self._contract_of(grant_id))
         if patient == ZERO_ADDRESS:
             raise GrantNotActive(f"There is no grant {gid} on this chain.")
         if revoked and expires == 0:
@@ -793,14 +808,16 @@ class Web3ChainBackend:
         if end < start:
             return []
         try:
-            return list(self._w3.eth.get_logs({"address": address, "topics": topics, "fromBlock": start, "toBlock": end}))
+            query = cast(FilterParams, {"address": address, "topics": topics, "fromBlock": start, "toBlock": end})
+            return list(self._w3.eth.get_logs(query))
         except Web3RPCError as exc:
             text = _rpc_message(exc).lower()
             limited = any(word in text for word in ("range", "limit", "too many", "exceed", "max"))
             if not limited or end == start:
                 raise
             middle = (start + end) // 2  # the node caps log queries: ask for halves
-            return self._logs_between(address, topics, start, middle) + self._logs_between(address, topics, middle + 1, end)
+            return (self._logs_between(address, topics, start, middle)
+                    + self._logs_between(address, topics, middle + 1, end))
 
     def _decoded(self, logs: list[Any]) -> Iterator[tuple[Any, str, dict[str, Any]]]:
         """Logs in chain order with their decoded arguments; undecodable ones are skipped.
@@ -811,7 +828,7 @@ class Web3ChainBackend:
         for log in sorted(logs, key=lambda lg: (int(lg["blockNumber"]), int(lg["logIndex"]))):
             try:
                 name, args = self._decode(log)
-            except Exception:  # noqa: BLE001 - a junk event is not the wallet's failure
+            except Exception:  # noqa: BLE001, S112 - a junk event is not the wallet's failure
                 continue
             yield log, name, args
 
