@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from eth_typing import ChecksumAddress
+from eth_typing import ChecksumAddress, HexAddress, HexStr
 from eth_utils import keccak, to_checksum_address
 
 from .contract import load_artefact
@@ -39,7 +39,7 @@ __all__ = [
     "identify_runtime",
 ]
 
-FACTORY_ADDRESS = ChecksumAddress("0x4e59b44847b379578588920cA78FbF26c0B4956C")
+FACTORY_ADDRESS = ChecksumAddress(HexAddress(HexStr("0x4e59b44847b379578588920cA78FbF26c0B4956C")))
 SALT = keccak(b"health-wallet/HealthGrants")  # fixed: changing it moves the contract on every chain
 V1_ARTEFACT = "HealthGrants-v1.json"
 

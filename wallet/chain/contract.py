@@ -112,9 +112,9 @@ def error_from_revert(data: bytes | None, *, action: str = "The transaction") ->
         name, names, types = known[selector]
         try:
             values = abi_decode(types, payload)
-        except Exception:  # malformed payload: still name the error
+        except Exception:  # noqa: BLE001 - any malformed payload from the chain: still name the error
             values = ()
-        args = dict(zip(names, values))
+        args = dict(zip(names, values, strict=False))  # no values when the payload was malformed
         cls, message = _message(name, args)
         exc = cls(message)
         exc.contract_error = name  # type: ignore[attr-defined]
@@ -122,7 +122,7 @@ def error_from_revert(data: bytes | None, *, action: str = "The transaction") ->
     if selector == ERROR_STRING_SELECTOR:
         try:
             (reason,) = abi_decode(["string"], payload)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any malformed reason from the chain reads as unreadable
             reason = "unreadable reason"
         exc = TransactionReverted(f"{action} was rejected by the contract: {reason}.")
     elif selector == PANIC_SELECTOR:
