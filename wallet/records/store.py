@@ -20,6 +20,7 @@ transaction, see :mod:`wallet.formats`):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -231,10 +232,8 @@ class RecordStore:
     def close(self) -> None:
         with self._lock:
             for conn in self._connections:
-                try:
+                with contextlib.suppress(sqlite3.ProgrammingError):
                     conn.close()
-                except sqlite3.ProgrammingError:
-                    pass
             self._connections.clear()
         self._local = threading.local()
 
@@ -436,7 +435,8 @@ class RecordStore:
         row = self._conn().execute("SELECT rtype, resource FROM records WHERE id = ?", (rid,)).fetchone()
         if row is None:
             raise RecordNotFound(f"No record {rid}; list them with 'health-wallet records'.")
-        return self._open_json("resource", rid, row[0], row[1])
+        resource: dict[str, Any] = self._open_json("resource", rid, row[0], row[1])
+        return resource
 
     def get_summary(self, rid: str) -> Summary:
         row = self._conn().execute("SELECT rtype, summary FROM records WHERE id = ?", (rid,)).fetchone()
@@ -475,7 +475,8 @@ class RecordStore:
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
               profile: str | None = None) -> int:
         where, args = self._where(category, types, since, profile)
-        return self._conn().execute(f"SELECT COUNT(*) FROM records{where}", args).fetchone()[0]
+        count: int = self._conn().execute(f"SELECT COUNT(*) FROM records{where}", args).fetchone()[0]
+        return count
 
     def ids(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
             newest_first: bool = True, limit: int = -1, offset: int = 0, profile: str | None = None) -> list[str]:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidRecord
 from .parse import Located, ParsedFile
 from .subjects import one_person
+
+if TYPE_CHECKING:
+    from fhir_core.fhirabstractmodel import FHIRAbstractModel
 
 __all__ = ["validate_file", "validate_resource"]
 
@@ -39,7 +42,7 @@ _QUANTITY_HINTS = frozenset({"unit", "code", "comparator"})  # ContactPoint/Iden
 
 
 @cache
-def _model(resource_type: str):
+def _model(resource_type: str) -> type[FHIRAbstractModel]:
     from fhir.resources.R4B import get_fhir_model_class
 
     try:

@@ -18,13 +18,16 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mnemonic import Mnemonic
 
 from ..errors import VaultError
 from . import aead
 from .bip32 import derive_private_key, evm_address
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 __all__ = ["EVM_PATH", "GRANT_KEY_ACCOUNT", "PHRASE_LENGTHS", "Identity", "WalletKeys", "grant_key_path",
            "new_phrase", "normalize_phrase"]
@@ -115,10 +118,11 @@ class WalletKeys:
         return derive_private_key(self._seed, EVM_PATH)
 
     @cached_property
-    def account(self):  # eth_account LocalAccount, for signing
+    def account(self) -> LocalAccount:  # for signing
         from eth_account import Account  # imported on first use: it costs ~0.5 s at start-up
 
-        return Account.from_key(self._evm_private)
+        account: LocalAccount = Account.from_key(self._evm_private)
+        return account
 
     @cached_property
     def encryption_private(self) -> bytes:
