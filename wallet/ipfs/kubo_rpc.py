@@ -10,6 +10,7 @@ to do. Endpoints used: add, cat, pin/add, pin/rm, pin/ls, id, version, swarm/con
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -90,10 +91,8 @@ class KuboRpcBackend:
             self._closed = True
             client, self._client = self._client, None
         if client is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a session never matters to the user
                 client.close()
-            except Exception:  # noqa: BLE001 - closing a session never matters to the user
-                pass
 
     def __enter__(self) -> KuboRpcBackend:
         return self

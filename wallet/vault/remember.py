@@ -9,6 +9,7 @@ refused: no fallback ever writes a secret in the clear.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,7 +98,6 @@ class RememberedUnlock:
 
     def forget(self, keystore: Keystore) -> None:
         keystore.remove_remembered_slot()
-        try:
+        # already gone is fine, and any keyring backend's failure to delete it too
+        with contextlib.suppress(Exception):
             self.backend.delete_password(SERVICE, self._username)
-        except Exception:  # noqa: BLE001 - already gone is fine
-            pass
