@@ -109,7 +109,10 @@ def collection_bundle(resources: Iterable[dict[str, Any]], *, now: datetime,
 
 
 def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e["resource"] for e in bundle.get("entry", []) if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+    return [
+        e["resource"] for e in bundle.get("entry", [])
+        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+    ]
 
 
 def _is_uuid(text: str) -> bool:

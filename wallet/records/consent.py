@@ -72,7 +72,9 @@ def grant_consent(*, grant_id: str, chain_id: int, patient: str, grantee: str, g
         "id": consent_ids(grant_id)[0],
         "identifier": [{"system": GRANT_SYSTEM, "value": grant_id}],
         "status": "active",
-        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+        "scope": {"coding": [
+            {"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"},
+        ]},
         "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent"}]}],
         "dateTime": _iso(starts),
         "performer": [_account(chain_id, patient)],
@@ -82,10 +84,14 @@ def grant_consent(*, grant_id: str, chain_id: int, patient: str, grantee: str, g
             "type": "permit",
             "period": {"start": _iso(starts), "end": _iso(expires)},
             "actor": [{
-                "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
+                "role": {"coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"},
+                ]},
                 "reference": actor,
             }],
-            "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access"}]}],
+            "action": [{"coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access"},
+            ]}],
             "data": [{"meaning": "instance", "reference": {"reference": ref}} for ref in record_refs],
         },
     }
@@ -116,7 +122,8 @@ def audit_event(action: str, *, chain_id: int | None, actor: str, at: datetime, 
         "id": str(uuid.uuid4()),
         "type": {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110106", "display": "Export"}
         if action == "export" else
-        {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "RESTful Operation"},
+        {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest",
+         "display": "RESTful Operation"},
         "subtype": [{"system": "urn:health-wallet:audit", "code": action, "display": display}],
         "action": code,
         "recorded": _iso(at),

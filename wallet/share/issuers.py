@@ -278,7 +278,8 @@ def _check_x5c(chain: Any, public: dict[str, str], iss: str, kid: str, *, check_
         raise ShareError(f"Key {kid} of {iss} has an unreadable x5c certificate.") from exc
     x = b64url_decode(public["x"], what="issuer key")
     y = b64url_decode(public["y"], what="issuer key")
-    if (getattr(numbers, "x", None), getattr(numbers, "y", None)) != (int.from_bytes(x, "big"), int.from_bytes(y, "big")):
+    certified = (getattr(numbers, "x", None), getattr(numbers, "y", None))
+    if certified != (int.from_bytes(x, "big"), int.from_bytes(y, "big")):
         raise ShareError(f"Key {kid} of {iss} does not match the key in its x5c certificate.")
     try:
         san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

@@ -343,7 +343,8 @@ def seal_bytes(key: bytes, data: bytes, *, purpose: str, aad: bytes = b"", compr
     return out.getvalue()
 
 
-def open_bytes(key: bytes, blob: bytes, *, purpose: str, aad: bytes = b"", max_plaintext: int = DEFAULT_MAX_PLAINTEXT) -> bytes:
+def open_bytes(key: bytes, blob: bytes, *, purpose: str, aad: bytes = b"",
+               max_plaintext: int = DEFAULT_MAX_PLAINTEXT) -> bytes:
     """Open a whole envelope in memory; returns only once every chunk is authenticated."""
     out = io.BytesIO()
     open_stream(key, blob, out, purpose=purpose, aad=aad, max_plaintext=max_plaintext)
