@@ -10,7 +10,8 @@ ratio ≤ 1.25.
 
 Memory: a fresh process reads the bundle, starts a node, then publishes; its peak RSS
 during the publish (Linux ``VmHWM`` after resetting it, which counts Kubo's Go heap
-too) minus its resident memory just before, plus the input, must stay ≤ 3× the input. tracemalloc's peak (Python allocations only) is printed beside it.
+too) minus its resident memory just before, plus the input, must stay ≤ 3× the input.
+tracemalloc's peak (Python allocations only) is printed beside it.
 
     python benchmarks/bench_ipfs.py [--size-mb 50] [--repeat 5]
 """

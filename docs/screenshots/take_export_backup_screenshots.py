@@ -83,7 +83,7 @@ def main() -> None:
     apply_theme(app)
     out: Path = args.out
     shots = Shots(app, out)
-    pump, wait, save = shots.pump, shots.wait, shots.save
+    wait, save = shots.wait, shots.save
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

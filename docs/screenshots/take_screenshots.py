@@ -83,7 +83,7 @@ def main() -> None:
             wizard.next()
             words = DEMO_PHRASE.split()
             page = wizard.confirm_page
-            for n, (pos, edit) in enumerate(zip(page.positions, page.edits)):
+            for n, (pos, edit) in enumerate(zip(page.positions, page.edits, strict=True)):
                 edit.setText("wrong" if n == 1 else words[pos])
             save(wizard, "wizard-4-confirm-words")
             page.edits[1].setText(words[page.positions[1]])

@@ -46,7 +46,7 @@ class AnvilNode:
         self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - open for the node's lifetime; stop() closes it
 
     def start(self, timeout: float = 30.0) -> AnvilNode:
         binary = anvil_binary()

@@ -18,7 +18,8 @@ def _at(ts: int) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def _grant(chain: Harness, patient, doctor, *, seconds: int = 3600, cid: str = CID) -> tuple[bytes, bytes, int, TxResult]:
+def _grant(chain: Harness, patient, doctor, *, seconds: int = 3600,
+           cid: str = CID) -> tuple[bytes, bytes, int, TxResult]:
     gid = new_grant_id(doctor.address)
     wrapped = os.urandom(WRAPPED_KEY_SIZE)
     expires = chain.now() + seconds
@@ -150,7 +151,8 @@ def test_lists_and_access_log_from_both_sides(chain: Harness) -> None:
 
     log = chain.backend.access_log(patient.address)
     assert [(e.kind, e.grant_id) for e in log] == [
-        (EventKind.GRANTED, first), (EventKind.GRANTED, second), (EventKind.ACCESSED, first), (EventKind.REVOKED, second),
+        (EventKind.GRANTED, first), (EventKind.GRANTED, second),
+        (EventKind.ACCESSED, first), (EventKind.REVOKED, second),
     ]
     assert [e.block for e in log] == sorted(e.block for e in log)
     assert log[0].party(patient.address) == doctor.address and log[0].expires_at is not None
@@ -199,15 +201,18 @@ def test_junk_grants_sent_to_a_doctor_do_not_break_the_list(chain: Harness) -> N
     selector = function_signature_to_4byte_selector("grant(bytes32,address,string,bytes,uint64)")
     junk_ids = [new_grant_id(doctor.address) for _ in range(2)]
     payloads = [
-        encode(["bytes32", "address", "bytes", "bytes", "uint64"], [junk_ids[0], doctor.address, b"\xff\xfe", b"", 2**64 - 1]),
-        encode(["bytes32", "address", "string", "bytes", "uint64"], [junk_ids[1], doctor.address, "bafy", b"", 2**64 - 1]),
+        encode(["bytes32", "address", "bytes", "bytes", "uint64"],
+               [junk_ids[0], doctor.address, b"\xff\xfe", b"", 2**64 - 1]),
+        encode(["bytes32", "address", "string", "bytes", "uint64"],
+               [junk_ids[1], doctor.address, "bafy", b"", 2**64 - 1]),
     ]
     for payload in payloads:
         base = w3.eth.get_block("latest")["baseFeePerGas"]
         tx = {"to": chain.backend.contract_address, "data": selector + payload, "gas": 200_000, "value": 0,
               "nonce": w3.eth.get_transaction_count(attacker.address), "chainId": chain.backend.chain_id,
               "maxFeePerGas": 2 * base + 10**9, "maxPriorityFeePerGas": 10**9}
-        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(attacker.sign_transaction(tx).raw_transaction))
+        sent = w3.eth.send_raw_transaction(attacker.sign_transaction(tx).raw_transaction)
+        receipt = w3.eth.wait_for_transaction_receipt(sent)
         assert receipt["status"] == 1
     received = {g.grant_id: g for g in chain.backend.grants_for_grantee(doctor.address)}
     assert good in received and junk_ids[1] in received  # the undecodable CID is skipped, if it is

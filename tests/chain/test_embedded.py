@@ -210,8 +210,9 @@ def test_a_busy_chain_says_so(tmp_path: Path, clock: FixedClock) -> None:
         from wallet.chain.embedded import EmbeddedProvider
         from wallet.chain.web3_backend import Web3ChainBackend
 
-        busy = Web3ChainBackend(Web3(EmbeddedProvider(chain)), description="busy", contract_address=backend.contract_address,
-                                development=True, faucet=chain.dev_account, time_source=chain.now_timestamp)
+        busy = Web3ChainBackend(Web3(EmbeddedProvider(chain)), description="busy",
+                                contract_address=backend.contract_address, development=True,
+                                faucet=chain.dev_account, time_source=chain.now_timestamp)
         started = time.monotonic()
         with pytest.raises(ChainUnavailable) as info:
             busy.publish_backup(Account.create(), CID)

@@ -23,8 +23,8 @@ PATIENT, DOCTOR = Account.create().address, Account.create().address
 
 
 def _grant(**changes) -> AccessGrant:
-    values = dict(grant_id=new_grant_id(DOCTOR), patient=PATIENT, grantee=DOCTOR, expires_at=NOW + timedelta(hours=1),
-                  cid="bafy", wrapped_key=b"k" * 93)
+    values = {"grant_id": new_grant_id(DOCTOR), "patient": PATIENT, "grantee": DOCTOR,
+              "expires_at": NOW + timedelta(hours=1), "cid": "bafy", "wrapped_key": b"k" * 93}
     values.update(changes)
     return AccessGrant(**values)
 
@@ -74,4 +74,5 @@ def test_access_events_name_the_other_party() -> None:
     assert event.kind is EventKind.ACCESSED
     assert event.party(PATIENT) == DOCTOR and event.party(DOCTOR) == PATIENT
     with pytest.raises(ValueError):
-        AccessEvent(kind="opened", grant_id=event.grant_id, patient=PATIENT, grantee=DOCTOR, at=NOW, block=1, tx_hash="0x")
+        AccessEvent(kind="opened", grant_id=event.grant_id, patient=PATIENT, grantee=DOCTOR, at=NOW, block=1,
+                    tx_hash="0x")

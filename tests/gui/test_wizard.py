@@ -61,7 +61,7 @@ def test_create_wallet_with_word_confirmation(qtbot, wizard: FirstRunWizard, gui
     page = wizard.confirm_page
     assert len(page.positions) == CONFIRM_WORDS == len(page.edits)
     assert not next_enabled(wizard)
-    for pos, edit in zip(page.positions, page.edits):
+    for pos, edit in zip(page.positions, page.edits, strict=True):
         edit.setText("zzz" if pos == page.positions[0] else words[pos])
     assert not next_enabled(wizard)
     assert f"#{page.positions[0] + 1}" in page.message.text()

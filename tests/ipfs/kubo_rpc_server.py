@@ -161,7 +161,8 @@ class KuboRpcServer:
         return 200, json.dumps(doc).encode(), "application/json", {}
 
     def _cmd_version(self, args, query, body, headers):  # type: ignore[no-untyped-def]
-        return self._json({"Version": self.version, "Commit": "", "Repo": "14", "System": "amd64/linux", "Golang": "go1.19"})
+        return self._json(
+            {"Version": self.version, "Commit": "", "Repo": "14", "System": "amd64/linux", "Golang": "go1.19"})
 
     def _cmd_id(self, args, query, body, headers):  # type: ignore[no-untyped-def]
         info = self.node.node_info()

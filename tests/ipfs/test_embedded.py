@@ -29,7 +29,8 @@ NOBODY_HAS_THIS = Cid("QmYMobsHUtQ2z8tKWLjCcyXytKpA2uuWLhQMkegcNLWiCt")
 def test_two_nodes_exchange_a_sealed_bundle(make_node: MakeNode, content_key: bytes, bundle_bytes: bytes) -> None:
     patient, doctor = make_node("patient"), make_node("doctor")
     assert isinstance(patient, IpfsBackend)
-    cid = publish_sealed(patient, content_key, bundle_bytes, purpose="share", aad=b"grant-1", scratch_dir=patient.scratch_dir)
+    cid = publish_sealed(patient, content_key, bundle_bytes, purpose="share", aad=b"grant-1",
+                         scratch_dir=patient.scratch_dir)
     assert patient.pins() == (PinInfo(cid),)
 
     doctor.connect(patient.node_info().dial_addresses[0])

@@ -88,7 +88,7 @@ def test_truncation_reordering_and_trailing_data_fail() -> None:
     variants = {
         "drop last chunk": head + b"".join(parts[:-1]),
         "drop middle chunk": head + b"".join(parts[:2] + parts[3:]),
-        "swap two chunks": head + b"".join([parts[1], parts[0]] + parts[2:]),
+        "swap two chunks": head + b"".join([parts[1], parts[0], *parts[2:]]),
         "repeat a chunk": head + b"".join(parts[:2] + parts[1:]),
         "trailing bytes": blob + b"\0",
         "trailing chunk": blob + parts[-1],
@@ -112,11 +112,11 @@ def test_exact_multiple_of_chunk_size_detects_dropped_final_chunk() -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [dict(purpose="backup"), dict(aad=b"other"), dict(key=b"\1" * 32), dict(key=b"short")],
+    [{"purpose": "backup"}, {"aad": b"other"}, {"key": b"\1" * 32}, {"key": b"short"}],
 )
 def test_wrong_context_fails(change: dict) -> None:
     blob = seal(b"glucose 6.3 mmol/l", aad=b"grant-1")
-    args = dict(key=KEY, purpose="share", aad=b"grant-1") | change
+    args = {"key": KEY, "purpose": "share", "aad": b"grant-1"} | change
     with pytest.raises(DecryptionError):
         stream.open_bytes(args["key"], blob, purpose=args["purpose"], aad=args["aad"])
 

@@ -32,7 +32,7 @@ def store(tmp_path: Path) -> RecordStore:
 
 
 def snapshot(store: RecordStore) -> list:
-    return store.ids() + [store.count()]
+    return [*store.ids(), store.count()]
 
 
 def test_fixture_list_is_complete() -> None:

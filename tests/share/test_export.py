@@ -263,7 +263,7 @@ def test_encrypted_export_detects_changes(sealed_export) -> None:
         sealed.write_bytes(original)
     howto = sealed_export.path / "HOW-TO-VERIFY.txt"
     _flip(howto, 100)
-    with pytest.raises(SignatureInvalid, match="HOW-TO-VERIFY.txt"):
+    with pytest.raises(SignatureInvalid, match=r"HOW-TO-VERIFY\.txt"):
         verify_export(sealed_export.path, passphrase=PASSPHRASE)
 
 
@@ -305,7 +305,7 @@ def test_short_export_passphrase_is_refused(tmp_path: Path, keys, clock, small_r
 def test_bad_inputs_are_refused_before_writing(tmp_path: Path, keys, clock, small_records) -> None:
     with pytest.raises(ExportError, match="same id"):
         write_export(tmp_path, resources=[small_records[0], small_records[0]], keys=keys, clock=clock)
-    with pytest.raises(ExportError, match="not a valid .smart-health-card"):
+    with pytest.raises(ExportError, match=r"not a valid \.smart-health-card"):
         write_export(tmp_path, resources=small_records, cards=[b'{"verifiableCredential": []}'], keys=keys,
                      clock=clock)
     with pytest.raises(ExportError, match="not a FHIR resource"):

@@ -101,7 +101,7 @@ def test_file_size_limit_is_reported_as_out_of_space(tmp_path: Path) -> None:
 
 def test_read_only_drive(drive: Drive, keys, clock, small_records) -> None:
     drive.make_read_only()
-    with pytest.raises(ExportError, match="read-only|may not write"):
+    with pytest.raises(ExportError, match=r"read-only|may not write"):
         write_export(drive.root, resources=small_records, keys=keys, clock=clock)
     drive.make_writable()
     assert _names(drive.root) == []
@@ -114,7 +114,7 @@ def test_drive_turning_read_only_mid_write_leaves_a_leftover_the_next_export_rem
         if p.done == 2:
             drive.make_read_only()
 
-    with pytest.raises(ExportError, match="read-only|may not write") as info:
+    with pytest.raises(ExportError, match=r"read-only|may not write") as info:
         write_export(drive.root, resources=small_records, keys=keys, clock=clock, progress=lock_after_two_files)
     assert "the next export removes it" in info.value.user_message
     leftovers = _names(drive.root)

@@ -214,7 +214,7 @@ def test_deflate_bomb_is_refused_before_it_inflates(spec_store: IssuerStore) -> 
 
 def test_trailing_data_after_deflate_stream_is_refused(spec_store: IssuerStore) -> None:
     good = sign_card(example_claims())
-    header, payload, _ = good.split(".")
+    _header, payload, _ = good.split(".")
     raw = base64.urlsafe_b64decode(payload + "==") + b"junk"
     jwk = next(k for k in PRIVATE_JWKS["keys"] if k["kid"] == SPEC_KID)
     jws = jose_jws.serialize_compact({"alg": "ES256", "kid": SPEC_KID, "zip": "DEF"}, raw, ECKey.import_key(jwk),
@@ -280,7 +280,7 @@ def test_x5c_that_does_not_match_the_key_is_refused() -> None:
 
 
 def test_x5c_for_another_issuer_is_refused() -> None:
-    with pytest.raises(ShareError, match="x5c certificate .* is for"):
+    with pytest.raises(ShareError, match=r"x5c certificate .* is for"):
         TrustedIssuer.from_jwks("https://other.example.org/issuer", _jwks())
 
 

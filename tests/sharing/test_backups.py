@@ -36,7 +36,7 @@ def test_restore_on_a_new_laptop_from_the_phrase(open_wallet) -> None:
     assert contents(new) == contents(old)
     assert new.store.cards() == [CARD.read_bytes()]
 
-    again_cid, again = Backups(new).restore(receipt.cid)
+    _again_cid, again = Backups(new).restore(receipt.cid)
     assert again.total == 0 and again.skipped_duplicates == 75
 
     other = open_wallet("someone-else")

@@ -22,16 +22,16 @@ def test_seal_round_trip_and_every_byte_flip_fails() -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        dict(purpose="backup"),
-        dict(aad=b"other|Observation"),
-        dict(key=b"\0" * 32),
-        dict(blob_cut=1),
+        {"purpose": "backup"},
+        {"aad": b"other|Observation"},
+        {"key": b"\0" * 32},
+        {"blob_cut": 1},
     ],
 )
 def test_wrong_context_fails(change: dict) -> None:
     key = aead.new_key()
     blob = aead.seal(key, b"x", purpose="record", aad=b"a")
-    args = dict(key=key, purpose="record", aad=b"a")
+    args = {"key": key, "purpose": "record", "aad": b"a"}
     cut = change.pop("blob_cut", 0)
     args.update(change)
     with pytest.raises(DecryptionError):
