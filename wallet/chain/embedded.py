@@ -301,7 +301,7 @@ class EmbeddedChain:
                 "transaction_root": BLANK_ROOT_HASH,
             }
             state: AccountState = {to_canonical_address(self.dev_account.address):
-                     {"balance": DEV_BALANCE, "nonce": 0, "code": b"", "storage": {}}}
+                                   {"balance": DEV_BALANCE, "nonce": 0, "code": b"", "storage": {}}}
             # from_genesis builds an instance of the class it is called on
             self._chain = cast(MiningChain, chain_class.from_genesis(AtomicDB(self._memory), genesis, state))
         for record in records[:start]:
