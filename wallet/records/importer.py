@@ -14,7 +14,7 @@ from .store import NewRecord, RecordStore
 from .summary import summarize
 from .validate import validate_file
 
-__all__ = ["ImportResult", "import_file", "import_parsed"]
+__all__ = ["ImportResult", "document_entries", "import_file", "import_parsed"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
     warnings = validate_file(parsed, name=name, single_patient=single_patient)
+    parsed = document_entries(parsed)
     if cancel is not None:
         cancel.check()
     records: list[NewRecord] = []
@@ -58,6 +59,18 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     counts = Counter(r.summary.resource_type for r in fresh)
     return ImportResult(name, dict(sorted(counts.items())), len(existing) + dupes + in_file_dupes,
                         tuple(warnings), card_statuses)
+
+
+def document_entries(parsed: ParsedFile) -> ParsedFile:
+    """A ``document`` Bundle (an IPS, a discharge summary) imports as its entries: the
+    Composition (FHIR R4 Bundle.type "document": its first entry) is the document's table of
+    contents, with narrative made for that document, not a record of its own."""
+    if parsed.kind != "bundle" or parsed.bundle_type != "document" or not parsed.items:
+        return parsed
+    first = parsed.items[0]
+    if first.resource.get("resourceType") != "Composition":
+        return parsed
+    return ParsedFile(parsed.kind, parsed.items[1:], parsed.bundle_type)
 
 
 def import_file(store: RecordStore, path: Path, *, progress: ProgressSink | None = None,

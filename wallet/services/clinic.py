@@ -1,0 +1,75 @@
+"""Sharing with a clinic that runs no Health Wallet: the International Patient Summary.
+
+The IPS is built from every record of the wallet (:mod:`wallet.records.ips`), validated with
+the FHIR R4B models and the IPS must-haves, and only then written, atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..atomicfile import write_atomic
+from ..errors import InvalidRecord, WalletError
+from ..records.ips import build_ips, check_ips
+from ..records.parse import parse_bytes
+from ..records.validate import validate_file
+from .wallet import UnlockedWallet
+
+__all__ = ["IpsDocument", "make_ips", "write_ips"]
+
+
+@dataclass(frozen=True)
+class IpsDocument:
+    """A built and checked IPS: the Bundle as JSON bytes and the LOINC codes of its sections."""
+
+    data: bytes
+    sections: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.data or not self.sections:
+            raise ValueError("an IPS document has content and sections")
+
+    def __repr__(self) -> str:  # the bytes are health data
+        return f"IpsDocument({len(self.data)} bytes, sections={list(self.sections)})"
+
+    @property
+    def bundle(self) -> dict[str, Any]:
+        doc: dict[str, Any] = json.loads(self.data)
+        return doc
+
+
+def make_ips(wallet: UnlockedWallet) -> IpsDocument:
+    """Build the wallet's IPS and check it: FHIR R4 validity of every entry (R4B models),
+    references resolving inside the document and the IPS must-haves.
+
+    Raises :class:`~wallet.errors.InvalidRecord` (no Patient, or a rule broken).
+    """
+    store = wallet.store
+    resources = [res for _, res in store.resources(store.ids())]
+    bundle = build_ips(resources, now=wallet.app.clock.now())
+    data = json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        warnings = validate_file(parse_bytes(data, name="patient summary"), name="patient summary")
+    except InvalidRecord as exc:
+        raise InvalidRecord(f"The patient summary did not pass FHIR validation: {exc.user_message}") from exc
+    if warnings:
+        raise InvalidRecord(f"The patient summary has an unresolved reference: {warnings[0]}")
+    sections = check_ips(bundle)
+    return IpsDocument(data, tuple(sections))
+
+
+def write_ips(wallet: UnlockedWallet, out: Path) -> IpsDocument:
+    """Build, check and write the IPS to ``out`` atomically (mode 0600). Nothing is written
+    when a check fails. Raises :class:`~wallet.errors.WalletError` when ``out`` cannot be written."""
+    doc = make_ips(wallet)
+    out = Path(out)
+    if out.is_dir():
+        raise WalletError(f"{out} is a folder; name the file to write.")
+    try:
+        write_atomic(out, doc.data)
+    except OSError as exc:
+        raise WalletError(f"Cannot write {out}: {exc.strerror or exc}.") from exc
+    return doc
