@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup_cmds.register(sub)
     network_cmds.register(sub)
     clinic_cmds.register(sub)
+    clinic_cmds.register_shl(sub)
     return parser
 
 

@@ -29,8 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="wallet, chain and IPFS state")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("import", help="import FHIR JSON, NDJSON or .smart-health-card files")
+    p = sub.add_parser("import", help="import FHIR JSON, NDJSON or .smart-health-card files, or a shlink:/ link")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--passcode-file", metavar="F", help="the passcode of a SMART Health Link (flag P)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("records", help="list record summaries")
@@ -123,7 +124,12 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
         def progress(p) -> None:
             if not out.as_json and sys.stderr.isatty():
                 sys.stderr.write(f"\r{p.message}: {p.done}/{p.total}   ")
-        outcomes = wallet.import_paths([Path(p) for p in args.paths], progress=progress)
+        links = [p for p in args.paths if "shlink:/" in p]
+        outcomes = wallet.import_paths([Path(p) for p in args.paths if p not in links], progress=progress)
+        for link in links:
+            from .clinic_cmds import import_link_outcomes
+
+            outcomes += import_link_outcomes(wallet, link, args.passcode_file)
     if not out.as_json and sys.stderr.isatty():
         sys.stderr.write("\r" + " " * 60 + "\r")
     imported: Counter[str] = Counter()

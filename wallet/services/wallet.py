@@ -307,6 +307,11 @@ class UnlockedWallet:
         except WalletError as exc:
             return FileOutcome(path, error=exc)
 
+    def import_card(self, card: CardInput, name: str) -> ImportResult:
+        """Import cards already read and checked (from a file or a SMART Health Link)."""
+        self.keys  # noqa: B018 - fail if locked
+        return self._import_card(card, name, None, None)
+
     def _import_card(self, card: CardInput, name: str, progress: ProgressSink | None,
                      cancel: CancelToken | None) -> ImportResult:
         from ..records.importer import import_parsed
