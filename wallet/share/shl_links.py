@@ -9,10 +9,17 @@ from __future__ import annotations
 import hmac
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: the in-process lock only
+    fcntl = None  # type: ignore[assignment]
 
 from ..atomicfile import write_atomic
 from ..errors import DecryptionError, ShareError
@@ -81,6 +88,20 @@ class LinkStore:
     def __repr__(self) -> str:
         return f"LinkStore({self.folder})"
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One writer at a time, across threads and processes (``serve --shl`` runs while
+        ``shl revoke`` may change the same file)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self._lock, open(self.folder / ".lock", "a+b") as fh:
+            if fcntl is not None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
     def passcode_mac(self, passcode: str) -> str:
         return aead.keyed_hash(self._key, b"passcode:" + passcode.encode("utf-8")).hex()
 
@@ -102,16 +123,16 @@ class LinkStore:
         write_atomic(self.folder / _FILE, aead.seal(self._key, body, purpose=_PURPOSE))
 
     def all(self) -> list[StoredLink]:
-        with self._lock:
+        with self._locked():
             return sorted(self._load().values(), key=lambda lk: lk.created_at)
 
     def get(self, link_id: str) -> StoredLink | None:
-        with self._lock:
+        with self._locked():
             return self._load().get(link_id)
 
     def add(self, link: StoredLink, files: list[str]) -> None:
         """Keep ``link`` and its encrypted files (JWE text, in order of ``content_types``)."""
-        with self._lock:
+        with self._locked():
             links = self._load()
             folder = self.folder / link.id
             for n, token in enumerate(files):
@@ -123,7 +144,7 @@ class LinkStore:
         return [(self.folder / link.id / f"{n}.jwe").read_text("ascii") for n in range(len(link.content_types))]
 
     def revoke(self, link_id: str) -> StoredLink:
-        with self._lock:
+        with self._locked():
             links = self._load()
             link = self._find(links, link_id)
             links[link.id] = replace(link, revoked=True)
@@ -133,7 +154,7 @@ class LinkStore:
     def record(self, link_id: str, recipient: str, outcome: str, *, now: datetime,
                spend_attempt: bool = False) -> StoredLink:
         """Append to the access log (and count a wrong passcode); returns the link after."""
-        with self._lock:
+        with self._locked():
             links = self._load()
             link = links[link_id]
             entry = Access(now.astimezone(UTC).isoformat(timespec="seconds"), recipient[:200], outcome)
