@@ -226,3 +226,13 @@ def test_large_files_round_trip_and_a_deflate_bomb_is_refused() -> None:
     assert len(bomb) < 1024 * 1024
     with pytest.raises(ShareError):
         decrypt_file(bomb, key)
+
+
+def test_a_hostile_label_is_shown_as_plain_printable_text(patient: Any, server: SHLServer, open_wallet: Any,
+                                                          tmp_path: Path) -> None:
+    from wallet.services.links import LinkSource, create_link, import_link
+
+    made = create_link(patient, LinkSource(types=("Immunization",)), base_url=f"http://{server.address}/s",
+                       out=tmp_path / "u", label="\x1b[2Jshots/../x")
+    [outcome] = import_link(open_wallet("doctor"), made.payload.shlink)
+    assert str(outcome.path) == "[2Jshots..x"

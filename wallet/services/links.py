@@ -191,7 +191,8 @@ def import_link(wallet: UnlockedWallet, text: str, *, passcode: Callable[[], str
     payload = parse_shlink(text)
     now = wallet.app.clock.now()
     files = open_link(payload, recipient=recipient, now=now, passcode=passcode)
-    name = payload.label or "SMART Health Link"
+    label = "".join(ch for ch in payload.label if ch.isprintable() and ch not in "/\\")  # untrusted text
+    name = label.strip() or "SMART Health Link"
     outcomes: list[FileOutcome] = []
     for n, (cty, data) in enumerate(files, start=1):
         where = Path(f"{name} (file {n})" if len(files) > 1 else name)
