@@ -179,3 +179,15 @@ def test_own_ips_imports_back_into_a_new_wallet(tmp_path: Path) -> None:
         assert len(rebuilt["entry"]) == len(bundle["entry"])
     finally:
         store.close()
+
+
+def test_a_referenced_medication_travels_with_the_summary() -> None:
+    source = resources(IPS_EXAMPLE)
+    wallet_records = [r for r in source if r["resourceType"] != "Composition"]
+    bundle = build_ips(wallet_records, now=NOW)
+    valid(bundle)
+    by_url = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+    statements = [r for r in by_url.values() if r["resourceType"] == "MedicationStatement"]
+    assert statements
+    for st in statements:
+        assert by_url[st["medicationReference"]["reference"]]["resourceType"] == "Medication"

@@ -153,6 +153,22 @@ def _choose_patient(patients: list[dict[str, Any]], resources: list[dict[str, An
     return patients[max(counts, key=lambda n: counts[n])]
 
 
+def _referenced_medications(entries: list[dict[str, Any]], pool: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``Medication`` resources the medication entries name (IPS: an entry's medication may
+    be a reference), so the drug's name travels with the document."""
+    meds = {}
+    for res in pool:
+        if res.get("resourceType") == "Medication":
+            meds[f"Medication/{res.get('id')}"] = meds[_full_url(res)] = res
+    wanted: list[dict[str, Any]] = []
+    for res in entries:
+        ref = (res.get("medicationReference") or {}).get("reference")
+        med = meds.get(ref) if isinstance(ref, str) else None
+        if med is not None and all(med is not w for w in wanted):
+            wanted.append(med)
+    return wanted
+
+
 def _rewrite_references(node: Any, urls: dict[str, str]) -> None:
     """Point every ``reference`` at a ``fullUrl`` of the document, or keep only its display."""
     stack = [node]
@@ -234,6 +250,7 @@ def build_ips(resources: Iterable[dict[str, Any]], *, now: datetime,
         if not grouped[code]:
             grouped[code] = [_absent_entry(code, patient_url)]
     included = [patient] + [r for s in SECTIONS for r in grouped[s.code]]
+    included += _referenced_medications(grouped["10160-0"], pool)
     urls: dict[str, str] = {}
     for res in included:
         url = _full_url(res)
