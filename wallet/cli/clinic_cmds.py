@@ -22,12 +22,13 @@ SECTION_NAMES = {"11450-4": "problems", "48765-2": "allergies", "10160-0": "medi
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ips", help="write an International Patient Summary (FHIR document) for a clinic")
     p.add_argument("--out", metavar="FILE", required=True, help="the JSON file to write")
+    p.add_argument("--profile", metavar="NAME", help="whose summary (default: the owner's)")
     p.set_defaults(func=cmd_ips)
 
 
 def cmd_ips(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        doc = write_ips(wallet, Path(args.out))
+        doc = write_ips(wallet, Path(args.out), profile=args.profile)
     names = ", ".join(SECTION_NAMES.get(c, c) for c in doc.sections)
     out.result({"path": str(Path(args.out)), "sections": list(doc.sections)},
                f"Wrote the patient summary to {args.out} ({names}).\n"
@@ -50,6 +51,7 @@ def register_shl(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--base-url", required=True, metavar="URL", help="where the files will be reachable")
     c.add_argument("--viewer", metavar="URL", help="viewer page for the printed viewer URL")
     c.add_argument("--out", required=True, metavar="DIR", help="folder for the files, the link and its QR code")
+    c.add_argument("--profile", metavar="NAME", help="whose records (default: the owner's)")
     c.set_defaults(func=cmd_shl_create)
     ls = ssub.add_parser("list", help="the links this wallet made")
     ls.set_defaults(func=cmd_shl_list)
@@ -73,7 +75,7 @@ def cmd_shl_create(service: WalletService, args: argparse.Namespace, out: Output
         expires = parse_expiry(args.expires, now=wallet.app.clock.now()) if args.expires else None
         made = create_link(wallet, source, base_url=args.base_url, out=Path(args.out), passcode=passcode,
                            expires_at=expires, label=args.label, long_term=args.long_term,
-                           viewer=args.viewer or DEFAULT_VIEWER)
+                           viewer=args.viewer or DEFAULT_VIEWER, profile=args.profile)
     doc = {"id": made.link_id, "shlink": made.payload.shlink, "url": made.viewer_url,
            "files": [str(p) for p in made.public_files], "qr": str(made.qr_file),
            "expires_at": made.expires_at.isoformat() if made.expires_at else None, "flags": made.payload.flag}
@@ -140,7 +142,8 @@ def serve_shl(service: WalletService, args: argparse.Namespace, out: Output) -> 
     return 0
 
 
-def import_link_outcomes(wallet: UnlockedWallet, link: str, passcode_file: str | None) -> list[FileOutcome]:
+def import_link_outcomes(wallet: UnlockedWallet, link: str, passcode_file: str | None, *,
+                         profile: str | None = None, same_person: bool = False) -> list[FileOutcome]:
     """``import shlink:/…``: the passcode comes from ``--passcode-file`` or the terminal."""
     import getpass
 
@@ -156,4 +159,4 @@ def import_link_outcomes(wallet: UnlockedWallet, link: str, passcode_file: str |
             raise WalletError("This link needs a passcode: give it with --passcode-file.")
         return getpass.getpass("Passcode of the link: ")
 
-    return import_link(wallet, link, passcode=passcode)
+    return import_link(wallet, link, passcode=passcode, profile=profile, same_person=same_person)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .wallet import CATEGORIES, FileOutcome, UnlockedWallet, WalletService
+from ..records.fhir_json import dumps as fhir_json_text
+from ..records.instants import local_text, utc_text
+from .wallet import CATEGORIES, OWNER, FileOutcome, ProfileView, UnlockedWallet, WalletService
 
 if TYPE_CHECKING:
     from .backups import Backups
@@ -18,13 +20,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CATEGORIES",
+    "OWNER",
     "Backups",
     "FileOutcome",
     "Networks",
+    "ProfileView",
     "Sharing",
     "UnlockedWallet",
     "WalletService",
     "export_records",
+    "fhir_json_text",
+    "local_text",
+    "utc_text",
     "verify_path",
 ]
 

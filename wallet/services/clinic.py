@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomicfile import write_atomic
-from ..errors import InvalidRecord, WalletError
+from ..errors import InvalidRecord, RecordError, WalletError
 from ..records.ips import build_ips, check_ips
 from ..records.parse import parse_bytes
 from ..records.validate import validate_file
@@ -41,14 +41,19 @@ class IpsDocument:
         return doc
 
 
-def make_ips(wallet: UnlockedWallet) -> IpsDocument:
-    """Build the wallet's IPS and check it: FHIR R4 validity of every entry (R4B models),
-    references resolving inside the document and the IPS must-haves.
+def make_ips(wallet: UnlockedWallet, *, profile: str | None = None) -> IpsDocument:
+    """Build the IPS of one profile (default: the active one; one person per summary) and
+    check it: FHIR R4 validity of every entry (R4B models), references resolving inside the
+    document and the IPS must-haves.
 
-    Raises :class:`~wallet.errors.InvalidRecord` (no Patient, or a rule broken).
+    Raises :class:`~wallet.errors.InvalidRecord` (no Patient, or a rule broken) and
+    :class:`~wallet.errors.RecordError` for an unknown profile.
     """
+    name = wallet.profile if profile is None else profile
+    if name not in wallet.profile_names():
+        raise RecordError(f"No profile {name!r}; this wallet has {', '.join(wallet.profile_names())}.")
     store = wallet.store
-    resources = [res for _, res in store.resources(store.ids())]
+    resources = [res for _, res in store.resources(store.ids(newest_first=False, profile=name))]
     bundle = build_ips(resources, now=wallet.app.clock.now())
     data = json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     try:
@@ -61,10 +66,10 @@ def make_ips(wallet: UnlockedWallet) -> IpsDocument:
     return IpsDocument(data, tuple(sections))
 
 
-def write_ips(wallet: UnlockedWallet, out: Path) -> IpsDocument:
+def write_ips(wallet: UnlockedWallet, out: Path, *, profile: str | None = None) -> IpsDocument:
     """Build, check and write the IPS to ``out`` atomically (mode 0600). Nothing is written
     when a check fails. Raises :class:`~wallet.errors.WalletError` when ``out`` cannot be written."""
-    doc = make_ips(wallet)
+    doc = make_ips(wallet, profile=profile)
     out = Path(out)
     if out.is_dir():
         raise WalletError(f"{out} is a folder; name the file to write.")

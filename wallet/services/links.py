@@ -82,30 +82,26 @@ def link_store(wallet: UnlockedWallet) -> LinkStore:
     return LinkStore(wallet.app.home / "shl", key=wallet.keys.symmetric_key("shl-links"))
 
 
-def _content(wallet: UnlockedWallet, source: LinkSource) -> bytes:
+def _content(wallet: UnlockedWallet, source: LinkSource, profile: str | None) -> bytes:
     if source.ips:
-        return make_ips(wallet).data
-    store = wallet.store
-    if source.ids:
-        ids = list(source.ids)
-        for rid in ids:
-            wallet.record(rid)  # unknown ids fail here with the store's message
-    else:
-        ids = []
-        for t in source.types:
-            cat = next((c for c in CATEGORIES if c.lower() == t.lower()), None)
-            ids += store.ids(category=cat) if cat else store.ids(types=[t])
-        if not ids:
-            raise WalletError(f"No records of type {', '.join(source.types)} to share.")
-    bundle = collection_bundle((res for _, res in store.resources(dict.fromkeys(ids))), now=wallet.app.clock.now())
+        return make_ips(wallet, profile=profile).data
+    from .exports import select_ids
+
+    categories = [c for c in CATEGORIES for t in source.types if c.lower() == t.lower()]
+    types = [t for t in source.types if t.lower() not in {c.lower() for c in categories}]
+    ids = select_ids(wallet, ids=source.ids, types=types, categories=categories, profile=profile)
+    if not ids:
+        raise WalletError(f"No records of type {', '.join(source.types)} to share.")
+    bundle = collection_bundle((res for _, res in wallet.store.resources(ids)), now=wallet.app.clock.now())
     return json.dumps(bundle, ensure_ascii=False).encode("utf-8")
 
 
 def create_link(wallet: UnlockedWallet, source: LinkSource, *, base_url: str, out: Path,
                 passcode: str | None = None, expires_at: datetime | None = None, label: str = "",
-                long_term: bool = False, viewer: str = DEFAULT_VIEWER) -> CreatedLink:
+                long_term: bool = False, viewer: str = DEFAULT_VIEWER, profile: str | None = None) -> CreatedLink:
     """Encrypt what ``source`` names into a new SMART Health Link (flags: ``P`` with a
     passcode, ``L`` when ``long_term``, else ``U``), keep it in the home and write ``out``.
+    Records come from ``profile`` (default: the active one): one person per link.
 
     Raises :class:`~wallet.errors.WalletError` for a bad base URL, label or passcode, and
     when ``out`` cannot be written.
@@ -123,7 +119,7 @@ def create_link(wallet: UnlockedWallet, source: LinkSource, *, base_url: str, ou
     now = wallet.app.clock.now()
     payload = SHLPayload(url=f"{base}/{link_id}", key=key, flag=flags, label=label,
                          exp=int(expires_at.timestamp()) if expires_at else None)
-    token = encrypt_file(_content(wallet, source), payload.key_bytes, "application/fhir+json")
+    token = encrypt_file(_content(wallet, source, profile), payload.key_bytes, "application/fhir+json")
     store = link_store(wallet)
     out = Path(out)
     public = out / "public"
@@ -175,14 +171,15 @@ def shl_server(wallet: UnlockedWallet, host: str, port: int) -> SHLServer:
 
 
 def import_link(wallet: UnlockedWallet, text: str, *, passcode: Callable[[], str] | None = None,
-                recipient: str = "Health Wallet") -> list[FileOutcome]:
+                recipient: str = "Health Wallet", profile: str | None = None,
+                same_person: bool = False) -> list[FileOutcome]:
     """Open a SMART Health Link someone sent (``shlink:/…`` or a viewer URL) and import each
     file it holds, each all or nothing: FHIR JSON through the normal importer (an IPS document
     imports as its entries), SMART Health Cards through the card import (signatures checked
-    against the trusted issuers). Raises :class:`~wallet.errors.ShareError` when the link
-    cannot be opened; a file that does not import is an outcome with its error.
+    against the trusted issuers), into ``profile`` with the person checks of an import.
+    Raises :class:`~wallet.errors.ShareError` when the link cannot be opened; a file that
+    does not import is an outcome with its error.
     """
-    from ..records.importer import import_parsed
     from ..records.parse import parse_bytes
     from ..share.shl import parse_shlink
     from ..share.shl_client import open_link
@@ -199,10 +196,12 @@ def import_link(wallet: UnlockedWallet, text: str, *, passcode: Callable[[], str
         try:
             if cty == "application/smart-health-card":
                 card = _card_input(data, where.name, issuers=wallet.issuers(), now=now)
-                outcomes.append(FileOutcome(where, wallet.import_card(card, where.name)))
+                outcomes.append(FileOutcome(where, wallet.import_card(card, where.name, profile=profile,
+                                                                      same_person=same_person)))
             elif cty == "application/fhir+json":
                 parsed = parse_bytes(data, name=where.name)
-                outcomes.append(FileOutcome(where, import_parsed(wallet.store, parsed, name=where.name)))
+                outcomes.append(FileOutcome(where, wallet.import_document(parsed, where.name, profile=profile,
+                                                                          same_person=same_person)))
             else:
                 raise ShareError(f"{where.name}: {cty} files (access tokens for a live record) are not imported.")
         except WalletError as exc:
