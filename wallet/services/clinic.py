@@ -6,13 +6,13 @@ the FHIR R4B models and the IPS must-haves, and only then written, atomically.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..atomicfile import write_atomic
 from ..errors import InvalidRecord, RecordError, WalletError
+from ..records import fhir_json
 from ..records.ips import build_ips, check_ips
 from ..records.parse import parse_bytes
 from ..records.validate import validate_file
@@ -37,7 +37,7 @@ class IpsDocument:
 
     @property
     def bundle(self) -> dict[str, Any]:
-        doc: dict[str, Any] = json.loads(self.data)
+        doc: dict[str, Any] = fhir_json.loads(self.data)
         return doc
 
 
@@ -55,7 +55,10 @@ def make_ips(wallet: UnlockedWallet, *, profile: str | None = None) -> IpsDocume
     store = wallet.store
     resources = [res for _, res in store.resources(store.ids(newest_first=False, profile=name))]
     bundle = build_ips(resources, now=wallet.app.clock.now())
-    data = json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        data = fhir_json.dumps(bundle).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise InvalidRecord(f"A record holds a value JSON cannot represent ({exc}); no summary was made.") from exc
     try:
         warnings = validate_file(parse_bytes(data, name="patient summary"), name="patient summary")
     except InvalidRecord as exc:

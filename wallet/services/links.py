@@ -30,6 +30,7 @@ import segno
 
 from ..atomicfile import write_atomic
 from ..errors import ShareError, WalletError
+from ..records import fhir_json
 from ..records.bundle import collection_bundle
 from ..share.shl import SHLPayload, b64url, encrypt_file, new_key
 from ..share.shl_links import LinkStore, StoredLink
@@ -93,7 +94,10 @@ def _content(wallet: UnlockedWallet, source: LinkSource, profile: str | None) ->
     if not ids:
         raise WalletError(f"No records of type {', '.join(source.types)} to share.")
     bundle = collection_bundle((res for _, res in wallet.store.resources(ids)), now=wallet.app.clock.now())
-    return json.dumps(bundle, ensure_ascii=False).encode("utf-8")
+    try:
+        return fhir_json.dumps(bundle).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise WalletError(f"A record holds a value JSON cannot represent ({exc}); no link was made.") from exc
 
 
 def create_link(wallet: UnlockedWallet, source: LinkSource, *, base_url: str, out: Path,
