@@ -42,3 +42,5 @@ def test_ips_written_checked_and_imported_elsewhere(tmp_path: Path) -> None:
 
     folder = cli(home, "ips", "--out", str(tmp_path))
     assert folder.code == 1 and "folder" in folder.stderr
+    nobody = cli(home, "ips", "--profile", "nobody", "--out", str(tmp_path / "n.json"))
+    assert nobody.code == 1 and "No profile 'nobody'" in nobody.stderr and not (tmp_path / "n.json").exists()
