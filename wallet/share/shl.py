@@ -19,6 +19,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from joserfc import jwe
@@ -27,7 +28,8 @@ from joserfc.jwa import DeflateZipModel, JWEZipModel
 from joserfc.jwe import JWERegistry
 from joserfc.jwk import OctKey
 
-from ..errors import ShareError
+from .. import untrusted
+from ..errors import ShareError, WalletError
 
 __all__ = ["CONTENT_TYPES", "SHLPayload", "decrypt_file", "encrypt_file", "new_key", "parse_shlink"]
 
@@ -140,8 +142,8 @@ def parse_shlink(text: str) -> SHLPayload:
     if at < 0 or (at > 0 and raw[at - 1] != "#"):
         raise ShareError("Not a SMART Health Link (it should start with shlink:/).")
     try:
-        doc = json.loads(unb64url(raw[at + len("shlink:/"):]).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        doc = untrusted.loads(unb64url(raw[at + len("shlink:/"):]), what="the link's payload")
+    except (ValueError, WalletError) as exc:
         raise ShareError("That SMART Health Link is damaged: its payload is not base64url JSON.") from exc
     if not isinstance(doc, dict):
         raise ShareError("That SMART Health Link is damaged: its payload is not a JSON object.")
@@ -150,7 +152,7 @@ def parse_shlink(text: str) -> SHLPayload:
     exp = doc.get("exp")
     try:
         return SHLPayload(url=str(doc.get("url", "")), key=str(doc.get("key", "")), flag=str(doc.get("flag", "")),
-                          exp=int(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None,
+                          exp=int(exp) if isinstance(exp, (int, Decimal)) and not isinstance(exp, bool) else None,
                           label=str(doc.get("label", ""))[:MAX_LABEL])
     except ValueError as exc:
         raise ShareError(f"That SMART Health Link is not valid: {exc}.") from exc

@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import ShareError
+from .. import untrusted
+from ..errors import ShareError, WalletError
 from .shl import CONTENT_TYPES, SHLPayload, decrypt_file
 
 __all__ = ["MAX_FILES", "MAX_RESPONSE_BYTES", "open_link"]
@@ -55,8 +56,8 @@ def _manifest(payload: SHLPayload, recipient: str, passcode: str | None) -> list
                                  headers={"Content-Type": "application/json", "Accept": "application/json"})
     status, data = _read(req, "the link's server")
     doc: Any = None
-    with contextlib.suppress(ValueError):
-        doc = json.loads(data)
+    with contextlib.suppress(WalletError):  # an answer that is not JSON is judged by its status
+        doc = untrusted.loads(data, what="the link's manifest")
     if status == 401:
         left = doc.get("remainingAttempts") if isinstance(doc, dict) else None
         more = f" {left} attempts left before the link is disabled." if isinstance(left, int) else ""
