@@ -33,8 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="wallet, chain and IPFS state")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("import", help="import FHIR JSON, NDJSON or .smart-health-card files")
+    p = sub.add_parser("import", help="import FHIR JSON, NDJSON or .smart-health-card files, or a shlink:/ link")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--passcode-file", metavar="F", help="the passcode of a SMART Health Link (flag P)")
     p.add_argument("--profile", metavar="NAME",
                    help="the person these records belong to (default: the owner; a new name makes a new profile)")
     p.add_argument("--same-person", action="store_true",
@@ -152,8 +153,14 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
         def progress(p) -> None:
             if not out.as_json and sys.stderr.isatty():
                 sys.stderr.write(f"\r{p.message}: {p.done}/{p.total}   ")
-        outcomes = wallet.import_paths([Path(p) for p in args.paths], profile=args.profile,
+        links = [p for p in args.paths if "shlink:/" in p]
+        outcomes = wallet.import_paths([Path(p) for p in args.paths if p not in links], profile=args.profile,
                                        same_person=args.same_person, progress=progress)
+        for link in links:
+            from .clinic_cmds import import_link_outcomes
+
+            outcomes += import_link_outcomes(wallet, link, args.passcode_file, profile=args.profile,
+                                             same_person=args.same_person)
     if not out.as_json and sys.stderr.isatty():
         sys.stderr.write("\r" + " " * 60 + "\r")
     imported: Counter[str] = Counter()

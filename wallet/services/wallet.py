@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
     from ..ipfs.backend import IpfsBackend
     from ..records.importer import ImportResult
+    from ..records.parse import ParsedFile
     from ..share.issuers import IssuerStore
     from ..share.shc import HealthCard
     from .cards import CardInput
@@ -450,6 +451,22 @@ class UnlockedWallet:
             raise
         except WalletError as exc:
             return FileOutcome(path, error=exc)
+
+    def import_card(self, card: CardInput, name: str, *, profile: str | None = None,
+                    same_person: bool = False) -> ImportResult:
+        """Import cards already read and checked (from a file or a SMART Health Link) into
+        ``profile`` (default: the active one), with the person checks of :meth:`import_file`."""
+        self.keys  # noqa: B018 - fail if locked
+        return self._import_card(card, name, None, None, self._profile_name(profile), same_person)
+
+    def import_document(self, parsed: ParsedFile, name: str, *, profile: str | None = None,
+                        same_person: bool = False) -> ImportResult:
+        """Import FHIR already parsed (from a SMART Health Link), as :meth:`import_file` does."""
+        self.keys  # noqa: B018 - fail if locked
+        from ..records.importer import import_parsed
+
+        return import_parsed(self.store, parsed, name=name, profile=self._profile_name(profile), check_person=True,
+                             same_person=same_person)
 
     def _import_card(self, card: CardInput, name: str, progress: ProgressSink | None,
                      cancel: CancelToken | None, profile: str = OWNER, same_person: bool = False) -> ImportResult:
