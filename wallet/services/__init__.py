@@ -1,5 +1,9 @@
 """The use cases: the only API that ``wallet.cli`` and ``wallet.gui`` call.
 
+The domain values that front ends parse from what users type (:class:`Address`,
+:class:`GrantId`, :class:`Cid`, :class:`Duration`, :func:`parse_expiry`) are re-exported
+here, so ``gui`` and ``cli`` check input with the core's one rule and message.
+
 Sharing, backups and exports load their networks and crypto stacks on first use, so
 importing this package stays cheap for the GUI's start-up.
 """
@@ -8,25 +12,37 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .expiry import PRESETS, Duration, parse_expiry
 from .wallet import CATEGORIES, FileOutcome, UnlockedWallet, WalletService
 
 if TYPE_CHECKING:
+    from ..chain.values import Address, GrantId
+    from ..ipfs.cid import Cid
     from .backups import Backups
     from .exports import export_records, verify_path
     from .sharing import Sharing
 
 __all__ = [
     "CATEGORIES",
+    "PRESETS",
+    "Address",
     "Backups",
+    "Cid",
+    "Duration",
     "FileOutcome",
+    "GrantId",
     "Sharing",
     "UnlockedWallet",
     "WalletService",
     "export_records",
+    "parse_expiry",
     "verify_path",
 ]
 
-_LAZY = {"Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports"}
+_LAZY = {
+    "Address": "..chain.values", "GrantId": "..chain.values", "Cid": "..ipfs.cid",
+    "Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports",
+}
 
 
 def __getattr__(name: str) -> Any:

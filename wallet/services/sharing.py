@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..chain.backend import ChainBackend, Deployment, TxResult
-from ..chain.grants import AccessGrant, GrantStatus, checksum, grant_id_hex, new_grant_id, parse_grant_id
-from ..errors import ChainError, GrantNotActive, IpfsError, ShareError, WalletError
+from ..chain.grants import AccessGrant, GrantStatus, grant_id_hex
+from ..chain.values import Address, GrantId
+from ..errors import ChainError, GrantNotActive, InvalidGrantId, IpfsError, ShareError, WalletError
 from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
@@ -150,10 +151,7 @@ class Sharing:
         """
         if address is None:
             return self.chain.encryption_key_of(self.me) == self.wallet.identity.encryption_key
-        try:
-            return self.chain.encryption_key_of(checksum(address)) is not None
-        except ValueError as exc:
-            raise ShareError(f"{address!r} is not an Ethereum address (0x followed by 40 hex digits).") from exc
+        return self.chain.encryption_key_of(Address.parse(address)) is not None
 
     # --- patient side ---------------------------------------------------------------
 
@@ -167,17 +165,13 @@ class Sharing:
         return chosen
 
     def estimate_grant_gas(self, grantee: str) -> int:
-        grantee = checksum(grantee)
-        gid = new_grant_id(grantee)
+        gid = GrantId.new(Address.parse(grantee))
         return self.chain.estimate_grant_gas(self.me, gid, grantee, "b" + "a" * 58, bytes(aead.WRAPPED_KEY_SIZE),
                                              self.chain.now() + timedelta(days=30))
 
     def grant(self, grantee: str, *, record_ids: Iterable[str], expires_at: datetime, grantee_name: str | None = None,
               progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> GrantReceipt:
-        try:
-            grantee = checksum(grantee)
-        except ValueError as exc:
-            raise ShareError(f"{grantee!r} is not an Ethereum address (0x followed by 40 hex digits).") from exc
+        grantee = Address.parse(grantee)
         if grantee == self.me:
             raise ShareError("That is this wallet's own address; grant to the doctor's address.")
         ids = list(record_ids)
@@ -188,7 +182,7 @@ class Sharing:
         doctor_key = chain.require_encryption_key(grantee)
         if expires_at <= chain.now():
             raise ShareError("The expiry is already past on the chain's clock; choose a later one.")
-        gid = new_grant_id(grantee)
+        gid = GrantId.new(grantee)
         context = self._context(gid)
 
         report(progress, 1, 5, "Encrypting the records")
@@ -241,7 +235,7 @@ class Sharing:
         return tuple(addrs[:MAX_PEERS])
 
     def token_for(self, grant_id: str) -> str:
-        gid = parse_grant_id(grant_id)
+        gid = GrantId.parse(grant_id)
         return ShareToken(self.chain.chain_id, self._contract(), grant_id_hex(gid),
                           self._peers(self.wallet.ipfs(wait=10))).encode()
 
@@ -259,14 +253,11 @@ class Sharing:
                 ref = actor.get("reference") or {}
                 value = (ref.get("identifier") or {}).get("value", "")
                 if ref.get("display") and value.count(":") == 2:
-                    names[checksum(value.split(":")[2])] = ref["display"]
+                    names[Address(value.split(":")[2])] = ref["display"]
         return names
 
     def revoke(self, grant_id: str) -> TxResult:
-        try:
-            gid = parse_grant_id(grant_id)
-        except ValueError as exc:
-            raise ShareError(str(exc)) from exc
+        gid = GrantId.parse(grant_id)
         grant = self.chain.grant_info(gid)
         if grant.patient != self.me:
             raise ShareError("Only the patient who made a grant can revoke it; this wallet did not make it.")
@@ -304,11 +295,11 @@ class Sharing:
                 raise ShareError(
                     f"This share is on chain {token.chain_id} (contract {token.contract}); this wallet uses chain "
                     f"{self.chain.chain_id}. Set chain.rpc and chain.contract to that chain.")
-            gid, peers = parse_grant_id(token.grant_id), token.peers
+            gid, peers = GrantId.parse(token.grant_id), token.peers
         else:
             try:
-                gid = parse_grant_id(text)
-            except ValueError as exc:
+                gid = GrantId.parse(text)
+            except InvalidGrantId as exc:
                 raise ShareError("Give a grant id (0x + 64 hex digits) or a share token (hwshare:1:…).") from exc
 
         report(progress, 0, 5, "Checking the grant on chain")
