@@ -10,7 +10,6 @@ and logs the access with ``recordAccess``. Each grant is kept locally as a FHIR
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,12 +23,11 @@ from ..errors import ChainError, GrantNotActive, InvalidGrantId, IpfsError, Shar
 from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
-from ..records.bundle import bundle_resources, collection_bundle
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, grant_consent, revoke_consent
-from ..records.parse import parse_bytes
 from ..records.store import NewRecord
 from ..records.summary import summarize
-from ..records.validate import validate_file
+from ..share import protocol
+from ..share.protocol import LOCAL_ONLY_TYPES, ShareContext
 from ..share.token import MAX_PEERS, ShareToken, parse_token
 from ..vault import aead
 from .exports import select_ids
@@ -37,8 +35,6 @@ from .wallet import UnlockedWallet
 
 __all__ = ["LOCAL_ONLY_TYPES", "GrantReceipt", "GrantView", "OpenedShare", "Sharing"]
 
-SHARE_PURPOSE = "share"
-LOCAL_ONLY_TYPES = ("Consent", "AuditEvent")  # the wallet's own trail is never shared
 
 
 @dataclass(frozen=True)
@@ -116,8 +112,8 @@ class Sharing:
                              "or set chain.contract.")
         return address
 
-    def _context(self, grant_id: bytes) -> bytes:
-        return f"{self.chain.chain_id}|{self._contract().lower()}|{grant_id_hex(grant_id)}".encode()
+    def _context(self, grant_id: bytes) -> ShareContext:
+        return ShareContext(self.chain.chain_id, self._contract(), GrantId(grant_id))
 
     def _remember(self, resource: dict[str, Any], *, replace: bool = False) -> None:
         store = self.wallet.store
@@ -159,7 +155,7 @@ class Sharing:
                        categories: Iterable[str] = ()) -> list[str]:
         chosen = select_ids(self.wallet, ids=ids, types=types, categories=categories)
         store = self.wallet.store
-        chosen = [i for i in chosen if store.get_summary(i).resource_type not in LOCAL_ONLY_TYPES]
+        chosen = [i for i in chosen if protocol.is_shareable(store.get_summary(i).resource_type)]
         if not chosen:
             raise ShareError("Nothing to share: no records match; import or choose some first.")
         return chosen
@@ -174,9 +170,8 @@ class Sharing:
         grantee = Address.parse(grantee)
         if grantee == self.me:
             raise ShareError("That is this wallet's own address; grant to the doctor's address.")
-        ids = list(record_ids)
         # The doctor needs to know whose records these are: the Patient always goes along.
-        ids += [i for i in self.wallet.store.ids(types=["Patient"], newest_first=False) if i not in ids]
+        ids = protocol.with_patients(record_ids, self.wallet.store.ids(types=["Patient"], newest_first=False))
         chain = self.chain
         report(progress, 0, 5, "Looking up the doctor's key on chain")
         doctor_key = chain.require_encryption_key(grantee)
@@ -188,17 +183,16 @@ class Sharing:
         report(progress, 1, 5, "Encrypting the records")
         store = self.wallet.store
         resources = [store.get(i) for i in ids]
-        bundle = collection_bundle(resources, now=self.wallet.app.clock.now())
-        payload = json.dumps(bundle, separators=(",", ":"), ensure_ascii=False).encode()
-        content_key = aead.new_key()
+        payload = protocol.envelope(resources, now=self.wallet.app.clock.now())
+        content_key = protocol.new_content_key()
         if cancel is not None:
             cancel.check()
 
         report(progress, 2, 5, "Publishing the encrypted bundle to IPFS")
         ipfs = self.wallet.ipfs()
-        cid = publish_sealed(ipfs, content_key, payload, purpose=SHARE_PURPOSE, aad=gid,
+        cid = publish_sealed(ipfs, content_key, payload, purpose=protocol.PURPOSE, aad=context.aad,
                              scratch_dir=getattr(ipfs, "scratch_dir", None), cancel=cancel)
-        wrapped = aead.wrap_key(doctor_key, content_key, context=context)
+        wrapped = protocol.wrap_content_key(doctor_key, content_key, context)
         del content_key, payload
 
         report(progress, 3, 5, "Recording the grant on chain")
@@ -321,18 +315,16 @@ class Sharing:
                 ipfs.connect(peer, timeout=10)
             except IpfsError:
                 continue  # another address may work, or the content may already be near
-        content_key = aead.unwrap_key(self.wallet.keys.encryption_private, grant.wrapped_key,
-                                      context=self._context(gid))
+        context = self._context(gid)
+        content_key = protocol.unwrap_content_key(self.wallet.keys.encryption_private, grant.wrapped_key, context)
         report(progress, 2, 5, "Decrypting")
-        plain = fetch_sealed(ipfs, Cid(grant.cid), content_key, purpose=SHARE_PURPOSE, aad=gid, timeout=timeout)
+        plain = fetch_sealed(ipfs, Cid(grant.cid), content_key, purpose=protocol.PURPOSE, aad=context.aad,
+                             timeout=timeout)
 
         if cancel is not None:
             cancel.check()
         report(progress, 3, 5, "Validating the records")
-        parsed = parse_bytes(plain, name="the shared bundle")
-        validate_file(parsed, name="the shared bundle", single_patient=False)
-        bundle = json.loads(plain)
-        resources = bundle_resources(bundle)
+        bundle, resources = protocol.read_envelope(plain)
 
         if cancel is not None:
             cancel.check()
