@@ -34,13 +34,13 @@ MAX_CHAIN_TIME = 2**64 - 1
 _LAST_SECOND = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 
 
-class GrantStatus(str, enum.Enum):
+class GrantStatus(enum.StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REVOKED = "revoked"
 
 
-class EventKind(str, enum.Enum):
+class EventKind(enum.StrEnum):
     GRANTED = "granted"
     REVOKED = "revoked"
     ACCESSED = "accessed"
