@@ -77,7 +77,7 @@ def test_round_trip_and_the_envelope_is_a_compact_collection_bundle() -> None:
 
 @pytest.mark.parametrize("other", [ShareContext(1, CONTRACT, GRANT),
                                    ShareContext(1337, "0x" + "11" * 20, GRANT),
-                                   ShareContext(1337, CONTRACT, GrantId.new("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"))])
+                                   ShareContext(1337, CONTRACT, GrantId.new(GRANT.grantee))])
 def test_a_wrapped_key_opens_for_its_own_grant_only(other: ShareContext) -> None:
     with pytest.raises(DecryptionError):
         protocol.unwrap_content_key(DOCTOR_PRIVATE, OLD_WRAPPED, other)

@@ -111,7 +111,7 @@ def error_from_revert(data: bytes | None, *, action: str = "The transaction") ->
             values = abi_decode(types, payload)
         except (DecodingError, ValueError):  # malformed payload: still name the error
             values = ()
-        args = dict(zip(names, values))
+        args = dict(zip(names, values, strict=False))  # no values when the payload is malformed
         cls, message = _message(name, args)
         exc = cls(message)
         exc.contract_error = name  # type: ignore[attr-defined]

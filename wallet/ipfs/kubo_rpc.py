@@ -95,7 +95,7 @@ class KuboRpcBackend:
         if client is not None:
             try:
                 client.close()
-            except Exception:  # noqa: BLE001 - closing a session never matters to the user
+            except Exception:  # closing a session never matters to the user
                 log.debug("closing the Kubo RPC session failed", exc_info=True)
 
     def __enter__(self) -> KuboRpcBackend:

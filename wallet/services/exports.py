@@ -62,7 +62,8 @@ def export_records(wallet: UnlockedWallet, dest: Path, *, ids: Iterable[str] = (
     return result
 
 
-def verify_path(path: Path, *, app: WalletContext | None = None, passphrase: Callable[[], str] | None = None) -> dict[str, Any]:
+def verify_path(path: Path, *, app: WalletContext | None = None,
+                passphrase: Callable[[], str] | None = None) -> dict[str, Any]:
     """Verify an export folder or a ``.smart-health-card`` file, offline.
 
     Returns ``{"valid": True, "signer", "resources", ...}``; on any failure

@@ -102,5 +102,5 @@ class RememberedUnlock:
         keystore.remove_remembered_slot()
         try:
             self.backend.delete_password(SERVICE, self._username)
-        except Exception:  # noqa: BLE001 - already gone is fine; the remembered slot is removed either way
+        except Exception:  # already gone is fine; the remembered slot is removed either way
             log.debug("the keyring did not delete the remembered unlock", exc_info=True)
