@@ -170,6 +170,15 @@ class Config:
         self.values[key] = value
         self.save()
 
+    def unset(self, *keys: str) -> tuple[str, ...]:
+        """Remove ``keys`` from the file (they fall back to their defaults); the ones that were set."""
+        cleared = tuple(k for k in keys if k in self.values)
+        if cleared:
+            for key in cleared:
+                del self.values[key]
+            self.save()
+        return cleared
+
     def save(self) -> None:
         doc = {"version": CONFIG_VERSION, "settings": self.values}
         write_atomic(self.home / CONFIG_FILE, json.dumps(doc, indent=2, sort_keys=True).encode())

@@ -12,7 +12,7 @@ from .. import __version__
 from ..app import build_app
 from ..errors import WalletError
 from ..services import WalletService
-from . import backup_cmds, export_cmds, records_cmds, sharing_cmds
+from . import backup_cmds, export_cmds, network_cmds, records_cmds, sharing_cmds
 from .output import Output
 
 __all__ = ["build_parser", "main"]
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmds.register(sub)
     sharing_cmds.register(sub)
     backup_cmds.register(sub)
+    network_cmds.register(sub)
     return parser
 
 

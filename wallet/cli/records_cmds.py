@@ -106,6 +106,7 @@ def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) ->
         f"Wallet    {st['address']}",
         f"Home      {st['home']}",
         f"Records   {st['records']}",
+        f"Network   {st['network']}",
         "Chain     " + (f"{st['chain']['description']}, chain id {st['chain']['chain_id']}, contract "
                          f"{st['chain']['contract'] or 'not deployed'}" if st["chain"].get("reachable")
                          else f"{st['chain']['rpc']}: {st['chain'].get('error')}"),

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..ipfs.cid import Cid
     from .backups import Backups
     from .exports import export_records, verify_path
+    from .networks import Networks
     from .sharing import Sharing
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Duration",
     "FileOutcome",
     "GrantId",
+    "Networks",
     "Sharing",
     "UnlockedWallet",
     "WalletService",
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Address": "..chain.values", "GrantId": "..chain.values", "Cid": "..ipfs.cid",
+    "Address": "..chain.values", "GrantId": "..chain.values", "Cid": "..ipfs.cid", "Networks": ".networks",
     "Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports",
 }
 

@@ -70,10 +70,17 @@ class WalletService:
             "address": ident.address,
             "encryption_key": ident.encryption_key_hex,
             "records": self.record_count(),
+            "network": self.network_name(),
             "chain": self.chain_status(),
             "ipfs": self.ipfs_status(),
             "remember_unlock": Keystore.load(self.app.home).has_remembered_slot,
         }
+
+    def network_name(self) -> str:
+        """The active network profile's name (``custom`` when ``chain.rpc`` names a node)."""
+        from .networks import Networks
+
+        return Networks(self.app).active_name()
 
     def chain_status(self) -> dict[str, Any]:
         """Reachability and identity of the configured chain (no unlock needed)."""
