@@ -68,7 +68,8 @@ ENVELOPE_NAME = "the shared bundle"
 
 @dataclass(frozen=True)
 class ShareContext:
-    """What binds a share's keys to its grant: the chain, the grants contract, the grant id."""
+    """What binds a share's keys to its grant: the chain, the grants contract that holds
+    the grant (a grant of an earlier contract keeps that contract), the grant id."""
 
     chain_id: int
     contract: str
