@@ -101,7 +101,7 @@ EXPECTED = {
     "Medication": "7b720056848a4c0d",
     "MedicationRequest": "2c941cb9f0ff2cf3",
     "MedicationStatement": "40f6ca6cc661243d",
-    "Observation": "c0a83447e7dcdf9d",
+    "Observation": "883165fe124407c1",
     "OperationOutcome": "b1355e050f4f5977",
     "Organization": "dc214efcc8f7f590",
     "Patient": "78029bdd4891a148",

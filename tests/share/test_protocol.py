@@ -49,9 +49,9 @@ def _sealed(payload: bytes, context: ShareContext = CONTEXT) -> bytes:
 def test_a_share_from_the_earlier_release_still_opens() -> None:
     key = protocol.unwrap_content_key(DOCTOR_PRIVATE, OLD_WRAPPED, CONTEXT)
     assert key == CONTENT_KEY
-    bundle, resources = protocol.read_envelope(protocol.open_envelope(key, OLD_SEALED, CONTEXT))
-    assert bundle["type"] == "collection" and bundle["timestamp"] == "2026-11-30T09:00:00+00:00"
-    assert resources == [PATIENT, CONDITION]
+    opened = protocol.read_envelope(protocol.open_envelope(key, OLD_SEALED, CONTEXT))
+    assert opened.bundle["type"] == "collection" and opened.bundle["timestamp"] == "2026-11-30T09:00:00+00:00"
+    assert opened.resources == [PATIENT, CONDITION]
 
 
 def test_the_wrap_context_names_chain_contract_and_grant() -> None:
@@ -71,8 +71,10 @@ def test_round_trip_and_the_envelope_is_a_compact_collection_bundle() -> None:
     wrapped = protocol.wrap_content_key(public, CONTENT_KEY, CONTEXT)
     assert len(wrapped) == aead.WRAPPED_KEY_SIZE
     key = protocol.unwrap_content_key(DOCTOR_PRIVATE, wrapped, CONTEXT)
-    _, resources = protocol.read_envelope(protocol.open_envelope(key, _sealed(payload), CONTEXT))
-    assert resources == [CONDITION, PATIENT]
+    resources = protocol.read_envelope(protocol.open_envelope(key, _sealed(payload), CONTEXT)).resources
+    # References are rewritten to the entries' fullUrls, so they resolve inside the share.
+    linked = {**CONDITION, "subject": {"reference": f"urn:uuid:{PATIENT['id']}"}}
+    assert resources == [linked, PATIENT]
 
 
 @pytest.mark.parametrize("other", [ShareContext(1, CONTRACT, GRANT),

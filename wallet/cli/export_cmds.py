@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ids", nargs="+", default=[], metavar="ID")
     p.add_argument("--type", dest="types", nargs="+", default=[], metavar="T")
     p.add_argument("--encrypt", action="store_true", help="seal the export with a passphrase of its own")
+    p.add_argument("--profile", metavar="NAME", help="whose records to export (default: the owner's)")
     p.add_argument("--export-passphrase-file", metavar="FILE", help="read the export's passphrase from FILE")
     p.set_defaults(func=cmd_export)
 
@@ -60,6 +61,7 @@ def cmd_export(service: WalletService, args: argparse.Namespace, out: Output) ->
     with unlocked(service, args) as wallet:
         result = export_records(wallet, Path(args.to), ids=args.ids, types=types,
                                 categories=[c[:1].upper() + c[1:] for c in categories], passphrase=secret,
+                                profile=args.profile,
                                 progress=lambda p: out.info(f"{p.message} {p.done}/{p.total}") if not out.as_json else None)
     out.result(
         {"path": str(result.path), "files": list(result.files), "sha256": result.sha256, "signer": result.signer,
@@ -79,6 +81,9 @@ def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) ->
         if result.get("issuer_name"):
             lines[0] += f" ({result['issuer_name']})"
         lines += [f"  {k}: {v}" for k, v in result["resources"].items()]
+        if result.get("signature_form") == "rfc8785":
+            lines.append("  note: signed by an earlier release, whose signature does not cover the written "
+                         "precision of decimals (5.10 against 5.1)")
         out.result(result, "\n".join(lines))
         return 0
     out.result(result, f"INVALID — {result['reason']}")

@@ -14,7 +14,6 @@ The writing itself is :func:`wallet.services.export_records` on a worker thread.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -47,6 +46,7 @@ from PySide6.QtWidgets import (
 
 from ..events import CancelToken, Progress, ProgressSink
 from ..records.summary import CATEGORIES
+from ..services import fhir_json_text
 from .badges import PillLabel, hint_label
 from .icon import app_icon
 from .plain_text import plain_label
@@ -185,9 +185,9 @@ def measure_records(wallet: Any, *, cancel: CancelToken | None = None) -> Record
             cancel.check()
         if row.summary.resource_type in NOT_EXPORTED_TYPES:
             continue
-        size = len(json.dumps(wallet.record(row.id), ensure_ascii=False, separators=(",", ":")).encode())
+        size = len(fhir_json_text(wallet.record(row.id)).encode())
         records[row.id] = (row.summary.category, size)
-    cards = wallet.store.cards()
+    cards = [data for data, _cards in wallet.card_files()]  # the shown profile's cards
     return RecordSizes(records, sum(len(c) for c in cards), len(cards))
 
 

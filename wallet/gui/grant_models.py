@@ -24,6 +24,7 @@ from PySide6.QtGui import QBrush
 
 from ..records.store import StoredSummary
 from ..records.summary import CATEGORIES, summarize
+from ..services import utc_text
 from .plain_text import safe_tooltip
 from .table_model import Index, RowsTableModel
 from .theme import error_color, muted_color
@@ -409,4 +410,4 @@ def shared_rows(resources: Sequence[dict[str, Any]]) -> list[StoredSummary]:
     """Summaries of a share's resources, newest first; each row's id is the resource's
     position in ``resources`` (the records are not in the doctor's store)."""
     rows = [StoredSummary(str(n), summarize(res)) for n, res in enumerate(resources)]
-    return sorted(rows, key=lambda r: r.summary.date, reverse=True)
+    return sorted(rows, key=lambda r: utc_text(r.summary.date), reverse=True)  # by instant

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from ..events import CancelToken, ProgressSink
 from ..records.store import StoredSummary
 from ..records.summary import Summary, summarize
+from ..services import utc_text
 from .badges import PillLabel, hint_label, verdict_label
 from .detail import DetailPane
 from .icon import app_icon
@@ -394,7 +395,7 @@ def _summary(resource: dict[str, Any]) -> Summary:
 def bundle_rows(resources: Sequence[dict[str, Any]]) -> list[StoredSummary]:
     """One row per resource, newest first; the row id is the resource's position."""
     rows = [StoredSummary(str(n), _summary(res)) for n, res in enumerate(resources)]
-    rows.sort(key=lambda r: r.summary.date, reverse=True)
+    rows.sort(key=lambda r: utc_text(r.summary.date), reverse=True)  # by instant
     return rows
 
 

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["CATEGORIES", "Summary", "category_of", "summarize"]
+__all__ = ["CATEGORIES", "COMPARATORS", "Summary", "category_of", "summarize"]
 
 CATEGORIES = (
     "Conditions", "Medications", "Allergies", "Lab results", "Vital signs",
     "Immunizations", "Procedures", "Encounters", "Documents", "Other",
 )
+COMPARATORS = ("", "<", "<=", ">=", ">", "ad")  # FHIR R4 QuantityComparator (required binding)
 
 
 @dataclass(frozen=True)
@@ -34,15 +36,30 @@ class Summary:
     detail: str = ""
     date: str = ""  # ISO 8601 (date or dateTime) or ""
     code: str = ""  # "system|code" for measurements
-    value: float | None = None
+    value: Decimal | None = None  # exactly as written in the record (FHIR decimal precision kept)
     unit: str = ""
-    low: float | None = None
-    high: float | None = None
+    low: Decimal | None = None
+    high: Decimal | None = None
     flag: str = ""  # "H" above range, "L" below range
+    comparator: str = ""  # Quantity.comparator: "<", "<=", ">=", ">" or "ad"; part of the value
+    full_url: str = ""  # the absolute fullUrl the record had in its source Bundle, if any
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
             raise ValueError(f"unknown category {self.category!r}")
+        for name in ("value", "low", "high"):
+            number = getattr(self, name)
+            if number is not None and not isinstance(number, Decimal):
+                object.__setattr__(self, name, _num(number))
+        if self.comparator not in COMPARATORS:
+            raise ValueError(f"unknown comparator {self.comparator!r}")
+
+    @property
+    def value_text(self) -> str:
+        """The value as the record wrote it, with its comparator and unit: ``< 5 mg/dL``."""
+        if self.value is None:
+            return ""
+        return " ".join(x for x in (self.comparator, f"{self.value:g}", self.unit) if x)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None and v != ""}
@@ -85,10 +102,24 @@ def _first(res: dict[str, Any], *keys: str) -> str:
     return ""
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _num(value: Any) -> Decimal | None:
+    """A JSON number as an exact :class:`Decimal` (the written precision kept); else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
-    return float(value)
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return number if number.is_finite() else None
+
+
+def _flag(value: Decimal, comparator: str, low: Decimal | None, high: Decimal | None) -> str:
+    """"H"/"L" only when the value, read with its comparator, is surely outside the range:
+    ``< 5`` is low against a range from 10, but ``< 25`` against one up to 20 may be normal."""
+    if comparator == "ad":
+        return ""
+    if comparator in ("", ">", ">=") and high is not None and (value >= high if comparator == ">" else value > high):
+        return "H"
+    if comparator in ("", "<", "<=") and low is not None and (value <= low if comparator == "<" else value < low):
+        return "L"
+    return ""
 
 
 def _categories(res: dict[str, Any]) -> set[str]:
@@ -150,7 +181,7 @@ def _joined(*parts: str) -> str:
 # --- Observation ------------------------------------------------------------------
 
 
-def _reference_range(res: dict[str, Any]) -> tuple[float | None, float | None]:
+def _reference_range(res: dict[str, Any]) -> tuple[Decimal | None, Decimal | None]:
     """``low`` and ``high`` of the first ``referenceRange`` that is an object."""
     for rr in res.get("referenceRange") or []:
         if isinstance(rr, dict):
@@ -158,20 +189,13 @@ def _reference_range(res: dict[str, Any]) -> tuple[float | None, float | None]:
     return None, None
 
 
-def _flag(value: float, low: float | None, high: float | None) -> str:
-    if high is not None and value > high:
-        return "H"
-    if low is not None and value < low:
-        return "L"
-    return ""
-
-
 _FLAG_WORDS = {"H": " — high", "L": " — low", "": ""}
 
 
-def _quantity_detail(value: float, unit: str, low: float | None, high: float | None, flag: str) -> str:
-    """``5.4 mmol/L (range 3.5–5.1 mmol/L) — high``."""
-    detail = f"{value:g} {unit}".strip()
+def _quantity_detail(value: Decimal, comparator: str, unit: str, low: Decimal | None, high: Decimal | None,
+                     flag: str) -> str:
+    """``5.4 mmol/L (range 3.5–5.1 mmol/L) — high``, ``< 5 mg/dL``."""
+    detail = " ".join(x for x in (comparator, f"{value:g}", unit) if x)
     if low is not None or high is not None:
         rng = f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}"
         detail += f" (range {rng}{' ' + unit if unit else ''})"
@@ -183,8 +207,10 @@ def _components_detail(res: dict[str, Any]) -> str:
     parts = []
     for comp in res["component"]:
         cq = (comp or {}).get("valueQuantity") or {}
-        if _num(cq.get("value")) is not None:
-            parts.append(f"{_text(comp.get('code'))}: {cq['value']:g} {cq.get('unit', '')}".strip())
+        number = _num(cq.get("value"))
+        if number is not None:
+            shown = " ".join(str(x) for x in (cq.get("comparator") or "", f"{number:g}", cq.get("unit") or "") if x)
+            parts.append(f"{_text(comp.get('code'))}: {shown}")
     return "; ".join(parts)
 
 
@@ -196,25 +222,28 @@ _OBSERVATION_VALUES: tuple[tuple[Callable[[dict[str, Any]], bool], Callable[[dic
 )
 
 
-def _quantity(res: dict[str, Any]) -> tuple[float | None, str]:
-    """The number and unit of ``valueQuantity`` (the unit's text, else its UCUM code)."""
+def _quantity(res: dict[str, Any]) -> tuple[Decimal | None, str, str]:
+    """The number, comparator (one of :data:`COMPARATORS`) and unit of ``valueQuantity``
+    (the unit's text, else its UCUM code)."""
     vq = res.get("valueQuantity")
     if not isinstance(vq, dict) or not vq:
-        return None, ""
-    return _num(vq.get("value")), str(vq.get("unit") or vq.get("code") or "")
+        return None, "", ""
+    comparator = str(vq.get("comparator") or "")
+    return (_num(vq.get("value")), comparator if comparator in COMPARATORS else "",
+            str(vq.get("unit") or vq.get("code") or ""))
 
 
 def _observation(res: dict[str, Any], category: str) -> Summary:
-    value, unit = _quantity(res)
+    value, comparator, unit = _quantity(res)
     low, high = _reference_range(res)
-    flag = "" if value is None else _flag(value, low, high)
+    flag = "" if value is None else _flag(value, comparator, low, high)
     if value is not None:
-        detail = _quantity_detail(value, unit, low, high, flag)
+        detail = _quantity_detail(value, comparator, unit, low, high, flag)
     else:
         detail = next((read(res) for applies, read in _OBSERVATION_VALUES if applies(res)), "")
     return Summary("Observation", category, _text(res.get("code")) or "Observation", detail,
                    _first(res, "effectiveDateTime", "effectivePeriod", "issued"),
-                   _code(res.get("code")), value, unit, low, high, flag)
+                   _code(res.get("code")), value, unit, low, high, flag, comparator)
 
 
 # --- medications ------------------------------------------------------------------

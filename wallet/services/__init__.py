@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..records.fhir_json import dumps as fhir_json_text
+from ..records.instants import local_text, utc_text
 from .expiry import PRESETS, Duration, parse_expiry
-from .wallet import CATEGORIES, FileOutcome, UnlockedWallet, WalletService
+from .wallet import CATEGORIES, OWNER, FileOutcome, ProfileView, UnlockedWallet, WalletService
 
 if TYPE_CHECKING:
     from ..chain.values import Address, GrantId
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CATEGORIES",
+    "OWNER",
     "PRESETS",
     "Address",
     "Backups",
@@ -33,11 +36,15 @@ __all__ = [
     "FileOutcome",
     "GrantId",
     "Networks",
+    "ProfileView",
     "Sharing",
     "UnlockedWallet",
     "WalletService",
     "export_records",
+    "fhir_json_text",
+    "local_text",
     "parse_expiry",
+    "utc_text",
     "verify_path",
 ]
 

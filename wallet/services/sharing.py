@@ -25,6 +25,7 @@ from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, grant_consent, revoke_consent
 from ..records.store import NewRecord
+from ..records.subjects import people_in_file
 from ..records.summary import summarize
 from ..share import protocol
 from ..share.protocol import LOCAL_ONLY_TYPES, ShareContext
@@ -69,6 +70,7 @@ class OpenedShare:
     counts: dict[str, int] = field(default_factory=dict)
     patient_name: str | None = None
     access_tx: TxResult | None = None
+    people: tuple[str, ...] = ()  # whose records the share holds; more than one only from an older wallet
 
 
 def _audit_identifiers(event: dict[str, Any]) -> dict[str, str]:
@@ -154,8 +156,9 @@ class Sharing:
     # --- patient side ---------------------------------------------------------------
 
     def choose_records(self, *, ids: Iterable[str] = (), types: Iterable[str] = (),
-                       categories: Iterable[str] = ()) -> list[str]:
-        chosen = select_ids(self.wallet, ids=ids, types=types, categories=categories)
+                       categories: Iterable[str] = (), profile: str | None = None) -> list[str]:
+        """Record ids of one profile (default: the owner's) to share; never the wallet's own trail."""
+        chosen = select_ids(self.wallet, ids=ids, types=types, categories=categories, profile=profile)
         store = self.wallet.store
         chosen = [i for i in chosen if protocol.is_shareable(store.get_summary(i).resource_type)]
         if not chosen:
@@ -168,12 +171,18 @@ class Sharing:
                                              self.chain.now() + timedelta(days=30))
 
     def grant(self, grantee: str, *, record_ids: Iterable[str], expires_at: datetime, grantee_name: str | None = None,
-              progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> GrantReceipt:
+              profile: str | None = None, progress: ProgressSink | None = None,
+              cancel: CancelToken | None = None) -> GrantReceipt:
+        """Share records of one person: ``record_ids`` must all be of ``profile`` (default:
+        the owner's), and that profile's Patient goes along, no one else's."""
         grantee = Address.parse(grantee)
         if grantee == self.me:
             raise ShareError("That is this wallet's own address; grant to the doctor's address.")
+        ids = list(record_ids)
+        self.wallet.require_in_profile(ids, profile)
         # The doctor needs to know whose records these are: the Patient always goes along.
-        ids = protocol.with_patients(record_ids, self.wallet.store.ids(types=["Patient"], newest_first=False))
+        ids = protocol.with_patients(ids, self.wallet.store.ids(types=["Patient"], newest_first=False,
+                                                                profile=profile or self.wallet.profile))
         chain = self.chain
         report(progress, 0, 5, "Looking up the doctor's key on chain")
         doctor_key = chain.require_encryption_key(grantee)
@@ -185,7 +194,8 @@ class Sharing:
         report(progress, 1, 5, "Encrypting the records")
         store = self.wallet.store
         resources = [store.get(i) for i in ids]
-        payload = protocol.envelope(resources, now=self.wallet.app.clock.now())
+        payload = protocol.envelope(resources, now=self.wallet.app.clock.now(),
+                                    source_urls=[store.get_summary(i).full_url for i in ids])
         content_key = protocol.new_content_key()
         if cancel is not None:
             cancel.check()
@@ -327,7 +337,8 @@ class Sharing:
         if cancel is not None:
             cancel.check()
         report(progress, 3, 5, "Validating the records")
-        bundle, resources = protocol.read_envelope(plain)
+        opened = protocol.read_envelope(plain)
+        bundle, resources = opened.bundle, opened.resources
 
         if cancel is not None:
             cancel.check()
@@ -337,7 +348,8 @@ class Sharing:
                     grant_id=grant_id_hex(gid), tx=tx.tx_hash)
         report(progress, 5, 5, "Opened")
         counts = dict(sorted(Counter(r["resourceType"] for r in resources).items()))
-        return OpenedShare(grant, bundle, counts, _patient_name(resources), tx)
+        people = tuple(p.describe() for p in people_in_file(opened.parsed))
+        return OpenedShare(grant, bundle, counts, _patient_name(resources), tx, people)
 
     # --- the log ------------------------------------------------------------------------
 

@@ -28,16 +28,16 @@ Publishing to IPFS and recording the grant on chain are the caller's
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
 
 from ..chain.values import Address, GrantId
 from ..errors import ShareError
+from ..records import fhir_json
 from ..records.bundle import bundle_resources, collection_bundle
-from ..records.parse import parse_bytes
+from ..records.parse import ParsedFile, parse_bytes
 from ..records.validate import validate_file
 from ..vault import aead
 from ..vault.stream import DEFAULT_MAX_PLAINTEXT, open_bytes, seal_stream
@@ -45,6 +45,7 @@ from ..vault.stream import DEFAULT_MAX_PLAINTEXT, open_bytes, seal_stream
 __all__ = [
     "LOCAL_ONLY_TYPES",
     "PURPOSE",
+    "OpenedEnvelope",
     "ShareContext",
     "envelope",
     "is_shareable",
@@ -103,15 +104,17 @@ def with_patients(record_ids: Iterable[str], patient_ids: Iterable[str]) -> list
     return ids + [i for i in patient_ids if i not in ids]
 
 
-def envelope(resources: Sequence[dict[str, Any]], *, now: datetime) -> bytes:
-    """The plaintext of a share: a ``collection`` Bundle as compact UTF-8 JSON.
+def envelope(resources: Sequence[dict[str, Any]], *, now: datetime, source_urls: Sequence[str] | None = None) -> bytes:
+    """The plaintext of a share: a ``collection`` Bundle as compact UTF-8 JSON, numbers as written
+    (:mod:`wallet.records.fhir_json`); ``source_urls`` are the resources' fullUrls where they
+    came from (see :func:`wallet.records.bundle.collection_bundle`).
 
     Raises :class:`ShareError` if a resource is one that never leaves the wallet."""
     kept = [r.get("resourceType") for r in resources if not is_shareable(str(r.get("resourceType")))]
     if kept:
         raise ShareError(f"A {kept[0]} is the wallet's own record and is never shared; choose other records.")
-    bundle = collection_bundle(resources, now=now)
-    return json.dumps(bundle, separators=(",", ":"), ensure_ascii=False).encode()
+    bundle = collection_bundle(resources, now=now, source_urls=source_urls)
+    return fhir_json.dumps(bundle).encode()
 
 
 def new_content_key() -> bytes:
@@ -142,11 +145,20 @@ def open_envelope(content_key: bytes, blob: bytes, context: ShareContext, *,
     return open_bytes(content_key, blob, purpose=PURPOSE, aad=context.aad, max_plaintext=max_plaintext)
 
 
-def read_envelope(plain: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class OpenedEnvelope:
+    """An opened share: the file as parsed and validated, the Bundle, and its resources."""
+
+    parsed: ParsedFile
+    bundle: dict[str, Any] = field(repr=False)
+    resources: list[dict[str, Any]] = field(repr=False)
+
+
+def read_envelope(plain: bytes) -> OpenedEnvelope:
     """The Bundle and its resources, after parsing and validating them as FHIR R4.
 
     Raises :class:`~wallet.errors.InvalidRecord` when the plaintext is not a valid Bundle."""
     parsed = parse_bytes(plain, name=ENVELOPE_NAME)
     validate_file(parsed, name=ENVELOPE_NAME, single_patient=False)
-    bundle: dict[str, Any] = json.loads(plain)
-    return bundle, bundle_resources(bundle)
+    bundle: dict[str, Any] = fhir_json.loads(plain)
+    return OpenedEnvelope(parsed, bundle, bundle_resources(bundle))
