@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from .. import untrusted
 from ..errors import ShareError, WalletError
 from ..services import WalletService, export_records, verify_path
 from ..share.issuers import TrustedIssuer, add_trusted_issuer, remove_trusted_issuer
@@ -95,14 +95,8 @@ def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) ->
 def cmd_issuers(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     home = service.app.home
     if args.issuers_cmd == "add":
-        try:
-            jwks = json.loads(Path(args.jwks).read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise WalletError(f"Cannot read the key set {args.jwks}: {exc}.") from exc
-        try:
-            crls = [json.loads(Path(c).read_text("utf-8")) for c in args.crl]
-        except (OSError, ValueError) as exc:
-            raise WalletError(f"Cannot read a revocation list: {exc}.") from exc
+        jwks, *crls = [untrusted.loads(untrusted.read_bytes(p, max_bytes=untrusted.MAX_METADATA_BYTES), what=p,
+                                       parse_float=float) for p in [args.jwks, *args.crl]]
         try:
             issuer = TrustedIssuer.from_jwks(args.iss, jwks, name=args.name, crls=crls)
         except (ShareError, ValueError, TypeError) as exc:

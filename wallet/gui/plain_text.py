@@ -47,8 +47,9 @@ def _text_only_parser() -> Any:
     from html.parser import HTMLParser
 
     class TextOnly(HTMLParser):
-        _BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "pre"}
-        _SKIP = {"script", "style", "head", "title"}
+        _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
+                             "pre"})
+        _SKIP = frozenset({"script", "style", "head", "title"})
 
         def __init__(self) -> None:
             super().__init__(convert_charrefs=True)
@@ -80,7 +81,10 @@ def narrative_text(xhtml: str) -> str:
     """The readable text of a FHIR narrative ``div``: tags dropped, entities decoded."""
     parser = _text_only_parser()()
     parser.feed(xhtml)
-    parser.close()
+    if "<" not in parser.rawdata:
+        # close() flushes held-back text; on markup left open it retries from every "<",
+        # quadratic in the length (minutes for a crafted narrative), so that tail is dropped.
+        parser.close()
     lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
     out: list[str] = []
     for line in lines:

@@ -22,10 +22,11 @@ from ..records import fhir_json
 from ..records.bundle import collection_bundle
 from ..records.consent import audit_event
 from ..records.importer import ImportResult, import_parsed
-from ..records.parse import ParsedFile, parse_bytes
+from ..records.parse import ParsedFile, loads_strict, parse_bytes
 from ..records.profiles import OWNER, Profile
 from ..records.store import NewRecord
 from ..records.summary import summarize
+from ..untrusted import DEFAULT_LIMITS
 from .wallet import UnlockedWallet
 
 __all__ = ["CARD_CONTENT_TYPE", "BackupReceipt", "Backups"]
@@ -114,7 +115,7 @@ class Backups:
         report(progress, 1, 4, "Fetching the backup from IPFS")
         plain = fetch_sealed(ipfs, parsed_cid, self._key(), purpose=BACKUP_PURPOSE, aad=self._aad(), timeout=timeout)
         report(progress, 2, 4, "Checking the records")
-        parsed = parse_bytes(plain, name="the backup")
+        parsed = parse_bytes(plain, name="the backup", limits=DEFAULT_LIMITS)  # its Bundle wraps kept records
         del plain
         records, cards, people = _split_cards(parsed)
         report(progress, 3, 4, "Importing")
@@ -146,7 +147,7 @@ def _split_cards(parsed: ParsedFile) -> tuple[ParsedFile, tuple[bytes, ...], Any
                 if kind == CARD_CONTENT_TYPE:
                     cards.append(data)
                 else:
-                    people = fhir_json.loads(data)
+                    people = loads_strict(data, where="the backup's list of people", limits=DEFAULT_LIMITS)
             except (KeyError, ValueError) as exc:
                 raise InvalidRecord(f"the backup {item.position}: a health card or the list of people is damaged.") \
                     from exc

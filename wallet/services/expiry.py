@@ -74,7 +74,9 @@ def parse_expiry(text: str, *, now: datetime) -> datetime:
                 if at.tzinfo is None:
                     at = at.astimezone()  # a local time, as the user typed it
             at = at.astimezone(UTC)
-        except (ValueError, OverflowError) as exc:
+        except OverflowError as exc:  # a date at the edge of the calendar, e.g. 0001-01-01T00:00+14:00
+            raise InvalidDuration(f"{quoted(text)} is outside the dates a grant can have.") from exc
+        except ValueError as exc:
             raise InvalidDuration(EXPIRY_MESSAGE.format(quoted(text))) from exc
     at = at.replace(microsecond=0)
     if at <= now:

@@ -337,6 +337,8 @@ class Sharing:
         if cancel is not None:
             cancel.check()
         report(progress, 3, 5, "Validating the records")
+        # The input gate first (size, depth, entries, digits, time): a crafted share must not
+        # crash this wallet; then FHIR validation, and no unsafe narrative is passed on.
         opened = protocol.read_envelope(plain)
         bundle, resources = opened.bundle, opened.resources
 

@@ -33,11 +33,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
 
+from .. import untrusted
 from ..chain.values import Address, GrantId
 from ..errors import ShareError
 from ..records import fhir_json
 from ..records.bundle import bundle_resources, collection_bundle
-from ..records.parse import ParsedFile, parse_bytes
+from ..records.narrative import remove_unsafe_narratives
+from ..records.parse import ParsedFile, loads_strict, parse_bytes
 from ..records.validate import validate_file
 from ..vault import aead
 from ..vault.stream import DEFAULT_MAX_PLAINTEXT, open_bytes, seal_stream
@@ -155,10 +157,15 @@ class OpenedEnvelope:
 
 
 def read_envelope(plain: bytes) -> OpenedEnvelope:
-    """The Bundle and its resources, after parsing and validating them as FHIR R4.
+    """The Bundle and its resources: through the input gate (:mod:`wallet.untrusted`: size,
+    depth, entries, digits, time), validated as FHIR R4, numbers as written, and with any
+    unsafe narrative removed (:mod:`wallet.records.narrative`).
 
     Raises :class:`~wallet.errors.InvalidRecord` when the plaintext is not a valid Bundle."""
-    parsed = parse_bytes(plain, name=ENVELOPE_NAME)
+    parsed = parse_bytes(plain, name=ENVELOPE_NAME, limits=untrusted.DEFAULT_LIMITS)
     validate_file(parsed, name=ENVELOPE_NAME, single_patient=False)
-    bundle: dict[str, Any] = fhir_json.loads(plain)
-    return OpenedEnvelope(parsed, bundle, bundle_resources(bundle))
+    bundle: dict[str, Any] = loads_strict(plain, where=ENVELOPE_NAME, limits=untrusted.DEFAULT_LIMITS)
+    resources = bundle_resources(bundle)
+    for resource in resources:
+        remove_unsafe_narratives(resource)
+    return OpenedEnvelope(parsed, bundle, resources)
