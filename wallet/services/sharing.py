@@ -36,6 +36,8 @@ from .wallet import UnlockedWallet
 
 __all__ = ["LOCAL_ONLY_TYPES", "GrantReceipt", "GrantView", "OpenedShare", "Sharing"]
 
+SHARE_PURPOSE = protocol.PURPOSE  # the sealed envelope's purpose, named where the protocol lives
+
 
 
 @dataclass(frozen=True)
