@@ -340,10 +340,13 @@ class SharingView(QWidget):
         def job(_p: ProgressSink, _c: CancelToken) -> Any:
             from ..services import Sharing
 
-            return Sharing(wallet).revoke(grant_id)
+            return Sharing(wallet).revoke_grant(grant_id)
 
-        def done(tx: Any) -> None:
-            self._message(f"Revoked (transaction {tx.tx_hash}). {CANNOT_UNSHARE}")
+        def done(receipt: Any) -> None:
+            said = f"Revoked (transaction {receipt.tx.tx_hash})." if receipt.tx else "Already revoked on chain."
+            if receipt.warning:
+                said += f" Warning: {receipt.warning}"
+            self._message(f"{said} {CANNOT_UNSHARE}", error=bool(receipt.warning))
             self._select_after_load = grant_id
             self.loading = False
             self._refresh_keeping_message()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
 from .expiry import PRESETS, Duration, parse_expiry
-from .wallet import CATEGORIES, OWNER, FileOutcome, ProfileView, UnlockedWallet, WalletService
+from .wallet import CATEGORIES, OWNER, PHRASE_LENGTHS, FileOutcome, ProfileView, UnlockedWallet, WalletService
 
 if TYPE_CHECKING:
     from ..chain.values import Address, GrantId
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CATEGORIES",
     "OWNER",
+    "PHRASE_LENGTHS",
     "PRESETS",
     "Address",
     "Backups",
