@@ -11,6 +11,7 @@ transaction never blocks the ones after it.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -60,6 +61,8 @@ from .grants import (
 )
 
 __all__ = ["DEV_CHAIN_IDS", "Web3ChainBackend"]
+
+logger = logging.getLogger(__name__)
 
 GWEI = 10**9
 ETHER = 10**18
@@ -545,8 +548,8 @@ class Web3ChainBackend:
             self._w3.eth.call(call, max(0, int(receipt["blockNumber"]) - 1))
         except ContractLogicError as exc:
             return error_from_revert(_revert_bytes(exc.data), action=action)
-        except Exception:  # noqa: BLE001, S110 - the reason is a courtesy; the failure stands
-            pass
+        except Exception:  # the reason is a courtesy; the failure stands
+            logger.debug("replaying failed transaction %s did not give a reason", tx_hash, exc_info=True)
         return TransactionReverted(f"{action} failed on chain (transaction {tx_hash}, out of gas or rejected).")
 
     def _transact_contract(self, account: Signer, fn: str, args: list[Any], action: str, *,
@@ -828,7 +831,8 @@ class Web3ChainBackend:
         for log in sorted(logs, key=lambda lg: (int(lg["blockNumber"]), int(lg["logIndex"]))):
             try:
                 name, args = self._decode(log)
-            except Exception:  # noqa: BLE001, S112 - a junk event is not the wallet's failure
+            except Exception:  # a junk event is not the wallet's failure
+                logger.debug("skipping an undecodable event log", exc_info=True)
                 continue
             yield log, name, args
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from ..atomicfile import write_atomic
 from ..records.summary import CATEGORIES
-from ..services import Sharing, WalletService
-from ..services.expiry import parse_expiry
+from ..services import Sharing, WalletService, parse_expiry
 from .output import Output
 from .records_cmds import unlocked
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from .. import untrusted
 from ..atomicfile import write_atomic
-from ..errors import ConfigError, InputRefused, ShareError
-from ..vault.bip32 import checksum_address
+from ..errors import ConfigError, InputRefused, InvalidAddress, ShareError
+from ..services import Address
 
 __all__ = ["ADDRESS_BOOK_FILE", "AddressBook", "Contact"]
 
@@ -40,10 +40,7 @@ class Contact:
             raise ShareError("Give the contact a name.")
         if len(name) > MAX_NAME:
             raise ShareError(f"Names are at most {MAX_NAME} characters.")
-        try:
-            address = checksum_address(self.address)
-        except ValueError as exc:
-            raise ShareError(f"{self.address!r} is not a wallet address (0x followed by 40 hex digits).") from exc
+        address = Address.parse(self.address)  # InvalidAddress, a ShareError, with the one message
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "address", address)
 
@@ -85,8 +82,8 @@ class AddressBook:
 
     def name_of(self, address: str) -> str | None:
         try:
-            contact = self._by_address.get(checksum_address(address))
-        except (ValueError, TypeError):
+            contact = self._by_address.get(Address.parse(address))
+        except InvalidAddress:
             return None
         return contact.name if contact is not None else None
 

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..errors import KeyNotRegistered, ShareError
+from ..errors import InvalidAddress, KeyNotRegistered, ShareError
 from ..events import CancelToken, Progress, ProgressSink
 from ..records.summary import CATEGORIES
 from ..services.expiry import PRESETS, parse_expiry
@@ -98,17 +98,13 @@ def plan_share(wallet: Any, *, categories: list[str], record_ids: list[str], gra
 
     ``expiry`` is a preset's duration (``7d``) or an ISO date-time; ``record_ids`` wins
     over ``categories`` when given. Raises a :class:`WalletError` saying what to fix."""
-    from ..chain.grants import checksum
-    from ..services import Sharing
+    from ..services import Address, Sharing
 
     sharing = Sharing(wallet)
     if not (categories or record_ids):
         raise ShareError("Choose at least one category or record to share.")
     ids = sharing.choose_records(ids=record_ids) if record_ids else sharing.choose_records(categories=categories)
-    try:
-        grantee = checksum(grantee.strip())
-    except ValueError as exc:
-        raise ShareError("The doctor's address is 0x followed by 40 hex digits; paste it from the doctor.") from exc
+    grantee = Address.parse(grantee)
     if grantee == wallet.identity.address:
         raise ShareError("That is this wallet's own address; enter the doctor's address.")
     expires_at = parse_expiry(expiry, now=wallet.app.clock.now())
@@ -403,12 +399,14 @@ class ShareDialog(QDialog):
     def _estimate_gas(self) -> None:
         if self.runner.shut_down:  # the debounce timer outlived the dialog
             return
-        from eth_utils import is_address
+        from ..services import Address
 
         self._gas_generation += 1
-        address = self.address_edit.text().strip()
-        if not is_address(address):
-            self.gas_label.setText("" if not address else "An address is 0x followed by 40 hex digits.")
+        text = self.address_edit.text().strip()
+        try:
+            address = Address.parse(text)
+        except InvalidAddress as exc:
+            self.gas_label.setText(exc.user_message if text else "")
             return
         generation, wallet = self._gas_generation, self.wallet
         self.gas_label.setText("Checking the doctor's key on chain…")

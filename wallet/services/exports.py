@@ -8,7 +8,6 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from ..app import App
 from ..errors import DecryptionError, RecordError, ShareError
 from ..events import CancelToken, ProgressSink
 from ..records.consent import audit_event
@@ -17,6 +16,7 @@ from ..records.summary import summarize
 from ..share.export import ExportResult, write_export
 from ..share.issuers import IssuerStore
 from ..share.verify import export_is_encrypted, verify_card_file, verify_export
+from .context import WalletContext
 from .wallet import UnlockedWallet
 
 __all__ = ["export_records", "select_ids", "verify_path"]
@@ -70,7 +70,8 @@ def export_records(wallet: UnlockedWallet, dest: Path, *, ids: Iterable[str] = (
     return result
 
 
-def verify_path(path: Path, *, app: App | None = None, passphrase: Callable[[], str] | None = None) -> dict[str, Any]:
+def verify_path(path: Path, *, app: WalletContext | None = None,
+                passphrase: Callable[[], str] | None = None) -> dict[str, Any]:
     """Verify an export folder or a ``.smart-health-card`` file, offline.
 
     Returns ``{"valid": True, "signer", "resources", ...}``; on any failure

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..app import App
+from ..config import EMBEDDED
 from ..errors import Cancelled, InvalidRecord, WalletError, WalletExists, WalletLocked, WalletNotFound
 from ..events import CancelToken, ProgressSink
 from ..records.profiles import OWNER, check_profile_name
@@ -22,6 +22,7 @@ from ..records.summary import CATEGORIES
 from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase
 from ..vault.keystore import Keystore, check_passphrase
 from ..vault.remember import RememberedUnlock
+from .context import WalletContext
 
 if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
@@ -58,7 +59,7 @@ class FileOutcome:
 
 
 class WalletService:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: WalletContext) -> None:
         self.app = app
 
     def __repr__(self) -> str:
@@ -99,7 +100,7 @@ class WalletService:
 
     def chain_status(self) -> dict[str, Any]:
         """Reachability and identity of the configured chain (no unlock needed)."""
-        doc: dict[str, Any] = {"rpc": self.app.config.get("chain.rpc")}
+        doc: dict[str, Any] = {"rpc": self.app.config.settings.chain_rpc}
         try:
             backend = self.app.make_chain()
             try:
@@ -114,13 +115,14 @@ class WalletService:
     def ipfs_status(self) -> dict[str, Any]:
         """Which IPFS node this wallet uses and whether it is running (the embedded one is
         not started for this: it runs while the wallet is open or ``serve`` runs)."""
-        api = str(self.app.config.get("ipfs.api"))
-        if api == "embedded":
+        settings = self.app.config.settings
+        api = settings.ipfs_api
+        if api == EMBEDDED:
             from ..ipfs.kubo_embedded import node_in_use
 
             running = node_in_use(self.app.home / "ipfs")
             return {"api": api, "backend": "embedded Kubo node", "repo": str(self.app.home / "ipfs"),
-                    "running": running, "swarm_port": self.app.config.get("ipfs.swarm_port") or None}
+                    "running": running, "swarm_port": settings.ipfs_swarm_port or None}
         backend = self.app.make_ipfs()
         try:
             info = backend.wait_ready(10)
@@ -235,13 +237,13 @@ class WalletService:
 class UnlockedWallet:
     """An unlocked wallet. Its repr shows no secret; :meth:`lock` drops the keys."""
 
-    def __init__(self, app: App, keys: WalletKeys, store: RecordStore) -> None:
+    def __init__(self, app: WalletContext, keys: WalletKeys, store: RecordStore) -> None:
         self.app = app
         self._keys: WalletKeys | None = keys
         self.store = store
         self.identity = keys.identity
-        self._ipfs: Any = None
-        self._chain: Any = None
+        self._ipfs: IpfsBackend | None = None
+        self._chain: ChainBackend | None = None
         self._backends_lock = threading.Lock()
         self._profile = OWNER
 
