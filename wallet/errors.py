@@ -29,6 +29,7 @@ __all__ = [
     "SignatureInvalid",
     "TransactionPending",
     "TransactionReverted",
+    "VerificationError",
     "VaultError",
     "WalletError",
     "WalletExists",
@@ -176,6 +177,19 @@ class ShareError(WalletError):
 
 class SignatureInvalid(ShareError):
     pass
+
+
+class VerificationError(ShareError):
+    """An export folder or a health card file did not verify; ``reason`` says why.
+
+    ``needs_passphrase``: the export is encrypted and no passphrase was given, so it was
+    not checked at all (neither valid nor tampered).
+    """
+
+    def __init__(self, reason: str, *, needs_passphrase: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.needs_passphrase = needs_passphrase
 
 
 class ExportError(ShareError):

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 from tests.conftest import FIXTURES
 from wallet.chain.grants import AccessGrant, GrantStatus, new_grant_id
 from wallet.errors import ConfigError, ShareError
-from wallet.gui.address_book import ADDRESS_BOOK_FILE, AddressBook
+from wallet.services.address_book import ADDRESS_BOOK_FILE, AddressBook
 from wallet.gui.grant_models import (
     AccessLogModel,
     CategoryChoiceModel,

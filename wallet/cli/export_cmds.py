@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+from typing import Any
 
-from ..errors import ShareError, WalletError
-from ..services import WalletService, export_records, verify_path
-from ..share.issuers import TrustedIssuer, add_trusted_issuer, remove_trusted_issuer
+from ..errors import VerificationError
+from ..services import (
+    CardVerificationError,
+    Verification,
+    VerifiedCardFile,
+    WalletService,
+    distrust_issuer,
+    export_records,
+    trust_issuer,
+    trusted_issuers,
+    verify_path,
+)
 from .output import Output
 from .prompts import read_new_passphrase, read_passphrase
 from .records_cmds import unlocked
@@ -71,51 +80,49 @@ def cmd_export(service: WalletService, args: argparse.Namespace, out: Output) ->
     return 0
 
 
+def verification_json(result: Verification) -> dict[str, Any]:
+    """``verify``'s JSON for a path that verified (CLI.md: ``valid``, ``signer``, ``resources``)."""
+    if isinstance(result, VerifiedCardFile):
+        return {"valid": True, **_card_json(result), "reason": None}
+    return {"valid": True, "kind": result.kind, "signer": result.signer,
+            "signed_at": result.signed_at.isoformat() if result.signed_at else None,
+            "resources": dict(result.resources), "files": list(result.files), "cards": result.cards,
+            "encrypted": result.encrypted, "sha256": result.sha256, "reason": None}
+
+
+def _card_json(card: VerifiedCardFile) -> dict[str, Any]:
+    return {"kind": card.kind, "signer": card.signer, "issuer_name": card.issuer_name, "status": list(card.status),
+            "resources": dict(card.resources)}
+
+
 def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    result = verify_path(Path(args.path), app=service.app,
-                         passphrase=lambda: read_passphrase(args.export_passphrase_file, "Export passphrase: "))
-    if result["valid"]:
-        lines = [f"VALID — signed by {result['signer']}"]
-        if result.get("issuer_name"):
-            lines[0] += f" ({result['issuer_name']})"
-        lines += [f"  {k}: {v}" for k, v in result["resources"].items()]
-        out.result(result, "\n".join(lines))
-        return 0
-    out.result(result, f"INVALID — {result['reason']}")
-    if not out.as_json:
+    try:
+        result = verify_path(Path(args.path), app=service.app,
+                             passphrase=lambda: read_passphrase(args.export_passphrase_file, "Export passphrase: "))
+    except VerificationError as exc:
+        doc: dict[str, Any] = {"valid": False, "reason": exc.reason}
+        if isinstance(exc, CardVerificationError):
+            doc = {"valid": False, **_card_json(exc.card), "reason": exc.reason}
+        out.result(doc, f"INVALID — {exc.reason}")
         return 1
-    return 1
-
-
-def cmd_issuers(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    home = service.app.home
-    if args.issuers_cmd == "add":
-        try:
-            jwks = json.loads(Path(args.jwks).read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise WalletError(f"Cannot read the key set {args.jwks}: {exc}.") from exc
-        try:
-            crls = [json.loads(Path(c).read_text("utf-8")) for c in args.crl]
-        except (OSError, ValueError) as exc:
-            raise WalletError(f"Cannot read a revocation list: {exc}.") from exc
-        try:
-            issuer = TrustedIssuer.from_jwks(args.iss, jwks, name=args.name, crls=crls)
-        except (ShareError, ValueError, TypeError) as exc:
-            raise WalletError(f"That is not an issuer key set: {getattr(exc, 'user_message', exc)}") from exc
-        add_trusted_issuer(home, issuer)
-        out.result({"trusted": args.iss}, f"Trusting cards from {args.name or args.iss}.")
-    elif args.issuers_cmd == "remove":
-        removed = remove_trusted_issuer(home, args.iss)
-        out.result({"removed": removed}, "Removed." if removed else "That issuer was not in this wallet's list.")
-        return 0 if removed else 1
-    else:
-        store = service_issuers(service)
-        doc = [{"iss": i.iss, "name": i.name} for i in store]
-        out.result(doc, "\n".join(f"{d['name'] or ''}  {d['iss']}" for d in doc) or "No trusted issuers.")
+    lines = [f"VALID — signed by {result.signer}"]
+    if isinstance(result, VerifiedCardFile) and result.issuer_name:
+        lines[0] += f" ({result.issuer_name})"
+    lines += [f"  {k}: {v}" for k, v in result.resources.items()]
+    out.result(verification_json(result), "\n".join(lines))
     return 0
 
 
-def service_issuers(service: WalletService):
-    from ..share.issuers import IssuerStore
-
-    return IssuerStore.load(service.app.home, extra_trusted=service.app.extra_trusted_issuers)
+def cmd_issuers(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    app = service.app
+    if args.issuers_cmd == "add":
+        trust_issuer(app, args.iss, Path(args.jwks), name=args.name, crl_files=[Path(c) for c in args.crl])
+        out.result({"trusted": args.iss}, f"Trusting cards from {args.name or args.iss}.")
+    elif args.issuers_cmd == "remove":
+        removed = distrust_issuer(app, args.iss)
+        out.result({"removed": removed}, "Removed." if removed else "That issuer was not in this wallet's list.")
+        return 0 if removed else 1
+    else:
+        doc = [{"iss": i.iss, "name": i.name} for i in trusted_issuers(app)]
+        out.result(doc, "\n".join(f"{d['name'] or ''}  {d['iss']}" for d in doc) or "No trusted issuers.")
+    return 0

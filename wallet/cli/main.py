@@ -9,9 +9,8 @@ import sys
 from collections.abc import Callable
 
 from .. import __version__
-from ..app import build_app
 from ..errors import WalletError
-from ..services import WalletService
+from ..services import open_wallet_service
 from . import backup_cmds, export_cmds, records_cmds, sharing_cmds
 from .output import Output
 
@@ -64,7 +63,7 @@ def main(argv: list[str] | None = None, *, open_gui: Callable[[str | None], int]
         return open_gui(args.home)
     out = Output(args.json)
     try:
-        service = WalletService(build_app(args.home))
+        service = open_wallet_service(args.home)
         return args.func(service, args, out)
     except WalletError as exc:
         if args.debug:

@@ -9,11 +9,10 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from ..config import SETTINGS
 from ..errors import WalletError
-from ..records.summary import CATEGORIES
-from ..services import UnlockedWallet, WalletService
+from ..services import CATEGORIES, SETTINGS, ChainStatus, IpfsStatus, UnlockedWallet, WalletService
 from .output import Output
 from .prompts import read_new_passphrase, read_passphrase, read_phrase
 
@@ -100,8 +99,34 @@ def cmd_init(service: WalletService, args: argparse.Namespace, out: Output) -> i
     return 0
 
 
+def chain_json(chain: ChainStatus) -> dict[str, Any]:
+    """``status``'s ``chain`` object (CLI.md)."""
+    doc: dict[str, Any] = {"rpc": chain.rpc}
+    if chain.reachable:
+        doc.update(reachable=True, description=chain.description, chain_id=chain.chain_id, contract=chain.contract,
+                   time=chain.time.isoformat() if chain.time else None)
+    else:
+        doc.update(reachable=False, error=chain.error)
+    return doc
+
+
+def ipfs_json(ipfs: IpfsStatus) -> dict[str, Any]:
+    """``status``'s ``ipfs`` object (CLI.md)."""
+    doc: dict[str, Any] = {"api": ipfs.api, "backend": ipfs.backend}
+    if ipfs.embedded:
+        doc.update(repo=ipfs.repo, running=ipfs.running, swarm_port=ipfs.swarm_port)
+    elif ipfs.running:
+        doc.update(running=True, peer_id=ipfs.peer_id, addresses=list(ipfs.addresses))
+    else:
+        doc.update(running=False, error=ipfs.error)
+    return doc
+
+
 def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    st = service.status()
+    status = service.status()
+    st = {"home": status.home, "address": status.address, "encryption_key": status.encryption_key,
+          "records": status.records, "chain": chain_json(status.chain), "ipfs": ipfs_json(status.ipfs),
+          "remember_unlock": status.remember_unlock}
     out.result(st, "\n".join([
         f"Wallet    {st['address']}",
         f"Home      {st['home']}",

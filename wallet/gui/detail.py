@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..records.store import StoredSummary
+from ..services import StoredSummary
 from .plain_text import narrative_text, plain_label
 
 __all__ = ["DetailPane"]

@@ -7,9 +7,8 @@ import sys
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from ..app import build_app
 from ..errors import WalletError
-from ..services import WalletService
+from ..services import open_wallet_service
 from .icon import app_icon
 from .session import WalletSession
 from .smoke import run_smoke, smoke_requested
@@ -43,7 +42,7 @@ def run(home: str | None = None) -> int:
     if smoke_requested():  # packaging check: open and close the windows of a throw-away wallet
         return run_smoke()
     try:
-        service = WalletService(build_app(home))
+        service = open_wallet_service(home)
         session = WalletSession(service)
         session.start()
     except WalletError as exc:

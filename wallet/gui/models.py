@@ -31,8 +31,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush
 
-from ..records.store import StoredSummary
-from ..records.summary import CATEGORIES
+from ..services import CATEGORIES, StoredSummary, UnlockedWallet
 from .plain_text import safe_tooltip
 from .theme import error_color
 
@@ -191,7 +190,7 @@ class RecordTableModel(QAbstractTableModel):
         self.paused = False  # True while a worker reads the rest: no page fetches meanwhile
 
     @classmethod
-    def for_wallet(cls, wallet: Any, category: str | None, total: int, *, page_size: int = PAGE_SIZE,
+    def for_wallet(cls, wallet: UnlockedWallet, category: str | None, total: int, *, page_size: int = PAGE_SIZE,
                    parent: QObject | None = None) -> RecordTableModel:
         def fetch(limit: int, offset: int) -> list[StoredSummary]:
             return wallet.summaries(category=category, limit=limit, offset=offset)
@@ -439,6 +438,14 @@ def parse_when(text: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def _when(row: StoredSummary) -> datetime:
+    """The instant of a row already known to have a date (see :func:`trend_series`)."""
+    when = parse_when(row.summary.date)
+    if when is None:
+        raise ValueError(f"record {row.id} has no date")
+    return when
+
+
 def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
     """Numeric measurements grouped by code. Each series keeps the unit used most
     often (values in other units are left out rather than mixed) and the newest
@@ -451,7 +458,7 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
     out: dict[str, TrendSeries] = {}
     for code, items in groups.items():
         unit = Counter(r.summary.unit for r in items).most_common(1)[0][0]
-        same = sorted((r for r in items if r.summary.unit == unit), key=lambda r: parse_when(r.summary.date))
+        same = sorted((r for r in items if r.summary.unit == unit), key=_when)
         newest = same[-1].summary
         low = high = None
         for r in reversed(same):
@@ -460,6 +467,6 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
                 break
         if low is not None and high is not None and low > high:
             low, high = high, low
-        points = tuple(TrendPoint(parse_when(r.summary.date), float(r.summary.value), r.summary.flag) for r in same)
+        points = tuple(TrendPoint(_when(r), float(r.summary.value or 0.0), r.summary.flag) for r in same)
         out[code] = TrendSeries(code, newest.title, unit, points, low, high)
     return out

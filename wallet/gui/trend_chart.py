@@ -70,7 +70,7 @@ def _time_ticks(t0: float, t1: float, most: int) -> list[tuple[float, str]]:
         return [(t, text) for t, text in stamps if t0 <= t <= t1]
 
     def months(step: int) -> list[tuple[float, str]]:
-        out = []
+        out: list[tuple[float, str]] = []
         n = start.year * 12 + start.month - 1
         while True:
             y, m = divmod(n, 12)

@@ -1,32 +1,133 @@
 """The use cases: the only API that ``wallet.cli`` and ``wallet.gui`` call.
 
-Sharing, backups and exports load their networks and crypto stacks on first use, so
-importing this package stays cheap for the GUI's start-up.
+The front ends import nothing else from the core (import-linter's forbidden contracts in
+pyproject.toml check it): the value types they show are re-exported here. Sharing,
+backups, exports, verification and share planning load their networks and crypto stacks
+on first use, so importing this package stays cheap for the GUI's start-up.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .wallet import CATEGORIES, FileOutcome, UnlockedWallet, WalletService
+from ..app import App, build_app
+from ..config import SETTINGS
+from ..records.store import StoredSummary
+from ..records.summary import Summary, summarize
+from .address_book import ADDRESS_BOOK_FILE, AddressBook, Contact
+from .network_status import ChainStatus, IpfsStatus, NetworkStatus, WalletStatus, probe_network
+from .wallet import CATEGORIES, MIN_PASSPHRASE, FileOutcome, UnlockedWallet, WalletService, phrase_problem
 
 if TYPE_CHECKING:
-    from .backups import Backups
-    from .exports import export_records, verify_path
-    from .sharing import Sharing
+    from ..chain.backend import Deployment, TxResult
+    from ..ipfs.cid import Cid
+    from ..records.importer import ImportResult
+    from ..share.export import ExportResult
+    from ..share.shc import HealthCard
+    from .backups import BackupReceipt, Backups
+    from .components import check_bundled_files, contract_compiler_version, kubo_library_path
+    from .exports import export_records
+    from .share_plan import SharePlan, plan_share
+    from .sharing import GrantReceipt, GrantView, OpenedShare, Sharing
+    from .trusted_issuers import TrustedIssuer, distrust_issuer, trust_issuer, trusted_issuers
+    from .verification import (
+        CardVerificationError,
+        Verification,
+        VerifiedCardFile,
+        VerifiedExportFolder,
+        is_encrypted_export,
+        verify_path,
+    )
 
 __all__ = [
+    "ADDRESS_BOOK_FILE",
     "CATEGORIES",
+    "MIN_PASSPHRASE",
+    "SETTINGS",
+    "AddressBook",
+    "App",
+    "BackupReceipt",
     "Backups",
+    "CardVerificationError",
+    "ChainStatus",
+    "Cid",
+    "Contact",
+    "Deployment",
+    "ExportResult",
     "FileOutcome",
+    "GrantReceipt",
+    "GrantView",
+    "HealthCard",
+    "ImportResult",
+    "IpfsStatus",
+    "NetworkStatus",
+    "OpenedShare",
+    "SharePlan",
     "Sharing",
+    "StoredSummary",
+    "Summary",
+    "TrustedIssuer",
+    "TxResult",
     "UnlockedWallet",
+    "Verification",
+    "VerifiedCardFile",
+    "VerifiedExportFolder",
     "WalletService",
+    "WalletStatus",
+    "check_bundled_files",
+    "contract_compiler_version",
+    "distrust_issuer",
     "export_records",
+    "is_encrypted_export",
+    "kubo_library_path",
+    "open_wallet_service",
+    "phrase_problem",
+    "plan_share",
+    "probe_network",
+    "summarize",
+    "trust_issuer",
+    "trusted_issuers",
     "verify_path",
 ]
 
-_LAZY = {"Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports"}
+_LAZY = {
+    "BackupReceipt": ".backups",
+    "ExportResult": "..share.export",
+    "HealthCard": "..share.shc",
+    "ImportResult": "..records.importer",
+    "Backups": ".backups",
+    "CardVerificationError": ".verification",
+    "Cid": "..ipfs.cid",
+    "Deployment": "..chain.backend",
+    "GrantReceipt": ".sharing",
+    "GrantView": ".sharing",
+    "OpenedShare": ".sharing",
+    "SharePlan": ".share_plan",
+    "Sharing": ".sharing",
+    "TrustedIssuer": ".trusted_issuers",
+    "TxResult": "..chain.backend",
+    "Verification": ".verification",
+    "VerifiedCardFile": ".verification",
+    "VerifiedExportFolder": ".verification",
+    "check_bundled_files": ".components",
+    "contract_compiler_version": ".components",
+    "distrust_issuer": ".trusted_issuers",
+    "export_records": ".exports",
+    "is_encrypted_export": ".verification",
+    "kubo_library_path": ".components",
+    "plan_share": ".share_plan",
+    "trust_issuer": ".trusted_issuers",
+    "trusted_issuers": ".trusted_issuers",
+    "verify_path": ".verification",
+}
+
+
+def open_wallet_service(home: str | Path | None = None, *, environ: Mapping[str, str] | None = None) -> WalletService:
+    """The wallet of ``home`` (default: ``HEALTH_WALLET_HOME`` or the platform's data
+    folder) with its production backends: what the desktop app and the CLI start from."""
+    return WalletService(build_app(home, environ=environ))
 
 
 def __getattr__(name: str) -> Any:

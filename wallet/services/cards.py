@@ -16,7 +16,7 @@ from ..share.issuers import IssuerStore
 from ..share.shc import HealthCard, card_file_bytes, read_card_file
 from ..share.shc_qr import parse_qr_text
 
-__all__ = ["CardInput", "card_status", "check_card_file", "is_qr_chunk", "read_card_input", "read_qr_chunks"]
+__all__ = ["CardInput", "card_qr_png", "card_status", "check_card_file", "is_qr_chunk", "read_card_input", "read_qr_chunks"]
 
 CARD_SUFFIX = ".smart-health-card"
 
@@ -120,3 +120,18 @@ def _card_input(data: bytes, name: str, *, issuers: IssuerStore, now: datetime) 
     combined = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     parsed = parse_bytes(json.dumps(combined).encode(), name=name)
     return CardInput(cards, parsed, data)
+
+
+def card_qr_png(jws: str, *, scale: int = 3) -> bytes | None:
+    """A card as one QR code (PNG bytes, ``scale`` pixels per module), or ``None`` when it
+    does not fit one QR code of version 22 (SMART Health Cards spec, "Creating a QR code")."""
+    import io
+
+    from ..share.shc_qr import qr_for_card
+
+    qr = qr_for_card(jws)
+    if qr is None:
+        return None
+    out = io.BytesIO()
+    qr.save(out, kind="png", scale=scale, border=4)
+    return out.getvalue()

@@ -31,6 +31,7 @@ from ..records.summary import summarize
 from ..records.validate import validate_file
 from ..share.token import MAX_PEERS, ShareToken, parse_token
 from ..vault import aead
+from .expiry import parse_expiry
 from .exports import select_ids
 from .wallet import UnlockedWallet
 
@@ -73,6 +74,11 @@ class OpenedShare:
     patient_name: str | None = None
     access_tx: TxResult | None = None
 
+    @property
+    def resources(self) -> list[dict[str, Any]]:
+        """The shared FHIR resources, in the bundle's order."""
+        return bundle_resources(self.bundle)
+
 
 def _audit_identifiers(event: dict[str, Any]) -> dict[str, str]:
     """The grant id and transaction an AuditEvent names, by identifier system."""
@@ -107,6 +113,21 @@ class Sharing:
     @property
     def me(self) -> str:
         return self.wallet.identity.address
+
+    def now(self) -> datetime:
+        """The chain's current time (aware UTC): the clock grants expire by."""
+        return self.chain.now()
+
+    def expires_at(self, text: str) -> datetime:
+        """When a grant made now ends: ``7d``/``12h``/``2w`` or a date, on the chain's clock
+        (the one the contract enforces). Raises :class:`WalletError` for a past, too distant
+        or unreadable expiry."""
+        return parse_expiry(text, now=self.now())
+
+    @property
+    def development_chain(self) -> bool:
+        """Whether the chain is a local development chain (its gas costs no real money)."""
+        return bool(self.chain.is_development)
 
     def _contract(self) -> str:
         address = self.chain.contract_address

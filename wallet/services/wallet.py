@@ -18,9 +18,11 @@ from ..errors import Cancelled, InvalidRecord, WalletError, WalletLocked, Wallet
 from ..events import CancelToken, ProgressSink
 from ..records.store import STORE_FILE, RecordStore, StoredSummary, count_rows
 from ..records.summary import CATEGORIES
-from ..vault.keys import Identity, WalletKeys, new_phrase
-from ..vault.keystore import Keystore
+from ..vault.keys import Identity, WalletKeys, new_phrase, normalize_phrase
+from ..vault.keystore import MIN_PASSPHRASE, Keystore
 from ..vault.remember import RememberedUnlock
+from .address_book import AddressBook
+from .network_status import WalletStatus, chain_status, ipfs_status
 
 if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
@@ -30,7 +32,16 @@ if TYPE_CHECKING:
     from ..share.shc import HealthCard
     from .cards import CardInput
 
-__all__ = ["CATEGORIES", "FileOutcome", "UnlockedWallet", "WalletService"]
+__all__ = ["CATEGORIES", "MIN_PASSPHRASE", "FileOutcome", "UnlockedWallet", "WalletService", "phrase_problem"]
+
+
+def phrase_problem(text: str) -> str | None:
+    """Why ``text`` is not a valid BIP-39 recovery phrase (one sentence), or ``None``."""
+    try:
+        normalize_phrase(text)
+    except WalletError as exc:
+        return exc.user_message
+    return None
 
 
 @dataclass(frozen=True)
@@ -60,53 +71,22 @@ class WalletService:
     def record_count(self) -> int:
         return count_rows(self.app.home / STORE_FILE)
 
-    def status(self) -> dict[str, Any]:
+    def address_book(self) -> AddressBook:
+        """The names this home keeps for wallet addresses (see :mod:`.address_book`)."""
+        return AddressBook.load(self.app.home)
+
+    def remembers_unlock(self) -> bool:
+        """Whether the unlock is remembered in the OS keyring (the keyring itself is not asked)."""
+        return Keystore.load(self.app.home).has_remembered_slot
+
+    def status(self) -> WalletStatus:
+        """The wallet (without unlocking), its chain and its IPFS node; see :mod:`.network_status`."""
         if not self.exists():
             raise WalletNotFound(f"No wallet in {self.app.home}; run 'health-wallet init' first.")
         ident = self.identity()
-        return {
-            "home": str(self.app.home),
-            "address": ident.address,
-            "encryption_key": ident.encryption_key_hex,
-            "records": self.record_count(),
-            "chain": self.chain_status(),
-            "ipfs": self.ipfs_status(),
-            "remember_unlock": Keystore.load(self.app.home).has_remembered_slot,
-        }
-
-    def chain_status(self) -> dict[str, Any]:
-        """Reachability and identity of the configured chain (no unlock needed)."""
-        doc: dict[str, Any] = {"rpc": self.app.config.get("chain.rpc")}
-        try:
-            backend = self.app.make_chain()
-            try:
-                doc.update(reachable=True, description=backend.describe(), chain_id=backend.chain_id,
-                           contract=backend.contract_address, time=backend.now().isoformat())
-            finally:
-                backend.close()
-        except WalletError as exc:
-            doc.update(reachable=False, error=exc.user_message)
-        return doc
-
-    def ipfs_status(self) -> dict[str, Any]:
-        """Which IPFS node this wallet uses and whether it is running (the embedded one is
-        not started for this: it runs while the wallet is open or ``serve`` runs)."""
-        api = str(self.app.config.get("ipfs.api"))
-        if api == "embedded":
-            from ..ipfs.kubo_embedded import node_in_use
-
-            running = node_in_use(self.app.home / "ipfs")
-            return {"api": api, "backend": "embedded Kubo node", "repo": str(self.app.home / "ipfs"),
-                    "running": running, "swarm_port": self.app.config.get("ipfs.swarm_port") or None}
-        backend = self.app.make_ipfs()
-        try:
-            info = backend.wait_ready(10)
-            return {"api": api, "backend": "Kubo RPC", "running": True, "peer_id": info.peer_id,
-                    "addresses": list(info.addresses)}
-        except WalletError as exc:
-            return {"api": api, "backend": "Kubo RPC", "running": False, "error": exc.user_message}
-        finally:
-            backend.close()
+        return WalletStatus(str(self.app.home), ident.address, ident.encryption_key_hex, self.record_count(),
+                            chain_status(self.app), ipfs_status(self.app),
+                            Keystore.load(self.app.home).has_remembered_slot)
 
     # --- creating ----------------------------------------------------------------
 
@@ -250,6 +230,10 @@ class UnlockedWallet:
         from ..records.parse import read_file
 
         return import_parsed(self.store, read_file(path), name=path.name, progress=progress, cancel=cancel)
+
+    def address_book(self) -> AddressBook:
+        """The names this home keeps for wallet addresses (see :mod:`.address_book`)."""
+        return AddressBook.load(self.app.home)
 
     def issuers(self) -> IssuerStore:
         from ..share.issuers import IssuerStore

@@ -1,12 +1,16 @@
 """The address book: names the user gives to wallet addresses (doctors, patients).
 
-Kept in ``address-book.json`` in the wallet home, written atomically with mode 0600.
-The file is plain JSON, not encrypted: a name is the user's own note on this computer,
-never put on chain or sent to anyone. The GUI says so where names are typed.
+One store per wallet home, shared by the desktop app and the command line
+(``health-wallet address-book``, ``grant --to NAME``). Kept in ``address-book.json`` in
+the wallet home, written atomically with mode 0600. The file is plain JSON, not
+encrypted: a name is the user's own note on this computer, never put on chain or sent
+to anyone. The GUI says so where names are typed. Format (``version`` 1)::
 
     {"version": 1, "contacts": [{"name": "Dr Quinn", "address": "0x…"}]}
 
-Addresses are kept in checksum form; one name per address (saving again renames).
+Addresses are kept in EIP-55 checksum form; one name per address (saving again renames).
+A name is resolved case-insensitively, ignoring runs of spaces; a name two contacts share
+is refused as ambiguous rather than guessed.
 """
 
 from __future__ import annotations
@@ -102,6 +106,44 @@ class AddressBook:
     def remove(self, address: str) -> None:
         self._by_address.pop(Contact("x", address).address, None)
         self._write()
+
+    def find(self, name_or_address: str) -> Contact | None:
+        """The contact with this address, or with this name; ``None`` when there is none.
+
+        Raises :class:`ShareError` when two contacts carry the name."""
+        text = " ".join(str(name_or_address).split())
+        try:
+            return self._by_address.get(checksum_address(text))
+        except (ValueError, TypeError):
+            pass
+        matches = [c for c in self._by_address.values() if c.name.casefold() == text.casefold()]
+        if len(matches) > 1:
+            raise ShareError(f"Several contacts are named {text!r}; use the address instead.")
+        return matches[0] if matches else None
+
+    def resolve(self, name_or_address: str) -> str:
+        """A checksum address: the text itself when it is an address, else the address saved
+        under that name. Raises :class:`ShareError` naming the problem (unknown or ambiguous
+        name)."""
+        text = " ".join(str(name_or_address).split())
+        try:
+            return checksum_address(text)
+        except (ValueError, TypeError) as exc:
+            if text.lower().startswith("0x") and " " not in text:
+                raise ShareError(f"{text!r} is not a wallet address (0x followed by 40 hex digits).") from exc
+        contact = self.find(text)
+        if contact is None:
+            raise ShareError(f"{text!r} is neither a wallet address (0x followed by 40 hex digits) nor a name in "
+                             "your address book ('health-wallet address-book list' shows them).")
+        return contact.address
+
+    def forget(self, name_or_address: str) -> Contact | None:
+        """Remove the contact with this name or address; returns it (``None``: there was none)."""
+        contact = self.find(name_or_address)
+        if contact is not None:
+            self._by_address.pop(contact.address, None)
+            self._write()
+        return contact
 
     def _write(self) -> None:
         doc = {"version": _VERSION, "contacts": [{"name": c.name, "address": c.address} for c in self.contacts]}
