@@ -44,8 +44,8 @@ def cmd_publish(service: WalletService, args: argparse.Namespace, out: Output) -
 
 def cmd_restore(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        cid, result = Backups(wallet).restore(args.cid, peers=tuple(args.peer),
-                                              progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
+        progress = (lambda p: out.info(f"{p.message}…")) if not out.as_json else None
+        cid, result = Backups(wallet).restore(args.cid, peers=tuple(args.peer), progress=progress)
     out.result({"cid": cid, "imported": result.imported, "skipped_duplicates": result.skipped_duplicates},
                f"Restored {result.total} records from {cid}"
                + (f"; {result.skipped_duplicates} were already here." if result.skipped_duplicates else "."))

@@ -69,7 +69,7 @@ def cmd_export(service: WalletService, args: argparse.Namespace, out: Output) ->
     with unlocked(service, args) as wallet:
         result = export_records(wallet, Path(args.to), ids=args.ids, types=types,
                                 categories=[c[:1].upper() + c[1:] for c in categories], passphrase=secret,
-                                progress=lambda p: out.info(f"{p.message} {p.done}/{p.total}") if not out.as_json else None)
+                                progress=None if out.as_json else lambda p: out.info(f"{p.message} {p.done}/{p.total}"))
     out.result(
         {"path": str(result.path), "files": list(result.files), "sha256": result.sha256, "signer": result.signer,
          "encrypted": result.encrypted, "resources": dict(result.resources)},

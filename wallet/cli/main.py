@@ -18,7 +18,8 @@ __all__ = ["build_parser", "main"]
 
 
 def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None:
-    parser.add_argument("--home", metavar="DIR", default=default, help="the wallet's data folder (or HEALTH_WALLET_HOME)")
+    parser.add_argument("--home", metavar="DIR", default=default,
+                        help="the wallet's data folder (or HEALTH_WALLET_HOME)")
     parser.add_argument("--passphrase-file", metavar="FILE", default=default, help="read the passphrase from FILE")
     parser.add_argument("--json", action="store_true", default=default, help="machine-readable output on stdout")
     parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks and debug logs")
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None, *, open_gui: Callable[[str | None], int]
     command line never imports the GUI itself."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
     if args.command in (None, "gui"):
         if open_gui is None:
             parser.print_help()

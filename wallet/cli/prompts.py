@@ -12,6 +12,9 @@ from ..errors import WalletError
 
 __all__ = ["read_new_passphrase", "read_passphrase", "read_phrase"]
 
+NEED_PASSPHRASE = ("A passphrase is needed: run in a terminal, or set HEALTH_WALLET_PASSPHRASE or "
+                   "--passphrase-file.")
+
 
 def _from_sources(passphrase_file: str | None) -> str | None:
     if passphrase_file:
@@ -28,7 +31,7 @@ def read_passphrase(passphrase_file: str | None, prompt: str = "Passphrase: ") -
     if found is not None:
         return found
     if not sys.stdin.isatty():
-        raise WalletError("A passphrase is needed: run in a terminal, or set HEALTH_WALLET_PASSPHRASE or --passphrase-file.")
+        raise WalletError(NEED_PASSPHRASE)
     return getpass.getpass(prompt)
 
 
@@ -37,7 +40,7 @@ def read_new_passphrase(passphrase_file: str | None, prompt: str = "New passphra
     if found is not None:
         return found
     if not sys.stdin.isatty():
-        raise WalletError("A passphrase is needed: run in a terminal, or set HEALTH_WALLET_PASSPHRASE or --passphrase-file.")
+        raise WalletError(NEED_PASSPHRASE)
     first = getpass.getpass(prompt)
     if getpass.getpass("Repeat it: ") != first:
         raise WalletError("The two passphrases differ; nothing was changed.")

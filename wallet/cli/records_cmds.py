@@ -84,7 +84,8 @@ def cmd_init(service: WalletService, args: argparse.Namespace, out: Output) -> i
         phrase = read_phrase()
         passphrase = read_new_passphrase(args.passphrase_file)
         ident = service.restore(phrase, passphrase)
-        out.result({"address": ident.address, "encryption_key": ident.encryption_key_hex, "home": str(service.app.home)},
+        out.result({"address": ident.address, "encryption_key": ident.encryption_key_hex,
+                    "home": str(service.app.home)},
                    f"Restored wallet {ident.address} in {service.app.home}.")
         return 0
     passphrase = read_new_passphrase(args.passphrase_file)
@@ -127,17 +128,17 @@ def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) ->
     st = {"home": status.home, "address": status.address, "encryption_key": status.encryption_key,
           "records": status.records, "chain": chain_json(status.chain), "ipfs": ipfs_json(status.ipfs),
           "remember_unlock": status.remember_unlock}
+    chain, ipfs = status.chain, status.ipfs
     out.result(st, "\n".join([
-        f"Wallet    {st['address']}",
-        f"Home      {st['home']}",
-        f"Records   {st['records']}",
-        "Chain     " + (f"{st['chain']['description']}, chain id {st['chain']['chain_id']}, contract "
-                         f"{st['chain']['contract'] or 'not deployed'}" if st["chain"].get("reachable")
-                         else f"{st['chain']['rpc']}: {st['chain'].get('error')}"),
-        "IPFS      " + (f"{st['ipfs']['backend']} ({'running' if st['ipfs'].get('running') else 'stopped'})"
-                         + (f", peer {st['ipfs']['peer_id']}" if st['ipfs'].get('peer_id') else "")
-                         + (f": {st['ipfs']['error']}" if st['ipfs'].get('error') else "")),
-        f"Unlock    {'remembered in the OS keyring' if st['remember_unlock'] else 'passphrase'}",
+        f"Wallet    {status.address}",
+        f"Home      {status.home}",
+        f"Records   {status.records}",
+        "Chain     " + (f"{chain.description}, chain id {chain.chain_id}, contract "
+                         f"{chain.contract or 'not deployed'}" if chain.reachable else f"{chain.rpc}: {chain.error}"),
+        "IPFS      " + (f"{ipfs.backend} ({'running' if ipfs.running else 'stopped'})"
+                         + (f", peer {ipfs.peer_id}" if ipfs.peer_id else "")
+                         + (f": {ipfs.error}" if ipfs.error else "")),
+        f"Unlock    {'remembered in the OS keyring' if status.remember_unlock else 'passphrase'}",
     ]))
     return 0
 
@@ -168,7 +169,7 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
                 out.info(f"warning: {o.path.name}: {w}")
             if len(o.result.warnings) > 5:
                 out.info(f"warning: {o.path.name}: {len(o.result.warnings) - 5} more unresolved references")
-        else:
+        elif o.error is not None:
             errors.append({"path": str(o.path), "error": o.error.user_message})
             out.info(f"error: {o.error.user_message} (nothing from {o.path.name} was imported)")
     human = f"Imported {sum(imported.values())} records" + (
@@ -194,8 +195,9 @@ def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -
         rows = wallet.summaries(category=category, types=types, since=args.since)
     doc = [{"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
             "detail": r.summary.detail, "category": r.summary.category} for r in rows]
-    table = out.table([[d["id"], d["type"], d["date"][:10], (d["title"] + (" — " + d["detail"] if d["detail"] else ""))[:90]]
-                       for d in doc], ["ID", "TYPE", "DATE", "SUMMARY"])
+    table = out.table([[d["id"], d["type"], d["date"][:10],
+                        (d["title"] + (" — " + d["detail"] if d["detail"] else ""))[:90]] for d in doc],
+                      ["ID", "TYPE", "DATE", "SUMMARY"])
     out.result(doc, table if doc else "No records.")
     return 0
 

@@ -119,8 +119,8 @@ def cmd_grants(service: WalletService, args: argparse.Namespace, out: Output) ->
     doc = [{"grant_id": v.grant_id, key: v.counterpart, "name": v.counterpart_name, "status": v.status.value,
             "expires_at": v.grant.expires_at.isoformat(), "accesses": v.grant.accesses, "cid": v.grant.cid}
            for v in views]
-    rows = [[d["grant_id"][:18] + "…", d["name"] or d[key], d["status"], d["expires_at"][:16], str(d["accesses"])]
-            for d in doc]
+    rows = [[v.grant_id[:18] + "…", v.counterpart_name or v.counterpart, v.status.value,
+             v.grant.expires_at.isoformat()[:16], str(v.grant.accesses)] for v in views]
     out.result(doc, out.table(rows, ["GRANT", key.upper(), "STATUS", "EXPIRES", "ACCESSES"]) if doc else "No grants.")
     return 0
 
@@ -134,7 +134,8 @@ def cmd_revoke(service: WalletService, args: argparse.Namespace, out: Output) ->
 
 def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        opened = Sharing(wallet).open(args.grant, progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
+        opened = Sharing(wallet).open(args.grant,
+                                      progress=None if out.as_json else lambda p: out.info(f"{p.message}…"))
     doc = {"grant_id": opened.grant.id_hex, "patient": opened.grant.patient, "patient_name": opened.patient_name,
            "expires_at": opened.grant.expires_at.isoformat(), "records": opened.counts,
            "access_tx": opened.access_tx.tx_hash if opened.access_tx else None}
@@ -174,7 +175,8 @@ def cmd_deploy(service: WalletService, args: argparse.Namespace, out: Output) ->
     with unlocked(service, args) as wallet:
         deployment = Sharing(wallet).deploy_contract()
     out.result({"address": deployment.address, **_tx(deployment.tx)},
-               f"Grants contract deployed at {deployment.address} (tx {deployment.tx.tx_hash}); saved as chain.contract.")
+               f"Grants contract deployed at {deployment.address} (tx {deployment.tx.tx_hash}); "
+               "saved as chain.contract.")
     return 0
 
 

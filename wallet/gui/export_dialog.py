@@ -125,7 +125,7 @@ def looks_removable(volume: Volume, *, platform: str = sys.platform, system_driv
     if not volume.ready or volume.read_only or volume.is_root or volume.fs_type in _PSEUDO_FS:
         return False
     if platform.startswith("win"):
-        drive = (system_drive or os.environ.get("SystemDrive", "C:")).rstrip("\\/").upper()
+        drive = (system_drive or os.environ.get("SYSTEMDRIVE", "C:")).rstrip("\\/").upper()
         return not volume.path.upper().startswith(drive)
     path = volume.path.rstrip("/")
     return any(path.startswith(root + "/") for root in REMOVABLE_ROOTS)
@@ -222,8 +222,8 @@ class ExportDialog(QDialog):
 
     PAGE_CHOOSE, PAGE_WRITING, PAGE_DONE = range(3)
 
-    def __init__(self, wallet: UnlockedWallet, *, ids: Sequence[str] = (), volumes: Callable[[], list[Volume]] = removable_volumes,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, wallet: UnlockedWallet, *, ids: Sequence[str] = (),
+                 volumes: Callable[[], list[Volume]] = removable_volumes, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.wallet = wallet
         self.ids = tuple(ids)

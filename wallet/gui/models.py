@@ -345,7 +345,7 @@ class RecordTableModel(QAbstractTableModel):
             position = {id(r): n for n, r in enumerate(self._rows)}
             self.changePersistentIndexList(
                 old_persistent,
-                [self.index(position[id(r)], i.column()) for r, i in zip(old_rows, old_persistent)],
+                [self.index(position[id(r)], i.column()) for r, i in zip(old_rows, old_persistent, strict=False)],
             )
         self.layoutChanged.emit()
 
@@ -416,7 +416,7 @@ class TrendSeries:
     high: float | None = None
 
     def __post_init__(self) -> None:
-        if any(a.when > b.when for a, b in zip(self.points, self.points[1:])):
+        if any(a.when > b.when for a, b in zip(self.points, self.points[1:], strict=False)):
             raise ValueError("trend points must be in time order")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError("reference range low is above high")

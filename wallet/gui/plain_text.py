@@ -47,8 +47,9 @@ def _text_only_parser() -> Any:
     from html.parser import HTMLParser
 
     class TextOnly(HTMLParser):
-        _BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "pre"}
-        _SKIP = {"script", "style", "head", "title"}
+        _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
+                             "pre"})
+        _SKIP = frozenset({"script", "style", "head", "title"})
 
         def __init__(self) -> None:
             super().__init__(convert_charrefs=True)

@@ -10,6 +10,7 @@ that plan. Step 3 runs :meth:`Sharing.grant` with exactly the plan's records and
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QSortFilterProxyModel, Qt, QTimer, Signal
@@ -323,10 +324,7 @@ class ShareDialog(QDialog):
         self._update_chosen()
 
     def _update_chosen(self, *_: Any) -> None:
-        if self.by_record.isChecked():
-            n = len(self.records.checked_ids)
-        else:
-            n = self.categories.checked_count
+        n = len(self.records.checked_ids) if self.by_record.isChecked() else self.categories.checked_count
         self.chosen_label.setText(f"{plural(n, 'record')} chosen")
 
     def _estimate_gas(self) -> None:
@@ -433,10 +431,8 @@ class ShareDialog(QDialog):
 
         def job(progress: ProgressSink, cancel: CancelToken) -> GrantReceipt:
             if plan.remember and plan.grantee_name and book is not None:
-                try:
+                with contextlib.suppress(OSError):  # the share matters more than the note
                     book.save_contact(plan.grantee_name, plan.grantee)
-                except OSError:
-                    pass  # the share matters more than the note
             return Sharing(wallet).grant(plan.grantee, record_ids=plan.record_ids, expires_at=plan.expires_at,
                                          grantee_name=plan.grantee_name or None, progress=progress, cancel=cancel)
 

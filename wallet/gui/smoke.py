@@ -42,8 +42,8 @@ _FHIR_TYPES = ("Patient", "Observation", "Condition", "MedicationRequest", "Immu
 _BUNDLE = {
     "resourceType": "Bundle", "type": "collection",
     "entry": [
-        {"resource": {"resourceType": "Patient", "id": "smoke-patient", "name": [{"family": "Smoke", "given": ["Test"]}],
-                      "birthDate": "1970-01-01"}},
+        {"resource": {"resourceType": "Patient", "id": "smoke-patient",
+                      "name": [{"family": "Smoke", "given": ["Test"]}], "birthDate": "1970-01-01"}},
         {"resource": {"resourceType": "Observation", "id": "smoke-glucose", "status": "final",
                       "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
                                                 "code": "laboratory"}]}],

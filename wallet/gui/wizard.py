@@ -356,7 +356,7 @@ class _ConfirmPage(QWizardPage):
 
     def _wrong(self) -> list[int]:
         words = self._wizard.phrase.split()
-        return [pos for pos, edit in zip(self.positions, self.edits)
+        return [pos for pos, edit in zip(self.positions, self.edits, strict=False)
                 if pos >= len(words) or edit.text().strip().lower() != words[pos]]
 
     def _check(self) -> None:

@@ -16,7 +16,8 @@ from ..share.issuers import IssuerStore
 from ..share.shc import HealthCard, card_file_bytes, read_card_file
 from ..share.shc_qr import parse_qr_text
 
-__all__ = ["CardInput", "card_qr_png", "card_status", "check_card_file", "is_qr_chunk", "read_card_input", "read_qr_chunks"]
+__all__ = ["CardInput", "card_qr_png", "card_status", "check_card_file", "is_qr_chunk", "read_card_input",
+           "read_qr_chunks"]
 
 CARD_SUFFIX = ".smart-health-card"
 
