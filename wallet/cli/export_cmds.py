@@ -83,16 +83,16 @@ def cmd_export(service: WalletService, args: argparse.Namespace, out: Output) ->
 def verification_json(result: Verification) -> dict[str, Any]:
     """``verify``'s JSON for a path that verified (CLI.md: ``valid``, ``signer``, ``resources``)."""
     if isinstance(result, VerifiedCardFile):
-        return {"valid": True, **_card_json(result), "reason": None}
+        return _card_json(result, valid=True, reason=None)
     return {"valid": True, "kind": result.kind, "signer": result.signer,
             "signed_at": result.signed_at.isoformat() if result.signed_at else None,
             "resources": dict(result.resources), "files": list(result.files), "cards": result.cards,
             "encrypted": result.encrypted, "sha256": result.sha256, "reason": None}
 
 
-def _card_json(card: VerifiedCardFile) -> dict[str, Any]:
-    return {"kind": card.kind, "signer": card.signer, "issuer_name": card.issuer_name, "status": list(card.status),
-            "resources": dict(card.resources)}
+def _card_json(card: VerifiedCardFile, *, valid: bool, reason: str | None) -> dict[str, Any]:
+    return {"valid": valid, "kind": card.kind, "signer": card.signer, "issuer_name": card.issuer_name,
+            "status": list(card.status), "reason": reason, "resources": dict(card.resources)}
 
 
 def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) -> int:
@@ -102,7 +102,7 @@ def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) ->
     except VerificationError as exc:
         doc: dict[str, Any] = {"valid": False, "reason": exc.reason}
         if isinstance(exc, CardVerificationError):
-            doc = {"valid": False, **_card_json(exc.card), "reason": exc.reason}
+            doc = _card_json(exc.card, valid=False, reason=exc.reason)
         out.result(doc, f"INVALID — {exc.reason}")
         return 1
     lines = [f"VALID — signed by {result.signer}"]
