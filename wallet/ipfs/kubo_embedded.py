@@ -58,7 +58,7 @@ def free_swarm_port() -> int:
     for _ in range(20):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
             tcp.bind(("0.0.0.0", 0))
-            port = tcp.getsockname()[1]
+            port: int = tcp.getsockname()[1]
             try:
                 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
                     udp.bind(("0.0.0.0", port))
@@ -79,7 +79,7 @@ def _swarm_addresses(port: int, loopback_only: bool) -> list[str]:
     ]
 
 
-def apply_settings(config: dict, *, swarm_port: int, loopback_only: bool, bootstrap: bool, mdns: bool) -> bool:
+def apply_settings(config: dict[str, Any], *, swarm_port: int, loopback_only: bool, bootstrap: bool, mdns: bool) -> bool:
     """Put the wallet's node settings into a Kubo config document; True if it changed."""
     before = json.dumps(config, sort_keys=True)
     addresses = config.setdefault("Addresses", {})
@@ -123,7 +123,7 @@ class _NodeLock:
             import msvcrt
 
             try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
             except OSError:
                 os.close(fd)
                 return False
@@ -225,7 +225,7 @@ class EmbeddedKuboBackend:
         self._error: WalletError | None = None
         self._boot: threading.Thread | None = None
         self._info: NodeInfo | None = None
-        self._finalizer: weakref.finalize | None = None
+        self._finalizer: weakref.finalize[..., Any] | None = None
 
     def __repr__(self) -> str:
         return f"EmbeddedKuboBackend({str(self.directory)!r}, state={self._state})"

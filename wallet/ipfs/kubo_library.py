@@ -115,8 +115,8 @@ class _SignalKeeper:
             except (OSError, AttributeError):
                 self._libc = None
 
-    def save(self) -> dict[int, ctypes.Array]:
-        saved: dict[int, ctypes.Array] = {}
+    def save(self) -> dict[int, ctypes.Array[ctypes.c_char]]:
+        saved: dict[int, ctypes.Array[ctypes.c_char]] = {}
         if self._libc is None:
             return saved
         for sig in _KEPT_SIGNALS:
@@ -125,7 +125,7 @@ class _SignalKeeper:
                 saved[int(sig)] = buf
         return saved
 
-    def restore(self, saved: dict[int, ctypes.Array]) -> None:
+    def restore(self, saved: dict[int, ctypes.Array[ctypes.c_char]]) -> None:
         if self._libc is None:
             return
         for sig, buf in saved.items():
@@ -179,7 +179,8 @@ class KuboLibrary:
         if ptr == self._ffi.NULL:
             return None
         try:
-            return self._ffi.string(ptr).decode("utf-8", "replace")
+            text: str = self._ffi.string(ptr).decode("utf-8", "replace")
+            return text
         finally:
             if self._libc is not None:
                 self._libc.free(ptr)

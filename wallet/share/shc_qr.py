@@ -111,7 +111,9 @@ def qr_for_card(jws: str) -> segno.QRCode | None:
     digits = encode_numeric(jws)[len("shc:/"):]
     try:
         # Two segments; segno picks byte mode for "shc:/" and numeric mode for the digits.
-        qr = segno.make(["shc:/", digits], error="L", boost_error=False, micro=False)
+        qr = segno.make(["shc:/", digits],  # type: ignore[arg-type]  # segno takes a list of segments; its stubs say one
+                        error="L", boost_error=False, micro=False)
     except segno.DataOverflowError:
         return None
-    return qr if qr.version <= MAX_QR_VERSION else None
+    # micro=False: the version is a number (Micro QR versions are strings such as "M4")
+    return qr if isinstance(qr.version, int) and qr.version <= MAX_QR_VERSION else None

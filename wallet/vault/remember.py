@@ -11,11 +11,15 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import KeyringUnavailable, VaultError
 from . import aead
 from .keys import WalletKeys
 from .keystore import Keystore
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 __all__ = ["RememberedUnlock", "secure_backend"]
 
@@ -28,7 +32,7 @@ _INSECURE = (
 )
 
 
-def secure_backend():
+def secure_backend() -> KeyringBackend:
     """The active keyring backend, or :class:`KeyringUnavailable` if it is not secure."""
     try:
         import keyring
@@ -50,12 +54,12 @@ def secure_backend():
 class RememberedUnlock:
     """Remember and forget the unlock of one wallet home."""
 
-    def __init__(self, home: Path, *, backend=None) -> None:
+    def __init__(self, home: Path, *, backend: KeyringBackend | None = None) -> None:
         self.home = Path(home)
         self._backend = backend
 
     @property
-    def backend(self):
+    def backend(self) -> KeyringBackend:
         if self._backend is None:
             self._backend = secure_backend()
         return self._backend

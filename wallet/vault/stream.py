@@ -33,6 +33,7 @@ import io
 import os
 import struct
 import zlib
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
@@ -126,7 +127,7 @@ class _ChunkWriter:
         self._buf = bytearray()
 
 
-def _source_blocks(source: BinaryIO | bytes | bytearray | memoryview):
+def _source_blocks(source: BinaryIO | bytes | bytearray | memoryview) -> Iterator[bytes | memoryview]:
     """Yield the source in blocks of at most ``_READ_BLOCK`` bytes, and its size if known."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         view = memoryview(source).cast("B")
