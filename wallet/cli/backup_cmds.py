@@ -14,7 +14,7 @@ from .records_cmds import unlocked
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("publish", help="back up every record, encrypted, to IPFS (the phrase alone opens it)")
     p.set_defaults(func=cmd_publish)
 

@@ -25,7 +25,7 @@ from .records_cmds import unlocked
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help="write a signed export folder (e.g. onto a USB stick)")
     p.add_argument("--to", required=True, metavar="DIR", help="the folder or drive to write into")
     p.add_argument("--ids", nargs="+", default=[], metavar="ID")

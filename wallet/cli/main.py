@@ -7,6 +7,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import WalletError
@@ -25,10 +26,16 @@ def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None
     parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks and debug logs")
 
 
-class _SubParsers(argparse._SubParsersAction):
+if TYPE_CHECKING:
+    _SubParsersBase = argparse._SubParsersAction[argparse.ArgumentParser]
+else:  # not subscriptable at run time
+    _SubParsersBase = argparse._SubParsersAction
+
+
+class _SubParsers(_SubParsersBase):
     """Every command also accepts the global options after its name."""
 
-    def add_parser(self, name, **kwargs):  # type: ignore[override]
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
         parser = super().add_parser(name, **kwargs)
         _global_options(parser, default=argparse.SUPPRESS)
         parser.register("action", "parsers", _SubParsers)
@@ -66,7 +73,8 @@ def main(argv: list[str] | None = None, *, open_gui: Callable[[str | None], int]
     out = Output(args.json)
     try:
         service = open_wallet_service(args.home)
-        return args.func(service, args, out)
+        code: int = args.func(service, args, out)
+        return code
     except WalletError as exc:
         if args.debug:
             raise

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WalletError
+from ..events import Progress
 from ..services import CATEGORIES, SETTINGS, ChainStatus, IpfsStatus, UnlockedWallet, WalletService
 from .output import Output
 from .prompts import read_new_passphrase, read_passphrase, read_phrase
@@ -19,7 +20,7 @@ from .prompts import read_new_passphrase, read_passphrase, read_phrase
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="create a wallet (prints the recovery phrase once) or --restore one")
     p.add_argument("--restore", action="store_true", help="read a recovery phrase from standard input")
     p.add_argument("--words", type=int, choices=(12, 24), default=12, help="length of a new recovery phrase")
@@ -145,7 +146,7 @@ def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) ->
 
 def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        def progress(p) -> None:
+        def progress(p: Progress) -> None:
             if not out.as_json and sys.stderr.isatty():
                 sys.stderr.write(f"\r{p.message}: {p.done}/{p.total}   ")
         outcomes = wallet.import_paths([Path(p) for p in args.paths], progress=progress)

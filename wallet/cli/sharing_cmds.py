@@ -17,7 +17,7 @@ REVOKE_NOTE = ("Revocation stops future opening; it cannot un-share what the doc
                "Other shares are unaffected.")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("register-key", help="publish this wallet's encryption key on chain (doctors do this once)")
     p.set_defaults(func=cmd_register_key)
 

@@ -148,8 +148,8 @@ class UnlockedWallet:
         self._keys: WalletKeys | None = keys
         self.store = store
         self.identity = keys.identity
-        self._ipfs: Any = None
-        self._chain: Any = None
+        self._ipfs: IpfsBackend | None = None
+        self._chain: ChainBackend | None = None
         self._backends_lock = threading.Lock()
 
     def __repr__(self) -> str:
