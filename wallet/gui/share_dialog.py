@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from ..events import CancelToken, Progress, ProgressSink
 from ..services import AddressBook, GrantReceipt, SharePlan, Sharing, StoredSummary, UnlockedWallet, plan_share
 from ..services.expiry import PRESETS
+from ..services.sharing import LOCAL_ONLY_TYPES  # the wallet's own trail: never offered, never counted
 from .grant_models import CategoryChoiceModel, RecordChoiceModel, about_gas, local_time, plural, short_address
 from .plain_text import plain_label
 from .progress import show_progress
@@ -51,7 +52,6 @@ from .workers import JobRunner, Ticket
 __all__ = ["DEFAULT_PRESET", "NAME_PRIVACY", "ShareDialog", "SharePlan", "confirm_text", "plan_share"]
 
 DEFAULT_PRESET = "1 week"
-LOCAL_ONLY_TYPES = ("Consent", "AuditEvent")  # as wallet.services.sharing: the wallet's own trail, never listed
 NAME_PRIVACY = ("Names are your own notes. They are kept on this computer only, in a plain (not encrypted) file "
                 "in your wallet folder that only your user account can read; they are never put on chain or "
                 "sent to the doctor.")
