@@ -100,11 +100,19 @@ def embedded_chain_dir(app: App) -> Path:
 
 
 def default_chain(app: App) -> ChainBackend:
+    """The chain named by ``chain.rpc`` when it is set (or ``HEALTH_WALLET_CHAIN_RPC``),
+    else by the home's active network profile (``health-wallet network use NAME``)."""
     rpc = str(app.config.get("chain.rpc"))
+    contract = app.config.get("chain.contract") or None
     if rpc == "embedded":
+        from .chain.networks import NetworkBook, connect_profile
+
+        profile = NetworkBook.load(app.home).active
+        if not profile.is_embedded:
+            return connect_profile(profile, contract_address=contract)
         from .chain.embedded import open_embedded_chain
 
         return open_embedded_chain(embedded_chain_dir(app), clock=app.clock)
     from .chain.rpc import connect_rpc
 
-    return connect_rpc(rpc, contract_address=app.config.get("chain.contract") or None)
+    return connect_rpc(rpc, contract_address=contract)

@@ -12,6 +12,7 @@ __all__ = [
     "ChainError",
     "ChainUnavailable",
     "ConfigError",
+    "ContractMismatch",
     "DecryptionError",
     "ExportError",
     "GrantNotActive",
@@ -166,6 +167,10 @@ class GrantNotActive(ChainError):
 
 class KeyNotRegistered(ChainError):
     """The recipient has not published an encryption key on chain."""
+
+
+class ContractMismatch(ChainError):
+    """The code at the grants contract's address is not the Health Wallet grants contract."""
 
 
 # --- share -------------------------------------------------------------------

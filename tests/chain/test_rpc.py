@@ -54,11 +54,13 @@ def test_missing_or_absent_contract(anvil: AnvilNode) -> None:
     with pytest.raises(ChainUnavailable) as info:
         connect_rpc(anvil.url, contract_address=nowhere)
     assert nowhere in info.value.user_message and "deploy" in info.value.user_message
-    unconfigured = connect_rpc(anvil.url)
-    assert unconfigured.contract_address is None
-    with pytest.raises(ChainUnavailable) as info:
-        unconfigured.is_active(new_grant_id(nowhere))
-    assert "deploy-contract" in info.value.user_message
+    with AnvilNode("--chain-id", "100") as node:  # not a development chain: nothing is deployed by itself
+        unconfigured = connect_rpc(node.url)
+        assert unconfigured.contract_address is None
+        with pytest.raises(ChainUnavailable) as info:
+            unconfigured.is_active(new_grant_id(nowhere))
+        assert "deploy-contract" in info.value.user_message
+        assert unconfigured.canonical_address in info.value.user_message
 
 
 def test_on_other_chains_the_wallet_says_how_much_gas_money_it_needs() -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from .eip712 import Eip712Domain, SignedGrant, SignedRevoke
 from .grants import AccessEvent, AccessGrant
 
 __all__ = ["ChainBackend", "Deployment", "Signer", "TxResult"]
@@ -45,8 +46,10 @@ class TxResult:
 
 @dataclass(frozen=True)
 class Deployment:
+    """The grants contract's address; ``tx`` is ``None`` when it was there already."""
+
     address: str
-    tx: TxResult
+    tx: TxResult | None
 
 
 class ChainBackend(Protocol):
@@ -97,6 +100,44 @@ class ChainBackend(Protocol):
 
     def revoke(self, account: Signer, grant_id: bytes) -> TxResult: ...
 
+    @property
+    def currency(self) -> str:
+        """The symbol gas is paid in (ETH, xDAI, POL…)."""
+        ...
+
+    def estimate_deploy_gas(self, sender: str) -> int:
+        """Gas to deploy the grants contract at its standard address; 0 when it is there."""
+        ...
+
+    @property
+    def earlier_contracts(self) -> tuple[str, ...]:
+        """First-version grants contracts whose grants are still read and revoked beside the current one."""
+        ...
+
+    def contract_for(self, grant_id: bytes) -> str:
+        """The address of the contract that holds ``grant_id`` (the current one for an id not granted yet)."""
+        ...
+
+    @property
+    def canonical_address(self) -> str:
+        """The grants contract's address on every chain (CREATE2, see :mod:`wallet.chain.canonical`)."""
+        ...
+
+    @property
+    def domain(self) -> Eip712Domain:
+        """The EIP-712 domain of signed grants on this chain and contract."""
+        ...
+
+    def submit_signed_grant(self, account: Signer, signed: SignedGrant, *, record_access: bool = False) -> TxResult:
+        """``grantBySig`` (or, with ``record_access``, ``grantBySigAndRecordAccess``), paid by ``account``."""
+        ...
+
+    def submit_signed_revoke(self, account: Signer, signed: SignedRevoke) -> TxResult:
+        """``revokeBySig`` paid by ``account``; burns an id that was never granted."""
+        ...
+
+    def estimate_signed_grant_gas(self, sender: str, signed: SignedGrant, *, record_access: bool = False) -> int: ...
+
     def is_active(self, grant_id: bytes) -> bool: ...
 
     def grant_info(self, grant_id: bytes) -> AccessGrant:
@@ -104,6 +145,10 @@ class ChainBackend(Protocol):
         ...
 
     def grants_by_patient(self, patient: str) -> list[AccessGrant]: ...
+
+    def has_patient_activity(self, patient: str) -> bool:
+        """Whether ``patient`` issued, revoked or burned any grant (the restore scan asks this)."""
+        ...
 
     def grants_for_grantee(self, grantee: str) -> list[AccessGrant]: ...
 

@@ -92,6 +92,10 @@ def _message(name: str, args: dict[str, Any]) -> tuple[type[ChainError], str]:
                        f"Grant {gid} is not addressed to this wallet ({args.get('caller')})."),
         "GrantNotActive": (GrantNotActive,
                            f"Grant {gid} is expired, revoked or unknown; ask the patient for a new share."),
+        "BadSignature": (TransactionReverted,
+                         f"The signature on grant {gid} does not match it (another key, another chain or contract, "
+                         "or altered terms); nothing was changed."),
+        "GrantBurned": (GrantNotActive, f"Grant {gid} was revoked before it was submitted; it can never be granted."),
     }
     return messages.get(name, (TransactionReverted, f"The contract rejected the transaction ({name})."))
 

@@ -14,7 +14,14 @@ chain and a real node. Contract calls see the clock's time (never earlier than t
 latest block), so an expiry is checked against "now", not against the last block.
 
 Each chain has a development account (a fixed, public key, worthless outside this
-chain) that deploys the grants contract in block 1 and pays wallets' gas.
+chain) that pays wallets' gas. Block 1 installs the standard CREATE2 factory from its
+published presigned transaction (the development account funds its one-time signer)
+and deploys the grants contract through it, so the contract has the address it has on
+every other chain (:mod:`wallet.chain.canonical`). A chain created before that has
+its first contract (version 1, deployed by the development account's first
+transaction); opening it adds the factory and today's contract in a new block, and the
+backend reads the first contract's grants beside the new one's, so they keep listing,
+opening and revoking while new grants use today's contract.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from web3.providers import BaseProvider
 
 from ..clock import Clock
 from ..errors import ChainUnavailable
-from .contract import load_artefact
+from .canonical import FACTORY_ADDRESS, canonical_address, factory_calldata, factory_deployment
 from .journal import (
     BlockRecord,
     Journal,
@@ -150,7 +157,10 @@ class EmbeddedChain:
         self._lock_timeout = lock_timeout
         self._lock = threading.RLock()
         self.dev_account = Account.from_key(DEV_ACCOUNT_KEY)
-        self.contract_address = to_checksum_address(_create_address(to_canonical_address(self.dev_account.address), 0))
+        self.legacy_contract_address = to_checksum_address(
+            _create_address(to_canonical_address(self.dev_account.address), 0))
+        self.contract_address = canonical_address()
+        self.earlier_contracts: tuple[str, ...] = ()
         self.open_seconds = 0.0
         self.replayed_blocks = 0
         self._open()
@@ -248,22 +258,36 @@ class EmbeddedChain:
             self._replay(record)
         self.replayed_blocks = len(records) - start
 
+    def _has_contract(self) -> bool:
+        if self._code(self.legacy_contract_address):
+            self.earlier_contracts = (self.legacy_contract_address,)  # a chain made before signed grants
+        return bool(self._code(self.contract_address))
+
     def _ensure_contract(self) -> None:
-        if self._code(self.contract_address):
+        if self._has_contract():
             return
         with self._writing():
             self._sync_locked()
-            if self._code(self.contract_address):
+            if self._has_contract():
                 return
+            assert self._chain is not None
             state = self._chain.get_vm().state
-            if state.get_nonce(to_canonical_address(self.dev_account.address)) != 0:
-                raise ChainUnavailable(f"The embedded chain in {self.folder} has no grants contract; "
-                                       "move the folder away to start a new chain.")
-            base = self._chain.header.base_fee_per_gas
-            tx = {"data": load_artefact().bytecode, "gas": 3_000_000, "value": 0, "nonce": 0,
-                  "chainId": self.chain_id, "type": 2, "maxFeePerGas": 2 * base + PRIORITY_FEE,
-                  "maxPriorityFeePerGas": PRIORITY_FEE}
-            self._submit_locked(bytes(self.dev_account.sign_transaction(tx).raw_transaction))
+            dev = self.dev_account
+            nonce = state.get_nonce(to_canonical_address(dev.address))
+            base = int(self._chain.header.base_fee_per_gas or 0)
+            fees = {"chainId": self.chain_id, "type": 2, "maxFeePerGas": 2 * base + PRIORITY_FEE,
+                    "maxPriorityFeePerGas": PRIORITY_FEE, "value": 0}
+            raws: list[bytes] = []
+            if not self._code(FACTORY_ADDRESS):
+                factory = factory_deployment()
+                if state.get_balance(to_canonical_address(factory.signer)) < factory.funding:
+                    fund = {**fees, "to": factory.signer, "value": factory.funding, "gas": 21_000, "nonce": nonce}
+                    raws.append(bytes(dev.sign_transaction(fund).raw_transaction))
+                    nonce += 1
+                raws.append(factory.raw_transaction)
+            deploy = {**fees, "to": FACTORY_ADDRESS, "data": factory_calldata(), "gas": 3_000_000, "nonce": nonce}
+            raws.append(bytes(dev.sign_transaction(deploy).raw_transaction))
+            self._submit_locked(*raws)
         if not self._code(self.contract_address):
             raise ChainUnavailable(f"The grants contract could not be deployed on the embedded chain in {self.folder}.")
 
@@ -316,22 +340,24 @@ class EmbeddedChain:
         if records:
             self._maybe_snapshot(SNAPSHOT_EVERY)
 
-    def _submit_locked(self, raw: bytes) -> bytes:
-        """Execute one signed transaction as a new block and journal it (the lock is held)."""
+    def _submit_locked(self, *raws: bytes) -> bytes:
+        """Execute signed transactions as one new block and journal it (the lock is held);
+        the last transaction's hash."""
         chain = self._chain
+        assert chain is not None
         try:
-            tx = chain.get_vm().get_transaction_builder().decode(raw)
+            txs = [chain.get_vm().get_transaction_builder().decode(raw) for raw in raws]
         except (rlp.DecodingError, ValidationError, ValueError, TypeError) as exc:
             raise _RpcError(-32602, f"invalid raw transaction: {exc}") from exc
         parent = chain.get_canonical_head()
         timestamp = max(self._clock.timestamp(), parent.timestamp + 1)
         pending_header = chain.header
         try:
-            block, logs = self._execute([tx], timestamp)
+            block, logs = self._execute(txs, timestamp)
         except ValidationError as exc:
             chain.header = pending_header
             raise _RpcError(-32000, _validation_message(str(exc))) from exc
-        record = BlockRecord(block.number, timestamp, (raw,), block.hash, tuple(logs))
+        record = BlockRecord(block.number, timestamp, tuple(raws), block.hash, tuple(logs))
         try:
             self._journal.append(record)
         except OSError as exc:
@@ -339,7 +365,7 @@ class EmbeddedChain:
             raise ChainUnavailable(f"The embedded chain in {self.folder} cannot be written: {exc}.") from exc
         self._index(record)
         self._maybe_snapshot(SNAPSHOT_EVERY)
-        return tx.hash
+        return bytes(txs[-1].hash)
 
     # --- snapshot ------------------------------------------------------------------
 
@@ -672,5 +698,5 @@ def open_embedded_chain(data_dir: str | Path, *, clock: Clock, receipt_timeout: 
     return Web3ChainBackend(
         w3, description=f"the embedded chain in {chain.folder}", contract_address=chain.contract_address,
         receipt_timeout=receipt_timeout, poll_interval=0.05, development=True, faucet=chain.dev_account,
-        time_source=chain.now_timestamp, on_close=chain.close,
+        time_source=chain.now_timestamp, on_close=chain.close, earlier_contracts=chain.earlier_contracts,
     )

@@ -18,7 +18,7 @@ __all__ = ["connect_rpc"]
 
 
 def connect_rpc(url: str, *, contract_address: str | None = None, timeout: float = 30.0,
-                receipt_timeout: float = 120.0, poll_interval: float = 1.0) -> Web3ChainBackend:
+                receipt_timeout: float = 120.0, poll_interval: float = 1.0, currency: str = "ETH") -> Web3ChainBackend:
     """A backend for the node at ``url``; ``ChainUnavailable`` if it does not answer.
 
     ``timeout`` bounds each request; ``receipt_timeout`` bounds the wait for a
@@ -31,5 +31,5 @@ def connect_rpc(url: str, *, contract_address: str | None = None, timeout: float
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     return Web3ChainBackend(
         w3, description=f"the chain at {url}", contract_address=contract_address or None,
-        receipt_timeout=receipt_timeout, poll_interval=poll_interval,
+        receipt_timeout=receipt_timeout, poll_interval=poll_interval, currency=currency,
     )

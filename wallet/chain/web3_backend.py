@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import requests
 from eth_utils import event_abi_to_log_topic
+from eth_typing import ChecksumAddress, HexStr
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import (
@@ -35,6 +36,7 @@ from web3.exceptions import (
 from ..errors import (
     ChainError,
     ChainUnavailable,
+    ContractMismatch,
     GrantNotActive,
     InsufficientFunds,
     KeyNotRegistered,
@@ -42,7 +44,9 @@ from ..errors import (
     TransactionReverted,
 )
 from .backend import Deployment, Signer, TxResult
+from .canonical import FACTORY_ADDRESS, canonical_address, factory_calldata, factory_deployment, identify_runtime
 from .contract import error_from_revert, load_artefact
+from .eip712 import Eip712Domain, SignedGrant, SignedRevoke
 from .grants import (
     AccessEvent,
     AccessGrant,
@@ -68,8 +72,8 @@ SEND_ATTEMPTS = 8  # a nonce taken by another process meanwhile: look again
 Faucet = Signer | Literal["node"] | None
 
 
-def _eth(wei: int) -> str:
-    return f"{wei / ETHER:.6f} ETH"
+def _eth(wei: int, currency: str = "ETH") -> str:
+    return f"{wei / ETHER:.6f} {currency}"
 
 
 def _short(exc: BaseException) -> str:
@@ -158,8 +162,14 @@ class Web3ChainBackend:
         faucet: Faucet = None,
         time_source: Callable[[], int] | None = None,
         on_close: Callable[[], None] | None = None,
+        earlier_contracts: tuple[str, ...] = (),
+        currency: str = "ETH",
     ) -> None:
+        """``earlier_contracts``: grants contracts of version 1 on this chain whose grants
+        keep listing, opening and revoking beside the current contract (new grants and keys
+        go to the current one)."""
         self._w3 = w3
+        self._currency = currency
         self._description = description
         self._receipt_timeout = receipt_timeout
         self._poll_interval = poll_interval
@@ -181,9 +191,20 @@ class Web3ChainBackend:
         }
         self._topic = {name: topic for topic, name in self._event_names.items()}
         self._contract: Any = None
+        self._contract_version = 0
         self._deployed_block: int | None = None
+        self._canonical = canonical_address()
+        self._earlier: list[Any] = []
+        self._deployed_blocks: dict[str, int] = {}
+        with self._guard("Looking up the grants contract"):
+            canonical_present = bool(self._w3.eth.get_code(self._canonical))
         if contract_address:
             self._use_contract(contract_address)
+            if self._contract_version == 1 and canonical_present:
+                self._use_contract(self._canonical)  # the earlier contract is read beside it
+        elif canonical_present:
+            self._use_contract(self._canonical)
+        self._use_earlier(tuple(earlier_contracts))
 
     def __repr__(self) -> str:
         return f"Web3ChainBackend({self._description}, chain_id={self._chain_id}, contract={self.contract_address})"
@@ -201,6 +222,27 @@ class Web3ChainBackend:
     @property
     def is_development(self) -> bool:
         return self._development
+
+    @property
+    def canonical_address(self) -> str:
+        """Where the grants contract lives on every chain (CREATE2 through the standard factory)."""
+        return self._canonical
+
+    @property
+    def contract_version(self) -> int:
+        """2 for today's contract (signed grants), 1 for the first one, 0 before a contract is in use."""
+        return self._contract_version
+
+    @property
+    def domain(self) -> Eip712Domain:
+        """The EIP-712 domain signed grants and revocations must name on this chain."""
+        contract = self._require_contract()
+        if self._contract_version < 2:
+            raise ChainUnavailable(
+                f"The grants contract at {contract.address} predates signed grants; use the contract at "
+                f"{self._canonical} (deploy-contract, and clear chain.contract)."
+            )
+        return Eip712Domain(self._chain_id, contract.address)
 
     @property
     def web3(self) -> Web3:
@@ -243,7 +285,8 @@ class Web3ChainBackend:
         except Web3RPCError as exc:
             message = _rpc_message(exc)
             if "insufficient funds" in message.lower():
-                raise InsufficientFunds(f"{action} needs more ETH for gas than the account holds ({message}).") from exc
+                raise InsufficientFunds(
+                    f"{action} needs more {self._currency} for gas than the account holds ({message}).") from exc
             cls = TransactionReverted if sending else ChainUnavailable
             raise cls(f"{action} was refused by {self._description}: {message}.") from exc
 
@@ -265,25 +308,73 @@ class Web3ChainBackend:
                 f"There is no grants contract at {address} on {self._description} (chain {self._chain_id}); "
                 "deploy one with deploy-contract or correct chain.contract."
             )
+        version = identify_runtime(bytes(code))
+        if version is None:
+            raise ContractMismatch(
+                f"The contract at {address} on {self._description} (chain {self._chain_id}) is not the Health "
+                f"Wallet grants contract (its code differs); the wallet will not use it. Check chain.contract, "
+                f"or clear it to use {self._canonical}."
+            )
+        previous = self._contract
+        if previous is not None and self._contract_version == 1 and version == 2 and previous.address != address:
+            self._earlier.append(previous)  # its grants keep listing, opening and revoking
         self._contract = self._w3.eth.contract(address=address, abi=self._abi)
+        self._contract_version = version
         self._deployed_block = None
 
+    def _use_earlier(self, addresses: tuple[str, ...]) -> None:
+        for address in addresses:
+            address = checksum(address)
+            if self._contract is not None and address == self._contract.address:
+                continue
+            with self._guard("Looking up an earlier grants contract"):
+                code = self._w3.eth.get_code(ChecksumAddress(address))
+            if identify_runtime(bytes(code)) != 1:
+                raise ContractMismatch(f"The contract at {address} is not an earlier Health Wallet grants contract.")
+            self._earlier.append(self._w3.eth.contract(address=ChecksumAddress(address), abi=self._abi))
+
+    @property
+    def earlier_contracts(self) -> tuple[str, ...]:
+        """Version-1 contracts whose grants this backend still reads and revokes."""
+        return tuple(c.address for c in self._earlier)
+
+    def contract_for(self, grant_id: bytes) -> str:
+        """The address of the contract holding ``grant_id`` (the current one for a new id)."""
+        grant_id_hex(grant_id)
+        return str(self._contract_of(grant_id).address)
+
+    def _contract_of(self, grant_id: bytes) -> Any:
+        """The contract holding ``grant_id``: the current one, or an earlier one that has it."""
+        contract = self._require_contract()
+        if not self._earlier:
+            return contract
+        for candidate in [contract, *self._earlier]:
+            with self._guard("Reading the grants contract"):
+                patient = candidate.functions.grantOf(bytes(grant_id)).call(block_identifier="latest")[0]
+            if patient != ZERO_ADDRESS:
+                return candidate
+        return contract
+
     def _require_contract(self) -> Any:
+        if self._contract is None and self._development and self._faucet == "node":
+            self._deploy_from_node()  # a development chain: the wallet deploys it by itself
         if self._contract is None:
             raise ChainUnavailable(
-                f"No grants contract is configured for {self._description}; "
-                "deploy one with deploy-contract or set chain.contract."
+                f"The grants contract is not on {self._description} (chain {self._chain_id}) yet; its address on "
+                f"every chain is {self._canonical}. Deploy it with deploy-contract, or set chain.contract."
             )
         return self._contract
 
-    def _call(self, fn: str, *args: Any) -> Any:
-        contract = self._require_contract()
+    def _call(self, fn: str, *args: Any, contract: Any = None) -> Any:
+        contract = contract or self._require_contract()
         with self._guard("Reading the grants contract"):
             return getattr(contract.functions, fn)(*args).call(block_identifier="latest")
 
     def _deployment_block(self) -> int:
         if self._deployed_block is None:
-            self._deployed_block = int(self._call("deployedBlock"))
+            blocks = [int(self._call("deployedBlock"))]
+            blocks += [int(self._call("deployedBlock", contract=c)) for c in self._earlier]
+            self._deployed_block = min(blocks)
         return self._deployed_block
 
     # --- time and balance ----------------------------------------------------------
@@ -321,8 +412,8 @@ class Web3ChainBackend:
             return
         if self._faucet is None:
             raise InsufficientFunds(
-                f"{action} needs up to {_eth(need)} for gas; {sender} holds {_eth(have)}. "
-                "Send ETH to this address and try again."
+                f"{action} needs up to {_eth(need, self._currency)} for gas; {sender} holds "
+                f"{_eth(have, self._currency)}. Send {self._currency} to this address and try again."
             )
         self._fund(sender, max(DEV_FUND_WEI, 2 * need))
 
@@ -384,7 +475,8 @@ class Web3ChainBackend:
                         time.sleep(random.uniform(0, 0.05 * (attempt + 1)))  # after a jitter so we stop colliding
                         continue
                     elif "insufficient funds" in text:
-                        raise InsufficientFunds(f"{action} needs more ETH for gas than {sender} holds.") from exc
+                        raise InsufficientFunds(
+                            f"{action} needs more {self._currency} for gas than {sender} holds.") from exc
                     else:
                         raise
                 mine[nonce] = _InFlight(nonce, {k: v for k, v in tx.items() if k != "nonce"}, tx_hash)
@@ -445,8 +537,9 @@ class Web3ChainBackend:
             pass
         return TransactionReverted(f"{action} failed on chain (transaction {tx_hash}, out of gas or rejected).")
 
-    def _transact_contract(self, account: Signer, fn: str, args: list[Any], action: str) -> TxResult:
-        contract = self._require_contract()
+    def _transact_contract(self, account: Signer, fn: str, args: list[Any], action: str, *,
+                           contract: Any = None) -> TxResult:
+        contract = contract or self._require_contract()
         data = contract.encode_abi(fn, args=args)
         result, _receipt = self._transact(account, data=data, to=contract.address, action=action)
         return result
@@ -454,11 +547,70 @@ class Web3ChainBackend:
     # --- deployment ----------------------------------------------------------------
 
     def deploy(self, account: Signer) -> Deployment:
-        artefact = load_artefact()
-        result, receipt = self._transact(account, data=artefact.bytecode, to=None, action="Deploying the grants contract")
-        address = checksum(receipt["contractAddress"])
-        self._use_contract(address)
-        return Deployment(address, result)
+        """Deploy the grants contract at its canonical address (or use it if it is there).
+
+        ``Deployment.tx`` is ``None`` when the contract was already deployed. On a
+        development chain the CREATE2 factory is installed first when missing.
+        """
+        action = "Deploying the grants contract"
+        with self._guard(action):
+            present = bool(self._w3.eth.get_code(self._canonical))
+        if present:
+            self._use_contract(self._canonical)
+            return Deployment(self._canonical, None)
+        self._ensure_factory(action)
+        result, _receipt = self._transact(account, data="0x" + factory_calldata().hex(), to=FACTORY_ADDRESS,
+                                          action=action)
+        self._use_contract(self._canonical)
+        return Deployment(self._canonical, result)
+
+    @property
+    def currency(self) -> str:
+        """The symbol gas is paid in on this chain (from the network profile; ETH by default)."""
+        return self._currency
+
+    def estimate_deploy_gas(self, sender: str) -> int:
+        """Gas to deploy the grants contract at its standard address (0 when it is there already;
+        the factory's installation on a development chain is not counted)."""
+        with self._guard("Estimating the deployment's gas"):
+            if self._w3.eth.get_code(self._canonical):
+                return 0
+            return int(self._w3.eth.estimate_gas({"from": checksum(sender), "to": FACTORY_ADDRESS,
+                                                  "data": HexStr("0x" + factory_calldata().hex())}))
+
+    def _ensure_factory(self, action: str) -> None:
+        """Install the deterministic-deployment factory from its presigned transaction (development chains)."""
+        with self._guard(action):
+            if self._w3.eth.get_code(FACTORY_ADDRESS):
+                return
+        if not self._development:
+            raise ChainUnavailable(
+                f"{self._subject} has no deterministic-deployment factory at {FACTORY_ADDRESS}, so the grants "
+                "contract cannot get its standard address there; use a network that has it, or set chain.contract."
+            )
+        factory = factory_deployment()
+        with self._guard(action, sending=True):
+            if self._w3.eth.get_balance(factory.signer) < factory.funding:
+                self._fund(factory.signer, factory.funding)
+            tx_hash = HexBytes(self._w3.eth.send_raw_transaction(factory.raw_transaction)).to_0x_hex()
+            self._wait(tx_hash, factory.signer, action)
+            if not self._w3.eth.get_code(FACTORY_ADDRESS):
+                raise ChainUnavailable(f"{self._subject} did not accept the factory's deployment transaction.")
+
+    def _deploy_from_node(self) -> None:
+        """On a development node: the factory and the contract, paid by the node's own account."""
+        action = "Deploying the grants contract on the development chain"
+        self._ensure_factory(action)
+        with self._guard(action, sending=True):
+            accounts = self._w3.eth.accounts
+            if not accounts:
+                return
+            tx_hash = self._w3.eth.send_transaction(
+                {"from": accounts[0], "to": FACTORY_ADDRESS, "data": HexStr("0x" + factory_calldata().hex())})
+            receipt = self._wait(HexBytes(tx_hash).to_0x_hex(), accounts[0], action)
+            if int(receipt["status"]) != 1:
+                raise TransactionReverted(f"{action} failed on chain.")
+        self._use_contract(self._canonical)
 
     # --- keys ----------------------------------------------------------------------
 
@@ -468,8 +620,12 @@ class Web3ChainBackend:
         return self._transact_contract(account, "registerKey", [bytes(encryption_key)], "Publishing the encryption key")
 
     def encryption_key_of(self, address: str) -> bytes | None:
-        key = bytes(self._call("encryptionKeyOf", checksum(address)))
-        return key if any(key) else None
+        """The key ``address`` published (on the current contract, else on an earlier one)."""
+        for contract in [self._require_contract(), *self._earlier]:
+            key = bytes(self._call("encryptionKeyOf", checksum(address), contract=contract))
+            if any(key):
+                return key
+        return None
 
     def require_encryption_key(self, address: str) -> bytes:
         key = self.encryption_key_of(address)
@@ -503,23 +659,65 @@ class Web3ChainBackend:
         args = self._grant_args(grant_id, grantee, cid, wrapped_key, expires_at)
         return self._transact_contract(account, "grant", args, "Granting access")
 
+    # --- signed grants (EIP-712) ---------------------------------------------------
+
+    def _check_domain(self, domain: Eip712Domain, what: str) -> None:
+        mine = self.domain
+        if domain.chain_id != mine.chain_id:
+            raise TransactionReverted(
+                f"This {what} was signed for chain {domain.chain_id}; this wallet is on chain {mine.chain_id}. "
+                "Use a network profile for that chain."
+            )
+        if domain.verifying_contract != mine.verifying_contract:
+            raise TransactionReverted(
+                f"This {what} was signed for the contract at {domain.verifying_contract}, not {mine.verifying_contract}."
+            )
+
+    def submit_signed_grant(self, account: Signer, signed: SignedGrant, *, record_access: bool = False) -> TxResult:
+        """Submit a patient-signed grant with ``grantBySig``; ``account`` pays. With
+        ``record_access`` the grantee (``account`` must be it) also logs its access in the
+        same transaction (``grantBySigAndRecordAccess``)."""
+        self._check_domain(signed.domain, "grant")
+        fn = "grantBySigAndRecordAccess" if record_access else "grantBySig"
+        action = "Submitting the grant and logging the access" if record_access else "Submitting the signed grant"
+        return self._transact_contract(account, fn, signed.contract_args(), action)
+
+    def submit_signed_revoke(self, account: Signer, signed: SignedRevoke) -> TxResult:
+        """Submit a patient-signed revocation with ``revokeBySig``; ``account`` pays. An id
+        that was never granted is burned."""
+        self._check_domain(signed.domain, "revocation")
+        return self._transact_contract(account, "revokeBySig", signed.contract_args(), "Submitting the revocation")
+
+    def estimate_signed_grant_gas(self, sender: str, signed: SignedGrant, *, record_access: bool = False) -> int:
+        """Gas ``sender`` would spend submitting ``signed`` (reverts come back as a ``ChainError``)."""
+        contract = self._require_contract()
+        self._check_domain(signed.domain, "grant")
+        fn = "grantBySigAndRecordAccess" if record_access else "grantBySig"
+        data = contract.encode_abi(fn, args=signed.contract_args())
+        with self._guard("Estimating the grant's gas"):
+            return int(self._w3.eth.estimate_gas({"from": checksum(sender), "to": contract.address, "data": data}))
+
     def revoke(self, account: Signer, grant_id: bytes) -> TxResult:
         grant_id_hex(grant_id)
-        return self._transact_contract(account, "revoke", [bytes(grant_id)], "Revoking the grant")
+        return self._transact_contract(account, "revoke", [bytes(grant_id)], "Revoking the grant",
+                                       contract=self._contract_of(grant_id))
 
     def record_access(self, account: Signer, grant_id: bytes) -> TxResult:
         grant_id_hex(grant_id)
-        return self._transact_contract(account, "recordAccess", [bytes(grant_id)], "Logging the access")
+        return self._transact_contract(account, "recordAccess", [bytes(grant_id)], "Logging the access",
+                                       contract=self._contract_of(grant_id))
 
     def is_active(self, grant_id: bytes) -> bool:
         grant_id_hex(grant_id)
-        return bool(self._call("isActive", bytes(grant_id)))
+        return bool(self._call("isActive", bytes(grant_id), contract=self._contract_of(grant_id)))
 
     def grant_info(self, grant_id: bytes) -> AccessGrant:
         gid = grant_id_hex(grant_id)
-        patient, _grantee, expires, revoked = self._call("grantOf", bytes(grant_id))
+        patient, _grantee, expires, revoked = self._call("grantOf", bytes(grant_id), contract=self._contract_of(grant_id))
         if patient == ZERO_ADDRESS:
             raise GrantNotActive(f"There is no grant {gid} on this chain.")
+        if revoked and expires == 0:
+            raise GrantNotActive(f"Grant {gid} was revoked before it was submitted; it can never be opened.")
         grants = self._grants_from_logs(self._logs([self._grant_topics(), gid]))
         if not grants:
             raise ChainUnavailable(
@@ -533,6 +731,10 @@ class Web3ChainBackend:
             grant_tx=found.grant_tx, revoked_at=found.revoked_at if revoked else None, accesses=found.accesses,
             last_access_at=found.last_access_at,
         )
+
+    def has_patient_activity(self, patient: str) -> bool:
+        """Whether ``patient`` appears as a grant's patient in any event (granted, revoked or burned)."""
+        return bool(self._logs([[self._topic["Granted"], self._topic["Revoked"]], None, _topic_address(patient)]))
 
     def grants_by_patient(self, patient: str) -> list[AccessGrant]:
         return self._grants_from_logs(self._logs([self._grant_topics(), None, _topic_address(patient)]))
@@ -580,11 +782,14 @@ class Web3ChainBackend:
     def _logs(self, topics: list[Any]) -> list[Any]:
         contract = self._require_contract()
         start = self._deployment_block()
+        addresses: str | list[str] = contract.address
+        if self._earlier:
+            addresses = [contract.address, *(c.address for c in self._earlier)]
         with self._guard("Reading the chain's events"):
             end = int(self._w3.eth.block_number)
-            return self._logs_between(contract.address, topics, start, end)
+            return self._logs_between(addresses, topics, start, end)
 
-    def _logs_between(self, address: str, topics: list[Any], start: int, end: int) -> list[Any]:
+    def _logs_between(self, address: str | list[str], topics: list[Any], start: int, end: int) -> list[Any]:
         if end < start:
             return []
         try:

@@ -127,13 +127,14 @@ def ipfs_json(ipfs: IpfsStatus) -> dict[str, Any]:
 def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     status = service.status()
     st = {"home": status.home, "address": status.address, "encryption_key": status.encryption_key,
-          "records": status.records, "chain": chain_json(status.chain), "ipfs": ipfs_json(status.ipfs),
-          "remember_unlock": status.remember_unlock}
+          "records": status.records, "network": status.network, "chain": chain_json(status.chain),
+          "ipfs": ipfs_json(status.ipfs), "remember_unlock": status.remember_unlock}
     chain, ipfs = status.chain, status.ipfs
     out.result(st, "\n".join([
         f"Wallet    {status.address}",
         f"Home      {status.home}",
         f"Records   {status.records}",
+        f"Network   {status.network}",
         "Chain     " + (f"{chain.description}, chain id {chain.chain_id}, contract "
                          f"{chain.contract or 'not deployed'}" if chain.reachable else f"{chain.rpc}: {chain.error}"),
         "IPFS      " + (f"{ipfs.backend} ({'running' if ipfs.running else 'stopped'})"

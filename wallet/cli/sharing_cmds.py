@@ -173,10 +173,19 @@ def cmd_audit(service: WalletService, args: argparse.Namespace, out: Output) -> 
 
 def cmd_deploy(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
+        chain = wallet.chain()
+        gas = 0 if chain.is_development else chain.estimate_deploy_gas(wallet.identity.address)
+        if gas:
+            out.info(f"Deploying the grants contract costs about {gas:,} gas, paid in {chain.currency} "
+                     f"by {wallet.identity.address}.")
         deployment = Sharing(wallet).deploy_contract()
-    out.result({"address": deployment.address, **_tx(deployment.tx)},
-               f"Grants contract deployed at {deployment.address} (tx {deployment.tx.tx_hash}); "
-               "saved as chain.contract.")
+    if deployment.tx is None:
+        out.result({"address": deployment.address, "tx": None, "canonical": True},
+                   f"The grants contract is already at its standard address {deployment.address}; nothing was sent.")
+        return 0
+    out.result({"address": deployment.address, "canonical": True, **_tx(deployment.tx)},
+               f"Grants contract deployed at its standard address {deployment.address} (the same on every chain; "
+               f"tx {deployment.tx.tx_hash}).")
     return 0
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .backups import BackupReceipt, Backups
     from .components import check_bundled_files, contract_compiler_version, kubo_library_path
     from .exports import export_records
+    from .networks import Networks
     from .share_plan import SharePlan, plan_share
     from .sharing import GrantReceipt, GrantView, OpenedShare, Sharing
     from .trusted_issuers import TrustedIssuer, distrust_issuer, trust_issuer, trusted_issuers
@@ -63,6 +64,7 @@ __all__ = [
     "ImportResult",
     "IpfsStatus",
     "NetworkStatus",
+    "Networks",
     "OpenedShare",
     "SharePlan",
     "Sharing",
@@ -94,6 +96,7 @@ __all__ = [
 
 _LAZY = {
     "BackupReceipt": ".backups",
+    "Networks": ".networks",
     "ExportResult": "..share.export",
     "HealthCard": "..share.shc",
     "ImportResult": "..records.importer",

@@ -68,6 +68,7 @@ class WalletStatus:
     chain: ChainStatus
     ipfs: IpfsStatus
     remember_unlock: bool
+    network: str = "custom"  # the active network profile's name
 
 
 @dataclass(frozen=True)

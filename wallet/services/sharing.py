@@ -137,7 +137,9 @@ class Sharing:
         return address
 
     def _context(self, grant_id: bytes) -> bytes:
-        return f"{self.chain.chain_id}|{self._contract().lower()}|{grant_id_hex(grant_id)}".encode()
+        self._contract()
+        contract = self.chain.contract_for(grant_id)  # an earlier contract's grants keep their binding
+        return f"{self.chain.chain_id}|{contract.lower()}|{grant_id_hex(grant_id)}".encode()
 
     def _remember(self, resource: dict[str, Any], *, replace: bool = False) -> None:
         store = self.wallet.store
@@ -321,7 +323,8 @@ class Sharing:
         peers: tuple[str, ...] = ()
         if text.startswith("hwshare:"):
             token = parse_token(text)
-            if token.chain_id != self.chain.chain_id or (self.chain.contract_address or "").lower() != token.contract.lower():
+            known = {a.lower() for a in (self.chain.contract_address or "", *self.chain.earlier_contracts)}
+            if token.chain_id != self.chain.chain_id or token.contract.lower() not in known:
                 raise ShareError(
                     f"This share is on chain {token.chain_id} (contract {token.contract}); this wallet uses chain "
                     f"{self.chain.chain_id}. Set chain.rpc and chain.contract to that chain.")

@@ -86,7 +86,13 @@ class WalletService:
         ident = self.identity()
         return WalletStatus(str(self.app.home), ident.address, ident.encryption_key_hex, self.record_count(),
                             chain_status(self.app), ipfs_status(self.app),
-                            Keystore.load(self.app.home).has_remembered_slot)
+                            Keystore.load(self.app.home).has_remembered_slot, network=self.network_name())
+
+    def network_name(self) -> str:
+        """The active network profile's name (``custom`` when ``chain.rpc`` names a node)."""
+        from .networks import Networks
+
+        return Networks(self.app).active_name()
 
     # --- creating ----------------------------------------------------------------
 

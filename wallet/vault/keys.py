@@ -6,6 +6,11 @@
   wrapped to its public half, which the wallet publishes on chain.
 - Symmetric keys for the record store and backups, each HKDF(seed, purpose), so the
   phrase alone restores everything.
+- One secp256k1 key per grant at ``m/44'/60'/18519'/0/i`` (:data:`GRANT_KEY_ACCOUNT`):
+  it signs that grant (EIP-712) and becomes the grant's patient on chain, so grants
+  share no address with each other or with the main account. The hardened account
+  18519' (0x4857, "HW") is one no wallet's account discovery reaches, so a grant key
+  never doubles as an account the patient uses elsewhere. See ``docs/grant-keys.md``.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from mnemonic import Mnemonic
 
@@ -20,9 +26,12 @@ from ..errors import VaultError
 from . import aead
 from .bip32 import derive_private_key, evm_address
 
-__all__ = ["EVM_PATH", "Identity", "WalletKeys", "new_phrase", "normalize_phrase"]
+__all__ = ["EVM_PATH", "GRANT_KEY_ACCOUNT", "Identity", "WalletKeys", "grant_key_path", "new_phrase",
+           "normalize_phrase"]
 
 EVM_PATH = "m/44'/60'/0'/0/0"
+GRANT_KEY_ACCOUNT = "m/44'/60'/18519'/0"
+MAX_GRANT_INDEX = 2**31 - 1  # non-hardened BIP-32 indices
 _ENGLISH = Mnemonic("english")
 
 
@@ -31,6 +40,13 @@ def new_phrase(words: int = 12) -> str:
     if strength is None:
         raise VaultError("A recovery phrase has 12 or 24 words.")
     return _ENGLISH.generate(strength)
+
+
+def grant_key_path(index: int) -> str:
+    """The BIP-32 path of grant key ``index`` (0, 1, 2…)."""
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= MAX_GRANT_INDEX:
+        raise ValueError(f"a grant key index is an integer from 0 to {MAX_GRANT_INDEX}")
+    return f"{GRANT_KEY_ACCOUNT}/{index}"
 
 
 def normalize_phrase(phrase: str) -> str:
@@ -97,6 +113,16 @@ class WalletKeys:
     @cached_property
     def identity(self) -> Identity:
         return Identity(evm_address(self._evm_private), aead.x25519_public(self.encryption_private))
+
+    def grant_account(self, index: int) -> Any:
+        """The per-grant signing key ``index`` as an ``eth_account`` ``LocalAccount``."""
+        from eth_account import Account
+
+        return Account.from_key(derive_private_key(self._seed, grant_key_path(index)))
+
+    def grant_address(self, index: int) -> str:
+        """The checksummed address of grant key ``index`` (what the contract stores as patient)."""
+        return evm_address(derive_private_key(self._seed, grant_key_path(index)))
 
     def symmetric_key(self, purpose: str) -> bytes:
         """A 32-byte key for one purpose (``records``, ``backup``, ``record-index``...)."""
