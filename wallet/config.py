@@ -16,11 +16,14 @@ from typing import Any
 
 from .atomicfile import write_atomic
 from .errors import ConfigError
+from .formats import FileFormat, upgrade_json_document
 
 __all__ = ["ENV_OVERRIDES", "SETTINGS", "Config", "default_home", "resolve_home"]
 
 CONFIG_FILE = "config.json"
 CONFIG_VERSION = 1
+# Older settings files are upgraded on load by these steps (upgrade_v1_to_v2, …, in order).
+CONFIG_FORMAT: FileFormat[dict[str, Any]] = FileFormat("settings file", CONFIG_VERSION, (), error=ConfigError)
 
 # key -> (default, description). Unknown keys are refused so typos are caught.
 SETTINGS: dict[str, tuple[Any, str]] = {
@@ -76,8 +79,11 @@ class Config:
                 doc = json.loads(path.read_text("utf-8"))
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"The settings file {path} is unreadable: {exc}.") from exc
-            if not isinstance(doc, dict) or doc.get("version") != CONFIG_VERSION:
+            if not isinstance(doc, dict):
                 raise ConfigError(f"The settings file {path} has an unknown format.")
+            doc, upgraded = upgrade_json_document(doc, CONFIG_FORMAT, where=path)
+            if upgraded:
+                write_atomic(path, json.dumps(doc, indent=2, sort_keys=True).encode())
             values = {k: v for k, v in doc.get("settings", {}).items() if k in SETTINGS}
         return cls(Path(home), values, os.environ if environ is None else environ)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "Cancelled",
+    "ChainDamaged",
     "ChainError",
     "ChainUnavailable",
     "ConfigError",
@@ -24,6 +25,7 @@ __all__ = [
     "KeyNotRegistered",
     "KeyringUnavailable",
     "NodeInUse",
+    "PatientMismatch",
     "RecordError",
     "RecordNotFound",
     "ShareError",
@@ -115,6 +117,22 @@ class RecordNotFound(RecordError):
     pass
 
 
+class PatientMismatch(RecordError):
+    """A file for another person than the profile it would go into; nothing was imported.
+
+    ``file_person`` and ``profile_person`` are the two people as sentences show them;
+    ``profile`` is the profile's name; ``suggested`` a profile that holds the file's person.
+    """
+
+    def __init__(self, user_message: str, *, file_person: str, profile: str, profile_person: str,
+                 suggested: str | None = None) -> None:
+        super().__init__(user_message)
+        self.file_person = file_person
+        self.profile = profile
+        self.profile_person = profile_person
+        self.suggested = suggested
+
+
 # --- ipfs --------------------------------------------------------------------
 
 
@@ -143,6 +161,11 @@ class ChainError(WalletError):
 
 class ChainUnavailable(ChainError):
     pass
+
+
+class ChainDamaged(ChainUnavailable):
+    """The embedded chain's files were altered or damaged (a line dropped or edited, the journal
+    emptied) or written by a newer version: the wallet stops rather than read an older chain."""
 
 
 class TransactionReverted(ChainError):

@@ -44,7 +44,9 @@ def test_trusted_issuer_cards_verify_revoked_refused_chunks_joined(home: Path) -
     revoked = cli(home, "import", str(SHC / "example-03-e-file.smart-health-card"))
     assert revoked.code == 1 and "revoked" in revoked.stderr
 
-    expired = cli(home, "import", str(SHC / "hl7-ig-stu1-copy" / "example-03-e-file.smart-health-card"), "--json")
+    # Johnny Revoked's card is another person's: it goes into a profile of its own
+    expired = cli(home, "import", str(SHC / "hl7-ig-stu1-copy" / "example-03-e-file.smart-health-card"), "--json",
+                  "--profile", "johnny")
     assert expired.code == 0 and expired.json["files"][0]["cards"][0]["status"] == "expired"
 
     parts = sorted(SHC.glob("example-02-f-qr-code-numeric-value-*.txt"))
@@ -73,20 +75,33 @@ def test_invalid_cards_are_refused(home: Path, case: str) -> None:
 def test_export_verify_in_empty_home_and_tamper(home: Path, tmp_path: Path) -> None:
     trust_spec_issuer(home)
     bundle = FIXTURES / "synthea" / "Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json"
-    assert cli(home, "import", str(bundle), str(SHC / "example-00-e-file.smart-health-card")).code == 0
+    assert cli(home, "import", str(bundle)).code == 0
+    # the card is John B. Anyperson's, not Clemente Kreiger's: a profile of its own
+    card = SHC / "example-00-e-file.smart-health-card"
+    assert cli(home, "import", str(card)).code == 1
+    assert cli(home, "import", str(card), "--profile", "john").code == 0
     usb = tmp_path / "usb"
     usb.mkdir()
     exported = cli(home, "export", "--to", str(usb), "--json")
     assert exported.code == 0, exported.stderr
     folder = Path(exported.json["path"])
     assert exported.json["resources"]["Observation"] == 48
-    card_copy = next(folder.glob("*.smart-health-card"))
-    assert card_copy.read_bytes() == (SHC / "example-00-e-file.smart-health-card").read_bytes()
+    assert exported.json["resources"]["Patient"] == 1
+    assert exported.json["resources"]["Immunization"] == 4  # Clemente's own, not the card's 3
+    assert not list(folder.glob("*.smart-health-card"))  # one person per export
 
     verified = cli(tmp_path / "nobody", "verify", str(folder), "--json", passphrase=None)
     assert verified.code == 0, verified.stdout
     assert verified.json["valid"] is True and verified.json["signer"] == exported.json["signer"]
-    assert verified.json["resources"]["Patient"] == 2  # the Synthea patient and the card's
+    assert verified.json["resources"]["Patient"] == 1  # the Synthea patient only
+
+    john_usb = tmp_path / "john-usb"
+    john_usb.mkdir()
+    johns = cli(home, "export", "--to", str(john_usb), "--profile", "john", "--json")
+    assert johns.code == 0, johns.stderr
+    assert johns.json["resources"] == {"Immunization": 3, "Patient": 1}
+    card_copy = next(Path(johns.json["path"]).glob("*.smart-health-card"))
+    assert card_copy.read_bytes() == card.read_bytes()
 
     tampered = tmp_path / "tampered"
     shutil.copytree(folder, tampered)

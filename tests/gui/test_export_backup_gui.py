@@ -47,7 +47,7 @@ def spec_issuer() -> TrustedIssuer:
 def patient(open_wallet) -> UnlockedWallet:
     wallet = open_wallet("patient")
     wallet.import_file(PATIENT)
-    wallet.import_file(CARD)
+    wallet.import_file(CARD, same_person=True)  # the user confirmed: one profile
     return wallet
 
 
@@ -367,7 +367,7 @@ def test_back_up_list_unpin_and_restore_on_a_new_laptop(qtbot, open_wallet, monk
     phrase = new_phrase()
     old = open_wallet("old-laptop", phrase)
     old.import_file(PATIENT)
-    old.import_file(CARD)
+    old.import_file(CARD, same_person=True)  # the user confirmed: one profile
     view = BackupsView(old)
     qtbot.addWidget(view, before_close_func=lambda v: v.clear())
     view.show()

@@ -239,3 +239,61 @@ def test_stays_responsive_with_20000_records(qtbot, window: MainWindow, many_wal
     values = [panel.model.summary_at(panel.proxy.mapToSource(panel.proxy.index(r, 0)).row()).summary.value
               for r in range(panel.proxy.rowCount())]
     assert values == sorted(values, reverse=True)
+
+
+def test_profile_switcher_keeps_each_person_apart(qtbot, window: MainWindow, unlocked, monkeypatch) -> None:
+    from wallet.gui import profile_switcher
+
+    child_file = FIXTURES / "synthea" / "Kermit_Trantow_f1a650a5-737e-4fd7-828e-03c3348b9524.json"
+    window.set_wallet(unlocked)
+    window.show()
+    window.import_files([SMALL_PATIENT])
+    first = wait_import(qtbot, window)
+    assert "This wallet now holds the record of Chet Thompson (born 1939-01-27) as its owner." in first.text
+    assert "Not me: someone else's…" in [b.text() for b in window.report_box.buttons()]
+    switcher = window.profile_switcher
+    assert switcher.count() == 1 and not switcher.isEnabled()
+    owner_total = window.categories.total
+
+    # another person's file is refused, naming both; the user keeps it in a new profile
+    window.last_import = None
+    window.import_files([child_file])
+    refused = wait_import(qtbot, window)
+    assert not refused.ok and "Kermit Trantow (born 1993-06-21)" in refused.text and "Chet Thompson" in refused.text
+    assert window.categories.total == owner_total
+    assert {"Keep in a new profile…", "It is the same person"} <= {b.text() for b in window.report_box.buttons()}
+    monkeypatch.setattr(profile_switcher, "ask_profile_name", lambda _parent, person: "child")
+    window.last_import = None
+    window.keep_refused_in_profile()
+    kept = wait_import(qtbot, window)
+    assert kept.ok and "New profile 'child' for Kermit Trantow (born 1993-06-21)." in kept.text
+    assert switcher.count() == 2 and switcher.isEnabled() and switcher.current_profile == "owner"
+    assert window.categories.total == owner_total  # still the owner's records on screen
+
+    # switching reloads the categories, counts and list for that person
+    switcher.setCurrentIndex(switcher.findData("child"))
+    assert unlocked.profile == "child"
+    wait_idle(qtbot, window)
+    assert window.categories.total == unlocked.store.count(profile="child") == 117
+    window.show_category("Overview")
+    wait_idle(qtbot, window)
+    patients = [window.panel.model.summary_at(r).summary.title for r in range(window.panel.model.loaded)
+                if window.panel.model.summary_at(r).summary.resource_type == "Patient"]
+    assert patients == ["Kermit Trantow"]
+    switcher.setCurrentIndex(switcher.findData("owner"))
+    wait_idle(qtbot, window)
+    assert window.categories.total == owner_total
+
+
+def test_first_import_of_someone_else_moves_to_a_profile(qtbot, window: MainWindow, unlocked, monkeypatch) -> None:
+    from wallet.gui import profile_switcher
+
+    window.set_wallet(unlocked)
+    window.import_files([SMALL_PATIENT])
+    wait_import(qtbot, window)
+    total = window.categories.total
+    monkeypatch.setattr(profile_switcher, "ask_profile_name", lambda _parent, person: "dad")
+    window.owner_is_someone_else()
+    assert [(p.name, p.records) for p in unlocked.profiles()] == [("owner", 0), ("dad", total)]
+    assert unlocked.profile == "dad" and window.profile_switcher.current_profile == "dad"
+    assert window.categories.total == total

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,6 @@ INVALID = FIXTURES / "invalid"
 # Inputs the spec leaves to us, and what we chose (documented in docs/formats.md):
 ACCEPTED = {
     "fhir-bom-prefixed.json": "a UTF-8 byte order mark is stripped",
-    "fhir-top-level-array.json": "a JSON array of resources is an accepted import format",
     "fhir-bundle-dangling-reference.json": "imported with a warning per unresolved reference",
 }
 REJECTED = sorted(p.name for p in INVALID.glob("fhir-*.json") if p.name not in ACCEPTED)
@@ -64,6 +64,8 @@ def test_invalid_file_is_refused_and_store_unchanged(store: RecordStore, name: s
         ("fhir-observation-valuequantity-string.json", "valueQuantity.value must be a JSON number"),
         ("fhir-bundle-entry-null-resource.json", "entry[2]"),
         ("fhir-bundle-two-patients.json", "2 different patients"),
+        # Chalmers' Patient and an Observation about Patient/f001: two people's records
+        ("fhir-top-level-array.json", "2 different patients"),
         ("fhir-bundle-duplicate-fullurl.json", "two different resources"),
         ("fhir-invalid-utf8.json", "UTF-8"),
         ("fhir-patient-birthdate-feb30.json", "birthDate"),
@@ -75,9 +77,15 @@ def test_rejections_say_why(store: RecordStore, name: str, fragment: str) -> Non
     assert fragment in info.value.user_message
 
 
-def test_accepted_edge_cases(store: RecordStore) -> None:
+def test_accepted_edge_cases(store: RecordStore, tmp_path: Path) -> None:
     assert import_file(store, INVALID / "fhir-bom-prefixed.json").imported == {"Patient": 1}
-    array = import_file(store, INVALID / "fhir-top-level-array.json")
+    # a JSON array of resources is an accepted import format (one person's records)
+    array_path = tmp_path / "array.json"
+    patient = json.loads((FIXTURES / "fhir-examples" / "Patient-example.json").read_text())
+    obs = json.loads((FIXTURES / "fhir-examples" / "Observation-f001.json").read_text())
+    obs["subject"] = {"reference": "Patient/example"}
+    array_path.write_text(json.dumps([patient, obs]))
+    array = import_file(store, array_path)
     assert array.imported == {"Observation": 1} and array.skipped_duplicates == 1  # same Patient as above
     result = import_file(store, INVALID / "fhir-bundle-dangling-reference.json")
     assert result.total == 2 and len(result.warnings) == 2
@@ -132,7 +140,7 @@ def test_summaries_flag_out_of_range(store: RecordStore) -> None:
     import_file(store, FIXTURES / "fhir-examples" / "Observation-f001.json")
     (row,) = store.summaries(category="Lab results")
     s = row.summary
-    assert (s.value, s.unit, s.low, s.high, s.flag) == (6.3, "mmol/l", 3.1, 6.2, "H")
+    assert (s.value, s.unit, s.low, s.high, s.flag) == (Decimal("6.3"), "mmol/l", Decimal("3.1"), Decimal("6.2"), "H")
     assert "high" in s.detail and s.code == "http://loinc.org|15074-8"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -53,7 +54,7 @@ def clock() -> FixedClock:
 @pytest.fixture(scope="session")
 def small_records() -> list[dict]:
     """A handful of real resources (Patient first) from a Synthea bundle."""
-    bundle = json.loads(next((FIXTURES / "synthea").glob("Clemente_Kreiger_*.json")).read_text())
+    bundle = json.loads(next((FIXTURES / "synthea").glob("Clemente_Kreiger_*.json")).read_text(), parse_float=Decimal)
     resources = [e["resource"] for e in bundle["entry"]]
     patient = next(r for r in resources if r["resourceType"] == "Patient")
     others = [r for r in resources if r["resourceType"] in ("Observation", "Condition", "Immunization")][:6]
@@ -69,5 +70,5 @@ def card_bytes() -> list[bytes]:
 @pytest.fixture(scope="session")
 def large_records() -> list[dict]:
     """All resources of the largest Synthea fixture (Fletcher Hyatt, 1111 entries, 3.9 MB)."""
-    bundle = json.loads(next((FIXTURES / "synthea").glob("Fletcher_Hyatt_*.json")).read_text())
+    bundle = json.loads(next((FIXTURES / "synthea").glob("Fletcher_Hyatt_*.json")).read_text(), parse_float=Decimal)
     return [e["resource"] for e in bundle["entry"]]

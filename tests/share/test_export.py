@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,8 @@ from wallet.errors import Cancelled, DecryptionError, ExportError, ShareError, S
 from wallet.events import CancelToken, Progress
 from wallet.share.export import cleanup_leftovers, write_export
 from wallet.share.export_howto import DECRYPT_SCRIPT, HOWTO_TEXT, VERIFY_SCRIPT
-from wallet.share.export_layout import PARTIAL_PREFIX
+from wallet.share.export_layout import PARTIAL_PREFIX, manifest_bytes
+from wallet.share.jws import sign_detached
 from wallet.share.signed_bundle import verify_bundle_signature
 from wallet.share.verify import export_is_encrypted, verify_export
 
@@ -89,13 +91,17 @@ def test_bundle_is_fhir_with_a_provenance(plain_export) -> None:
 
 
 def test_bundle_signature_checks_with_standard_tools(plain_export) -> None:
-    """Bundle.signature alone: RFC 8785 canonical form, verified by joserfc with the header's key."""
-    bundle = json.loads((plain_export.path / "bundle.json").read_text())
+    """Bundle.signature alone: RFC 8785 with exact numbers (named by the header's ``cty``);
+    for records whose numbers JCS writes the same way the payload is byte for byte RFC 8785."""
+    bundle = json.loads((plain_export.path / "bundle.json").read_text(), parse_float=Decimal)
     assert verify_bundle_signature(bundle) == ABANDON_ADDRESS
     token = base64.b64decode(bundle.pop("signature")["data"]).decode()
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header["cty"] == "fhir+json; canonicalization=rfc8785-exact-decimals"
+    as_doubles = json.loads((plain_export.path / "bundle.json").read_text())
+    del as_doubles["signature"]
     jose_jws.deserialize_compact(token, ECKey.import_key(header["jwk"]), algorithms=["ES256K"],
-                                 payload=rfc8785.dumps(bundle))
+                                 payload=rfc8785.dumps(as_doubles))
     bundle["entry"][0]["resource"]["gender"] = "other"
     bundle["signature"] = json.loads((plain_export.path / "bundle.json").read_text())["signature"]
     with pytest.raises(SignatureInvalid):
@@ -309,12 +315,35 @@ def test_bad_inputs_are_refused_before_writing(tmp_path: Path, keys, clock, smal
     assert list(tmp_path.iterdir()) == []
 
 
-def test_number_that_cannot_be_signed_canonically_is_refused(tmp_path: Path, keys, clock, small_records) -> None:
-    """RFC 8785 numbers are IEEE doubles: an integer beyond 2**53 cannot be signed faithfully."""
-    huge = {**small_records[1], "valueInteger": 2**60}
-    with pytest.raises(ExportError, match="cannot be signed canonically"):
-        write_export(tmp_path, resources=[huge], keys=keys, clock=clock)
-    assert list(tmp_path.iterdir()) == []
+def test_numbers_beyond_doubles_are_signed_exactly(tmp_path: Path, keys, clock, small_records) -> None:
+    """RFC 8785 numbers are IEEE doubles; the signed form writes every number exactly, so an
+    integer beyond 2**53, a 25-digit decimal and an exponent survive export and verify."""
+    numbers = {"valueInteger": 2**60, "extension": [
+        {"url": "http://example.org/a", "valueDecimal": Decimal("0.1234567890123456789012345")},
+        {"url": "http://example.org/b", "valueDecimal": Decimal("1E+2")},
+        {"url": "http://example.org/c", "valueDecimal": Decimal("1E+999999")}]}
+    resource = {**small_records[1], **numbers}
+    result = write_export(tmp_path, resources=[resource], keys=keys, clock=clock)
+    text = (result.path / "bundle.json").read_text()
+    assert '"valueInteger":1152921504606846976' in text and "0.1234567890123456789012345" in text
+    assert '"valueDecimal":1E+2' in text and '"valueDecimal":1E+999999' in text
+    (entry,) = verify_export(result.path).bundle["entry"]
+    assert {k: entry["resource"][k] for k in numbers} == numbers
+
+
+def test_decimal_precision_is_signed(tmp_path: Path, keys, clock, small_records) -> None:
+    """5.10 edited to 5.1 fails Bundle.signature, even with SHA256SUMS re-made and re-signed."""
+    obs = {**small_records[1], "valueQuantity": {"value": Decimal("5.10"), "unit": "mmol/L"}}
+    result = write_export(tmp_path, resources=[obs], keys=keys, clock=clock)
+    bundle_path = result.path / "bundle.json"
+    assert '"value":5.10' in bundle_path.read_text()
+    bundle_path.write_text(bundle_path.read_text().replace('"value":5.10', '"value":5.1'))
+    files = {p.name: p.read_bytes() for p in result.path.iterdir() if not p.name.startswith("SHA256SUMS")}
+    manifest = manifest_bytes(files)
+    (result.path / "SHA256SUMS").write_bytes(manifest)
+    (result.path / "SHA256SUMS.jws").write_text(sign_detached(manifest, private_key=bytes(keys.account.key)))
+    with pytest.raises(SignatureInvalid, match="Bundle signature"):
+        verify_export(result.path)
 
 
 def test_card_read_from_a_qr_code_can_be_exported(tmp_path: Path, keys, clock, small_records) -> None:
@@ -415,3 +444,18 @@ def test_verify_runs_offline_with_no_wallet(plain_export, tmp_path: Path) -> Non
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [ABANDON_ADDRESS, "7"]
+
+
+def test_export_of_an_earlier_release_still_verifies(tmp_path: Path) -> None:
+    """Exports signed over RFC 8785 (no ``cty``) by the release before exact decimals verify;
+    the form is reported, and an edit is still caught."""
+    old = tmp_path / "old"
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "exports" / "release-747f7c1", old)
+    verified = verify_export(old)
+    assert verified.signer == ABANDON_ADDRESS and verified.signature_form == "rfc8785"
+    assert verified.resources_by_type == {"Observation": 1, "Patient": 1}
+    bundle = json.loads((old / "bundle.json").read_text(), parse_float=Decimal)
+    assert verify_bundle_signature(bundle) == ABANDON_ADDRESS
+    bundle["entry"][1]["resource"]["valueQuantity"]["value"] = Decimal("5.2")
+    with pytest.raises(SignatureInvalid):
+        verify_bundle_signature(bundle)

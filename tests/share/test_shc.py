@@ -6,6 +6,7 @@ import base64
 import json
 import zlib
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def example_claims(n: str = "00", folder: Path = SHC) -> dict:
 def test_every_example_verifies_and_yields_its_bundle(example, spec_store: IssuerStore) -> None:
     folder, n = example
     jws = (folder / f"example-{n}-d-jws.txt").read_text().strip()
-    bundle = json.loads((folder / f"example-{n}-a-fhirBundle.json").read_text())
+    bundle = json.loads((folder / f"example-{n}-a-fhirBundle.json").read_text(), parse_float=Decimal)
     [from_file] = parse_card_file((folder / f"example-{n}-e-file.smart-health-card").read_bytes())
     qr_texts = [p.read_text() for p in sorted(folder.glob(f"example-{n}-f-qr-code-numeric-value-*.txt"))]
     assert from_file == jws

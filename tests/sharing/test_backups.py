@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.conftest import FIXTURES
 from tests.sharing.conftest import SMALL_PATIENT
 from wallet.errors import DecryptionError, IpfsError, WalletError
+from wallet.records import fhir_json
 from wallet.services import Backups
 
 CARD = FIXTURES / "smart-health-cards" / "example-00-e-file.smart-health-card"
 
 
 def contents(wallet) -> dict[str, str]:
-    return {i: json.dumps(wallet.record(i), sort_keys=True) for i in wallet.store.ids(types=None)
+    return {i: fhir_json.dumps(wallet.record(i), sort_keys=True) for i in wallet.store.ids(types=None)
             if wallet.store.get_summary(i).resource_type != "AuditEvent"}
 
 
@@ -25,7 +24,7 @@ def test_restore_on_a_new_laptop_from_the_phrase(open_wallet) -> None:
     phrase = new_phrase()
     old = open_wallet("old-laptop", phrase)
     old.import_file(SMALL_PATIENT)
-    old.import_file(CARD)
+    old.import_file(CARD, same_person=True)  # the user confirmed: one profile
     receipt = Backups(old).publish()
     assert receipt.tx and receipt.records == 71 + 4 and receipt.cards == 1 and receipt.warning is None
 

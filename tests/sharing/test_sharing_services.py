@@ -3,7 +3,6 @@ real embedded Kubo node per wallet, talking over loopback."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import timedelta
 
@@ -12,6 +11,8 @@ import pytest
 from tests.sharing.conftest import SMALL_PATIENT
 from wallet.chain.grants import GrantStatus
 from wallet.errors import DecryptionError, GrantNotActive, KeyNotRegistered, ShareError, WalletError
+from wallet.records import fhir_json
+from wallet.records.references import resolve
 from wallet.services import Sharing
 from wallet.services.expiry import parse_expiry
 
@@ -52,8 +53,8 @@ def test_share_open_revoke(patient, doctor, open_wallet, clock) -> None:
     opened = Sharing(doctor).open(receipt.token)
     assert opened.counts == {"Immunization": 7, "Patient": 1}
     assert opened.patient_name == "Ned Hintz"
-    originals = {json.dumps(patient.record(i), sort_keys=True) for i in ids}
-    shared = {json.dumps(e["resource"], sort_keys=True) for e in opened.bundle["entry"]}
+    originals = {fhir_json.canonical_bytes(patient.record(i)) for i in ids}
+    shared = {fhir_json.canonical_bytes(e["resource"]) for e in opened.bundle["entry"]}
     assert originals <= shared
 
     (view,) = sharing.grants()
@@ -80,6 +81,34 @@ def test_share_open_revoke(patient, doctor, open_wallet, clock) -> None:
     consent = patient.summaries(types=["Consent"])[0].summary
     assert "inactive" in consent.detail
     assert str(receipt.cid) not in {str(p.cid) for p in patient.ipfs().pins()}
+
+
+def test_shared_records_keep_decimals_comparators_and_links(open_wallet, doctor, clock, tmp_path) -> None:
+    """The doctor reads 5.10 (not 5.1) and "< 5", and the Observation's subject resolves to
+    the Patient in the shared Bundle, though the source was NDJSON with a relative reference."""
+    patient = open_wallet("precise")
+    source = tmp_path / "labs.ndjson"
+    source.write_text(
+        '{"resourceType":"Patient","id":"p1","name":[{"family":"Testperson","given":["Ada"]}],"birthDate":"1970-01-01"}\n'
+        '{"resourceType":"Observation","id":"o1","status":"final","code":{"text":"Glucose"},'
+        '"subject":{"reference":"Patient/p1"},"valueQuantity":{"value":5.10,"unit":"mmol/L"}}\n'
+        '{"resourceType":"Observation","id":"o2","status":"final","code":{"text":"Glucose"},'
+        '"subject":{"reference":"Patient/p1"},"valueQuantity":{"value":5,"comparator":"<","unit":"mg/dL"}}\n')
+    patient.import_file(source)
+    sharing = Sharing(patient)
+    receipt = sharing.grant(doctor.identity.address, record_ids=sharing.choose_records(types=["Observation"]),
+                            expires_at=parse_expiry("7d", now=clock.now()))
+    opened = Sharing(doctor).open(receipt.token)
+    entries = opened.bundle["entry"]
+    urls = {e["fullUrl"]: n for n, e in enumerate(entries)}
+    values = {}
+    for entry in entries:
+        res = entry["resource"]
+        if res["resourceType"] == "Observation":
+            target = resolve(res["subject"]["reference"], from_url=entry["fullUrl"], full_urls=urls)
+            assert target is not None and entries[target]["resource"]["id"] == "p1"
+            values[res["id"]] = res["valueQuantity"]
+    assert str(values["o1"]["value"]) == "5.10" and values["o2"]["comparator"] == "<"
 
 
 def test_expiry_is_enforced_at_the_boundary(patient, doctor, clock) -> None:

@@ -51,13 +51,15 @@ from web3 import Web3
 from web3.providers import BaseProvider
 
 from ..clock import Clock
-from ..errors import ChainUnavailable
+from ..errors import ChainDamaged, ChainUnavailable
 from .canonical import FACTORY_ADDRESS, canonical_address, factory_calldata, factory_deployment
 from .journal import (
     BlockRecord,
     Journal,
     JournalDamaged,
     JournalHeader,
+    JournalOutdated,
+    JournalTampered,
     LockTimeout,
     LogRecord,
     read_snapshot,
@@ -183,6 +185,8 @@ class EmbeddedChain:
                 self.folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ChainUnavailable(f"The embedded chain's folder {self.folder} cannot be created: {exc}.") from exc
+            if self._journal.needs_upgrade():
+                self._upgrade_journal()
             records = self._read()
             if self._journal.header is None:
                 with self._writing():
@@ -196,16 +200,44 @@ class EmbeddedChain:
             assert self._journal.header is not None
             self.chain_id = self._journal.header.chain_id
             self._start(records)
+            self._check_head()
             self._ensure_contract()
         self.open_seconds = time.perf_counter() - started
 
     def _read(self) -> list[BlockRecord]:
         try:
             return self._journal.read_new()
+        except JournalTampered as exc:
+            raise self._altered(exc) from exc
         except JournalDamaged as exc:
-            raise ChainUnavailable(f"The embedded chain in {self.folder} is damaged ({exc}).") from exc
+            raise ChainDamaged(f"The embedded chain in {self.folder} is damaged ({exc}).") from exc
+        except JournalOutdated as exc:  # another process wrote an older version meanwhile
+            raise ChainDamaged(f"The embedded chain in {self.folder} was rewritten by an older version "
+                               f"({exc}); open it again.") from exc
         except OSError as exc:
             raise ChainUnavailable(f"The embedded chain in {self.folder} cannot be read: {exc}.") from exc
+
+    def _altered(self, exc: JournalTampered) -> ChainDamaged:
+        return ChainDamaged(f"The embedded chain in {self.folder} was altered: {exc}. Nothing was read from it; "
+                            "restore the folder from a backup or move it away.")
+
+    def _check_head(self) -> None:
+        try:
+            self._journal.check_head()
+        except JournalTampered as exc:
+            raise self._altered(exc) from exc
+
+    def _upgrade_journal(self) -> None:
+        """Rewrite an older journal at the current version, once, under the writer lock."""
+        with self._writing():
+            try:
+                self._journal.upgrade()
+            except JournalTampered as exc:
+                raise self._altered(exc) from exc
+            except JournalDamaged as exc:
+                raise ChainDamaged(f"The embedded chain in {self.folder} is damaged ({exc}).") from exc
+            except OSError as exc:
+                raise ChainUnavailable(f"The embedded chain in {self.folder} cannot be upgraded: {exc}.") from exc
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -337,6 +369,7 @@ class EmbeddedChain:
         records = self._read()
         for record in records:
             self._replay(record)
+        self._check_head()
         if records:
             self._maybe_snapshot(SNAPSHOT_EVERY)
 

@@ -11,6 +11,7 @@ from ..services import (
     CardVerificationError,
     Verification,
     VerifiedCardFile,
+    VerifiedExportFolder,
     WalletService,
     distrust_issuer,
     export_records,
@@ -31,6 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--ids", nargs="+", default=[], metavar="ID")
     p.add_argument("--type", dest="types", nargs="+", default=[], metavar="T")
     p.add_argument("--encrypt", action="store_true", help="seal the export with a passphrase of its own")
+    p.add_argument("--profile", metavar="NAME", help="whose records to export (default: the owner's)")
     p.add_argument("--export-passphrase-file", metavar="FILE", help="read the export's passphrase from FILE")
     p.set_defaults(func=cmd_export)
 
@@ -69,6 +71,7 @@ def cmd_export(service: WalletService, args: argparse.Namespace, out: Output) ->
     with unlocked(service, args) as wallet:
         result = export_records(wallet, Path(args.to), ids=args.ids, types=types,
                                 categories=[c[:1].upper() + c[1:] for c in categories], passphrase=secret,
+                                profile=args.profile,
                                 progress=None if out.as_json else lambda p: out.info(f"{p.message} {p.done}/{p.total}"))
     out.result(
         {"path": str(result.path), "files": list(result.files), "sha256": result.sha256, "signer": result.signer,
@@ -87,7 +90,8 @@ def verification_json(result: Verification) -> dict[str, Any]:
     return {"valid": True, "kind": result.kind, "signer": result.signer,
             "signed_at": result.signed_at.isoformat() if result.signed_at else None,
             "resources": dict(result.resources), "files": list(result.files), "cards": result.cards,
-            "encrypted": result.encrypted, "sha256": result.sha256, "reason": None}
+            "encrypted": result.encrypted, "sha256": result.sha256, "signature_form": result.signature_form,
+            "reason": None}
 
 
 def _card_json(card: VerifiedCardFile, *, valid: bool, reason: str | None) -> dict[str, Any]:
@@ -109,6 +113,9 @@ def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) ->
     if isinstance(result, VerifiedCardFile) and result.issuer_name:
         lines[0] += f" ({result.issuer_name})"
     lines += [f"  {k}: {v}" for k, v in result.resources.items()]
+    if isinstance(result, VerifiedExportFolder) and result.signature_form == "rfc8785":
+        lines.append("  note: signed by an earlier release, whose signature does not cover the written "
+                     "precision of decimals (5.10 against 5.1)")
     out.result(verification_json(result), "\n".join(lines))
     return 0
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from decimal import Decimal
 from typing import Any
+
+from ..services import fhir_json_text
 
 __all__ = ["Output"]
 
@@ -15,8 +17,7 @@ class Output:
 
     def result(self, doc: Any, human: str | None = None) -> None:
         if self.as_json:
-            json.dump(doc, sys.stdout, indent=2, ensure_ascii=False, default=str)
-            sys.stdout.write("\n")
+            sys.stdout.write(fhir_json_text(_jsonable(doc), indent=2) + "\n")
         elif human is not None:
             sys.stdout.write(human if human.endswith("\n") else human + "\n")
 
@@ -29,3 +30,15 @@ class Output:
         lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False))]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) for r in rows]
         return "\n".join(line.rstrip() for line in lines)
+
+
+def _jsonable(doc: Any) -> Any:
+    """``doc`` with values JSON has no type for (paths, datetimes) as text; numbers,
+    decimals included, stay numbers written exactly."""
+    if isinstance(doc, dict):
+        return {str(k): _jsonable(v) for k, v in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [_jsonable(v) for v in doc]
+    if doc is None or isinstance(doc, (str, int, float, Decimal)):
+        return doc
+    return str(doc)

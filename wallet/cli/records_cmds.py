@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -11,9 +10,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import WalletError
+from ..errors import PatientMismatch, WalletError
 from ..events import Progress
-from ..services import CATEGORIES, SETTINGS, ChainStatus, IpfsStatus, UnlockedWallet, WalletService
+from ..services import (
+    CATEGORIES,
+    OWNER,
+    SETTINGS,
+    ChainStatus,
+    IpfsStatus,
+    UnlockedWallet,
+    WalletService,
+    fhir_json_text,
+    local_text,
+    utc_text,
+)
 from .output import Output
 from .prompts import read_new_passphrase, read_passphrase, read_phrase
 
@@ -31,15 +41,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("import", help="import FHIR JSON, NDJSON or .smart-health-card files")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--profile", metavar="NAME",
+                   help="the person these records belong to (default: the owner; a new name makes a new profile)")
+    p.add_argument("--same-person", action="store_true",
+                   help="the file's patient is the profile's person, though their details differ")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("profiles", help="the people whose records this wallet keeps (the owner first)")
+    p.set_defaults(func=cmd_profiles)
 
     p = sub.add_parser("records", help="list record summaries")
     p.add_argument("--type", dest="rtype", metavar="T", help="a FHIR resource type or a category")
-    p.add_argument("--since", metavar="DATE", help="only records on or after this date (YYYY-MM-DD)")
+    p.add_argument("--since", metavar="DATE", help="only records on or after this date (YYYY-MM-DD, or YYYY-MM, "
+                   "or a time with its zone; compared as instants, a partial date is its whole period)")
+    p.add_argument("--profile", metavar="NAME", help="whose records (default: the owner's)")
     p.set_defaults(func=cmd_records)
 
     p = sub.add_parser("show", help="one record as FHIR JSON")
     p.add_argument("id")
+    p.add_argument("--profile", metavar="NAME", help="the profile the record is in (default: the owner's)")
+    p.add_argument("--history", action="store_true", help="also its earlier versions (and whether it was deleted)")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("passphrase", help="change the passphrase")
@@ -150,19 +171,34 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
         def progress(p: Progress) -> None:
             if not out.as_json and sys.stderr.isatty():
                 sys.stderr.write(f"\r{p.message}: {p.done}/{p.total}   ")
-        outcomes = wallet.import_paths([Path(p) for p in args.paths], progress=progress)
+        outcomes = wallet.import_paths([Path(p) for p in args.paths], profile=args.profile,
+                                       same_person=args.same_person, progress=progress)
     if not out.as_json and sys.stderr.isatty():
         sys.stderr.write("\r" + " " * 60 + "\r")
     imported: Counter[str] = Counter()
     skipped = 0
-    files, errors = [], []
+    files, errors, warnings = [], [], []
     for o in outcomes:
         if o.result is not None:
             imported.update(o.result.imported)
             skipped += o.result.skipped_duplicates
+            matched = o.result.matched_by
             files.append({"path": str(o.path), "imported": o.result.imported,
                           "skipped_duplicates": o.result.skipped_duplicates, "warnings": list(o.result.warnings),
-                          "cards": [{"issuer": iss, "status": st} for iss, st in o.result.cards]})
+                          "cards": [{"issuer": iss, "status": st} for iss, st in o.result.cards],
+                          "profile": o.result.profile, "patient": o.result.person, "new_profile": o.result.new_profile,
+                          "matched_by": matched.rule if matched else None,
+                          "match_detail": matched.detail if matched else None,
+                          "updated": o.result.updated, "history_kept": o.result.history_kept,
+                          "deleted": o.result.deleted})
+            warnings += [f"{o.path.name}: {w}" for w in o.result.warnings]
+            if o.result.new_profile and o.result.person:
+                whose = ("this wallet now holds the record of" if o.result.profile == OWNER
+                         else f"new profile '{o.result.profile}' for")
+                out.info(f"{o.path.name}: {whose} {o.result.person}.")
+            elif matched is not None:
+                out.info(f"{o.path.name}: {o.result.person} is the profile '{o.result.profile}' "
+                         f"({matched.describe()}).")
             for iss, st in o.result.cards:
                 note = {"valid": "verified", "expired": "verified, but expired",
                         "unverified": "UNVERIFIED: the issuer is not in your trusted list"}.get(st, st)
@@ -170,15 +206,23 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
             for w in o.result.warnings[:5]:
                 out.info(f"warning: {o.path.name}: {w}")
             if len(o.result.warnings) > 5:
-                out.info(f"warning: {o.path.name}: {len(o.result.warnings) - 5} more unresolved references")
+                out.info(f"warning: {o.path.name}: {len(o.result.warnings) - 5} more warnings (see --json)")
         elif o.error is not None:
-            errors.append({"path": str(o.path), "error": o.error.user_message})
+            errors.append({"path": str(o.path), "error": o.error.user_message,
+                           **({"patient": o.error.file_person, "profile": o.error.profile,
+                               "profile_patient": o.error.profile_person}
+                              if isinstance(o.error, PatientMismatch) else {})})
             out.info(f"error: {o.error.user_message} (nothing from {o.path.name} was imported)")
     human = f"Imported {sum(imported.values())} records" + (
         " (" + ", ".join(f"{k} {v}" for k, v in sorted(imported.items())) + ")" if imported else "")
+    changes = [f"{n} {what}" for n, what in (
+        (sum(f["updated"] for f in files), "newer versions replaced older ones, which are kept"),
+        (sum(f["history_kept"] for f in files), "earlier versions kept as history"),
+        (sum(f["deleted"] for f in files), "marked deleted at their source")) if n]
+    human += "".join(f"; {c}" for c in changes)
     human += f"; {skipped} already in the wallet." if skipped else "."
     out.result({"imported": dict(sorted(imported.items())), "skipped_duplicates": skipped, "files": files,
-                "errors": errors}, human)
+                "errors": errors, "warnings": warnings}, human)
     return 1 if errors else 0
 
 
@@ -193,21 +237,49 @@ def _types_for(value: str | None) -> tuple[str | None, list[str] | None]:
 
 def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     category, types = _types_for(args.rtype)
+    profile = args.profile or OWNER
     with unlocked(service, args) as wallet:
-        rows = wallet.summaries(category=category, types=types, since=args.since)
+        known = wallet.profile_names()
+        if args.profile is not None and args.profile not in known:
+            raise WalletError(f"No profile {args.profile!r}; this wallet has {', '.join(known)}.")
+        rows = wallet.summaries(category=category, types=types, since=args.since, profile=profile)
     doc = [{"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
-            "detail": r.summary.detail, "category": r.summary.category} for r in rows]
-    table = out.table([[d["id"], d["type"], d["date"][:10],
-                        (d["title"] + (" — " + d["detail"] if d["detail"] else ""))[:90]] for d in doc],
-                      ["ID", "TYPE", "DATE", "SUMMARY"])
+            "detail": r.summary.detail, "category": r.summary.category, "profile": profile,
+            "instant": utc_text(r.summary.date) or None, "value": r.summary.value,
+            "comparator": r.summary.comparator or None, "unit": r.summary.unit or None} for r in rows]
+    table = out.table([[d["id"], d["type"], local_text(d["date"]),
+                        (d["title"] + (" — " + d["detail"] if d["detail"] else ""))[:90]]
+                       for d in doc], ["ID", "TYPE", "DATE (LOCAL TIME)", "SUMMARY"])
     out.result(doc, table if doc else "No records.")
     return 0
 
 
 def cmd_show(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        resource = wallet.record(args.id)
-    out.result(resource, json.dumps(resource, indent=2, ensure_ascii=False))
+        if args.history:
+            doc = wallet.record_history(args.id, profile=args.profile)
+        else:
+            resource = wallet.record(args.id, profile=args.profile)
+    if not args.history:
+        out.result(resource, fhir_json_text(resource, indent=2))
+        return 0
+    parts = [("Deleted at its source; " if doc["deleted"] else "") + "current version:",
+             fhir_json_text(doc["current"], indent=2)]
+    for n, earlier in enumerate(doc["history"], start=1):
+        parts += [f"earlier version {n} of {len(doc['history'])}:", fhir_json_text(earlier, indent=2)]
+    if not doc["history"]:
+        parts.append("No earlier versions.")
+    out.result(doc, "\n".join(parts))
+    return 0
+
+
+def cmd_profiles(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    with unlocked(service, args) as wallet:
+        views = wallet.profiles()
+    doc = [{"name": v.name, "patient": v.patient, "records": v.records, "owner": v.is_owner} for v in views]
+    table = out.table([[v.name + (" (owner)" if v.is_owner else ""), v.patient, str(v.records)] for v in views],
+                      ["PROFILE", "PATIENT", "RECORDS"])
+    out.result(doc, table if doc else "No profiles yet: the first import makes the owner's.")
     return 0
 
 

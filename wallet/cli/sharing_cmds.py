@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     what.add_argument("--all", action="store_true", help="every record")
     p.add_argument("--expires", required=True, metavar="DURATION_OR_DATE", help="e.g. 7d, 12h, 2w or 2026-12-31")
     p.add_argument("--name", help="the doctor's name, kept in your wallet only")
+    p.add_argument("--profile", metavar="NAME", help="whose records to share (default: the owner's)")
     p.set_defaults(func=cmd_grant)
 
     p = sub.add_parser("grants", help="grants you issued (or --received) with their status")
@@ -95,8 +96,9 @@ def cmd_grant(service: WalletService, args: argparse.Namespace, out: Output) -> 
         name = args.name or book.name_of(grantee)  # the saved name goes into the local Consent
         expires = sharing.expires_at(args.expires)
         types, categories = _split_types(args.types or [])
-        ids = sharing.choose_records(ids=args.ids or [], types=types, categories=categories)
+        ids = sharing.choose_records(ids=args.ids or [], types=types, categories=categories, profile=args.profile)
         receipt = sharing.grant(grantee, record_ids=ids, expires_at=expires, grantee_name=name,
+                                profile=args.profile,
                                 progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
     out.result(
         {"grant_id": receipt.grant_id, "grantee": receipt.grantee, "cid": receipt.cid, **_tx(receipt.tx),
@@ -138,7 +140,10 @@ def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> i
                                       progress=None if out.as_json else lambda p: out.info(f"{p.message}…"))
     doc = {"grant_id": opened.grant.id_hex, "patient": opened.grant.patient, "patient_name": opened.patient_name,
            "expires_at": opened.grant.expires_at.isoformat(), "records": opened.counts,
-           "access_tx": opened.access_tx.tx_hash if opened.access_tx else None}
+           "access_tx": opened.access_tx.tx_hash if opened.access_tx else None, "people": list(opened.people)}
+    if len(opened.people) > 1:
+        out.info(f"warning: this share holds the records of {len(opened.people)} people: "
+                 + "; ".join(opened.people) + ". Check whose each record is before relying on it.")
     if args.out:
         write_atomic(Path(args.out), json.dumps(opened.bundle, indent=2, ensure_ascii=False).encode(), mode=0o600)
         doc["out"] = args.out

@@ -36,14 +36,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import PatientMismatch, WalletError
 from ..events import CancelToken, Progress, ProgressSink
 from ..services import StoredSummary, UnlockedWallet
+from . import profile_switcher
 from .actions import make_action
 from .detail import DetailPane
 from .export_backup_section import ExportBackupSection
 from .icon import LogoLabel, lock_icon
 from .import_panel import ImportBar, ImportReport, import_report
 from .models import CategoryListModel, CountRole
+from .profile_switcher import ProfileSwitcher
 from .records_panel import RecordsPanel
 from .sharing_section import SharingSection
 from .workers import JobRunner, Ticket, retire_runner
@@ -93,6 +96,7 @@ class MainWindow(QMainWindow):
         self._importer: JobRunner | None = None
         self._import_ticket: Ticket | None = None
         self.last_import: ImportReport | str | None = None
+        self.pending_refusal: Any = None  # the first file refused as another person's, to place on request
         self.report_box: QMessageBox | None = None
 
         self._build_actions()
@@ -146,6 +150,10 @@ class MainWindow(QMainWindow):
         tools.addAction(self.import_action)
         tools.addAction(self.lock_action)
         self.lock_action.setIcon(lock_icon())  # reads on the light and the dark palette
+        tools.addSeparator()
+        self.profile_switcher = ProfileSwitcher(self)
+        self.profile_switcher.switched.connect(self.switch_profile)
+        tools.addWidget(self.profile_switcher)
 
     def _build_widgets(self) -> None:
         self.categories = CategoryListModel(self)
@@ -240,6 +248,7 @@ class MainWindow(QMainWindow):
         self.address_label.setText(wallet.identity.address)
         self.import_action.setEnabled(True)
         self.lock_action.setEnabled(True)
+        self.profile_switcher.fill(wallet)
         self.refresh()
         self.sharing.set_wallet(wallet)
         self.records_tools.set_wallet(wallet)
@@ -259,6 +268,8 @@ class MainWindow(QMainWindow):
         self.panel.clear()
         self.detail.clear()
         self.categories.set_counts({})
+        self.profile_switcher.empty()
+        self.pending_refusal = None
         self.address_label.clear()
         self.import_action.setEnabled(False)
         self.welcome_button.setEnabled(True)
@@ -284,6 +295,55 @@ class MainWindow(QMainWindow):
         row = self.category_view.currentIndex().row()
         category = self.categories.category_at(row) if row >= 0 else None
         self.show_category(category, force=True)
+
+    # --- profiles ---------------------------------------------------------------------
+
+    def switch_profile(self, name: str) -> None:
+        """Show ``name``'s records: the categories, counts and lists are read again."""
+        if self._wallet is None or name == self._wallet.profile:
+            return
+        self._wallet.use_profile(name)
+        self.detail.clear()
+        self.panel.clear()
+        self.profile_switcher.fill(self._wallet)
+        self.refresh()
+
+    def _ask_profile(self, person: str) -> str | None:
+        return profile_switcher.ask_profile_name(self, person)
+
+    def keep_refused_in_profile(self) -> None:
+        """Import the refused file again, into a new profile the user names."""
+        refusal = self.pending_refusal
+        if refusal is None or self._wallet is None:
+            return
+        name = self._ask_profile(refusal.error.file_person)
+        if name:
+            self.pending_refusal = None
+            self.import_files([refusal.path], profile=name)
+
+    def import_refused_as_same_person(self) -> None:
+        """The user says the refused file's person is the profile's: import it there."""
+        refusal = self.pending_refusal
+        if refusal is None or self._wallet is None:
+            return
+        self.pending_refusal = None
+        self.import_files([refusal.path], profile=refusal.error.profile, same_person=True)
+
+    def owner_is_someone_else(self) -> None:
+        """After the first import: those records are another person's; keep them in a profile."""
+        if self._wallet is None or self.importing:
+            return
+        owner = self._wallet.profiles()[0]
+        name = self._ask_profile(owner.patient)
+        if not name:
+            return
+        try:
+            self._wallet.move_owner_records(name)
+        except WalletError as exc:
+            self._show_report("Health Wallet", exc.user_message, QMessageBox.Icon.Warning)
+            return
+        self.profile_switcher.fill(self._wallet)
+        self.refresh()
 
     def show_category(self, category: str | None, *, force: bool = False) -> None:
         index = self.categories.index(self.categories.row_of(category))
@@ -344,7 +404,9 @@ class MainWindow(QMainWindow):
         if paths and self._wallet is not None:  # the wallet may have locked meanwhile
             self.import_files([Path(p) for p in paths])
 
-    def import_files(self, paths: Sequence[Path]) -> None:
+    def import_files(self, paths: Sequence[Path], *, profile: str | None = None, same_person: bool = False) -> None:
+        """Import into ``profile`` (default: the profile shown); ``same_person`` when the user
+        said the file's person is that profile's."""
         if self._wallet is None or self._importer is None or not paths:
             return
         if self.importing:  # e.g. files dropped during an import
@@ -354,7 +416,8 @@ class MainWindow(QMainWindow):
         paths = [Path(p) for p in paths]
 
         def job(progress: ProgressSink, cancel: CancelToken) -> list:
-            return wallet.import_paths(paths, progress=progress, cancel=cancel)
+            return wallet.import_paths(paths, profile=profile, same_person=same_person, progress=progress,
+                                       cancel=cancel)
 
         self.import_bar.start(len(paths))
         self.import_action.setEnabled(False)
@@ -375,6 +438,19 @@ class MainWindow(QMainWindow):
         self._end_import(report)
         self._show_report("Import finished", report.text,
                           QMessageBox.Icon.Information if report.ok else QMessageBox.Icon.Warning)
+        self.pending_refusal = next((o for o in outcomes if isinstance(o.error, PatientMismatch)), None)
+        box = self.report_box
+        if box is None:
+            return
+        if self.pending_refusal is not None:  # another person's file: where should it go?
+            keep = box.addButton("Keep in a new profile…", QMessageBox.ButtonRole.ActionRole)
+            keep.clicked.connect(self.keep_refused_in_profile)
+            same = box.addButton("It is the same person", QMessageBox.ButtonRole.ActionRole)
+            same.clicked.connect(self.import_refused_as_same_person)
+        elif any(o.result is not None and o.result.new_profile and o.result.person and o.result.profile == "owner"
+                 for o in outcomes):  # the first import names the owner: the user confirms or corrects
+            other = box.addButton("Not me: someone else's…", QMessageBox.ButtonRole.ActionRole)
+            other.clicked.connect(self.owner_is_someone_else)
 
     def _import_cancelled(self, message: str) -> None:
         text = "Import cancelled. The file being read was not saved; files finished before it stay imported."
@@ -391,6 +467,8 @@ class MainWindow(QMainWindow):
         self.import_action.setEnabled(self._wallet is not None)
         self.welcome_button.setEnabled(True)
         self.last_import = outcome
+        if self._wallet is not None:
+            self.profile_switcher.fill(self._wallet)  # a new profile, new counts
         self.refresh()
         self.import_finished.emit(outcome)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..services import StoredSummary
+from ..services import StoredSummary, fhir_json_text, local_text
 from .plain_text import narrative_text, plain_label
 
 __all__ = ["DetailPane"]
@@ -50,7 +49,7 @@ def _notes(resource: dict[str, Any]) -> str:
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = value if isinstance(value, str) else fhir_json_text(value)
     text = " ".join(text.split()) if len(text) < 2000 else text[:2000]
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
 
@@ -119,7 +118,8 @@ class DetailPane(QWidget):
     def show_record(self, row: StoredSummary, resource: dict[str, Any]) -> None:
         m = row.summary
         values = {
-            "title": m.title, "category": m.category, "resource_type": m.resource_type, "date": m.date,
+            "title": m.title, "category": m.category, "resource_type": m.resource_type,
+            "date": m.date if local_text(m.date) == m.date else f"{local_text(m.date)} (as written: {m.date})",
             "detail": m.detail, "code": m.code,
             "range": "" if m.low is None and m.high is None else
             f"{'' if m.low is None else f'{m.low:g}'}–{'' if m.high is None else f'{m.high:g}'} {m.unit}".strip(),
@@ -141,7 +141,7 @@ class DetailPane(QWidget):
         self.tree.clear()
         self.tree.addTopLevelItems(self._items(resource))
         self.tree.expandToDepth(0)
-        self.json_view.setPlainText(json.dumps(resource, indent=2, ensure_ascii=False))
+        self.json_view.setPlainText(fhir_json_text(resource, indent=2))
         self._stack.setCurrentWidget(self.tabs)
 
     def _items(self, value: Any) -> list[QTreeWidgetItem]:

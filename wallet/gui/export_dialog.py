@@ -14,7 +14,6 @@ The writing itself is :func:`wallet.services.export_records` on a worker thread.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -46,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, Progress, ProgressSink
-from ..services import CATEGORIES, UnlockedWallet
+from ..services import CATEGORIES, UnlockedWallet, fhir_json_text
 from .badges import PillLabel, hint_label
 from .icon import app_icon
 from .plain_text import plain_label
@@ -188,9 +187,9 @@ def measure_records(wallet: UnlockedWallet, *, cancel: CancelToken | None = None
             cancel.check()
         if row.summary.resource_type in NOT_EXPORTED_TYPES:
             continue
-        size = len(json.dumps(wallet.record(row.id), ensure_ascii=False, separators=(",", ":")).encode())
+        size = len(fhir_json_text(wallet.record(row.id)).encode())
         records[row.id] = (row.summary.category, size)
-    cards = wallet.store.cards()
+    cards = [data for data, _cards in wallet.card_files()]  # the shown profile's cards
     return RecordSizes(records, sum(len(c) for c in cards), len(cards))
 
 

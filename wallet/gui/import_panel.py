@@ -47,6 +47,11 @@ def import_report(outcomes: Sequence[FileOutcome]) -> ImportReport:
             if r.warnings:
                 bits.append(_plural(len(r.warnings), "warning"))
             lines.append(f"  {o.path.name}: {', '.join(bits)}")
+            if r.new_profile and r.person:
+                lines.append(f"      This wallet now holds the record of {r.person} as its owner."
+                             if r.profile == "owner" else f"      New profile '{r.profile}' for {r.person}.")
+            elif r.matched_by is not None and r.person:
+                lines.append(f"      {r.person} is the profile '{r.profile}' ({r.matched_by.describe()}).")
             lines.extend(f"      {w}" for w in r.warnings[:5])
             if len(r.warnings) > 5:
                 lines.append(f"      … and {len(r.warnings) - 5} more")

@@ -14,6 +14,7 @@ plain text (item views never interpret it) and tooltips are escaped.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush
 
-from ..services import CATEGORIES, StoredSummary, UnlockedWallet
+from ..services import CATEGORIES, StoredSummary, UnlockedWallet, local_text, utc_text
 from .plain_text import safe_tooltip
 from .theme import error_color
 
@@ -127,7 +128,7 @@ def _value_text(s: StoredSummary) -> str:
     m = s.summary
     if m.value is None:
         return m.detail
-    return f"{m.value:.4g} {m.unit}".strip()
+    return m.value_text
 
 
 def _range_text(s: StoredSummary) -> str:
@@ -142,7 +143,8 @@ def _range_text(s: StoredSummary) -> str:
 _FLAGS = {"H": "High", "L": "Low"}
 
 COLUMNS: dict[str, _Column] = {
-    "date": _Column("Date", lambda s: s.summary.date[:10], lambda s: s.summary.date),
+    # local time with its zone; sorted by the instant (UTC), not by the text as written
+    "date": _Column("Date", lambda s: local_text(s.summary.date), lambda s: utc_text(s.summary.date)),
     # "Other" says little in a timeline; the resource type (Claim, Patient...) says more
     "category": _Column("Category", lambda s: s.summary.category if s.summary.category != "Other"
                         else s.summary.resource_type, lambda s: s.summary.category),
@@ -292,8 +294,8 @@ class RecordTableModel(QAbstractTableModel):
             return col.display(rec)
         if role == Qt.ItemDataRole.ToolTipRole:
             text = col.display(rec)
-            if self.column_keys[index.column()] == "date":
-                text = rec.summary.date
+            if self.column_keys[index.column()] == "date" and rec.summary.date:
+                text = f"{local_text(rec.summary.date)} (as written: {rec.summary.date})"
             return safe_tooltip(text) if text else None
         if role == SummaryRole:
             return rec
@@ -400,8 +402,9 @@ class RecordFilterProxy(QSortFilterProxyModel):
 @dataclass(frozen=True)
 class TrendPoint:
     when: datetime
-    value: float
+    value: float  # for plotting; ``text`` says it exactly
     flag: str = ""
+    text: str = ""  # "2024-03-10 05:30 CET: < 5 mg/dL": local time with its zone, the value as written
 
 
 @dataclass(frozen=True)
@@ -414,6 +417,7 @@ class TrendSeries:
     points: tuple[TrendPoint, ...]
     low: float | None = None
     high: float | None = None
+    range_text: str = ""  # the reference range as the record wrote it ("3.90–6.10")
 
     def __post_init__(self) -> None:
         if any(a.when > b.when for a, b in zip(self.points, self.points[1:], strict=False)):
@@ -453,7 +457,7 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
     groups: dict[str, list[StoredSummary]] = {}
     for row in rows:
         m = row.summary
-        if m.code and m.value is not None and parse_when(m.date) is not None:
+        if m.code and m.value is not None and parse_when(m.date) is not None and math.isfinite(float(m.value)):
             groups.setdefault(m.code, []).append(row)
     out: dict[str, TrendSeries] = {}
     for code, items in groups.items():
@@ -467,6 +471,10 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
                 break
         if low is not None and high is not None and low > high:
             low, high = high, low
-        points = tuple(TrendPoint(_when(r), float(r.summary.value or 0.0), r.summary.flag) for r in same)
-        out[code] = TrendSeries(code, newest.title, unit, points, low, high)
+        range_text = f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}"
+        low = float(low) if low is not None and math.isfinite(low) else None
+        high = float(high) if high is not None and math.isfinite(high) else None
+        points = tuple(TrendPoint(_when(r), float(r.summary.value or 0), r.summary.flag,
+                                  f"{local_text(r.summary.date)}: {r.summary.value_text}") for r in same)
+        out[code] = TrendSeries(code, newest.title, unit, points, low, high, range_text)
     return out

@@ -176,7 +176,7 @@ class TrendChart(QWidget):
         if s.low is not None or s.high is not None:
             low = "" if s.low is None else f"{s.low:g}"
             high = "" if s.high is None else f"{s.high:g}"
-            legend = f"reference range {low}–{high} {s.unit}".strip()
+            legend = f"reference range {s.range_text or f'{low}–{high}'} {s.unit}".strip()
         legend_w = fm.horizontalAdvance(legend) + 12 if legend else 0
         p.setPen(text_color)
         p.drawText(QRectF(left, 4, frame.width() - legend_w, fm.height() + 4), Qt.AlignmentFlag.AlignLeft,
@@ -260,5 +260,5 @@ class TrendChart(QWidget):
             return
         pt = s.points[n]
         flag = {"H": " (high)", "L": " (low)"}.get(pt.flag, "")
-        text = f"{pt.when.strftime('%Y-%m-%d')}: {pt.value:.4g} {s.unit}{flag}"
+        text = (pt.text or f"{pt.when.strftime('%Y-%m-%d')}: {pt.value:.4g} {s.unit}") + flag
         QToolTip.showText(event.globalPosition().toPoint(), safe_tooltip(text), self)

@@ -4,14 +4,16 @@ transaction. One bad resource rejects the whole file and leaves the store unchan
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import InvalidRecord
 from ..events import CancelToken, ProgressSink, report
+from .identity import PatientMatch
+from .import_plan import plan_import
 from .parse import ParsedFile, read_file
-from .store import NewRecord, RecordStore
-from .summary import summarize
+from .profiles import OWNER, Placement, Profile, place_file
+from .store import RecordStore
 from .validate import validate_file
 
 __all__ = ["ImportResult", "import_file", "import_parsed"]
@@ -24,6 +26,13 @@ class ImportResult:
     skipped_duplicates: int = 0
     warnings: tuple[str, ...] = ()
     cards: tuple[tuple[str, str], ...] = ()  # (issuer, "valid" | "expired" | "unverified") per card
+    profile: str = OWNER
+    person: str | None = None  # whose records these are, as shown ("Jane Doe (born 1990-01-02)")
+    matched_by: PatientMatch | None = None  # how the person was found to be the profile's
+    new_profile: bool = False  # this import created the profile (the owner, on a first import)
+    updated: int = 0  # records whose newer version became current (counted in ``imported`` too)
+    history_kept: int = 0  # earlier versions kept as history
+    deleted: int = 0  # records marked deleted by a history Bundle's DELETE entries
 
     @property
     def total(self) -> int:
@@ -31,33 +40,44 @@ class ImportResult:
 
 
 def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: tuple[bytes, ...] = (),
-                  card_statuses: tuple[tuple[str, str], ...] = (), single_patient: bool = True, progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
+                  card_statuses: tuple[tuple[str, str], ...] = (), single_patient: bool = True,
+                  profile: str = OWNER, check_person: bool = False, same_person: bool = False,
+                  restored_profiles: tuple[Profile, ...] = (), item_profiles: tuple[str, ...] | None = None,
+                  progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
+    """Validate and store ``parsed`` in ``profile``, all or nothing.
+
+    ``check_person``: the file must be the profile's person (or create the profile);
+    see :func:`~wallet.records.profiles.place_file` for the rules and errors.
+    A wallet's own backup instead names each item's profile (``item_profiles``, one per
+    item) and brings its profiles along (``restored_profiles``), saved in the same transaction.
+    """
+    if item_profiles is not None and len(item_profiles) != len(parsed.items):
+        raise InvalidRecord(f"{name}: its list of profiles does not match its records.")
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
-    warnings = validate_file(parsed, name=name, single_patient=single_patient)
+    warnings = [*parsed.warnings, *validate_file(parsed, name=name, single_patient=single_patient)]
+    placement: Placement | None = None
+    if check_person:
+        placement = place_file(parsed, name=name, profile=profile, profiles=store.profiles(),
+                               same_person=same_person)
+        warnings[:0] = [f"{placement.person}: the file's Patient resources are one person by {m.describe()}"
+                        for m in placement.joined]
     if cancel is not None:
         cancel.check()
-    records: list[NewRecord] = []
-    seen: set[str] = set()
-    in_file_dupes = 0
-    for n, item in enumerate(parsed.items, start=1):
-        rid = store.record_id(item.resource)
-        if rid in seen:
-            in_file_dupes += 1
-            continue
-        seen.add(rid)
-        records.append(NewRecord(rid, item.resource, summarize(item.resource)))
-        if n % 100 == 0:
-            if cancel is not None:
-                cancel.check()
-            report(progress, n, total, f"Reading {name}")
-    existing = store.existing_ids(seen)
-    fresh = [r for r in records if r.id not in existing]
-    added, dupes = store.add_many(fresh, cards=cards, progress=progress, total=total, cancel=cancel)
+    plan = plan_import(store, parsed, profile=profile, item_profiles=item_profiles, progress=progress,
+                       cancel=cancel, name=name)
+    warnings.extend(plan.warnings)
+    _added, dupes = store.add_many(plan.fresh, cards=cards, progress=progress, total=total, cancel=cancel,
+                                  profile=placement.profile if placement is not None else None,
+                                  more_profiles=restored_profiles,
+                                  newer=plan.newer, history=plan.history, deleted=plan.deleted)
     report(progress, total, total, f"Imported {name}")
-    counts = Counter(r.summary.resource_type for r in fresh)
-    return ImportResult(name, dict(sorted(counts.items())), len(existing) + dupes + in_file_dupes,
-                        tuple(warnings), card_statuses)
+    return ImportResult(name, plan.imported, plan.duplicates + dupes,
+                        tuple(warnings), card_statuses, profile,
+                        placement.person if placement is not None else None,
+                        placement.matched_by if placement is not None else None,
+                        placement.created if placement is not None else False,
+                        updated=len(plan.newer), history_kept=len(plan.history), deleted=len(plan.deleted))
 
 
 def import_file(store: RecordStore, path: Path, *, progress: ProgressSink | None = None,

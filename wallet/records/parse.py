@@ -3,20 +3,24 @@
 Python's ``json`` is lenient where FHIR is not: it keeps the last of duplicate keys,
 accepts ``NaN``, and overflows the stack on deep nesting. This module refuses all
 three, strips a UTF-8 byte order mark (a common editor artefact), and bounds the size.
+Numbers with a fraction or exponent are read as :class:`decimal.Decimal`, so a FHIR
+decimal keeps its precision (``5.10`` stays ``5.10``; see :mod:`wallet.records.fhir_json`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidRecord
 
-__all__ = ["MAX_FILE_BYTES", "Located", "ParsedFile", "loads_strict", "parse_bytes", "read_file"]
+__all__ = ["MAX_FILE_BYTES", "Deletion", "Located", "ParsedFile", "loads_strict", "parse_bytes", "read_file"]
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_BUNDLE_NESTING = 4
 BOM = b"\xef\xbb\xbf"
 
 
@@ -27,13 +31,89 @@ class Located:
     position: str
     resource: dict[str, Any]
     full_url: str | None = None
+    scope: str = ""  # the Bundle its references resolve in: "" for the file's, else a nested one's position
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A ``history`` Bundle's DELETE entry: ``reference`` (``Type/id``) was deleted at the
+    source, at ``when`` (``response.lastModified``, a FHIR instant) when the entry says."""
+
+    position: str
+    reference: str
+    when: str | None = None
 
 
 @dataclass(frozen=True)
 class ParsedFile:
+    """What a file holds. For a ``history`` Bundle, ``items`` keep the Bundle's order, which
+    FHIR R4 (Bundle.type ``history``) gives newest first.
+
+    ``warnings``: what the source said besides its records (``search.mode: outcome``
+    OperationOutcomes, a ``next`` link: a page of a longer result, failed batch entries).
+    """
+
     kind: str  # "bundle", "resource", "array", "ndjson"
     items: tuple[Located, ...]
     bundle_type: str | None = None
+    warnings: tuple[str, ...] = ()
+    deletions: tuple[Deletion, ...] = ()
+
+
+@dataclass
+class _Notes:
+    warnings: list[str] = field(default_factory=list)
+    deletions: list[Deletion] = field(default_factory=list)
+
+
+_RESPONSE_TYPES = ("transaction-response", "batch-response")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (an optional element)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _outcome_lines(outcome: Any, pos: str) -> list[str]:
+    """An OperationOutcome's issues as warning lines (plain text, each bounded)."""
+    issues = outcome.get("issue") if isinstance(outcome, dict) else None
+    lines = []
+    for issue in issues if isinstance(issues, list) else []:
+        if not isinstance(issue, dict):
+            continue
+        details = _object(issue.get("details"))
+        text = issue.get("diagnostics") or details.get("text") or issue.get("code") or "no details"
+        lines.append(f"{pos}: the source says ({issue.get('severity', 'information')}): {str(text)[:300]}")
+    return lines or [f"{pos}: the source sent an OperationOutcome without issues"]
+
+
+def _page_warning(doc: dict[str, Any], where: str) -> list[str]:
+    links = _list(doc.get("link"))
+    relations = {str(link.get("relation")): link.get("url") for link in links if isinstance(link, dict)}
+    if "next" not in relations:
+        return []
+    page = "page 1" if not ({"previous", "prev"} & set(relations)) else "one page"
+    return [f"{where}this is {page} of a longer result: the source has more (next page: "
+            f"{str(relations['next'])[:300]}); fetch the other pages and import them too"]
+
+
+def _deleted_reference(request: dict[str, Any], full_url: str | None) -> str | None:
+    """``Type/id`` of a DELETE entry, from ``request.url`` or the entry's fullUrl."""
+    for text in (request.get("url"), full_url):
+        if isinstance(text, str):
+            parts = text.split("?")[0].rstrip("/").split("/")
+            if len(parts) >= 2 and parts[-2][:1].isupper() and parts[-1]:
+                return f"{parts[-2]}/{parts[-1]}"
+    return None
+
+
+def _version_id(resource: Any) -> Any:
+    meta = resource.get("meta") if isinstance(resource, dict) else None
+    return meta.get("versionId") if isinstance(meta, dict) else None
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -52,7 +132,8 @@ def _no_constants(name: str) -> Any:
 def loads_strict(text: str, *, where: str = "") -> Any:
     prefix = f"{where}: " if where else ""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants,
+                          parse_float=Decimal)
     except InvalidRecord as exc:
         raise InvalidRecord(f"{prefix}not valid JSON: {exc.user_message}") from exc
     except json.JSONDecodeError as exc:
@@ -104,11 +185,11 @@ def _parse(data: bytes, name: str) -> ParsedFile:
         items = []
         for no, line in enumerate(text.splitlines(), start=1):
             if line.strip():
-                items.append(_as_resource(loads_strict(line, where=f"{name} line {no}"), f"line {no}"))
+                items.extend(_unpacked(_as_resource(loads_strict(line, where=f"{name} line {no}"), f"line {no}")))
         return ParsedFile("ndjson", tuple(items))
     doc = loads_strict(text, where=name)
     if isinstance(doc, list):
-        return ParsedFile("array", tuple(_as_resource(v, f"item {i}") for i, v in enumerate(doc)))
+        return ParsedFile("array", tuple(i for n, v in enumerate(doc) for i in _unpacked(_as_resource(v, f"item {n}"))))
     top = _as_resource(doc, name)
     if top.resource["resourceType"] != "Bundle":
         return ParsedFile("resource", (top,))
@@ -124,28 +205,89 @@ def _looks_ndjson(text: str) -> bool:
     return body[:end].rstrip().endswith("}") and body[end:].lstrip().startswith("{")
 
 
-def _bundle_items(doc: dict[str, Any], name: str) -> ParsedFile:
+def _unpacked(item: Located, notes: _Notes | None = None) -> list[Located]:
+    """A Bundle found where a resource was expected, replaced by its entries (a Bundle is a
+    container, never a health record of its own)."""
+    if item.resource["resourceType"] != "Bundle":
+        return [item]
+    return _bundle_entries(item.resource, item.position, prefix=f"{item.position} ", seen_urls={}, depth=1,
+                           notes=notes)
+
+
+def _bundle_entries(doc: dict[str, Any], name: str, *, prefix: str = "",
+                    seen_urls: dict[str, dict[str, Any]], depth: int = 0, notes: _Notes | None = None) -> list[Located]:
+    """The resources of a Bundle's entries; Bundles nested in it (a collection of
+    per-patient bundles) are unpacked, each entry's position naming the path to it.
+
+    By Bundle.type (FHIR R4 Bundle): a ``history`` Bundle may repeat a fullUrl across
+    versions (bdl-7) and its DELETE entries carry no resource; a ``searchset`` keeps its
+    ``match`` and ``include`` entries, its ``outcome`` OperationOutcomes become warnings;
+    ``transaction-response``/``batch-response`` entries give their resources when present
+    and their outcomes as warnings. A ``next`` link makes this page of a longer result a warning.
+    """
+    notes = notes if notes is not None else _Notes()
+    if depth > MAX_BUNDLE_NESTING:
+        raise InvalidRecord(f"{name}: Bundles nested more than {MAX_BUNDLE_NESTING} deep.")
     entries = doc.get("entry", [])
     if not isinstance(entries, list):
         raise InvalidRecord(f"{name}: Bundle.entry must be an array.")
+    if depth and not isinstance(doc.get("type"), str):
+        raise InvalidRecord(f"{prefix.strip()}: Bundle.type is required.")
+    btype = doc.get("type")
+    notes.warnings.extend(_page_warning(doc, prefix.strip() + ": " if prefix else ""))
     items: list[Located] = []
-    seen_urls: dict[str, dict[str, Any]] = {}
     for i, entry in enumerate(entries):
-        pos = f"entry[{i}]"
+        pos = f"{prefix}entry[{i}]"
         if not isinstance(entry, dict):
             raise InvalidRecord(f"{pos}: a Bundle entry must be an object.")
-        if entry.get("resource") is None:
-            raise InvalidRecord(f"{pos}: the entry has no resource.")
         url = entry.get("fullUrl")
         if url is not None and not isinstance(url, str):
             raise InvalidRecord(f"{pos}: fullUrl must be a string.")
+        request, response, search = (_object(entry.get(k)) for k in ("request", "response", "search"))
+        if btype in _RESPONSE_TYPES and response.get("outcome") is not None:
+            notes.warnings.extend(_outcome_lines(response["outcome"], pos))
+        if entry.get("resource") is None:
+            if btype == "history" and request.get("method") == "DELETE":
+                target = _deleted_reference(request, url)
+                if target is None:
+                    raise InvalidRecord(f"{pos}: a DELETE entry must name what it deleted (request.url).")
+                when = response.get("lastModified")
+                notes.deletions.append(Deletion(pos, target, when if isinstance(when, str) else None))
+                continue
+            if btype in _RESPONSE_TYPES:
+                status = str(response.get("status") or "")
+                if status[:1] not in ("1", "2", "3") and response.get("outcome") is None:
+                    notes.warnings.extend([f"{pos}: the source answered {status[:60] or 'without a status'}"])
+                continue
+            raise InvalidRecord(f"{pos}: the entry has no resource.")
+        resource = entry["resource"]
+        if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome" and (
+                search.get("mode") == "outcome" or btype in _RESPONSE_TYPES):
+            notes.warnings.extend(_outcome_lines(resource, pos))
+            continue
         if url:
             if url in seen_urls and seen_urls[url] != entry["resource"]:
-                raise InvalidRecord(f"{pos}: fullUrl {url} is used by two different resources.")
+                versions = (_version_id(seen_urls[url]), _version_id(entry["resource"]))
+                if btype != "history" and (None in versions or versions[0] == versions[1]):
+                    raise InvalidRecord(f"{pos}: fullUrl {url} is used by two different resources.")
             seen_urls[url] = entry["resource"]
-        items.append(_as_resource(entry["resource"], pos, url))
+        item = _as_resource(entry["resource"], pos, url)
+        if depth:
+            item = replace(item, scope=prefix.strip())
+        if item.resource["resourceType"] == "Bundle":
+            items.extend(_bundle_entries(item.resource, name, prefix=f"{pos} ", seen_urls=seen_urls, depth=depth + 1,
+                                         notes=notes))
+        else:
+            items.append(item)
+    return items
+
+
+def _bundle_items(doc: dict[str, Any], name: str) -> ParsedFile:
+    notes = _Notes()
+    items = _bundle_entries(doc, name, seen_urls={}, notes=notes)
     btype = doc.get("type")
-    return ParsedFile("bundle", tuple(items), btype if isinstance(btype, str) else None)
+    return ParsedFile("bundle", tuple(items), btype if isinstance(btype, str) else None,
+                      tuple(notes.warnings), tuple(notes.deletions))
 
 
 def read_file(path: Path) -> ParsedFile:

@@ -9,14 +9,16 @@ Summaries are sealed in the store like the resources themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["CATEGORIES", "Summary", "category_of", "summarize"]
+__all__ = ["CATEGORIES", "COMPARATORS", "Summary", "category_of", "summarize"]
 
 CATEGORIES = (
     "Conditions", "Medications", "Allergies", "Lab results", "Vital signs",
     "Immunizations", "Procedures", "Encounters", "Documents", "Other",
 )
+COMPARATORS = ("", "<", "<=", ">=", ">", "ad")  # FHIR R4 QuantityComparator (required binding)
 
 
 @dataclass(frozen=True)
@@ -27,15 +29,30 @@ class Summary:
     detail: str = ""
     date: str = ""  # ISO 8601 (date or dateTime) or ""
     code: str = ""  # "system|code" for measurements
-    value: float | None = None
+    value: Decimal | None = None  # exactly as written in the record (FHIR decimal precision kept)
     unit: str = ""
-    low: float | None = None
-    high: float | None = None
+    low: Decimal | None = None
+    high: Decimal | None = None
     flag: str = ""  # "H" above range, "L" below range
+    comparator: str = ""  # Quantity.comparator: "<", "<=", ">=", ">" or "ad"; part of the value
+    full_url: str = ""  # the absolute fullUrl the record had in its source Bundle, if any
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
             raise ValueError(f"unknown category {self.category!r}")
+        for name in ("value", "low", "high"):
+            number = getattr(self, name)
+            if number is not None and not isinstance(number, Decimal):
+                object.__setattr__(self, name, _num(number))
+        if self.comparator not in COMPARATORS:
+            raise ValueError(f"unknown comparator {self.comparator!r}")
+
+    @property
+    def value_text(self) -> str:
+        """The value as the record wrote it, with its comparator and unit: ``< 5 mg/dL``."""
+        if self.value is None:
+            return ""
+        return " ".join(x for x in (self.comparator, f"{self.value:g}", self.unit) if x)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None and v != ""}
@@ -78,10 +95,24 @@ def _first(res: dict[str, Any], *keys: str) -> str:
     return ""
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _num(value: Any) -> Decimal | None:
+    """A JSON number as an exact :class:`Decimal` (the written precision kept); else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
-    return float(value)
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return number if number.is_finite() else None
+
+
+def _flag(value: Decimal, comparator: str, low: Decimal | None, high: Decimal | None) -> str:
+    """"H"/"L" only when the value, read with its comparator, is surely outside the range:
+    ``< 5`` is low against a range from 10, but ``< 25`` against one up to 20 may be normal."""
+    if comparator == "ad":
+        return ""
+    if comparator in ("", ">", ">=") and high is not None and (value >= high if comparator == ">" else value > high):
+        return "H"
+    if comparator in ("", "<", "<=") and low is not None and (value <= low if comparator == "<" else value < low):
+        return "L"
+    return ""
 
 
 def _categories(res: dict[str, Any]) -> set[str]:
@@ -125,20 +156,18 @@ def _observation(res: dict[str, Any], category: str) -> Summary:
     vq = res.get("valueQuantity") if isinstance(res.get("valueQuantity"), dict) else None
     value = _num(vq.get("value")) if vq else None
     unit = str(vq.get("unit") or vq.get("code") or "") if vq else ""
+    comparator = str(vq.get("comparator") or "") if vq else ""
+    if comparator not in COMPARATORS:
+        comparator = ""
     low = high = None
     for rr in res.get("referenceRange") or []:
         if isinstance(rr, dict):
             low = _num((rr.get("low") or {}).get("value"))
             high = _num((rr.get("high") or {}).get("value"))
             break
-    flag = ""
+    flag = _flag(value, comparator, low, high) if value is not None else ""
     if value is not None:
-        if high is not None and value > high:
-            flag = "H"
-        elif low is not None and value < low:
-            flag = "L"
-    if value is not None:
-        detail = f"{value:g} {unit}".strip()
+        detail = " ".join(x for x in (comparator, f"{value:g}", unit) if x)
         if low is not None or high is not None:
             rng = f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}"
             detail += f" (range {rng}{' ' + unit if unit else ''})"
@@ -152,13 +181,15 @@ def _observation(res: dict[str, Any], category: str) -> Summary:
         parts = []
         for comp in res["component"]:
             cq = (comp or {}).get("valueQuantity") or {}
-            if _num(cq.get("value")) is not None:
-                parts.append(f"{_text(comp.get('code'))}: {cq['value']:g} {cq.get('unit', '')}".strip())
+            number = _num(cq.get("value"))
+            if number is not None:
+                shown = " ".join(str(x) for x in (cq.get("comparator") or "", f"{number:g}", cq.get("unit") or "") if x)
+                parts.append(f"{_text(comp.get('code'))}: {shown}")
         detail = "; ".join(parts)
     else:
         detail = ""
     return Summary("Observation", category, title, detail, _first(res, "effectiveDateTime", "effectivePeriod", "issued"),
-                   _code(res.get("code")), value, unit, low, high, flag)
+                   _code(res.get("code")), value, unit, low, high, flag, comparator)
 
 
 def _dosage(res: dict[str, Any]) -> str:

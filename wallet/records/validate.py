@@ -6,11 +6,13 @@ to a decimal; FHIR JSON does not allow it).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from ..errors import InvalidRecord
 from .parse import Located, ParsedFile
+from .subjects import one_person
 
 __all__ = ["validate_file", "validate_resource"]
 
@@ -55,7 +57,7 @@ def _check_json_types(value: Any, path: str) -> list[str]:
         if isinstance(node, dict):
             if "value" in node and _QUANTITY_HINTS.intersection(node):
                 v = node["value"]
-                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
                     raise InvalidRecord(f"{where}.value must be a JSON number, not {type(v).__name__}")
             for key, child in node.items():
                 if isinstance(child, (dict, list)):
@@ -64,7 +66,7 @@ def _check_json_types(value: Any, path: str) -> list[str]:
                     if isinstance(child, str) and child.startswith("urn:uuid:"):
                         refs.append(child)
                 elif key in _NUMBER_KEYS:
-                    if isinstance(child, bool) or not isinstance(child, (int, float)):
+                    if isinstance(child, bool) or not isinstance(child, (int, float, Decimal)):
                         raise InvalidRecord(f"{where}.{key} must be a JSON number")
                 elif key in _BOOL_KEYS and not isinstance(child, bool):
                     raise InvalidRecord(f"{where}.{key} must be true or false")
@@ -114,8 +116,9 @@ def validate_file(parsed: ParsedFile, *, name: str, single_patient: bool = True)
     """Validate every resource; the first problem rejects the whole file.
 
     Returns warnings: references to ``urn:uuid:`` targets that are not in the file.
-    ``single_patient`` refuses a file about two people (an import); a wallet's own
-    backup or a share may hold a second Patient that came with a health card.
+    ``single_patient`` refuses a file whose records belong to two people (an import),
+    judged by the patient each record refers to (:func:`~wallet.records.subjects.people_in_file`);
+    a wallet's own backup holds every profile, a share one person.
     """
     if parsed.kind == "bundle":
         btype = parsed.bundle_type
@@ -123,7 +126,6 @@ def validate_file(parsed: ParsedFile, *, name: str, single_patient: bool = True)
             raise InvalidRecord(f"{name}: Bundle.type is required.")
         if btype not in REQUIRED_CODES[("Bundle", "type")]:
             raise InvalidRecord(f"{name}: Bundle.type {btype!r} is not a FHIR bundle type.")
-    patients: dict[str, str] = {}
     known = {item.full_url for item in parsed.items if item.full_url}
     warnings: list[str] = []
     for item in parsed.items:
@@ -134,11 +136,6 @@ def validate_file(parsed: ParsedFile, *, name: str, single_patient: bool = True)
         if parsed.kind == "bundle":
             warnings.extend(f"{item.position} refers to {ref}, which is not in the file"
                             for ref in refs if ref not in known)
-        if item.resource["resourceType"] == "Patient":
-            patients[item.resource.get("id") or item.position] = item.position
-    if single_patient and len(patients) > 1:
-        raise InvalidRecord(
-            f"{name} holds {len(patients)} different patients; a wallet keeps one patient's record. "
-            "Split the file and import only this patient's part."
-        )
+    if single_patient:
+        one_person(parsed, name=name)
     return warnings

@@ -14,11 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 from ..app import App, build_app
 from ..config import SETTINGS
+from ..records.fhir_json import dumps as fhir_json_text
+from ..records.instants import local_text, utc_text
 from ..records.store import StoredSummary
 from ..records.summary import Summary, summarize
 from .address_book import ADDRESS_BOOK_FILE, AddressBook, Contact
 from .network_status import ChainStatus, IpfsStatus, NetworkStatus, WalletStatus, probe_network
-from .wallet import CATEGORIES, MIN_PASSPHRASE, FileOutcome, UnlockedWallet, WalletService, phrase_problem
+from .wallet import (
+    CATEGORIES,
+    MIN_PASSPHRASE,
+    OWNER,
+    FileOutcome,
+    ProfileView,
+    UnlockedWallet,
+    WalletService,
+    phrase_problem,
+)
 
 if TYPE_CHECKING:
     from ..chain.backend import Deployment, TxResult
@@ -46,6 +57,7 @@ __all__ = [
     "ADDRESS_BOOK_FILE",
     "CATEGORIES",
     "MIN_PASSPHRASE",
+    "OWNER",
     "SETTINGS",
     "AddressBook",
     "App",
@@ -66,6 +78,7 @@ __all__ = [
     "NetworkStatus",
     "Networks",
     "OpenedShare",
+    "ProfileView",
     "SharePlan",
     "Sharing",
     "StoredSummary",
@@ -82,8 +95,10 @@ __all__ = [
     "contract_compiler_version",
     "distrust_issuer",
     "export_records",
+    "fhir_json_text",
     "is_encrypted_export",
     "kubo_library_path",
+    "local_text",
     "open_wallet_service",
     "phrase_problem",
     "plan_share",
@@ -91,6 +106,7 @@ __all__ = [
     "summarize",
     "trust_issuer",
     "trusted_issuers",
+    "utc_text",
     "verify_path",
 ]
 

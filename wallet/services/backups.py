@@ -19,10 +19,12 @@ from ..events import CancelToken, ProgressSink, report
 from ..ipfs.backend import PinInfo
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
+from ..records import fhir_json
 from ..records.bundle import collection_bundle
 from ..records.consent import audit_event
 from ..records.importer import ImportResult, import_parsed
 from ..records.parse import ParsedFile, parse_bytes
+from ..records.profiles import OWNER, Profile
 from ..records.store import NewRecord
 from ..records.summary import summarize
 from .wallet import UnlockedWallet
@@ -31,6 +33,7 @@ __all__ = ["CARD_CONTENT_TYPE", "BackupReceipt", "Backups"]
 
 BACKUP_PURPOSE = "backup"
 CARD_CONTENT_TYPE = "application/smart-health-card"
+PROFILES_CONTENT_TYPE = "application/x-health-wallet-profiles+json"  # whose each record is
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,13 @@ class Backups:
         cards = store.cards()
         binaries = [{"resourceType": "Binary", "contentType": CARD_CONTENT_TYPE,
                      "data": base64.b64encode(card).decode()} for card in cards]
-        bundle = collection_bundle([*resources, *binaries], now=self.wallet.app.clock.now())
-        payload = json.dumps(bundle, separators=(",", ":"), ensure_ascii=False).encode()
+        people = {"profiles": [{"name": p.name, "is_owner": p.is_owner, **p.to_json()} for p in store.profiles()],
+                  "records": [store.profile_of(i) for i in ids]}
+        binaries.append({"resourceType": "Binary", "contentType": PROFILES_CONTENT_TYPE,
+                         "data": base64.b64encode(json.dumps(people).encode()).decode()})
+        bundle = collection_bundle([*resources, *binaries], now=self.wallet.app.clock.now(), link=False,
+                                   source_urls=[*(store.get_summary(i).full_url for i in ids), *([""] * len(binaries))])
+        payload = fhir_json.dumps(bundle).encode()
         report(progress, 1, 4, "Encrypting and publishing to IPFS")
         ipfs = self.wallet.ipfs()
         cid = publish_sealed(ipfs, self._key(), payload, purpose=BACKUP_PURPOSE, aad=self._aad(),
@@ -112,10 +120,11 @@ class Backups:
         report(progress, 2, 4, "Checking the records")
         parsed = parse_bytes(plain, name="the backup")
         del plain
-        records, cards = _split_cards(parsed)
+        records, cards, people = _split_cards(parsed)
         report(progress, 3, 4, "Importing")
+        profiles, item_profiles = _profiles_of(people, len(records.items))
         result = import_parsed(self.wallet.store, records, name="the backup", cards=cards, single_patient=False,
-                               cancel=cancel)
+                               restored_profiles=profiles, item_profiles=item_profiles, cancel=cancel)
         report(progress, 4, 4, "Restored")
         return str(parsed_cid), result
 
@@ -126,16 +135,41 @@ class Backups:
         self.wallet.ipfs().unpin(Cid.parse(cid))
 
 
-def _split_cards(parsed: ParsedFile) -> tuple[ParsedFile, tuple[bytes, ...]]:
+def _split_cards(parsed: ParsedFile) -> tuple[ParsedFile, tuple[bytes, ...], Any]:
+    """The records, the health cards and the profiles document (``None`` in a backup made
+    before profiles) of a backup."""
     cards: list[bytes] = []
+    people: Any = None
     items = []
     for item in parsed.items:
         res: dict[str, Any] = item.resource
-        if res.get("resourceType") == "Binary" and res.get("contentType") == CARD_CONTENT_TYPE:
+        kind = res.get("contentType") if res.get("resourceType") == "Binary" else None
+        if kind in (CARD_CONTENT_TYPE, PROFILES_CONTENT_TYPE):
             try:
-                cards.append(base64.b64decode(res["data"], validate=True))
+                data = base64.b64decode(res["data"], validate=True)
+                if kind == CARD_CONTENT_TYPE:
+                    cards.append(data)
+                else:
+                    people = json.loads(data)
             except (KeyError, ValueError) as exc:
-                raise InvalidRecord(f"the backup {item.position}: a health card is damaged.") from exc
+                raise InvalidRecord(f"the backup {item.position}: a health card or the list of people is damaged.") \
+                    from exc
         else:
             items.append(item)
-    return ParsedFile(parsed.kind, tuple(items), parsed.bundle_type), tuple(cards)
+    return ParsedFile(parsed.kind, tuple(items), parsed.bundle_type), tuple(cards), people
+
+
+def _profiles_of(people: Any, count: int) -> tuple[tuple[Profile, ...], tuple[str, ...] | None]:
+    """The profiles a backup names and the profile of each of its ``count`` records;
+    nothing for a backup from before profiles (its records are the owner's)."""
+    if people is None:
+        return (), None
+    try:
+        profiles = tuple(Profile.from_json(str(p["name"]), bool(p["is_owner"]), p) for p in people["profiles"])
+        names = tuple(str(n) for n in people["records"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidRecord("the backup's list of people is damaged.") from exc
+    known = {p.name for p in profiles} | {OWNER}
+    if len(names) != count or not set(names) <= known:
+        raise InvalidRecord("the backup's list of people does not match its records.")
+    return tuple(p for p in profiles if p.patient is not None or p.references), names

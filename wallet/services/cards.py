@@ -4,14 +4,14 @@ turned into one all-or-nothing import."""
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from ..errors import InvalidRecord, ShareError
-from ..records.parse import MAX_FILE_BYTES, ParsedFile, parse_bytes
+from ..records import fhir_json
+from ..records.parse import MAX_FILE_BYTES, Located, ParsedFile, parse_bytes
 from ..share.issuers import IssuerStore
 from ..share.shc import HealthCard, card_file_bytes, read_card_file
 from ..share.shc_qr import parse_qr_text
@@ -112,15 +112,14 @@ def _card_input(data: bytes, name: str, *, issuers: IssuerStore, now: datetime) 
     refused = [c for c in cards if c.revoked]
     if refused:
         raise InvalidRecord(f"{name}: the issuer {refused[0].issuer_name or refused[0].issuer} has revoked this card.")
-    entries = []
+    if len(cards) == 1:
+        return CardInput(cards, parse_bytes(fhir_json.dumps(cards[0].fhir_bundle).encode(), name=name), data)
+    # Each card numbers its resources from "resource:0": its references resolve inside it
+    items: list[Located] = []
     for n, card in enumerate(cards):
-        for entry in card.fhir_bundle.get("entry", []):
-            if len(cards) > 1 and isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str):
-                entry = {**entry, "fullUrl": f"{entry['fullUrl']}#card{n}"}  # "resource:0" repeats per card
-            entries.append(entry)
-    combined = {"resourceType": "Bundle", "type": "collection", "entry": entries}
-    parsed = parse_bytes(json.dumps(combined).encode(), name=name)
-    return CardInput(cards, parsed, data)
+        parsed = parse_bytes(fhir_json.dumps(card.fhir_bundle).encode(), name=f"{name} card {n + 1}")
+        items.extend(replace(i, position=f"card {n + 1} {i.position}", scope=f"card {n + 1}") for i in parsed.items)
+    return CardInput(cards, ParsedFile("bundle", tuple(items), "collection"), data)
 
 
 def card_qr_png(jws: str, *, scale: int = 3) -> bytes | None:

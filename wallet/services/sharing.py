@@ -10,7 +10,6 @@ and logs the access with ``recordAccess``. Each grant is kept locally as a FHIR
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,10 +22,12 @@ from ..errors import ChainError, GrantNotActive, IpfsError, ShareError, WalletEr
 from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
+from ..records import fhir_json
 from ..records.bundle import bundle_resources, collection_bundle
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, grant_consent, revoke_consent
 from ..records.parse import parse_bytes
 from ..records.store import NewRecord
+from ..records.subjects import people_in_file
 from ..records.summary import summarize
 from ..records.validate import validate_file
 from ..share.token import MAX_PEERS, ShareToken, parse_token
@@ -73,6 +74,7 @@ class OpenedShare:
     counts: dict[str, int] = field(default_factory=dict)
     patient_name: str | None = None
     access_tx: TxResult | None = None
+    people: tuple[str, ...] = ()  # whose records the share holds; more than one only from an older wallet
 
     @property
     def resources(self) -> list[dict[str, Any]]:
@@ -181,8 +183,9 @@ class Sharing:
     # --- patient side ---------------------------------------------------------------
 
     def choose_records(self, *, ids: Iterable[str] = (), types: Iterable[str] = (),
-                       categories: Iterable[str] = ()) -> list[str]:
-        chosen = select_ids(self.wallet, ids=ids, types=types, categories=categories)
+                       categories: Iterable[str] = (), profile: str | None = None) -> list[str]:
+        """Record ids of one profile (default: the owner's) to share; never the wallet's own trail."""
+        chosen = select_ids(self.wallet, ids=ids, types=types, categories=categories, profile=profile)
         store = self.wallet.store
         chosen = [i for i in chosen if store.get_summary(i).resource_type not in LOCAL_ONLY_TYPES]
         if not chosen:
@@ -196,7 +199,10 @@ class Sharing:
                                              self.chain.now() + timedelta(days=30))
 
     def grant(self, grantee: str, *, record_ids: Iterable[str], expires_at: datetime, grantee_name: str | None = None,
-              progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> GrantReceipt:
+              profile: str | None = None, progress: ProgressSink | None = None,
+              cancel: CancelToken | None = None) -> GrantReceipt:
+        """Share records of one person: ``record_ids`` must all be of ``profile`` (default:
+        the owner's), and that profile's Patient goes along, no one else's."""
         try:
             grantee = checksum(grantee)
         except ValueError as exc:
@@ -204,8 +210,10 @@ class Sharing:
         if grantee == self.me:
             raise ShareError("That is this wallet's own address; grant to the doctor's address.")
         ids = list(record_ids)
+        self.wallet.require_in_profile(ids, profile)
         # The doctor needs to know whose records these are: the Patient always goes along.
-        ids += [i for i in self.wallet.store.ids(types=["Patient"], newest_first=False) if i not in ids]
+        ids += [i for i in self.wallet.store.ids(types=["Patient"], newest_first=False,
+                                                 profile=profile or self.wallet.profile) if i not in ids]
         chain = self.chain
         report(progress, 0, 5, "Looking up the doctor's key on chain")
         doctor_key = chain.require_encryption_key(grantee)
@@ -217,8 +225,9 @@ class Sharing:
         report(progress, 1, 5, "Encrypting the records")
         store = self.wallet.store
         resources = [store.get(i) for i in ids]
-        bundle = collection_bundle(resources, now=self.wallet.app.clock.now())
-        payload = json.dumps(bundle, separators=(",", ":"), ensure_ascii=False).encode()
+        bundle = collection_bundle(resources, now=self.wallet.app.clock.now(),
+                                   source_urls=[store.get_summary(i).full_url for i in ids])
+        payload = fhir_json.dumps(bundle).encode()
         content_key = aead.new_key()
         if cancel is not None:
             cancel.check()
@@ -364,7 +373,7 @@ class Sharing:
         report(progress, 3, 5, "Validating the records")
         parsed = parse_bytes(plain, name="the shared bundle")
         validate_file(parsed, name="the shared bundle", single_patient=False)
-        bundle = json.loads(plain)
+        bundle = fhir_json.loads(plain)
         resources = bundle_resources(bundle)
 
         if cancel is not None:
@@ -375,7 +384,8 @@ class Sharing:
                     grant_id=grant_id_hex(gid), tx=tx.tx_hash)
         report(progress, 5, 5, "Opened")
         counts = dict(sorted(Counter(r["resourceType"] for r in resources).items()))
-        return OpenedShare(grant, bundle, counts, _patient_name(resources), tx)
+        people = tuple(p.describe() for p in people_in_file(parsed))
+        return OpenedShare(grant, bundle, counts, _patient_name(resources), tx, people)
 
     # --- the log ------------------------------------------------------------------------
 

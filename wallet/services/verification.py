@@ -43,6 +43,7 @@ class VerifiedExportFolder:
     cards: int  # SMART Health Card files carried unchanged
     encrypted: bool
     sha256: str  # of the manifest (SHA256SUMS)
+    signature_form: str = "rfc8785-exact-decimals"  # what Bundle.signature covers (see share.verify)
     fhir_resources: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
 
     kind = "export"
@@ -127,5 +128,6 @@ def verify_path(path: Path, *, app: App | None = None,
         cards=len(verified.cards),
         encrypted=verified.encrypted,
         sha256=verified.manifest_sha256,
+        signature_form=verified.signature_form,
         fhir_resources=tuple(e["resource"] for e in verified.bundle.get("entry", [])),
     )

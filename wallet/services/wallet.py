@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..app import App
 from ..errors import Cancelled, InvalidRecord, WalletError, WalletLocked, WalletNotFound
 from ..events import CancelToken, ProgressSink
+from ..records.profiles import OWNER, check_profile_name
 from ..records.store import STORE_FILE, RecordStore, StoredSummary, count_rows
 from ..records.summary import CATEGORIES
 from ..vault.keys import Identity, WalletKeys, new_phrase, normalize_phrase
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
     from ..share.shc import HealthCard
     from .cards import CardInput
 
-__all__ = ["CATEGORIES", "MIN_PASSPHRASE", "FileOutcome", "UnlockedWallet", "WalletService", "phrase_problem"]
+__all__ = ["CATEGORIES", "MIN_PASSPHRASE", "OWNER", "FileOutcome", "ProfileView", "UnlockedWallet", "WalletService",
+           "phrase_problem"]
 
 
 def phrase_problem(text: str) -> str | None:
@@ -42,6 +44,19 @@ def phrase_problem(text: str) -> str | None:
     except WalletError as exc:
         return exc.user_message
     return None
+
+
+TRAIL_TYPES = ("Consent", "AuditEvent")  # the wallet's own record of grants and access: the owner's
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """A profile as lists show it: ``patient`` is the person ("Jane Doe (born 1990-01-02)")."""
+
+    name: str
+    is_owner: bool
+    patient: str
+    records: int
 
 
 @dataclass(frozen=True)
@@ -157,6 +172,7 @@ class UnlockedWallet:
         self._ipfs: IpfsBackend | None = None
         self._chain: ChainBackend | None = None
         self._backends_lock = threading.Lock()
+        self._profile = OWNER
 
     def __repr__(self) -> str:
         return f"UnlockedWallet(address={self.identity.address}, locked={self._keys is None})"
@@ -221,21 +237,69 @@ class UnlockedWallet:
 
     # --- records -----------------------------------------------------------------
 
-    def import_file(self, path: Path, *, progress: ProgressSink | None = None,
-                    cancel: CancelToken | None = None) -> ImportResult:
+    def import_file(self, path: Path, *, profile: str | None = None, same_person: bool = False,
+                    progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ImportResult:
         """Import one file, all or nothing: FHIR JSON, NDJSON, a ``.smart-health-card``
-        file or ``shc:/`` QR text. Cards keep their original bytes for re-export."""
+        file or ``shc:/`` QR text. Cards keep their original bytes for re-export.
+
+        The file goes into ``profile`` (default: the owner's) only when it is that
+        person's records, or creates the profile when it is new; otherwise it raises
+        :class:`~wallet.errors.PatientMismatch` naming both people, unless ``same_person``
+        (the user confirmed they are one). A file of several people raises
+        :class:`~wallet.errors.InvalidRecord`.
+        """
         self.keys  # noqa: B018 - fail if locked
         from .cards import read_card_input  # the card stack loads on first use
 
         path = Path(path)
+        target = self._profile_name(profile)
         card = read_card_input(path, issuers=self.issuers(), now=self.app.clock.now())
         if card is not None:
-            return self._import_card(card, path.name, progress, cancel)
+            return self._import_card(card, path.name, progress, cancel, target, same_person)
         from ..records.importer import import_parsed
         from ..records.parse import read_file
 
-        return import_parsed(self.store, read_file(path), name=path.name, progress=progress, cancel=cancel)
+        return import_parsed(self.store, read_file(path), name=path.name, profile=target, check_person=True,
+                             same_person=same_person, progress=progress, cancel=cancel)
+
+    def _profile_name(self, profile: str | None) -> str:
+        return self._profile if profile is None else check_profile_name(profile)
+
+    @property
+    def profile(self) -> str:
+        """The profile that calls without ``profile=`` work in (the GUI's switcher sets it)."""
+        return self._profile
+
+    def use_profile(self, name: str) -> None:
+        """Work in profile ``name`` from now on; raises :class:`RecordError` for an unknown one."""
+        from ..errors import RecordError
+
+        known = self.profile_names()
+        if name not in known:
+            raise RecordError(f"No profile {name!r}; this wallet has {', '.join(known)}.")
+        self._profile = name
+
+    def profiles(self) -> list[ProfileView]:
+        """The people in this wallet, the owner first, with their record counts."""
+        counts = self.store.counts_by_profile()
+        profiles = self.store.profiles()
+        return [ProfileView(p.name, p.is_owner, p.describe(), counts.get(p.name, 0)) for p in profiles]
+
+    def move_owner_records(self, name: str) -> str:
+        """The records the owner's profile holds were someone else's (the user said so after
+        the first import): move them into a new profile ``name`` with that person, and let
+        the owner's profile name nobody until the next import. Returns the person moved."""
+        from ..records.profiles import Profile
+
+        owner = self.store.profiles()[0]
+        target = Profile(check_profile_name(name), patient=owner.patient, references=owner.references)
+        self.store.move_profile(OWNER, target, keep_types=TRAIL_TYPES)
+        self._profile = target.name
+        return target.describe()
+
+    def profile_names(self) -> list[str]:
+        """Names of the profiles, the owner's first (it exists even before the first import)."""
+        return [p.name for p in self.profiles()]
 
     def address_book(self) -> AddressBook:
         """The names this home keeps for wallet addresses (see :mod:`.address_book`)."""
@@ -246,18 +310,35 @@ class UnlockedWallet:
 
         return IssuerStore.load(self.app.home, extra_trusted=self.app.extra_trusted_issuers)
 
-    def health_cards(self) -> list[HealthCard]:
-        """Every imported card, checked again now (trust and expiry change over time)."""
+    def health_cards(self, *, profile: str | None = None) -> list[HealthCard]:
+        """The cards of one profile (default: the active one), checked again now (trust and
+        expiry change over time). A card is a profile's when its Patient is that profile's;
+        a card naming no Patient is the owner's."""
+        return [card for _data, cards in self.card_files(profile=profile) for card in cards]
+
+    def card_files(self, *, profile: str | None = None) -> list[tuple[bytes, list[HealthCard]]]:
+        """The stored card files of one profile with their cards, as :meth:`health_cards` chooses."""
+        from ..errors import ShareError
         from .cards import check_card_file
 
+        name = self._profile_name(profile)
+        patients = [self.store.get(i) for i in self.store.ids(types=["Patient"], profile=name)]
         issuers, now = self.issuers(), self.app.clock.now()
-        cards: list[HealthCard] = []
+        chosen = []
         for data in self.store.cards():
-            cards.extend(check_card_file(data, issuers=issuers, now=now))
-        return cards
+            try:
+                cards = check_card_file(data, issuers=issuers, now=now)
+            except ShareError:
+                continue
+            named = [e["resource"] for c in cards for e in c.fhir_bundle.get("entry", [])
+                     if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+                     and e["resource"].get("resourceType") == "Patient"]
+            if all(p in patients for p in named) if named else name == OWNER:
+                chosen.append((data, cards))
+        return chosen
 
-    def import_paths(self, paths: Iterable[Path], *, progress: ProgressSink | None = None,
-                     cancel: CancelToken | None = None) -> list[FileOutcome]:
+    def import_paths(self, paths: Iterable[Path], *, profile: str | None = None, same_person: bool = False,
+                     progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> list[FileOutcome]:
         """Import several files, each all-or-nothing; one bad file does not stop the rest.
 
         Files that each hold one part of a multi-QR SMART Health Card are read together.
@@ -268,14 +349,16 @@ class UnlockedWallet:
         chunks = [p for p in paths if p.is_file() and is_qr_chunk(p)]
         outcomes = []
         if chunks:
-            outcomes.append(self._import_one(chunks[0], progress, cancel, chunks=chunks))
+            outcomes.append(self._import_one(chunks[0], progress, cancel, chunks=chunks, profile=profile,
+                                             same_person=same_person))
         for path in paths:
             if path not in chunks:
-                outcomes.append(self._import_one(path, progress, cancel))
+                outcomes.append(self._import_one(path, progress, cancel, profile=profile, same_person=same_person))
         return outcomes
 
     def _import_one(self, path: Path, progress: ProgressSink | None, cancel: CancelToken | None,
-                    chunks: list[Path] | None = None) -> FileOutcome:
+                    chunks: list[Path] | None = None, *, profile: str | None = None,
+                    same_person: bool = False) -> FileOutcome:
         try:
             if path.is_dir():
                 raise InvalidRecord(f"{path} is a folder; name the files to import.")
@@ -283,31 +366,64 @@ class UnlockedWallet:
                 from .cards import read_qr_chunks
 
                 card = read_qr_chunks(chunks, issuers=self.issuers(), now=self.app.clock.now())
-                return FileOutcome(path, self._import_card(card, " + ".join(p.name for p in chunks), progress, cancel))
-            return FileOutcome(path, self.import_file(path, progress=progress, cancel=cancel))
+                return FileOutcome(path, self._import_card(card, " + ".join(p.name for p in chunks), progress, cancel,
+                                                           self._profile_name(profile), same_person))
+            return FileOutcome(path, self.import_file(path, profile=profile, same_person=same_person,
+                                                      progress=progress, cancel=cancel))
         except Cancelled:
             raise
         except WalletError as exc:
             return FileOutcome(path, error=exc)
 
     def _import_card(self, card: CardInput, name: str, progress: ProgressSink | None,
-                     cancel: CancelToken | None) -> ImportResult:
+                     cancel: CancelToken | None, profile: str = OWNER, same_person: bool = False) -> ImportResult:
         from ..records.importer import import_parsed
         from .cards import card_status
 
         return import_parsed(self.store, card.parsed, name=name, cards=(card.file_bytes,),
-                             card_statuses=tuple(card_status(c) for c in card.cards),
-                             progress=progress, cancel=cancel)
+                             card_statuses=tuple(card_status(c) for c in card.cards), profile=profile,
+                             check_person=True, same_person=same_person, progress=progress, cancel=cancel)
 
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
-                  since: str | None = None, limit: int = -1, offset: int = 0) -> list[StoredSummary]:
-        return self.store.summaries(category=category, types=types, since=since, limit=limit, offset=offset)
+                  since: str | None = None, limit: int = -1, offset: int = 0,
+                  profile: str | None = None) -> list[StoredSummary]:
+        """One profile's summaries (default: the active profile's), newest first. The wallet's
+        own trail (:data:`TRAIL_TYPES`) is the owner's, whichever profile is active."""
+        types = list(types) if types is not None else None
+        if profile is None and types and set(types) <= set(TRAIL_TYPES):
+            profile = OWNER
+        return self.store.summaries(category=category, types=types, since=since, limit=limit, offset=offset,
+                                    profile=self._profile_name(profile))
 
-    def record(self, rid: str) -> dict[str, Any]:
+    def record(self, rid: str, *, profile: str | None = None) -> dict[str, Any]:
+        """One record of ``profile`` (default: the active one); another person's is not found.
+        The wallet's own trail (Consents and AuditEvents of the owner) is found from any profile."""
+        if profile is not None or self.store.get_summary(rid).resource_type not in TRAIL_TYPES:
+            self.require_in_profile([rid], profile)
         return self.store.get(rid)
 
-    def counts_by_category(self) -> dict[str, int]:
-        return self.store.counts_by_category()
+    def record_history(self, rid: str, *, profile: str | None = None) -> dict[str, Any]:
+        """``{"current", "history", "deleted"}``: a record, its earlier versions newest first
+        (by ``meta.lastUpdated``, then ``meta.versionId``, then the order they were kept),
+        and whether its source deleted it."""
+        from ..records.versions import history_order
 
-    def counts_by_type(self) -> dict[str, int]:
-        return self.store.counts_by_type()
+        current = self.record(rid, profile=profile)
+        versions = [resource for resource, _summary in self.store.versions(rid)]
+        return {"current": current, "history": history_order(versions), "deleted": self.store.is_deleted(rid)}
+
+    def require_in_profile(self, ids: Iterable[str], profile: str | None) -> None:
+        """Raise :class:`RecordNotFound` for an id that is not a record of ``profile``."""
+        from ..errors import RecordNotFound
+
+        name = self._profile_name(profile)
+        for rid in ids:
+            if self.store.profile_of(rid) != name:
+                raise RecordNotFound(f"No record {rid} in the profile '{name}'; list them with "
+                                     f"'health-wallet records --profile {name}'.")
+
+    def counts_by_category(self, profile: str | None = None) -> dict[str, int]:
+        return self.store.counts_by_category(self._profile_name(profile))
+
+    def counts_by_type(self, profile: str | None = None) -> dict[str, int]:
+        return self.store.counts_by_type(self._profile_name(profile))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import secrets
 import shutil
@@ -40,6 +39,7 @@ from ..atomicfile import fsync_dir
 from ..clock import Clock
 from ..errors import DecryptionError, ExportError, ShareError
 from ..events import CancelToken, ProgressSink, report
+from ..records import fhir_json
 from ..records.bundle import collection_bundle
 from .export_howto import HOWTO_TEXT
 from .export_layout import (
@@ -121,6 +121,7 @@ def _provenance(bundle: dict[str, Any], address: str, cards: Sequence[str], now:
 def build_export_files(
     *,
     resources: Sequence[dict[str, Any]],
+    source_urls: Sequence[str] | None = None,
     cards: Sequence[bytes],
     private_key: bytes,
     address: str,
@@ -132,7 +133,7 @@ def build_export_files(
     for i, res in enumerate(resources):
         if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
             raise ExportError(f"Record {i + 1} is not a FHIR resource; nothing was exported.")
-    bundle = collection_bundle(resources, now=now)
+    bundle = collection_bundle(resources, now=now, source_urls=source_urls)
     bundle["timestamp"] = _iso(now)
     urls = [e["fullUrl"] for e in bundle["entry"]]
     if len(set(urls)) != len(urls):
@@ -165,8 +166,8 @@ def build_export_files(
 
 def _json_bytes(doc: dict[str, Any]) -> bytes:
     try:
-        return (json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n").encode("utf-8")
-    except ValueError as exc:
+        return (fhir_json.dumps(doc) + "\n").encode("utf-8")
+    except (TypeError, ValueError) as exc:
         raise ExportError(f"A record holds a value JSON cannot represent ({exc}); nothing was exported.") from exc
 
 
@@ -300,6 +301,7 @@ def write_export(
     dest_dir: Path,
     *,
     resources: Sequence[dict[str, Any]],
+    source_urls: Sequence[str] | None = None,
     cards: Sequence[bytes] = (),
     keys: WalletKeys,
     clock: Clock,
@@ -310,6 +312,9 @@ def write_export(
     """Write a signed (optionally encrypted) export of ``resources`` and ``cards`` into
     a new folder inside ``dest_dir``; return after it was read back and verified.
 
+    ``source_urls``: each resource's fullUrl in the Bundle it was imported from (``""``
+    when none), kept so that references resolve in the export as they did there
+    (:func:`~wallet.records.bundle.collection_bundle`).
     ``keys``: the unlocked wallet's keys (its EVM account signs). ``cards``: original
     ``.smart-health-card`` file bytes, copied unchanged. ``progress`` is called after
     each file and before the read-back; ``cancel`` is checked between files.
@@ -319,7 +324,8 @@ def write_export(
         raise ExportError(f"The folder {dest} does not exist; is the drive connected?")
     address = keys.account.address
     now = clock.now()
-    plain = build_export_files(resources=resources, cards=cards, private_key=bytes(keys.account.key),
+    plain = build_export_files(resources=resources, source_urls=source_urls, cards=cards,
+                               private_key=bytes(keys.account.key),
                                address=address, now=now)
     manifest_digest = hashlib.sha256(plain[MANIFEST_FILE]).hexdigest()
     if passphrase is not None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 __all__ = ["DECRYPT_SCRIPT", "HOWTO_TEXT", "VERIFY_SCRIPT"]
 
 VERIFY_SCRIPT = '''\
-import base64, hashlib, json, pathlib, sys
-import rfc8785
+import base64, decimal, hashlib, json, pathlib, sys
 from Crypto.Hash import keccak
 from joserfc import jws
 from joserfc.jwk import ECKey
@@ -40,10 +39,25 @@ if present != set(listed):
 for name, digest in listed.items():
     if hashlib.sha256((folder / name).read_bytes()).hexdigest() != digest:
         fail(name + " was changed")
+def canonical(value):
+    # RFC 8785, with every number written exactly: integers as digits, decimals as
+    # Python's str(Decimal) (the to-scientific-string), so 5.10 stays 5.10
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + canonical(value[k]) for k in keys) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(canonical(v) for v in value) + "]"
+    if isinstance(value, (int, decimal.Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
 signer = signer_of((folder / "SHA256SUMS.jws").read_text(), manifest)
-bundle = json.loads((folder / "bundle.json").read_bytes())
-signature = bundle.pop("signature")
-if signer_of(base64.b64decode(signature["data"]).decode(), rfc8785.dumps(bundle)) != signer:
+bundle = json.loads((folder / "bundle.json").read_bytes(), parse_float=decimal.Decimal)
+token = base64.b64decode(bundle.pop("signature")["data"]).decode()
+header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+if header.get("cty") != "fhir+json; canonicalization=rfc8785-exact-decimals":
+    fail("Bundle.signature covers an unknown form")
+if signer_of(token, canonical(bundle).encode("utf-8")) != signer:
     fail("bundle.json and SHA256SUMS were signed by different accounts")
 print("VALID: every file is intact; signed by " + signer)
 '''
@@ -70,7 +84,7 @@ HOWTO_TEXT = f"""\
 HOW TO VERIFY THIS HEALTH RECORD EXPORT
 =======================================
 
-Format: Health Wallet signed export, version 1.
+Format: Health Wallet signed export, version 2.
 
 This folder holds health records that their owner signed with the key of their
 Ethereum account. Anyone can check, offline and without Health Wallet, that no
@@ -107,8 +121,14 @@ bytes of the Keccak-256 hash of the key's x and y coordinates (32 bytes each),
 as in Ethereum. Any JOSE library that supports ES256K can check the signature.
 
 Bundle.signature.data (base64) is a JWS of the same kind. Its payload is the
-RFC 8785 canonical JSON of bundle.json without its "signature" element, so the
-Bundle can be checked on its own, away from this folder.
+canonical JSON of bundle.json without its "signature" element, so the Bundle
+can be checked on its own, away from this folder. The canonical form is RFC
+8785 (JCS) except for numbers, which are written exactly, so that a FHIR
+decimal keeps its precision (5.10 is not 5.1): an integer as its digits, any
+other number as the to-scientific-string of its decimal value (General
+Decimal Arithmetic; Python's str(decimal.Decimal)), as bundle.json writes it.
+The JWS header names this form: "cty" is
+"fhir+json; canonicalization=rfc8785-exact-decimals".
 
 Checking without Health Wallet
 ------------------------------
@@ -137,7 +157,7 @@ Checking without Health Wallet
 2. Check the signatures and the signer. Save these lines as verify-export.py:
 
 {_indent(VERIFY_SCRIPT)}
-   Then run (Python 3 and: pip install joserfc rfc8785 pycryptodome):
+   Then run (Python 3 and: pip install joserfc pycryptodome):
 
     python3 verify-export.py FOLDER
 

@@ -17,8 +17,10 @@ Format (RFC 7515 compact serialization, detached payload, RFC 7515 appendix F)::
   deterministic nonces); verification uses ``joserfc`` (OpenSSL through
   ``cryptography``): two independent implementations meet in the standard format.
 
-Payloads that are JSON are signed in their RFC 8785 canonical form
-(:func:`canonical_json`), so a verifier re-derives the exact bytes from the document.
+Payloads that are JSON are signed in a canonical form, so a verifier re-derives the
+exact bytes from the document: RFC 8785 (:func:`canonical_json`, what earlier releases
+signed), or, named by the protected header ``"cty"``, a form that keeps FHIR decimals
+as written (:mod:`wallet.records.fhir_json`, ``cty`` = :data:`EXACT_DECIMALS_CTY`).
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ from .encoding import b64url_decode, b64url_encode, json_loads
 
 __all__ = [
     "ALG",
+    "EXACT_DECIMALS_CTY",
     "address_from_jwk",
     "canonical_json",
+    "content_type",
     "public_jwk",
     "sign_detached",
     "signer_kid",
@@ -49,6 +53,8 @@ __all__ = [
 
 ALG = "ES256K"
 KID_PREFIX = "ethereum:"
+# RFC 7515 "cty": the payload is FHIR JSON in the canonical form that keeps decimals as written
+EXACT_DECIMALS_CTY = "fhir+json; canonicalization=rfc8785-exact-decimals"
 _MAX_HEADER = 1024
 _MAX_JWS = 4096
 
@@ -90,16 +96,36 @@ def address_from_jwk(jwk: Any) -> str:
     return to_checksum_address(keccak(x + y)[-20:])
 
 
-def sign_detached(payload: bytes, *, private_key: bytes) -> str:
-    """Compact JWS with a detached payload over ``payload``, signed by ``private_key``."""
+def sign_detached(payload: bytes, *, private_key: bytes, cty: str | None = None) -> str:
+    """Compact JWS with a detached payload over ``payload``, signed by ``private_key``.
+
+    ``cty`` (RFC 7515 section 4.1.10) names the payload's form in the protected header.
+    """
     key = eth_keys.PrivateKey(private_key)
     jwk = public_jwk(private_key)
-    header = {"alg": ALG, "kid": signer_kid(key.public_key.to_checksum_address()), "jwk": jwk}
+    header: dict[str, Any] = {"alg": ALG, "kid": signer_kid(key.public_key.to_checksum_address()), "jwk": jwk}
+    if cty is not None:
+        header["cty"] = cty
     header_segment = b64url_encode(canonical_json(header))
     signing_input = (header_segment + "." + b64url_encode(payload)).encode("ascii")
     sig = key.sign_msg_hash(hashlib.sha256(signing_input).digest())  # low-s, RFC 6979
     rs = sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big")
     return header_segment + ".." + b64url_encode(rs)
+
+
+def content_type(jws: str, *, what: str = "signature") -> str | None:
+    """The protected header's ``cty`` of a compact JWS, read before it is verified (the
+    signature covers it, so :func:`verify_detached` then fails if it was changed)."""
+    if not isinstance(jws, str) or len(jws) > _MAX_JWS:
+        raise SignatureInvalid(f"The {what} is malformed.")
+    try:
+        header = json_loads(b64url_decode(jws.split(".")[0], what=f"{what} header"), what=f"{what} header")
+    except ShareError as exc:
+        raise SignatureInvalid(exc.user_message) from exc
+    cty = header.get("cty") if isinstance(header, dict) else None
+    if cty is not None and not isinstance(cty, str):
+        raise SignatureInvalid(f"The {what} names its content type with a non-string.")
+    return cty
 
 
 def verify_detached(jws: str, payload: bytes, *, what: str = "signature") -> str:
@@ -121,7 +147,7 @@ def verify_detached(jws: str, payload: bytes, *, what: str = "signature") -> str
         raise SignatureInvalid(exc.user_message) from exc
     if not isinstance(header, dict) or header.get("alg") != ALG:
         raise SignatureInvalid(f"The {what} does not use {ALG} (secp256k1), the wallet's signature algorithm.")
-    if set(header) - {"alg", "kid", "jwk", "typ"} or "crit" in header:
+    if set(header) - {"alg", "kid", "jwk", "typ", "cty"} or "crit" in header:
         raise SignatureInvalid(f"The {what} has header fields this version does not understand.")
     if len(sig) != 64:
         raise SignatureInvalid(f"The {what} has the wrong length for {ALG}.")

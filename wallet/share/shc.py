@@ -34,6 +34,7 @@ import json
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from joserfc import jws as jose_jws
@@ -166,10 +167,10 @@ def _inflate(data: bytes) -> bytes:
 
 
 def _time(value: Any, name: str) -> datetime:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise ShareError(f'The card\'s "{name}" must be a number of seconds.')
     try:
-        return datetime.fromtimestamp(value, tz=UTC)
+        return datetime.fromtimestamp(float(value), tz=UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise ShareError(f'The card\'s "{name}" is out of range.') from exc
 

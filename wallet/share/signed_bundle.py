@@ -1,10 +1,19 @@
 """``Bundle.signature``: the patient's ES256K signature over a FHIR Bundle.
 
-The signed bytes are the RFC 8785 canonical JSON of the Bundle *without* its
-``signature`` element. ``signature.data`` holds the detached compact JWS
-(:mod:`wallet.share.jws`), base64-encoded as FHIR's ``base64Binary`` requires;
-``sigFormat`` is ``application/jose``. ``who`` names the signing account; the JWS
-header carries the public key, and verification derives the account from it.
+The signed bytes are a canonical JSON form of the Bundle *without* its ``signature``
+element. ``signature.data`` holds the detached compact JWS (:mod:`wallet.share.jws`),
+base64-encoded as FHIR's ``base64Binary`` requires; ``sigFormat`` is
+``application/jose``. ``who`` names the signing account; the JWS header carries the
+public key, and verification derives the account from it.
+
+Which canonical form is named in the JWS protected header, so it is signed too:
+
+- ``cty`` = :data:`~wallet.share.jws.EXACT_DECIMALS_CTY` (what this release signs):
+  RFC 8785 with every number written exactly (:func:`wallet.records.fhir_json.canonical_bytes`),
+  so a FHIR decimal's written precision is covered: ``5.10`` edited to ``5.1`` fails.
+- no ``cty`` (what earlier releases signed): RFC 8785 of the Bundle with its numbers
+  read as IEEE doubles. Still verified, but it cannot tell ``5.10`` from ``5.1``;
+  :func:`signature_form` says which form a Bundle carries.
 """
 
 from __future__ import annotations
@@ -16,10 +25,15 @@ from typing import Any
 
 from eth_keys import keys as eth_keys
 
-from ..errors import SignatureInvalid
-from .jws import canonical_json, sign_detached, signer_kid, verify_detached
+from ..errors import ShareError, SignatureInvalid
+from ..records import fhir_json
+from .jws import EXACT_DECIMALS_CTY, canonical_json, content_type, sign_detached, signer_kid, verify_detached
 
-__all__ = ["SIG_FORMAT", "account_identifier", "sign_bundle", "verify_bundle_signature"]
+__all__ = ["EXACT_FORM", "LEGACY_FORM", "SIG_FORMAT", "account_identifier", "sign_bundle", "signature_form",
+           "verify_bundle_signature"]
+
+EXACT_FORM = fhir_json.CANONICAL_FORM  # numbers exactly as written
+LEGACY_FORM = "rfc8785"  # numbers as IEEE doubles (exports of earlier releases)
 
 SIG_FORMAT = "application/jose"
 _SOURCE_SIGNATURE = {
@@ -43,7 +57,7 @@ def _instant(when: datetime) -> str:
 def sign_bundle(bundle: dict[str, Any], *, private_key: bytes, when: datetime) -> dict[str, Any]:
     """A copy of ``bundle`` with ``signature`` set (any earlier signature is replaced)."""
     unsigned = {k: v for k, v in bundle.items() if k != "signature"}
-    jws = sign_detached(canonical_json(unsigned), private_key=private_key)
+    jws = sign_detached(_exact_bytes(unsigned), private_key=private_key, cty=EXACT_DECIMALS_CTY)
     address = eth_keys.PrivateKey(private_key).public_key.to_checksum_address()
     return {
         **unsigned,
@@ -58,8 +72,14 @@ def sign_bundle(bundle: dict[str, Any], *, private_key: bytes, when: datetime) -
     }
 
 
-def verify_bundle_signature(bundle: Any) -> str:
-    """The EIP-55 address that signed ``bundle``; raises :class:`SignatureInvalid`."""
+def _exact_bytes(unsigned: dict[str, Any]) -> bytes:
+    try:
+        return fhir_json.canonical_bytes(unsigned)
+    except (TypeError, ValueError) as exc:
+        raise ShareError(f"A record holds a value that cannot be signed canonically: {exc}.") from exc
+
+
+def _signature_jws(bundle: Any) -> str:
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise SignatureInvalid("The signed file is not a FHIR Bundle.")
     sig = bundle.get("signature")
@@ -69,11 +89,39 @@ def verify_bundle_signature(bundle: Any) -> str:
         raw = base64.b64decode(sig["data"], validate=True)
         if base64.b64encode(raw).decode("ascii") != sig["data"]:
             raise ValueError("non-canonical base64")
-        jws = raw.decode("ascii")
+        return raw.decode("ascii")
     except (binascii.Error, ValueError) as exc:
         raise SignatureInvalid("Bundle.signature.data is not valid base64.") from exc
+
+
+def signature_form(bundle: Any) -> str:
+    """:data:`EXACT_FORM` or :data:`LEGACY_FORM`: what ``Bundle.signature`` was made over
+    (not yet verified); raises :class:`SignatureInvalid` for an unknown form."""
+    cty = content_type(_signature_jws(bundle), what="Bundle signature")
+    if cty is None:
+        return LEGACY_FORM
+    if cty == EXACT_DECIMALS_CTY:
+        return EXACT_FORM
+    raise SignatureInvalid(f"The Bundle signature covers a form this version does not know ({cty!r}).")
+
+
+def verify_bundle_signature(bundle: Any) -> str:
+    """The EIP-55 address that signed ``bundle``; raises :class:`SignatureInvalid`.
+
+    ``bundle`` is read with decimals as :class:`~decimal.Decimal` (as
+    :func:`wallet.records.parse.loads_strict` does); both canonical forms are checked
+    by the one the signature names.
+    """
+    jws = _signature_jws(bundle)
+    form = signature_form(bundle)
     unsigned = {k: v for k, v in bundle.items() if k != "signature"}
-    address = verify_detached(jws, canonical_json(unsigned), what="Bundle signature")
+    try:
+        payload = (_exact_bytes(unsigned) if form == EXACT_FORM
+                   else canonical_json(fhir_json.to_float_tree(unsigned)))
+    except ShareError as exc:
+        raise SignatureInvalid(f"The Bundle cannot be checked: {exc.user_message}") from exc
+    address = verify_detached(jws, payload, what="Bundle signature")
+    sig = bundle["signature"]
     who = sig.get("who")
     ident = who.get("identifier") if isinstance(who, dict) else None
     named = ident.get("value") if isinstance(ident, dict) else None

@@ -11,9 +11,11 @@ Checks, in order: the folder holds only regular files with portable names; every
 but ``SHA256SUMS``/``SHA256SUMS.jws`` is listed in ``SHA256SUMS`` with its digest, and
 every listed file is present; ``SHA256SUMS.jws`` is a valid ES256K signature over
 ``SHA256SUMS``; ``bundle.json`` is a FHIR Bundle whose ``Bundle.signature`` verifies
-and was made by the same account; ``provenance.json`` names that account and the
-bundle; each card file is a well-formed ``.smart-health-card`` file (its issuer's
-signature is checked when the wallet imports it, against its trusted issuers).
+and was made by the same account; every reference to a resource that is in
+``bundle.json`` resolves to it (FHIR R4 Bundle, "Resolving references in Bundles");
+``provenance.json`` names that account and the bundle; each card file is a
+well-formed ``.smart-health-card`` file (its issuer's signature is checked when the
+wallet imports it, against its trusted issuers).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 from eth_utils import is_address, to_checksum_address
 
 from ..errors import ShareError, SignatureInvalid
+from ..records.references import unresolved_in_bundle
 from .encoding import json_loads
 from .export_layout import (
     BUNDLE_FILE,
@@ -51,7 +54,7 @@ from .issuers import IssuerStore
 from .jws import verify_detached
 from .shc import MAX_FILE_BYTES as MAX_CARD_FILE_BYTES
 from .shc import HealthCard, parse_card_file, read_card_file
-from .signed_bundle import account_identifier, verify_bundle_signature
+from .signed_bundle import account_identifier, signature_form, verify_bundle_signature
 
 __all__ = ["VerifiedExport", "export_is_encrypted", "verify_card_file", "verify_export"]
 
@@ -71,6 +74,9 @@ class VerifiedExport:
     encrypted: bool
     manifest_sha256: str
     bundle: dict[str, Any] = field(repr=False, hash=False, compare=False)
+    # the canonical form Bundle.signature covers: "rfc8785-exact-decimals", or "rfc8785"
+    # (earlier releases: a decimal's written precision, 5.10 against 5.1, is not covered)
+    signature_form: str = "rfc8785-exact-decimals"
 
     def __post_init__(self) -> None:
         if not is_address(self.signer) or self.signer != to_checksum_address(self.signer):
@@ -163,6 +169,10 @@ def _check_content(files: Mapping[str, bytes], signer: str) -> tuple[dict[str, A
                                                 for e in entries):
         raise ShareError(f"{BUNDLE_FILE} has an entry without a resource.")
     counts = Counter(str(e["resource"].get("resourceType")) for e in entries)
+    broken = unresolved_in_bundle(bundle)
+    if broken:
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        raise ShareError(f"{BUNDLE_FILE}: {broken[0]}{more}; the records' links are broken.")
 
     provenance = json_loads(files[PROVENANCE_FILE], what=PROVENANCE_FILE)
     if not isinstance(provenance, dict) or provenance.get("resourceType") != "Provenance":
@@ -227,6 +237,7 @@ def verify_export(
         encrypted=encrypted,
         manifest_sha256=manifest_digest,
         bundle=bundle,
+        signature_form=signature_form(bundle),
     )
 
 

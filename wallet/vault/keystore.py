@@ -9,6 +9,9 @@ Layout (JSON, version 1)::
                "remembered": "<b64 sealed data key>"},      # optional, see remember.py
      "secrets": "<b64 phrase sealed with the data key>"}
 
+Versions are upgraded step by step on load (:data:`KEYSTORE_FORMAT`, :mod:`wallet.formats`);
+version 1 is the only one so far. A keystore newer than this app is refused untouched.
+
 A random *data key* seals the secrets; each slot seals the data key under one unlock
 method (like LUKS key slots), so changing the passphrase rewrites one slot and
 forgetting the remembered unlock deletes one. Written atomically with mode 0600.
@@ -25,15 +28,18 @@ from typing import Any
 
 from ..atomicfile import write_atomic
 from ..errors import DecryptionError, VaultError, WalletExists, WalletNotFound, WrongPassphrase
+from ..formats import FileFormat, upgrade_json_document
 from . import aead
 from .keys import Identity, WalletKeys
 
-__all__ = ["DEFAULT_KDF", "KEYSTORE_FILE", "LIGHT_KDF", "KdfParams", "Keystore"]
+__all__ = ["DEFAULT_KDF", "KEYSTORE_FILE", "KEYSTORE_FORMAT", "LIGHT_KDF", "KdfParams", "Keystore"]
 
 KEYSTORE_FILE = "keystore.json"
 FORMAT = "health-wallet-keystore"
 VERSION = 1
 MIN_PASSPHRASE = 8
+# Upgrade steps upgrade_v1_to_v2, … go here, in order (each changes the document in place).
+KEYSTORE_FORMAT: FileFormat[dict[str, Any]] = FileFormat("keystore", VERSION, (), error=VaultError)
 
 
 @dataclass(frozen=True)
@@ -118,9 +124,11 @@ class Keystore:
             raise VaultError(f"The keystore {path} is unreadable: {exc}.") from exc
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise VaultError(f"{path} is not a Health Wallet keystore.")
-        if doc.get("version") != VERSION:
-            raise VaultError(f"The keystore has version {doc.get('version')}; this app reads version {VERSION}. Update the app.")
-        return cls(path, doc)
+        doc, upgraded = upgrade_json_document(doc, KEYSTORE_FORMAT, where=path)
+        store = cls(path, doc)
+        if upgraded:
+            store._write()
+        return store
 
     # --- public, no unlock needed -------------------------------------------
 

@@ -1,0 +1,54 @@
+"""The homes written by release 747f7c1 open with this version, through the command line,
+with nothing lost: the same address, records, settings, issuers, address book and grants,
+and the doctor still opens what was shared."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from tests.formats.conftest import EXPECTED, FixtureHomes
+from wallet.ipfs.kubo_embedded import free_swarm_port
+from wallet.records.store import STORE_FILE, schema_version
+
+
+def test_patient_home_opens_with_nothing_lost(homes: FixtureHomes) -> None:
+    patient = EXPECTED["patient"]
+    status = homes.run("patient", "status", "--json")
+    assert status.code == 0, status.stderr
+    assert status.json["address"] == patient["address"]
+    assert status.json["records"] == patient["records_total"]
+
+    records = homes.run("patient", "records", "--json")
+    assert records.code == 0, records.stderr
+    assert schema_version(homes.home("patient") / STORE_FILE) == 2
+    assert sorted(r["id"] for r in records.json) == patient["record_ids"]
+    assert dict(Counter(r["type"] for r in records.json)) == patient["counts_by_type"]
+    for rid in patient["record_ids"][:2]:
+        shown = homes.run("patient", "show", rid, "--json")
+        assert shown.code == 0 and shown.json["resourceType"], shown.stderr
+
+    grants = homes.run("patient", "grants", "--json")
+    assert grants.code == 0, grants.stderr
+    assert grants.json == patient["grants"]
+    for key, value in patient["config"].items():
+        assert homes.run("patient", "config", "get", key).stdout.strip() == value
+    assert homes.run("patient", "issuers", "list", "--json").json == patient["issuers"]
+    book = json.loads((homes.home("patient") / "address-book.json").read_text("utf-8"))
+    assert {c["address"]: c["name"] for c in book["contacts"]} == patient["address_book"]
+
+
+def test_doctor_home_still_opens_the_grant(homes: FixtureHomes) -> None:
+    doctor, grant = EXPECTED["doctor"], EXPECTED["grant"]
+    assert homes.run("doctor", "status", "--json").json["address"] == doctor["address"]
+    received = homes.run("doctor", "grants", "--received", "--json")
+    assert received.code == 0, received.stderr
+    assert received.json == doctor["received"]
+    # the committed home names the swarm port it picked when it was made: another test run may hold it now
+    assert homes.run("doctor", "config", "set", "ipfs.swarm_port", str(free_swarm_port())).code == 0
+    opened = homes.run("doctor", "open", grant["grant_id"], "--json")
+    assert opened.code == 0, opened.stderr
+    assert opened.json["records"] == doctor["opened"]["records"]
+    assert opened.json["patient_name"] == doctor["opened"]["patient_name"]
+    after = homes.run("patient", "grants", "--json").json
+    assert [(g["grant_id"], g["status"], g["accesses"]) for g in after] == [(grant["grant_id"], "active", 2)]

@@ -1,0 +1,140 @@
+"""FHIR JSON numbers kept exactly as written: reading, writing and the signed form.
+
+FHIR R4 (datatypes, ``decimal``): "the precision of the decimal value has significance
+(e.g. 0.010 is regarded as different to 0.01), and the original precision should be
+preserved". Python's ``float`` keeps neither (``5.10`` becomes ``5.1``, a 25-digit
+value is rounded), so the wallet reads every JSON number with a fraction or an
+exponent as :class:`decimal.Decimal` (``parse_float=Decimal``), and integers as
+``int`` (exact at any size Python accepts).
+
+Writing (:func:`dumps`): a ``Decimal`` is written as its General Decimal Arithmetic
+*to-scientific-string* (``str(Decimal)``), which keeps its digits and exponent, so
+the value and its precision survive: ``5.10`` → ``5.10``, ``0.12345678901234567890123``
+→ itself, ``1e2`` → ``1E+2`` (one significant digit, as written), ``0.0000001`` → ``1E-7``.
+Integers are written as their digits.
+
+Signing (:func:`canonical_bytes`): RFC 8785 (JCS) would write ``5.10`` as ``5.1``
+(it serializes numbers as IEEE doubles), so a signature over JCS cannot tell ``5.10``
+from ``5.1`` and refuses integers above 2^53. The wallet's canonical form is RFC 8785
+in everything but numbers (object members sorted by their UTF-16 code units, no
+whitespace, JCS string escaping, UTF-8) and writes each number as :func:`dumps` does:
+integers as digits, decimals as their to-scientific-string. It is named by
+:data:`CANONICAL_FORM`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import simplejson  # type: ignore[import-untyped]  # no stubs published with it
+
+__all__ = ["CANONICAL_FORM", "canonical_bytes", "dumps", "loads", "number_text", "to_float_tree"]
+
+CANONICAL_FORM = "rfc8785-exact-decimals"
+
+
+def loads(text: str | bytes, *, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+          parse_constant: Callable[[str], Any] | None = None) -> Any:
+    """``json.loads`` with decimals as :class:`~decimal.Decimal` (no other leniency added).
+
+    Use it for the wallet's own sealed JSON; untrusted input goes through
+    :func:`wallet.records.parse.loads_strict`, which adds the limits and checks.
+    """
+    return json.loads(text, parse_float=Decimal, object_pairs_hook=object_pairs_hook,
+                      parse_constant=parse_constant)
+
+
+def dumps(value: Any, *, indent: int | None = None, ensure_ascii: bool = False, sort_keys: bool = False) -> str:
+    """JSON text of ``value``; ``Decimal`` written exactly (see the module docs).
+
+    Raises ``ValueError`` for NaN or infinite floats (not JSON) and ``TypeError`` for
+    values JSON has no form for.
+    """
+    separators = (",", ": ") if indent is not None else (",", ":")
+    text: str = simplejson.dumps(value, use_decimal=True, ensure_ascii=ensure_ascii, allow_nan=False,
+                                 indent=indent, separators=separators, sort_keys=sort_keys)
+    return text
+
+
+def number_text(value: int | float | Decimal) -> str:
+    """A JSON number's exact text: digits for integers, to-scientific-string for decimals.
+
+    Floats (from code, never from parsed FHIR) are written as their shortest repr,
+    read as a decimal: ``5.1`` → ``5.1``, ``1e-07`` → ``1E-7``.
+    """
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a JSON number")
+    return str(value)
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """The canonical form named :data:`CANONICAL_FORM` (UTF-8 bytes).
+
+    Raises ``ValueError`` for a value it cannot represent (non-finite numbers, lone
+    surrogates in strings, keys that are not strings) and ``TypeError`` for other types.
+    """
+    out: list[str] = []
+    stack: list[Any] = [value]
+    while stack:  # iterative: no recursion limit on deep documents
+        node = stack.pop()
+        if isinstance(node, _Literal):
+            out.append(node.text)
+        elif isinstance(node, dict):
+            if not all(isinstance(k, str) for k in node):
+                raise ValueError("object keys must be strings")
+            items = sorted(node.items(), key=lambda kv: _utf16_key(kv[0]))
+            parts: list[Any] = [_Literal("{")]
+            for i, (k, v) in enumerate(items):
+                parts += [_Literal(("," if i else "") + json.dumps(k, ensure_ascii=False) + ":"), v]
+            parts.append(_Literal("}"))
+            stack.extend(reversed(parts))
+        elif isinstance(node, (list, tuple)):
+            parts = [_Literal("[")]
+            for i, v in enumerate(node):
+                if i:
+                    parts.append(_Literal(","))
+                parts.append(v)
+            parts.append(_Literal("]"))
+            stack.extend(reversed(parts))
+        elif node is None or isinstance(node, (bool, str)):
+            out.append(json.dumps(node, ensure_ascii=False))
+        elif isinstance(node, (int, float, Decimal)):
+            out.append(number_text(node))
+        else:
+            raise TypeError(f"{type(node).__name__} has no JSON form")
+    try:
+        return "".join(out).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("a string holds a lone surrogate, which UTF-8 cannot carry") from exc
+
+
+class _Literal:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def to_float_tree(value: Any) -> Any:
+    """A copy with every ``Decimal`` as ``float``: the numbers as earlier releases read them
+    (used to check RFC 8785 signatures those releases made)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: to_float_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_float_tree(v) for v in value]
+    return value
