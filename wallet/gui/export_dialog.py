@@ -623,7 +623,8 @@ class ExportDialog(QDialog):
         def job(progress: ProgressSink, cancel: CancelToken) -> ExportResult:
             from ..services import export_records
 
-            return export_records(wallet, dest, passphrase=secret, progress=progress, cancel=cancel, **choice)
+            return export_records(wallet, dest, ids=choice.get("ids", ()), categories=choice.get("categories", ()),
+                                  passphrase=secret, progress=progress, cancel=cancel)
 
         self.problem.hide()
         self.error = ""
