@@ -472,9 +472,9 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
         if low is not None and high is not None and low > high:
             low, high = high, low
         range_text = f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}"
-        low = float(low) if low is not None and math.isfinite(low) else None
-        high = float(high) if high is not None and math.isfinite(high) else None
+        low_f = float(low) if low is not None and math.isfinite(low) else None
+        high_f = float(high) if high is not None and math.isfinite(high) else None
         points = tuple(TrendPoint(_when(r), float(r.summary.value or 0), r.summary.flag,
                                   f"{local_text(r.summary.date)}: {r.summary.value_text}") for r in same)
-        out[code] = TrendSeries(code, newest.title, unit, points, low, high, range_text)
+        out[code] = TrendSeries(code, newest.title, unit, points, low_f, high_f, range_text)
     return out
