@@ -177,7 +177,9 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
         sys.stderr.write("\r" + " " * 60 + "\r")
     imported: Counter[str] = Counter()
     skipped = 0
-    files, errors, warnings = [], [], []
+    files: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    warnings: list[Any] = []
     for o in outcomes:
         if o.result is not None:
             imported.update(o.result.imported)
@@ -243,7 +245,8 @@ def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -
         if args.profile is not None and args.profile not in known:
             raise WalletError(f"No profile {args.profile!r}; this wallet has {', '.join(known)}.")
         rows = wallet.summaries(category=category, types=types, since=args.since, profile=profile)
-    doc = [{"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
+    doc: list[dict[str, Any]] = [
+        {"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
             "detail": r.summary.detail, "category": r.summary.category, "profile": profile,
             "instant": utc_text(r.summary.date) or None, "value": r.summary.value,
             "comparator": r.summary.comparator or None, "unit": r.summary.unit or None} for r in rows]
