@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import untrusted
 from .atomicfile import write_atomic
-from .errors import ConfigError
+from .errors import ConfigError, InputRefused
 from .formats import FileFormat, upgrade_json_document
 
 __all__ = ["ENV_OVERRIDES", "SETTINGS", "Config", "default_home", "resolve_home"]
@@ -76,9 +77,10 @@ class Config:
         values: dict[str, Any] = {}
         if path.exists():
             try:
-                doc = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError) as exc:
-                raise ConfigError(f"The settings file {path} is unreadable: {exc}.") from exc
+                doc = untrusted.loads(untrusted.read_bytes(path, max_bytes=untrusted.MAX_METADATA_BYTES),
+                                      what="the file", parse_float=float)
+            except InputRefused as exc:
+                raise ConfigError(f"The settings file {path} is unreadable: {exc.user_message}") from exc
             if not isinstance(doc, dict):
                 raise ConfigError(f"The settings file {path} has an unknown format.")
             doc, upgraded = upgrade_json_document(doc, CONFIG_FORMAT, where=path)

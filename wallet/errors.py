@@ -17,6 +17,12 @@ __all__ = [
     "DecryptionError",
     "ExportError",
     "GrantNotActive",
+    "InputNotJson",
+    "InputRefused",
+    "InputTooDeep",
+    "InputTooLarge",
+    "InputTooSlow",
+    "InputUnreadable",
     "InsufficientFunds",
     "InvalidRecord",
     "IpfsError",
@@ -24,6 +30,7 @@ __all__ = [
     "IpfsUnavailable",
     "KeyNotRegistered",
     "KeyringUnavailable",
+    "KeystoreDamaged",
     "NodeInUse",
     "PatientMismatch",
     "RecordError",
@@ -61,6 +68,33 @@ class Cancelled(WalletError):
         super().__init__(user_message)
 
 
+# --- untrusted input (wallet/untrusted.py) -----------------------------------
+
+
+class InputRefused(WalletError):
+    """Data from outside the wallet that the input gate refuses before any parser sees it."""
+
+
+class InputTooLarge(InputRefused):
+    """Beyond a size limit: bytes, entries in one array or object, or digits of a number."""
+
+
+class InputTooDeep(InputRefused):
+    """Nested deeper than any health record needs (a stack-exhaustion attack)."""
+
+
+class InputTooSlow(InputRefused):
+    """Reading took longer than its time budget."""
+
+
+class InputNotJson(InputRefused):
+    """Not strict JSON: syntax, encoding, duplicate keys or NaN/Infinity."""
+
+
+class InputUnreadable(InputRefused):
+    """Not a regular file (a folder, a device, a FIFO), missing, or not readable."""
+
+
 # --- vault -------------------------------------------------------------------
 
 
@@ -84,6 +118,10 @@ class DecryptionError(VaultError):
         user_message: str = "The data could not be decrypted: wrong key or it was altered.",
     ) -> None:
         super().__init__(user_message)
+
+
+class KeystoreDamaged(VaultError):
+    """``keystore.json`` is unreadable: a field missing or of the wrong type, or a cost beyond the caps."""
 
 
 class KeyringUnavailable(VaultError):

@@ -4,6 +4,7 @@ trends, hostile text shown literally, and 20,000 records without stalling."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -141,7 +142,7 @@ def test_browse_category_details_and_trend(qtbot, window: MainWindow, unlocked) 
     chosen = panel.current_summary()
     qtbot.waitUntil(lambda: window.detail.fields["title"].text() == chosen.summary.title, timeout=5000)
     assert panel.trend_chart.series.code == chosen.summary.code
-    resource = json.loads(window.detail.json_view.toPlainText())
+    resource = json.loads(window.detail.json_view.toPlainText(), parse_float=Decimal)  # decimals as written
     assert resource == unlocked.record(chosen.id)
     assert window.detail.tree.topLevelItemCount() > 3
     assert not window.detail.tabs.isHidden()

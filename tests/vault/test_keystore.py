@@ -99,3 +99,49 @@ def test_insecure_keyring_backends_are_refused(tmp_path: Path) -> None:
             RememberedUnlock(tmp_path).enable(store, PASSPHRASE)
     assert not Keystore.load(tmp_path).has_remembered_slot
     assert not any(p.name.endswith(".cfg") for p in tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize("damage, fragment", [
+    (lambda d: d.pop("address"), "address"),
+    (lambda d: d.update(address=42), "address"),
+    (lambda d: d.pop("encryption_key"), "encryption_key"),
+    (lambda d: d.pop("secrets"), "secrets"),
+    (lambda d: d.update(slots=["x"]), "passphrase slot"),
+    (lambda d: d["slots"].pop("passphrase"), "passphrase slot"),
+    (lambda d: d["slots"].update(remembered=7), "passphrase slot"),
+    (lambda d: d.pop("kdf"), "kdf"),
+    (lambda d: d["kdf"].update(name="argon2id"), "kdf"),
+    (lambda d: d["kdf"].update(salt="not base64!"), "salt is not base64"),
+    (lambda d: d["kdf"].update(n="16384"), "integers"),
+    (lambda d: d["kdf"].update(n=True), "integers"),
+    (lambda d: d["kdf"].update(n=2**40), "beyond the caps"),
+    (lambda d: d["kdf"].update(n=2**20, r=64), "beyond the caps"),
+    (lambda d: d["kdf"].update(p=10**9), "beyond the caps"),
+    (lambda d: d["kdf"].update(n=3000), "power of two"),
+])
+def test_keystore_fields_are_checked_on_load(tmp_path: Path, damage, fragment: str) -> None:
+    from wallet.errors import KeystoreDamaged
+
+    make(tmp_path)
+    path = tmp_path / KEYSTORE_FILE
+    doc = json.loads(path.read_text())
+    damage(doc)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(KeystoreDamaged) as info:
+        Keystore.load(tmp_path)
+    message = info.value.user_message
+    assert fragment in message and len(message.splitlines()) == 1 and "init --restore" in message
+
+
+def test_keystore_that_is_not_a_file(tmp_path: Path) -> None:
+    from wallet.errors import KeystoreDamaged
+
+    (tmp_path / KEYSTORE_FILE).mkdir()
+    with pytest.raises(KeystoreDamaged, match="is a folder"):
+        Keystore.load(tmp_path)
+
+
+def test_default_kdf_is_within_the_caps() -> None:
+    from wallet.vault.keystore import DEFAULT_KDF, MAX_SCRYPT_MEMORY
+
+    assert 128 * DEFAULT_KDF.n * DEFAULT_KDF.r <= MAX_SCRYPT_MEMORY

@@ -18,16 +18,15 @@ A signed grant's id ends with the last 12 bytes of the signer's address
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from ..errors import ChainError
+from .. import untrusted
+from ..errors import ChainError, InputRefused
 from .grants import checksum, from_chain_time, grant_id_hex, grantee_of, parse_grant_id, to_chain_time
 
 __all__ = [
@@ -54,6 +53,7 @@ REVOKE_TYPE = "Revoke(bytes32 id)"
 SIGNED_FORMAT = "health-wallet/signed-chain-message"
 SIGNED_VERSION = 1
 MAX_SIGNED_CHARS = 16_384  # a signed grant is about 700 characters
+_SIGNED_LIMITS = untrusted.Limits(max_bytes=MAX_SIGNED_CHARS, max_depth=4, max_items=64, max_number_chars=80)
 _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 _DOMAIN_FIELDS = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
                   {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}]
@@ -249,9 +249,7 @@ def load_signed(text: str) -> SignedGrant | SignedRevoke:
     The text is untrusted (a file someone handed over): its size is checked before parsing.
     """
     try:
-        if len(text) > MAX_SIGNED_CHARS:
-            raise ValueError(f"longer than {MAX_SIGNED_CHARS} characters")
-        doc = json.loads(text, parse_float=Decimal)
+        doc = untrusted.loads(text, what="the text", limits=_SIGNED_LIMITS)  # size, depth, digits first
         if not isinstance(doc, dict) or doc.get("format") != SIGNED_FORMAT or doc.get("version") != SIGNED_VERSION:
             raise ValueError("not a signed grant or revocation of this format")
         domain = Eip712Domain(int(doc["chain_id"]), str(doc["contract"]))
@@ -266,5 +264,8 @@ def load_signed(text: str) -> SignedGrant | SignedRevoke:
         if doc.get("type") == "Revoke":
             return SignedRevoke(domain, gid, str(doc["signer"]), v, r, s)
         raise ValueError(f"unknown type {doc.get('type')!r}")
-    except (ValueError, KeyError, TypeError) as exc:
+    except InputRefused as exc:
+        reason = exc.user_message.rstrip(".")
+        raise ChainError(f"This is not a signed grant or revocation the wallet can submit ({reason}).") from exc
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         raise ChainError(f"This is not a signed grant or revocation the wallet can submit ({exc}).") from exc

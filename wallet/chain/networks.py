@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from .. import untrusted
 from ..atomicfile import write_atomic
-from ..errors import ChainUnavailable, ConfigError
+from ..errors import ChainUnavailable, ConfigError, InputRefused
 
 if TYPE_CHECKING:
     from .web3_backend import Web3ChainBackend
@@ -125,13 +126,17 @@ class NetworkBook:
         if not path.exists():
             return cls(path, EMBEDDED, ())
         try:
-            doc = json.loads(path.read_text("utf-8"))
+            doc = untrusted.loads(untrusted.read_bytes(path, max_bytes=untrusted.MAX_METADATA_BYTES),
+                                  what="the file", parse_float=float)
             if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
                 raise ValueError("unknown format or version")
             added = tuple(_profile(item, builtin=False) for item in doc.get("networks", []))
             book = cls(path, str(doc.get("active") or EMBEDDED), added)
             book.get(book.active_name)
             return book
+        except InputRefused as exc:
+            raise ConfigError(f"The network profiles in {path} are unreadable ({exc.user_message}); "
+                              "fix or move the file.") from exc
         except (OSError, ValueError, TypeError, ConfigError) as exc:
             raise ConfigError(f"The network profiles in {path} are unreadable ({exc}); fix or move the file.") from exc
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,18 @@ from . import backup_cmds, export_cmds, network_cmds, records_cmds, sharing_cmds
 from .output import Output
 
 __all__ = ["build_parser", "main"]
+
+
+def _stdout_closed() -> int:
+    """The reader of our output went away (``health-wallet records | head -1``): end quietly.
+
+    As the Python docs advise (``signal`` module, "Note on SIGPIPE"): point stdout at
+    ``os.devnull`` so the flush at exit raises nothing, and exit with 1 as Python does on EPIPE.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 1
 
 
 def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None:
@@ -75,7 +88,10 @@ def main(argv: list[str] | None = None, *, open_gui: Callable[[str | None], int]
     try:
         service = open_wallet_service(args.home)
         code: int = args.func(service, args, out)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except WalletError as exc:
         if args.debug:
             raise

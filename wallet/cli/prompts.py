@@ -16,12 +16,24 @@ NEED_PASSPHRASE = ("A passphrase is needed: run in a terminal, or set HEALTH_WAL
                    "--passphrase-file.")
 
 
+MAX_PASSPHRASE_FILE = 64 * 1024
+"""Most bytes read from a passphrase file. It may be a pipe (``--passphrase-file <(pass x)``),
+so it is not required to be a regular file, but ``/dev/zero`` must not fill memory."""
+
+
 def _from_sources(passphrase_file: str | None) -> str | None:
     if passphrase_file:
         try:
-            return Path(passphrase_file).read_text("utf-8").rstrip("\r\n")
+            with Path(passphrase_file).open("rb") as fh:
+                data = fh.read(MAX_PASSPHRASE_FILE + 1)
         except OSError as exc:
             raise WalletError(f"Cannot read the passphrase file {passphrase_file}: {exc.strerror}.") from exc
+        if len(data) > MAX_PASSPHRASE_FILE:
+            raise WalletError(f"The passphrase file {passphrase_file} is longer than any passphrase.")
+        try:
+            return data.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise WalletError(f"The passphrase file {passphrase_file} is not UTF-8 text.") from exc
     env = os.environ.get("HEALTH_WALLET_PASSPHRASE")
     return env if env else None
 

@@ -81,7 +81,10 @@ def narrative_text(xhtml: str) -> str:
     """The readable text of a FHIR narrative ``div``: tags dropped, entities decoded."""
     parser = _text_only_parser()()
     parser.feed(xhtml)
-    parser.close()
+    if "<" not in parser.rawdata:
+        # close() flushes held-back text; on markup left open it retries from every "<",
+        # quadratic in the length (minutes for a crafted narrative), so that tail is dropped.
+        parser.close()
     lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
     out: list[str] = []
     for line in lines:

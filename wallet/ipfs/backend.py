@@ -18,9 +18,14 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 from .cid import Cid
 
-__all__ = ["DEFAULT_GET_TIMEOUT", "Cid", "IpfsBackend", "NodeInfo", "PinInfo"]
+__all__ = ["DEFAULT_GET_TIMEOUT", "MAX_GET_BYTES", "Cid", "IpfsBackend", "NodeInfo", "PinInfo"]
 
 DEFAULT_GET_TIMEOUT = 60.0
+
+MAX_GET_BYTES = 640 * 1024 * 1024
+"""Most bytes :meth:`IpfsBackend.get` returns (640 MiB): a sealed envelope of the largest
+plaintext the wallet opens (512 MiB) with its chunk overhead. A CID chosen by someone
+else may name anything; more than this is refused, never read into memory."""
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .. import untrusted
 from ..atomicfile import write_atomic
-from ..errors import IpfsError, IpfsNotFound, IpfsUnavailable, NodeInUse, WalletError
-from .backend import DEFAULT_GET_TIMEOUT, NodeInfo, PinInfo
+from ..errors import InputRefused, IpfsError, IpfsNotFound, IpfsUnavailable, NodeInUse, WalletError
+from .backend import DEFAULT_GET_TIMEOUT, MAX_GET_BYTES, NodeInfo, PinInfo
 from .cid import Cid
 from .kubo_library import KuboLibrary, load_kubo_library
 
@@ -421,7 +422,10 @@ class EmbeddedKuboBackend:
                 raise IpfsError(f"The IPFS node could not read {cid} (code {call.result}); it may be damaged.")
             if not dest.is_file():
                 raise IpfsError(f"{cid} is a folder on IPFS, not shared data.")
-            return dest.read_bytes()
+            try:
+                return untrusted.read_bytes(dest, max_bytes=MAX_GET_BYTES)
+            except InputRefused as exc:
+                raise IpfsError(f"{cid} is larger than any data this app shares; it was not read.") from exc
         finally:
             if call.done:
                 _remove(dest)

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
 from ..errors import IpfsError, IpfsNotFound, IpfsUnavailable
-from .backend import DEFAULT_GET_TIMEOUT, NodeInfo, PinInfo
+from .backend import DEFAULT_GET_TIMEOUT, MAX_GET_BYTES, NodeInfo, PinInfo
 from .cid import Cid
 
 __all__ = ["DEFAULT_API", "MIN_VERSION", "KuboRpcBackend", "api_multiaddr"]
@@ -193,9 +193,11 @@ class KuboRpcBackend:
         )
         data = self._call(
             f"fetching {cid}",
-            lambda c: c.cat(str(cid), timeout=(self.timeout, timeout)),
+            lambda c: c.cat(str(cid), length=MAX_GET_BYTES + 1, timeout=(self.timeout, timeout)),
             not_found=message,
         )
+        if len(data) > MAX_GET_BYTES:
+            raise IpfsError(f"{cid} is larger than any data this app shares; it was not read.")
         return bytes(data)
 
     def pin(self, cid: Cid, *, timeout: float = DEFAULT_GET_TIMEOUT) -> None:

@@ -12,14 +12,18 @@ target's fullUrl, in a copy: the stored record is not changed.
 from __future__ import annotations
 
 import copy
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from .narrative import remove_unsafe_narratives
 from .references import is_absolute, references, resolve, type_and_id
 
 __all__ = ["bundle_resources", "collection_bundle"]
+
+log = logging.getLogger(__name__)
 
 
 def _entry_urls(resources: Sequence[dict[str, Any]], sources: Sequence[str]) -> list[str]:
@@ -80,8 +84,15 @@ def collection_bundle(resources: Iterable[dict[str, Any]], *, now: datetime,
     ``source_urls``: each resource's fullUrl in the Bundle it was imported from (``""``
     when none). ``link``: rewrite references that would not resolve (see the module docs);
     off for the wallet's own backup, which gives back the records exactly.
+
+    Every Bundle that leaves the wallet (share, export, backup) is built here, so every
+    narrative is checked again on the way out and an unsafe one is removed from the
+    resource (in place; see :mod:`wallet.records.narrative`), whenever it was stored.
     """
     resources = list(resources)
+    for res in resources:
+        for warning in remove_unsafe_narratives(res):
+            log.warning("%s", warning.split(":", 1)[0] + ": an unsafe narrative was left out")
     sources = list(source_urls) if source_urls is not None else [""] * len(resources)
     if len(sources) != len(resources):
         raise ValueError("one source fullUrl per resource")

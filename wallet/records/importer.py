@@ -11,6 +11,7 @@ from ..errors import InvalidRecord
 from ..events import CancelToken, ProgressSink, report
 from .identity import PatientMatch
 from .import_plan import plan_import
+from .narrative import remove_unsafe_narratives
 from .parse import ParsedFile, read_file
 from .profiles import OWNER, Placement, Profile, place_file
 from .store import RecordStore
@@ -55,7 +56,10 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
         raise InvalidRecord(f"{name}: its list of profiles does not match its records.")
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
-    warnings = [*parsed.warnings, *validate_file(parsed, name=name, single_patient=single_patient)]
+    # An unsafe narrative is removed with a warning, the record kept (records/narrative.py).
+    warnings = [w for item in parsed.items
+                for w in remove_unsafe_narratives(item.resource, where="" if item.position == name else item.position)]
+    warnings += [*parsed.warnings, *validate_file(parsed, name=name, single_patient=single_patient)]
     placement: Placement | None = None
     if check_person:
         placement = place_file(parsed, name=name, profile=profile, profiles=store.profiles(),

@@ -1,25 +1,27 @@
 """Strict reading of FHIR JSON and NDJSON files into resource dicts with positions.
 
 Python's ``json`` is lenient where FHIR is not: it keeps the last of duplicate keys,
-accepts ``NaN``, and overflows the stack on deep nesting. This module refuses all
-three, strips a UTF-8 byte order mark (a common editor artefact), and bounds the size.
-Numbers with a fraction or exponent are read as :class:`decimal.Decimal`, so a FHIR
-decimal keeps its precision (``5.10`` stays ``5.10``; see :mod:`wallet.records.fhir_json`).
+accepts ``NaN``, and overflows the stack on deep nesting. Every read here goes through
+the input gate (:mod:`wallet.untrusted`), which refuses all three and bounds size,
+depth, entries, number sizes and time; a UTF-8 byte order mark (a common editor
+artefact) is stripped. Numbers with a fraction or exponent are read as
+:class:`decimal.Decimal`, so a FHIR decimal keeps its precision (``5.10`` stays ``5.10``;
+see :mod:`wallet.records.fhir_json`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidRecord
+from .. import untrusted
+from ..errors import InputRefused, InvalidRecord
+from ..untrusted import KEEP_LIMITS, Limits
 
 __all__ = ["MAX_FILE_BYTES", "Deletion", "Located", "ParsedFile", "loads_strict", "parse_bytes", "read_file"]
 
-MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_FILE_BYTES = untrusted.MAX_BYTES
 MAX_BUNDLE_NESTING = 4
 BOM = b"\xef\xbb\xbf"
 
@@ -116,32 +118,16 @@ def _version_id(resource: Any) -> Any:
     return meta.get("versionId") if isinstance(meta, dict) else None
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise InvalidRecord(f"duplicate property {key!r}")
-        out[key] = value
-    return out
+def loads_strict(text: str | bytes, *, where: str = "", limits: Limits = KEEP_LIMITS) -> Any:
+    """One JSON value through the input gate (:func:`wallet.untrusted.loads`).
 
-
-def _no_constants(name: str) -> Any:
-    raise InvalidRecord(f"{name} is not a JSON number")
-
-
-def loads_strict(text: str, *, where: str = "") -> Any:
-    prefix = f"{where}: " if where else ""
+    Raises :class:`InvalidRecord` naming ``where``: not JSON, duplicate keys, NaN, or
+    beyond a limit of :mod:`wallet.untrusted` (size, depth, entries, digits, time).
+    """
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants,
-                          parse_float=Decimal)
-    except InvalidRecord as exc:
-        raise InvalidRecord(f"{prefix}not valid JSON: {exc.user_message}") from exc
-    except json.JSONDecodeError as exc:
-        raise InvalidRecord(f"{prefix}not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
-    except RecursionError as exc:
-        raise InvalidRecord(f"{prefix}JSON nested too deeply") from exc
-    except ValueError as exc:  # e.g. an integer beyond Python's digit limit
-        raise InvalidRecord(f"{prefix}not valid JSON: {exc}") from exc
+        return untrusted.loads(text, what=where or "the input", limits=limits)  # decimals as Decimal
+    except InputRefused as exc:
+        raise InvalidRecord(exc.user_message) from exc
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -167,27 +153,37 @@ def _as_resource(value: Any, position: str, full_url: str | None = None) -> Loca
     return Located(position, value, full_url)
 
 
-def parse_bytes(data: bytes, *, name: str = "input") -> ParsedFile:
-    """Parse one file's bytes; every error names the file and the position."""
+def parse_bytes(data: bytes, *, name: str = "input", limits: Limits = KEEP_LIMITS) -> ParsedFile:
+    """Parse one file's bytes; every error names the file and the position.
+
+    ``limits``: :data:`~wallet.untrusted.KEEP_LIMITS` for what is imported to keep,
+    :data:`~wallet.untrusted.DEFAULT_LIMITS` for a share or backup (its Bundle wraps
+    records that were themselves imported). Raises :class:`InvalidRecord`.
+    """
     try:
-        return _parse(data, name)
+        return _parse(data, name, limits)
     except InvalidRecord as exc:
         if exc.user_message.startswith(name):
             raise
         raise InvalidRecord(f"{name} {exc.user_message}") from exc
 
 
-def _parse(data: bytes, name: str) -> ParsedFile:
-    if len(data) > MAX_FILE_BYTES:
-        raise InvalidRecord(f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+def _parse(data: bytes, name: str, limits: Limits) -> ParsedFile:
+    if len(data) > limits.max_bytes:
+        raise InvalidRecord(f"{name} is larger than {untrusted.size_text(limits.max_bytes)}.")
     text = _decode(data, name)
     if name.endswith(".ndjson") or _looks_ndjson(text):
-        items = []
+        items: list[Located] = []
         for no, line in enumerate(text.splitlines(), start=1):
             if line.strip():
-                items.extend(_unpacked(_as_resource(loads_strict(line, where=f"{name} line {no}"), f"line {no}")))
+                try:
+                    untrusted.check_count(len(items) + 1, what=name, unit="lines", max_items=limits.max_items)
+                except InputRefused as exc:
+                    raise InvalidRecord(exc.user_message) from exc
+                items.extend(_unpacked(_as_resource(loads_strict(line, where=f"{name} line {no}", limits=limits),
+                                                   f"line {no}")))
         return ParsedFile("ndjson", tuple(items))
-    doc = loads_strict(text, where=name)
+    doc = loads_strict(text, where=name, limits=limits)
     if isinstance(doc, list):
         return ParsedFile("array", tuple(i for n, v in enumerate(doc) for i in _unpacked(_as_resource(v, f"item {n}"))))
     top = _as_resource(doc, name)
@@ -291,12 +287,12 @@ def _bundle_items(doc: dict[str, Any], name: str) -> ParsedFile:
 
 
 def read_file(path: Path) -> ParsedFile:
+    """Read and parse one file through :func:`wallet.untrusted.read_bytes`: a folder, a
+    device or a FIFO is refused before it is opened, and no more than
+    :data:`MAX_FILE_BYTES` + 1 bytes are read. Raises :class:`InvalidRecord`."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InvalidRecord(f"{path.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InvalidRecord(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        data = untrusted.read_bytes(path, max_bytes=MAX_FILE_BYTES)
+    except InputRefused as exc:
+        raise InvalidRecord(exc.user_message) from exc
     return parse_bytes(data, name=path.name)

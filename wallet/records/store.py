@@ -44,6 +44,7 @@ __all__ = [
     "RecordStore",
     "StoredSummary",
     "count_rows",
+    "damaged_message",
     "record_id_for",
     "schema_version",
 ]
@@ -161,8 +162,12 @@ class RecordStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        conn = self._conn()
-        self._create_or_upgrade(conn)
+        try:
+            conn = self._conn()
+            self._create_or_upgrade(conn)
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+            self.close()
+            raise RecordError(damaged_message(self.path, exc)) from exc
         self.path.chmod(0o600)
 
     def __repr__(self) -> str:
@@ -570,8 +575,18 @@ def count_rows(path: Path) -> int:
         return 0
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
-        return conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
+        return int(conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return 0
+        raise RecordError(damaged_message(Path(path), exc)) from exc
+    except sqlite3.DatabaseError as exc:
+        raise RecordError(damaged_message(Path(path), exc)) from exc
     finally:
         conn.close()
+
+
+def damaged_message(path: Path, exc: sqlite3.Error) -> str:
+    """One line for a record store SQLite cannot read (truncated, overwritten, not a database)."""
+    return (f"The record store {path} is damaged ({exc}); nothing was changed. Move it away and restore "
+            "your records with health-wallet restore-backup, or import your files again.")

@@ -99,8 +99,9 @@ def validate_resource(item: Located) -> list[str]:
     except InvalidRecord as exc:
         raise InvalidRecord(f"{item.position}: {exc.user_message}") from exc
     for (rtype, element), allowed in REQUIRED_CODES.items():
-        if rtype == rt and element in res and res[element] not in allowed:
-            raise InvalidRecord(f"{item.position}: {rt}.{element} {res[element]!r} is not one of {', '.join(sorted(allowed))}")
+        if rtype == rt and element in res and (not isinstance(res[element], str) or res[element] not in allowed):
+            raise InvalidRecord(f"{item.position}: {rt}.{element} {str(res[element])[:40]!r} is not one of "
+                                f"{', '.join(sorted(allowed))}")
     try:
         refs = _check_json_types(res, rt)
     except InvalidRecord as exc:

@@ -19,8 +19,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import untrusted
 from ..atomicfile import write_atomic
-from ..errors import ConfigError, ShareError
+from ..errors import ConfigError, InputRefused, ShareError
 from ..vault.bip32 import checksum_address
 
 __all__ = ["ADDRESS_BOOK_FILE", "AddressBook", "Contact"]
@@ -68,9 +69,10 @@ class AddressBook:
         if not path.exists():
             return cls(path)
         try:
-            doc = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"The address book {path} is unreadable: {exc}.") from exc
+            doc = untrusted.loads(untrusted.read_bytes(path, max_bytes=untrusted.MAX_METADATA_BYTES),
+                                  what="the file", parse_float=float)
+        except InputRefused as exc:
+            raise ConfigError(f"The address book {path} is unreadable: {exc.user_message}") from exc
         if not isinstance(doc, dict) or doc.get("version") != _VERSION or not isinstance(doc.get("contacts"), list):
             raise ConfigError(f"The address book {path} has an unknown format.")
         contacts = []

@@ -10,7 +10,6 @@ a wallet restored from the phrase on a new laptop finds and opens its latest bac
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +22,11 @@ from ..records import fhir_json
 from ..records.bundle import collection_bundle
 from ..records.consent import audit_event
 from ..records.importer import ImportResult, import_parsed
-from ..records.parse import ParsedFile, parse_bytes
+from ..records.parse import ParsedFile, loads_strict, parse_bytes
 from ..records.profiles import OWNER, Profile
 from ..records.store import NewRecord
 from ..records.summary import summarize
+from ..untrusted import DEFAULT_LIMITS
 from .wallet import UnlockedWallet
 
 __all__ = ["CARD_CONTENT_TYPE", "BackupReceipt", "Backups"]
@@ -70,7 +70,7 @@ class Backups:
         people = {"profiles": [{"name": p.name, "is_owner": p.is_owner, **p.to_json()} for p in store.profiles()],
                   "records": [store.profile_of(i) for i in ids]}
         binaries.append({"resourceType": "Binary", "contentType": PROFILES_CONTENT_TYPE,
-                         "data": base64.b64encode(json.dumps(people).encode()).decode()})
+                         "data": base64.b64encode(fhir_json.dumps(people).encode()).decode()})
         bundle = collection_bundle([*resources, *binaries], now=self.wallet.app.clock.now(), link=False,
                                    source_urls=[*(store.get_summary(i).full_url for i in ids), *([""] * len(binaries))])
         payload = fhir_json.dumps(bundle).encode()
@@ -118,7 +118,7 @@ class Backups:
         report(progress, 1, 4, "Fetching the backup from IPFS")
         plain = fetch_sealed(ipfs, parsed_cid, self._key(), purpose=BACKUP_PURPOSE, aad=self._aad(), timeout=timeout)
         report(progress, 2, 4, "Checking the records")
-        parsed = parse_bytes(plain, name="the backup")
+        parsed = parse_bytes(plain, name="the backup", limits=DEFAULT_LIMITS)  # its Bundle wraps kept records
         del plain
         records, cards, people = _split_cards(parsed)
         report(progress, 3, 4, "Importing")
@@ -150,7 +150,7 @@ def _split_cards(parsed: ParsedFile) -> tuple[ParsedFile, tuple[bytes, ...], Any
                 if kind == CARD_CONTENT_TYPE:
                     cards.append(data)
                 else:
-                    people = json.loads(data)
+                    people = loads_strict(data, where="the backup's list of people", limits=DEFAULT_LIMITS)
             except (KeyError, ValueError) as exc:
                 raise InvalidRecord(f"the backup {item.position}: a health card or the list of people is damaged.") \
                     from exc

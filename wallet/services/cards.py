@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import InvalidRecord, ShareError
+from .. import untrusted
+from ..errors import InputRefused, InvalidRecord, ShareError
 from ..records import fhir_json
 from ..records.parse import MAX_FILE_BYTES, Located, ParsedFile, parse_bytes
 from ..share.issuers import IssuerStore
@@ -74,8 +75,11 @@ def read_qr_chunks(paths: list[Path], *, issuers: IssuerStore, now: datetime) ->
     texts = []
     for path in paths:
         try:
-            texts += [ln.strip() for ln in Path(path).read_text("ascii").splitlines() if ln.strip()]
-        except (OSError, UnicodeDecodeError) as exc:
+            data = untrusted.read_bytes(path, max_bytes=MAX_FILE_BYTES)
+            texts += [ln.strip() for ln in data.decode("ascii").splitlines() if ln.strip()]
+        except InputRefused as exc:
+            raise InvalidRecord(exc.user_message) from exc
+        except UnicodeDecodeError as exc:
             raise InvalidRecord(f"Cannot read {Path(path).name} as QR text.") from exc
     name = " + ".join(Path(p).name for p in paths)
     try:
@@ -88,12 +92,10 @@ def read_qr_chunks(paths: list[Path], *, issuers: IssuerStore, now: datetime) ->
 def read_card_input(path: Path, *, issuers: IssuerStore, now: datetime) -> CardInput | None:
     """The cards in ``path``, or ``None`` when it is not a card (an ordinary FHIR file)."""
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InvalidRecord(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    try:  # a folder, a device or a FIFO is refused here, before it is opened
+        data = untrusted.read_bytes(path, max_bytes=MAX_FILE_BYTES)
+    except InputRefused as exc:
+        raise InvalidRecord(exc.user_message) from exc
     if _is_qr_text(data):
         return read_qr_chunks([path], issuers=issuers, now=now)
     jws = _bare_jws(data)

@@ -21,7 +21,11 @@ def parse_expiry(text: str, *, now: datetime) -> datetime:
     raw = text.strip()
     m = re.fullmatch(r"(\d+)\s*([mhdw])", raw.lower())
     if m:
-        at = now + timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
+        # Bound the count before any arithmetic: 99999999999999d overflows a timedelta.
+        digits = m.group(1).lstrip("0") or "0"
+        if len(digits) > 9 or int(digits) * _UNITS[m.group(2)] > MAX_GRANT.total_seconds():
+            raise WalletError("Grants last at most five years; choose an earlier expiry.")
+        at = now + timedelta(seconds=int(digits) * _UNITS[m.group(2)])
     else:
         try:
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
@@ -31,8 +35,11 @@ def parse_expiry(text: str, *, now: datetime) -> datetime:
                 if at.tzinfo is None:
                     at = at.astimezone()  # a local time, as the user typed it
         except ValueError as exc:
-            raise WalletError(f"{text!r} is not a duration (7d, 12h, 2w) or a date (2026-12-31).") from exc
-    at = at.astimezone(UTC).replace(microsecond=0)
+            raise WalletError(f"{text[:40]!r} is not a duration (7d, 12h, 2w) or a date (2026-12-31).") from exc
+    try:
+        at = at.astimezone(UTC).replace(microsecond=0)
+    except OverflowError as exc:  # a date at the edge of the calendar, e.g. 0001-01-01T00:00+14:00
+        raise WalletError(f"{text[:40]!r} is outside the dates a grant can have.") from exc
     if at <= now:
         raise WalletError(f"The expiry {at:%Y-%m-%d %H:%M} UTC is in the past; choose a later one.")
     if at - now > MAX_GRANT:

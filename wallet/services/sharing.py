@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from .. import untrusted
 from ..chain.backend import ChainBackend, Deployment, TxResult
 from ..chain.grants import AccessGrant, GrantStatus, checksum, grant_id_hex, new_grant_id, parse_grant_id
 from ..errors import ChainError, GrantNotActive, IpfsError, ShareError, WalletError
@@ -25,7 +26,8 @@ from ..ipfs.sealed import fetch_sealed, publish_sealed
 from ..records import fhir_json
 from ..records.bundle import bundle_resources, collection_bundle
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, grant_consent, revoke_consent
-from ..records.parse import parse_bytes
+from ..records.narrative import remove_unsafe_narratives
+from ..records.parse import loads_strict, parse_bytes
 from ..records.store import NewRecord
 from ..records.subjects import people_in_file
 from ..records.summary import summarize
@@ -371,10 +373,14 @@ class Sharing:
         if cancel is not None:
             cancel.check()
         report(progress, 3, 5, "Validating the records")
-        parsed = parse_bytes(plain, name="the shared bundle")
+        # The input gate first (size, depth, entries, digits, time): a crafted share must not
+        # crash this wallet; then FHIR validation, and no unsafe narrative is passed on.
+        parsed = parse_bytes(plain, name="the shared bundle", limits=untrusted.DEFAULT_LIMITS)
         validate_file(parsed, name="the shared bundle", single_patient=False)
-        bundle = fhir_json.loads(plain)
+        bundle = loads_strict(plain, where="the shared bundle", limits=untrusted.DEFAULT_LIMITS)
         resources = bundle_resources(bundle)
+        for resource in resources:
+            remove_unsafe_narratives(resource)
 
         if cancel is not None:
             cancel.check()

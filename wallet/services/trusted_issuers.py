@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import untrusted
 from ..errors import ShareError, WalletError
 from ..share.issuers import IssuerStore, TrustedIssuer, add_trusted_issuer, remove_trusted_issuer
 
@@ -25,16 +25,11 @@ def trusted_issuers(app: App) -> list[TrustedIssuer]:
 def trust_issuer(app: App, iss: str, jwks_file: Path, *, name: str | None = None,
                  crl_files: Iterable[Path] = ()) -> TrustedIssuer:
     """Trust the keys in ``jwks_file`` (a local copy of ``iss``/.well-known/jwks.json) and
-    the revocation lists in ``crl_files`` (SMART Health Cards spec, "Revocation"). Raises
-    :class:`WalletError` when a file is unreadable or is not an issuer key set."""
-    try:
-        jwks = json.loads(Path(jwks_file).read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise WalletError(f"Cannot read the key set {jwks_file}: {exc}.") from exc
-    try:
-        crls = [json.loads(Path(c).read_text("utf-8")) for c in crl_files]
-    except (OSError, ValueError) as exc:
-        raise WalletError(f"Cannot read a revocation list: {exc}.") from exc
+    the revocation lists in ``crl_files`` (SMART Health Cards spec, "Revocation"), each read
+    through the input gate (:mod:`wallet.untrusted`). Raises :class:`WalletError` when a
+    file is unreadable, too large or not an issuer key set."""
+    jwks, *crls = [untrusted.loads(untrusted.read_bytes(p, max_bytes=untrusted.MAX_METADATA_BYTES), what=str(p),
+                                   parse_float=float) for p in [Path(jwks_file), *(Path(c) for c in crl_files)]]
     try:
         issuer = TrustedIssuer.from_jwks(iss, jwks, name=name, crls=crls)
     except (ShareError, ValueError, TypeError) as exc:

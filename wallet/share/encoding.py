@@ -13,8 +13,8 @@ import base64
 import re
 from typing import Any
 
-from ..errors import InvalidRecord, ShareError
-from ..records.parse import loads_strict
+from .. import untrusted
+from ..errors import InputRefused, ShareError
 
 __all__ = ["b64url_decode", "b64url_encode", "json_loads"]
 
@@ -35,13 +35,11 @@ def b64url_decode(segment: str, *, what: str) -> bytes:
     return data
 
 
-def json_loads(data: bytes | str, *, what: str) -> Any:
-    """JSON that refuses duplicate keys, NaN/Infinity, invalid UTF-8 and deep nesting."""
+def json_loads(data: bytes | str, *, what: str, limits: untrusted.Limits = untrusted.DEFAULT_LIMITS) -> Any:
+    """JSON through the input gate (:func:`wallet.untrusted.loads`): refuses duplicate keys,
+    NaN/Infinity, invalid UTF-8, and input beyond ``limits`` (size, depth, entries, digits,
+    time). Raises :class:`ShareError` with the gate's one-line message."""
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-    except UnicodeDecodeError as exc:
-        raise ShareError(f"The {what} is not UTF-8 text.") from exc
-    try:
-        return loads_strict(text)
-    except InvalidRecord as exc:
-        raise ShareError(f"The {what} is {exc.user_message}.") from exc
+        return untrusted.loads(data, what=f"The {what}", limits=limits)  # decimals as Decimal
+    except InputRefused as exc:
+        raise ShareError(exc.user_message) from exc

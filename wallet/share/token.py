@@ -12,7 +12,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from ..errors import ShareError
+from .. import untrusted
+from ..errors import InputRefused, ShareError
 
 __all__ = ["ShareToken", "parse_token"]
 
@@ -20,6 +21,16 @@ PREFIX = "hwshare:1:"
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _HEX_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
 MAX_PEERS = 4
+"""Most IPFS provider addresses one token carries (it must fit in one QR code)."""
+
+MAX_TOKEN_CHARS = 2048
+"""Longest share token read, in characters; one this app writes is under 700."""
+
+MAX_CHAIN_ID = 4503599627370476
+"""Largest EVM chain id (EIP-2294: floor(MAX_UINT64 / 2) - 36), so a signature's ``v`` fits in 64 bits."""
+
+TOKEN_LIMITS = untrusted.Limits(max_bytes=MAX_TOKEN_CHARS, max_depth=3, max_items=16, max_number_chars=20)
+"""Input gate limits for a token's JSON: one object holding a short list of peers."""
 
 
 @dataclass(frozen=True)
@@ -30,13 +41,15 @@ class ShareToken:
     peers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not isinstance(self.chain_id, int) or self.chain_id <= 0:
+        if (isinstance(self.chain_id, bool) or not isinstance(self.chain_id, int)
+                or not 0 < self.chain_id <= MAX_CHAIN_ID):
             raise ShareError("The share token has an invalid chain id.")
         if not _HEX_ADDRESS.match(self.contract):
             raise ShareError("The share token has an invalid contract address.")
         if not _HEX_ID.match(self.grant_id):
             raise ShareError("The share token has an invalid grant id.")
-        if len(self.peers) > MAX_PEERS or not all(isinstance(p, str) and p.startswith("/") for p in self.peers):
+        if len(self.peers) > MAX_PEERS or not all(isinstance(p, str) and p.startswith("/") and len(p) < 512
+                                                  for p in self.peers):
             raise ShareError("The share token has invalid peer addresses.")
 
     def encode(self) -> str:
@@ -48,16 +61,32 @@ class ShareToken:
 
 
 def parse_token(text: str) -> ShareToken:
+    """The token in ``text`` (surrounding whitespace ignored). The decoded JSON goes through
+    the input gate (:mod:`wallet.untrusted`) with :data:`TOKEN_LIMITS`; the chain id must be
+    a JSON integer within :data:`MAX_CHAIN_ID`, every other field a string. Raises
+    :class:`ShareError` with one line."""
+    if not isinstance(text, str):
+        raise ShareError("A share token is text (hwshare:1:…).")
     text = text.strip()
+    if len(text) > MAX_TOKEN_CHARS:
+        raise ShareError(f"The share token is longer than {MAX_TOKEN_CHARS} characters; it is not one this app made.")
     if not text.startswith(PREFIX):
         raise ShareError("This is not a Health Wallet share token (it should start with 'hwshare:1:').")
     body = text[len(PREFIX):]
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", body):
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", body) or len(body) % 4 == 1:
         raise ShareError("The share token is damaged (characters outside base64url).")
     try:
-        doc = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        return ShareToken(int(doc["c"]), str(doc["a"]), str(doc["g"]), tuple(doc.get("p", ())))
-    except ShareError:
-        raise
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ShareError("The share token is damaged.") from exc
+        doc = untrusted.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)), what="The share token",
+                              limits=TOKEN_LIMITS)
+    except InputRefused as exc:
+        raise ShareError(exc.user_message) from exc
+    if not isinstance(doc, dict):
+        raise ShareError("The share token is damaged.")
+    chain_id, contract, grant, peers = doc.get("c"), doc.get("a"), doc.get("g"), doc.get("p", [])
+    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or not 0 < chain_id <= MAX_CHAIN_ID:
+        raise ShareError("The share token has an invalid chain id.")
+    if not isinstance(contract, str) or not isinstance(grant, str):
+        raise ShareError("The share token is damaged.")
+    if not isinstance(peers, list):
+        raise ShareError("The share token has invalid peer addresses.")
+    return ShareToken(chain_id, contract, grant, tuple(peers))

@@ -32,7 +32,8 @@ from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 
-from ..errors import ShareError, SignatureInvalid
+from .. import untrusted
+from ..errors import InputRefused, ShareError, SignatureInvalid
 from ..records.references import unresolved_in_bundle
 from .encoding import json_loads
 from .export_layout import (
@@ -244,9 +245,8 @@ def verify_export(
 def verify_card_file(path: Path, *, issuers: IssuerStore, now: datetime) -> list[HealthCard]:
     """Verify a ``.smart-health-card`` file offline (``health-wallet verify FILE``)."""
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_CARD_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ShareError(f"{path} cannot be read: {exc.strerror}.") from exc
+    try:  # a folder, a device or a FIFO is refused before it is opened
+        data = untrusted.read_bytes(path, max_bytes=MAX_CARD_FILE_BYTES)
+    except InputRefused as exc:
+        raise ShareError(exc.user_message) from exc
     return read_card_file(data, issuers=issuers, now=now)

@@ -22,17 +22,28 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import untrusted
 from ..atomicfile import write_atomic
-from ..errors import DecryptionError, VaultError, WalletExists, WalletNotFound, WrongPassphrase
+from ..errors import (
+    DecryptionError,
+    InputRefused,
+    KeystoreDamaged,
+    VaultError,
+    WalletExists,
+    WalletNotFound,
+    WrongPassphrase,
+)
 from ..formats import FileFormat, upgrade_json_document
 from . import aead
 from .keys import Identity, WalletKeys
 
-__all__ = ["DEFAULT_KDF", "KEYSTORE_FILE", "KEYSTORE_FORMAT", "LIGHT_KDF", "KdfParams", "Keystore"]
+__all__ = ["DEFAULT_KDF", "KEYSTORE_FILE", "KEYSTORE_FORMAT", "LIGHT_KDF", "MAX_SCRYPT_MEMORY", "MAX_SCRYPT_P",
+           "KdfParams", "Keystore"]
 
 KEYSTORE_FILE = "keystore.json"
 FORMAT = "health-wallet-keystore"
@@ -42,15 +53,31 @@ MIN_PASSPHRASE = 8
 KEYSTORE_FORMAT: FileFormat[dict[str, Any]] = FileFormat("keystore", VERSION, (), error=VaultError)
 
 
+MAX_SCRYPT_MEMORY = 1024 * 1024 * 1024
+"""Most memory one scrypt derivation may take, in bytes (1 GiB): 128 · n · r (RFC 7914 §2).
+The default costs 128 MiB; a keystore asking for more is refused, not obeyed."""
+
+MAX_SCRYPT_P = 16
+"""Most scrypt parallelisation (RFC 7914 ``p``); the work grows linearly with it."""
+
+
 @dataclass(frozen=True)
 class KdfParams:
+    """scrypt costs (RFC 7914): ``n`` a power of two ≥ 1024, ``r`` ≥ 1, ``1 ≤ p ≤``
+    :data:`MAX_SCRYPT_P`, and 128·n·r bytes within :data:`MAX_SCRYPT_MEMORY`."""
+
     n: int = 2**17
     r: int = 8
     p: int = 1
 
     def __post_init__(self) -> None:
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in (self.n, self.r, self.p)):
+            raise ValueError("scrypt costs are integers")
         if self.n < 2**10 or self.n & (self.n - 1) or self.r < 1 or self.p < 1:
             raise ValueError("scrypt needs n a power of two >= 1024, r >= 1, p >= 1")
+        if 128 * self.n * self.r > MAX_SCRYPT_MEMORY or self.p > MAX_SCRYPT_P:
+            raise ValueError(f"scrypt costs beyond the caps (memory {MAX_SCRYPT_MEMORY // 2**20} MiB, "
+                             f"p {MAX_SCRYPT_P})")
 
 
 DEFAULT_KDF = KdfParams()
@@ -70,6 +97,44 @@ def _unb64(text: Any) -> bytes:
         return base64.b64decode(text, validate=True)
     except ValueError as exc:
         raise DecryptionError("The keystore is damaged.") from exc
+
+
+_KEYSTORE_LIMITS = untrusted.Limits(max_bytes=untrusted.MAX_METADATA_BYTES, max_depth=4, max_items=64)
+_HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_HEX_KEY = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+def _check_fields(doc: dict[str, Any], path: Path) -> None:
+    """Refuse a keystore whose fields are missing or mistyped, or whose KDF costs are beyond
+    the caps (:class:`KdfParams`), before anything uses them. Raises :class:`KeystoreDamaged`."""
+
+    def damaged(what: str) -> KeystoreDamaged:
+        return KeystoreDamaged(f"The keystore {path} is damaged: {what}. Restore the wallet from its recovery "
+                               "phrase into a new folder (health-wallet --home NEW init --restore).")
+
+    if not isinstance(doc.get("address"), str) or not _HEX_ADDRESS.fullmatch(doc["address"]):
+        raise damaged("its address is missing or not 0x and 40 hex digits")
+    if not isinstance(doc.get("encryption_key"), str) or not _HEX_KEY.fullmatch(doc["encryption_key"]):
+        raise damaged("its encryption_key is missing or not 0x and 64 hex digits")
+    if not isinstance(doc.get("secrets"), str):
+        raise damaged("its secrets are missing")
+    slots = doc.get("slots")
+    if not isinstance(slots, dict) or not isinstance(slots.get("passphrase"), str) \
+            or not all(isinstance(v, str) for v in slots.values()):
+        raise damaged("its passphrase slot is missing")
+    kdf = doc.get("kdf")
+    if not isinstance(kdf, dict) or kdf.get("name") != "scrypt" or not isinstance(kdf.get("salt"), str):
+        raise damaged("its key derivation (kdf) is missing or not scrypt with a salt")
+    for name, blob in [("salt", kdf["salt"]), ("secrets", doc["secrets"]), *slots.items()]:
+        try:
+            base64.b64decode(blob, validate=True)
+        except ValueError as exc:
+            raise damaged(f"its {name} is not base64") from exc
+    try:
+        KdfParams(n=kdf.get("n"), r=kdf.get("r"), p=kdf.get("p"))  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise damaged(f"its kdf costs n={kdf.get('n')!r} r={kdf.get('r')!r} p={kdf.get('p')!r} are refused: {exc}") \
+            from exc
 
 
 def check_passphrase(passphrase: str) -> None:
@@ -116,15 +181,17 @@ class Keystore:
     @classmethod
     def load(cls, home: Path) -> Keystore:
         path = Path(home) / KEYSTORE_FILE
+        if not path.exists():
+            raise WalletNotFound(f"No wallet in {home}; run 'health-wallet init' first.")
         try:
-            doc = json.loads(path.read_text("utf-8"))
-        except FileNotFoundError as exc:
-            raise WalletNotFound(f"No wallet in {home}; run 'health-wallet init' first.") from exc
-        except (OSError, ValueError) as exc:
-            raise VaultError(f"The keystore {path} is unreadable: {exc}.") from exc
+            doc = untrusted.loads(untrusted.read_bytes(path, max_bytes=untrusted.MAX_METADATA_BYTES),
+                                  what="the file", limits=_KEYSTORE_LIMITS)
+        except InputRefused as exc:
+            raise KeystoreDamaged(f"The keystore {path} is unreadable: {exc.user_message}") from exc
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise VaultError(f"{path} is not a Health Wallet keystore.")
         doc, upgraded = upgrade_json_document(doc, KEYSTORE_FORMAT, where=path)
+        _check_fields(doc, path)
         store = cls(path, doc)
         if upgraded:
             store._write()
