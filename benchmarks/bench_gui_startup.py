@@ -141,6 +141,7 @@ def build_home(home: Path, records: int) -> None:
 
     service = WalletService(build_app(home, environ={"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1"}))
     service.create(PASSPHRASE)
+    service.mark_phrase_shown()  # as after init: the app does not show it again
     wallet = service.unlock(PASSPHRASE)
     batch = []
     for i in range(records):

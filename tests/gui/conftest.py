@@ -94,8 +94,9 @@ def gui_service(tmp_path: Path, light_environ: dict[str, str], keyring_backend: 
 
 @pytest.fixture
 def created_service(gui_service: WalletService) -> WalletService:
-    """A service on a home with a wallet (no records)."""
+    """A service on a home with a wallet (no records) whose phrase has been shown."""
     gui_service.create(PASSPHRASE)
+    gui_service.mark_phrase_shown()
     return gui_service
 
 
@@ -113,6 +114,7 @@ def many_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "HOME": str(home.parent)}
     service = WalletService(build_app(home, environ=env, keyring_backend=MemoryKeyring()))
     service.create(PASSPHRASE)
+    service.mark_phrase_shown()
     wallet = service.unlock(PASSPHRASE)
     add_synthetic(wallet)
     wallet.lock()

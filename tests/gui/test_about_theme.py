@@ -151,6 +151,8 @@ def test_the_dialog_shows_versions_as_plain_text(qtbot) -> None:
     assert "Health Wallet:" in dialog.text and wallet.__version__ in dialog.text
     assert "Kubo (IPFS node):" in dialog.text and "py-evm" in dialog.text
     assert any(label.text() == f"Health Wallet {wallet.__version__}" for label in labels)
+    credit = dialog.credits.text()
+    assert "VCI Directory, The Commons Project" in credit and "CC BY 4.0" in credit and "\n" not in credit
 
 
 def test_copy_puts_the_versions_on_the_clipboard(qtbot) -> None:

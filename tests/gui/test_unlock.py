@@ -90,6 +90,7 @@ def test_remember_unlock_then_start_without_passphrase(qtbot, created_service, k
 def test_keyring_refusal_is_a_notice_and_unlock_continues(qtbot, tmp_path, light_environ) -> None:
     service = WalletService(build_app(tmp_path / "home", environ=light_environ, keyring_backend=RefusingKeyring()))
     service.create(PASSPHRASE)
+    service.mark_phrase_shown()
     session = WalletSession(service, idle_ms=0)
     session.start()
     session.unlock_dialog.passphrase.setText(PASSPHRASE)
@@ -170,3 +171,25 @@ def test_cancel_unlock_quits(qtbot, session: WalletSession) -> None:
     with qtbot.waitSignal(session.finished, timeout=5000) as blocker:
         session.unlock_dialog.reject()
     assert blocker.args == [0]
+
+
+def test_a_phrase_never_shown_is_shown_once_after_the_passphrase(qtbot, gui_service) -> None:
+    _identity, phrase = gui_service.create(PASSPHRASE)  # creation stopped before the phrase was shown
+    assert not gui_service.phrase_shown()
+    session = WalletSession(gui_service, idle_ms=0)
+    session.start()
+    session.unlock_dialog.passphrase.setText(PASSPHRASE)
+    with qtbot.waitSignal(session.opened, timeout=10_000):
+        session.unlock_dialog.try_unlock()
+    box = session.phrase_box
+    assert box is not None and box.isVisible() and phrase in box.text()
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    box.accept()
+    assert gui_service.phrase_shown()
+    session.lock()
+    session.phrase_box = None
+    session.unlock_dialog.passphrase.setText(PASSPHRASE)
+    with qtbot.waitSignal(session.opened, timeout=10_000):
+        session.unlock_dialog.try_unlock()
+    assert session.phrase_box is None  # once only
+    session.shutdown()

@@ -293,9 +293,10 @@ def test_private_keys_are_refused_and_kid_must_be_the_thumbprint() -> None:
         TrustedIssuer.from_jwks(SPEC_ISS, jwks)
 
 
-def test_bundled_store_is_empty_and_valid() -> None:
+def test_bundled_store_is_the_vci_directory_and_valid() -> None:
     store = IssuerStore.load(None)
-    assert len(store) == 0
+    assert len(store) > 600 and store.get("https://myvaccinerecord.cdph.ca.gov/creds").name == "State of California"
+    assert store.get(SPEC_ISS) is None  # the spec's example issuer is known, never trusted
     assert verify_card((SHC / "example-00-d-jws.txt").read_text(), issuers=store, now=NOW).verified is False
 
 
@@ -306,7 +307,7 @@ def test_user_added_issuer_is_trusted_from_the_wallet_home(tmp_path: Path) -> No
     assert card.verified and card.revoked  # the CRL travelled with the entry
     assert remove_trusted_issuer(tmp_path, SPEC_ISS)
     assert not remove_trusted_issuer(tmp_path, SPEC_ISS)
-    assert len(IssuerStore.load(tmp_path)) == 0
+    assert len(IssuerStore.load(tmp_path, directory=False)) == 0
 
 
 def test_damaged_user_store_fails_closed(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ def test_encryption_key_is_deterministic_and_distinct_per_phrase() -> None:
     assert a1.symmetric_key("records") != a1.symmetric_key("backup")
 
 
-@pytest.mark.parametrize("words", [12, 24])
+@pytest.mark.parametrize("words", [12, 15, 18, 21, 24])
 def test_new_phrase_lengths(words: int) -> None:
     phrase = new_phrase(words)
     assert len(phrase.split()) == words
@@ -36,13 +36,28 @@ def test_new_phrase_lengths(words: int) -> None:
     "phrase, message",
     [
         ("abandon " * 11 + "abandon", "checksum"),
-        ("abandon " * 10 + "about", "12 or 24"),
+        ("abandon " * 10 + "about", r"12, 15, 18, 21 or 24 words \(BIP-39\); this one has 11 words\."),
+        ("abandon " * 12 + "about", "this one has 13 words"),
+        ("abandon", "this one has one word"),
         ("abandon " * 11 + "zzzz", "not BIP-39"),
     ],
 )
 def test_bad_phrases_are_refused(phrase: str, message: str) -> None:
     with pytest.raises(VaultError, match=message):
         WalletKeys(phrase)
+
+
+@pytest.mark.parametrize("words", [15, 18, 21])
+def test_every_bip39_length_restores(words: int) -> None:
+    # The all-"abandon" entropy vectors of BIP-39 for each length end in a checksum word.
+    last = {15: "address", 18: "agent", 21: "admit"}[words]
+    keys = WalletKeys("abandon " * (words - 1) + last)
+    assert len(keys.phrase.split()) == words
+
+
+def test_new_phrase_of_another_length_names_the_lengths() -> None:
+    with pytest.raises(VaultError, match=r"12, 15, 18, 21 or 24 words .*13 was asked for"):
+        new_phrase(13)
 
 
 def test_repr_redacts_secrets() -> None:

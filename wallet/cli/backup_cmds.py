@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("serve", help="keep this wallet's IPFS node online until interrupted")
+    p.add_argument("--shl", metavar="HOST:PORT", help="serve this wallet's SMART Health Links instead")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("pins", help="what this wallet's IPFS node keeps pinned")
@@ -53,6 +54,10 @@ def cmd_restore(service: WalletService, args: argparse.Namespace, out: Output) -
 
 
 def cmd_serve(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    if args.shl:
+        from .clinic_cmds import serve_shl
+
+        return serve_shl(service, args, out)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

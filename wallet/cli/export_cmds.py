@@ -13,11 +13,18 @@ from ..services import (
     VerifiedCardFile,
     VerifiedExportFolder,
     WalletService,
-    distrust_issuer,
     export_records,
+    verify_path,
+)
+from ..services.trusted_issuers import (
+    DIRECTORY_CREDIT,
+    USER_SOURCE,
+    IssuerDirectory,
+    distrust_issuer,
+    install_issuer_directory,
+    refresh_issuer_directory,
     trust_issuer,
     trusted_issuers,
-    verify_path,
 )
 from .output import Output
 from .prompts import read_new_passphrase, read_passphrase
@@ -41,7 +48,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--export-passphrase-file", metavar="FILE", help="the passphrase of an encrypted export")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("issuers", help="SMART Health Card issuers this wallet trusts")
+    p = sub.add_parser("issuers", help="SMART Health Card issuers this wallet trusts (the VCI directory and your list)",
+                       description="Cards verify offline against the VCI issuer directory (a snapshot ships with "
+                       "the app; 'trust-directory' installs a newer file, 'refresh-directory' downloads the "
+                       "published one) and the issuers you add. A card from any other issuer is still checked "
+                       "for integrity and shown as from an issuer not in your trusted list.")
     isub = p.add_subparsers(dest="issuers_cmd")
     a = isub.add_parser("add", help="trust an issuer's keys (its .well-known/jwks.json, saved locally)")
     a.add_argument("iss", help="the issuer URL, as in the cards' 'iss'")
@@ -49,9 +60,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("--name", help="a name to show")
     a.add_argument("--crl", action="append", default=[], metavar="FILE",
                    help="a local copy of one of the issuer's revocation lists (.well-known/crl/<kid>.json)")
-    r = isub.add_parser("remove")
+    r = isub.add_parser("remove", help="stop trusting an issuer (also one listed in the VCI directory)")
     r.add_argument("iss")
-    isub.add_parser("list")
+    li = isub.add_parser("list", help="the issuers you added, and the directory snapshot in use")
+    li.add_argument("--all", action="store_true", help="also every issuer of the VCI directory")
+    d = isub.add_parser("trust-directory", help="use a newer VCI directory snapshot from a file (vci_snapshot.json)",
+                        description="Install a VCI issuer directory snapshot (the directory's vci_snapshot.json, "
+                        "https://github.com/the-commons-project/vci-directory, logs/) for offline card checks. "
+                        "Its signature (vci_snapshot.sig beside it, or --signature) must verify when present; a "
+                        "snapshot older than the one in use is refused.")
+    d.add_argument("file", metavar="FILE")
+    d.add_argument("--signature", metavar="SIG", help="the snapshot's detached signature (vci_snapshot.sig)")
+    isub.add_parser("refresh-directory", help="download the published VCI directory snapshot (needs the network)")
     p.set_defaults(func=cmd_issuers)
 
 
@@ -120,6 +140,11 @@ def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) ->
     return 0
 
 
+def _directory_doc(directory: IssuerDirectory) -> dict[str, object]:
+    return {"time": directory.time.isoformat(), "issuers": len(directory.issuers), "skipped": directory.skipped,
+            "origin": directory.origin, "signature": directory.signature}
+
+
 def cmd_issuers(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     app = service.app
     if args.issuers_cmd == "add":
@@ -127,9 +152,32 @@ def cmd_issuers(service: WalletService, args: argparse.Namespace, out: Output) -
         out.result({"trusted": args.iss}, f"Trusting cards from {args.name or args.iss}.")
     elif args.issuers_cmd == "remove":
         removed = distrust_issuer(app, args.iss)
-        out.result({"removed": removed}, "Removed." if removed else "That issuer was not in this wallet's list.")
+        out.result({"removed": removed}, "Removed." if removed else "That issuer was not trusted by this wallet.")
         return 0 if removed else 1
+    elif args.issuers_cmd in ("trust-directory", "refresh-directory"):
+        if args.issuers_cmd == "trust-directory":
+            directory = install_issuer_directory(app, Path(args.file),
+                                                 signature=Path(args.signature) if args.signature else None)
+        else:
+            directory = refresh_issuer_directory(app)
+        signed = "signature verified" if directory.signature == "verified" else "no signature to check"
+        out.result({"directory": _directory_doc(directory)},
+                   f"Using the VCI issuer directory of {directory.time:%Y-%m-%d %H:%M} UTC: "
+                   f"{len(directory.issuers)} issuers ({signed}).\n{DIRECTORY_CREDIT}")
     else:
-        doc = [{"iss": i.iss, "name": i.name} for i in trusted_issuers(app)]
-        out.result(doc, "\n".join(f"{d['name'] or ''}  {d['iss']}" for d in doc) or "No trusted issuers.")
+        store = trusted_issuers(app)
+        if args.all:
+            doc = [{"iss": i.iss, "name": i.name, "source": i.source} for i in store]
+            lines = [f"{d['name']}  {d['iss']}  ({d['source']})" for d in doc]
+        else:
+            doc = [{"iss": i.iss, "name": i.name} for i in store if i.source == USER_SOURCE]
+            lines = [f"{d['name']}  {d['iss']}" for d in doc]
+        directory = store.directory
+        if directory is not None:
+            listed = sum(1 for i in store if i.source != USER_SOURCE)
+            lines.append(f"{'And' if doc else 'Trusted:'} {listed} issuers of the VCI directory of "
+                         f"{directory.time:%Y-%m-%d %H:%M} UTC ({directory.origin})"
+                         + ("." if args.all else "; 'issuers list --all' lists them."))
+            lines.append(DIRECTORY_CREDIT)
+        out.result(doc, "\n".join(lines) or "No trusted issuers.")
     return 0

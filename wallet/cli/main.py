@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..errors import WalletError
 from ..services import open_wallet_service
-from . import backup_cmds, export_cmds, network_cmds, records_cmds, sharing_cmds
+from . import backup_cmds, clinic_cmds, export_cmds, network_cmds, records_cmds, sharing_cmds
 from .output import Output
 
 __all__ = ["build_parser", "main"]
@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     sharing_cmds.register(sub)
     backup_cmds.register(sub)
     network_cmds.register(sub)
+    clinic_cmds.register(sub)
+    clinic_cmds.register_shl(sub)
     return parser
 
 

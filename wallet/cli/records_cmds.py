@@ -15,6 +15,7 @@ from ..events import Progress
 from ..services import (
     CATEGORIES,
     OWNER,
+    PHRASE_LENGTHS,
     SETTINGS,
     ChainStatus,
     IpfsStatus,
@@ -33,14 +34,20 @@ __all__ = ["register"]
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="create a wallet (prints the recovery phrase once) or --restore one")
     p.add_argument("--restore", action="store_true", help="read a recovery phrase from standard input")
-    p.add_argument("--words", type=int, choices=(12, 24), default=12, help="length of a new recovery phrase")
+    p.add_argument("--words", type=int, choices=PHRASE_LENGTHS, default=12,
+                   help="length of a new recovery phrase (BIP-39)")
     p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("show-phrase", help="show the recovery phrase after the passphrase (e.g. when init "
+                       "stopped before showing it)")
+    p.set_defaults(func=cmd_show_phrase)
 
     p = sub.add_parser("status", help="wallet, chain and IPFS state")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("import", help="import FHIR JSON, NDJSON or .smart-health-card files")
+    p = sub.add_parser("import", help="import FHIR JSON, NDJSON or .smart-health-card files, or a shlink:/ link")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--passcode-file", metavar="F", help="the passcode of a SMART Health Link (flag P)")
     p.add_argument("--profile", metavar="NAME",
                    help="the person these records belong to (default: the owner; a new name makes a new profile)")
     p.add_argument("--same-person", action="store_true",
@@ -81,12 +88,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_config)
 
 
+NEVER_SHOWN = ("This wallet's recovery phrase was never shown (its creation stopped early): run "
+               "'health-wallet show-phrase' and write it down; without it a lost passphrase loses everything.")
+
+
 def unlock(service: WalletService, args: argparse.Namespace) -> UnlockedWallet:
     """The remembered unlock if there is one, else the passphrase."""
     remembered = service.unlock_remembered() if service.identity() else None
-    if remembered is not None:
-        return remembered
-    return service.unlock(read_passphrase(args.passphrase_file))
+    wallet = remembered or service.unlock(read_passphrase(args.passphrase_file))
+    if not service.phrase_shown():
+        print(f"note: {NEVER_SHOWN}", file=sys.stderr)
+    return wallet
 
 
 @contextmanager
@@ -100,8 +112,7 @@ def unlocked(service: WalletService, args: argparse.Namespace) -> Iterator[Unloc
 
 
 def cmd_init(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    if service.exists():
-        raise WalletError(f"A wallet already exists in {service.app.home}; use another --home.")
+    service.check_new_home(restoring=args.restore)  # before any prompt: a half-made wallet says what to do
     if args.restore:
         phrase = read_phrase()
         passphrase = read_new_passphrase(args.passphrase_file)
@@ -119,6 +130,15 @@ def cmd_init(service: WalletService, args: argparse.Namespace, out: Output) -> i
         f"Recovery phrase (write it down and keep it offline; it is shown only now):\n\n    {phrase}\n\n"
         "Anyone with these words can open your records. Without them and the passphrase, nobody can — not even you.",
     )
+    sys.stdout.flush()  # shown only once it has left this process
+    service.mark_phrase_shown()
+    return 0
+
+
+def cmd_show_phrase(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    phrase = service.reveal_phrase(read_passphrase(args.passphrase_file))
+    out.result({"address": service.identity().address, "recovery_phrase": phrase},
+               f"Recovery phrase of {service.identity().address} (write it down and keep it offline):\n\n    {phrase}")
     return 0
 
 
@@ -149,7 +169,8 @@ def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) ->
     status = service.status()
     st = {"home": status.home, "address": status.address, "encryption_key": status.encryption_key,
           "records": status.records, "network": status.network, "chain": chain_json(status.chain),
-          "ipfs": ipfs_json(status.ipfs), "remember_unlock": status.remember_unlock}
+          "ipfs": ipfs_json(status.ipfs), "remember_unlock": status.remember_unlock,
+          "phrase_shown": status.phrase_shown}
     chain, ipfs = status.chain, status.ipfs
     out.result(st, "\n".join([
         f"Wallet    {status.address}",
@@ -162,6 +183,7 @@ def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) ->
                          + (f", peer {ipfs.peer_id}" if ipfs.peer_id else "")
                          + (f": {ipfs.error}" if ipfs.error else "")),
         f"Unlock    {'remembered in the OS keyring' if status.remember_unlock else 'passphrase'}",
+        *([] if status.phrase_shown else [f"Phrase    NEVER SHOWN. {NEVER_SHOWN}"]),
     ]))
     return 0
 
@@ -171,8 +193,14 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
         def progress(p: Progress) -> None:
             if not out.as_json and sys.stderr.isatty():
                 sys.stderr.write(f"\r{p.message}: {p.done}/{p.total}   ")
-        outcomes = wallet.import_paths([Path(p) for p in args.paths], profile=args.profile,
+        links = [p for p in args.paths if "shlink:/" in p]
+        outcomes = wallet.import_paths([Path(p) for p in args.paths if p not in links], profile=args.profile,
                                        same_person=args.same_person, progress=progress)
+        for link in links:
+            from .clinic_cmds import import_link_outcomes
+
+            outcomes += import_link_outcomes(wallet, link, args.passcode_file, profile=args.profile,
+                                             same_person=args.same_person)
     if not out.as_json and sys.stderr.isatty():
         sys.stderr.write("\r" + " " * 60 + "\r")
     imported: Counter[str] = Counter()
@@ -203,7 +231,8 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
                          f"({matched.describe()}).")
             for iss, st in o.result.cards:
                 note = {"valid": "verified", "expired": "verified, but expired",
-                        "unverified": "UNVERIFIED: the issuer is not in your trusted list"}.get(st, st)
+                        "unverified": "UNVERIFIED: the issuer is not in your trusted list "
+                        "(the card is intact: its signature matches its key)"}.get(st, st)
                 out.info(f"{o.path.name}: SMART Health Card from {iss} — {note}")
             for w in o.result.warnings[:5]:
                 out.info(f"warning: {o.path.name}: {w}")

@@ -129,9 +129,18 @@ def cmd_grants(service: WalletService, args: argparse.Namespace, out: Output) ->
 
 def cmd_revoke(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        tx = Sharing(wallet).revoke(args.grant_id)
-    out.result({**_tx(tx), "revoked": True}, f"Revoked (tx {tx.tx_hash}, {tx.gas_used} gas). {REVOKE_NOTE}")
-    return 0
+        receipt = Sharing(wallet).revoke_grant(args.grant_id)
+    tx = receipt.tx
+    doc = {**(_tx(tx) if tx else {"tx": None, "gas_used": 0, "block": None}), "revoked": True,
+           "already_revoked": tx is None, "unpinned": receipt.unpinned}
+    if receipt.warning:
+        doc["warning"] = receipt.warning
+        out.info(f"warning: {receipt.warning}")
+    done = f"Revoked (tx {tx.tx_hash}, {tx.gas_used} gas)." if tx else "Already revoked on chain."
+    if tx is None and receipt.unpinned:
+        done += " Its data is no longer pinned by this computer."
+    out.result(doc, f"{done} {REVOKE_NOTE}")
+    return 0  # the revoke stands on chain even when the unpin has to be retried
 
 
 def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> int:

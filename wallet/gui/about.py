@@ -137,6 +137,15 @@ class AboutDialog(QDialog):
         self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.details.setAccessibleName("Versions")
 
+        from ..services.trusted_issuers import DIRECTORY_CREDIT  # loads the card stack only when About opens
+
+        self.credits = QLabel(DIRECTORY_CREDIT, self)
+        self.credits.setObjectName("about-credits")
+        self.credits.setTextFormat(Qt.TextFormat.PlainText)
+        self.credits.setWordWrap(True)
+        self.credits.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.credits.setAccessibleName("Credits")
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.copy_button = buttons.addButton("Copy versions", QDialogButtonBox.ButtonRole.ActionRole)
         self.copy_button.setToolTip("Copy these versions, e.g. for a bug report")
@@ -155,6 +164,7 @@ class AboutDialog(QDialog):
         layout.addLayout(top)
         layout.addSpacing(8)
         layout.addWidget(self.details)
+        layout.addWidget(self.credits)
         layout.addWidget(buttons)
 
     def copy_versions(self) -> None:

@@ -70,7 +70,8 @@ def badge_for(card: HealthCard) -> Badge:
     """The badge of a checked card. An unknown issuer comes first: an unverified card's
     dates say nothing trustworthy."""
     if not card.verified:
-        return Badge("Unverified", "warn", "The issuer is not in your trusted list, so the signature was not checked.")
+        return Badge("Unverified", "warn", "The issuer is not in your trusted list, so who made the card is not "
+                     "confirmed; the card is intact (its signature matches its key and nothing was changed).")
     if card.revoked:
         return Badge("Revoked", "bad", "The issuer has revoked this card.")
     if card.expired:

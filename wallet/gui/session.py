@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ..services import SETTINGS, UnlockedWallet, WalletService
 from .app_window import MainWindow
@@ -39,6 +39,7 @@ class WalletSession(QObject):
         self.window: MainWindow | None = None
         self.wizard: FirstRunWizard | None = None
         self.unlock_dialog: UnlockDialog | None = None
+        self.phrase_box: QMessageBox | None = None  # shows a phrase that was never shown
         self.wallet: UnlockedWallet | None = None
         self.idle = IdleLock(_idle_ms(service) if idle_ms is None else idle_ms, self)
         self.idle.idle.connect(self._idle_lock)
@@ -132,6 +133,23 @@ class WalletSession(QObject):
         self.window.activateWindow()
         self.idle.start()
         self.opened.emit(wallet)
+        self._show_unshown_phrase(wallet)
+
+    def _show_unshown_phrase(self, wallet: UnlockedWallet) -> None:
+        """A wallet whose creation stopped before its phrase was shown shows it now, once."""
+        phrase = wallet.unshown_phrase()
+        if phrase is None or self.window is None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "Write down your recovery phrase",
+                          "This wallet's recovery phrase was never shown, because its creation stopped early. "
+                          "Write these words down, in order, and keep them offline; it is shown only now:\n\n"
+                          f"{phrase}\n\nAnyone with these words can open your records. Without them and the "
+                          "passphrase, nobody can — not even you.", QMessageBox.StandardButton.Ok, self.window)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.finished.connect(lambda _result: wallet.mark_phrase_shown())
+        self.phrase_box = box
+        box.open()
 
     def _idle_lock(self) -> None:
         minutes = self.idle.timeout_ms / 60_000

@@ -33,7 +33,7 @@ from .theme import set_text_tone
 from .workers import JobRunner, retire_runner
 
 if TYPE_CHECKING:
-    from ..services import GrantReceipt, GrantView, TxResult
+    from ..services import GrantReceipt, GrantView, RevokeReceipt
 
 __all__ = ["EMPTY_SHARES_TEXT", "SharingView", "revoke_question"]
 
@@ -333,13 +333,16 @@ class SharingView(QWidget):
         self.token_button.setEnabled(False)
         self._message("Revoking on chain…")
 
-        def job(_p: ProgressSink, _c: CancelToken) -> TxResult:
+        def job(_p: ProgressSink, _c: CancelToken) -> RevokeReceipt:
             from ..services import Sharing
 
-            return Sharing(wallet).revoke(grant_id)
+            return Sharing(wallet).revoke_grant(grant_id)
 
-        def done(tx: TxResult) -> None:
-            self._message(f"Revoked (transaction {tx.tx_hash}). {CANNOT_UNSHARE}")
+        def done(receipt: RevokeReceipt) -> None:
+            said = f"Revoked (transaction {receipt.tx.tx_hash})." if receipt.tx else "Already revoked on chain."
+            if receipt.warning:
+                said += f" Warning: {receipt.warning}"
+            self._message(f"{said} {CANNOT_UNSHARE}", error=bool(receipt.warning))
             self._select_after_load = grant_id
             self.loading = False
             self._refresh_keeping_message()

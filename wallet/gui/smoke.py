@@ -169,6 +169,7 @@ def run_smoke(*, network: bool = True, debug: bool = False, out: TextIO | None =
 
         def main_window() -> str:
             service.create(_PASSPHRASE)
+            service.mark_phrase_shown()
             for key, value in (("ipfs.loopback_only", True), ("ipfs.bootstrap", False), ("ipfs.mdns", False)):
                 service.app.config.set(key, value)
             wallet = service.unlock(_PASSPHRASE)

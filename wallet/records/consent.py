@@ -9,7 +9,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["AUDIT_ACTIONS", "GRANT_SYSTEM", "TX_SYSTEM", "audit_event", "grant_consent", "revoke_consent"]
+__all__ = [
+    "AUDIT_ACTIONS",
+    "GRANT_SYSTEM",
+    "TX_SYSTEM",
+    "audit_event",
+    "consent_ids",
+    "grant_consent",
+    "revoke_consent",
+]
 
 ETH = "urn:ietf:rfc:3986"  # identifiers are URIs: "eip155:<chain>:<address>"
 GRANT_SYSTEM = "urn:health-wallet:grant"
@@ -35,6 +43,24 @@ def _account(chain_id: int | None, address: str) -> dict[str, Any]:
     return {"identifier": {"system": ETH, "value": value}}
 
 
+def _grant_hex(grant_id: str) -> str:
+    digits = grant_id[2:] if grant_id[:2] in ("0x", "0X") else grant_id
+    return digits.lower()
+
+
+def consent_ids(grant_id: str) -> tuple[str, str]:
+    """(id, legacy id) of the ``Consent`` kept for ``grant_id`` (``0x`` + 64 hex digits).
+
+    The id is the grant id's 64 hex digits (FHIR ids hold up to 64 of ``[A-Za-z0-9.-]``,
+    R4 "id" datatype), so every grant has its own Consent. Wallets before this rule used
+    ``grant-`` and the first 16 hex digits, which are the grantee's address, so all grants
+    to one doctor shared one id: a Consent found under the legacy id belongs to this grant
+    only if its identifier (system :data:`GRANT_SYSTEM`) is this grant id.
+    """
+    digits = _grant_hex(grant_id)
+    return digits, f"grant-{digits[:16]}"
+
+
 def grant_consent(*, grant_id: str, chain_id: int, patient: str, grantee: str, grantee_name: str | None,
                   starts: datetime, expires: datetime, record_refs: Iterable[str], cid: str) -> dict[str, Any]:
     """A ``Consent`` (scope: patient-privacy, OPTIN permit) for one grant."""
@@ -43,7 +69,7 @@ def grant_consent(*, grant_id: str, chain_id: int, patient: str, grantee: str, g
         actor["display"] = grantee_name
     return {
         "resourceType": "Consent",
-        "id": f"grant-{grant_id[2:18] if grant_id.startswith('0x') else grant_id[:16]}",
+        "id": consent_ids(grant_id)[0],
         "identifier": [{"system": GRANT_SYSTEM, "value": grant_id}],
         "status": "active",
         "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},

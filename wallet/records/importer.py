@@ -4,7 +4,7 @@ transaction. One bad resource rejects the whole file and leaves the store unchan
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import InvalidRecord
@@ -17,7 +17,7 @@ from .profiles import OWNER, Placement, Profile, place_file
 from .store import RecordStore
 from .validate import validate_file
 
-__all__ = ["ImportResult", "import_file", "import_parsed"]
+__all__ = ["ImportResult", "document_entries", "import_file", "import_parsed"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     warnings = [w for item in parsed.items
                 for w in remove_unsafe_narratives(item.resource, where="" if item.position == name else item.position)]
     warnings += [*parsed.warnings, *validate_file(parsed, name=name, single_patient=single_patient)]
+    parsed = document_entries(parsed)
     placement: Placement | None = None
     if check_person:
         placement = place_file(parsed, name=name, profile=profile, profiles=store.profiles(),
@@ -82,6 +83,18 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
                         placement.matched_by if placement is not None else None,
                         placement.created if placement is not None else False,
                         updated=len(plan.newer), history_kept=len(plan.history), deleted=len(plan.deleted))
+
+
+def document_entries(parsed: ParsedFile) -> ParsedFile:
+    """A ``document`` Bundle (an IPS, a discharge summary) imports as its entries: the
+    Composition (FHIR R4 Bundle.type "document": its first entry) is the document's table of
+    contents, with narrative made for that document, not a record of its own."""
+    if parsed.kind != "bundle" or parsed.bundle_type != "document" or not parsed.items:
+        return parsed
+    first = parsed.items[0]
+    if first.resource.get("resourceType") != "Composition":
+        return parsed
+    return replace(parsed, items=parsed.items[1:])
 
 
 def import_file(store: RecordStore, path: Path, *, progress: ProgressSink | None = None,

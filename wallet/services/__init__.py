@@ -24,6 +24,7 @@ from .wallet import (
     CATEGORIES,
     MIN_PASSPHRASE,
     OWNER,
+    PHRASE_LENGTHS,
     FileOutcome,
     ProfileView,
     UnlockedWallet,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from .exports import export_records
     from .networks import Networks
     from .share_plan import SharePlan, plan_share
-    from .sharing import GrantReceipt, GrantView, OpenedShare, Sharing
+    from .sharing import GrantReceipt, GrantView, OpenedShare, RevokeReceipt, Sharing
     from .trusted_issuers import TrustedIssuer, distrust_issuer, trust_issuer, trusted_issuers
     from .verification import (
         CardVerificationError,
@@ -58,6 +59,7 @@ __all__ = [
     "CATEGORIES",
     "MIN_PASSPHRASE",
     "OWNER",
+    "PHRASE_LENGTHS",
     "SETTINGS",
     "AddressBook",
     "App",
@@ -79,6 +81,7 @@ __all__ = [
     "Networks",
     "OpenedShare",
     "ProfileView",
+    "RevokeReceipt",
     "SharePlan",
     "Sharing",
     "StoredSummary",
@@ -123,6 +126,7 @@ _LAZY = {
     "GrantReceipt": ".sharing",
     "GrantView": ".sharing",
     "OpenedShare": ".sharing",
+    "RevokeReceipt": ".sharing",
     "SharePlan": ".share_plan",
     "Sharing": ".sharing",
     "TrustedIssuer": ".trusted_issuers",

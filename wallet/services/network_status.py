@@ -69,6 +69,7 @@ class WalletStatus:
     ipfs: IpfsStatus
     remember_unlock: bool
     network: str = "custom"  # the active network profile's name
+    phrase_shown: bool = True  # False: the recovery phrase was never shown (init was interrupted)
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,13 @@ from typing import Any
 from .. import untrusted
 from ..chain.backend import ChainBackend, Deployment, TxResult
 from ..chain.grants import AccessGrant, GrantStatus, checksum, grant_id_hex, new_grant_id, parse_grant_id
-from ..errors import ChainError, GrantNotActive, IpfsError, ShareError, WalletError
+from ..errors import ChainError, GrantNotActive, IpfsError, NodeInUse, RecordNotFound, ShareError, WalletError
 from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
 from ..records import fhir_json
 from ..records.bundle import bundle_resources, collection_bundle
-from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, grant_consent, revoke_consent
+from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, consent_ids, grant_consent, revoke_consent
 from ..records.narrative import remove_unsafe_narratives
 from ..records.parse import loads_strict, parse_bytes
 from ..records.store import NewRecord
@@ -38,7 +38,7 @@ from .expiry import parse_expiry
 from .exports import select_ids
 from .wallet import UnlockedWallet
 
-__all__ = ["LOCAL_ONLY_TYPES", "GrantReceipt", "GrantView", "OpenedShare", "Sharing"]
+__all__ = ["LOCAL_ONLY_TYPES", "GrantReceipt", "GrantView", "OpenedShare", "RevokeReceipt", "Sharing"]
 
 SHARE_PURPOSE = "share"
 LOCAL_ONLY_TYPES = ("Consent", "AuditEvent")  # the wallet's own trail is never shared
@@ -53,6 +53,22 @@ class GrantReceipt:
     expires_at: datetime
     token: str
     records: int
+
+
+@dataclass(frozen=True)
+class RevokeReceipt:
+    """What a revoke did: the transaction (``None`` when the grant was already revoked on
+    chain and only the unpin was retried) and whether this computer stopped serving the
+    data; ``warning`` says what is left to do when it did not."""
+
+    grant_id: str
+    tx: TxResult | None
+    unpinned: bool
+    warning: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.unpinned != (self.warning is None):
+            raise ValueError("a receipt has a warning exactly when the data was not unpinned")
 
 
 @dataclass(frozen=True)
@@ -297,6 +313,34 @@ class Sharing:
         return names
 
     def revoke(self, grant_id: str) -> TxResult:
+        """Revoke on chain, unpin, mark the Consent inactive; the transaction.
+
+        Callers that report the unpinning use :meth:`revoke_grant`.
+        """
+        gid, grant = self._own_grant(grant_id)
+        if grant.revoked:
+            raise GrantNotActive("This grant is already revoked.")
+        receipt = self._revoke(gid, grant)
+        assert receipt.tx is not None
+        return receipt.tx
+
+    def revoke_grant(self, grant_id: str) -> RevokeReceipt:
+        """Revoke ``grant_id`` on chain and stop serving its data: a :class:`RevokeReceipt`.
+
+        The on-chain revoke is what stops an honest doctor's client; unpinning only stops
+        this computer from serving the (encrypted) blob. When the unpin fails, e.g. while
+        another process (``health-wallet serve``, the open app) holds this wallet's IPFS
+        node, the receipt says ``unpinned=False`` with a warning instead of claiming it.
+        A grant already revoked on chain is not sent again: the unpin is retried, so
+        running the same revoke again finishes the job.
+
+        Raises :class:`ShareError` for a malformed id or another patient's grant,
+        :class:`ChainError` when the chain refuses or cannot be reached.
+        """
+        gid, grant = self._own_grant(grant_id)
+        return self._revoke(gid, grant)
+
+    def _own_grant(self, grant_id: str) -> tuple[bytes, AccessGrant]:
         try:
             gid = parse_grant_id(grant_id)
         except ValueError as exc:
@@ -304,19 +348,43 @@ class Sharing:
         grant = self.chain.grant_info(gid)
         if grant.patient != self.me:
             raise ShareError("Only the patient who made a grant can revoke it; this wallet did not make it.")
-        tx = self.chain.revoke(self.wallet.keys.account, gid)
+        return gid, grant
+
+    def _revoke(self, gid: bytes, grant: AccessGrant) -> RevokeReceipt:
+        gid_hex = grant_id_hex(gid)
+        tx = None if grant.revoked else self.chain.revoke(self.wallet.keys.account, gid)
+        unpinned, warning = self._unpin(Cid(grant.cid), gid_hex)
+        if tx is not None:
+            consent = self._consent_of(gid_hex)
+            if consent is not None:  # None: granted from another computer, the chain is the record
+                self._remember(revoke_consent(consent, at=self.wallet.app.clock.now()), replace=True)
+            self._audit("revoke", detail=f"Access of {grant.grantee} revoked", grant_id=gid_hex, tx=tx.tx_hash)
+        return RevokeReceipt(gid_hex, tx, unpinned, warning)
+
+    def _unpin(self, cid: Cid, grant_id: str) -> tuple[bool, str | None]:
+        again = f"run 'health-wallet revoke {grant_id}' again to unpin it. It stays encrypted; the revoke stands."
         try:
-            self.wallet.ipfs(wait=30).unpin(Cid(grant.cid))
-        except IpfsError:
-            pass  # the grant is revoked on chain; the blob stays unreadable without its key
-        consent_id = self.wallet.store.record_id({"resourceType": "Consent", "id": f"grant-{grant_id_hex(gid)[2:18]}"})
-        try:
-            consent = self.wallet.store.get(consent_id)
-            self._remember(revoke_consent(consent, at=self.wallet.app.clock.now()), replace=True)
-        except WalletError:
-            pass  # granted from another computer: the chain is the record
-        self._audit("revoke", detail=f"Access of {grant.grantee} revoked", grant_id=grant_id_hex(gid), tx=tx.tx_hash)
-        return tx
+            self.wallet.ipfs(wait=30).unpin(cid)
+        except NodeInUse:
+            return False, ("The shared data is still pinned: another Health Wallet process (such as 'health-wallet "
+                           f"serve' or the open app) is using this wallet's IPFS node; stop it and {again}")
+        except IpfsError as exc:
+            return False, f"The shared data may still be pinned ({exc.user_message}); {again}"
+        return True, None
+
+    def _consent_of(self, grant_id: str) -> dict[str, Any] | None:
+        """The Consent kept for ``grant_id``: by its id, or by a legacy id whose identifier names it."""
+        store = self.wallet.store
+        for fid in consent_ids(grant_id):
+            try:
+                consent = store.get(store.record_id({"resourceType": "Consent", "id": fid}))
+            except RecordNotFound:
+                continue
+            idents = consent.get("identifier") or []
+            if any(isinstance(i, dict) and i.get("system") == GRANT_SYSTEM and str(i.get("value", "")).lower()
+                   == grant_id.lower() for i in idents):
+                return consent
+        return None
 
     # --- doctor side ----------------------------------------------------------------
 

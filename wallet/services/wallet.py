@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..app import App
-from ..errors import Cancelled, InvalidRecord, WalletError, WalletLocked, WalletNotFound
+from ..errors import Cancelled, InvalidRecord, WalletError, WalletExists, WalletLocked, WalletNotFound
 from ..events import CancelToken, ProgressSink
 from ..records.profiles import OWNER, check_profile_name
 from ..records.store import STORE_FILE, RecordStore, StoredSummary, count_rows
 from ..records.summary import CATEGORIES
-from ..vault.keys import Identity, WalletKeys, new_phrase, normalize_phrase
-from ..vault.keystore import MIN_PASSPHRASE, Keystore
+from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase, normalize_phrase
+from ..vault.keystore import MIN_PASSPHRASE, Keystore, check_passphrase
 from ..vault.remember import RememberedUnlock
 from .address_book import AddressBook
 from .network_status import WalletStatus, chain_status, ipfs_status
@@ -29,12 +29,13 @@ if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
     from ..ipfs.backend import IpfsBackend
     from ..records.importer import ImportResult
+    from ..records.parse import ParsedFile
     from ..share.issuers import IssuerStore
     from ..share.shc import HealthCard
     from .cards import CardInput
 
-__all__ = ["CATEGORIES", "MIN_PASSPHRASE", "OWNER", "FileOutcome", "ProfileView", "UnlockedWallet", "WalletService",
-           "phrase_problem"]
+__all__ = ["CATEGORIES", "MIN_PASSPHRASE", "OWNER", "PHRASE_LENGTHS", "FileOutcome", "ProfileView", "UnlockedWallet",
+           "WalletService", "phrase_problem"]
 
 
 def phrase_problem(text: str) -> str | None:
@@ -101,7 +102,8 @@ class WalletService:
         ident = self.identity()
         return WalletStatus(str(self.app.home), ident.address, ident.encryption_key_hex, self.record_count(),
                             chain_status(self.app), ipfs_status(self.app),
-                            Keystore.load(self.app.home).has_remembered_slot, network=self.network_name())
+                            Keystore.load(self.app.home).has_remembered_slot, network=self.network_name(),
+                            phrase_shown=self.phrase_shown())
 
     def network_name(self) -> str:
         """The active network profile's name (``custom`` when ``chain.rpc`` names a node)."""
@@ -116,18 +118,67 @@ class WalletService:
         return new_phrase(words)
 
     def create(self, passphrase: str, *, words: int = 12, phrase: str | None = None) -> tuple[Identity, str]:
-        """A new wallet; returns its identity and the recovery phrase (show it once)."""
-        phrase = phrase or new_phrase(words)
-        keys = WalletKeys(phrase)
-        Keystore.create(self.app.home, keys, passphrase, kdf=self.app.kdf)
+        """A new wallet; returns its identity and the recovery phrase.
+
+        The record store is made first and the keystore last, so a failure leaves no
+        wallet behind. The keystore says the phrase has not been shown yet: show it, then
+        call :meth:`mark_phrase_shown`. Until then :meth:`status` and :meth:`phrase_shown`
+        say so and :meth:`reveal_phrase` shows it after the passphrase (a crash between
+        writing and showing never loses the phrase). Raises :class:`WalletExists` (also
+        for a half-made wallet, saying what to do) and :class:`VaultError`.
+        """
+        check_passphrase(passphrase)
+        keys = WalletKeys(phrase or new_phrase(words))
+        self.check_new_home()
         self._open_store(keys).close()
-        return keys.identity, phrase
+        Keystore.create(self.app.home, keys, passphrase, kdf=self.app.kdf, phrase_shown=False)
+        return keys.identity, keys.phrase
 
     def restore(self, phrase: str, passphrase: str) -> Identity:
+        """A wallet from a recovery phrase the user typed (so it counts as shown)."""
+        check_passphrase(passphrase)
         keys = WalletKeys(phrase)
-        Keystore.create(self.app.home, keys, passphrase, kdf=self.app.kdf)
-        self._open_store(keys).close()
+        self.check_new_home(restoring=True)
+        self._open_store(keys).close()  # a store of another phrase is refused before anything is written
+        Keystore.create(self.app.home, keys, passphrase, kdf=self.app.kdf, phrase_shown=True)
         return keys.identity
+
+    def check_new_home(self, *, restoring: bool = False) -> None:
+        """Raise :class:`WalletExists`, saying what to do, unless a wallet can be made here.
+
+        A record store without a keystore (a set-up that stopped half way) can only be
+        restored from its phrase, which the store's key check confirms."""
+        home = self.app.home
+        if Keystore.exists(home):
+            if not Keystore.load(home).phrase_shown:
+                raise WalletExists(
+                    f"A wallet already exists in {home}, but its recovery phrase was never shown (its creation "
+                    "stopped early); run 'health-wallet show-phrase' to see it and write it down.")
+            raise WalletExists(f"A wallet already exists in {home}; use another --home.")
+        if not restoring and (home / STORE_FILE).exists():
+            raise WalletExists(
+                f"{home} holds a record store but no keystore, as an interrupted set-up leaves it: restore the "
+                f"wallet with its recovery phrase ('health-wallet init --restore'), or, if it held nothing, delete "
+                f"{home / STORE_FILE} and run init again.")
+
+    def phrase_shown(self) -> bool:
+        """Whether this wallet's recovery phrase has been shown since it was made (no unlock needed)."""
+        return Keystore.load(self.app.home).phrase_shown
+
+    def mark_phrase_shown(self) -> None:
+        """Record that the recovery phrase returned by :meth:`create` has been shown to the user."""
+        Keystore.load(self.app.home).mark_phrase_shown()
+
+    def reveal_phrase(self, passphrase: str) -> str:
+        """The recovery phrase, after the passphrase; marks it shown.
+
+        For a wallet whose phrase was never shown, and for a user who wants to write it
+        down again. Raises :class:`WrongPassphrase`.
+        """
+        keystore = Keystore.load(self.app.home)
+        phrase = keystore.unlock(passphrase).phrase
+        keystore.mark_phrase_shown()
+        return phrase
 
     # --- unlocking ---------------------------------------------------------------
 
@@ -209,6 +260,16 @@ class UnlockedWallet:
             closing = threading.Thread(target=close_all, name="wallet-lock")  # not daemon: exit waits for it
             closing.start()
             self.app.closing = closing
+
+    # --- the recovery phrase ---------------------------------------------------------
+
+    def unshown_phrase(self) -> str | None:
+        """The recovery phrase when it was never shown (the wallet's creation stopped before
+        it was), else ``None``. Show it, then call :meth:`mark_phrase_shown`."""
+        return None if Keystore.load(self.app.home).phrase_shown else self.keys.phrase
+
+    def mark_phrase_shown(self) -> None:
+        Keystore.load(self.app.home).mark_phrase_shown()
 
     # --- networks (started on first use) -------------------------------------------
 
@@ -374,6 +435,22 @@ class UnlockedWallet:
             raise
         except WalletError as exc:
             return FileOutcome(path, error=exc)
+
+    def import_card(self, card: CardInput, name: str, *, profile: str | None = None,
+                    same_person: bool = False) -> ImportResult:
+        """Import cards already read and checked (from a file or a SMART Health Link) into
+        ``profile`` (default: the active one), with the person checks of :meth:`import_file`."""
+        self.keys  # noqa: B018 - fail if locked
+        return self._import_card(card, name, None, None, self._profile_name(profile), same_person)
+
+    def import_document(self, parsed: ParsedFile, name: str, *, profile: str | None = None,
+                        same_person: bool = False) -> ImportResult:
+        """Import FHIR already parsed (from a SMART Health Link), as :meth:`import_file` does."""
+        self.keys  # noqa: B018 - fail if locked
+        from ..records.importer import import_parsed
+
+        return import_parsed(self.store, parsed, name=name, profile=self._profile_name(profile), check_person=True,
+                             same_person=same_person)
 
     def _import_card(self, card: CardInput, name: str, progress: ProgressSink | None,
                      cancel: CancelToken | None, profile: str = OWNER, same_person: bool = False) -> ImportResult:

@@ -11,11 +11,18 @@ examples):
   ``exp``, ``vc.type`` containing ``https://smarthealth.cards#health-card`` and
   ``vc.credentialSubject.fhirBundle`` a ``Bundle`` (its content is validated later by
   the record importer);
-- issuer: if ``iss`` is in the :class:`~wallet.share.issuers.IssuerStore`, the ``kid``
-  must be one of its ES256 signing keys and the signature must verify, else the card
-  is refused. If ``iss`` is unknown the card is returned with ``verified=False``
-  (shown as "issuer not verified") — unless its ``kid`` is a key of a *trusted*
-  issuer, which means a card claiming another issuer: refused;
+- issuer: if ``iss`` is in the :class:`~wallet.share.issuers.IssuerStore` (the VCI
+  directory, the user's own list), the ``kid`` must be one of its ES256 signing keys
+  and the signature must verify, else the card is refused;
+- integrity without the issuer's keys: if ``iss`` is unknown, the public keys that
+  could have made the signature are recovered from it (ECDSA public key recovery,
+  :mod:`~wallet.share.p256_recovery`) and one of them must have the header's ``kid``
+  as its RFC 7638 thumbprint (SMART Health Cards: "kid" is the key's thumbprint) and
+  verify the signature: an altered payload or signature, or a ``kid`` that is not the
+  signer's, is refused. An intact card is returned with ``verified=False`` (shown as
+  "issuer not in your trusted list"), unless its ``kid`` is a key the store knows to
+  belong to another issuer (a trusted one, or a published example key whose private
+  half anyone can use): a card claiming another issuer, refused;
 - ``nbf`` more than :data:`CLOCK_SKEW` in the future: refused (a card cannot be
   issued in the future; the message suggests checking the computer's clock);
 - ``exp`` in the past: accepted and flagged ``expired``;
@@ -30,6 +37,7 @@ The original JWS is kept on the :class:`HealthCard`, byte for byte.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 from dataclasses import dataclass, field
@@ -46,6 +54,7 @@ from joserfc.registry import HeaderParameter
 from ..errors import ShareError, SignatureInvalid
 from .encoding import b64url_decode, json_loads
 from .issuers import IssuerStore, TrustedIssuer
+from .p256_recovery import jwk_thumbprint, p256_jwk, recover_p256_keys, verify_es256
 
 __all__ = [
     "CLOCK_SKEW",
@@ -79,7 +88,8 @@ _REGISTRY = _ShcRegistry(
 
 @dataclass(frozen=True)
 class HealthCard:
-    """A checked card. ``verified`` is ``False`` only for issuers the wallet does not know."""
+    """A checked card: intact in every case (its signature matches its ``kid``);
+    ``verified`` is ``False`` only for issuers the wallet does not know."""
 
     jws: str = field(repr=False)
     issuer: str
@@ -236,6 +246,21 @@ def _check_signature(jws: str, issuer: TrustedIssuer, kid: str) -> None:
         ) from exc
 
 
+def _check_integrity(jws: str, kid: str) -> None:
+    """Refuse the card unless a key recovered from its signature has ``kid`` as thumbprint."""
+    header_b64, payload_b64, sig_b64 = jws.split(".")
+    signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
+    signature = b64url_decode(sig_b64, what="card's JWS signature")
+    if len(signature) != 64:
+        raise SignatureInvalid("The card's signature has the wrong length for ES256; the card is damaged or forged.")
+    for x, y in recover_p256_keys(hashlib.sha256(signing_input).digest(), signature):
+        if jwk_thumbprint(p256_jwk(x, y)) == kid and verify_es256(signing_input, signature, x, y):
+            return
+    raise SignatureInvalid(
+        "The card's signature does not match its key id (kid): the card was altered or forged; refused."
+    )
+
+
 def _revocation(issuer: TrustedIssuer, kid: str, rid: str | None, nbf: float) -> str:
     key = issuer.key(kid)
     assert key is not None
@@ -259,10 +284,11 @@ def verify_card(jws: str, *, issuers: IssuerStore, now: datetime) -> HealthCard:
     if issuer is not None:
         _check_signature(jws, issuer, kid)
     else:
-        owner = issuers.issuer_with_key(kid)
-        if owner is not None:
+        _check_integrity(jws, kid)
+        owner = issuers.owner_of_key(kid)
+        if owner is not None and owner[0] != iss:
             raise SignatureInvalid(
-                f"The card says it was issued by {iss} but is signed with a key of {owner.name}; refused."
+                f"The card says it was issued by {iss} but is signed with a key of {owner[1]}; refused."
             )
     nbf = _time(claims.get("nbf"), "nbf")
     exp = _time(claims["exp"], "exp") if claims.get("exp") is not None else None

@@ -26,20 +26,27 @@ from ..errors import VaultError
 from . import aead
 from .bip32 import derive_private_key, evm_address
 
-__all__ = ["EVM_PATH", "GRANT_KEY_ACCOUNT", "Identity", "WalletKeys", "grant_key_path", "new_phrase",
-           "normalize_phrase"]
+__all__ = ["EVM_PATH", "GRANT_KEY_ACCOUNT", "PHRASE_LENGTHS", "Identity", "WalletKeys", "grant_key_path",
+           "new_phrase", "normalize_phrase"]
 
 EVM_PATH = "m/44'/60'/0'/0/0"
 GRANT_KEY_ACCOUNT = "m/44'/60'/18519'/0"
 MAX_GRANT_INDEX = 2**31 - 1  # non-hardened BIP-32 indices
 _ENGLISH = Mnemonic("english")
+# BIP-39: 128 to 256 bits of entropy in steps of 32, plus a checksum of entropy/32 bits,
+# in 11-bit words: 12, 15, 18, 21 or 24 words.
+PHRASE_LENGTHS = (12, 15, 18, 21, 24)
+_LENGTHS_TEXT = "12, 15, 18, 21 or 24 words"
 
 
 def new_phrase(words: int = 12) -> str:
-    strength = {12: 128, 24: 256}.get(words)
-    if strength is None:
-        raise VaultError("A recovery phrase has 12 or 24 words.")
-    return _ENGLISH.generate(strength)
+    """A fresh BIP-39 English phrase of ``words`` words (one of :data:`PHRASE_LENGTHS`).
+
+    Raises :class:`VaultError` for another length.
+    """
+    if words not in PHRASE_LENGTHS:
+        raise VaultError(f"A recovery phrase has {_LENGTHS_TEXT} (BIP-39); {words} was asked for.")
+    return _ENGLISH.generate(words * 32 // 3)
 
 
 def grant_key_path(index: int) -> str:
@@ -50,10 +57,17 @@ def grant_key_path(index: int) -> str:
 
 
 def normalize_phrase(phrase: str) -> str:
+    """The phrase in BIP-39 normal form (NFKD, lower case, single spaces).
+
+    Raises :class:`VaultError` naming the fault: a length other than :data:`PHRASE_LENGTHS`
+    (saying how many words were given), a word outside the English list, or a checksum
+    that does not match (BIP-39, "Generating the mnemonic").
+    """
     words = unicodedata.normalize("NFKD", phrase).lower().split()
     normalized = " ".join(words)
-    if len(words) not in (12, 15, 18, 21, 24):
-        raise VaultError(f"A recovery phrase has 12 or 24 words; this one has {len(words)}.")
+    if len(words) not in PHRASE_LENGTHS:
+        given = "one word" if len(words) == 1 else f"{len(words)} words"
+        raise VaultError(f"A recovery phrase has {_LENGTHS_TEXT} (BIP-39); this one has {given}.")
     unknown = [w for w in words if w not in _ENGLISH.wordlist]
     if unknown:
         raise VaultError(f"{len(unknown)} word(s) of the phrase are not BIP-39 English words.")

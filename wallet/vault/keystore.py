@@ -7,7 +7,8 @@ Layout (JSON, version 1)::
      "kdf": {"name": "scrypt", "n": …, "r": 8, "p": 1, "salt": "<b64>"},
      "slots": {"passphrase": "<b64 sealed data key>",
                "remembered": "<b64 sealed data key>"},      # optional, see remember.py
-     "secrets": "<b64 phrase sealed with the data key>"}
+     "secrets": "<b64 phrase sealed with the data key>",
+     "phrase_shown": true}                                  # optional, see below
 
 Versions are upgraded step by step on load (:data:`KEYSTORE_FORMAT`, :mod:`wallet.formats`);
 version 1 is the only one so far. A keystore newer than this app is refused untouched.
@@ -15,6 +16,12 @@ version 1 is the only one so far. A keystore newer than this app is refused unto
 A random *data key* seals the secrets; each slot seals the data key under one unlock
 method (like LUKS key slots), so changing the passphrase rewrites one slot and
 forgetting the remembered unlock deletes one. Written atomically with mode 0600.
+
+``phrase_shown`` is ``false`` from the moment a new wallet's keystore is written until
+the app has shown its recovery phrase (:meth:`Keystore.mark_phrase_shown`): a wallet
+whose creation stopped in between says so, and shows the phrase once after the
+passphrase. Keystores without the field (written before it existed, or restored from
+a phrase the user typed) count as shown. Readers of version 1 ignore the field.
 """
 
 from __future__ import annotations
@@ -154,7 +161,10 @@ class Keystore:
         return (Path(home) / KEYSTORE_FILE).exists()
 
     @classmethod
-    def create(cls, home: Path, keys: WalletKeys, passphrase: str, *, kdf: KdfParams = DEFAULT_KDF) -> Keystore:
+    def create(cls, home: Path, keys: WalletKeys, passphrase: str, *, kdf: KdfParams = DEFAULT_KDF,
+               phrase_shown: bool = True) -> Keystore:
+        """Write a new keystore for ``keys`` in ``home``; ``phrase_shown=False`` for a new
+        phrase the user has not seen yet. Raises :class:`WalletExists`, :class:`VaultError`."""
         check_passphrase(passphrase)
         path = Path(home) / KEYSTORE_FILE
         if path.exists():
@@ -172,6 +182,7 @@ class Keystore:
                 aead.seal(data_key, json.dumps({"phrase": keys.phrase}).encode(),
                           purpose="keystore-secrets", aad=ident.address.encode())
             ),
+            "phrase_shown": bool(phrase_shown),
         }
         store = cls(path, doc)
         store._set_passphrase_slot(data_key, passphrase, kdf)
@@ -204,6 +215,11 @@ class Keystore:
         return Identity(self.doc["address"], bytes.fromhex(self.doc["encryption_key"][2:]))
 
     @property
+    def phrase_shown(self) -> bool:
+        """Whether the recovery phrase has been shown (or typed) since the wallet was made."""
+        return self.doc.get("phrase_shown") is not False
+
+    @property
     def has_remembered_slot(self) -> bool:
         return "remembered" in self.doc["slots"]
 
@@ -227,6 +243,12 @@ class Keystore:
         data_key = self._passphrase_data_key(old)
         self._set_passphrase_slot(data_key, new, kdf or self._kdf_params())
         self._write()
+
+    def mark_phrase_shown(self) -> None:
+        """Record that the user has now seen the recovery phrase."""
+        if not self.phrase_shown:
+            self.doc["phrase_shown"] = True
+            self._write()
 
     def add_remembered_slot(self, passphrase: str, remember_key: bytes) -> None:
         data_key = self._passphrase_data_key(passphrase)
