@@ -1,24 +1,29 @@
 """Composition root: the one place that picks real backends for a wallet home.
 
 Tests build an :class:`App` with their own clock, keyring backend or environment;
-production code calls :func:`build_app`.
+production code calls :func:`build_app`. The use cases in :mod:`wallet.services` never
+import this module: they are handed an ``App`` as a
+:class:`wallet.services.context.WalletContext` (home, settings, clock, KDF, keyring and
+the factories of the IPFS and chain backends), so tests can hand them another.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .clock import Clock, SystemClock
-from .config import Config, resolve_home
+from .config import EMBEDDED, Config, resolve_home
 from .vault.keystore import DEFAULT_KDF, LIGHT_KDF, KdfParams
 
 if TYPE_CHECKING:
     from .chain.backend import ChainBackend
     from .ipfs.backend import IpfsBackend
+    from .share.issuers import TrustedIssuer
 
 __all__ = ["App", "build_app", "default_chain", "default_ipfs", "embedded_chain_dir"]
 
@@ -31,11 +36,11 @@ class App:
     keyring_backend: Any = None  # None: the OS keyring, checked for security when used
     kdf: KdfParams = DEFAULT_KDF
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    extra_trusted_issuers: tuple[Any, ...] = ()  # SMART Health Card issuers trusted for this run (tests)
+    extra_trusted_issuers: tuple[TrustedIssuer, ...] = ()  # SMART Health Card issuers trusted for this run (tests)
     ipfs_factory: Callable[[App], IpfsBackend] | None = None  # None: default_ipfs
     chain_factory: Callable[[App], ChainBackend] | None = None  # None: default_chain
 
-    closing: Any = None  # a thread still stopping the nodes of a locked wallet
+    closing: threading.Thread | None = None  # a thread still stopping the nodes of a locked wallet
 
     def _settle(self) -> None:
         if self.closing is not None:
@@ -71,29 +76,29 @@ def build_app(home: str | os.PathLike[str] | None = None, *, environ: Mapping[st
 
 def default_ipfs(app: App) -> IpfsBackend:
     """The node named by ``ipfs.api``: the embedded Kubo node, or a Kubo RPC API."""
-    api = str(app.config.get("ipfs.api"))
-    peers = tuple(app.config.get("ipfs.peers"))
-    if api == "embedded":
+    settings = app.config.settings
+    if settings.ipfs_api == EMBEDDED:
         from .ipfs.kubo_embedded import EmbeddedKuboBackend, free_swarm_port
 
-        port = int(app.config.get("ipfs.swarm_port"))
+        port = settings.ipfs_swarm_port
         if port == 0:  # chosen once and kept, so peers can remember this node
             port = free_swarm_port()
             app.config.set("ipfs.swarm_port", port)
-        return EmbeddedKuboBackend(app.home / "ipfs", swarm_port=port,
-                                   loopback_only=bool(app.config.get("ipfs.loopback_only")),
-                                   bootstrap=bool(app.config.get("ipfs.bootstrap")),
-                                   mdns=bool(app.config.get("ipfs.mdns")), peers=peers)
+        return EmbeddedKuboBackend(app.home / "ipfs", swarm_port=port, loopback_only=settings.ipfs_loopback_only,
+                                   bootstrap=settings.ipfs_bootstrap, mdns=settings.ipfs_mdns,
+                                   peers=settings.ipfs_peers)
     from .ipfs.kubo_rpc import KuboRpcBackend
 
-    return KuboRpcBackend(api)
+    return KuboRpcBackend(settings.ipfs_api)
 
 
 def embedded_chain_dir(app: App) -> Path:
     """Shared by every wallet home of this user, so a patient and a doctor on one laptop meet."""
-    configured = app.environ.get("HEALTH_WALLET_CHAIN_DIR") or app.config.get("chain.embedded_dir")
-    if configured:
-        return Path(configured).expanduser()
+    override = app.environ.get("HEALTH_WALLET_CHAIN_DIR")
+    if override:
+        return Path(override).expanduser()
+    if app.config.settings.chain_embedded_dir is not None:
+        return app.config.settings.chain_embedded_dir
     from platformdirs import user_data_path
 
     return user_data_path("health-wallet", appauthor=False) / "embedded-chain"
@@ -102,17 +107,16 @@ def embedded_chain_dir(app: App) -> Path:
 def default_chain(app: App) -> ChainBackend:
     """The chain named by ``chain.rpc`` when it is set (or ``HEALTH_WALLET_CHAIN_RPC``),
     else by the home's active network profile (``health-wallet network use NAME``)."""
-    rpc = str(app.config.get("chain.rpc"))
-    contract = app.config.get("chain.contract") or None
-    if rpc == "embedded":
+    settings = app.config.settings
+    if settings.chain_rpc == EMBEDDED:
         from .chain.networks import NetworkBook, connect_profile
 
         profile = NetworkBook.load(app.home).active
         if not profile.is_embedded:
-            return connect_profile(profile, contract_address=contract)
+            return connect_profile(profile, contract_address=settings.chain_contract)
         from .chain.embedded import open_embedded_chain
 
         return open_embedded_chain(embedded_chain_dir(app), clock=app.clock)
     from .chain.rpc import connect_rpc
 
-    return connect_rpc(rpc, contract_address=contract)
+    return connect_rpc(settings.chain_rpc, contract_address=settings.chain_contract)

@@ -3,6 +3,12 @@
 A *home* is one wallet's data directory (``--home``, ``HEALTH_WALLET_HOME`` or the
 platform's user data dir). Settings live in ``config.json`` inside it as dotted keys
 (``chain.rpc``); a few environment variables override them for one run.
+
+Code reads them typed, through :attr:`Config.settings` (a frozen :class:`Settings`,
+e.g. ``config.settings.chain_rpc -> str``); :meth:`Config.get` by dotted key is for
+the ``config`` command, which lists and prints them by name.
+
+    {"version": 1, "settings": {"chain.rpc": "http://127.0.0.1:8545", "ipfs.mdns": false}}
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ from .atomicfile import write_atomic
 from .errors import ConfigError, InputRefused
 from .formats import FileFormat, upgrade_json_document
 
-__all__ = ["ENV_OVERRIDES", "SETTINGS", "Config", "default_home", "resolve_home"]
+__all__ = ["EMBEDDED", "ENV_OVERRIDES", "SETTINGS", "Config", "Settings", "default_home", "resolve_home"]
 
 CONFIG_FILE = "config.json"
 CONFIG_VERSION = 1
+EMBEDDED = "embedded"  # ipfs.api / chain.rpc: the node inside the app
 # Older settings files are upgraded on load by these steps (upgrade_v1_to_v2, …, in order).
 CONFIG_FORMAT: FileFormat[dict[str, Any]] = FileFormat("settings file", CONFIG_VERSION, (), error=ConfigError)
 
@@ -63,6 +70,61 @@ def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Path:
     return default_home()
 
 
+@dataclass(frozen=True)
+class Settings:
+    """The settings of one home, typed and checked when built (one field per key of
+    :data:`SETTINGS`, named by it: ``chain.rpc`` → ``chain_rpc``)."""
+
+    lock_idle_minutes: float  # 0: never
+    unlock_remember: bool
+    ipfs_api: str  # EMBEDDED or a Kubo RPC multiaddr
+    ipfs_swarm_port: int  # 0: choose one and keep it
+    ipfs_mdns: bool
+    ipfs_bootstrap: bool
+    ipfs_peers: tuple[str, ...]
+    ipfs_loopback_only: bool
+    chain_rpc: str  # EMBEDDED or an EVM JSON-RPC URL
+    chain_contract: str | None  # None: none configured
+    chain_embedded_dir: Path | None  # None: the per-user default
+
+    @classmethod
+    def from_values(cls, value_of: Mapping[str, Any]) -> Settings:
+        """Settings from dotted keys (every key of :data:`SETTINGS`); :class:`ConfigError`
+        names the first key whose value has the wrong type."""
+        for key, (default, _) in SETTINGS.items():
+            if not _is_like(key, value_of[key], default):
+                raise ConfigError(f"Setting {key!r} needs a value like {default!r}, not {value_of[key]!r}; "
+                                  f"set it again with 'health-wallet config set {key} …'.")
+        return cls(
+            lock_idle_minutes=value_of["lock.idle_minutes"],
+            unlock_remember=value_of["unlock.remember"],
+            ipfs_api=value_of["ipfs.api"],
+            ipfs_swarm_port=value_of["ipfs.swarm_port"],
+            ipfs_mdns=value_of["ipfs.mdns"],
+            ipfs_bootstrap=value_of["ipfs.bootstrap"],
+            ipfs_peers=tuple(value_of["ipfs.peers"]),
+            ipfs_loopback_only=value_of["ipfs.loopback_only"],
+            chain_rpc=value_of["chain.rpc"],
+            chain_contract=value_of["chain.contract"] or None,
+            chain_embedded_dir=Path(value_of["chain.embedded_dir"]).expanduser() if value_of["chain.embedded_dir"]
+            else None,
+        )
+
+
+_FRACTIONAL = frozenset({"lock.idle_minutes"})  # numbers that may have a fraction
+
+
+def _is_like(key: str, value: Any, default: Any) -> bool:
+    """Whether ``value`` has the JSON type of ``default`` (a bool is not a number; lists hold strings)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, list):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if key in _FRACTIONAL:
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
 @dataclass
 class Config:
     """Settings of one home. ``get`` applies environment overrides; ``set`` persists."""
@@ -89,7 +151,13 @@ class Config:
             values = {k: v for k, v in doc.get("settings", {}).items() if k in SETTINGS}
         return cls(Path(home), values, os.environ if environ is None else environ)
 
+    @property
+    def settings(self) -> Settings:
+        """Every setting, typed, with the environment's overrides applied."""
+        return Settings.from_values({key: self.get(key) for key in SETTINGS})
+
     def get(self, key: str) -> Any:
+        """One setting by dotted key, as JSON would hold it (for listing and printing)."""
         if key not in SETTINGS:
             raise ConfigError(f"Unknown setting {key!r}.")
         for env, target in ENV_OVERRIDES.items():
@@ -104,8 +172,20 @@ class Config:
         if key not in SETTINGS:
             raise ConfigError(f"Unknown setting {key!r}; known: {', '.join(sorted(SETTINGS))}.")
         default = SETTINGS[key][0]
-        self.values[key] = _coerce(key, value, default)
+        value = _coerce(key, value, default)
+        if not _is_like(key, value, default):
+            raise ConfigError(f"Setting {key!r} needs a value like {default!r}, not {value!r}.")
+        self.values[key] = value
         self.save()
+
+    def unset(self, *keys: str) -> tuple[str, ...]:
+        """Remove ``keys`` from the file (they fall back to their defaults); the ones that were set."""
+        cleared = tuple(k for k in keys if k in self.values)
+        if cleared:
+            for key in cleared:
+                del self.values[key]
+            self.save()
+        return cleared
 
     def save(self) -> None:
         doc = {"version": CONFIG_VERSION, "settings": self.values}

@@ -24,6 +24,10 @@ __all__ = [
     "InputTooSlow",
     "InputUnreadable",
     "InsufficientFunds",
+    "InvalidAddress",
+    "InvalidCid",
+    "InvalidDuration",
+    "InvalidGrantId",
     "InvalidRecord",
     "IpfsError",
     "IpfsNotFound",
@@ -46,7 +50,18 @@ __all__ = [
     "WalletLocked",
     "WalletNotFound",
     "WrongPassphrase",
+    "quoted",
 ]
+
+_QUOTED = 60
+
+
+def quoted(value: object) -> str:
+    """``value`` quoted for a user message, cut to a readable length (it may be hostile input)."""
+    if not isinstance(value, (str, bytes)):
+        return f"a {type(value).__name__}"
+    text = repr(value[:_QUOTED])
+    return text + "…" if len(value) > _QUOTED else text
 
 
 class WalletError(Exception):
@@ -190,6 +205,13 @@ class NodeInUse(IpfsError):
     """Another process holds this wallet's embedded node."""
 
 
+class InvalidCid(IpfsError, ValueError):
+    """Text that is not an IPFS content identifier (:class:`wallet.ipfs.cid.Cid`).
+
+    Also a ``ValueError``: a CID from a node or an event is checked with the same rule.
+    """
+
+
 # --- chain -------------------------------------------------------------------
 
 
@@ -239,6 +261,21 @@ class ContractMismatch(ChainError):
 
 class ShareError(WalletError):
     pass
+
+
+class InvalidAddress(ShareError, ValueError):
+    """Text that is not a wallet (EVM) address (:class:`wallet.chain.values.Address`).
+
+    Also a ``ValueError``, so code checking addresses it got from a chain keeps one rule.
+    """
+
+
+class InvalidGrantId(ShareError, ValueError):
+    """Text or bytes that are not a grant id (:class:`wallet.chain.values.GrantId`)."""
+
+
+class InvalidDuration(ShareError, ValueError):
+    """Text that is not a grant duration or expiry (:mod:`wallet.services.expiry`)."""
 
 
 class SignatureInvalid(ShareError):

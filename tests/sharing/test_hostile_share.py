@@ -33,7 +33,8 @@ def crafted_share(patient, doctor, payload: bytes, *, clock) -> str:
     content_key = aead.new_key()
     ipfs = patient.ipfs()
     cid = publish_sealed(ipfs, content_key, payload, purpose=SHARE_PURPOSE, aad=gid)
-    wrapped = aead.wrap_key(chain.require_encryption_key(grantee), content_key, context=sharing._context(gid))
+    wrapped = aead.wrap_key(chain.require_encryption_key(grantee), content_key,
+                            context=sharing._context(gid).wrap_context)
     chain.grant(patient.keys.account, gid, grantee, str(cid), wrapped, parse_expiry("7d", now=chain.now()))
     return ShareToken(chain.chain_id, sharing._contract(), grant_id_hex(gid), sharing._peers(ipfs)).encode()
 

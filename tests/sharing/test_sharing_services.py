@@ -133,7 +133,7 @@ def test_unregistered_doctor_is_a_clear_error_and_nothing_is_kept(patient, open_
                       expires_at=parse_expiry("1d", now=clock.now()))
     assert patient.summaries(types=["Consent", "AuditEvent"]) == []
     assert patient.ipfs().pins() == ()
-    with pytest.raises(ShareError, match="not an Ethereum address"):
+    with pytest.raises(ShareError, match="not a wallet address"):
         sharing.grant("0x1234", record_ids=[], expires_at=parse_expiry("1d", now=clock.now()))
 
 

@@ -78,7 +78,7 @@ def test_own_derivation_agrees_with_eth_account() -> None:
 
 
 def test_checksum_address_follows_eip55() -> None:
-    from wallet.vault.bip32 import checksum_address
+    from wallet.chain.values import Address as checksum_address
 
     # EIP-55's own examples
     for good in ("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",

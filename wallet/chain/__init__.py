@@ -1,11 +1,16 @@
 """The chain: grants, the access log, published keys and the backup pointer.
 
 ``open_embedded_chain`` (the default: an in-process EVM persisted in a folder) and
-``connect_rpc`` (any EVM JSON-RPC node) both return a :class:`ChainBackend`.
+``connect_rpc`` (any EVM JSON-RPC node) both return a :class:`ChainBackend`. They load
+the Ethereum stack on first use, so importing this package (e.g. for :class:`Address`)
+stays cheap.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .backend import ChainBackend, Deployment, Signer, TxResult
-from .embedded import open_embedded_chain
 from .grants import (
     AccessEvent,
     AccessGrant,
@@ -16,14 +21,20 @@ from .grants import (
     new_grant_id,
     parse_grant_id,
 )
-from .rpc import connect_rpc
+from .values import Address, GrantId
+
+if TYPE_CHECKING:
+    from .embedded import open_embedded_chain
+    from .rpc import connect_rpc
 
 __all__ = [
     "AccessEvent",
     "AccessGrant",
+    "Address",
     "ChainBackend",
     "Deployment",
     "EventKind",
+    "GrantId",
     "GrantStatus",
     "Signer",
     "TxResult",
@@ -34,3 +45,13 @@ __all__ = [
     "open_embedded_chain",
     "parse_grant_id",
 ]
+
+_LAZY = {"open_embedded_chain": ".embedded", "connect_rpc": ".rpc"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(name)

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
 from eth_utils import function_signature_to_4byte_selector
 
 from ..errors import ChainError, GrantNotActive, TransactionReverted
@@ -112,9 +113,9 @@ def error_from_revert(data: bytes | None, *, action: str = "The transaction") ->
         name, names, types = known[selector]
         try:
             values = abi_decode(types, payload)
-        except Exception:  # malformed payload: still name the error
+        except (DecodingError, ValueError):  # malformed payload: still name the error
             values = ()
-        args = dict(zip(names, values))
+        args = dict(zip(names, values, strict=False))  # no values when the payload is malformed
         cls, message = _message(name, args)
         exc = cls(message)
         exc.contract_error = name  # type: ignore[attr-defined]
@@ -122,7 +123,7 @@ def error_from_revert(data: bytes | None, *, action: str = "The transaction") ->
     if selector == ERROR_STRING_SELECTOR:
         try:
             (reason,) = abi_decode(["string"], payload)
-        except Exception:
+        except (DecodingError, ValueError):  # e.g. not UTF-8
             reason = "unreadable reason"
         exc = TransactionReverted(f"{action} was rejected by the contract: {reason}.")
     elif selector == PANIC_SELECTOR:

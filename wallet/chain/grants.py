@@ -9,16 +9,17 @@ datetimes with whole seconds, as on chain.
 from __future__ import annotations
 
 import enum
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from eth_utils import is_address, to_checksum_address
+from .values import Address, GrantId
 
 __all__ = [
     "AccessEvent",
     "AccessGrant",
+    "Address",
     "EventKind",
+    "GrantId",
     "GrantStatus",
     "from_chain_time",
     "grant_id_hex",
@@ -28,58 +29,45 @@ __all__ = [
     "to_chain_time",
 ]
 
-GRANT_ID_SIZE = 32
-_RANDOM_SIZE = 12
+GRANT_ID_SIZE = GrantId.SIZE
 MAX_CHAIN_TIME = 2**64 - 1
 _LAST_SECOND = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 
 
-class GrantStatus(str, enum.Enum):
+class GrantStatus(enum.StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REVOKED = "revoked"
 
 
-class EventKind(str, enum.Enum):
+class EventKind(enum.StrEnum):
     GRANTED = "granted"
     REVOKED = "revoked"
     ACCESSED = "accessed"
 
 
-def checksum(address: str) -> str:
-    """A 0x address in checksum form; ``ValueError`` for anything else."""
-    if not isinstance(address, str) or not is_address(address):
-        raise ValueError(f"not an address: {address!r}")
-    return to_checksum_address(address)
+def checksum(address: str) -> Address:
+    """A 0x address in checksum form; :class:`~wallet.errors.InvalidAddress` (a ``ValueError``) otherwise."""
+    return Address(address)
 
 
-def new_grant_id(grantee: str) -> bytes:
+def new_grant_id(grantee: str) -> GrantId:
     """A fresh grant id addressed to ``grantee``: its address, then 96 random bits."""
-    return bytes.fromhex(checksum(grantee)[2:]) + os.urandom(_RANDOM_SIZE)
+    return GrantId.new(grantee)
 
 
-def grantee_of(grant_id: bytes) -> str:
+def grantee_of(grant_id: bytes) -> Address:
     """The address a grant id is addressed to."""
-    _check_id(grant_id)
-    return to_checksum_address(grant_id[:20])
+    return GrantId(grant_id).grantee
 
 
-def parse_grant_id(text: str) -> bytes:
-    """A grant id from its 0x-prefixed hex form; ``ValueError`` if malformed."""
-    raw = text.strip().lower()
-    if raw.startswith("0x"):
-        raw = raw[2:]
-    try:
-        value = bytes.fromhex(raw)
-    except ValueError:
-        raise ValueError(f"a grant id is 64 hex digits, not {text!r}") from None
-    _check_id(value)
-    return value
+def parse_grant_id(text: str) -> GrantId:
+    """A grant id from its 0x-prefixed hex form; :class:`~wallet.errors.InvalidGrantId` if malformed."""
+    return GrantId.parse(text)
 
 
 def grant_id_hex(grant_id: bytes) -> str:
-    _check_id(grant_id)
-    return "0x" + grant_id.hex()
+    return GrantId(grant_id).hex_id
 
 
 def to_chain_time(moment: datetime) -> int:
@@ -91,13 +79,6 @@ def to_chain_time(moment: datetime) -> int:
 def from_chain_time(seconds: int) -> datetime:
     """The moment a chain timestamp names; far-future values (up to 2**64 - 1) stop at year 9999."""
     return datetime.fromtimestamp(min(max(int(seconds), 1), _LAST_SECOND), UTC)
-
-
-def _check_id(grant_id: bytes) -> None:
-    if not isinstance(grant_id, (bytes, bytearray)) or len(grant_id) != GRANT_ID_SIZE:
-        raise ValueError("a grant id is 32 bytes")
-    if not any(grant_id[:20]):
-        raise ValueError("a grant id starts with its grantee's address")
 
 
 def _check_time(moment: datetime, name: str) -> None:
@@ -125,8 +106,7 @@ class AccessGrant:
     last_access_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        _check_id(self.grant_id)
-        object.__setattr__(self, "grant_id", bytes(self.grant_id))
+        object.__setattr__(self, "grant_id", GrantId(self.grant_id))
         object.__setattr__(self, "patient", checksum(self.patient))
         object.__setattr__(self, "grantee", checksum(self.grantee))
         if self.grantee != grantee_of(self.grant_id):
@@ -177,7 +157,7 @@ class AccessEvent:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", EventKind(self.kind))
-        _check_id(self.grant_id)
+        object.__setattr__(self, "grant_id", GrantId(self.grant_id))
         object.__setattr__(self, "patient", checksum(self.patient))
         object.__setattr__(self, "grantee", checksum(self.grantee))
         _check_time(self.at, "at")

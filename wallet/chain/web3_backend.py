@@ -11,6 +11,7 @@ transaction never blocks the ones after it.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -59,6 +60,8 @@ from .grants import (
 )
 
 __all__ = ["DEV_CHAIN_IDS", "Web3ChainBackend"]
+
+logger = logging.getLogger(__name__)
 
 GWEI = 10**9
 ETHER = 10**18
@@ -534,7 +537,7 @@ class Web3ChainBackend:
         except ContractLogicError as exc:
             return error_from_revert(_revert_bytes(exc.data), action=action)
         except Exception:  # noqa: BLE001 - the reason is a courtesy; the failure stands
-            pass
+            logger.debug("replaying failed transaction %s did not give a reason", tx_hash, exc_info=True)
         return TransactionReverted(f"{action} failed on chain (transaction {tx_hash}, out of gas or rejected).")
 
     def _transact_contract(self, account: Signer, fn: str, args: list[Any], action: str, *,
@@ -812,6 +815,7 @@ class Web3ChainBackend:
             try:
                 name, args = self._decode(log)
             except Exception:  # noqa: BLE001 - a junk event is not the wallet's failure
+                logger.debug("skipping an undecodable event log", exc_info=True)
                 continue
             yield log, name, args
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from ..app import build_app  # the entry point composes the production wallet
 from ..errors import WalletError
-from ..services import open_wallet_service
+from ..services import WalletService
 from . import backup_cmds, clinic_cmds, export_cmds, network_cmds, records_cmds, sharing_cmds
 from .output import Output
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None, *, open_gui: Callable[[str | None], int]
         return open_gui(args.home)
     out = Output(args.json)
     try:
-        service = open_wallet_service(args.home)
+        service = WalletService(build_app(args.home))
         code: int = args.func(service, args, out)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code

@@ -7,8 +7,9 @@ import sys
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ..app import build_app  # the entry point composes the production wallet
 from ..errors import WalletError
-from ..services import open_wallet_service
+from ..services import WalletService
 from .icon import app_icon
 from .session import WalletSession
 from .smoke import run_smoke, smoke_requested
@@ -42,7 +43,7 @@ def run(home: str | None = None) -> int:
     if smoke_requested():  # packaging check: open and close the windows of a throw-away wallet
         return run_smoke()
     try:
-        service = open_wallet_service(home)
+        service = WalletService(build_app(home))
         session = WalletSession(service)
         session.start()
     except WalletError as exc:

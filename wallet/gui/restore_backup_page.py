@@ -64,12 +64,13 @@ def cid_problem(text: str) -> str | None:
     text = text.strip()
     if not text:
         return None
+    from ..errors import InvalidCid
     from ..services import Cid
 
     try:
         Cid.parse(text)
-    except ValueError:
-        return f"{text[:60]} is not an IPFS CID."
+    except InvalidCid as exc:
+        return exc.user_message
     return None
 
 

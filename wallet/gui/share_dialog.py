@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import InvalidAddress
 from ..events import CancelToken, Progress, ProgressSink
 from ..services import AddressBook, GrantReceipt, SharePlan, Sharing, StoredSummary, UnlockedWallet, plan_share
 from ..services.expiry import PRESETS
@@ -330,12 +331,14 @@ class ShareDialog(QDialog):
     def _estimate_gas(self) -> None:
         if self.runner.shut_down:  # the debounce timer outlived the dialog
             return
-        from eth_utils import is_address
+        from ..services import Address
 
         self.runner.drop("gas")
-        address = self.address_edit.text().strip()
-        if not is_address(address):
-            self.gas_label.setText("" if not address else "An address is 0x followed by 40 hex digits.")
+        text = self.address_edit.text().strip()
+        try:
+            address = Address.parse(text)
+        except InvalidAddress as exc:
+            self.gas_label.setText(exc.user_message if text else "")
             return
         wallet = self.wallet
         self.gas_label.setText("Checking the doctor's key on chain…")

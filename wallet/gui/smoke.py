@@ -122,7 +122,8 @@ def _fhir_models() -> str:
 
 def run_smoke(*, network: bool = True, debug: bool = False, out: TextIO | None = None) -> int:
     """Run every check in a temporary wallet folder; 0 if all passed."""
-    from ..services import open_wallet_service
+    from ..app import build_app
+    from ..services import WalletService
     from .about import AboutDialog
     from .app_window import MainWindow
     from .lazy_tab import LazyTab
@@ -144,7 +145,7 @@ def run_smoke(*, network: bool = True, debug: bool = False, out: TextIO | None =
         environ = {**os.environ, "HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "HEALTH_WALLET_CHAIN_DIR": str(root / "chain"),
                    "HEALTH_WALLET_CHAIN_RPC": "embedded", "HEALTH_WALLET_IPFS_API": "embedded"}
         environ.pop("HEALTH_WALLET_IPFS_PEERS", None)
-        service = open_wallet_service(root / "home", environ=environ)
+        service = WalletService(build_app(root / "home", environ=environ))
         state: dict[str, object] = {}
 
         checks.run("bundled files", _bundled_files)

@@ -1,7 +1,7 @@
 """The Verify dialog: check an export folder or a ``.smart-health-card`` file, offline.
 
 It needs no wallet: verification reads only the chosen path (an optional
-:class:`~wallet.services.App` adds the wallet's trusted card issuers). The verdict is one
+:class:`~wallet.services.WalletContext` adds the wallet's trusted card issuers). The verdict is one
 big word — VALID, INVALID, or NOT CHECKED when an encrypted export's passphrase was not
 given — then the reason, the signer and the contents by type. A valid export's records
 open read-only in :class:`BundleViewer`; nothing is added to any wallet.
@@ -49,7 +49,7 @@ from .plain_text import plain_label
 from .single_job import SingleJob
 
 if TYPE_CHECKING:
-    from ..services import App, Verification
+    from ..services import Verification, WalletContext
 
 __all__ = [
     "BundleViewer",
@@ -140,7 +140,7 @@ def error_fields(error: VerificationError) -> dict[str, Any]:
     return fields
 
 
-def verify_job(path: Path, *, app: App | None = None,
+def verify_job(path: Path, *, app: WalletContext | None = None,
                passphrase: str | None = None) -> Callable[[ProgressSink, CancelToken], VerifyOutcome]:
     """A worker job: the verdict, and for a valid path the records it verified."""
 
@@ -186,7 +186,8 @@ class VerifyDialog(QDialog):
 
     verified = Signal(object)
 
-    def __init__(self, app: App | None = None, *, path: Path | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, app: WalletContext | None = None, *, path: Path | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.app = app
         self.outcome: VerifyOutcome | None = None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
+from ..errors import InvalidCid, quoted
+
 __all__ = ["Cid"]
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -74,18 +76,23 @@ def _decode(text: str) -> tuple[int, bytes]:
 
 @dataclass(frozen=True)
 class Cid:
-    """An IPFS content identifier in its text form, e.g. ``Qm…`` or ``bafy…``."""
+    """An IPFS content identifier in its text form, e.g. ``Qm…`` or ``bafy…``.
+
+    Built only valid: anything else raises :class:`~wallet.errors.InvalidCid` (also a
+    ``ValueError``) with the one message :attr:`MESSAGE`.
+    """
 
     value: str
+    MESSAGE = "{} is not an IPFS CID."
 
     def __post_init__(self) -> None:
         text = self.value
         if not isinstance(text, str) or not text or len(text) > _MAX_TEXT or text != text.strip():
-            raise ValueError("a CID is a short string")
+            raise InvalidCid(self.MESSAGE.format(quoted(text)))
         try:
             _decode(text)
         except (ValueError, KeyError, IndexError) as exc:
-            raise ValueError(f"{text!r} is not a valid CID") from exc
+            raise InvalidCid(self.MESSAGE.format(quoted(text))) from exc
 
     @property
     def version(self) -> int:
@@ -94,6 +101,8 @@ class Cid:
     @classmethod
     def parse(cls, text: str) -> Cid:
         """Build from user or network input; strips ``ipfs://`` and ``/ipfs/`` prefixes."""
+        if not isinstance(text, str):
+            raise InvalidCid(cls.MESSAGE.format(quoted(text)))
         text = text.strip()
         for prefix in ("ipfs://", "/ipfs/"):
             if text.startswith(prefix):

@@ -10,6 +10,7 @@ to do. Endpoints used: add, cat, pin/add, pin/rm, pin/ls, id, version, swarm/con
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -24,6 +25,8 @@ from .backend import DEFAULT_GET_TIMEOUT, MAX_GET_BYTES, NodeInfo, PinInfo
 from .cid import Cid
 
 __all__ = ["DEFAULT_API", "MIN_VERSION", "KuboRpcBackend", "api_multiaddr"]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_API = "/ip4/127.0.0.1/tcp/5001"
 MIN_VERSION = (0, 10, 0)
@@ -92,8 +95,8 @@ class KuboRpcBackend:
         if client is not None:
             try:
                 client.close()
-            except Exception:  # noqa: BLE001 - closing a session never matters to the user
-                pass
+            except Exception:  # closing a session never matters to the user
+                log.debug("closing the Kubo RPC session failed", exc_info=True)
 
     def __enter__(self) -> KuboRpcBackend:
         return self

@@ -108,7 +108,7 @@ def validate_resource(item: Located) -> list[str]:
         raise InvalidRecord(f"{item.position}: {exc.user_message}") from exc
     try:
         model.model_validate(res)
-    except Exception as exc:
+    except Exception as exc:  # fhir.resources' validators raise more than ValidationError on odd input
         raise InvalidRecord(f"{item.position}: {rt} is not valid FHIR R4: {_first_error(exc)}") from exc
     return refs
 

@@ -1,24 +1,27 @@
 """The use cases: the only API that ``wallet.cli`` and ``wallet.gui`` call.
 
 The front ends import nothing else from the core (import-linter's forbidden contracts in
-pyproject.toml check it): the value types they show are re-exported here. Sharing,
+pyproject.toml check it): the value types they show are re-exported here, and so are the
+domain values they parse from what users type (:class:`Address`, :class:`GrantId`,
+:class:`Cid`, :class:`Duration`, :func:`parse_expiry`), so input is checked with the
+core's one rule and message. The services are handed a :class:`WalletContext`; only the
+front ends' entry points build the production one (``wallet.app.build_app``). Sharing,
 backups, exports, verification and share planning load their networks and crypto stacks
 on first use, so importing this package stays cheap for the GUI's start-up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..app import App, build_app
 from ..config import SETTINGS
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
 from ..records.store import StoredSummary
 from ..records.summary import Summary, summarize
 from .address_book import ADDRESS_BOOK_FILE, AddressBook, Contact
+from .context import WalletContext
+from .expiry import PRESETS, Duration, parse_expiry
 from .network_status import ChainStatus, IpfsStatus, NetworkStatus, WalletStatus, probe_network
 from .wallet import (
     CATEGORIES,
@@ -34,6 +37,7 @@ from .wallet import (
 
 if TYPE_CHECKING:
     from ..chain.backend import Deployment, TxResult
+    from ..chain.values import Address, GrantId
     from ..ipfs.cid import Cid
     from ..records.importer import ImportResult
     from ..share.export import ExportResult
@@ -60,9 +64,10 @@ __all__ = [
     "MIN_PASSPHRASE",
     "OWNER",
     "PHRASE_LENGTHS",
+    "PRESETS",
     "SETTINGS",
+    "Address",
     "AddressBook",
-    "App",
     "BackupReceipt",
     "Backups",
     "CardVerificationError",
@@ -70,8 +75,10 @@ __all__ = [
     "Cid",
     "Contact",
     "Deployment",
+    "Duration",
     "ExportResult",
     "FileOutcome",
+    "GrantId",
     "GrantReceipt",
     "GrantView",
     "HealthCard",
@@ -92,6 +99,7 @@ __all__ = [
     "Verification",
     "VerifiedCardFile",
     "VerifiedExportFolder",
+    "WalletContext",
     "WalletService",
     "WalletStatus",
     "check_bundled_files",
@@ -102,7 +110,7 @@ __all__ = [
     "is_encrypted_export",
     "kubo_library_path",
     "local_text",
-    "open_wallet_service",
+    "parse_expiry",
     "phrase_problem",
     "plan_share",
     "probe_network",
@@ -114,6 +122,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    "Address": "..chain.values",
+    "GrantId": "..chain.values",
     "BackupReceipt": ".backups",
     "Networks": ".networks",
     "ExportResult": "..share.export",
@@ -145,12 +155,6 @@ _LAZY = {
     "trusted_issuers": ".trusted_issuers",
     "verify_path": ".verification",
 }
-
-
-def open_wallet_service(home: str | Path | None = None, *, environ: Mapping[str, str] | None = None) -> WalletService:
-    """The wallet of ``home`` (default: ``HEALTH_WALLET_HOME`` or the platform's data
-    folder) with its production backends: what the desktop app and the CLI start from."""
-    return WalletService(build_app(home, environ=environ))
 
 
 def __getattr__(name: str) -> Any:

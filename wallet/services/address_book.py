@@ -21,10 +21,17 @@ from pathlib import Path
 
 from .. import untrusted
 from ..atomicfile import write_atomic
-from ..errors import ConfigError, InputRefused, ShareError
-from ..vault.bip32 import checksum_address
+from ..errors import ConfigError, InputRefused, InvalidAddress, ShareError
 
 __all__ = ["ADDRESS_BOOK_FILE", "AddressBook", "Contact"]
+
+
+def _address(text: str) -> str:
+    """``text`` as an EIP-55 address, by the core's one parser; raises :class:`InvalidAddress`.
+    (The chain package loads on first use, so the desktop app starts without it.)"""
+    from ..chain.values import Address
+
+    return Address.parse(text)
 
 ADDRESS_BOOK_FILE = "address-book.json"
 _VERSION = 1
@@ -44,10 +51,7 @@ class Contact:
             raise ShareError("Give the contact a name.")
         if len(name) > MAX_NAME:
             raise ShareError(f"Names are at most {MAX_NAME} characters.")
-        try:
-            address = checksum_address(self.address)
-        except ValueError as exc:
-            raise ShareError(f"{self.address!r} is not a wallet address (0x followed by 40 hex digits).") from exc
+        address = _address(self.address)  # InvalidAddress, a ShareError, with the one message
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "address", address)
 
@@ -89,8 +93,8 @@ class AddressBook:
 
     def name_of(self, address: str) -> str | None:
         try:
-            contact = self._by_address.get(checksum_address(address))
-        except (ValueError, TypeError):
+            contact = self._by_address.get(_address(address))
+        except InvalidAddress:
             return None
         return contact.name if contact is not None else None
 
@@ -115,8 +119,8 @@ class AddressBook:
         Raises :class:`ShareError` when two contacts carry the name."""
         text = " ".join(str(name_or_address).split())
         try:
-            return self._by_address.get(checksum_address(text))
-        except (ValueError, TypeError):
+            return self._by_address.get(_address(text))
+        except InvalidAddress:
             pass
         matches = [c for c in self._by_address.values() if c.name.casefold() == text.casefold()]
         if len(matches) > 1:
@@ -129,10 +133,10 @@ class AddressBook:
         name)."""
         text = " ".join(str(name_or_address).split())
         try:
-            return checksum_address(text)
-        except (ValueError, TypeError) as exc:
+            return _address(text)
+        except InvalidAddress:
             if text.lower().startswith("0x") and " " not in text:
-                raise ShareError(f"{text!r} is not a wallet address (0x followed by 40 hex digits).") from exc
+                raise  # the one message for a mistyped address
         contact = self.find(text)
         if contact is None:
             raise ShareError(f"{text!r} is neither a wallet address (0x followed by 40 hex digits) nor a name in "

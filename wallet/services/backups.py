@@ -105,10 +105,7 @@ class Backups:
             cid = self.latest_cid()
             if cid is None:
                 raise WalletError("No backup of this wallet is recorded on chain; give the backup's CID.")
-        try:
-            parsed_cid = Cid.parse(cid)
-        except ValueError as exc:
-            raise WalletError(f"{cid!r} is not an IPFS CID.") from exc
+        parsed_cid = Cid.parse(cid)
         ipfs = self.wallet.ipfs()
         for peer in peers:
             try:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..config import EMBEDDED
 from ..errors import WalletError
 
 if TYPE_CHECKING:
-    from ..app import App
+    from .context import WalletContext
     from .wallet import UnlockedWallet
 
 __all__ = ["CHAIN_STATES", "IPFS_STATES", "ChainStatus", "IpfsStatus", "NetworkStatus", "WalletStatus",
@@ -93,24 +94,24 @@ class NetworkStatus:
             raise ValueError(f"unknown chain state {self.chain_state!r}")
 
     @classmethod
-    def starting(cls, app: App) -> NetworkStatus:
+    def starting(cls, app: WalletContext) -> NetworkStatus:
         """What to show while the first probe of ``app``'s wallet opens the node."""
         return cls(ipfs_backend_name(app), "starting", ipfs_detail="Starting the node…", chain=chain_name(app))
 
 
-def ipfs_backend_name(app: App) -> str:
-    api = str(app.config.get("ipfs.api"))
-    return "embedded node" if api == "embedded" else f"Kubo RPC at {api}"
+def ipfs_backend_name(app: WalletContext) -> str:
+    api = app.config.settings.ipfs_api
+    return "embedded node" if api == EMBEDDED else f"Kubo RPC at {api}"
 
 
-def chain_name(app: App) -> str:
-    rpc = str(app.config.get("chain.rpc"))
-    return "embedded chain" if rpc == "embedded" else rpc
+def chain_name(app: WalletContext) -> str:
+    rpc = app.config.settings.chain_rpc
+    return "embedded chain" if rpc == EMBEDDED else rpc
 
 
-def chain_status(app: App) -> ChainStatus:
+def chain_status(app: WalletContext) -> ChainStatus:
     """Reachability and identity of ``app``'s chain (no unlock needed; connects once)."""
-    rpc = str(app.config.get("chain.rpc"))
+    rpc = app.config.settings.chain_rpc
     try:
         backend = app.make_chain()
         try:
@@ -121,17 +122,18 @@ def chain_status(app: App) -> ChainStatus:
         return ChainStatus(rpc, False, error=exc.user_message)
 
 
-def ipfs_status(app: App) -> IpfsStatus:
+def ipfs_status(app: WalletContext) -> IpfsStatus:
     """Which IPFS node ``app`` uses and whether it runs. The embedded node is not started
     for this: it runs while the wallet is open or ``serve`` runs. A Kubo RPC endpoint is
     asked (waiting at most 10 s)."""
-    api = str(app.config.get("ipfs.api"))
-    if api == "embedded":
+    settings = app.config.settings
+    api = settings.ipfs_api
+    if api == EMBEDDED:
         from ..ipfs.kubo_embedded import node_in_use
 
         repo = app.home / "ipfs"
         return IpfsStatus(api, "embedded Kubo node", node_in_use(repo), repo=str(repo),
-                          swarm_port=app.config.get("ipfs.swarm_port") or None)
+                          swarm_port=settings.ipfs_swarm_port or None)
     backend = app.make_ipfs()
     try:
         info = backend.wait_ready(10)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..app import App
 from ..chain.networks import NetworkBook, NetworkProfile
+from ..config import EMBEDDED
 from ..errors import ConfigError
+from .context import WalletContext
 
 __all__ = ["NetworkChoice", "Networks"]
 
@@ -30,7 +31,7 @@ class NetworkChoice:
 class Networks:
     """The network profiles of one home (no unlock needed)."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: WalletContext) -> None:
         self.app = app
 
     def __repr__(self) -> str:
@@ -44,7 +45,7 @@ class Networks:
 
     def active_name(self) -> str:
         """The network ``status`` reports: the active profile, or ``custom`` when ``chain.rpc`` overrides it."""
-        if str(self.app.config.get("chain.rpc")) != "embedded":
+        if self.app.config.settings.chain_rpc != EMBEDDED:
             return "custom"
         return self._book().active.name
 
@@ -59,12 +60,7 @@ class Networks:
 
     def use(self, name: str) -> NetworkChoice:
         book = self._book().use(name)
-        cleared = tuple(k for k in _CHAIN_SETTINGS if k in self.app.config.values)
-        if cleared:
-            for key in cleared:
-                del self.app.config.values[key]
-            self.app.config.save()
-        return NetworkChoice(book.active, cleared)
+        return NetworkChoice(book.active, self.app.config.unset(*_CHAIN_SETTINGS))
 
     def add(self, name: str, *, chain_id: int, rpc: list[str], currency: str | None = None,
             explorer: str | None = None) -> NetworkProfile:

@@ -16,22 +16,29 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .. import untrusted
 from ..chain.backend import ChainBackend, Deployment, TxResult
-from ..chain.grants import AccessGrant, GrantStatus, checksum, grant_id_hex, new_grant_id, parse_grant_id
-from ..errors import ChainError, GrantNotActive, IpfsError, NodeInUse, RecordNotFound, ShareError, WalletError
+from ..chain.grants import AccessGrant, GrantStatus, grant_id_hex
+from ..chain.values import Address, GrantId
+from ..errors import (
+    ChainError,
+    GrantNotActive,
+    InvalidGrantId,
+    IpfsError,
+    NodeInUse,
+    RecordNotFound,
+    ShareError,
+    WalletError,
+)
 from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
-from ..records import fhir_json
-from ..records.bundle import bundle_resources, collection_bundle
+from ..records.bundle import bundle_resources
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, consent_ids, grant_consent, revoke_consent
-from ..records.narrative import remove_unsafe_narratives
-from ..records.parse import loads_strict, parse_bytes
 from ..records.store import NewRecord
 from ..records.subjects import people_in_file
 from ..records.summary import summarize
-from ..records.validate import validate_file
+from ..share import protocol
+from ..share.protocol import LOCAL_ONLY_TYPES, ShareContext
 from ..share.token import MAX_PEERS, ShareToken, parse_token
 from ..vault import aead
 from .expiry import parse_expiry
@@ -40,8 +47,8 @@ from .wallet import UnlockedWallet
 
 __all__ = ["LOCAL_ONLY_TYPES", "GrantReceipt", "GrantView", "OpenedShare", "RevokeReceipt", "Sharing"]
 
-SHARE_PURPOSE = "share"
-LOCAL_ONLY_TYPES = ("Consent", "AuditEvent")  # the wallet's own trail is never shared
+SHARE_PURPOSE = protocol.PURPOSE  # the sealed envelope's purpose, named where the protocol lives
+
 
 
 @dataclass(frozen=True)
@@ -156,10 +163,10 @@ class Sharing:
                              "or set chain.contract.")
         return address
 
-    def _context(self, grant_id: bytes) -> bytes:
+    def _context(self, grant_id: bytes) -> ShareContext:
         self._contract()
         contract = self.chain.contract_for(grant_id)  # an earlier contract's grants keep their binding
-        return f"{self.chain.chain_id}|{contract.lower()}|{grant_id_hex(grant_id)}".encode()
+        return ShareContext(self.chain.chain_id, contract, GrantId(grant_id))
 
     def _remember(self, resource: dict[str, Any], *, replace: bool = False) -> None:
         store = self.wallet.store
@@ -193,10 +200,7 @@ class Sharing:
         """
         if address is None:
             return self.chain.encryption_key_of(self.me) == self.wallet.identity.encryption_key
-        try:
-            return self.chain.encryption_key_of(checksum(address)) is not None
-        except ValueError as exc:
-            raise ShareError(f"{address!r} is not an Ethereum address (0x followed by 40 hex digits).") from exc
+        return self.chain.encryption_key_of(Address.parse(address)) is not None
 
     # --- patient side ---------------------------------------------------------------
 
@@ -205,14 +209,13 @@ class Sharing:
         """Record ids of one profile (default: the owner's) to share; never the wallet's own trail."""
         chosen = select_ids(self.wallet, ids=ids, types=types, categories=categories, profile=profile)
         store = self.wallet.store
-        chosen = [i for i in chosen if store.get_summary(i).resource_type not in LOCAL_ONLY_TYPES]
+        chosen = [i for i in chosen if protocol.is_shareable(store.get_summary(i).resource_type)]
         if not chosen:
             raise ShareError("Nothing to share: no records match; import or choose some first.")
         return chosen
 
     def estimate_grant_gas(self, grantee: str) -> int:
-        grantee = checksum(grantee)
-        gid = new_grant_id(grantee)
+        gid = GrantId.new(Address.parse(grantee))
         return self.chain.estimate_grant_gas(self.me, gid, grantee, "b" + "a" * 58, bytes(aead.WRAPPED_KEY_SIZE),
                                              self.chain.now() + timedelta(days=30))
 
@@ -221,40 +224,36 @@ class Sharing:
               cancel: CancelToken | None = None) -> GrantReceipt:
         """Share records of one person: ``record_ids`` must all be of ``profile`` (default:
         the owner's), and that profile's Patient goes along, no one else's."""
-        try:
-            grantee = checksum(grantee)
-        except ValueError as exc:
-            raise ShareError(f"{grantee!r} is not an Ethereum address (0x followed by 40 hex digits).") from exc
+        grantee = Address.parse(grantee)
         if grantee == self.me:
             raise ShareError("That is this wallet's own address; grant to the doctor's address.")
         ids = list(record_ids)
         self.wallet.require_in_profile(ids, profile)
         # The doctor needs to know whose records these are: the Patient always goes along.
-        ids += [i for i in self.wallet.store.ids(types=["Patient"], newest_first=False,
-                                                 profile=profile or self.wallet.profile) if i not in ids]
+        ids = protocol.with_patients(ids, self.wallet.store.ids(types=["Patient"], newest_first=False,
+                                                                profile=profile or self.wallet.profile))
         chain = self.chain
         report(progress, 0, 5, "Looking up the doctor's key on chain")
         doctor_key = chain.require_encryption_key(grantee)
         if expires_at <= chain.now():
             raise ShareError("The expiry is already past on the chain's clock; choose a later one.")
-        gid = new_grant_id(grantee)
+        gid = GrantId.new(grantee)
         context = self._context(gid)
 
         report(progress, 1, 5, "Encrypting the records")
         store = self.wallet.store
         resources = [store.get(i) for i in ids]
-        bundle = collection_bundle(resources, now=self.wallet.app.clock.now(),
-                                   source_urls=[store.get_summary(i).full_url for i in ids])
-        payload = fhir_json.dumps(bundle).encode()
-        content_key = aead.new_key()
+        payload = protocol.envelope(resources, now=self.wallet.app.clock.now(),
+                                    source_urls=[store.get_summary(i).full_url for i in ids])
+        content_key = protocol.new_content_key()
         if cancel is not None:
             cancel.check()
 
         report(progress, 2, 5, "Publishing the encrypted bundle to IPFS")
         ipfs = self.wallet.ipfs()
-        cid = publish_sealed(ipfs, content_key, payload, purpose=SHARE_PURPOSE, aad=gid,
+        cid = publish_sealed(ipfs, content_key, payload, purpose=protocol.PURPOSE, aad=context.aad,
                              scratch_dir=getattr(ipfs, "scratch_dir", None), cancel=cancel)
-        wrapped = aead.wrap_key(doctor_key, content_key, context=context)
+        wrapped = protocol.wrap_content_key(doctor_key, content_key, context)
         del content_key, payload
 
         report(progress, 3, 5, "Recording the grant on chain")
@@ -291,7 +290,7 @@ class Sharing:
         return tuple(addrs[:MAX_PEERS])
 
     def token_for(self, grant_id: str) -> str:
-        gid = parse_grant_id(grant_id)
+        gid = GrantId.parse(grant_id)
         return ShareToken(self.chain.chain_id, self._contract(), grant_id_hex(gid),
                           self._peers(self.wallet.ipfs(wait=10))).encode()
 
@@ -309,7 +308,7 @@ class Sharing:
                 ref = actor.get("reference") or {}
                 value = (ref.get("identifier") or {}).get("value", "")
                 if ref.get("display") and value.count(":") == 2:
-                    names[checksum(value.split(":")[2])] = ref["display"]
+                    names[Address(value.split(":")[2])] = ref["display"]
         return names
 
     def revoke(self, grant_id: str) -> TxResult:
@@ -341,10 +340,7 @@ class Sharing:
         return self._revoke(gid, grant)
 
     def _own_grant(self, grant_id: str) -> tuple[bytes, AccessGrant]:
-        try:
-            gid = parse_grant_id(grant_id)
-        except ValueError as exc:
-            raise ShareError(str(exc)) from exc
+        gid = GrantId.parse(grant_id)
         grant = self.chain.grant_info(gid)
         if grant.patient != self.me:
             raise ShareError("Only the patient who made a grant can revoke it; this wallet did not make it.")
@@ -407,11 +403,11 @@ class Sharing:
                 raise ShareError(
                     f"This share is on chain {token.chain_id} (contract {token.contract}); this wallet uses chain "
                     f"{self.chain.chain_id}. Set chain.rpc and chain.contract to that chain.")
-            gid, peers = parse_grant_id(token.grant_id), token.peers
+            gid, peers = GrantId.parse(token.grant_id), token.peers
         else:
             try:
-                gid = parse_grant_id(text)
-            except ValueError as exc:
+                gid = GrantId.parse(text)
+            except InvalidGrantId as exc:
                 raise ShareError("Give a grant id (0x + 64 hex digits) or a share token (hwshare:1:…).") from exc
 
         report(progress, 0, 5, "Checking the grant on chain")
@@ -433,22 +429,19 @@ class Sharing:
                 ipfs.connect(peer, timeout=10)
             except IpfsError:
                 continue  # another address may work, or the content may already be near
-        content_key = aead.unwrap_key(self.wallet.keys.encryption_private, grant.wrapped_key,
-                                      context=self._context(gid))
+        context = self._context(gid)
+        content_key = protocol.unwrap_content_key(self.wallet.keys.encryption_private, grant.wrapped_key, context)
         report(progress, 2, 5, "Decrypting")
-        plain = fetch_sealed(ipfs, Cid(grant.cid), content_key, purpose=SHARE_PURPOSE, aad=gid, timeout=timeout)
+        plain = fetch_sealed(ipfs, Cid(grant.cid), content_key, purpose=protocol.PURPOSE, aad=context.aad,
+                             timeout=timeout)
 
         if cancel is not None:
             cancel.check()
         report(progress, 3, 5, "Validating the records")
         # The input gate first (size, depth, entries, digits, time): a crafted share must not
         # crash this wallet; then FHIR validation, and no unsafe narrative is passed on.
-        parsed = parse_bytes(plain, name="the shared bundle", limits=untrusted.DEFAULT_LIMITS)
-        validate_file(parsed, name="the shared bundle", single_patient=False)
-        bundle = loads_strict(plain, where="the shared bundle", limits=untrusted.DEFAULT_LIMITS)
-        resources = bundle_resources(bundle)
-        for resource in resources:
-            remove_unsafe_narratives(resource)
+        opened = protocol.read_envelope(plain)
+        bundle, resources = opened.bundle, opened.resources
 
         if cancel is not None:
             cancel.check()
@@ -458,7 +451,7 @@ class Sharing:
                     grant_id=grant_id_hex(gid), tx=tx.tx_hash)
         report(progress, 5, 5, "Opened")
         counts = dict(sorted(Counter(r["resourceType"] for r in resources).items()))
-        people = tuple(p.describe() for p in people_in_file(parsed))
+        people = tuple(p.describe() for p in people_in_file(opened.parsed))
         return OpenedShare(grant, bundle, counts, _patient_name(resources), tx, people)
 
     # --- the log ------------------------------------------------------------------------

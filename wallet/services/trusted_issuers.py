@@ -9,11 +9,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .. import untrusted
-from ..app import App
 from ..errors import ShareError
 from ..share.issuers import USER_SOURCE, IssuerStore, TrustedIssuer, add_trusted_issuer, remove_trusted_issuer
 from ..share.vci_directory import CREDIT, IssuerDirectory, install_directory, refresh_directory
 from ..share.vci_directory import MAX_BYTES as DIRECTORY_MAX_BYTES
+from .context import WalletContext
 
 __all__ = [
     "DIRECTORY_CREDIT",
@@ -30,7 +30,7 @@ __all__ = [
 DIRECTORY_CREDIT = CREDIT
 
 
-def trusted_issuers(app: App) -> IssuerStore:
+def trusted_issuers(app: WalletContext) -> IssuerStore:
     """The VCI directory in use, the user's list and any issuers trusted for this run."""
     return IssuerStore.load(app.home, extra_trusted=app.extra_trusted_issuers)
 
@@ -40,7 +40,7 @@ def _read(path: Path, *, max_bytes: int = untrusted.MAX_METADATA_BYTES) -> bytes
     return untrusted.read_bytes(path, max_bytes=max_bytes)
 
 
-def trust_issuer(app: App, iss: str, jwks_file: Path, *, name: str | None = None,
+def trust_issuer(app: WalletContext, iss: str, jwks_file: Path, *, name: str | None = None,
                  crl_files: Iterable[Path] = ()) -> TrustedIssuer:
     """Trust ``iss`` with its key set (a saved ``.well-known/jwks.json``) and revocation
     lists, in the wallet home's list. Raises :class:`ShareError` for a file that is not one."""
@@ -54,14 +54,14 @@ def trust_issuer(app: App, iss: str, jwks_file: Path, *, name: str | None = None
     return issuer
 
 
-def distrust_issuer(app: App, iss: str) -> bool:
+def distrust_issuer(app: WalletContext, iss: str) -> bool:
     """Stop trusting ``iss`` (from the user's list, or from the directory); ``False`` if
     it was not trusted."""
     shared = [i.iss for i in trusted_issuers(app) if i.source != USER_SOURCE]
     return remove_trusted_issuer(app.home, iss, shared=shared)
 
 
-def install_issuer_directory(app: App, path: Path, *, signature: Path | None = None) -> IssuerDirectory:
+def install_issuer_directory(app: WalletContext, path: Path, *, signature: Path | None = None) -> IssuerDirectory:
     """Use a newer VCI directory snapshot from ``path`` (``vci_snapshot.json``). Its
     signature (``signature``, or ``vci_snapshot.sig`` beside it) must verify when present.
     Raises :class:`ShareError`; nothing changes then."""
@@ -71,6 +71,6 @@ def install_issuer_directory(app: App, path: Path, *, signature: Path | None = N
     return install_directory(app.home, _read(path, max_bytes=DIRECTORY_MAX_BYTES), signature=sig, origin=str(path))
 
 
-def refresh_issuer_directory(app: App) -> IssuerDirectory:
+def refresh_issuer_directory(app: WalletContext) -> IssuerDirectory:
     """Download the published VCI directory snapshot, check its signature, keep it (needs the network)."""
     return refresh_directory(app.home)

@@ -20,7 +20,7 @@ from ..share.issuers import IssuerStore
 from ..share.verify import export_is_encrypted, verify_card_file, verify_export
 
 if TYPE_CHECKING:
-    from ..app import App
+    from .context import WalletContext
 
 __all__ = ["CARD_SUFFIX", "CardVerificationError", "Verification", "VerifiedCardFile", "VerifiedExportFolder",
            "is_encrypted_export", "verify_path"]
@@ -80,7 +80,7 @@ def is_encrypted_export(path: Path) -> bool:
     return path.is_dir() and export_is_encrypted(path)
 
 
-def _verify_card(path: Path, app: App | None) -> VerifiedCardFile:
+def _verify_card(path: Path, app: WalletContext | None) -> VerifiedCardFile:
     home = app.home if app is not None else None
     extra = app.extra_trusted_issuers if app is not None else ()
     now = app.clock.now() if app is not None else datetime.now(UTC)
@@ -97,7 +97,7 @@ def _verify_card(path: Path, app: App | None) -> VerifiedCardFile:
     return found
 
 
-def verify_path(path: Path, *, app: App | None = None,
+def verify_path(path: Path, *, app: WalletContext | None = None,
                 passphrase: Callable[[], str] | None = None) -> Verification:
     """Verify an export folder or a ``.smart-health-card`` file, offline.
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..app import App
 from ..errors import Cancelled, InvalidRecord, WalletError, WalletExists, WalletLocked, WalletNotFound
 from ..events import CancelToken, ProgressSink
 from ..records.profiles import OWNER, check_profile_name
@@ -23,6 +22,7 @@ from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase, norma
 from ..vault.keystore import MIN_PASSPHRASE, Keystore, check_passphrase
 from ..vault.remember import RememberedUnlock
 from .address_book import AddressBook
+from .context import WalletContext
 from .network_status import WalletStatus, chain_status, ipfs_status
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class FileOutcome:
 
 
 class WalletService:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: WalletContext) -> None:
         self.app = app
 
     def __repr__(self) -> str:
@@ -215,7 +215,7 @@ class WalletService:
 class UnlockedWallet:
     """An unlocked wallet. Its repr shows no secret; :meth:`lock` drops the keys."""
 
-    def __init__(self, app: App, keys: WalletKeys, store: RecordStore) -> None:
+    def __init__(self, app: WalletContext, keys: WalletKeys, store: RecordStore) -> None:
         self.app = app
         self._keys: WalletKeys | None = keys
         self.store = store

@@ -274,7 +274,7 @@ def _check_x5c(chain: Any, public: dict[str, str], iss: str, kid: str, *, check_
     try:
         leaf = x509.load_der_x509_certificate(base64.b64decode(chain[0], validate=True))
         numbers = leaf.public_key().public_numbers()  # type: ignore[union-attr]
-    except Exception as exc:
+    except Exception as exc:  # a hostile certificate: parse errors, unsupported or non-EC keys alike
         raise ShareError(f"Key {kid} of {iss} has an unreadable x5c certificate.") from exc
     x = b64url_decode(public["x"], what="issuer key")
     y = b64url_decode(public["y"], what="issuer key")

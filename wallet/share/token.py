@@ -13,13 +13,12 @@ import re
 from dataclasses import dataclass
 
 from .. import untrusted
-from ..errors import InputRefused, ShareError
+from ..chain.values import Address, GrantId
+from ..errors import InputRefused, InvalidAddress, InvalidGrantId, ShareError
 
 __all__ = ["ShareToken", "parse_token"]
 
 PREFIX = "hwshare:1:"
-_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_HEX_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
 MAX_PEERS = 4
 """Most IPFS provider addresses one token carries (it must fit in one QR code)."""
 
@@ -44,10 +43,17 @@ class ShareToken:
         if (isinstance(self.chain_id, bool) or not isinstance(self.chain_id, int)
                 or not 0 < self.chain_id <= MAX_CHAIN_ID):
             raise ShareError("The share token has an invalid chain id.")
-        if not _HEX_ADDRESS.match(self.contract):
-            raise ShareError("The share token has an invalid contract address.")
-        if not _HEX_ID.match(self.grant_id):
+        # The parts are checked by the one rule for each value; the message names the token.
+        try:
+            Address(self.contract)
+        except InvalidAddress as exc:
+            raise ShareError("The share token has an invalid contract address.") from exc
+        if not self.grant_id.startswith("0x"):
             raise ShareError("The share token has an invalid grant id.")
+        try:
+            GrantId.parse(self.grant_id)
+        except InvalidGrantId as exc:
+            raise ShareError("The share token has an invalid grant id.") from exc
         if len(self.peers) > MAX_PEERS or not all(isinstance(p, str) and p.startswith("/") and len(p) < 512
                                                   for p in self.peers):
             raise ShareError("The share token has invalid peer addresses.")

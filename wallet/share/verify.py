@@ -30,9 +30,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from eth_utils import is_address, to_checksum_address
-
 from .. import untrusted
+from ..chain.values import Address
 from ..errors import InputRefused, ShareError, SignatureInvalid
 from ..records.references import unresolved_in_bundle
 from .encoding import json_loads
@@ -80,7 +79,7 @@ class VerifiedExport:
     signature_form: str = "rfc8785-exact-decimals"
 
     def __post_init__(self) -> None:
-        if not is_address(self.signer) or self.signer != to_checksum_address(self.signer):
+        if Address(self.signer) != self.signer:  # InvalidAddress (a ValueError) for a non-address
             raise ValueError("signer must be an EIP-55 address")
 
     @property
@@ -226,8 +225,8 @@ def verify_export(
     if encrypted and outer[HOWTO_FILE] != files.get(HOWTO_FILE):
         raise SignatureInvalid(f"{HOWTO_FILE} beside the encrypted file was changed.")
     bundle, counts, cards = _check_content(files, signer)
-    if expected_signer is not None and to_checksum_address(expected_signer) != signer:
-        raise SignatureInvalid(f"The export was signed by {signer}, not by {to_checksum_address(expected_signer)}.")
+    if expected_signer is not None and Address(expected_signer) != signer:
+        raise SignatureInvalid(f"The export was signed by {signer}, not by {Address(expected_signer)}.")
     return VerifiedExport(
         path=path,
         signer=signer,

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .keccak import keccak256
 
-__all__ = ["HARDENED", "checksum_address", "derive_private_key", "evm_address"]
+__all__ = ["HARDENED", "derive_private_key", "eip55", "evm_address"]
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 
@@ -65,25 +65,15 @@ def derive_private_key(seed: bytes, path: str) -> bytes:
     return key.to_bytes(32, "big")
 
 
-def _eip55(raw: str) -> str:
+def eip55(raw: str) -> str:
+    """The EIP-55 checksum form of a lower-case 40-hex-digit address body (no ``0x``).
+
+    Only the encoding: :class:`wallet.chain.values.Address` parses and checks addresses."""
     check = keccak256(raw.encode()).hex()
     return "0x" + "".join(c.upper() if int(check[i], 16) >= 8 else c for i, c in enumerate(raw))
-
-
-def checksum_address(text: str) -> str:
-    """``text`` as an EIP-55 address; ``ValueError`` if it is not one, or if its mixed
-    case does not match the checksum (a typo)."""
-    value = text.strip() if isinstance(text, str) else ""
-    body = value[2:]
-    if not value.startswith(("0x", "0X")) or len(body) != 40 or any(c not in _HEX for c in body):
-        raise ValueError(f"not an address: {text!r}")
-    result = _eip55(body.lower())
-    if body not in (body.lower(), body.upper()) and body != result[2:]:
-        raise ValueError(f"the address {text!r} has a wrong checksum (a mistyped letter?)")
-    return result
 
 
 def evm_address(private_key: bytes) -> str:
     """The EIP-55 checksummed address of a secp256k1 private key."""
     public = _public(int.from_bytes(private_key, "big"), compressed=False)[1:]
-    return _eip55(keccak256(public)[-20:].hex())
+    return eip55(keccak256(public)[-20:].hex())

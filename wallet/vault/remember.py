@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
 __all__ = ["RememberedUnlock", "secure_backend"]
+
+log = logging.getLogger(__name__)
 
 SERVICE = "health-wallet"
 _INSECURE = (
@@ -39,7 +42,7 @@ def secure_backend() -> KeyringBackend:
         from keyring.backends import chainer
 
         backend = keyring.get_keyring()
-    except Exception as exc:
+    except Exception as exc:  # keyring's backends raise their own types (D-Bus, Keychain): all mean "none"
         raise KeyringUnavailable("No OS keyring is available; remember-unlock stays off.") from exc
     candidates = backend.backends if isinstance(backend, chainer.ChainerBackend) else [backend]
     secure = [b for b in candidates if not type(b).__module__.startswith(_INSECURE)]
@@ -74,7 +77,7 @@ class RememberedUnlock:
             self.backend.set_password(SERVICE, self._username, base64.b64encode(remember_key).decode())
         except KeyringUnavailable:
             raise
-        except Exception as exc:
+        except Exception as exc:  # any backend's own refusal (locked, denied, D-Bus gone) is the same to the user
             raise KeyringUnavailable(f"The OS keyring refused to store the unlock: {exc}.") from exc
         keystore.add_remembered_slot(passphrase, remember_key)
 
@@ -99,5 +102,5 @@ class RememberedUnlock:
         keystore.remove_remembered_slot()
         try:
             self.backend.delete_password(SERVICE, self._username)
-        except Exception:  # noqa: BLE001 - already gone is fine
-            pass
+        except Exception:  # already gone is fine; the remembered slot is removed either way
+            log.debug("the keyring did not delete the remembered unlock", exc_info=True)
