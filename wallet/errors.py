@@ -44,6 +44,7 @@ __all__ = [
     "TransactionPending",
     "TransactionReverted",
     "VaultError",
+    "VerificationError",
     "WalletError",
     "WalletExists",
     "WalletLocked",
@@ -279,6 +280,19 @@ class InvalidDuration(ShareError, ValueError):
 
 class SignatureInvalid(ShareError):
     pass
+
+
+class VerificationError(ShareError):
+    """An export folder or a health card file did not verify; ``reason`` says why.
+
+    ``needs_passphrase``: the export is encrypted and no passphrase was given, so it was
+    not checked at all (neither valid nor tampered).
+    """
+
+    def __init__(self, reason: str, *, needs_passphrase: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.needs_passphrase = needs_passphrase
 
 
 class ExportError(ShareError):

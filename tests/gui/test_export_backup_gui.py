@@ -155,8 +155,8 @@ def test_export_to_a_chosen_folder_then_verify_valid_and_invalid(qtbot, patient,
     assert dialog.done_fields["sha256"].text() == result.sha256
     assert SAFE_TO_REMOVE[1:] in dialog.safe.text()  # a hand-picked folder: "if … on a removable drive"
     assert steps and "verified" in steps[-1]  # progress is throttled; the last step always arrives
-    check = verify_path(result.path)
-    assert check["valid"] and check["signer"] == patient.identity.address and check["cards"] == 1
+    check = verify_path(result.path)  # raises VerificationError when invalid
+    assert check.signer == patient.identity.address and check.cards == 1
     dialog.accept()
 
     # the verify dialog, with no wallet: VALID, the signer and contents

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import stat
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,6 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 from tests.conftest import FIXTURES
 from wallet.chain.grants import AccessGrant, GrantStatus, new_grant_id
 from wallet.errors import ConfigError, ShareError
-from wallet.gui.address_book import ADDRESS_BOOK_FILE, AddressBook
 from wallet.gui.grant_models import (
     AccessLogModel,
     CategoryChoiceModel,
@@ -36,6 +36,8 @@ from wallet.gui.share_dialog import CANNOT_UNSHARE, PUBLIC_LINK, SharePlan, conf
 from wallet.gui.sharing_view import revoke_question
 from wallet.records.store import StoredSummary
 from wallet.records.summary import summarize
+from wallet.services import Sharing
+from wallet.services.address_book import ADDRESS_BOOK_FILE, AddressBook
 from wallet.services.sharing import GrantView
 
 HOSTILE = "<b>x</b>"
@@ -276,7 +278,7 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     assert f"Share 7 records with {HOSTILE} ({doctor.identity.address})" in summary
     assert "Immunizations: 7" in summary and "publicly linked" in summary and "cannot un-share" in summary
     plan = dialog.plan
-    assert plan.expires_at == patient.app.clock.now() + timedelta(weeks=1)
+    assert plan.expires_at == Sharing(patient).now() + timedelta(weeks=1)  # on the chain's clock, as grants expire
 
     dialog.next()  # Share
     qtbot.waitUntil(lambda: dialog.receipt is not None or dialog.confirm_error.isVisible(), timeout=60_000)
@@ -435,3 +437,32 @@ def test_specific_records_and_a_custom_expiry(qtbot, windows) -> None:
     patient_win.clear()
     assert not dialog.isVisible() and patient_win.sharing.sharing_view.dialog is None
     assert not patient_win.sharing.new_share_action.isEnabled() and patient_win.sharing.new_share() is None
+
+
+def test_the_doctor_can_cancel_opening_a_share(qtbot, windows) -> None:
+    patient_win, doctor_win = windows
+    patient, doctor = patient_win.wallet, doctor_win.wallet
+    assert Sharing(doctor).register_key() is not None
+    sharing = Sharing(patient)
+    receipt = sharing.grant(doctor.identity.address, record_ids=sharing.choose_records(categories=["Immunizations"]),
+                            expires_at=sharing.expires_at("1d"))
+    doctor_win.sharing.show_tab(1)
+    view = doctor_win.sharing.shared_view
+    assert view.wallet is doctor and view._runner is not None
+
+    # keep the view's worker busy, so the open is still queued when Cancel is pressed
+    gate = threading.Event()
+    view._runner.submit(lambda _p, _c: gate.wait(30))
+    view.open_share(receipt.token)
+    assert view.opening and not view.open_button.isEnabled()
+    assert view.cancel_open_button.isVisibleTo(view) and view.cancel_open_button.isEnabled()
+    qtbot.mouseClick(view.cancel_open_button, Qt.MouseButton.LeftButton)
+    assert view.progress_label.text() == "Cancelling…" and not view.cancel_open_button.isEnabled()
+    gate.set()
+    qtbot.waitUntil(lambda: not view.opening, timeout=30_000)
+    assert "cancelled" in view.message.text() and view.share is None and not view.progress_box.isVisibleTo(view)
+    assert sharing.grants()[0].grant.accesses == 0  # nothing was logged on chain
+
+    view.open_share(receipt.token)  # and it opens afterwards
+    qtbot.waitUntil(lambda: view.share is not None, timeout=60_000)
+    assert sharing.grants()[0].grant.accesses == 1

@@ -14,7 +14,7 @@ from .records_cmds import unlocked
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("publish", help="back up every record, encrypted, to IPFS (the phrase alone opens it)")
     p.set_defaults(func=cmd_publish)
 
@@ -45,8 +45,8 @@ def cmd_publish(service: WalletService, args: argparse.Namespace, out: Output) -
 
 def cmd_restore(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        cid, result = Backups(wallet).restore(args.cid, peers=tuple(args.peer),
-                                              progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
+        progress = (lambda p: out.info(f"{p.message}…")) if not out.as_json else None
+        cid, result = Backups(wallet).restore(args.cid, peers=tuple(args.peer), progress=progress)
     out.result({"cid": cid, "imported": result.imported, "skipped_duplicates": result.skipped_duplicates},
                f"Restored {result.total} records from {cid}"
                + (f"; {result.skipped_duplicates} were already here." if result.skipped_duplicates else "."))

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
-from ..services import WalletService, export_records, verify_path
+from ..errors import VerificationError
+from ..services import (
+    CardVerificationError,
+    Verification,
+    VerifiedCardFile,
+    VerifiedExportFolder,
+    WalletService,
+    export_records,
+    verify_path,
+)
 from ..services.trusted_issuers import (
     DIRECTORY_CREDIT,
     USER_SOURCE,
@@ -23,7 +33,7 @@ from .records_cmds import unlocked
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help="write a signed export folder (e.g. onto a USB stick)")
     p.add_argument("--to", required=True, metavar="DIR", help="the folder or drive to write into")
     p.add_argument("--ids", nargs="+", default=[], metavar="ID")
@@ -82,7 +92,7 @@ def cmd_export(service: WalletService, args: argparse.Namespace, out: Output) ->
         result = export_records(wallet, Path(args.to), ids=args.ids, types=types,
                                 categories=[c[:1].upper() + c[1:] for c in categories], passphrase=secret,
                                 profile=args.profile,
-                                progress=lambda p: out.info(f"{p.message} {p.done}/{p.total}") if not out.as_json else None)
+                                progress=None if out.as_json else lambda p: out.info(f"{p.message} {p.done}/{p.total}"))
     out.result(
         {"path": str(result.path), "files": list(result.files), "sha256": result.sha256, "signer": result.signer,
          "encrypted": result.encrypted, "resources": dict(result.resources)},
@@ -93,26 +103,44 @@ def cmd_export(service: WalletService, args: argparse.Namespace, out: Output) ->
     return 0
 
 
+def verification_json(result: Verification) -> dict[str, Any]:
+    """``verify``'s JSON for a path that verified (CLI.md: ``valid``, ``signer``, ``resources``)."""
+    if isinstance(result, VerifiedCardFile):
+        return _card_json(result, valid=True, reason=None)
+    return {"valid": True, "kind": result.kind, "signer": result.signer,
+            "signed_at": result.signed_at.isoformat() if result.signed_at else None,
+            "resources": dict(result.resources), "files": list(result.files), "cards": result.cards,
+            "encrypted": result.encrypted, "sha256": result.sha256, "signature_form": result.signature_form,
+            "reason": None}
+
+
+def _card_json(card: VerifiedCardFile, *, valid: bool, reason: str | None) -> dict[str, Any]:
+    return {"valid": valid, "kind": card.kind, "signer": card.signer, "issuer_name": card.issuer_name,
+            "status": list(card.status), "reason": reason, "resources": dict(card.resources)}
+
+
 def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    result = verify_path(Path(args.path), app=service.app,
-                         passphrase=lambda: read_passphrase(args.export_passphrase_file, "Export passphrase: "))
-    if result["valid"]:
-        lines = [f"VALID — signed by {result['signer']}"]
-        if result.get("issuer_name"):
-            lines[0] += f" ({result['issuer_name']})"
-        lines += [f"  {k}: {v}" for k, v in result["resources"].items()]
-        if result.get("signature_form") == "rfc8785":
-            lines.append("  note: signed by an earlier release, whose signature does not cover the written "
-                         "precision of decimals (5.10 against 5.1)")
-        out.result(result, "\n".join(lines))
-        return 0
-    out.result(result, f"INVALID — {result['reason']}")
-    if not out.as_json:
+    try:
+        result = verify_path(Path(args.path), app=service.app,
+                             passphrase=lambda: read_passphrase(args.export_passphrase_file, "Export passphrase: "))
+    except VerificationError as exc:
+        doc: dict[str, Any] = {"valid": False, "reason": exc.reason}
+        if isinstance(exc, CardVerificationError):
+            doc = _card_json(exc.card, valid=False, reason=exc.reason)
+        out.result(doc, f"INVALID — {exc.reason}")
         return 1
-    return 1
+    lines = [f"VALID — signed by {result.signer}"]
+    if isinstance(result, VerifiedCardFile) and result.issuer_name:
+        lines[0] += f" ({result.issuer_name})"
+    lines += [f"  {k}: {v}" for k, v in result.resources.items()]
+    if isinstance(result, VerifiedExportFolder) and result.signature_form == "rfc8785":
+        lines.append("  note: signed by an earlier release, whose signature does not cover the written "
+                     "precision of decimals (5.10 against 5.1)")
+    out.result(verification_json(result), "\n".join(lines))
+    return 0
 
 
-def _directory_doc(directory: IssuerDirectory) -> dict:
+def _directory_doc(directory: IssuerDirectory) -> dict[str, object]:
     return {"time": directory.time.isoformat(), "issuers": len(directory.issuers), "skipped": directory.skipped,
             "origin": directory.origin, "signature": directory.signature}
 

@@ -8,9 +8,10 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..app import build_app
+from ..app import build_app  # the entry point composes the production wallet
 from ..errors import WalletError
 from ..services import WalletService
 from . import backup_cmds, clinic_cmds, export_cmds, network_cmds, records_cmds, sharing_cmds
@@ -32,16 +33,23 @@ def _stdout_closed() -> int:
 
 
 def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None:
-    parser.add_argument("--home", metavar="DIR", default=default, help="the wallet's data folder (or HEALTH_WALLET_HOME)")
+    parser.add_argument("--home", metavar="DIR", default=default,
+                        help="the wallet's data folder (or HEALTH_WALLET_HOME)")
     parser.add_argument("--passphrase-file", metavar="FILE", default=default, help="read the passphrase from FILE")
     parser.add_argument("--json", action="store_true", default=default, help="machine-readable output on stdout")
     parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks and debug logs")
 
 
-class _SubParsers(argparse._SubParsersAction):
+if TYPE_CHECKING:
+    _SubParsersBase = argparse._SubParsersAction[argparse.ArgumentParser]
+else:  # not subscriptable at run time
+    _SubParsersBase = argparse._SubParsersAction
+
+
+class _SubParsers(_SubParsersBase):
     """Every command also accepts the global options after its name."""
 
-    def add_parser(self, name, **kwargs):  # type: ignore[override]
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
         parser = super().add_parser(name, **kwargs)
         _global_options(parser, default=argparse.SUPPRESS)
         parser.register("action", "parsers", _SubParsers)
@@ -72,7 +80,8 @@ def main(argv: list[str] | None = None, *, open_gui: Callable[[str | None], int]
     command line never imports the GUI itself."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
     if args.command in (None, "gui"):
         if open_gui is None:
             parser.print_help()

@@ -12,6 +12,9 @@ from ..errors import WalletError
 
 __all__ = ["read_new_passphrase", "read_passphrase", "read_phrase"]
 
+NEED_PASSPHRASE = ("A passphrase is needed: run in a terminal, or set HEALTH_WALLET_PASSPHRASE or "
+                   "--passphrase-file.")
+
 
 MAX_PASSPHRASE_FILE = 64 * 1024
 """Most bytes read from a passphrase file. It may be a pipe (``--passphrase-file <(pass x)``),
@@ -40,7 +43,7 @@ def read_passphrase(passphrase_file: str | None, prompt: str = "Passphrase: ") -
     if found is not None:
         return found
     if not sys.stdin.isatty():
-        raise WalletError("A passphrase is needed: run in a terminal, or set HEALTH_WALLET_PASSPHRASE or --passphrase-file.")
+        raise WalletError(NEED_PASSPHRASE)
     return getpass.getpass(prompt)
 
 
@@ -49,7 +52,7 @@ def read_new_passphrase(passphrase_file: str | None, prompt: str = "New passphra
     if found is not None:
         return found
     if not sys.stdin.isatty():
-        raise WalletError("A passphrase is needed: run in a terminal, or set HEALTH_WALLET_PASSPHRASE or --passphrase-file.")
+        raise WalletError(NEED_PASSPHRASE)
     first = getpass.getpass(prompt)
     if getpass.getpass("Repeat it: ") != first:
         raise WalletError("The two passphrases differ; nothing was changed.")

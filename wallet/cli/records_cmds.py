@@ -8,18 +8,30 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from ..config import SETTINGS
 from ..errors import PatientMismatch, WalletError
-from ..records.summary import CATEGORIES
-from ..services import OWNER, PHRASE_LENGTHS, UnlockedWallet, WalletService, fhir_json_text, local_text, utc_text
+from ..events import Progress
+from ..services import (
+    CATEGORIES,
+    OWNER,
+    PHRASE_LENGTHS,
+    SETTINGS,
+    ChainStatus,
+    IpfsStatus,
+    UnlockedWallet,
+    WalletService,
+    fhir_json_text,
+    local_text,
+    utc_text,
+)
 from .output import Output
 from .prompts import read_new_passphrase, read_passphrase, read_phrase
 
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="create a wallet (prints the recovery phrase once) or --restore one")
     p.add_argument("--restore", action="store_true", help="read a recovery phrase from standard input")
     p.add_argument("--words", type=int, choices=PHRASE_LENGTHS, default=12,
@@ -105,7 +117,8 @@ def cmd_init(service: WalletService, args: argparse.Namespace, out: Output) -> i
         phrase = read_phrase()
         passphrase = read_new_passphrase(args.passphrase_file)
         ident = service.restore(phrase, passphrase)
-        out.result({"address": ident.address, "encryption_key": ident.encryption_key_hex, "home": str(service.app.home)},
+        out.result({"address": ident.address, "encryption_key": ident.encryption_key_hex,
+                    "home": str(service.app.home)},
                    f"Restored wallet {ident.address} in {service.app.home}.")
         return 0
     passphrase = read_new_passphrase(args.passphrase_file)
@@ -129,28 +142,55 @@ def cmd_show_phrase(service: WalletService, args: argparse.Namespace, out: Outpu
     return 0
 
 
+def chain_json(chain: ChainStatus) -> dict[str, Any]:
+    """``status``'s ``chain`` object (CLI.md)."""
+    doc: dict[str, Any] = {"rpc": chain.rpc}
+    if chain.reachable:
+        doc.update(reachable=True, description=chain.description, chain_id=chain.chain_id, contract=chain.contract,
+                   time=chain.time.isoformat() if chain.time else None)
+    else:
+        doc.update(reachable=False, error=chain.error)
+    return doc
+
+
+def ipfs_json(ipfs: IpfsStatus) -> dict[str, Any]:
+    """``status``'s ``ipfs`` object (CLI.md)."""
+    doc: dict[str, Any] = {"api": ipfs.api, "backend": ipfs.backend}
+    if ipfs.embedded:
+        doc.update(repo=ipfs.repo, running=ipfs.running, swarm_port=ipfs.swarm_port)
+    elif ipfs.running:
+        doc.update(running=True, peer_id=ipfs.peer_id, addresses=list(ipfs.addresses))
+    else:
+        doc.update(running=False, error=ipfs.error)
+    return doc
+
+
 def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    st = service.status()
+    status = service.status()
+    st = {"home": status.home, "address": status.address, "encryption_key": status.encryption_key,
+          "records": status.records, "network": status.network, "chain": chain_json(status.chain),
+          "ipfs": ipfs_json(status.ipfs), "remember_unlock": status.remember_unlock,
+          "phrase_shown": status.phrase_shown}
+    chain, ipfs = status.chain, status.ipfs
     out.result(st, "\n".join([
-        f"Wallet    {st['address']}",
-        f"Home      {st['home']}",
-        f"Records   {st['records']}",
-        f"Network   {st['network']}",
-        "Chain     " + (f"{st['chain']['description']}, chain id {st['chain']['chain_id']}, contract "
-                         f"{st['chain']['contract'] or 'not deployed'}" if st["chain"].get("reachable")
-                         else f"{st['chain']['rpc']}: {st['chain'].get('error')}"),
-        "IPFS      " + (f"{st['ipfs']['backend']} ({'running' if st['ipfs'].get('running') else 'stopped'})"
-                         + (f", peer {st['ipfs']['peer_id']}" if st['ipfs'].get('peer_id') else "")
-                         + (f": {st['ipfs']['error']}" if st['ipfs'].get('error') else "")),
-        f"Unlock    {'remembered in the OS keyring' if st['remember_unlock'] else 'passphrase'}",
-        *([] if st["phrase_shown"] else [f"Phrase    NEVER SHOWN. {NEVER_SHOWN}"]),
+        f"Wallet    {status.address}",
+        f"Home      {status.home}",
+        f"Records   {status.records}",
+        f"Network   {status.network}",
+        "Chain     " + (f"{chain.description}, chain id {chain.chain_id}, contract "
+                         f"{chain.contract or 'not deployed'}" if chain.reachable else f"{chain.rpc}: {chain.error}"),
+        "IPFS      " + (f"{ipfs.backend} ({'running' if ipfs.running else 'stopped'})"
+                         + (f", peer {ipfs.peer_id}" if ipfs.peer_id else "")
+                         + (f": {ipfs.error}" if ipfs.error else "")),
+        f"Unlock    {'remembered in the OS keyring' if status.remember_unlock else 'passphrase'}",
+        *([] if status.phrase_shown else [f"Phrase    NEVER SHOWN. {NEVER_SHOWN}"]),
     ]))
     return 0
 
 
 def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        def progress(p) -> None:
+        def progress(p: Progress) -> None:
             if not out.as_json and sys.stderr.isatty():
                 sys.stderr.write(f"\r{p.message}: {p.done}/{p.total}   ")
         links = [p for p in args.paths if "shlink:/" in p]
@@ -165,7 +205,9 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
         sys.stderr.write("\r" + " " * 60 + "\r")
     imported: Counter[str] = Counter()
     skipped = 0
-    files, errors, warnings = [], [], []
+    files: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    warnings: list[Any] = []
     for o in outcomes:
         if o.result is not None:
             imported.update(o.result.imported)
@@ -196,7 +238,7 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
                 out.info(f"warning: {o.path.name}: {w}")
             if len(o.result.warnings) > 5:
                 out.info(f"warning: {o.path.name}: {len(o.result.warnings) - 5} more warnings (see --json)")
-        else:
+        elif o.error is not None:
             errors.append({"path": str(o.path), "error": o.error.user_message,
                            **({"patient": o.error.file_person, "profile": o.error.profile,
                                "profile_patient": o.error.profile_person}
@@ -232,7 +274,8 @@ def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -
         if args.profile is not None and args.profile not in known:
             raise WalletError(f"No profile {args.profile!r}; this wallet has {', '.join(known)}.")
         rows = wallet.summaries(category=category, types=types, since=args.since, profile=profile)
-    doc = [{"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
+    doc: list[dict[str, Any]] = [
+        {"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
             "detail": r.summary.detail, "category": r.summary.category, "profile": profile,
             "instant": utc_text(r.summary.date) or None, "value": r.summary.value,
             "comparator": r.summary.comparator or None, "unit": r.summary.unit or None} for r in rows]

@@ -1,4 +1,4 @@
-"""Sharing commands: register-key, grant, grants, revoke, open, audit, deploy-contract."""
+"""Sharing commands: register-key, grant, grants, revoke, open, audit, deploy-contract, address-book."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 from ..atomicfile import write_atomic
-from ..records.summary import CATEGORIES
-from ..services import Sharing, WalletService, parse_expiry
+from ..services import CATEGORIES, Sharing, TxResult, WalletService
 from .output import Output
 from .records_cmds import unlocked
 
@@ -18,12 +17,13 @@ REVOKE_NOTE = ("Revocation stops future opening; it cannot un-share what the doc
                "Other shares are unaffected.")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("register-key", help="publish this wallet's encryption key on chain (doctors do this once)")
     p.set_defaults(func=cmd_register_key)
 
     p = sub.add_parser("grant", help="share records with a doctor until a time the chain enforces")
-    p.add_argument("--to", required=True, metavar="ADDRESS", help="the doctor's wallet address")
+    p.add_argument("--to", required=True, metavar="ADDRESS_OR_NAME",
+                   help="the doctor's wallet address, or a name saved in the address book")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--type", dest="types", nargs="+", metavar="T", help="resource types or categories")
     what.add_argument("--ids", nargs="+", metavar="ID")
@@ -56,6 +56,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("deploy-contract", help="deploy the grants contract on the configured chain")
     p.set_defaults(func=cmd_deploy)
 
+    p = sub.add_parser("address-book", help="names you keep for wallet addresses (on this computer only)")
+    asub = p.add_subparsers(dest="book_cmd")
+    asub.add_parser("list", help="every saved name and address")
+    a = asub.add_parser("add", help="save (or rename) a contact")
+    a.add_argument("name")
+    a.add_argument("address")
+    r = asub.add_parser("remove", help="forget a contact")
+    r.add_argument("contact", metavar="NAME_OR_ADDRESS")
+    p.set_defaults(func=cmd_address_book)
+
 
 def _split_types(values: list[str]) -> tuple[list[str], list[str]]:
     cats = {c.lower(): c for c in CATEGORIES}
@@ -64,7 +74,7 @@ def _split_types(values: list[str]) -> tuple[list[str], list[str]]:
     return types, categories
 
 
-def _tx(tx) -> dict:
+def _tx(tx: TxResult) -> dict[str, object]:
     return {"tx": tx.tx_hash, "gas_used": tx.gas_used, "block": tx.block}
 
 
@@ -81,16 +91,19 @@ def cmd_register_key(service: WalletService, args: argparse.Namespace, out: Outp
 def cmd_grant(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
         sharing = Sharing(wallet)
-        expires = parse_expiry(args.expires, now=sharing.chain.now())
+        book = wallet.address_book()
+        grantee = book.resolve(args.to)
+        name = args.name or book.name_of(grantee)  # the saved name goes into the local Consent
+        expires = sharing.expires_at(args.expires)
         types, categories = _split_types(args.types or [])
         ids = sharing.choose_records(ids=args.ids or [], types=types, categories=categories, profile=args.profile)
-        receipt = sharing.grant(args.to, record_ids=ids, expires_at=expires, grantee_name=args.name,
+        receipt = sharing.grant(grantee, record_ids=ids, expires_at=expires, grantee_name=name,
                                 profile=args.profile,
                                 progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
     out.result(
         {"grant_id": receipt.grant_id, "grantee": receipt.grantee, "cid": receipt.cid, **_tx(receipt.tx),
          "expires_at": receipt.expires_at.isoformat(), "records": receipt.records, "token": receipt.token},
-        f"Shared {receipt.records} records with {args.name or receipt.grantee} until "
+        f"Shared {receipt.records} records with {name or receipt.grantee} until "
         f"{receipt.expires_at:%Y-%m-%d %H:%M} UTC.\n"
         f"Grant {receipt.grant_id} (tx {receipt.tx.tx_hash}, {receipt.tx.gas_used} gas)\n"
         f"Give the doctor this token (it holds no key and no record):\n\n{receipt.token}\n\n"
@@ -108,8 +121,8 @@ def cmd_grants(service: WalletService, args: argparse.Namespace, out: Output) ->
     doc = [{"grant_id": v.grant_id, key: v.counterpart, "name": v.counterpart_name, "status": v.status.value,
             "expires_at": v.grant.expires_at.isoformat(), "accesses": v.grant.accesses, "cid": v.grant.cid}
            for v in views]
-    rows = [[d["grant_id"][:18] + "…", d["name"] or d[key], d["status"], d["expires_at"][:16], str(d["accesses"])]
-            for d in doc]
+    rows = [[v.grant_id[:18] + "…", v.counterpart_name or v.counterpart, v.status.value,
+             v.grant.expires_at.isoformat()[:16], str(v.grant.accesses)] for v in views]
     out.result(doc, out.table(rows, ["GRANT", key.upper(), "STATUS", "EXPIRES", "ACCESSES"]) if doc else "No grants.")
     return 0
 
@@ -132,7 +145,8 @@ def cmd_revoke(service: WalletService, args: argparse.Namespace, out: Output) ->
 
 def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        opened = Sharing(wallet).open(args.grant, progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
+        opened = Sharing(wallet).open(args.grant,
+                                      progress=None if out.as_json else lambda p: out.info(f"{p.message}…"))
     doc = {"grant_id": opened.grant.id_hex, "patient": opened.grant.patient, "patient_name": opened.patient_name,
            "expires_at": opened.grant.expires_at.isoformat(), "records": opened.counts,
            "access_tx": opened.access_tx.tx_hash if opened.access_tx else None, "people": list(opened.people)}
@@ -186,4 +200,23 @@ def cmd_deploy(service: WalletService, args: argparse.Namespace, out: Output) ->
     out.result({"address": deployment.address, "canonical": True, **_tx(deployment.tx)},
                f"Grants contract deployed at its standard address {deployment.address} (the same on every chain; "
                f"tx {deployment.tx.tx_hash}).")
+    return 0
+
+
+def cmd_address_book(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    book = service.address_book()
+    if args.book_cmd == "add":
+        contact = book.save_contact(args.name, args.address)
+        out.result({"name": contact.name, "address": contact.address},
+                   f"Saved {contact.name} ({contact.address}). Names stay on this computer, unencrypted.")
+        return 0
+    if args.book_cmd == "remove":
+        removed = book.forget(args.contact)
+        out.result({"removed": removed is not None, "name": removed.name if removed else None,
+                    "address": removed.address if removed else None},
+                   f"Forgot {removed.name} ({removed.address})." if removed else "No such contact.")
+        return 0 if removed else 1
+    doc = [{"name": c.name, "address": c.address} for c in book.contacts]
+    out.result(doc, out.table([[d["name"], d["address"]] for d in doc], ["NAME", "ADDRESS"]) if doc
+               else "No contacts.")
     return 0

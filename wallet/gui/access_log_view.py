@@ -11,7 +11,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..events import CancelToken, ProgressSink
-from .address_book import AddressBook
+from ..services import UnlockedWallet
 from .grant_models import AccessLogModel, plural
 from .plain_text import plain_label
 from .table_view import row_table
@@ -25,9 +25,8 @@ __all__ = ["AccessLogView"]
 class AccessLogView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._wallet: Any = None
+        self._wallet: UnlockedWallet | None = None
         self._runner: JobRunner | None = None
-        self._generation = 0
         self._events: list[dict[str, Any]] = []
         self._names: dict[str, str] = {}
         self.loading = False
@@ -76,14 +75,13 @@ class AccessLogView(QWidget):
         layout.addWidget(self.status)
         self.clear()
 
-    def set_wallet(self, wallet: Any) -> None:
+    def set_wallet(self, wallet: UnlockedWallet) -> None:
         self.clear()
         self._wallet = wallet
         self._runner = JobRunner("access-log", self)
         self.refresh_button.setEnabled(True)
 
     def clear(self) -> None:
-        self._generation += 1
         retire_runner(self._runner)
         self._runner = None
         self._wallet = None
@@ -100,7 +98,6 @@ class AccessLogView(QWidget):
         if wallet is None or runner is None or self.loading:
             return
         self.loading = True
-        generation = self._generation
         set_text_tone(self.status, None)
         self.status.setText("Reading the log from the chain…")
 
@@ -109,25 +106,21 @@ class AccessLogView(QWidget):
 
             sharing = Sharing(wallet)
             events = sharing.audit()
-            names = AddressBook.load(wallet.app.home).names()
+            names = wallet.address_book().names()
             names.update({v.counterpart: v.counterpart_name for v in sharing.grants() if v.counterpart_name})
             return events, names
 
         def done(result: tuple[list[dict[str, Any]], dict[str, str]]) -> None:
-            if generation != self._generation:
-                return
             self.loading = False
             self._events, self._names = result
             self._show()
 
         def failed(message: str) -> None:
-            if generation != self._generation:
-                return
             self.loading = False
             set_text_tone(self.status, "error")
             self.status.setText(message)
 
-        runner.submit(job, on_done=done, on_failed=failed)
+        runner.submit(job, on_done=done, on_failed=failed, latest="log")
 
     def _show(self, *_: Any) -> None:
         own = self.own_log.isChecked()

@@ -17,8 +17,8 @@ def make_action(window: QWidget, text: str, shortcut: QKeySequence | QKeySequenc
     window, ``tip`` shows in the status bar and, with the shortcut, as the tooltip."""
     action = QAction(text, window)
     has_shortcut = shortcut is not None and not (isinstance(shortcut, str) and not shortcut)
-    if has_shortcut:
-        action.setShortcut(QKeySequence(shortcut))
+    if shortcut is not None and has_shortcut:
+        action.setShortcut(shortcut)
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     if tip:
         action.setStatusTip(tip)

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import PatientMismatch, WalletError
 from ..events import CancelToken, Progress, ProgressSink
-from ..records.store import StoredSummary
+from ..services import StoredSummary, UnlockedWallet
 from . import profile_switcher
 from .actions import make_action
 from .detail import DetailPane
@@ -90,12 +90,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Health Wallet")  # the icon is the application's (wallet.gui.main)
         self.setAcceptDrops(True)
         self.resize(1280, 780)
-        self._wallet: Any = None
+        self._wallet: UnlockedWallet | None = None
         self._reader: JobRunner | None = None
         self._detail_runner: JobRunner | None = None
         self._importer: JobRunner | None = None
         self._import_ticket: Ticket | None = None
-        self._detail_generation = 0
         self.last_import: ImportReport | str | None = None
         self.pending_refusal: Any = None  # the first file refused as another person's, to place on request
         self.report_box: QMessageBox | None = None
@@ -236,10 +235,10 @@ class MainWindow(QMainWindow):
     # --- wallet -----------------------------------------------------------------------
 
     @property
-    def wallet(self) -> Any:
+    def wallet(self) -> UnlockedWallet | None:
         return self._wallet
 
-    def set_wallet(self, wallet: Any) -> None:
+    def set_wallet(self, wallet: UnlockedWallet) -> None:
         """Show an unlocked wallet's records."""
         self.clear()
         self._wallet = wallet
@@ -376,21 +375,21 @@ class MainWindow(QMainWindow):
     # --- detail -----------------------------------------------------------------------
 
     def _on_record(self, row: StoredSummary | None) -> None:
-        self._detail_generation += 1
+        if self._detail_runner is not None:
+            self._detail_runner.drop("detail")
         if row is None or self._wallet is None or self._detail_runner is None:
             self.detail.clear()
             return
-        generation, wallet = self._detail_generation, self._wallet
+        wallet = self._wallet
 
-        def done(resource: dict) -> None:
-            if generation == self._detail_generation:
-                self.detail.show_record(row, resource)
+        def done(resource: dict[str, Any]) -> None:
+            self.detail.show_record(row, resource)
 
         def failed(message: str) -> None:
-            if generation == self._detail_generation:
-                self.detail.clear(message)
+            self.detail.clear(message)
 
-        self._detail_runner.submit(lambda _p, _c: wallet.record(row.id), on_done=done, on_failed=failed)
+        self._detail_runner.submit(lambda _p, _c: wallet.record(row.id), on_done=done, on_failed=failed,
+                                   latest="detail")
 
     # --- import -----------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QFontDatabase, QFontMetrics, QGuiApplication
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, Progress, ProgressSink
+from ..services import UnlockedWallet
 from .badges import hint_label
 from .plain_text import plain_label, safe_tooltip
 from .progress import show_progress
@@ -41,6 +42,9 @@ from .sizes import human_bytes
 from .table_model import Index, RowsTableModel
 from .theme import muted_color, set_text_tone
 from .workers import JobRunner, Ticket, retire_runner
+
+if TYPE_CHECKING:
+    from ..services import BackupReceipt
 
 __all__ = [
     "BACKUP_TITLE",
@@ -100,7 +104,7 @@ def backup_rows(pins: Iterable[str], backups: Iterable[tuple[str, str, str]] = (
     return rows
 
 
-def read_backup_rows(wallet: Any) -> list[BackupRow]:
+def read_backup_rows(wallet: UnlockedWallet) -> list[BackupRow]:
     """On a worker: the node's pins and the wallet's notes of backups and shares."""
     from ..services import Backups
 
@@ -192,9 +196,9 @@ class BackupsView(QWidget):
     published = Signal(object)  # BackupReceipt
     listed = Signal(int)
 
-    def __init__(self, wallet: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, wallet: UnlockedWallet | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._wallet: Any = None
+        self._wallet: UnlockedWallet | None = None
         self._runner: JobRunner | None = None
         self._ticket: Ticket | None = None
         self.listing = False
@@ -268,7 +272,7 @@ class BackupsView(QWidget):
 
     # --- wallet --------------------------------------------------------------------------
 
-    def set_wallet(self, wallet: Any) -> None:
+    def set_wallet(self, wallet: UnlockedWallet | None) -> None:
         """Use ``wallet``; nothing is read until :meth:`refresh` (listing starts the IPFS node)."""
         self.clear()
         self._wallet = wallet
@@ -352,7 +356,7 @@ class BackupsView(QWidget):
             return
         wallet = self._wallet
 
-        def job(progress: ProgressSink, cancel: CancelToken) -> Any:
+        def job(progress: ProgressSink, cancel: CancelToken) -> BackupReceipt:
             from ..services import Backups
 
             return Backups(wallet).publish(progress=progress, cancel=cancel)
@@ -368,7 +372,7 @@ class BackupsView(QWidget):
     def _progress(self, progress: Progress) -> None:
         show_progress(self.bar, self.step, progress, finished=".")
 
-    def _published(self, receipt: Any) -> None:
+    def _published(self, receipt: BackupReceipt) -> None:
         self._ticket = None
         self.bar.hide()
         self.step.clear()

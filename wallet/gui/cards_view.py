@@ -9,12 +9,11 @@ Issuer names and URLs come from the cards, so they are shown as plain text.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPixmap
@@ -35,10 +34,14 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, ProgressSink
+from ..services import UnlockedWallet
 from .badges import PillLabel, hint_label, paint_pill
 from .plain_text import plain_label, safe_tooltip
 from .table_model import Index, RowsTableModel
 from .workers import JobRunner, retire_runner
+
+if TYPE_CHECKING:
+    from ..services import HealthCard
 
 __all__ = [
     "EMPTY_CARDS_TEXT",
@@ -63,7 +66,7 @@ class Badge:
     explanation: str
 
 
-def badge_for(card: Any) -> Badge:
+def badge_for(card: HealthCard) -> Badge:
     """The badge of a checked card. An unknown issuer comes first: an unverified card's
     dates say nothing trustworthy."""
     if not card.verified:
@@ -78,14 +81,9 @@ def badge_for(card: Any) -> Badge:
 
 def qr_png(jws: str, *, scale: int = 3) -> bytes | None:
     """The card as one QR code (PNG bytes), or ``None`` when it is too large for version 22."""
-    from ..share.shc_qr import qr_for_card
+    from ..services.cards import card_qr_png
 
-    qr = qr_for_card(jws)
-    if qr is None:
-        return None
-    out = io.BytesIO()
-    qr.save(out, kind="png", scale=scale, border=4)
-    return out.getvalue()
+    return card_qr_png(jws, scale=scale)
 
 
 def _date(when: datetime | None) -> str:
@@ -126,7 +124,7 @@ class CardRow:
     qr: bytes | None = field(default=None, repr=False)
 
 
-def card_rows(cards: Sequence[Any], *, with_qr: bool = True) -> list[CardRow]:
+def card_rows(cards: Sequence[HealthCard], *, with_qr: bool = True) -> list[CardRow]:
     rows = []
     for card in cards:
         kinds = ", ".join(t.rsplit("#", 1)[-1] for t in card.types if not t.endswith("#health-card"))
@@ -209,9 +207,9 @@ class CardsView(QWidget):
     loaded = Signal(int)  # number of cards, after each load
     failed = Signal(str)
 
-    def __init__(self, wallet: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, wallet: UnlockedWallet | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._wallet: Any = None
+        self._wallet: UnlockedWallet | None = None
         self._runner: JobRunner | None = None
         self.loading = False
         self.error = ""
@@ -293,7 +291,7 @@ class CardsView(QWidget):
 
     # --- wallet -----------------------------------------------------------------------
 
-    def set_wallet(self, wallet: Any) -> None:
+    def set_wallet(self, wallet: UnlockedWallet | None) -> None:
         """Use ``wallet``; its cards are read and checked by :meth:`refresh` (when shown)."""
         self.clear()
         self._wallet = wallet

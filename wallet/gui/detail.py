@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..records.store import StoredSummary
-from ..services import fhir_json_text, local_text
+from ..services import StoredSummary, fhir_json_text, local_text
 from .plain_text import narrative_text, plain_label
 
 __all__ = ["DetailPane"]

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget, QWidget
 
+from ..services import UnlockedWallet
 from .actions import make_action
 from .lazy_tab import LazyTab
 from .status_bar import NetworkStatusWidget
@@ -42,7 +43,7 @@ class ExportBackupSection(QObject):
         self.window = window
         self.tabs = tabs
         self.start_node = start_node
-        self._wallet: Any = None
+        self._wallet: UnlockedWallet | None = None
         self.dialogs: list[Any] = []  # open dialogs, closed when the wallet locks
         self.cards_page = LazyTab(self._make_cards_view)
         self.backups_page = LazyTab(self._make_backups_view)
@@ -80,7 +81,7 @@ class ExportBackupSection(QObject):
         return self.backups_page.view
 
     @property
-    def pages(self) -> tuple[LazyTab, LazyTab]:
+    def pages(self) -> tuple[LazyTab[CardsView], LazyTab[BackupsView]]:
         return (self.cards_page, self.backups_page)
 
     # --- actions --------------------------------------------------------------------------
@@ -112,7 +113,7 @@ class ExportBackupSection(QObject):
         separator = QAction(self.window)
         separator.setSeparator(True)
         for action in (separator, self.export_action, self.verify_action, self.backup_action, self.restore_action):
-            file_menu.insertAction(before, action)
+            file_menu.insertAction(before, action)  # type: ignore[arg-type]  # None: append
         view_menu = next((a.menu() for a in bar.actions() if a.text().replace("&", "") == "View"), None)
         if isinstance(view_menu, QMenu):
             view_menu.addSeparator()
@@ -127,7 +128,7 @@ class ExportBackupSection(QObject):
 
     # --- wallet -----------------------------------------------------------------------------
 
-    def set_wallet(self, wallet: Any) -> None:
+    def set_wallet(self, wallet: UnlockedWallet) -> None:
         self._wallet = wallet
         for page in self.pages:
             page.set_wallet(wallet)
@@ -194,7 +195,7 @@ class ExportBackupSection(QObject):
             return None
         return self.show_restore(self._wallet)
 
-    def show_restore(self, wallet: Any) -> RestoreBackupDialog:
+    def show_restore(self, wallet: UnlockedWallet) -> RestoreBackupDialog:
         """The restore page on its own (also after the first-run wizard restored a wallet)."""
         from .restore_backup_page import RestoreBackupDialog
 

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStorageInfo, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QFontDatabase
@@ -45,8 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, Progress, ProgressSink
-from ..records.summary import CATEGORIES
-from ..services import fhir_json_text
+from ..services import CATEGORIES, UnlockedWallet, fhir_json_text
 from .badges import PillLabel, hint_label
 from .icon import app_icon
 from .plain_text import plain_label
@@ -54,6 +53,9 @@ from .progress import show_progress
 from .single_job import SingleJob
 from .sizes import human_bytes
 from .theme import set_text_tone
+
+if TYPE_CHECKING:
+    from ..services import ExportResult
 
 __all__ = [
     "MIN_EXPORT_PASSPHRASE",
@@ -122,7 +124,7 @@ def looks_removable(volume: Volume, *, platform: str = sys.platform, system_driv
     if not volume.ready or volume.read_only or volume.is_root or volume.fs_type in _PSEUDO_FS:
         return False
     if platform.startswith("win"):
-        drive = (system_drive or os.environ.get("SystemDrive", "C:")).rstrip("\\/").upper()
+        drive = (system_drive or os.environ.get("SYSTEMDRIVE", "C:")).rstrip("\\/").upper()
         return not volume.path.upper().startswith(drive)
     path = volume.path.rstrip("/")
     return any(path.startswith(root + "/") for root in REMOVABLE_ROOTS)
@@ -177,7 +179,7 @@ class RecordSizes:
         return len(rows), sum(size for _cat, size in rows)
 
 
-def measure_records(wallet: Any, *, cancel: CancelToken | None = None) -> RecordSizes:
+def measure_records(wallet: UnlockedWallet, *, cancel: CancelToken | None = None) -> RecordSizes:
     """Read every record once (on a worker) for its category and JSON size."""
     records: dict[str, tuple[str, int]] = {}
     for n, row in enumerate(wallet.summaries()):
@@ -219,8 +221,8 @@ class ExportDialog(QDialog):
 
     PAGE_CHOOSE, PAGE_WRITING, PAGE_DONE = range(3)
 
-    def __init__(self, wallet: Any, *, ids: Sequence[str] = (), volumes: Callable[[], list[Volume]] = removable_volumes,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, wallet: UnlockedWallet, *, ids: Sequence[str] = (),
+                 volumes: Callable[[], list[Volume]] = removable_volumes, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.wallet = wallet
         self.ids = tuple(ids)
@@ -232,7 +234,7 @@ class ExportDialog(QDialog):
         self._rescan = False
         self._select: str | None = None
         self._volumes: list[Volume] = []
-        self.result: Any = None
+        self.result: ExportResult | None = None  # type: ignore[assignment]  # shadows QDialog.result(); kept for callers
         self.error = ""
         self.setWindowTitle("Export records — Health Wallet")
         self.setWindowIcon(app_icon())
@@ -618,10 +620,11 @@ class ExportDialog(QDialog):
         wallet, dest, choice = self.wallet, Path(volume.path), self.choice()
         secret = self.first.text() if self.encrypt.isChecked() else None
 
-        def job(progress: ProgressSink, cancel: CancelToken) -> Any:
+        def job(progress: ProgressSink, cancel: CancelToken) -> ExportResult:
             from ..services import export_records
 
-            return export_records(wallet, dest, passphrase=secret, progress=progress, cancel=cancel, **choice)
+            return export_records(wallet, dest, ids=choice.get("ids", ()), categories=choice.get("categories", ()),
+                                  passphrase=secret, progress=progress, cancel=cancel)
 
         self.problem.hide()
         self.error = ""
@@ -647,7 +650,7 @@ class ExportDialog(QDialog):
     def _progress(self, progress: Progress) -> None:
         show_progress(self.bar, self.step, progress, running="", finished="")
 
-    def _written(self, result: Any) -> None:
+    def _written(self, result: ExportResult) -> None:
         self.result = result
         self.first.clear()
         self.second.clear()

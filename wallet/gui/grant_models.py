@@ -17,17 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush
 
-from ..records.store import StoredSummary
-from ..records.summary import CATEGORIES, summarize
-from ..services import utc_text
+from ..services import CATEGORIES, StoredSummary, summarize, utc_text
 from .plain_text import safe_tooltip
 from .table_model import Index, RowsTableModel
 from .theme import error_color, muted_color
+
+if TYPE_CHECKING:
+    from ..services import GrantView
 
 __all__ = [
     "AccessLogModel",
@@ -137,7 +138,7 @@ class GrantTableModel(RowsTableModel):
         self._names: dict[str, str] = {}
         self._now = datetime.now(UTC)
 
-    def set_grants(self, views: Iterable[Any], now: datetime, names: Mapping[str, str] | None = None) -> None:
+    def set_grants(self, views: Iterable[GrantView], now: datetime, names: Mapping[str, str] | None = None) -> None:
         self.beginResetModel()
         self._now = now
         self._names = dict(names or {})
@@ -147,10 +148,10 @@ class GrantTableModel(RowsTableModel):
     def clear(self) -> None:
         self.set_grants([], self._now)
 
-    def grant_at(self, row: int) -> Any:
+    def grant_at(self, row: int) -> GrantView:
         return self.row_at(row)
 
-    def grants(self) -> list[Any]:
+    def grants(self) -> list[GrantView]:
         return self.rows()
 
     def row_of(self, grant_id: str) -> int:
@@ -159,13 +160,13 @@ class GrantTableModel(RowsTableModel):
                 return n
         return -1
 
-    def name_of(self, view: Any) -> str:
+    def name_of(self, view: GrantView) -> str:
         return view.counterpart_name or self._names.get(view.counterpart) or ""
 
     def header(self, section: int) -> str:
         return "Patient" if section == 0 and self.received else self.HEADERS[section]
 
-    def _display(self, view: Any, column: int) -> str:
+    def _display(self, view: GrantView, column: int) -> str:
         grant = view.grant
         if column == 0:
             name = self.name_of(view)

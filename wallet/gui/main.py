@@ -7,7 +7,7 @@ import sys
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from ..app import build_app
+from ..app import build_app  # the entry point composes the production wallet
 from ..errors import WalletError
 from ..services import WalletService
 from .icon import app_icon

@@ -32,9 +32,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush
 
-from ..records.store import StoredSummary
-from ..records.summary import CATEGORIES
-from ..services import local_text, utc_text
+from ..services import CATEGORIES, StoredSummary, UnlockedWallet, local_text, utc_text
 from .plain_text import safe_tooltip
 from .theme import error_color
 
@@ -194,7 +192,7 @@ class RecordTableModel(QAbstractTableModel):
         self.paused = False  # True while a worker reads the rest: no page fetches meanwhile
 
     @classmethod
-    def for_wallet(cls, wallet: Any, category: str | None, total: int, *, page_size: int = PAGE_SIZE,
+    def for_wallet(cls, wallet: UnlockedWallet, category: str | None, total: int, *, page_size: int = PAGE_SIZE,
                    parent: QObject | None = None) -> RecordTableModel:
         def fetch(limit: int, offset: int) -> list[StoredSummary]:
             return wallet.summaries(category=category, limit=limit, offset=offset)
@@ -349,7 +347,7 @@ class RecordTableModel(QAbstractTableModel):
             position = {id(r): n for n, r in enumerate(self._rows)}
             self.changePersistentIndexList(
                 old_persistent,
-                [self.index(position[id(r)], i.column()) for r, i in zip(old_rows, old_persistent)],
+                [self.index(position[id(r)], i.column()) for r, i in zip(old_rows, old_persistent, strict=False)],
             )
         self.layoutChanged.emit()
 
@@ -422,7 +420,7 @@ class TrendSeries:
     range_text: str = ""  # the reference range as the record wrote it ("3.90–6.10")
 
     def __post_init__(self) -> None:
-        if any(a.when > b.when for a, b in zip(self.points, self.points[1:])):
+        if any(a.when > b.when for a, b in zip(self.points, self.points[1:], strict=False)):
             raise ValueError("trend points must be in time order")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError("reference range low is above high")
@@ -444,6 +442,14 @@ def parse_when(text: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def _when(row: StoredSummary) -> datetime:
+    """The instant of a row already known to have a date (see :func:`trend_series`)."""
+    when = parse_when(row.summary.date)
+    if when is None:
+        raise ValueError(f"record {row.id} has no date")
+    return when
+
+
 def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
     """Numeric measurements grouped by code. Each series keeps the unit used most
     often (values in other units are left out rather than mixed) and the newest
@@ -456,7 +462,7 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
     out: dict[str, TrendSeries] = {}
     for code, items in groups.items():
         unit = Counter(r.summary.unit for r in items).most_common(1)[0][0]
-        same = sorted((r for r in items if r.summary.unit == unit), key=lambda r: parse_when(r.summary.date))
+        same = sorted((r for r in items if r.summary.unit == unit), key=_when)
         newest = same[-1].summary
         low = high = None
         for r in reversed(same):
@@ -466,9 +472,9 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
         if low is not None and high is not None and low > high:
             low, high = high, low
         range_text = f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}"
-        low = float(low) if low is not None and math.isfinite(low) else None
-        high = float(high) if high is not None and math.isfinite(high) else None
-        points = tuple(TrendPoint(parse_when(r.summary.date), float(r.summary.value), r.summary.flag,
+        low_f = float(low) if low is not None and math.isfinite(low) else None
+        high_f = float(high) if high is not None and math.isfinite(high) else None
+        points = tuple(TrendPoint(_when(r), float(r.summary.value or 0), r.summary.flag,
                                   f"{local_text(r.summary.date)}: {r.summary.value_text}") for r in same)
-        out[code] = TrendSeries(code, newest.title, unit, points, low, high, range_text)
+        out[code] = TrendSeries(code, newest.title, unit, points, low_f, high_f, range_text)
     return out

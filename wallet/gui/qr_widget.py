@@ -42,7 +42,7 @@ def qr_pixmap(text: str, *, max_size: int = 360) -> QPixmap:
 
     width = segno.make(text, error="m").symbol_size(scale=1, border=4)[0]
     pixmap = QPixmap()
-    pixmap.loadFromData(qr_png(text, scale=max(2, min(6, max_size // width))), "PNG")
+    pixmap.loadFromData(qr_png(text, scale=int(max(2, min(6, max_size // width)))), "PNG")
     return pixmap
 
 

@@ -26,13 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..records.store import StoredSummary
+from ..events import CancelToken, ProgressSink
+from ..services import StoredSummary, UnlockedWallet
 from .models import COLUMNS, MEASUREMENT_CATEGORIES, RecordFilterProxy, RecordTableModel, TrendSeries, trend_series
 from .trend_chart import TrendChart
 from .workers import JobRunner
 
 __all__ = ["RecordsPanel"]
 
+_REST = "records-rest"  # the JobRunner key of loading every row of the shown category
 _WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 50}
 
 
@@ -44,10 +46,9 @@ class RecordsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._wallet: Any = None
+        self._wallet: UnlockedWallet | None = None
         self._category: str | None = None
         self._runner: JobRunner | None = None
-        self._generation = 0
         self._loading_rest = False
         self._series: dict[str, TrendSeries] = {}
         self.model: RecordTableModel | None = None
@@ -138,9 +139,9 @@ class RecordsPanel(QWidget):
     def loading(self) -> bool:
         return self._loading_rest
 
-    def show_category(self, wallet: Any, category: str | None, total: int, runner: JobRunner) -> None:
+    def show_category(self, wallet: UnlockedWallet, category: str | None, total: int, runner: JobRunner) -> None:
         """Show ``category`` (``None``: every record, the timeline)."""
-        self._generation += 1
+        runner.drop(_REST)
         self._wallet, self._category, self._runner = wallet, category, runner
         self._loading_rest = False
         self._series = {}
@@ -176,7 +177,8 @@ class RecordsPanel(QWidget):
 
     def clear(self) -> None:
         """Forget every record shown (the wallet is locking)."""
-        self._generation += 1
+        if self._runner is not None and not self._runner.shut_down:
+            self._runner.drop(_REST)
         self._wallet = None
         self._runner = None
         self._loading_rest = False
@@ -184,7 +186,7 @@ class RecordsPanel(QWidget):
         self._trend_ready = False
         old = self.model
         self.model = None
-        self.proxy.setSourceModel(None)
+        self.proxy.setSourceModel(None)  # type: ignore[arg-type]  # Qt accepts None: no source
         if old is not None:
             old.deleteLater()
         self.filter_edit.clear()
@@ -202,23 +204,22 @@ class RecordsPanel(QWidget):
 
     def _load_rest(self) -> None:
         model, runner, wallet = self.model, self._runner, self._wallet
-        if model is None or runner is None or self._loading_rest:
+        if model is None or runner is None or wallet is None or self._loading_rest:
             return
         measuring = self._category in MEASUREMENT_CATEGORIES
         if model.fully_loaded and (self._trend_ready or not measuring):
             return
         offset = 0 if measuring else model.loaded  # the trend needs them all
         category = self._category
-        generation = self._generation
         self._loading_rest = True
         model.paused = True
 
-        def job(_progress: Any, _cancel: Any) -> tuple[list[StoredSummary], dict[str, TrendSeries]]:
+        def job(_progress: ProgressSink, _cancel: CancelToken) -> tuple[list[StoredSummary], dict[str, TrendSeries]]:
             rows = wallet.summaries(category=category, offset=offset)
             return rows, (trend_series(rows) if measuring else {})
 
         def done(result: tuple[list[StoredSummary], dict[str, TrendSeries]]) -> None:
-            if generation != self._generation or self.model is None:
+            if self.model is None:
                 return
             rows, series = result
             self._loading_rest = False
@@ -231,13 +232,13 @@ class RecordsPanel(QWidget):
             self._refresh_state()
 
         def failed(message: str) -> None:
-            if generation != self._generation or self.model is None:
+            if self.model is None:
                 return
             self._loading_rest = False
             self.model.paused = False
             self.status.setText(message)
 
-        runner.submit(job, on_done=done, on_failed=failed)
+        runner.submit(job, on_done=done, on_failed=failed, latest=_REST)
         self._refresh_state()
 
     def _hide_empty_columns(self) -> None:

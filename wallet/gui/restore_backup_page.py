@@ -13,7 +13,7 @@ window); :class:`RestoreBackupDialog` shows it on its own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFontDatabase
@@ -32,12 +32,16 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, Progress, ProgressSink
+from ..services import UnlockedWallet
 from .badges import PillLabel, hint_label
 from .icon import app_icon
 from .plain_text import plain_label
 from .progress import show_progress
 from .single_job import SingleJob
 from .theme import set_text_tone
+
+if TYPE_CHECKING:
+    from ..services import ImportResult
 
 __all__ = ["RestoreBackupDialog", "RestoreBackupPanel", "cid_problem", "peer_problem", "restored_text"]
 
@@ -70,7 +74,7 @@ def cid_problem(text: str) -> str | None:
     return None
 
 
-def restored_text(cid: str, result: Any) -> str:
+def restored_text(cid: str, result: ImportResult) -> str:
     """``Restored 75 records from bafy…`` and what was already in the wallet."""
     text = f"Restored {result.total:,} record{'s' if result.total != 1 else ''} from {cid}"
     if result.skipped_duplicates:
@@ -88,7 +92,7 @@ class RestoreBackupPanel(QWidget):
     restored = Signal(str, object)
     skipped = Signal()
 
-    def __init__(self, wallet: Any, *, timeout: float = 120.0, parent: QWidget | None = None) -> None:
+    def __init__(self, wallet: UnlockedWallet, *, timeout: float = 120.0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.wallet = wallet
         self.timeout = timeout
@@ -96,7 +100,7 @@ class RestoreBackupPanel(QWidget):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        self.outcome: tuple[str, Any] | None = None
+        self.outcome: tuple[str, ImportResult] | None = None
         self.error = ""
 
         heading = plain_label(TITLE, self, selectable=False)
@@ -190,7 +194,7 @@ class RestoreBackupPanel(QWidget):
         peers = (self.peer.text().strip(),) if self.peer.text().strip() else ()
         cid = self.cid.text().strip() or None
 
-        def job(progress: ProgressSink, cancel: CancelToken) -> tuple[str, Any]:
+        def job(progress: ProgressSink, cancel: CancelToken) -> tuple[str, ImportResult]:
             from ..services import Backups
 
             return Backups(wallet).restore(cid, peers=peers, timeout=timeout, progress=progress, cancel=cancel)
@@ -219,7 +223,7 @@ class RestoreBackupPanel(QWidget):
         self.peer.setEnabled(True)
         self.cid.setEnabled(True)
 
-    def _done(self, outcome: tuple[str, Any]) -> None:
+    def _done(self, outcome: tuple[str, ImportResult]) -> None:
         self._finish()
         self.outcome = outcome
         cid, result = outcome
@@ -264,7 +268,7 @@ class RestoreBackupDialog(QDialog):
 
     restored = Signal(str, object)
 
-    def __init__(self, wallet: Any, *, timeout: float = 120.0, parent: QWidget | None = None) -> None:
+    def __init__(self, wallet: UnlockedWallet, *, timeout: float = 120.0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"{TITLE} — Health Wallet")
         self.setWindowIcon(app_icon())

@@ -6,8 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from ..config import SETTINGS
-from ..services import UnlockedWallet, WalletService
+from ..services import SETTINGS, UnlockedWallet, WalletService
 from .app_window import MainWindow
 from .idle_lock import IdleLock
 from .unlock import UnlockDialog
@@ -63,9 +62,8 @@ class WalletSession(QObject):
         if not self.service.exists():
             self._show_wizard()
             return
-        status = self.service.status()
-        self._address = status["address"]
-        self._remembered = bool(status["remember_unlock"])
+        self._address = self.service.identity().address
+        self._remembered = self.service.remembers_unlock()
         if not self._remembered:
             self._show_unlock()
             return

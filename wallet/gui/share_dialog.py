@@ -1,17 +1,16 @@
 """New share: what, with whom, until when; a confirm step that says plainly what becomes
 public; then the work on a worker thread with progress, and the share token (text and QR).
 
-Step 1 (choose) checks nothing itself: "Next" runs :func:`plan_share` on a worker, which
-validates the choice (records, address, the doctor's published key, the expiry) with the
-core's own rules and returns a :class:`SharePlan`. Step 2 shows :func:`confirm_text` of
+Step 1 (choose) checks nothing itself: "Next" runs :func:`wallet.services.plan_share` on a
+worker, which validates the choice (records, address or address-book name, the doctor's
+published key, the expiry on the chain's clock) with the core's own rules and returns a
+:class:`~wallet.services.SharePlan`. Step 2 shows :func:`confirm_text` of
 that plan. Step 3 runs :meth:`Sharing.grant` with exactly the plan's records and expiry.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
+import contextlib
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QSortFilterProxyModel, Qt, QTimer, Signal
@@ -39,22 +38,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..errors import InvalidAddress, KeyNotRegistered, ShareError
+from ..errors import InvalidAddress
 from ..events import CancelToken, Progress, ProgressSink
-from ..records.summary import CATEGORIES
-from ..services.expiry import PRESETS, parse_expiry
-from .address_book import AddressBook
+from ..services import AddressBook, GrantReceipt, SharePlan, Sharing, StoredSummary, UnlockedWallet, plan_share
+from ..services.expiry import PRESETS
+from ..services.sharing import LOCAL_ONLY_TYPES  # the wallet's own trail: never offered, never counted
 from .grant_models import CategoryChoiceModel, RecordChoiceModel, about_gas, local_time, plural, short_address
 from .plain_text import plain_label
 from .progress import show_progress
 from .qr_widget import TokenWidget
 from .theme import set_text_tone
-from .workers import JobRunner
+from .workers import JobRunner, Ticket
 
 __all__ = ["DEFAULT_PRESET", "NAME_PRIVACY", "ShareDialog", "SharePlan", "confirm_text", "plan_share"]
 
 DEFAULT_PRESET = "1 week"
-LOCAL_ONLY_TYPES = ("Consent", "AuditEvent")  # as wallet.services.sharing: the wallet's own trail
 NAME_PRIVACY = ("Names are your own notes. They are kept on this computer only, in a plain (not encrypted) file "
                 "in your wallet folder that only your user account can read; they are never put on chain or "
                 "sent to the doctor.")
@@ -62,68 +60,6 @@ PUBLIC_LINK = ("Your wallet address and the doctor's will be publicly linked on 
                "that this wallet shared something with that address, and when (never what).")
 CANNOT_UNSHARE = ("You can revoke the share at any time, but revocation cannot un-share what the doctor has "
                   "already opened.")
-
-
-@dataclass(frozen=True)
-class SharePlan:
-    """A checked share, ready to confirm: exactly what :meth:`Sharing.grant` will be given."""
-
-    record_ids: tuple[str, ...]
-    by_category: tuple[tuple[str, int], ...]  # records per category, the Patient not counted
-    grantee: str
-    grantee_name: str
-    expires_at: datetime
-    gas: int | None = None
-    development_chain: bool = False
-    remember: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.record_ids:
-            raise ValueError("a share plan needs records")
-        if self.expires_at.tzinfo is None:
-            raise ValueError("expires_at must be aware")
-
-    @property
-    def records(self) -> int:
-        return sum(n for _, n in self.by_category)
-
-    @property
-    def who(self) -> str:
-        return f"{self.grantee_name} ({self.grantee})" if self.grantee_name else self.grantee
-
-
-def plan_share(wallet: Any, *, categories: list[str], record_ids: list[str], grantee: str, name: str,
-               expiry: str, remember: bool = False) -> SharePlan:
-    """Check a share with the core's rules (run it on a worker: it reads the chain).
-
-    ``expiry`` is a preset's duration (``7d``) or an ISO date-time; ``record_ids`` wins
-    over ``categories`` when given. Raises a :class:`WalletError` saying what to fix."""
-    from ..services import Address, Sharing
-
-    sharing = Sharing(wallet)
-    if not (categories or record_ids):
-        raise ShareError("Choose at least one category or record to share.")
-    ids = sharing.choose_records(ids=record_ids) if record_ids else sharing.choose_records(categories=categories)
-    grantee = Address.parse(grantee)
-    if grantee == wallet.identity.address:
-        raise ShareError("That is this wallet's own address; enter the doctor's address.")
-    expires_at = parse_expiry(expiry, now=wallet.app.clock.now())
-    chain = sharing.chain
-    if chain.encryption_key_of(grantee) is None:
-        raise KeyNotRegistered("This address has not published its encryption key yet, so nothing can be shared "
-                               "with it. Ask the doctor to choose Sharing ▸ Publish my encryption key in Health "
-                               "Wallet (or run 'health-wallet register-key'), then try again.")
-    gas = sharing.estimate_grant_gas(grantee)
-    skip = ("Patient", *LOCAL_ONLY_TYPES)
-    if record_ids:
-        summaries = [wallet.store.get_summary(i) for i in ids]
-    else:
-        chosen = set(ids)
-        summaries = [r.summary for c in categories for r in wallet.summaries(category=c) if r.id in chosen]
-    per_category = Counter(s.category for s in summaries if s.resource_type not in skip)
-    by_category = tuple((c, per_category[c]) for c in CATEGORIES if per_category[c])
-    return SharePlan(tuple(ids), by_category, grantee, " ".join(name.split()), expires_at, gas,
-                     bool(chain.is_development), remember)
 
 
 def confirm_text(plan: SharePlan) -> str:
@@ -156,18 +92,17 @@ class ShareDialog(QDialog):
 
     granted = Signal(object)
 
-    def __init__(self, wallet: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, wallet: UnlockedWallet, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Share records with a doctor")
         self.setModal(True)
         self.wallet = wallet
         self.runner = JobRunner("share-dialog", self)
         self.plan: SharePlan | None = None
-        self.receipt: Any = None
+        self.receipt: GrantReceipt | None = None
         self.book: AddressBook | None = None
         self.error = ""
-        self._ticket: Any = None
-        self._gas_generation = 0
+        self._ticket: Ticket | None = None
         self._records_loaded = False
         self._busy = False
 
@@ -339,7 +274,7 @@ class ShareDialog(QDialog):
             counts = dict(wallet.counts_by_category())
             by_type = wallet.counts_by_type()
             counts["Other"] = max(0, counts.get("Other", 0) - sum(by_type.get(t, 0) for t in LOCAL_ONLY_TYPES))
-            return counts, AddressBook.load(wallet.app.home)
+            return counts, wallet.address_book()
 
         self.runner.submit(job, on_done=self._loaded, on_failed=self._show_choose_error)
 
@@ -383,17 +318,14 @@ class ShareDialog(QDialog):
                 on_done=self._records_ready, on_failed=self._show_choose_error)
         self._update_chosen()
 
-    def _records_ready(self, rows: list) -> None:
+    def _records_ready(self, rows: list[StoredSummary]) -> None:
         self.records.set_rows(rows)
         self.record_table.resizeColumnToContents(1)
         self.record_table.resizeColumnToContents(2)
         self._update_chosen()
 
     def _update_chosen(self, *_: Any) -> None:
-        if self.by_record.isChecked():
-            n = len(self.records.checked_ids)
-        else:
-            n = self.categories.checked_count
+        n = len(self.records.checked_ids) if self.by_record.isChecked() else self.categories.checked_count
         self.chosen_label.setText(f"{plural(n, 'record')} chosen")
 
     def _estimate_gas(self) -> None:
@@ -401,27 +333,23 @@ class ShareDialog(QDialog):
             return
         from ..services import Address
 
-        self._gas_generation += 1
+        self.runner.drop("gas")
         text = self.address_edit.text().strip()
         try:
             address = Address.parse(text)
         except InvalidAddress as exc:
             self.gas_label.setText(exc.user_message if text else "")
             return
-        generation, wallet = self._gas_generation, self.wallet
+        wallet = self.wallet
         self.gas_label.setText("Checking the doctor's key on chain…")
 
         def job(_p: ProgressSink, _c: CancelToken) -> tuple[bool, int | None, bool]:
-            from ..services import Sharing
-
             sharing = Sharing(wallet)
-            if sharing.chain.encryption_key_of(address) is None:
+            if not sharing.key_registered(address):
                 return False, None, False
-            return True, sharing.estimate_grant_gas(address), bool(sharing.chain.is_development)
+            return True, sharing.estimate_grant_gas(address), sharing.development_chain
 
         def done(result: tuple[bool, int | None, bool]) -> None:
-            if generation != self._gas_generation:
-                return
             registered, gas, dev = result
             if not registered:
                 self.gas_label.setText("This address has not published its encryption key yet: ask the doctor to "
@@ -431,10 +359,9 @@ class ShareDialog(QDialog):
                                        + (" (development chain: no real money)." if dev else "."))
 
         def failed(message: str) -> None:
-            if generation == self._gas_generation:
-                self.gas_label.setText(message)
+            self.gas_label.setText(message)
 
-        self.runner.submit(job, on_done=done, on_failed=failed)
+        self.runner.submit(job, on_done=done, on_failed=failed, latest="gas")
 
     def _show_choose_error(self, message: str) -> None:
         self._busy = False
@@ -505,14 +432,10 @@ class ShareDialog(QDialog):
         if plan is None:
             return
 
-        def job(progress: ProgressSink, cancel: CancelToken) -> Any:
-            from ..services import Sharing
-
+        def job(progress: ProgressSink, cancel: CancelToken) -> GrantReceipt:
             if plan.remember and plan.grantee_name and book is not None:
-                try:
+                with contextlib.suppress(OSError):  # the share matters more than the note
                     book.save_contact(plan.grantee_name, plan.grantee)
-                except OSError:
-                    pass  # the share matters more than the note
             return Sharing(wallet).grant(plan.grantee, record_ids=plan.record_ids, expires_at=plan.expires_at,
                                          grantee_name=plan.grantee_name or None, progress=progress, cancel=cancel)
 
@@ -529,7 +452,7 @@ class ShareDialog(QDialog):
     def _on_progress(self, progress: Progress) -> None:
         show_progress(self.progress, self.progress_label, progress)
 
-    def _shared(self, receipt: Any) -> None:
+    def _shared(self, receipt: GrantReceipt) -> None:
         self._busy = False
         self._ticket = None
         self.receipt = receipt

@@ -10,7 +10,8 @@ inline with the core's message.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QFontMetrics
@@ -30,8 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, Progress, ProgressSink
-from ..records.bundle import bundle_resources
-from .address_book import AddressBook
+from ..services import UnlockedWallet
 from .detail import DetailPane
 from .grant_models import GrantTableModel, local_time, plural, shared_rows
 from .models import RecordTableModel, columns_for
@@ -39,7 +39,11 @@ from .plain_text import plain_label
 from .progress import show_progress
 from .table_view import row_table
 from .theme import set_text_tone
-from .workers import JobRunner, retire_runner
+from .workers import JobRunner, Ticket, retire_runner
+
+if TYPE_CHECKING:
+    from ..services import TxResult
+    from ..services.sharing import GrantView, OpenedShare
 
 __all__ = ["KEY_MISSING", "KEY_PUBLISHED", "SharedWithMeView", "opened_heading"]
 
@@ -49,7 +53,7 @@ KEY_MISSING = ("Patients can share records with this wallet only after you publi
                "(once; one transaction that reveals nothing but the public key).")
 
 
-def opened_heading(opened: Any, records: int) -> tuple[str, str]:
+def opened_heading(opened: OpenedShare, records: int) -> tuple[str, str]:
     """The header of an opened share: a title and a line about its grant (plain text)."""
     who = opened.patient_name or "A patient"
     title = f"{who} — {plural(records, 'record')} shared with you"
@@ -67,13 +71,13 @@ class SharedWithMeView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._wallet: Any = None
+        self._wallet: UnlockedWallet | None = None
         self._runner: JobRunner | None = None
-        self._generation = 0
+        self._open_ticket: Ticket | None = None
         self.loading = False
         self.opening = False
         self.key_registered: bool | None = None
-        self.share: Any = None
+        self.share: OpenedShare | None = None
         self._resources: list[dict[str, Any]] = []
         self._patient_names: dict[str, str] = {}  # learnt from opened shares, kept until lock
 
@@ -149,6 +153,10 @@ class SharedWithMeView(QWidget):
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress_label, 1)
         progress_row.addWidget(self.progress, 1)
+        self.cancel_open_button = QPushButton("Cancel", self)
+        self.cancel_open_button.setToolTip("Stop opening this share; nothing is logged on chain for it")
+        self.cancel_open_button.clicked.connect(self.cancel_open)
+        progress_row.addWidget(self.cancel_open_button)
         self.progress_box = QWidget(self)
         self.progress_box.setLayout(progress_row)
         self.message = plain_label("", self)
@@ -202,10 +210,10 @@ class SharedWithMeView(QWidget):
     # --- wallet ---------------------------------------------------------------------------
 
     @property
-    def wallet(self) -> Any:
+    def wallet(self) -> UnlockedWallet | None:
         return self._wallet
 
-    def set_wallet(self, wallet: Any) -> None:
+    def set_wallet(self, wallet: UnlockedWallet) -> None:
         self.clear()
         self._wallet = wallet
         self._runner = JobRunner("shared-with-me", self)
@@ -214,7 +222,7 @@ class SharedWithMeView(QWidget):
 
     def clear(self) -> None:
         """Drop the wallet and every record shown (before it locks)."""
-        self._generation += 1
+        self._open_ticket = None
         retire_runner(self._runner)
         self._runner = None
         self._wallet = None
@@ -249,18 +257,14 @@ class SharedWithMeView(QWidget):
         if wallet is None or runner is None or self.loading:
             return
         self.loading = True
-        generation = self._generation
 
-        def job(_p: ProgressSink, _c: CancelToken) -> tuple[bool, list, Any, dict[str, str]]:
+        def job(_p: ProgressSink, _c: CancelToken) -> tuple[bool, list[GrantView], datetime, dict[str, str]]:
             from ..services import Sharing
 
             sharing = Sharing(wallet)
-            return (sharing.key_registered(), sharing.received(), sharing.chain.now(),
-                    AddressBook.load(wallet.app.home).names())
+            return sharing.key_registered(), sharing.received(), sharing.now(), wallet.address_book().names()
 
-        def done(result: tuple[bool, list, Any, dict[str, str]]) -> None:
-            if generation != self._generation:
-                return
+        def done(result: tuple[bool, list[GrantView], datetime, dict[str, str]]) -> None:
             self.loading = False
             registered, views, now, names = result
             names = {**self._patient_names, **names}  # the user's own names win
@@ -269,12 +273,10 @@ class SharedWithMeView(QWidget):
             self._update_buttons()
 
         def failed(message: str) -> None:
-            if generation != self._generation:
-                return
             self.loading = False
             self.key_label.setText(message)
 
-        runner.submit(job, on_done=done, on_failed=failed)
+        runner.submit(job, on_done=done, on_failed=failed, latest="received")
 
     def _show_key(self, registered: bool) -> None:
         self.key_registered = registered
@@ -289,23 +291,18 @@ class SharedWithMeView(QWidget):
             return
         self.publish_button.setEnabled(False)
         self.key_label.setText("Publishing your encryption key on chain…")
-        generation = self._generation
 
-        def job(_p: ProgressSink, _c: CancelToken) -> Any:
+        def job(_p: ProgressSink, _c: CancelToken) -> TxResult | None:
             from ..services import Sharing
 
             return Sharing(wallet).register_key()
 
-        def done(tx: Any) -> None:
-            if generation != self._generation:
-                return
+        def done(tx: TxResult | None) -> None:
             self._show_key(True)
             if tx is not None:
                 self.key_label.setText(f"{self.key_label.text()}\nPublished in transaction {tx.tx_hash}.")
 
         def failed(message: str) -> None:
-            if generation != self._generation:
-                return
             self.key_label.setText(f"Not published: {message}")
             self.publish_button.setEnabled(True)
 
@@ -327,21 +324,19 @@ class SharedWithMeView(QWidget):
         if wallet is None or runner is None or self.opening or not text:
             return
         self.opening = True
-        generation = self._generation
         self._set_message("")
         self.progress_label.setText("Checking the share…")
         self.progress.setRange(0, 0)
         self.progress_box.show()
         self._update_buttons()
 
-        def job(progress: ProgressSink, _c: CancelToken) -> Any:
+        def job(progress: ProgressSink, cancel: CancelToken) -> OpenedShare:
             from ..services import Sharing
 
-            return Sharing(wallet).open(text, progress=progress)
+            return Sharing(wallet).open(text, progress=progress, cancel=cancel)
 
-        def done(opened: Any) -> None:
-            if generation != self._generation:
-                return
+        def done(opened: OpenedShare) -> None:
+            self._open_ticket = None
             self.opening = False
             self.progress_box.hide()
             self.show_share(opened)
@@ -351,8 +346,7 @@ class SharedWithMeView(QWidget):
             self.opened.emit(opened)
 
         def failed(message: str) -> None:
-            if generation != self._generation:
-                return
+            self._open_ticket = None
             self.opening = False
             self.progress_box.hide()
             self._set_message(f"This share could not be opened. {message}")
@@ -361,18 +355,35 @@ class SharedWithMeView(QWidget):
             self.refresh()  # a revoked or expired share shows as such in the list too
             self.open_failed.emit(message)
 
-        runner.submit(job, on_done=done, on_failed=failed, on_progress=self._on_progress)
+        def cancelled(_message: str) -> None:
+            self._open_ticket = None
+            self.opening = False
+            self.progress_box.hide()
+            self._set_message("Opening was cancelled; nothing was logged on chain.")
+            self._update_buttons()
+
+        self.cancel_open_button.setEnabled(True)
+        self._open_ticket = runner.submit(job, on_done=done, on_failed=failed, on_progress=self._on_progress,
+                                          on_cancelled=cancelled)
+
+    def cancel_open(self) -> None:
+        """Stop the share being opened: the worker stops at the next check of its cancel
+        token, before the access is logged on chain (an open already logging finishes)."""
+        if self._open_ticket is not None and self._open_ticket.running:
+            self._open_ticket.cancel()
+            self.cancel_open_button.setEnabled(False)
+            self.progress_label.setText("Cancelling…")
 
     def _on_progress(self, progress: Progress) -> None:
         show_progress(self.progress, self.progress_label, progress)
 
-    def show_share(self, opened: Any) -> None:
+    def show_share(self, opened: OpenedShare) -> None:
         """Show an opened share's records, read-only."""
         self.close_share()
         self.share = opened
         if opened.patient_name:
             self._patient_names[opened.grant.patient] = opened.patient_name
-        self._resources = bundle_resources(opened.bundle)
+        self._resources = opened.resources
         rows = shared_rows(self._resources)
         title, line = opened_heading(opened, len(rows))
         self.result_title.setText(title)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
 
+from ..services import UnlockedWallet
 from .actions import make_action
 from .lazy_tab import LazyTab
 
@@ -37,11 +38,12 @@ class SharingSection(QObject):
         super().__init__(window)
         self.window = window
         self.tabs = tabs
-        self._wallet: Any = None
-        self.pages = (LazyTab(self._make_sharing_view), LazyTab(self._make_shared_view),
-                      LazyTab(self._make_log_view))
-        for page, name in zip(self.pages, ("Sharing", "Shared with me", "Access log")):
-            tabs.addTab(page, name)
+        self._wallet: UnlockedWallet | None = None
+        self.pages: tuple[LazyTab[SharingView], LazyTab[SharedWithMeView], LazyTab[AccessLogView]] = (
+            LazyTab(self._make_sharing_view), LazyTab(self._make_shared_view), LazyTab(self._make_log_view))
+        tabs.addTab(self.pages[0], "Sharing")
+        tabs.addTab(self.pages[1], "Shared with me")
+        tabs.addTab(self.pages[2], "Access log")
         tabs.currentChanged.connect(self._tab_changed)
         self._build_actions()
 
@@ -106,13 +108,13 @@ class SharingSection(QObject):
             bar.insertMenu(help_menu, menu)
         # the record views' own shortcuts bring their tab forward
         for name in ("overview_action", "next_action", "prev_action", "filter_action", "import_action"):
-            action = getattr(self.window, name, None)
-            if isinstance(action, QAction):
-                action.triggered.connect(lambda _checked=False: self.show_tab(0))
+            record_action = getattr(self.window, name, None)
+            if isinstance(record_action, QAction):
+                record_action.triggered.connect(lambda _checked=False: self.show_tab(0))
 
     # --- wallet -------------------------------------------------------------------------------
 
-    def set_wallet(self, wallet: Any) -> None:
+    def set_wallet(self, wallet: UnlockedWallet) -> None:
         self._wallet = wallet
         for page in self.pages:
             page.set_wallet(wallet)

@@ -7,7 +7,8 @@ share, its IPFS node is started (without waiting) so doctors can fetch the recor
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, ProgressSink
-from .address_book import AddressBook
+from ..services import UnlockedWallet
 from .grant_models import GrantTableModel, local_time, plural
 from .plain_text import plain_label
 from .qr_widget import TokenDialog
@@ -31,13 +32,16 @@ from .table_view import row_table
 from .theme import set_text_tone
 from .workers import JobRunner, retire_runner
 
+if TYPE_CHECKING:
+    from ..services import GrantReceipt, GrantView, RevokeReceipt
+
 __all__ = ["EMPTY_SHARES_TEXT", "SharingView", "revoke_question"]
 
 EMPTY_SHARES_TEXT = ("You have not shared any records yet.\n\nNew share (Ctrl+Shift+S) encrypts the records you "
                      "choose for one doctor's wallet, until a time you choose.")
 
 
-def revoke_question(view: Any, name: str = "") -> str:
+def revoke_question(view: GrantView, name: str = "") -> str:
     """What the revoke confirmation says (plain text: the name is the user's note)."""
     who = f"{name} ({view.counterpart})" if name else view.counterpart
     opened = view.grant.accesses
@@ -58,9 +62,8 @@ class SharingView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._wallet: Any = None
+        self._wallet: UnlockedWallet | None = None
         self._runner: JobRunner | None = None
-        self._generation = 0
         self.loading = False
         self.dialog: ShareDialog | None = None
         self.token_dialog: TokenDialog | None = None
@@ -126,10 +129,10 @@ class SharingView(QWidget):
     # --- wallet ---------------------------------------------------------------------------
 
     @property
-    def wallet(self) -> Any:
+    def wallet(self) -> UnlockedWallet | None:
         return self._wallet
 
-    def set_wallet(self, wallet: Any) -> None:
+    def set_wallet(self, wallet: UnlockedWallet) -> None:
         self.clear()
         self._wallet = wallet
         self._runner = JobRunner("sharing", self)
@@ -138,7 +141,6 @@ class SharingView(QWidget):
 
     def clear(self) -> None:
         """Forget the wallet and its shares (before it locks)."""
-        self._generation += 1
         if self.dialog is not None:
             self.dialog.abort()
         if self.token_dialog is not None:
@@ -167,24 +169,20 @@ class SharingView(QWidget):
         wallet, runner = self._wallet, self._runner
         if wallet is None or runner is None or self.loading:
             return
-        self._generation += 1
-        generation = self._generation
         self.loading = True
         self._message("Reading your shares from the chain…")
 
-        def job(_p: ProgressSink, _c: CancelToken) -> tuple[list, Any, dict[str, str]]:
+        def job(_p: ProgressSink, _c: CancelToken) -> tuple[list[GrantView], datetime, dict[str, str]]:
             from ..services import Sharing
 
             sharing = Sharing(wallet)
             views = sharing.grants()
-            now = sharing.chain.now()
+            now = sharing.now()
             if any(v.status.value == "active" for v in views):
                 wallet.ipfs(wait=None)  # serve the shared records while the wallet is open
-            return views, now, AddressBook.load(wallet.app.home).names()
+            return views, now, wallet.address_book().names()
 
-        def done(result: tuple[list, Any, dict[str, str]]) -> None:
-            if generation != self._generation:
-                return
+        def done(result: tuple[list[GrantView], datetime, dict[str, str]]) -> None:
             self.loading = False
             views, now, names = result
             self.model.set_grants(views, now, names)
@@ -198,13 +196,11 @@ class SharingView(QWidget):
             self.loaded.emit()
 
         def failed(message: str) -> None:
-            if generation != self._generation:
-                return
             self.loading = False
             self._message(message, error=True)
             self.loaded.emit()
 
-        runner.submit(job, on_done=done, on_failed=failed)
+        runner.submit(job, on_done=done, on_failed=failed, latest="grants")
 
     def select_grant(self, grant_id: str) -> None:
         row = self.model.row_of(grant_id)
@@ -212,7 +208,7 @@ class SharingView(QWidget):
             flags = QItemSelectionModel.SelectionFlag
             self.table.selectionModel().setCurrentIndex(self.model.index(row, 0), flags.ClearAndSelect | flags.Rows)
 
-    def current_grant(self) -> Any:
+    def current_grant(self) -> GrantView | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.grant_at(rows[0].row()) if rows else None
 
@@ -223,7 +219,7 @@ class SharingView(QWidget):
         self.revoke_button.setEnabled(active)
         self.detail.setText(self.describe(view) if view is not None else "")
 
-    def describe(self, view: Any) -> str:
+    def describe(self, view: GrantView) -> str:
         """The selected share in a few lines (plain text)."""
         grant = view.grant
         name = self.model.name_of(view)
@@ -264,7 +260,7 @@ class SharingView(QWidget):
             self.dialog = None
         dialog.deleteLater()
 
-    def _granted(self, receipt: Any) -> None:
+    def _granted(self, receipt: GrantReceipt) -> None:
         self._select_after_load = receipt.grant_id
         self.loading = False  # a list read before the share is out of date
         self.refresh()
@@ -307,7 +303,7 @@ class SharingView(QWidget):
 
     # --- revoke -----------------------------------------------------------------------------
 
-    def revoke_box(self, view: Any) -> QMessageBox:
+    def revoke_box(self, view: GrantView) -> QMessageBox:
         """The question asked before revoking ``view`` (Revoke or Cancel, Cancel the default)."""
         box = QMessageBox(QMessageBox.Icon.Warning, "Revoke this share?", "",
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
@@ -317,7 +313,7 @@ class SharingView(QWidget):
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box
 
-    def confirm_revoke(self, view: Any) -> bool:
+    def confirm_revoke(self, view: GrantView) -> bool:
         box = self.revoke_box(view)
         try:
             return box.exec() == QMessageBox.StandardButton.Yes
@@ -337,12 +333,12 @@ class SharingView(QWidget):
         self.token_button.setEnabled(False)
         self._message("Revoking on chain…")
 
-        def job(_p: ProgressSink, _c: CancelToken) -> Any:
+        def job(_p: ProgressSink, _c: CancelToken) -> RevokeReceipt:
             from ..services import Sharing
 
             return Sharing(wallet).revoke_grant(grant_id)
 
-        def done(receipt: Any) -> None:
+        def done(receipt: RevokeReceipt) -> None:
             said = f"Revoked (transaction {receipt.tx.tx_hash})." if receipt.tx else "Already revoked on chain."
             if receipt.warning:
                 said += f" Warning: {receipt.warning}"

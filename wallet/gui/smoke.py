@@ -42,8 +42,8 @@ _FHIR_TYPES = ("Patient", "Observation", "Condition", "MedicationRequest", "Immu
 _BUNDLE = {
     "resourceType": "Bundle", "type": "collection",
     "entry": [
-        {"resource": {"resourceType": "Patient", "id": "smoke-patient", "name": [{"family": "Smoke", "given": ["Test"]}],
-                      "birthDate": "1970-01-01"}},
+        {"resource": {"resourceType": "Patient", "id": "smoke-patient",
+                      "name": [{"family": "Smoke", "given": ["Test"]}], "birthDate": "1970-01-01"}},
         {"resource": {"resourceType": "Observation", "id": "smoke-glucose", "status": "final",
                       "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
                                                 "code": "laboratory"}]}],
@@ -103,15 +103,13 @@ def _require(condition: bool, message: str) -> None:
 
 
 def _bundled_files() -> str:
-    from ..chain.contract import load_artefact
-    from ..share.issuers import IssuerStore
+    from ..services import check_bundled_files
     from .icon import app_icon
 
-    artefact = load_artefact()
-    _require(artefact.bytecode.startswith("0x") and len(artefact.abi) > 0, "contract artefact is empty")
-    IssuerStore.load(None)  # the bundled list of trusted SMART Health Card issuers
+    bundled = check_bundled_files()  # the contract artefact and the trusted SMART Health Card issuers
+    _require(bundled.has_bytecode and bundled.abi_entries > 0, "contract artefact is empty")
     _require(not app_icon().isNull(), "the app icon did not render")
-    return f"{artefact.name} ({artefact.compiler_version.split('+')[0]}), issuers, icon"
+    return f"{bundled.contract} ({bundled.compiler_version.split('+')[0]}), issuers, icon"
 
 
 def _fhir_models() -> str:
@@ -159,9 +157,11 @@ def run_smoke(*, network: bool = True, debug: bool = False, out: TextIO | None =
             ended: list[int] = []
             session.finished.connect(ended.append)
             session.start()
-            _require(session.wizard is not None and _wait(session.wizard.isVisible), "the wizard did not open")
-            title = session.wizard.windowTitle()
-            session.wizard.reject()
+            wizard = session.wizard
+            _require(wizard is not None and _wait(wizard.isVisible), "the wizard did not open")
+            assert wizard is not None
+            title = wizard.windowTitle()
+            wizard.reject()
             _require(_wait(lambda: bool(ended)), "closing the wizard did not end the session")
             session.deleteLater()
             return f"'{title}' opened and closed"
@@ -186,8 +186,8 @@ def run_smoke(*, network: bool = True, debug: bool = False, out: TextIO | None =
             for n in range(tabs.count()):  # each tab builds its view (and loads its module) when shown
                 tabs.setCurrentIndex(n)
             QCoreApplication.processEvents()
-            unbuilt = [tabs.tabText(n) for n in range(tabs.count())
-                       if isinstance(tabs.widget(n), LazyTab) and not tabs.widget(n).built]
+            pages = [(tabs.tabText(n), tabs.widget(n)) for n in range(tabs.count())]
+            unbuilt = [text for text, page in pages if isinstance(page, LazyTab) and not page.built]
             _require(not unbuilt, f"tabs not built when shown: {', '.join(unbuilt)}")
             tabs.setCurrentIndex(0)
             window.set_wallet(wallet)

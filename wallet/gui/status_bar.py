@@ -6,8 +6,8 @@ runs on a worker thread every few seconds (a probe waits at most about a second 
 node that is still starting) and a probe is never started while the last one runs,
 so the GUI thread never waits on a network.
 
-Opening the wallet's IPFS node is what starting means here: the first probe calls
-``wallet.ipfs(wait=None)``, which starts the embedded node in the background. The first
+The probe is :func:`wallet.services.probe_network`. Opening the wallet's IPFS node is what
+starting means here: the first probe starts the embedded node in the background. The first
 probe waits until the widget has been painted, and a little longer: loading the node and
 the chain on a worker still takes the interpreter from the GUI thread now and then, and
 the window's first paint should not wait for that.
@@ -15,100 +15,21 @@ the window's first paint should not wait for that.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from typing import Any
-
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from ..events import CancelToken, ProgressSink
+from ..services import NetworkStatus, UnlockedWallet, probe_network
 from .badges import PillLabel
 from .plain_text import safe_tooltip
 from .workers import JobRunner, retire_runner
 
-__all__ = ["IPFS_STATES", "NetworkStatus", "NetworkStatusWidget", "chain_text", "ipfs_text", "probe_network"]
+__all__ = ["NetworkStatus", "NetworkStatusWidget", "chain_text", "ipfs_text"]
 
 FIRST_PROBE_AFTER_PAINT_MS = 300
-IPFS_STATES = ("off", "starting", "running", "error")
-CHAIN_STATES = ("off", "connected", "error")
 _IPFS_TONE = {"off": "muted", "starting": "warn", "running": "good", "error": "bad"}
 _CHAIN_TONE = {"off": "muted", "connected": "good", "error": "bad"}
-
-
-@dataclass(frozen=True)
-class NetworkStatus:
-    ipfs_backend: str  # "embedded node" or "Kubo RPC at /ip4/…"
-    ipfs_state: str
-    peers: int | None = None  # connected peers, when the backend can say
-    peer_id: str = ""
-    ipfs_detail: str = ""  # an error message, or where the node listens
-    chain: str = ""  # "embedded chain" or the RPC URL
-    chain_state: str = "off"
-    chain_id: int | None = None
-    chain_detail: str = ""
-
-    def __post_init__(self) -> None:
-        if self.ipfs_state not in IPFS_STATES:
-            raise ValueError(f"unknown IPFS state {self.ipfs_state!r}")
-        if self.chain_state not in CHAIN_STATES:
-            raise ValueError(f"unknown chain state {self.chain_state!r}")
-
-
-def _ipfs_backend_name(config: Any) -> str:
-    api = str(config.get("ipfs.api"))
-    return "embedded node" if api == "embedded" else f"Kubo RPC at {api}"
-
-
-def _chain_name(config: Any) -> str:
-    rpc = str(config.get("chain.rpc"))
-    return "embedded chain" if rpc == "embedded" else rpc
-
-
-def _probe_ipfs(wallet: Any, ready_timeout: float, embedded: bool) -> tuple[str, int | None, str, str]:
-    """(state, peers, peer id, detail) of the wallet's node, starting it if needed."""
-    from ..errors import WalletError
-
-    started = time.monotonic()
-    try:
-        backend = wallet.ipfs(wait=None)
-        info = backend.wait_ready(ready_timeout)
-    except WalletError as exc:
-        waited = time.monotonic() - started >= ready_timeout * 0.95
-        if embedded and waited:  # still booting: not a failure
-            return "starting", None, "", "Starting the node…"
-        return "error", None, "", exc.user_message
-    peers = None
-    connected = getattr(backend, "connected_peers", None)  # the embedded node can say; else node_info only
-    if callable(connected):
-        try:
-            peers = len(connected())
-        except WalletError:
-            peers = None
-    return "running", peers, info.peer_id, "\n".join(info.dial_addresses[:4])
-
-
-def probe_network(wallet: Any, *, ready_timeout: float = 1.0, chain: bool = True,
-                  start_node: bool = True) -> NetworkStatus:
-    """How the wallet's IPFS node (started if ``start_node``) and chain are; run it on a worker."""
-    from ..errors import WalletError
-
-    backend_name = _ipfs_backend_name(wallet.app.config)
-    state, peers, peer_id, detail = "off", None, "", ""
-    if start_node:
-        state, peers, peer_id, detail = _probe_ipfs(wallet, ready_timeout, backend_name == "embedded node")
-    chain_name, chain_state, chain_id, chain_detail = _chain_name(wallet.app.config), "off", None, ""
-    if chain:
-        try:
-            backend = wallet.chain()
-            chain_id = backend.chain_id
-            chain_detail = backend.describe()
-            backend.now()  # it answers, so it is reachable
-            chain_state = "connected"
-        except WalletError as exc:
-            chain_state, chain_detail = "error", exc.user_message
-    return NetworkStatus(backend_name, state, peers, peer_id, detail, chain_name, chain_state, chain_id, chain_detail)
 
 
 def ipfs_text(status: NetworkStatus) -> str:
@@ -139,7 +60,7 @@ class NetworkStatusWidget(QWidget):
     def __init__(self, parent: QWidget | None = None, *, interval_ms: int = 5000, ready_timeout: float = 1.0,
                  chain: bool = True) -> None:
         super().__init__(parent)
-        self._wallet: Any = None
+        self._wallet: UnlockedWallet | None = None
         self._runner: JobRunner | None = None
         self._probing = False
         self._ready_timeout = ready_timeout
@@ -174,7 +95,7 @@ class NetworkStatusWidget(QWidget):
     def __repr__(self) -> str:
         return f"NetworkStatusWidget({self.status.ipfs_state if self.status else 'off'})"
 
-    def start(self, wallet: Any, *, start_node: bool = True) -> None:
+    def start(self, wallet: UnlockedWallet, *, start_node: bool = True) -> None:
         """Probe now and every few seconds; ``start_node=False`` leaves IPFS alone (shown as not started)."""
         self.stop()
         self._wallet = wallet
@@ -216,9 +137,7 @@ class NetworkStatusWidget(QWidget):
 
         self._probing = True
         if self.status is None and start_node:  # the first probe opens the node
-            config = wallet.app.config
-            self._show(NetworkStatus(_ipfs_backend_name(config), "starting", ipfs_detail="Starting the node…",
-                                     chain=_chain_name(config)))
+            self._show(NetworkStatus.starting(wallet.app))
         self._runner.submit(job, on_done=self._probed, on_failed=self._probe_failed)
 
     def _probed(self, status: NetworkStatus) -> None:

@@ -45,7 +45,7 @@ def _envelope(xs: list[float], ys: list[float]) -> list[QPointF]:
     out: list[QPointF] = []
     column = None
     lo = hi = 0.0
-    for x, y in zip(xs, ys):
+    for x, y in zip(xs, ys, strict=False):
         c = int(x)
         if c != column:
             if column is not None:
@@ -70,7 +70,7 @@ def _time_ticks(t0: float, t1: float, most: int) -> list[tuple[float, str]]:
         return [(t, text) for t, text in stamps if t0 <= t <= t1]
 
     def months(step: int) -> list[tuple[float, str]]:
-        out = []
+        out: list[tuple[float, str]] = []
         n = start.year * 12 + start.month - 1
         while True:
             y, m = divmod(n, 12)
@@ -129,10 +129,7 @@ class TrendChart(QWidget):
         values = [p.value for p in s.points]
         extra = [v for v in (s.low, s.high) if v is not None]
         lo, hi = min(values + extra), max(values + extra)
-        if hi == lo:
-            pad = abs(hi) * 0.1 or 1.0
-        else:
-            pad = (hi - lo) * 0.08
+        pad = abs(hi) * 0.1 or 1.0 if hi == lo else (hi - lo) * 0.08
         t0 = s.points[0].when.timestamp()
         t1 = s.points[-1].when.timestamp()
         if t1 == t0:
@@ -189,7 +186,7 @@ class TrendChart(QWidget):
             p.drawText(QRectF(left, 4, frame.width(), fm.height() + 4), Qt.AlignmentFlag.AlignRight, legend)
 
         # grid and value labels
-        for t, label in zip(ticks, labels):
+        for t, label in zip(ticks, labels, strict=False):
             y = y_of(t)
             p.setPen(QPen(_GRID, 1))
             p.drawLine(QPointF(frame.left(), y), QPointF(frame.right(), y))
@@ -230,19 +227,20 @@ class TrendChart(QWidget):
         # pixel column the lowest and highest value, so spikes stay visible.
         xs = [x_of(pt.when) for pt in s.points]
         ys = [y_of(pt.value) for pt in s.points]
-        self._plotted = list(zip(xs, ys))
+        self._plotted = list(zip(xs, ys, strict=False))
         dense = len(xs) > plot.width() / 3
         if len(xs) > 1:
             if dense:
                 p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
                 line = QPolygonF(_envelope(xs, ys))
             else:
-                line = QPolygonF([QPointF(x, y) for x, y in zip(xs, ys)])
+                line = QPolygonF([QPointF(x, y) for x, y in zip(xs, ys, strict=False)])
             p.setPen(QPen(line_color, 1.0 if dense else 1.6))
             p.drawPolyline(line)
         size = 3.0 if dense else 6.0
         for flagged, color in ((False, line_color), (True, out_color)):
-            dots = {(round(x), round(y)) for x, y, pt in zip(xs, ys, s.points) if bool(pt.flag) == flagged}
+            dots = {(round(x), round(y)) for x, y, pt in zip(xs, ys, s.points, strict=False)
+                    if bool(pt.flag) == flagged}
             if dots:
                 p.setPen(QPen(color, size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
                 p.drawPoints(QPolygonF([QPointF(x, y) for x, y in dots]))

@@ -1,23 +1,22 @@
 """The Verify dialog: check an export folder or a ``.smart-health-card`` file, offline.
 
 It needs no wallet: verification reads only the chosen path (an optional
-:class:`~wallet.app.App` adds the wallet's trusted card issuers). The verdict is one
+:class:`~wallet.services.WalletContext` adds the wallet's trusted card issuers). The verdict is one
 big word — VALID, INVALID, or NOT CHECKED when an encrypted export's passphrase was not
 given — then the reason, the signer and the contents by type. A valid export's records
 open read-only in :class:`BundleViewer`; nothing is added to any wallet.
 
-Verification is :func:`wallet.services.verify_path` on a worker thread. The records
-shown come from reading the path again and verifying it again in the same job, so what
-is shown is what was verified.
+Verification is :func:`wallet.services.verify_path` on a worker thread, once: it returns
+the verified records with the verdict (or raises with the reason), so what is shown is
+what was verified.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFontDatabase, QFontMetrics
@@ -39,16 +38,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import VerificationError
 from ..events import CancelToken, ProgressSink
-from ..records.store import StoredSummary
-from ..records.summary import Summary, summarize
-from ..services import utc_text
+from ..services import StoredSummary, Summary, summarize, utc_text
 from .badges import PillLabel, hint_label, verdict_label
 from .detail import DetailPane
 from .icon import app_icon
 from .models import RecordFilterProxy, RecordTableModel, columns_for
 from .plain_text import plain_label
 from .single_job import SingleJob
+
+if TYPE_CHECKING:
+    from ..services import Verification, WalletContext
 
 __all__ = [
     "BundleViewer",
@@ -115,44 +116,44 @@ class VerifyOutcome:
         return verdict_for(self.result)
 
 
-def _card_resources(path: Path, app: Any) -> list[dict[str, Any]]:
-    from datetime import datetime
+def result_fields(result: Verification) -> dict[str, Any]:
+    """What the dialog shows of a verified path, by field (the keys :func:`verdict_for` reads)."""
+    from ..services import VerifiedCardFile
 
-    from ..share.issuers import IssuerStore
-    from ..share.verify import verify_card_file
-
-    home = app.home if app is not None else None
-    extra = app.extra_trusted_issuers if app is not None else ()
-    now = app.clock.now() if app is not None else datetime.now(UTC)
-    cards = verify_card_file(path, issuers=IssuerStore.load(home, extra_trusted=extra), now=now)
-    return [e["resource"] for card in cards for e in card.fhir_bundle.get("entry", [])
-            if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+    if isinstance(result, VerifiedCardFile):
+        return {"valid": True, "kind": result.kind, "signer": result.signer, "issuer_name": result.issuer_name,
+                "status": list(result.status), "resources": dict(result.resources)}
+    return {"valid": True, "kind": result.kind, "signer": result.signer,
+            "signed_at": result.signed_at.isoformat() if result.signed_at else None,
+            "encrypted": result.encrypted, "sha256": result.sha256, "resources": dict(result.resources)}
 
 
-def verify_job(path: Path, *, app: Any = None, passphrase: str | None = None):
-    """A worker job: the verdict, and for a valid path its records (read and verified again)."""
+def error_fields(error: VerificationError) -> dict[str, Any]:
+    """What the dialog shows of a path that did not verify."""
+    from ..services import CardVerificationError
+
+    fields: dict[str, Any] = {"valid": False, "reason": error.reason}
+    if error.needs_passphrase:
+        fields.update(needs_passphrase=True, encrypted=True)
+    if isinstance(error, CardVerificationError):
+        fields.update({k: v for k, v in result_fields(error.card).items() if k != "valid"})
+    return fields
+
+
+def verify_job(path: Path, *, app: WalletContext | None = None,
+               passphrase: str | None = None) -> Callable[[ProgressSink, CancelToken], VerifyOutcome]:
+    """A worker job: the verdict, and for a valid path the records it verified."""
 
     def run(_progress: ProgressSink, _cancel: CancelToken) -> VerifyOutcome:
-        from ..errors import DecryptionError, ShareError
         from ..services import verify_path
-        from ..share.verify import export_is_encrypted, verify_export
 
         target = Path(path)
-        if target.is_dir() and export_is_encrypted(target) and passphrase is None:
-            return VerifyOutcome(target, {"valid": False, "needs_passphrase": True, "encrypted": True,
-                                          "reason": "This export is encrypted; its passphrase is needed to check it."})
-        result = verify_path(target, app=app, passphrase=(lambda: passphrase or ""))
-        resources: list[dict[str, Any]] = []
-        if result.get("valid"):
-            try:
-                if result.get("kind") == "smart-health-card":
-                    resources = _card_resources(target, app)
-                else:
-                    bundle = verify_export(target, passphrase=passphrase).bundle
-                    resources = [e["resource"] for e in bundle.get("entry", [])]
-            except (ShareError, DecryptionError) as exc:  # changed between the two reads
-                return VerifyOutcome(target, {"valid": False, "reason": exc.user_message})
-        return VerifyOutcome(target, dict(result), resources, bundle_rows(resources))
+        try:
+            result = verify_path(target, app=app, passphrase=None if passphrase is None else (lambda: passphrase))
+        except VerificationError as exc:
+            return VerifyOutcome(target, error_fields(exc))
+        resources = list(result.fhir_resources)
+        return VerifyOutcome(target, result_fields(result), resources, bundle_rows(resources))
 
     return run
 
@@ -185,7 +186,8 @@ class VerifyDialog(QDialog):
 
     verified = Signal(object)
 
-    def __init__(self, app: Any = None, *, path: Path | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, app: WalletContext | None = None, *, path: Path | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.app = app
         self.outcome: VerifyOutcome | None = None
@@ -377,9 +379,9 @@ class VerifyDialog(QDialog):
 
 
 def _is_encrypted(path: Path) -> bool:
-    from ..share.verify import export_is_encrypted
+    from ..services import is_encrypted_export
 
-    return export_is_encrypted(path)
+    return is_encrypted_export(path)
 
 
 # --- the read-only viewer ---------------------------------------------------------------

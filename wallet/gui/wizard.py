@@ -35,9 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, ProgressSink
-from ..services import UnlockedWallet, WalletService
-from ..vault.keys import new_phrase
-from ..vault.keystore import MIN_PASSPHRASE
+from ..services import MIN_PASSPHRASE, UnlockedWallet, WalletService
 from .icon import app_icon, icon_pixmap
 from .theme import set_text_tone, tone_color
 from .workers import JobRunner, phrase_problem
@@ -96,9 +94,9 @@ class _StartPage(QWizardPage):
         self._wizard = wizard
         self.setTitle("Welcome to Health Wallet")
         self.setSubTitle("Your health records, encrypted on this computer and shared only when you choose.")
-        self.create = QRadioButton("Create a new wallet", self)
+        self.create_choice = QRadioButton("Create a new wallet", self)
         self.restore = QRadioButton("Restore a wallet from its recovery phrase", self)
-        self.create.setChecked(True)
+        self.create_choice.setChecked(True)
         explain = QLabel("A wallet is opened with a passphrase you choose. It also has a recovery phrase of "
                          "12 words: with it you can restore the wallet and its keys on a new computer.", self)
         explain.setWordWrap(True)
@@ -108,7 +106,7 @@ class _StartPage(QWizardPage):
         layout.addWidget(logo)
         layout.addWidget(explain)
         layout.addSpacing(12)
-        layout.addWidget(self.create)
+        layout.addWidget(self.create_choice)
         layout.addWidget(self.restore)
         layout.addStretch(1)
 
@@ -273,7 +271,7 @@ class _PhrasePage(QWizardPage):
 
     def initializePage(self) -> None:
         if not self._wizard.phrase:
-            self._wizard.phrase = new_phrase(12)
+            self._wizard.phrase = self._wizard.service.new_phrase(12)
         for label in self.word_labels:
             label.deleteLater()
         self.word_labels = []
@@ -358,7 +356,7 @@ class _ConfirmPage(QWizardPage):
 
     def _wrong(self) -> list[int]:
         words = self._wizard.phrase.split()
-        return [pos for pos, edit in zip(self.positions, self.edits)
+        return [pos for pos, edit in zip(self.positions, self.edits, strict=False)
                 if pos >= len(words) or edit.text().strip().lower() != words[pos]]
 
     def _check(self) -> None:
@@ -454,7 +452,7 @@ class FirstRunWizard(QWizard):
 
     def __init__(self, service: WalletService, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._service = service
+        self.service = service
         self._runner = runner
         self.mode = "create"
         self.phrase = ""
@@ -480,7 +478,7 @@ class FirstRunWizard(QWizard):
         self.setStartId(self.PAGE_START)
 
     def start_writing(self) -> None:
-        service, phrase, passphrase = self._service, self.phrase, self.passphrase
+        service, phrase, passphrase = self.service, self.phrase, self.passphrase
 
         def job(_progress: ProgressSink, _cancel: CancelToken) -> UnlockedWallet:
             # A new wallet is the same as restoring a freshly generated phrase; doing it

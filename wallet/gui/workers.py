@@ -19,8 +19,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..errors import Cancelled, KeyringUnavailable, WalletError
 from ..events import CancelToken, Progress, ProgressSink
-from ..services import UnlockedWallet, WalletService
-from ..vault.keys import normalize_phrase
+from ..services import UnlockedWallet, WalletService, phrase_problem
 
 __all__ = ["JobRunner", "Ticket", "UnlockOutcome", "phrase_problem", "retire_runner", "unlock_job"]
 
@@ -49,6 +48,8 @@ class _Callbacks:
     on_failed: Callable[[str], None] | None
     on_progress: Callable[[Progress], None] | None
     on_cancelled: Callable[[str], None] | None
+    latest: str | None = None
+    stale: bool = False  # a later job of the same ``latest`` key was submitted, or it was dropped
 
 
 class _Worker(QObject):
@@ -88,6 +89,11 @@ class JobRunner(QObject):
     """One background thread running submitted jobs in order.
 
     Callbacks run on the GUI thread. A job is ``fn(progress_sink, cancel_token)``.
+
+    "Only the latest result counts": a job submitted with ``latest=KEY`` makes every
+    earlier job of that key stale. A stale job is cancelled (one that checks its token
+    stops early) and its callbacks never run, whatever it returns. :meth:`drop` makes the
+    jobs of a key stale without submitting a new one (the view changed or emptied).
     """
 
     _submit = Signal(int, object, object)
@@ -122,13 +128,27 @@ class JobRunner(QObject):
     def submit(self, fn: JobFunction, *, on_done: Callable[[Any], None] | None = None,
                on_failed: Callable[[str], None] | None = None,
                on_progress: Callable[[Progress], None] | None = None,
-               on_cancelled: Callable[[str], None] | None = None) -> Ticket:
+               on_cancelled: Callable[[str], None] | None = None, latest: str | None = None) -> Ticket:
+        """Queue ``fn``; with ``latest`` only this job's result counts among the jobs of that key."""
         if not self._thread.isRunning():
             raise RuntimeError("this job runner was shut down")
+        if latest is not None:
+            self.drop(latest)
         ticket = Ticket(next(self._ids))
-        self._jobs[ticket.job_id] = _Callbacks(ticket, on_done, on_failed, on_progress, on_cancelled)
+        self._jobs[ticket.job_id] = _Callbacks(ticket, on_done, on_failed, on_progress, on_cancelled, latest)
         self._submit.emit(ticket.job_id, fn, ticket.cancel_token)
         return ticket
+
+    def drop(self, latest: str) -> None:
+        """Cancel the pending jobs submitted with ``latest=latest`` and drop their results."""
+        for cb in self._jobs.values():
+            if cb.latest == latest and not cb.stale:
+                cb.stale = True
+                cb.ticket.cancel()
+
+    def pending(self, latest: str) -> bool:
+        """Whether a job of ``latest`` whose result still counts is queued or running."""
+        return any(cb.latest == latest and not cb.stale for cb in self._jobs.values())
 
     def cancel_all(self) -> None:
         for cb in self._jobs.values():
@@ -144,15 +164,17 @@ class JobRunner(QObject):
         self._thread.wait(timeout_ms)
 
     def _pop(self, job_id: int) -> _Callbacks | None:
+        """The callbacks of a job that ended; ``None`` when they no longer count."""
         cb = self._jobs.pop(job_id, None)
-        if cb is not None:
-            cb.ticket.running = False
-        return cb
+        if cb is None:
+            return None
+        cb.ticket.running = False
+        return None if cb.stale else cb
 
     @Slot(int, object)
     def _on_progress(self, job_id: int, progress: Progress) -> None:
         cb = self._jobs.get(job_id)
-        if cb is not None and cb.on_progress is not None:
+        if cb is not None and not cb.stale and cb.on_progress is not None:
             cb.on_progress(progress)
 
     @Slot(int, object)
@@ -214,12 +236,3 @@ def unlock_job(service: WalletService, passphrase: str, *, remember: bool | None
         return UnlockOutcome(wallet, notice)
 
     return run
-
-
-def phrase_problem(text: str) -> str | None:
-    """Why ``text`` is not a valid recovery phrase, or ``None`` if it is one."""
-    try:
-        normalize_phrase(text)
-    except WalletError as exc:
-        return exc.user_message
-    return None

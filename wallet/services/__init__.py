@@ -1,57 +1,159 @@
 """The use cases: the only API that ``wallet.cli`` and ``wallet.gui`` call.
 
-The domain values that front ends parse from what users type (:class:`Address`,
-:class:`GrantId`, :class:`Cid`, :class:`Duration`, :func:`parse_expiry`) are re-exported
-here, so ``gui`` and ``cli`` check input with the core's one rule and message.
-
-Sharing, backups and exports load their networks and crypto stacks on first use, so
-importing this package stays cheap for the GUI's start-up.
+The front ends import nothing else from the core (import-linter's forbidden contracts in
+pyproject.toml check it): the value types they show are re-exported here, and so are the
+domain values they parse from what users type (:class:`Address`, :class:`GrantId`,
+:class:`Cid`, :class:`Duration`, :func:`parse_expiry`), so input is checked with the
+core's one rule and message. The services are handed a :class:`WalletContext`; only the
+front ends' entry points build the production one (``wallet.app.build_app``). Sharing,
+backups, exports, verification and share planning load their networks and crypto stacks
+on first use, so importing this package stays cheap for the GUI's start-up.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..config import SETTINGS
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
+from ..records.store import StoredSummary
+from ..records.summary import Summary, summarize
+from .address_book import ADDRESS_BOOK_FILE, AddressBook, Contact
+from .context import WalletContext
 from .expiry import PRESETS, Duration, parse_expiry
-from .wallet import CATEGORIES, OWNER, PHRASE_LENGTHS, FileOutcome, ProfileView, UnlockedWallet, WalletService
+from .network_status import ChainStatus, IpfsStatus, NetworkStatus, WalletStatus, probe_network
+from .wallet import (
+    CATEGORIES,
+    MIN_PASSPHRASE,
+    OWNER,
+    PHRASE_LENGTHS,
+    FileOutcome,
+    ProfileView,
+    UnlockedWallet,
+    WalletService,
+    phrase_problem,
+)
 
 if TYPE_CHECKING:
+    from ..chain.backend import Deployment, TxResult
     from ..chain.values import Address, GrantId
     from ..ipfs.cid import Cid
-    from .backups import Backups
-    from .exports import export_records, verify_path
+    from ..records.importer import ImportResult
+    from ..share.export import ExportResult
+    from ..share.shc import HealthCard
+    from .backups import BackupReceipt, Backups
+    from .components import check_bundled_files, contract_compiler_version, kubo_library_path
+    from .exports import export_records
     from .networks import Networks
-    from .sharing import Sharing
+    from .share_plan import SharePlan, plan_share
+    from .sharing import GrantReceipt, GrantView, OpenedShare, RevokeReceipt, Sharing
+    from .trusted_issuers import TrustedIssuer, distrust_issuer, trust_issuer, trusted_issuers
+    from .verification import (
+        CardVerificationError,
+        Verification,
+        VerifiedCardFile,
+        VerifiedExportFolder,
+        is_encrypted_export,
+        verify_path,
+    )
 
 __all__ = [
+    "ADDRESS_BOOK_FILE",
     "CATEGORIES",
+    "MIN_PASSPHRASE",
     "OWNER",
     "PHRASE_LENGTHS",
     "PRESETS",
+    "SETTINGS",
     "Address",
+    "AddressBook",
+    "BackupReceipt",
     "Backups",
+    "CardVerificationError",
+    "ChainStatus",
     "Cid",
+    "Contact",
+    "Deployment",
     "Duration",
+    "ExportResult",
     "FileOutcome",
     "GrantId",
+    "GrantReceipt",
+    "GrantView",
+    "HealthCard",
+    "ImportResult",
+    "IpfsStatus",
+    "NetworkStatus",
     "Networks",
+    "OpenedShare",
     "ProfileView",
+    "RevokeReceipt",
+    "SharePlan",
     "Sharing",
+    "StoredSummary",
+    "Summary",
+    "TrustedIssuer",
+    "TxResult",
     "UnlockedWallet",
+    "Verification",
+    "VerifiedCardFile",
+    "VerifiedExportFolder",
+    "WalletContext",
     "WalletService",
+    "WalletStatus",
+    "check_bundled_files",
+    "contract_compiler_version",
+    "distrust_issuer",
     "export_records",
     "fhir_json_text",
+    "is_encrypted_export",
+    "kubo_library_path",
     "local_text",
     "parse_expiry",
+    "phrase_problem",
+    "plan_share",
+    "probe_network",
+    "summarize",
+    "trust_issuer",
+    "trusted_issuers",
     "utc_text",
     "verify_path",
 ]
 
 _LAZY = {
-    "Address": "..chain.values", "GrantId": "..chain.values", "Cid": "..ipfs.cid", "Networks": ".networks",
-    "Sharing": ".sharing", "Backups": ".backups", "export_records": ".exports", "verify_path": ".exports",
+    "Address": "..chain.values",
+    "GrantId": "..chain.values",
+    "BackupReceipt": ".backups",
+    "Networks": ".networks",
+    "ExportResult": "..share.export",
+    "HealthCard": "..share.shc",
+    "ImportResult": "..records.importer",
+    "Backups": ".backups",
+    "CardVerificationError": ".verification",
+    "Cid": "..ipfs.cid",
+    "Deployment": "..chain.backend",
+    "GrantReceipt": ".sharing",
+    "GrantView": ".sharing",
+    "OpenedShare": ".sharing",
+    "RevokeReceipt": ".sharing",
+    "SharePlan": ".share_plan",
+    "Sharing": ".sharing",
+    "TrustedIssuer": ".trusted_issuers",
+    "TxResult": "..chain.backend",
+    "Verification": ".verification",
+    "VerifiedCardFile": ".verification",
+    "VerifiedExportFolder": ".verification",
+    "check_bundled_files": ".components",
+    "contract_compiler_version": ".components",
+    "distrust_issuer": ".trusted_issuers",
+    "export_records": ".exports",
+    "is_encrypted_export": ".verification",
+    "kubo_library_path": ".components",
+    "plan_share": ".share_plan",
+    "trust_issuer": ".trusted_issuers",
+    "trusted_issuers": ".trusted_issuers",
+    "verify_path": ".verification",
 }
 
 

@@ -17,7 +17,8 @@ from ..share.issuers import IssuerStore
 from ..share.shc import HealthCard, card_file_bytes, read_card_file
 from ..share.shc_qr import parse_qr_text
 
-__all__ = ["CardInput", "card_status", "check_card_file", "is_qr_chunk", "read_card_input", "read_qr_chunks"]
+__all__ = ["CardInput", "card_qr_png", "card_status", "check_card_file", "is_qr_chunk", "read_card_input",
+           "read_qr_chunks"]
 
 CARD_SUFFIX = ".smart-health-card"
 
@@ -121,3 +122,18 @@ def _card_input(data: bytes, name: str, *, issuers: IssuerStore, now: datetime) 
         parsed = parse_bytes(fhir_json.dumps(card.fhir_bundle).encode(), name=f"{name} card {n + 1}")
         items.extend(replace(i, position=f"card {n + 1} {i.position}", scope=f"card {n + 1}") for i in parsed.items)
     return CardInput(cards, ParsedFile("bundle", tuple(items), "collection"), data)
+
+
+def card_qr_png(jws: str, *, scale: int = 3) -> bytes | None:
+    """A card as one QR code (PNG bytes, ``scale`` pixels per module), or ``None`` when it
+    does not fit one QR code of version 22 (SMART Health Cards spec, "Creating a QR code")."""
+    import io
+
+    from ..share.shc_qr import qr_for_card
+
+    qr = qr_for_card(jws)
+    if qr is None:
+        return None
+    out = io.BytesIO()
+    qr.save(out, kind="png", scale=scale, border=4)
+    return out.getvalue()

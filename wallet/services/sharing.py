@@ -32,6 +32,7 @@ from ..errors import (
 from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
 from ..ipfs.sealed import fetch_sealed, publish_sealed
+from ..records.bundle import bundle_resources
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, consent_ids, grant_consent, revoke_consent
 from ..records.store import NewRecord
 from ..records.subjects import people_in_file
@@ -40,6 +41,7 @@ from ..share import protocol
 from ..share.protocol import LOCAL_ONLY_TYPES, ShareContext
 from ..share.token import MAX_PEERS, ShareToken, parse_token
 from ..vault import aead
+from .expiry import parse_expiry
 from .exports import select_ids
 from .wallet import UnlockedWallet
 
@@ -99,6 +101,11 @@ class OpenedShare:
     access_tx: TxResult | None = None
     people: tuple[str, ...] = ()  # whose records the share holds; more than one only from an older wallet
 
+    @property
+    def resources(self) -> list[dict[str, Any]]:
+        """The shared FHIR resources, in the bundle's order."""
+        return bundle_resources(self.bundle)
+
 
 def _audit_identifiers(event: dict[str, Any]) -> dict[str, str]:
     """The grant id and transaction an AuditEvent names, by identifier system."""
@@ -133,6 +140,21 @@ class Sharing:
     @property
     def me(self) -> str:
         return self.wallet.identity.address
+
+    def now(self) -> datetime:
+        """The chain's current time (aware UTC): the clock grants expire by."""
+        return self.chain.now()
+
+    def expires_at(self, text: str) -> datetime:
+        """When a grant made now ends: ``7d``/``12h``/``2w`` or a date, on the chain's clock
+        (the one the contract enforces). Raises :class:`WalletError` for a past, too distant
+        or unreadable expiry."""
+        return parse_expiry(text, now=self.now())
+
+    @property
+    def development_chain(self) -> bool:
+        """Whether the chain is a local development chain (its gas costs no real money)."""
+        return bool(self.chain.is_development)
 
     def _contract(self) -> str:
         address = self.chain.contract_address

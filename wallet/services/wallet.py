@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import EMBEDDED
 from ..errors import Cancelled, InvalidRecord, WalletError, WalletExists, WalletLocked, WalletNotFound
 from ..events import CancelToken, ProgressSink
 from ..records.profiles import OWNER, check_profile_name
 from ..records.store import STORE_FILE, RecordStore, StoredSummary, count_rows
 from ..records.summary import CATEGORIES
-from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase
-from ..vault.keystore import Keystore, check_passphrase
+from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase, normalize_phrase
+from ..vault.keystore import MIN_PASSPHRASE, Keystore, check_passphrase
 from ..vault.remember import RememberedUnlock
+from .address_book import AddressBook
 from .context import WalletContext
+from .network_status import WalletStatus, chain_status, ipfs_status
 
 if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
@@ -33,7 +34,17 @@ if TYPE_CHECKING:
     from ..share.shc import HealthCard
     from .cards import CardInput
 
-__all__ = ["CATEGORIES", "OWNER", "PHRASE_LENGTHS", "FileOutcome", "ProfileView", "UnlockedWallet", "WalletService"]
+__all__ = ["CATEGORIES", "MIN_PASSPHRASE", "OWNER", "PHRASE_LENGTHS", "FileOutcome", "ProfileView", "UnlockedWallet",
+           "WalletService", "phrase_problem"]
+
+
+def phrase_problem(text: str) -> str | None:
+    """Why ``text`` is not a valid BIP-39 recovery phrase (one sentence), or ``None``."""
+    try:
+        normalize_phrase(text)
+    except WalletError as exc:
+        return exc.user_message
+    return None
 
 
 TRAIL_TYPES = ("Consent", "AuditEvent")  # the wallet's own record of grants and access: the owner's
@@ -76,62 +87,29 @@ class WalletService:
     def record_count(self) -> int:
         return count_rows(self.app.home / STORE_FILE)
 
-    def status(self) -> dict[str, Any]:
+    def address_book(self) -> AddressBook:
+        """The names this home keeps for wallet addresses (see :mod:`.address_book`)."""
+        return AddressBook.load(self.app.home)
+
+    def remembers_unlock(self) -> bool:
+        """Whether the unlock is remembered in the OS keyring (the keyring itself is not asked)."""
+        return Keystore.load(self.app.home).has_remembered_slot
+
+    def status(self) -> WalletStatus:
+        """The wallet (without unlocking), its chain and its IPFS node; see :mod:`.network_status`."""
         if not self.exists():
             raise WalletNotFound(f"No wallet in {self.app.home}; run 'health-wallet init' first.")
         ident = self.identity()
-        return {
-            "home": str(self.app.home),
-            "address": ident.address,
-            "encryption_key": ident.encryption_key_hex,
-            "records": self.record_count(),
-            "network": self.network_name(),
-            "chain": self.chain_status(),
-            "ipfs": self.ipfs_status(),
-            "remember_unlock": Keystore.load(self.app.home).has_remembered_slot,
-            "phrase_shown": self.phrase_shown(),
-        }
+        return WalletStatus(str(self.app.home), ident.address, ident.encryption_key_hex, self.record_count(),
+                            chain_status(self.app), ipfs_status(self.app),
+                            Keystore.load(self.app.home).has_remembered_slot, network=self.network_name(),
+                            phrase_shown=self.phrase_shown())
 
     def network_name(self) -> str:
         """The active network profile's name (``custom`` when ``chain.rpc`` names a node)."""
         from .networks import Networks
 
         return Networks(self.app).active_name()
-
-    def chain_status(self) -> dict[str, Any]:
-        """Reachability and identity of the configured chain (no unlock needed)."""
-        doc: dict[str, Any] = {"rpc": self.app.config.settings.chain_rpc}
-        try:
-            backend = self.app.make_chain()
-            try:
-                doc.update(reachable=True, description=backend.describe(), chain_id=backend.chain_id,
-                           contract=backend.contract_address, time=backend.now().isoformat())
-            finally:
-                backend.close()
-        except WalletError as exc:
-            doc.update(reachable=False, error=exc.user_message)
-        return doc
-
-    def ipfs_status(self) -> dict[str, Any]:
-        """Which IPFS node this wallet uses and whether it is running (the embedded one is
-        not started for this: it runs while the wallet is open or ``serve`` runs)."""
-        settings = self.app.config.settings
-        api = settings.ipfs_api
-        if api == EMBEDDED:
-            from ..ipfs.kubo_embedded import node_in_use
-
-            running = node_in_use(self.app.home / "ipfs")
-            return {"api": api, "backend": "embedded Kubo node", "repo": str(self.app.home / "ipfs"),
-                    "running": running, "swarm_port": settings.ipfs_swarm_port or None}
-        backend = self.app.make_ipfs()
-        try:
-            info = backend.wait_ready(10)
-            return {"api": api, "backend": "Kubo RPC", "running": True, "peer_id": info.peer_id,
-                    "addresses": list(info.addresses)}
-        except WalletError as exc:
-            return {"api": api, "backend": "Kubo RPC", "running": False, "error": exc.user_message}
-        finally:
-            backend.close()
 
     # --- creating ----------------------------------------------------------------
 
@@ -383,6 +361,10 @@ class UnlockedWallet:
     def profile_names(self) -> list[str]:
         """Names of the profiles, the owner's first (it exists even before the first import)."""
         return [p.name for p in self.profiles()]
+
+    def address_book(self) -> AddressBook:
+        """The names this home keeps for wallet addresses (see :mod:`.address_book`)."""
+        return AddressBook.load(self.app.home)
 
     def issuers(self) -> IssuerStore:
         from ..share.issuers import IssuerStore
