@@ -19,7 +19,7 @@ SECTION_NAMES = {"11450-4": "problems", "48765-2": "allergies", "10160-0": "medi
                  "47519-4": "procedures", "8716-3": "vital signs"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ips", help="write an International Patient Summary (FHIR document) for a clinic")
     p.add_argument("--out", metavar="FILE", required=True, help="the JSON file to write")
     p.add_argument("--profile", metavar="NAME", help="whose summary (default: the owner's)")
@@ -36,7 +36,7 @@ def cmd_ips(service: WalletService, args: argparse.Namespace, out: Output) -> in
     return 0
 
 
-def register_shl(sub: argparse._SubParsersAction) -> None:
+def register_shl(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("shl", help="SMART Health Links for a clinic: create, list, revoke")
     ssub = p.add_subparsers(dest="shl_cmd", metavar="ACTION", required=True)
     c = ssub.add_parser("create", help="encrypt records into a new SMART Health Link")
@@ -95,8 +95,8 @@ def cmd_shl_list(service: WalletService, args: argparse.Namespace, out: Output) 
     doc = [{"id": lk.id, "label": lk.label, "flags": lk.flags, "expires_at": lk.expires_at,
             "accesses": lk.accesses, "revoked": lk.revoked, "attempts_left": lk.attempts_left
             if "P" in lk.flags else None} for lk in links]
-    rows = [[d["id"][:10], d["flags"], d["label"][:30], (d["expires_at"] or "never")[:16], str(d["accesses"]),
-             "revoked" if d["revoked"] else ""] for d in doc]
+    rows = [[lk.id[:10], lk.flags, lk.label[:30], (lk.expires_at or "never")[:16], str(lk.accesses),
+             "revoked" if lk.revoked else ""] for lk in links]
     out.result(doc, out.table(rows, ["ID", "FLAGS", "LABEL", "EXPIRES", "OPENED", ""]) if doc else "No links.")
     return 0
 

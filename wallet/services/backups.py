@@ -88,8 +88,9 @@ class Backups:
                 warning = (f"The backup is on IPFS but could not be recorded on chain ({exc.user_message}); "
                            f"keep its CID {cid} to restore it.")
         report(progress, 3, 4, "Keeping a note of it")
-        event = audit_event("backup", chain_id=None, actor=self.wallet.identity.address, at=self.wallet.app.clock.now(),
-                            detail=f"Backup of {len(resources)} records and {len(cards)} cards: ipfs://{cid}", tx=tx_hash)
+        event = audit_event("backup", chain_id=None, actor=self.wallet.identity.address,
+                            at=self.wallet.app.clock.now(), tx=tx_hash,
+                            detail=f"Backup of {len(resources)} records and {len(cards)} cards: ipfs://{cid}")
         store.add_many([NewRecord(store.record_id(event), event, summarize(event))])
         report(progress, 4, 4, "Backed up")
         return BackupReceipt(str(cid), len(resources), len(cards), tx_hash, warning)

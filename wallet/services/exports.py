@@ -56,6 +56,7 @@ def export_records(wallet: UnlockedWallet, dest: Path, *, ids: Iterable[str] = (
                           clock=wallet.app.clock,
                           passphrase=passphrase, progress=progress, cancel=cancel)
     event = audit_event("export", chain_id=None, actor=wallet.identity.address, at=wallet.app.clock.now(),
-                        detail=f"{len(resources)} records exported to {result.path.name} (manifest sha256 {result.sha256})")
+                        detail=f"{len(resources)} records exported to {result.path.name} "
+                               f"(manifest sha256 {result.sha256})")
     wallet.store.add_many([NewRecord(wallet.store.record_id(event), event, summarize(event))])
     return result

@@ -10,6 +10,7 @@ and logs the access with ``recordAccess``. Each grant is kept locally as a FHIR
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -262,10 +263,8 @@ class Sharing:
                 cancel.check()
             tx = chain.grant(self.wallet.keys.account, gid, grantee, str(cid), wrapped, expires_at)
         except WalletError:
-            try:
+            with contextlib.suppress(IpfsError):
                 ipfs.unpin(cid)  # no grant, so nothing should stay pinned for it
-            except IpfsError:
-                pass
             raise
 
         report(progress, 4, 5, "Keeping the consent")

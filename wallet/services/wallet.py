@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -249,10 +250,8 @@ class UnlockedWallet:
 
         def close_all() -> None:
             for backend in backends:
-                try:
+                with contextlib.suppress(WalletError):
                     backend.close()
-                except WalletError:
-                    pass
 
         if wait or not backends:
             close_all()

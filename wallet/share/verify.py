@@ -177,12 +177,14 @@ def _check_content(files: Mapping[str, bytes], signer: str) -> tuple[dict[str, A
     provenance = json_loads(files[PROVENANCE_FILE], what=PROVENANCE_FILE)
     if not isinstance(provenance, dict) or provenance.get("resourceType") != "Provenance":
         raise ShareError(f"{PROVENANCE_FILE} is not a FHIR Provenance.")
-    agents = provenance.get("agent") if isinstance(provenance.get("agent"), list) else []
+    listed_agents = provenance.get("agent")
+    agents = listed_agents if isinstance(listed_agents, list) else []
     identifiers = [a.get("who", {}).get("identifier") for a in agents if isinstance(a, dict)
                    and isinstance(a.get("who"), dict)]
     if account_identifier(signer) not in identifiers:
         raise SignatureInvalid(f"{PROVENANCE_FILE} does not name the signing account {signer}.")
-    targets = [t.get("reference") for t in provenance.get("target", []) if isinstance(t, dict)]
+    listed = provenance.get("target")
+    targets = [t.get("reference") for t in (listed if isinstance(listed, list) else []) if isinstance(t, dict)]
     if f"Bundle/{bundle.get('id')}" not in targets:
         raise ShareError(f"{PROVENANCE_FILE} is about another bundle.")
 
