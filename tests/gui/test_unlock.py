@@ -193,3 +193,20 @@ def test_a_phrase_never_shown_is_shown_once_after_the_passphrase(qtbot, gui_serv
         session.unlock_dialog.try_unlock()
     assert session.phrase_box is None  # once only
     session.shutdown()
+
+
+
+def test_idle_lock_follows_the_setting_and_falls_back_on_a_damaged_value(qtbot, created_service) -> None:
+    config = created_service.app.config
+    config.set("lock.idle_minutes", 2.5)
+    session = WalletSession(created_service)
+    try:
+        assert session.idle.timeout_ms == 150_000
+    finally:
+        session.shutdown()
+    config.values["lock.idle_minutes"] = "soon"  # as a hand-edited settings file would load it
+    session = WalletSession(created_service)
+    try:
+        assert session.idle.timeout_ms == 10 * 60_000  # the default
+    finally:
+        session.shutdown()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ..errors import WalletError
 from ..services import SETTINGS, UnlockedWallet, WalletService
 from .app_window import MainWindow
 from .idle_lock import IdleLock
@@ -17,10 +18,9 @@ __all__ = ["WalletSession"]
 
 
 def _idle_ms(service: WalletService) -> int:
-    value = service.app.config.get("lock.idle_minutes")
     try:
-        minutes = float(value)
-    except (TypeError, ValueError):
+        minutes = float(service.app.config.settings.lock_idle_minutes)
+    except WalletError:  # a hand-edited settings file: the default applies until it is set again
         minutes = float(SETTINGS["lock.idle_minutes"][0])
     return int(max(0.0, minutes) * 60_000)
 
