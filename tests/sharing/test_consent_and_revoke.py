@@ -20,20 +20,6 @@ from wallet.services import Sharing, WalletService
 from wallet.services.expiry import parse_expiry
 
 
-@pytest.fixture
-def patient(open_wallet):
-    wallet = open_wallet("patient")
-    wallet.import_file(SMALL_PATIENT)
-    return wallet
-
-
-@pytest.fixture
-def doctor(open_wallet):
-    wallet = open_wallet("doctor")
-    Sharing(wallet).register_key()
-    return wallet
-
-
 def consents(wallet) -> dict[str, dict]:
     """Consent resources by the grant id their identifier names."""
     out = {}

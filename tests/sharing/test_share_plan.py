@@ -9,22 +9,6 @@ import pytest
 from wallet.errors import KeyNotRegistered, ShareError
 from wallet.services import Sharing, plan_share
 
-from .conftest import SMALL_PATIENT
-
-
-@pytest.fixture
-def patient(open_wallet):
-    wallet = open_wallet("patient")
-    wallet.import_file(SMALL_PATIENT)
-    return wallet
-
-
-@pytest.fixture
-def doctor(open_wallet):
-    wallet = open_wallet("doctor")
-    assert Sharing(wallet).register_key() is not None
-    return wallet
-
 
 def test_the_expiry_is_read_on_the_chain_clock(patient, doctor, clock) -> None:
     # The doctor's registration mined a block at the clock's time; set this computer's clock
