@@ -1,81 +1,86 @@
-"""The encrypted record store: one SQLite file (WAL) in the wallet home.
+"""The encrypted record store: one SQLCipher 4 database (WAL) in the wallet home.
 
-Every resource and every summary is sealed with AES-256-GCM; the associated data
-binds the record id and type, so rows cannot be swapped. Outside the ciphertext stay
-only what listing needs: the record id (an HMAC of type and FHIR id, so it reveals
-nothing), the resource type, the category, the clinical date and the UTC instant it
-starts, the profile (person) it belongs to, and whether it was deleted. No names,
-codes or free text. Superseded versions of a record (``record_versions``) and each
-profile's Patient (``profiles``) are sealed the same way.
+Schema 3 encrypts the whole file (:mod:`.cipher_db`): every page is AES-256 encrypted
+and carries an HMAC-SHA512 over its content and page number, keyed from the wallet's keys
+(HKDF, purpose ``health-wallet/record-store-pages/v1``). Nothing in the file, its WAL or
+its WAL index is readable without the passphrase, and a changed byte anywhere makes the
+page that holds it fail to read: :class:`~wallet.errors.StoreUnreadable`, never a
+changed record.
 
-Schema versions (``meta.schema_version``; upgrades in :data:`STORE_FORMAT`, one
-transaction, see :mod:`wallet.formats`):
+Inside the encrypted file the columns are plain: the resource and its summary as JSON
+text, the type, category, date, instant and profile. Schemas 1 and 2 sealed each
+resource and summary with AES-256-GCM (AAD binding the record id and type) because the
+file itself was readable; with every page authenticated under a key of the same wallet,
+per-row sealing adds no protection (an attacker who can forge a page HMAC holds the keys
+that seal rows too, and neither stops replaying an older copy of the whole file), while
+it costs an AES-GCM operation per row read and keeps SQL from filtering and indexing
+what it needs (full-text search, paging). It was dropped.
 
-1. ``records`` (id, rtype, category, rdate, summary, resource), ``cards``, ``meta``.
+Full-text search: an FTS5 table ``search`` (contentless, rowid = ``records.n``) holds
+the words of each record (:mod:`.search_text`); triggers keep it in step with every
+insert, update and delete of ``records`` in the same transaction.
+
+Schema versions (``meta.schema_version``; upgrades in :func:`store_format`, see
+:mod:`wallet.formats`):
+
+1. ``records`` (id, rtype, category, rdate, summary, resource), ``cards``, ``meta``;
+   unencrypted SQLite, rows sealed.
 2. ``records`` gains ``profile`` (default ``'owner'``), ``instant`` (REAL, UTC epoch
    seconds of the start of ``rdate``; NULL when none) and ``deleted`` (0/1); new tables
    ``record_versions`` (id, seq, resource, summary) and ``profiles`` (name, is_owner,
-   patient), with the row ``('owner', 1, NULL)``.
+   patient), with the row ``('owner', 1, NULL)``. Still unencrypted, rows sealed.
+3. SQLCipher 4; ``records`` gains ``n`` (INTEGER PRIMARY KEY, the search index's rowid,
+   stable under VACUUM); columns unsealed; partial indexes for paging; ``search`` (FTS5).
+   A plain store is migrated by writing the encrypted one beside it and renaming it over
+   (:func:`wallet.formats.migrate_file`); steps 1 → 2 → 3 run on the encrypted copy, so
+   the plain file is never changed and a crash leaves it complete.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from ..errors import DecryptionError, RecordError, RecordNotFound
+from ..errors import DecryptionError, RecordError, RecordNotFound, StoreUnreadable
 from ..events import CancelToken, ProgressSink, report
-from ..formats import FileFormat, upgrade_sqlite
+from ..formats import FileFormat, FileMigration, migrate_file, recorded_version, resume_migration, upgrade_sqlite
+from ..formats import record_version as record_file_version
 from ..vault import aead
 from . import fhir_json
+from .cipher_db import DATABASE_ERRORS, connect_encrypted, connect_plain, export_encrypted, is_plain_sqlite, page_key
 from .instants import period_end, start_instant
 from .profiles import OWNER, Profile
+from .search_text import match_expression, search_text
 from .summary import CATEGORIES, Summary
 
 __all__ = [
+    "SCHEMA_VERSION",
     "STORE_FILE",
-    "STORE_FORMAT",
     "NewRecord",
+    "Page",
+    "PageKey",
     "RecordStore",
     "StoredSummary",
-    "count_rows",
     "damaged_message",
     "record_id_for",
     "schema_version",
+    "store_format",
 ]
 
 STORE_FILE = "records.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-# The schema a new store is created with (version 2). An older store is brought here by
-# STORE_FORMAT's steps, in one transaction.
-_SCHEMA_V2 = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
-    """CREATE TABLE records (
-    id TEXT PRIMARY KEY,
-    rtype TEXT NOT NULL,
-    category TEXT NOT NULL,
-    rdate TEXT NOT NULL DEFAULT '',
-    summary BLOB NOT NULL,
-    resource BLOB NOT NULL,
-    profile TEXT NOT NULL DEFAULT 'owner',
-    instant REAL,
-    deleted INTEGER NOT NULL DEFAULT 0
-)""",
-    "CREATE INDEX records_category_date ON records (category, rdate)",
-    "CREATE INDEX records_date ON records (rdate)",
-    "CREATE INDEX records_category_instant ON records (category, instant)",
-    "CREATE INDEX records_instant ON records (instant)",
-    "CREATE TABLE cards (id TEXT PRIMARY KEY, card BLOB NOT NULL)",
-)
+# --- schemas 1 and 2 (unencrypted SQLite, rows sealed); only their upgrade steps use them --
+
 _V2_TABLES = (
-    # superseded versions of a record: seq 1 is the oldest; sealed like the current row
+    # superseded versions of a record: seq 1 is the oldest
     """CREATE TABLE record_versions (
     id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -83,8 +88,62 @@ _V2_TABLES = (
     summary BLOB NOT NULL,
     PRIMARY KEY (id, seq)
 )""",
-    # the people whose records this wallet keeps; patient is the sealed FHIR Patient (NULL until known)
+    # the people whose records this wallet keeps; patient is the FHIR Patient (NULL until known)
     "CREATE TABLE profiles (name TEXT PRIMARY KEY, is_owner INTEGER NOT NULL DEFAULT 0, patient BLOB)",
+    "INSERT INTO profiles (name, is_owner, patient) VALUES ('owner', 1, NULL)",
+)
+
+# --- schema 3 (SQLCipher, columns plain inside the encrypted file) --------------------------
+
+_RECORDS_V3 = """CREATE TABLE records (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    rtype TEXT NOT NULL,
+    category TEXT NOT NULL,
+    rdate TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    profile TEXT NOT NULL DEFAULT 'owner',
+    instant REAL,
+    deleted INTEGER NOT NULL DEFAULT 0
+)"""
+# Paging and counting read these (partial: only records not deleted at their source), newest
+# first by (instant, id); each filter the GUI combines with a profile has one of its own.
+_INDEXES_V3 = (
+    "CREATE INDEX records_live ON records (instant, id) WHERE deleted = 0",
+    "CREATE INDEX records_live_profile ON records (profile, instant, id) WHERE deleted = 0",
+    "CREATE INDEX records_live_category ON records (profile, category, instant, id) WHERE deleted = 0",
+    "CREATE INDEX records_live_type ON records (profile, rtype, instant, id) WHERE deleted = 0",
+)
+_SEARCH_V3 = (
+    # contentless (the text lives in records); unicode61 folds case and diacritics
+    "CREATE VIRTUAL TABLE search USING fts5(body, content='', contentless_delete=1, "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER records_search_insert AFTER INSERT ON records BEGIN "
+    "INSERT INTO search (rowid, body) VALUES (new.n, hw_search_text(new.summary, new.resource)); END",
+    "CREATE TRIGGER records_search_delete AFTER DELETE ON records BEGIN "
+    "DELETE FROM search WHERE rowid = old.n; END",
+    "CREATE TRIGGER records_search_update AFTER UPDATE OF summary, resource ON records BEGIN "
+    "DELETE FROM search WHERE rowid = old.n; "
+    "INSERT INTO search (rowid, body) VALUES (new.n, hw_search_text(new.summary, new.resource)); END",
+)
+_TABLES_V3 = (
+    _RECORDS_V3,
+    *_INDEXES_V3,
+    """CREATE TABLE record_versions (
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    resource TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    PRIMARY KEY (id, seq)
+)""",
+    "CREATE TABLE profiles (name TEXT PRIMARY KEY, is_owner INTEGER NOT NULL DEFAULT 0, patient TEXT)",
+    "CREATE TABLE cards (id TEXT PRIMARY KEY, card BLOB NOT NULL)",
+    *_SEARCH_V3,
+)
+_NEW_STORE = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    *_TABLES_V3,
     "INSERT INTO profiles (name, is_owner, patient) VALUES ('owner', 1, NULL)",
 )
 
@@ -107,8 +166,48 @@ def upgrade_v1_to_v2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-STORE_FORMAT: FileFormat[sqlite3.Connection] = FileFormat(
-    "record store", SCHEMA_VERSION, (upgrade_v1_to_v2,), error=RecordError)
+def _unseal(record_key: bytes, kind: str, rid: str, rtype: str, blob: bytes) -> str:
+    """A value sealed by schemas 1-2 (AES-256-GCM, AAD ``kind|id|type``), as JSON text."""
+    return aead.open_sealed(record_key, blob, purpose="record", aad=f"{kind}|{rid}|{rtype}".encode()).decode()
+
+
+def store_format(record_key: bytes) -> FileFormat[sqlite3.Connection]:
+    """The record store's format; step 2 → 3 opens the rows sealed with ``record_key``."""
+
+    def upgrade_v2_to_v3(conn: sqlite3.Connection) -> None:
+        """Schema 2 → 3, on the encrypted copy: rows unsealed into the new tables (in
+        insertion order, so ``n`` follows it), paging indexes, the search index filled
+        by its triggers; the sealed key check goes (SQLCipher's HMAC checks the key)."""
+        for table in ("records", "record_versions", "profiles", "cards"):
+            conn.execute(f"ALTER TABLE {table} RENAME TO v2_{table}")
+        for index in ("records_category_date", "records_date", "records_category_instant", "records_instant"):
+            conn.execute(f"DROP INDEX IF EXISTS {index}")
+        for statement in _TABLES_V3:
+            conn.execute(statement)
+        rows = conn.execute("SELECT id, rtype, category, rdate, summary, resource, profile, instant, deleted "
+                            "FROM v2_records ORDER BY rowid")
+        for rid, rt, category, rdate, summary, resource, profile, instant, deleted in rows:
+            conn.execute("INSERT INTO records (id, rtype, category, rdate, summary, resource, profile, instant, "
+                         "deleted) VALUES (?,?,?,?,?,?,?,?,?)",
+                         (rid, rt, category, rdate, _unseal(record_key, "summary", rid, rt, summary),
+                          _unseal(record_key, "resource", rid, rt, resource), profile, instant, deleted))
+        types = dict(conn.execute("SELECT id, rtype FROM records").fetchall())
+        for rid, seq, resource, summary in conn.execute("SELECT id, seq, resource, summary FROM v2_record_versions"):
+            rt = types.get(rid, "")
+            conn.execute("INSERT INTO record_versions (id, seq, resource, summary) VALUES (?,?,?,?)",
+                         (rid, seq, _unseal(record_key, f"version-{seq}", rid, rt, resource),
+                          _unseal(record_key, f"version-summary-{seq}", rid, rt, summary)))
+        for name, is_owner, patient in conn.execute("SELECT name, is_owner, patient FROM v2_profiles"):
+            person = _unseal(record_key, "profile", name, "Patient", patient) if patient else None
+            conn.execute("INSERT INTO profiles (name, is_owner, patient) VALUES (?,?,?)", (name, is_owner, person))
+        for cid, card in conn.execute("SELECT id, card FROM v2_cards"):
+            conn.execute("INSERT INTO cards (id, card) VALUES (?, ?)",
+                         (cid, aead.open_sealed(record_key, card, purpose="record", aad=f"card|{cid}".encode())))
+        for table in ("records", "record_versions", "profiles", "cards"):
+            conn.execute(f"DROP TABLE v2_{table}")
+        conn.execute("DELETE FROM meta WHERE key = 'key_check'")
+
+    return FileFormat("record store", SCHEMA_VERSION, (upgrade_v1_to_v2, upgrade_v2_to_v3), error=RecordError)
 
 
 def _read_schema_version(conn: sqlite3.Connection) -> object:
@@ -149,30 +248,159 @@ class NewRecord:
 
 @dataclass(frozen=True)
 class StoredSummary:
+    """A stored record's summary; ``instant`` (UTC epoch seconds, ``None`` without a date) and
+    ``profile`` are filled by :meth:`RecordStore.page` and :meth:`RecordStore.search`."""
+
     id: str
     summary: Summary
+    instant: float | None = field(default=None, compare=False)
+    profile: str = field(default=OWNER, compare=False)
+
+    @property
+    def key(self) -> PageKey:
+        """Where the next page starts when this is the last row of a page."""
+        return PageKey(self.instant, self.id)
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """A keyset cursor: the (instant, id) of the last row of a page (order: newest first)."""
+
+    instant: float | None
+    id: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of summaries, newest first; ``next`` is the cursor of the following page
+    (``None`` when this page is the last)."""
+
+    rows: tuple[StoredSummary, ...]
+    next: PageKey | None
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _unreadable(exc: Exception) -> bool:
+    """Whether a database error means the file cannot be read (damage or a wrong key)."""
+    if not isinstance(exc, DATABASE_ERRORS) or type(exc).__name__ in ("IntegrityError", "ProgrammingError",
+                                                                      "InterfaceError"):
+        return False
+    text = str(exc).lower()
+    return type(exc).__name__ == "DatabaseError" or "malformed" in text or "not a database" in text
+
+
+def _guarded(method: Callable[Concatenate[RecordStore, P], R]) -> Callable[Concatenate[RecordStore, P], R]:
+    """Turn a read that fails on a damaged page (its HMAC) into one :class:`StoreUnreadable`."""
+
+    def wrapper(self: RecordStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except DATABASE_ERRORS as exc:
+            if _unreadable(exc):
+                raise StoreUnreadable(damaged_message(self.path, exc)) from exc
+            raise
+
+    functools.update_wrapper(wrapper, method)
+    return wrapper
+
+
+def _search_text_sql(summary: object, resource: object) -> str:
+    if not isinstance(summary, str) or not isinstance(resource, str):
+        return ""
+    return search_text(json.loads(summary, parse_float=str), json.loads(resource, parse_float=str))
 
 
 class RecordStore:
-    """Open with the wallet's record keys; safe to use from several threads."""
+    """Open with the wallet's record keys; safe to use from several threads.
+
+    ``record_key`` (32 bytes, HKDF(seed, ``health-wallet/records/v1``)) keys the file
+    (through :func:`~wallet.records.cipher_db.page_key`) and opens rows sealed by
+    schemas 1-2 while they are migrated; ``index_key`` makes record ids. Raises
+    :class:`StoreUnreadable` for a damaged store or one of another wallet,
+    :class:`RecordError` for one written by a newer version.
+    """
 
     def __init__(self, path: Path, *, record_key: bytes, index_key: bytes) -> None:
         self.path = Path(path)
         self._key = record_key
+        self._page_key = page_key(record_key)
         self._index_key = index_key
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            resume_migration(self.path, is_new=lambda p: not is_plain_sqlite(p))
+            if is_plain_sqlite(self.path):
+                self._migrate_plain()
             conn = self._conn()
             self._create_or_upgrade(conn)
-        except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+        except DATABASE_ERRORS as exc:  # "file is not a database", "database disk image is malformed"
             self.close()
-            raise RecordError(damaged_message(self.path, exc)) from exc
+            raise StoreUnreadable(damaged_message(self.path, exc)) from exc
+        except BaseException:
+            self.close()
+            raise
         self.path.chmod(0o600)
 
     def __repr__(self) -> str:
         return f"RecordStore({self.path})"
+
+    # --- opening, creating, migrating ------------------------------------------------
+
+    def _check_plain(self) -> int:
+        """The schema of the unencrypted store at ``self.path`` after checking that it is this
+        wallet's and of a version this app reads; its WAL is folded into the file first."""
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+            version = _read_schema_version(conn) if has_meta else None
+            check = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone() if has_meta else None
+            if check is not None:
+                try:
+                    aead.open_sealed(self._key, check[0], purpose="store-key-check")
+                except DecryptionError as exc:
+                    raise StoreUnreadable(f"The record store {self.path} belongs to another wallet; move it away "
+                                          "or use another --home.") from exc
+            found = store_format(self._key).check_version(version if version is not None else "1", self.path)
+            if found >= SCHEMA_VERSION:
+                raise RecordError(f"The record store {self.path} says schema {found} but is not encrypted; "
+                                  "it was not written by Health Wallet. Nothing was changed.")
+            conn.execute("PRAGMA journal_mode=DELETE")  # no WAL left beside the file to outlive it
+            return found
+        finally:
+            conn.close()
+
+    def _migrate_plain(self) -> None:
+        """Schema 1 or 2 (unencrypted) → 3: an encrypted copy is written beside the store,
+        upgraded, and renamed over it (:func:`wallet.formats.migrate_file`)."""
+        found = self._check_plain()
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{self.path}{suffix}")
+            if side.exists() and side.stat().st_size and suffix == "-wal":
+                raise RecordError(f"The record store {self.path} is in use by another program; close it and "
+                                  "try again. Nothing was changed.")
+            with contextlib.suppress(FileNotFoundError):
+                side.unlink()
+
+        def build(partial: Path) -> None:
+            plain = connect_plain(self.path)
+            try:
+                export_encrypted(plain, partial, self._page_key)
+            finally:
+                plain.close()
+            conn = self._connect(partial)
+            try:
+                conn.execute("PRAGMA journal_mode=DELETE")
+                self._create_or_upgrade(conn)
+            finally:
+                conn.close()
+
+        migrate_file(FileMigration(self.path, found, SCHEMA_VERSION), build)
 
     def _create_or_upgrade(self, conn: sqlite3.Connection) -> None:
         """Create a new store at the current schema, or check the keys and upgrade an older one.
@@ -184,46 +412,54 @@ class RecordStore:
             found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
             fresh = found is None
             if fresh:
-                for statement in _SCHEMA_V2 + _V2_TABLES:
+                for statement in _NEW_STORE:
                     conn.execute(statement)
                 _write_schema_version(conn, SCHEMA_VERSION)
-                conn.execute("INSERT INTO meta VALUES ('key_check', ?)",
-                             (aead.seal(self._key, b"health-wallet", purpose="store-key-check"),))
-            elif conn.execute("SELECT 1 FROM meta WHERE key = 'key_check'").fetchone() is None and \
+            elif _read_schema_version(conn) is None and \
+                    conn.execute("SELECT 1 FROM meta WHERE key = 'key_check'").fetchone() is None and \
                     conn.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None:
                 # schema 1 created its tables before its first transaction: a crash between left them empty
-                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
-                conn.execute("INSERT INTO meta VALUES ('key_check', ?)",
-                             (aead.seal(self._key, b"health-wallet", purpose="store-key-check"),))
+                _write_schema_version(conn, 1)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         if fresh:
+            record_file_version(self.path, SCHEMA_VERSION)
             return
-        row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
-        try:
-            if row is None:
-                raise DecryptionError()
-            aead.open_sealed(self._key, row[0], purpose="store-key-check")
-        except DecryptionError as exc:
-            raise RecordError(
-                f"The record store {self.path} belongs to another wallet; move it away or use another --home."
-            ) from exc
-        upgrade_sqlite(conn, STORE_FORMAT, where=self.path, read_version=_read_schema_version,
+        version = store_format(self._key).check_version(_read_schema_version(conn), self.path)
+        if version < SCHEMA_VERSION:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
+            if row is not None:
+                try:
+                    aead.open_sealed(self._key, row[0], purpose="store-key-check")
+                except DecryptionError as exc:
+                    raise StoreUnreadable(f"The record store {self.path} belongs to another wallet; move it "
+                                          "away or use another --home.") from exc
+        upgrade_sqlite(conn, store_format(self._key), where=self.path, read_version=_read_schema_version,
                        write_version=_write_schema_version)
 
     # --- connections -----------------------------------------------------------
 
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        conn = connect_encrypted(path, self._page_key)
+        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA recursive_triggers=ON")  # REPLACE fires the search index's delete trigger
+        conn.create_function("fhir_period_end", 1, _period_end_sql, deterministic=True)
+        conn.create_function("hw_search_text", 2, _search_text_sql, deterministic=True)
+        return conn
+
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA secure_delete=ON")
-            conn.create_function("fhir_period_end", 1, _period_end_sql, deterministic=True)
+            try:
+                conn = self._connect(self.path)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except DATABASE_ERRORS as exc:
+                if _unreadable(exc):
+                    raise StoreUnreadable(damaged_message(self.path, exc)) from exc
+                raise
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -232,29 +468,40 @@ class RecordStore:
     def close(self) -> None:
         with self._lock:
             for conn in self._connections:
-                with contextlib.suppress(sqlite3.ProgrammingError):
+                with contextlib.suppress(*DATABASE_ERRORS):
                     conn.close()
             self._connections.clear()
         self._local = threading.local()
 
-    # --- ids and sealing --------------------------------------------------------
+    @_guarded
+    def check(self) -> None:
+        """Read every page of the file and check its HMAC, and SQLite's own integrity check.
+
+        Raises :class:`StoreUnreadable` naming the first fault; returns when all is well.
+        Reads the whole file (about 1 s per 100 MB); the normal reads check the pages they touch."""
+        conn = self._conn()
+        faults = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
+        if not faults:
+            faults = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        if faults:
+            raise StoreUnreadable(damaged_message(self.path, sqlite3.DatabaseError(faults[0])))
+
+    # --- ids and JSON --------------------------------------------------------------
 
     def record_id(self, resource: dict[str, Any], profile: str = OWNER) -> str:
         return record_id_for(self._index_key, resource, profile)
 
     @staticmethod
-    def _aad(kind: str, rid: str, rtype: str) -> bytes:
-        return f"{kind}|{rid}|{rtype}".encode()
+    def _dump(doc: Any) -> str:
+        return fhir_json.dumps(doc)
 
-    def _seal_json(self, kind: str, rid: str, rtype: str, doc: Any) -> bytes:
-        data = fhir_json.dumps(doc).encode()
-        return aead.seal(self._key, data, purpose="record", aad=self._aad(kind, rid, rtype))
-
-    def _open_json(self, kind: str, rid: str, rtype: str, blob: bytes) -> Any:
-        return fhir_json.loads(aead.open_sealed(self._key, blob, purpose="record", aad=self._aad(kind, rid, rtype)))
+    @staticmethod
+    def _load(text: str | bytes) -> Any:
+        return fhir_json.loads(text)
 
     # --- writing ----------------------------------------------------------------
 
+    @_guarded
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         ids = list(ids)
         found: set[str] = set()
@@ -265,6 +512,7 @@ class RecordStore:
             found.update(r[0] for r in conn.execute(q, chunk))
         return found
 
+    @_guarded
     def add_many(self, records: Iterable[NewRecord], *, cards: Iterable[bytes] = (),
                  progress: ProgressSink | None = None, total: int = 0,
                  cancel: CancelToken | None = None, profile: Profile | None = None,
@@ -277,7 +525,7 @@ class RecordStore:
         ``newer``: new current versions of stored records (the stored one moves to
         ``record_versions``, and the record is no longer deleted); ``history``: earlier
         versions to keep in ``record_versions``; ``deleted``: ids of records deleted at their
-        source (hidden from lists, kept)."""
+        source (hidden from lists, kept). The search index follows in the same transaction."""
         conn = self._conn()
         added = dupes = 0
         try:
@@ -286,13 +534,12 @@ class RecordStore:
                 self._save_profile(conn, saved)
             for rec in newer:
                 self._keep_version(conn, rec.id)
-                rt = rec.summary.resource_type
                 conn.execute(
                     "UPDATE records SET rtype = ?, category = ?, rdate = ?, instant = ?, summary = ?, resource = ?, "
                     "deleted = 0 WHERE id = ?",
-                    (rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
-                     self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
-                     self._seal_json("resource", rec.id, rt, rec.resource), rec.id))
+                    (rec.summary.resource_type, rec.summary.category, rec.summary.date,
+                     start_instant(rec.summary.date), self._dump(rec.summary.to_json()), self._dump(rec.resource),
+                     rec.id))
             for rec in history:
                 self._add_version(conn, rec.id, rec.resource, rec.summary)
             for rid in deleted:
@@ -300,13 +547,12 @@ class RecordStore:
             for n, rec in enumerate(records, start=1):
                 if cancel is not None:
                     cancel.check()
-                rt = rec.summary.resource_type
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
                     "VALUES (?,?,?,?,?,?,?,?)",
-                    (rec.id, rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
-                     self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
-                     self._seal_json("resource", rec.id, rt, rec.resource), rec.profile),
+                    (rec.id, rec.summary.resource_type, rec.summary.category, rec.summary.date,
+                     start_instant(rec.summary.date), self._dump(rec.summary.to_json()), self._dump(rec.resource),
+                     rec.profile),
                 )
                 if cur.rowcount:
                     added += 1
@@ -316,31 +562,33 @@ class RecordStore:
                     report(progress, n, total, "Saving")
             for card in cards:
                 cid = aead.keyed_hash(self._index_key, b"card:" + card).hex()[:24]
-                conn.execute("INSERT OR IGNORE INTO cards (id, card) VALUES (?, ?)",
-                             (cid, aead.seal(self._key, card, purpose="record", aad=f"card|{cid}".encode())))
+                conn.execute("INSERT OR IGNORE INTO cards (id, card) VALUES (?, ?)", (cid, card))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         return added, dupes
 
+    @_guarded
     def put(self, rec: NewRecord) -> None:
         """Insert or replace one record (the wallet's own Consents change as grants do)."""
-        rt = rec.summary.resource_type
         conn = self._conn()
         with conn:
             conn.execute(
-                "INSERT OR REPLACE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
-                "VALUES (?,?,?,?,?,?,?,?)",
-                (rec.id, rt, rec.summary.category, rec.summary.date, start_instant(rec.summary.date),
-                 self._seal_json("summary", rec.id, rt, rec.summary.to_json()),
-                 self._seal_json("resource", rec.id, rt, rec.resource), rec.profile),
+                "INSERT INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
+                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET rtype = excluded.rtype, "
+                "category = excluded.category, rdate = excluded.rdate, instant = excluded.instant, "
+                "summary = excluded.summary, resource = excluded.resource, profile = excluded.profile",
+                (rec.id, rec.summary.resource_type, rec.summary.category, rec.summary.date,
+                 start_instant(rec.summary.date), self._dump(rec.summary.to_json()), self._dump(rec.resource),
+                 rec.profile),
             )
 
+    @_guarded
     def move_profile(self, source: str, target: Profile, *, keep_types: Iterable[str] = ()) -> int:
         """Move every record of profile ``source`` (except ``keep_types``) into the new
-        profile ``target``, and leave ``source`` naming nobody; one transaction. Records are
-        sealed again under their new ids (ids outside the owner's profile name the profile).
+        profile ``target``, and leave ``source`` naming nobody; one transaction. Records get
+        new ids (ids outside the owner's profile name the profile).
         Returns how many moved. Raises :class:`RecordError` when ``target`` exists."""
         conn = self._conn()
         keep = list(keep_types)
@@ -364,8 +612,7 @@ class RecordStore:
                     "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
                     "VALUES (?,?,?,?,?,?,?,?)",
                     (new_id, rtype, summary.category, summary.date, start_instant(summary.date),
-                     self._seal_json("summary", new_id, rtype, summary.to_json()),
-                     self._seal_json("resource", new_id, rtype, resource), target.name))
+                     self._dump(summary.to_json()), self._dump(resource), target.name))
                 moved += 1
             conn.execute("COMMIT")
         except BaseException:
@@ -379,32 +626,29 @@ class RecordStore:
 
     def _add_version(self, conn: sqlite3.Connection, rid: str, resource: dict[str, Any], summary: Summary) -> None:
         seq = self._next_seq(conn, rid)
-        rt = summary.resource_type
         conn.execute("INSERT INTO record_versions (id, seq, resource, summary) VALUES (?,?,?,?)",
-                     (rid, seq, self._seal_json(f"version-{seq}", rid, rt, resource),
-                      self._seal_json(f"version-summary-{seq}", rid, rt, summary.to_json())))
+                     (rid, seq, self._dump(resource), self._dump(summary.to_json())))
 
     def _keep_version(self, conn: sqlite3.Connection, rid: str) -> None:
         """Copy the current version of ``rid`` into ``record_versions`` (inside a transaction)."""
-        row = conn.execute("SELECT rtype, resource, summary FROM records WHERE id = ?", (rid,)).fetchone()
+        row = conn.execute("SELECT resource, summary FROM records WHERE id = ?", (rid,)).fetchone()
         if row is None:
             raise RecordNotFound(f"No record {rid}.")
-        rt = row[0]
-        self._add_version(conn, rid, self._open_json("resource", rid, rt, row[1]),
-                          Summary.from_json(self._open_json("summary", rid, rt, row[2])))
+        seq = self._next_seq(conn, rid)
+        conn.execute("INSERT INTO record_versions (id, seq, resource, summary) VALUES (?,?,?,?)",
+                     (rid, seq, row[0], row[1]))
 
+    @_guarded
     def versions(self, rid: str) -> list[tuple[dict[str, Any], Summary]]:
         """The earlier versions of ``rid`` kept in ``record_versions``, in the order they were kept."""
-        row = self._conn().execute("SELECT rtype FROM records WHERE id = ?", (rid,)).fetchone()
+        row = self._conn().execute("SELECT 1 FROM records WHERE id = ?", (rid,)).fetchone()
         if row is None:
             raise RecordNotFound(f"No record {rid}; list them with 'health-wallet records'.")
-        rt = row[0]
-        rows = self._conn().execute("SELECT seq, resource, summary FROM record_versions WHERE id = ? ORDER BY seq",
+        rows = self._conn().execute("SELECT resource, summary FROM record_versions WHERE id = ? ORDER BY seq",
                                     (rid,)).fetchall()
-        return [(self._open_json(f"version-{seq}", rid, rt, res),
-                 Summary.from_json(self._open_json(f"version-summary-{seq}", rid, rt, summ)))
-                for seq, res, summ in rows]
+        return [(self._load(res), Summary.from_json(self._load(summ))) for res, summ in rows]
 
+    @_guarded
     def current(self, ids: Iterable[str]) -> dict[str, tuple[dict[str, Any], bool]]:
         """The stored current version and deleted flag of each of ``ids`` that exists."""
         out: dict[str, tuple[dict[str, Any], bool]] = {}
@@ -412,17 +656,19 @@ class RecordStore:
         ids = list(ids)
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
-            q = f"SELECT id, rtype, resource, deleted FROM records WHERE id IN ({','.join('?' * len(chunk))})"
-            for rid, rt, blob, gone in conn.execute(q, chunk):
-                out[rid] = (self._open_json("resource", rid, rt, blob), bool(gone))
+            q = f"SELECT id, resource, deleted FROM records WHERE id IN ({','.join('?' * len(chunk))})"
+            for rid, text, gone in conn.execute(q, chunk):
+                out[rid] = (self._load(text), bool(gone))
         return out
 
+    @_guarded
     def is_deleted(self, rid: str) -> bool:
         row = self._conn().execute("SELECT deleted FROM records WHERE id = ?", (rid,)).fetchone()
         if row is None:
             raise RecordNotFound(f"No record {rid}; list them with 'health-wallet records'.")
         return bool(row[0])
 
+    @_guarded
     def delete(self, rid: str) -> None:
         conn = self._conn()
         with conn:
@@ -431,25 +677,28 @@ class RecordStore:
 
     # --- reading ----------------------------------------------------------------
 
+    @_guarded
     def get(self, rid: str) -> dict[str, Any]:
-        row = self._conn().execute("SELECT rtype, resource FROM records WHERE id = ?", (rid,)).fetchone()
+        row = self._conn().execute("SELECT resource FROM records WHERE id = ?", (rid,)).fetchone()
         if row is None:
             raise RecordNotFound(f"No record {rid}; list them with 'health-wallet records'.")
-        resource: dict[str, Any] = self._open_json("resource", rid, row[0], row[1])
+        resource: dict[str, Any] = self._load(row[0])
         return resource
 
+    @_guarded
     def get_summary(self, rid: str) -> Summary:
-        row = self._conn().execute("SELECT rtype, summary FROM records WHERE id = ?", (rid,)).fetchone()
+        row = self._conn().execute("SELECT summary FROM records WHERE id = ?", (rid,)).fetchone()
         if row is None:
             raise RecordNotFound(f"No record {rid}.")
-        return Summary.from_json(self._open_json("summary", rid, row[0], row[1]))
+        return Summary.from_json(self._load(row[0]))
 
     def _where(self, category: str | None, types: Iterable[str] | None, since: str | None,
-               profile: str | None = None) -> tuple[str, list[Any]]:
+               profile: str | None = None, text: str | None = None) -> tuple[str, list[Any]]:
         """SQL for the filters. Records deleted at their source are left out. ``since`` (a
         FHIR date or dateTime) keeps records whose clinical time is at or after its start,
         compared as instants; a partial date is its whole period (FHIR search ``ge``: the
-        periods overlap), so ``2024-03`` is kept for ``since 2024-03-10``."""
+        periods overlap), so ``2024-03`` is kept for ``since 2024-03-10``. ``text``: every
+        word must be found by the search index (:func:`~.search_text.match_expression`)."""
         clauses: list[str] = ["deleted = 0"]
         args: list[Any] = []
         if profile is not None:
@@ -468,33 +717,85 @@ class RecordStore:
                 raise RecordError(f"{since!r} is not a date; give one like 2024-03-10 (or 2024-03, "
                                   "or 2024-03-10T08:00:00+01:00).")
             # a partial date lasts at most a year: only those rows need their period's end
-            clauses.append("(instant >= ? OR (instant >= ? AND fhir_period_end(rdate) > ?))")
-            args.extend([start, start - 366 * 86400.0, start])
+            clauses.append("instant >= ? AND (instant >= ? OR fhir_period_end(rdate) > ?)")
+            args.extend([start - 366 * 86400.0, start, start])
+        if text is not None:
+            match = match_expression(text)
+            if match is None:
+                clauses.append("0")
+            else:
+                clauses.append("n IN (SELECT rowid FROM search WHERE search MATCH ?)")
+                args.append(match)
         return " WHERE " + " AND ".join(clauses), args
 
+    @_guarded
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
-              profile: str | None = None) -> int:
-        where, args = self._where(category, types, since, profile)
+              profile: str | None = None, text: str | None = None) -> int:
+        """How many records pass the filters of :meth:`page`, counted in the indexes (no row is read)."""
+        where, args = self._where(category, types, since, profile, text)
         count: int = self._conn().execute(f"SELECT COUNT(*) FROM records{where}", args).fetchone()[0]
         return count
 
+    @_guarded
+    def page(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
+             profile: str | None = None, text: str | None = None, limit: int = 100, offset: int = 0,
+             after: PageKey | None = None) -> Page:
+        """One page of summaries, newest first (``instant`` descending, records without a date
+        last, ties by id descending), read through the indexes: only the page's rows are read.
+
+        Filters: ``category`` (one of :data:`CATEGORIES`), ``types`` (FHIR resource types),
+        ``since`` (FHIR date/dateTime, as :meth:`count`), ``profile`` (``None``: every
+        profile), ``text`` (full-text search). Position: ``offset`` rows skipped, or (faster
+        deep in a long list) ``after``, the :attr:`Page.next` of the page before. ``limit``
+        is 1 to 10,000. Raises :class:`RecordError` for a ``since`` that is not a date."""
+        if not 1 <= limit <= 10_000 or offset < 0:
+            raise ValueError("page: limit is 1..10000 and offset at least 0")
+        where, args = self._where(category, types, since, profile, text)
+        if after is not None:
+            if after.instant is None:
+                where += " AND instant IS NULL AND id < ?"
+                args.append(after.id)
+            else:
+                where += " AND ((instant, id) < (?, ?) OR instant IS NULL)"
+                args.extend([after.instant, after.id])
+        q = (f"SELECT id, summary, instant, profile FROM records{where} "
+             "ORDER BY instant IS NULL, instant DESC, id DESC LIMIT ? OFFSET ?")
+        rows = tuple(StoredSummary(rid, Summary.from_json(self._load(text_)), instant, prof)
+                     for rid, text_, instant, prof in self._conn().execute(q, [*args, limit + 1, offset]))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(rows, rows[-1].key if more and rows else None)
+
+    @_guarded
+    def search(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
+               since: str | None = None, profile: str | None = None, limit: int = 100,
+               offset: int = 0) -> list[StoredSummary]:
+        """Records whose words match ``text`` (every word, as a prefix; titles, codes and
+        displays, values, notes and narrative), newest first, with the filters of :meth:`page`."""
+        return list(self.page(category=category, types=types, since=since, profile=profile, text=text,
+                              limit=limit, offset=offset).rows)
+
+    @_guarded
     def ids(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
-            newest_first: bool = True, limit: int = -1, offset: int = 0, profile: str | None = None) -> list[str]:
+            newest_first: bool = True, limit: int = -1, offset: int = 0, profile: str | None = None,
+            text: str | None = None) -> list[str]:
         """Record ids, of one ``profile`` or (``None``) of every profile."""
-        where, args = self._where(category, types, since, profile)
-        order = "DESC" if newest_first else "ASC"
-        q = f"SELECT id FROM records{where} ORDER BY instant {order}, id LIMIT ? OFFSET ?"
+        where, args = self._where(category, types, since, profile, text)
+        order = "instant IS NULL, instant DESC, id DESC" if newest_first else "instant IS NULL DESC, instant, id"
+        q = f"SELECT id FROM records{where} ORDER BY {order} LIMIT ? OFFSET ?"
         return [r[0] for r in self._conn().execute(q, [*args, limit, offset])]
 
+    @_guarded
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, newest_first: bool = True, limit: int = -1,
-                  offset: int = 0, profile: str | None = None) -> list[StoredSummary]:
-        where, args = self._where(category, types, since, profile)
-        order = "DESC" if newest_first else "ASC"
-        q = f"SELECT id, rtype, summary FROM records{where} ORDER BY instant {order}, id LIMIT ? OFFSET ?"
-        return [StoredSummary(rid, Summary.from_json(self._open_json("summary", rid, rt, blob)))
-                for rid, rt, blob in self._conn().execute(q, [*args, limit, offset])]
+                  offset: int = 0, profile: str | None = None, text: str | None = None) -> list[StoredSummary]:
+        where, args = self._where(category, types, since, profile, text)
+        order = "instant IS NULL, instant DESC, id DESC" if newest_first else "instant IS NULL DESC, instant, id"
+        q = f"SELECT id, summary, instant, profile FROM records{where} ORDER BY {order} LIMIT ? OFFSET ?"
+        return [StoredSummary(rid, Summary.from_json(self._load(blob)), instant, prof)
+                for rid, blob, instant, prof in self._conn().execute(q, [*args, limit, offset])]
 
+    @_guarded
     def counts_by_category(self, profile: str | None = None) -> dict[str, int]:
         counts = dict.fromkeys(CATEGORIES, 0)
         where, args = self._where(None, None, None, profile)
@@ -502,14 +803,17 @@ class RecordStore:
             counts[cat] = n
         return counts
 
+    @_guarded
     def counts_by_type(self, profile: str | None = None) -> dict[str, int]:
         where, args = self._where(None, None, None, profile)
         return dict(self._conn().execute(f"SELECT rtype, COUNT(*) FROM records{where} GROUP BY rtype ORDER BY rtype",
                                          args))
 
+    @_guarded
     def counts_by_profile(self) -> dict[str, int]:
         return dict(self._conn().execute("SELECT profile, COUNT(*) FROM records WHERE deleted = 0 GROUP BY profile"))
 
+    @_guarded
     def profile_of(self, rid: str) -> str:
         row = self._conn().execute("SELECT profile FROM records WHERE id = ?", (rid,)).fetchone()
         if row is None:
@@ -518,21 +822,23 @@ class RecordStore:
 
     # --- profiles -----------------------------------------------------------------
 
+    @_guarded
     def profiles(self) -> list[Profile]:
         """The wallet's profiles, the owner first, then by name. The owner's always is one;
         while it names nobody, records from before profiles give it their first Patient."""
         rows = self._conn().execute(
             "SELECT name, is_owner, patient FROM profiles ORDER BY is_owner DESC, name").fetchall()
-        found = [Profile.from_json(name, bool(owner), self._open_json("profile", name, "Patient", blob) if blob else {})
-                 for name, owner, blob in rows]
+        found = [Profile.from_json(name, bool(owner), self._load(text) if text else {})
+                 for name, owner, text in rows]
         profiles = [p for p in found if p.name != OWNER or p.patient is not None or p.references]
         if not any(p.name == OWNER for p in profiles):
-            first = self._conn().execute(  # the first Patient imported: rowid follows insertion
-                "SELECT id FROM records WHERE rtype = 'Patient' AND profile = ? ORDER BY rowid LIMIT 1",
+            first = self._conn().execute(  # the first Patient imported: n follows insertion
+                "SELECT id FROM records WHERE rtype = 'Patient' AND profile = ? ORDER BY n LIMIT 1",
                 (OWNER,)).fetchone()
             profiles.insert(0, Profile(OWNER, is_owner=True, patient=self.get(first[0]) if first else None))
         return profiles
 
+    @_guarded
     def save_profile(self, profile: Profile) -> None:
         conn = self._conn()
         with conn:
@@ -540,16 +846,15 @@ class RecordStore:
 
     def _save_profile(self, conn: sqlite3.Connection, profile: Profile) -> None:
         conn.execute("INSERT OR REPLACE INTO profiles (name, is_owner, patient) VALUES (?, ?, ?)",
-                     (profile.name, int(profile.is_owner),
-                      self._seal_json("profile", profile.name, "Patient", profile.to_json())))
+                     (profile.name, int(profile.is_owner), self._dump(profile.to_json())))
 
     def resources(self, ids: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         for rid in ids:
             yield rid, self.get(rid)
 
+    @_guarded
     def cards(self) -> list[bytes]:
-        rows = self._conn().execute("SELECT id, card FROM cards ORDER BY id").fetchall()
-        return [aead.open_sealed(self._key, blob, purpose="record", aad=f"card|{cid}".encode()) for cid, blob in rows]
+        return [bytes(r[0]) for r in self._conn().execute("SELECT card FROM cards ORDER BY id")]
 
 
 def _period_end_sql(rdate: object) -> float | None:
@@ -557,9 +862,13 @@ def _period_end_sql(rdate: object) -> float | None:
 
 
 def schema_version(path: Path) -> int:
-    """The schema version of the store at ``path``, read without keys (0 when there is none)."""
-    if not Path(path).exists():
+    """The schema version of the store at ``path``, read without keys (0 when there is none):
+    from the file for an unencrypted store (1, 2), else from the home's format record."""
+    path = Path(path)
+    if not path.exists():
         return 0
+    if not is_plain_sqlite(path):
+        return recorded_version(path) or 0
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
         value = _read_schema_version(conn)
@@ -570,24 +879,8 @@ def schema_version(path: Path) -> int:
         conn.close()
 
 
-def count_rows(path: Path) -> int:
-    """Number of records, read without keys (for status on a locked wallet)."""
-    if not Path(path).exists():
-        return 0
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        return int(conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return 0
-        raise RecordError(damaged_message(Path(path), exc)) from exc
-    except sqlite3.DatabaseError as exc:
-        raise RecordError(damaged_message(Path(path), exc)) from exc
-    finally:
-        conn.close()
-
-
-def damaged_message(path: Path, exc: sqlite3.Error) -> str:
-    """One line for a record store SQLite cannot read (truncated, overwritten, not a database)."""
-    return (f"The record store {path} is damaged ({exc}); nothing was changed. Move it away and restore "
-            "your records with health-wallet restore-backup, or import your files again.")
+def damaged_message(path: Path, exc: Exception) -> str:
+    """One line for a record store that cannot be read: damaged (a changed byte, cut short, an
+    overwritten header) or keyed for another wallet; SQLCipher cannot tell these apart."""
+    return (f"The record store {path} is damaged or belongs to another wallet ({exc}); nothing was changed. "
+            "Move it away and restore your records with health-wallet restore-backup, or import your files again.")
