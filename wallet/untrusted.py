@@ -202,12 +202,14 @@ def _require_regular(mode: int, shown: str) -> None:
 
 # --- JSON -------------------------------------------------------------------------
 
-# One token: a whole string (skipped), a structural character, or a number. Literals
-# (true/false/null) and whitespace fall between tokens. The string pattern is the
-# "unrolled loop" form and also matches a string left open to the end of the text, so
-# every match succeeds at its first try: the scan is linear (a pattern that needed the
-# closing quote would rescan the tail from every later quote, quadratic in the length).
-_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:(?P<close>")|\\?\Z)|[\[\]{},]|-?[0-9][0-9.eE+-]*', re.DOTALL)
+# One token: a structural character, a number, or the opening quote of a string left open
+# to the end of the text. Closed strings, literals (true/false/null) and whitespace are
+# skipped inside the regular-expression engine, before the token, so Python sees only the
+# tokens that count. The string pattern is the "unrolled loop" form, the skip is possessive
+# and ``\Z`` ends the last match, so every match succeeds at its first try and the scan is
+# linear (a string left open is tried once, to the end, then reported by its quote).
+_TOKEN = re.compile(r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^"\[\]{},0-9-]|-(?![0-9]))*+'
+                    r'(?:(?P<token>[\[\]{},]|-?[0-9][0-9.eE+-]*)|(?P<open>")|\Z)', re.DOTALL)
 _EXPONENT = re.compile(r"[eE]([+-]?)0*([0-9]+)$")
 _CLOSER = {"[": "]", "{": "}"}
 
@@ -232,15 +234,15 @@ def scan(text: str, *, what: str, limits: Limits = DEFAULT_LIMITS, started: floa
     counts: list[int] = []
     tokens = 0
     for match in _TOKEN.finditer(text):
-        token = match.group()
+        token = match.group("token")
+        if token is None:
+            if match.group("open") is not None:
+                return  # a string never closed: the parser says where
+            continue  # the end of the text
         first = token[0]
         tokens += 1
         if tokens % _CHECK_EVERY == 0:
             _check_time(started, limits, what)
-        if first == '"':
-            if match.group("close") is None:
-                return  # a string never closed: the parser says where
-            continue
         if first == ",":
             if counts:
                 counts[-1] += 1
@@ -295,22 +297,43 @@ def decode_utf8(data: bytes, *, what: str) -> str:
 class _Strict:
     """``json`` hooks that refuse duplicate names and NaN/Infinity, and watch the clock."""
 
-    def __init__(self, what: str, limits: Limits, started: float) -> None:
+    def __init__(self, what: str, limits: Limits, started: float, parse_float: Callable[[str], Any]) -> None:
         self.what, self.limits, self.started, self.objects = what, limits, started, 0
+        self.parse_float = parse_float
+        self.numbers_within = True  # False once a number beyond the limits was seen (not converted)
 
     def pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         self.objects += 1
         if self.objects % _CHECK_EVERY == 0:
             _check_time(self.started, self.limits, self.what)
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise InputNotJson(f"{self.what} is not valid JSON: duplicate property {key!r}")
-            out[key] = value
+        out = dict(pairs)
+        if len(out) != len(pairs):  # a name given twice: find the first for the message
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise InputNotJson(f"{self.what} is not valid JSON: duplicate property {key!r}")
+                seen.add(key)
         return out
 
     def constant(self, name: str) -> Any:
         raise InputNotJson(f"{self.what} is not valid JSON: {name} is not a JSON number")
+
+    def integer(self, token: str) -> int:
+        if len(token) > self.limits.max_number_chars:
+            self.numbers_within = False
+            return 0
+        return int(token)
+
+    def fraction(self, token: str) -> Any:
+        if len(token) > self.limits.max_number_chars:
+            self.numbers_within = False
+            return None
+        if "e" in token or "E" in token:
+            exponent = _EXPONENT.search(token)
+            if exponent is not None and int(exponent.group(2)) > self.limits.max_exponent:
+                self.numbers_within = False
+                return None
+        return self.parse_float(token)
 
 
 def loads(
@@ -338,16 +361,34 @@ def loads(
         raise InputNotJson(f"{what} is not JSON text.")
     if not text.strip():
         raise InputNotJson(f"{what} is empty.")
-    scan(text, what=what, limits=limits, started=started)
-    hooks = _Strict(what, limits, started)
+    # Text with no more "[" and "{" than the depth limit, and fewer commas than the entry
+    # limit, cannot pass either (string contents only add to the counts): it goes to the
+    # parser at once, its numbers checked as they are read, and the token walk runs only
+    # if something fails, to name the first limit passed as it always does.
+    shallow = (text.count("[") + text.count("{") <= limits.max_depth and text.count(",") < limits.max_items)
+    if not shallow:
+        scan(text, what=what, limits=limits, started=started)
+    hooks = _Strict(what, limits, started, parse_float)
     try:
         value = json.loads(text, object_pairs_hook=hooks.pairs, parse_constant=hooks.constant,
-                           parse_float=parse_float)
+                           parse_float=hooks.fraction if shallow else parse_float,
+                           parse_int=hooks.integer if shallow else None)
+    except InputNotJson:
+        if shallow:
+            scan(text, what=what, limits=limits, started=started)
+        raise
     except json.JSONDecodeError as exc:
+        if shallow:
+            scan(text, what=what, limits=limits, started=started)
         raise InputNotJson(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
-    except RecursionError as exc:  # unreachable after scan(); kept so no path can crash
+    except RecursionError as exc:  # unreachable after scan() or the counts; kept so no path can crash
         raise InputTooDeep(f"{what} is nested too deeply to read.") from exc
     except ValueError as exc:  # e.g. Python's integer digit limit
+        if shallow:
+            scan(text, what=what, limits=limits, started=started)
         raise InputTooLarge(f"{what} holds a value too large to read: {str(exc).splitlines()[0]}") from exc
+    if not hooks.numbers_within:
+        scan(text, what=what, limits=limits, started=started)  # names the number
+        raise InputTooLarge(f"{what} holds a number beyond the limits; nothing was read.")
     _check_time(started, limits, what)
     return value
