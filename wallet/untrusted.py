@@ -32,7 +32,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -61,6 +61,7 @@ __all__ = [
     "decode_utf8",
     "loads",
     "read_bytes",
+    "read_lines",
     "scan",
     "size_text",
 ]
@@ -191,6 +192,49 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> b
     if len(data) > max_bytes:
         raise InputTooLarge(f"{shown} is larger than {size_text(max_bytes)}; nothing was read.")
     return data
+
+
+def read_lines(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Iterator[bytes]:
+    """The lines of the regular file ``path`` (each with its line end), read one at a time.
+
+    For files too large to hold (a year of readings as NDJSON): the same refusals as
+    :func:`read_bytes` before and after opening, then lines are read through a 1 MiB
+    buffer, and :class:`~wallet.errors.InputTooLarge` is raised as soon as more than
+    ``max_bytes`` were read. The file is closed when the generator is closed or finished.
+    """
+    shown = os.fspath(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError as exc:
+        raise InputUnreadable(f"{shown} cannot be read: it does not exist.") from exc
+    except OSError as exc:
+        raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
+    _require_regular(info.st_mode, shown)
+    if info.st_size > max_bytes:
+        raise InputTooLarge(f"{shown} is larger than {size_text(max_bytes)}; nothing was read.")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
+    try:
+        _require_regular(os.fstat(fd).st_mode, shown)
+    except BaseException:
+        os.close(fd)
+        raise
+    total = 0
+    with os.fdopen(fd, "rb", buffering=_MIB) as fh:
+        while True:
+            try:
+                line = fh.readline(max_bytes + 1 - total)
+            except OSError as exc:
+                raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
+            if not line:
+                return
+            total += len(line)
+            if total > max_bytes:
+                raise InputTooLarge(f"{shown} is larger than {size_text(max_bytes)}; nothing was read.")
+            yield line
 
 
 def _require_regular(mode: int, shown: str) -> None:

@@ -68,6 +68,7 @@ __all__ = [
     "PageKey",
     "RecordStore",
     "StoredSummary",
+    "StreamBatch",
     "damaged_message",
     "record_id_for",
     "schema_version",
@@ -244,6 +245,16 @@ class NewRecord:
     resource: dict[str, Any]
     summary: Summary
     profile: str = OWNER
+
+
+@dataclass(frozen=True)
+class StreamBatch:
+    """One batch of :meth:`RecordStore.add_stream`: the writes of a slice of an import."""
+
+    fresh: tuple[NewRecord, ...] = ()
+    newer: tuple[NewRecord, ...] = ()
+    history: tuple[NewRecord, ...] = ()
+    deleted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -563,6 +574,58 @@ class RecordStore:
             for card in cards:
                 cid = aead.keyed_hash(self._index_key, b"card:" + card).hex()[:24]
                 conn.execute("INSERT OR IGNORE INTO cards (id, card) VALUES (?, ?)", (cid, card))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return added, dupes
+
+    @_guarded
+    def add_stream(self, batches: Iterable[StreamBatch], *, finish: Callable[[], Iterable[Profile]] = tuple,
+                   cancel: CancelToken | None = None) -> tuple[int, int]:
+        """Write ``batches`` in one transaction, all or nothing; return (added, duplicates).
+
+        For imports too large to hold in memory: ``batches`` is consumed lazily *inside*
+        the transaction, one batch at a time, so only one batch is ever held. The
+        producer may read the store between batches (same thread, same connection: it
+        sees the rows already written) and may raise to roll everything back. Each batch
+        is applied as :meth:`add_many` applies its arguments (``newer`` replaces the
+        current version, keeping it; ``history`` is kept; ``deleted`` marks; ``fresh`` is
+        inserted, a row already present counting as a duplicate), with one
+        ``executemany`` for the fresh rows. ``finish`` is called after the last batch and
+        the profiles it returns are saved in the same transaction (it may raise too).
+        SQLite spills the transaction's pages to the WAL as its page cache fills, so
+        memory stays bounded whatever the size."""
+        conn = self._conn()
+        added = dupes = 0
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for batch in batches:
+                if cancel is not None:
+                    cancel.check()
+                for rec in batch.newer:
+                    self._keep_version(conn, rec.id)
+                    conn.execute(
+                        "UPDATE records SET rtype = ?, category = ?, rdate = ?, instant = ?, summary = ?, "
+                        "resource = ?, deleted = 0 WHERE id = ?",
+                        (rec.summary.resource_type, rec.summary.category, rec.summary.date,
+                         start_instant(rec.summary.date), self._dump(rec.summary.to_json()),
+                         self._dump(rec.resource), rec.id))
+                for rec in batch.history:
+                    self._add_version(conn, rec.id, rec.resource, rec.summary)
+                for rid in batch.deleted:
+                    conn.execute("UPDATE records SET deleted = 1 WHERE id = ?", (rid,))
+                rows = [(rec.id, rec.summary.resource_type, rec.summary.category, rec.summary.date,
+                         start_instant(rec.summary.date), self._dump(rec.summary.to_json()), self._dump(rec.resource),
+                         rec.profile) for rec in batch.fresh]
+                if rows:
+                    cur = conn.executemany(
+                        "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, "
+                        "profile) VALUES (?,?,?,?,?,?,?,?)", rows)
+                    added += max(cur.rowcount, 0)
+                    dupes += len(rows) - max(cur.rowcount, 0)
+            for saved in finish():
+                self._save_profile(conn, saved)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
