@@ -756,23 +756,29 @@ class RecordStore:
         return Summary.from_json(self._load(row[0]))
 
     def _where(self, category: str | None, types: Iterable[str] | None, since: str | None,
-               profile: str | None = None, text: str | None = None) -> tuple[str, list[Any]]:
+               profile: str | None = None, text: str | None = None,
+               by_search: bool = False) -> tuple[str, list[Any]]:
         """SQL for the filters. Records deleted at their source are left out. ``since`` (a
         FHIR date or dateTime) keeps records whose clinical time is at or after its start,
         compared as instants; a partial date is its whole period (FHIR search ``ge``: the
         periods overlap), so ``2024-03`` is kept for ``since 2024-03-10``. ``text``: every
-        word must be found by the search index (:func:`~.search_text.match_expression`)."""
+        word must be found by the search index (:func:`~.search_text.match_expression`).
+
+        ``by_search``: the query is driven from the search index's matches (the other
+        columns' indexes are switched off with SQLite's unary ``+``), so its cost follows
+        the number of matches, not the number of records."""
+        plus = "+" if by_search and text is not None else ""
         clauses: list[str] = ["deleted = 0"]
         args: list[Any] = []
         if profile is not None:
-            clauses.append("profile = ?")
+            clauses.append(f"{plus}profile = ?")
             args.append(profile)
         if category:
-            clauses.append("category = ?")
+            clauses.append(f"{plus}category = ?")
             args.append(category)
         types = list(types or [])
         if types:
-            clauses.append(f"rtype IN ({','.join('?' * len(types))})")
+            clauses.append(f"{plus}rtype IN ({','.join('?' * len(types))})")
             args.extend(types)
         if since:
             start = start_instant(since)
@@ -780,7 +786,7 @@ class RecordStore:
                 raise RecordError(f"{since!r} is not a date; give one like 2024-03-10 (or 2024-03, "
                                   "or 2024-03-10T08:00:00+01:00).")
             # a partial date lasts at most a year: only those rows need their period's end
-            clauses.append("instant >= ? AND (instant >= ? OR fhir_period_end(rdate) > ?)")
+            clauses.append(f"{plus}instant >= ? AND (instant >= ? OR fhir_period_end(rdate) > ?)")
             args.extend([start - 366 * 86400.0, start, start])
         if text is not None:
             match = match_expression(text)
@@ -794,8 +800,9 @@ class RecordStore:
     @_guarded
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
               profile: str | None = None, text: str | None = None) -> int:
-        """How many records pass the filters of :meth:`page`, counted in the indexes (no row is read)."""
-        where, args = self._where(category, types, since, profile, text)
+        """How many records pass the filters of :meth:`page`, counted in the indexes (no row is read;
+        with ``text``, from the search index's matches)."""
+        where, args = self._where(category, types, since, profile, text, by_search=True)
         count: int = self._conn().execute(f"SELECT COUNT(*) FROM records{where}", args).fetchone()[0]
         return count
 
@@ -813,7 +820,8 @@ class RecordStore:
         is 1 to 10,000. Raises :class:`RecordError` for a ``since`` that is not a date."""
         if not 1 <= limit <= 10_000 or offset < 0:
             raise ValueError("page: limit is 1..10000 and offset at least 0")
-        where, args = self._where(category, types, since, profile, text)
+        where, args = self._where(category, types, since, profile, text,
+                                  by_search=text is not None and self._few_matches(text))
         if after is not None:
             if after.instant is None:
                 where += " AND instant IS NULL AND id < ?"
@@ -822,12 +830,25 @@ class RecordStore:
                 where += " AND ((instant, id) < (?, ?) OR instant IS NULL)"
                 args.extend([after.instant, after.id])
         q = (f"SELECT id, summary, instant, profile FROM records{where} "
-             "ORDER BY instant IS NULL, instant DESC, id DESC LIMIT ? OFFSET ?")
+             "ORDER BY instant DESC, id DESC LIMIT ? OFFSET ?")  # NULL sorts last in DESC: the index's order
         rows = tuple(StoredSummary(rid, Summary.from_json(self._load(text_)), instant, prof)
                      for rid, text_, instant, prof in self._conn().execute(q, [*args, limit + 1, offset]))
         more = len(rows) > limit
         rows = rows[:limit]
         return Page(rows, rows[-1].key if more and rows else None)
+
+    SEARCH_DRIVES = 5000
+    """Up to this many search-index matches, a page of search results is read from the matches
+    (sorted after); beyond, from the newest-first index, which meets a page's worth of
+    matches early."""
+
+    def _few_matches(self, text: str) -> bool:
+        match = match_expression(text)
+        if match is None:
+            return True
+        row = self._conn().execute("SELECT COUNT(*) FROM (SELECT 1 FROM search WHERE search MATCH ? LIMIT ?)",
+                                   (match, self.SEARCH_DRIVES + 1)).fetchone()
+        return bool(row[0] <= self.SEARCH_DRIVES)
 
     @_guarded
     def search(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
@@ -844,7 +865,7 @@ class RecordStore:
             text: str | None = None) -> list[str]:
         """Record ids, of one ``profile`` or (``None``) of every profile."""
         where, args = self._where(category, types, since, profile, text)
-        order = "instant IS NULL, instant DESC, id DESC" if newest_first else "instant IS NULL DESC, instant, id"
+        order = "instant DESC, id DESC" if newest_first else "instant, id"  # NULLs last / first, as the index
         q = f"SELECT id FROM records{where} ORDER BY {order} LIMIT ? OFFSET ?"
         return [r[0] for r in self._conn().execute(q, [*args, limit, offset])]
 
@@ -853,7 +874,7 @@ class RecordStore:
                   since: str | None = None, newest_first: bool = True, limit: int = -1,
                   offset: int = 0, profile: str | None = None, text: str | None = None) -> list[StoredSummary]:
         where, args = self._where(category, types, since, profile, text)
-        order = "instant IS NULL, instant DESC, id DESC" if newest_first else "instant IS NULL DESC, instant, id"
+        order = "instant DESC, id DESC" if newest_first else "instant, id"  # NULLs last / first, as the index
         q = f"SELECT id, summary, instant, profile FROM records{where} ORDER BY {order} LIMIT ? OFFSET ?"
         return [StoredSummary(rid, Summary.from_json(self._load(blob)), instant, prof)
                 for rid, blob, instant, prof in self._conn().execute(q, [*args, limit, offset])]
