@@ -8,13 +8,17 @@ below. Text goes through ``drawText``, which never interprets markup.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import compress
+from operator import attrgetter
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from .models import TrendSeries
+from .models import TrendPoint, TrendSeries
 from .plain_text import safe_tooltip
 from .theme import error_color, success_color
 
@@ -56,6 +60,41 @@ def _envelope(xs: list[float], ys: list[float]) -> list[QPointF]:
     if column is not None:
         out.extend((QPointF(column, lo), QPointF(column, hi)))
     return out
+
+
+_THIN_ABOVE = 4096  # longer series are thinned before drawing
+_SLICES = 1024  # time slices of a thinned series: about a chart's pixel columns
+
+
+def _thinned(points: Sequence[TrendPoint]) -> list[TrendPoint]:
+    """What a long series needs for drawing, in time order: its time span cut into
+    :data:`_SLICES` equal slices and, in each, the points of lowest and highest value and
+    of lowest and highest flagged value, so the line's envelope, the value range and
+    every out-of-range spike survive. Three ``map`` passes take the instants, values and
+    flags out; slices are then found by bisection and reduced by ``min``/``max`` over list
+    slices, so a 100,000-point series costs no Python work per point."""
+    n = len(points)
+    if n <= _THIN_ABOVE:
+        return list(points)
+    whens = list(map(_WHEN, points))
+    values = list(map(_VALUE, points))
+    flags = list(map(_FLAG, points))
+    start, span = whens[0], (whens[-1] - whens[0]) / _SLICES
+    keep: set[int] = set()
+    lo = 0
+    for k in range(1, _SLICES + 1):
+        hi = n if k == _SLICES or not span else bisect_left(whens, start + span * k, lo)
+        if hi > lo:
+            seg = values[lo:hi]
+            keep.update((lo + seg.index(min(seg)), lo + seg.index(max(seg))))
+            if any(flags[lo:hi]):
+                flagged = list(compress(range(lo, hi), flags[lo:hi]))
+                keep.update((min(flagged, key=values.__getitem__), max(flagged, key=values.__getitem__)))
+            lo = hi
+    return [points[i] for i in sorted(keep)]
+
+
+_WHEN, _VALUE, _FLAG = attrgetter("when"), attrgetter("value"), attrgetter("flag")
 
 
 def _time_ticks(t0: float, t1: float, most: int) -> list[tuple[float, str]]:
@@ -103,6 +142,7 @@ class TrendChart(QWidget):
         self._series: TrendSeries | None = None
         self._message = "Choose a test to see its trend."
         self._plotted: list[tuple[float, float]] = []
+        self._drawn: list[TrendPoint] = []  # the series' points to draw (:func:`_thinned`)
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
@@ -117,6 +157,7 @@ class TrendChart(QWidget):
 
     def set_series(self, series: TrendSeries | None, *, message: str = "") -> None:
         self._series = series
+        self._drawn = _thinned(series.points) if series is not None else []
         self._message = message or ("No numeric values to chart for this test." if series is not None
                                     else "Choose a test to see its trend.")
         if series is not None:
@@ -126,7 +167,7 @@ class TrendChart(QWidget):
     # --- geometry -----------------------------------------------------------------
 
     def _ranges(self, s: TrendSeries) -> tuple[float, float, float, float]:
-        values = [p.value for p in s.points]
+        values = [p.value for p in self._drawn]  # thinning keeps the lowest and highest
         extra = [v for v in (s.low, s.high) if v is not None]
         lo, hi = min(values + extra), max(values + extra)
         pad = abs(hi) * 0.1 or 1.0 if hi == lo else (hi - lo) * 0.08
@@ -225,8 +266,9 @@ class TrendChart(QWidget):
 
         # line and points. Long series are thinned to what the pixels can show: per
         # pixel column the lowest and highest value, so spikes stay visible.
-        xs = [x_of(pt.when) for pt in s.points]
-        ys = [y_of(pt.value) for pt in s.points]
+        drawn = self._drawn
+        xs = [x_of(pt.when) for pt in drawn]
+        ys = [y_of(pt.value) for pt in drawn]
         self._plotted = list(zip(xs, ys, strict=False))
         dense = len(xs) > plot.width() / 3
         if len(xs) > 1:
@@ -239,7 +281,7 @@ class TrendChart(QWidget):
             p.drawPolyline(line)
         size = 3.0 if dense else 6.0
         for flagged, color in ((False, line_color), (True, out_color)):
-            dots = {(round(x), round(y)) for x, y, pt in zip(xs, ys, s.points, strict=False)
+            dots = {(round(x), round(y)) for x, y, pt in zip(xs, ys, drawn, strict=False)
                     if bool(pt.flag) == flagged}
             if dots:
                 p.setPen(QPen(color, size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
@@ -258,7 +300,7 @@ class TrendChart(QWidget):
         if abs(x - px) + abs(y - py) > 14:
             QToolTip.hideText()
             return
-        pt = s.points[n]
+        pt = self._drawn[n]
         flag = {"H": " (high)", "L": " (low)"}.get(pt.flag, "")
         text = (pt.text or f"{pt.when.strftime('%Y-%m-%d')}: {pt.value:.4g} {s.unit}") + flag
         QToolTip.showText(event.globalPosition().toPoint(), safe_tooltip(text), self)
