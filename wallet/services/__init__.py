@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import SETTINGS
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
-from ..records.store import StoredSummary
+from ..records.store import Page, PageKey, StoredSummary
 from ..records.summary import Summary, summarize
 from .address_book import ADDRESS_BOOK_FILE, AddressBook, Contact
 from .context import WalletContext
@@ -87,6 +87,8 @@ __all__ = [
     "NetworkStatus",
     "Networks",
     "OpenedShare",
+    "Page",
+    "PageKey",
     "ProfileView",
     "RevokeReceipt",
     "SharePlan",
