@@ -370,7 +370,6 @@ class RecordStore:
             if found >= SCHEMA_VERSION:
                 raise RecordError(f"The record store {self.path} says schema {found} but is not encrypted; "
                                   "it was not written by Health Wallet. Nothing was changed.")
-            conn.execute("PRAGMA journal_mode=DELETE")  # no WAL left beside the file to outlive it
             return found
         finally:
             conn.close()
@@ -392,7 +391,7 @@ class RecordStore:
             try:
                 export_encrypted(plain, partial, self._page_key)
             finally:
-                plain.close()
+                plain.close()  # the last connection: SQLite removes the (empty) WAL beside it
             conn = self._connect(partial)
             try:
                 conn.execute("PRAGMA journal_mode=DELETE")
