@@ -47,7 +47,8 @@ def plain_content(path: Path) -> dict[str, Any]:
         conn.close()
 
     def unseal(kind: str, rid: str, rtype: str, blob: bytes) -> Any:
-        return fhir_json.loads(aead.open_sealed(RECORD_KEY, blob, purpose="record", aad=f"{kind}|{rid}|{rtype}".encode()))
+        aad = f"{kind}|{rid}|{rtype}".encode()
+        return fhir_json.loads(aead.open_sealed(RECORD_KEY, blob, purpose="record", aad=aad))
 
     return {
         "records": {rid: (rtype, category, rdate, unseal("summary", rid, rtype, s), unseal("resource", rid, rtype, r))

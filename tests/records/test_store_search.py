@@ -85,10 +85,10 @@ def test_typed_text_is_never_query_syntax(store: RecordStore, text: str) -> None
 def test_search_follows_new_versions_deletions_and_moves(store: RecordStore) -> None:
     (burn,) = store.search("39065001")
     resource = store.get(burn.id)
-    newer = dict(resource, meta={"lastUpdated": "2030-01-01T00:00:00Z"},
-                 code={"coding": [{"system": "http://snomed.info/sct", "code": "271807003", "display": "Eruption"}],
-                       "text": "Skin rash"}, text={"status": "generated", "div":
-                                                   '<div xmlns="http://www.w3.org/1999/xhtml">A rash on the elbow</div>'})
+    rash = {"coding": [{"system": "http://snomed.info/sct", "code": "271807003", "display": "Eruption"}],
+            "text": "Skin rash"}
+    narrative = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">A rash on the elbow</div>'}
+    newer = dict(resource, meta={"lastUpdated": "2030-01-01T00:00:00Z"}, code=rash, text=narrative)
     store.add_many([], newer=[NewRecord(burn.id, newer, summarize(newer))])
     assert store.search("39065001") == [] and store.search("Burnt") == []
     assert [r.id for r in store.search("elbow rash")] == [burn.id]
