@@ -279,6 +279,7 @@ class Page:
     next: PageKey | None
 
 
+_FEW_MATCHES = 20_000  # up to this many matches, a search is driven by the search index
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -692,12 +693,11 @@ class RecordStore:
         return Summary.from_json(self._load(row[0]))
 
     def _where(self, category: str | None, types: Iterable[str] | None, since: str | None,
-               profile: str | None = None, text: str | None = None) -> tuple[str, list[Any]]:
+               profile: str | None = None) -> tuple[str, list[Any]]:
         """SQL for the filters. Records deleted at their source are left out. ``since`` (a
         FHIR date or dateTime) keeps records whose clinical time is at or after its start,
         compared as instants; a partial date is its whole period (FHIR search ``ge``: the
-        periods overlap), so ``2024-03`` is kept for ``since 2024-03-10``. ``text``: every
-        word must be found by the search index (:func:`~.search_text.match_expression`)."""
+        periods overlap), so ``2024-03`` is kept for ``since 2024-03-10``."""
         clauses: list[str] = ["deleted = 0"]
         args: list[Any] = []
         if profile is not None:
@@ -718,21 +718,37 @@ class RecordStore:
             # a partial date lasts at most a year: only those rows need their period's end
             clauses.append("instant >= ? AND (instant >= ? OR fhir_period_end(rdate) > ?)")
             args.extend([start - 366 * 86400.0, start, start])
-        if text is not None:
-            match = match_expression(text)
-            if match is None:
-                clauses.append("0")
-            else:
-                clauses.append("n IN (SELECT rowid FROM search WHERE search MATCH ?)")
-                args.append(match)
         return " WHERE " + " AND ".join(clauses), args
+
+    def _source(self, category: str | None, types: Iterable[str] | None, since: str | None,
+                profile: str | None, text: str | None, *, by_text: bool | None = None) -> tuple[str, list[Any]]:
+        """``FROM … WHERE …`` for the filters and, with ``text``, the search index.
+
+        With few matches (or ``by_text``) the search index drives: its matches are looked up
+        by ``n`` and sorted, work in proportion to the matches. With many, the paging index
+        is walked in order and each entry checked against the matches, so a page stops early."""
+        where, args = self._where(category, types, since, profile)
+        if text is None:
+            return " FROM records" + where, args
+        match = match_expression(text)
+        if match is None:
+            return " FROM records" + where + " AND 0", args
+        if by_text is None:
+            found = self._conn().execute("SELECT COUNT(*) FROM (SELECT rowid FROM search WHERE search MATCH ? "
+                                         "LIMIT ?)", (match, _FEW_MATCHES + 1)).fetchone()[0]
+            by_text = found <= _FEW_MATCHES
+        if by_text:
+            return " FROM search CROSS JOIN records ON records.n = search.rowid" + where + " AND search MATCH ?", \
+                [*args, match]
+        return " FROM records" + where + " AND n IN (SELECT rowid FROM search WHERE search MATCH ?)", [*args, match]
 
     @_guarded
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
               profile: str | None = None, text: str | None = None) -> int:
-        """How many records pass the filters of :meth:`page`, counted in the indexes (no row is read)."""
-        where, args = self._where(category, types, since, profile, text)
-        count: int = self._conn().execute(f"SELECT COUNT(*) FROM records{where}", args).fetchone()[0]
+        """How many records pass the filters of :meth:`page`, counted in the indexes (no record is
+        read): the paging index, or for ``text`` the search index's matches."""
+        source, args = self._source(category, types, since, profile, text, by_text=True)
+        count: int = self._conn().execute(f"SELECT COUNT(*){source}", args).fetchone()[0]
         return count
 
     @_guarded
@@ -744,33 +760,42 @@ class RecordStore:
 
         Filters: ``category`` (one of :data:`CATEGORIES`), ``types`` (FHIR resource types),
         ``since`` (FHIR date/dateTime, as :meth:`count`), ``profile`` (``None``: every
-        profile), ``text`` (full-text search). Position: ``offset`` rows skipped, or (faster
-        deep in a long list) ``after``, the :attr:`Page.next` of the page before. ``limit``
-        is 1 to 10,000. Raises :class:`RecordError` for a ``since`` that is not a date."""
-        if not 1 <= limit <= 10_000 or offset < 0:
-            raise ValueError("page: limit is 1..10000 and offset at least 0")
-        where, args = self._where(category, types, since, profile, text)
-        if after is not None:
-            if after.instant is None:
-                where += " AND instant IS NULL AND id < ?"
-                args.append(after.id)
-            else:
-                where += " AND ((instant, id) < (?, ?) OR instant IS NULL)"
-                args.extend([after.instant, after.id])
-        q = (f"SELECT id, summary, instant, profile FROM records{where} "
-             "ORDER BY instant IS NULL, instant DESC, id DESC LIMIT ? OFFSET ?")
-        rows = tuple(StoredSummary(rid, Summary.from_json(self._load(text_)), instant, prof)
-                     for rid, text_, instant, prof in self._conn().execute(q, [*args, limit + 1, offset]))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(rows, rows[-1].key if more and rows else None)
+        profile), ``text`` (full-text search, :meth:`search`). Position: ``offset`` rows
+        skipped, or (as fast deep in a long list as at its top) ``after``, the
+        :attr:`Page.next` of the page before; not both. ``limit`` is 1 to 10,000. Raises
+        ``ValueError`` for a bad limit or position, :class:`RecordError` for a ``since`` that
+        is not a date."""
+        if not 1 <= limit <= 10_000 or offset < 0 or (offset and after is not None):
+            raise ValueError("page: limit is 1..10000, offset at least 0, and offset and after not both")
+        source, args = self._source(category, types, since, profile, text)
+        select = f"SELECT id, summary, instant, profile{source}"
+        order = " ORDER BY instant DESC, id DESC LIMIT ? OFFSET ?"
+        conn = self._conn()
+        if after is None:
+            found = conn.execute(select + order, [*args, limit + 1, offset]).fetchall()
+        elif after.instant is None:
+            found = conn.execute(select + " AND instant IS NULL AND id < ?" + order,
+                                 [*args, after.id, limit + 1, 0]).fetchall()
+        else:  # dated rows after the key, then (index order puts them last) the undated ones
+            found = conn.execute(select + " AND (instant, id) < (?, ?)" + order,
+                                 [*args, after.instant, after.id, limit + 1, 0]).fetchall()
+            if len(found) <= limit:
+                found += conn.execute(select + " AND instant IS NULL" + order,
+                                      [*args, limit + 1 - len(found), 0]).fetchall()
+        rows = tuple(StoredSummary(rid, Summary.from_json(self._load(summary)), instant, prof)
+                     for rid, summary, instant, prof in found[:limit])
+        return Page(rows, rows[-1].key if len(found) > limit else None)
 
     @_guarded
     def search(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
                since: str | None = None, profile: str | None = None, limit: int = 100,
                offset: int = 0) -> list[StoredSummary]:
-        """Records whose words match ``text`` (every word, as a prefix; titles, codes and
-        displays, values, notes and narrative), newest first, with the filters of :meth:`page`."""
+        """Records whose words match ``text``, newest first, with the filters of :meth:`page`.
+
+        Every word of ``text`` must be found, as the start of a word (case and accents
+        ignored), in the record's title, codes and displays, values and units, notes or
+        narrative (:mod:`.search_text`); no character of ``text`` is query syntax. Text
+        without a letter or digit finds nothing."""
         return list(self.page(category=category, types=types, since=since, profile=profile, text=text,
                               limit=limit, offset=offset).rows)
 
@@ -778,19 +803,21 @@ class RecordStore:
     def ids(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
             newest_first: bool = True, limit: int = -1, offset: int = 0, profile: str | None = None,
             text: str | None = None) -> list[str]:
-        """Record ids, of one ``profile`` or (``None``) of every profile."""
-        where, args = self._where(category, types, since, profile, text)
-        order = "instant IS NULL, instant DESC, id DESC" if newest_first else "instant IS NULL DESC, instant, id"
-        q = f"SELECT id FROM records{where} ORDER BY {order} LIMIT ? OFFSET ?"
+        """Record ids, of one ``profile`` or (``None``) of every profile; newest first as :meth:`page`
+        (or exactly the reverse)."""
+        source, args = self._source(category, types, since, profile, text)
+        order = "instant DESC, id DESC" if newest_first else "instant, id"
+        q = f"SELECT id{source} ORDER BY {order} LIMIT ? OFFSET ?"
         return [r[0] for r in self._conn().execute(q, [*args, limit, offset])]
 
     @_guarded
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, newest_first: bool = True, limit: int = -1,
                   offset: int = 0, profile: str | None = None, text: str | None = None) -> list[StoredSummary]:
-        where, args = self._where(category, types, since, profile, text)
-        order = "instant IS NULL, instant DESC, id DESC" if newest_first else "instant IS NULL DESC, instant, id"
-        q = f"SELECT id, summary, instant, profile FROM records{where} ORDER BY {order} LIMIT ? OFFSET ?"
+        """Summaries in the order of :meth:`ids`, every one at once (``limit`` -1); prefer :meth:`page`."""
+        source, args = self._source(category, types, since, profile, text)
+        order = "instant DESC, id DESC" if newest_first else "instant, id"
+        q = f"SELECT id, summary, instant, profile{source} ORDER BY {order} LIMIT ? OFFSET ?"
         return [StoredSummary(rid, Summary.from_json(self._load(blob)), instant, prof)
                 for rid, blob, instant, prof in self._conn().execute(q, [*args, limit, offset])]
 
