@@ -5,7 +5,6 @@ reading and sorting every row."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
