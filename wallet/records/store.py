@@ -279,7 +279,9 @@ class Page:
     next: PageKey | None
 
 
-_FEW_MATCHES = 20_000  # up to this many matches, a search is driven by the search index
+# Up to this many matches a search is driven by the search index (each match's row read and
+# sorted); beyond, the paging index is walked in order against the list of matches.
+_FEW_MATCHES = 1_000
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -308,9 +310,14 @@ def _guarded(method: Callable[Concatenate[RecordStore, P], R]) -> Callable[Conca
     return wrapper
 
 
-def _search_text_sql(summary: object, resource: object) -> str:
+def _search_text_sql(known: dict[str, str], summary: object, resource: object) -> str:
+    """``hw_search_text(summary, resource)`` for the search index's triggers: the text the
+    writer already worked out for this resource JSON (``known``), else read from the JSON."""
     if not isinstance(summary, str) or not isinstance(resource, str):
         return ""
+    text = known.pop(resource, None)
+    if text is not None:
+        return text
     return search_text(json.loads(summary, parse_float=str), json.loads(resource, parse_float=str))
 
 
@@ -331,6 +338,7 @@ class RecordStore:
         self._index_key = index_key
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
+        self._known_text: dict[int, dict[str, str]] = {}  # per connection: resource JSON -> its search text
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -446,7 +454,9 @@ class RecordStore:
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA recursive_triggers=ON")  # REPLACE fires the search index's delete trigger
         conn.create_function("fhir_period_end", 1, _period_end_sql, deterministic=True)
-        conn.create_function("hw_search_text", 2, _search_text_sql, deterministic=True)
+        known: dict[str, str] = {}
+        conn.create_function("hw_search_text", 2, functools.partial(_search_text_sql, known), deterministic=True)
+        self._known_text[id(conn)] = known
         return conn
 
     def _conn(self) -> sqlite3.Connection:
@@ -471,6 +481,7 @@ class RecordStore:
                 with contextlib.suppress(*DATABASE_ERRORS):
                     conn.close()
             self._connections.clear()
+            self._known_text.clear()
         self._local = threading.local()
 
     @_guarded
@@ -494,6 +505,14 @@ class RecordStore:
     @staticmethod
     def _dump(doc: Any) -> str:
         return fhir_json.dumps(doc)
+
+    def _dump_record(self, conn: sqlite3.Connection, summary: Summary, resource: dict[str, Any]) -> tuple[str, str]:
+        """The summary and resource as stored (JSON), their search text handed to the index's
+        trigger so it need not parse them again."""
+        summary_json = summary.to_json()
+        resource_text = self._dump(resource)
+        self._known_text[id(conn)][resource_text] = search_text(summary_json, resource)
+        return self._dump(summary_json), resource_text
 
     @staticmethod
     def _load(text: str | bytes) -> Any:
@@ -538,8 +557,7 @@ class RecordStore:
                     "UPDATE records SET rtype = ?, category = ?, rdate = ?, instant = ?, summary = ?, resource = ?, "
                     "deleted = 0 WHERE id = ?",
                     (rec.summary.resource_type, rec.summary.category, rec.summary.date,
-                     start_instant(rec.summary.date), self._dump(rec.summary.to_json()), self._dump(rec.resource),
-                     rec.id))
+                     start_instant(rec.summary.date), *self._dump_record(conn, rec.summary, rec.resource), rec.id))
             for rec in history:
                 self._add_version(conn, rec.id, rec.resource, rec.summary)
             for rid in deleted:
@@ -551,7 +569,7 @@ class RecordStore:
                     "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
                     "VALUES (?,?,?,?,?,?,?,?)",
                     (rec.id, rec.summary.resource_type, rec.summary.category, rec.summary.date,
-                     start_instant(rec.summary.date), self._dump(rec.summary.to_json()), self._dump(rec.resource),
+                     start_instant(rec.summary.date), *self._dump_record(conn, rec.summary, rec.resource),
                      rec.profile),
                 )
                 if cur.rowcount:
@@ -567,6 +585,8 @@ class RecordStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            self._known_text[id(conn)].clear()  # duplicates were never inserted
         return added, dupes
 
     @_guarded
@@ -745,9 +765,9 @@ class RecordStore:
     @_guarded
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
               profile: str | None = None, text: str | None = None) -> int:
-        """How many records pass the filters of :meth:`page`, counted in the indexes (no record is
-        read): the paging index, or for ``text`` the search index's matches."""
-        source, args = self._source(category, types, since, profile, text, by_text=True)
+        """How many records pass the filters of :meth:`page`, counted in the indexes: a covering
+        paging index (no record read), or for ``text`` with few matches those matches."""
+        source, args = self._source(category, types, since, profile, text)
         count: int = self._conn().execute(f"SELECT COUNT(*){source}", args).fetchone()[0]
         return count
 
