@@ -170,7 +170,7 @@ def test_another_wallets_store_is_not_migrated(v1_store: Path) -> None:
 CRASH = """
 import os, signal, sys
 from wallet import formats
-from wallet.records import store
+from wallet.records import store, store_schema
 from wallet.vault.keys import WalletKeys
 
 path, stage = sys.argv[1], sys.argv[2]
@@ -193,13 +193,13 @@ elif stage == "export":  # the encrypted copy holds schema 1, not yet upgraded
     store.export_encrypted = after(store.export_encrypted)
 elif stage in ("step", "raise"):  # inside the 2 -> 3 step, half the rows unsealed
     calls = []
-    original = store._unseal
+    original = store_schema._unseal
     def unseal(*args):
         calls.append(1)
         if len(calls) == 40:
             die()
         return original(*args)
-    store._unseal = unseal
+    store_schema._unseal = unseal
 elif stage == "rename":  # the copy complete and fsynced, not yet renamed
     replace = os.replace
     os.replace = lambda src, dst: die() if str(src).endswith("-partial") else replace(src, dst)
