@@ -127,3 +127,18 @@ def test_records_search_on_the_command_line(tmp_path: Path) -> None:
     status = cli(home, "status", "--json")
     assert status.json["records"] == 2
     assert cli(home, "status", "--json", passphrase=None).json["records"] is None  # encrypted: not counted locked
+
+
+def test_a_failed_import_leaves_the_search_index_as_it_was(store: RecordStore) -> None:
+    note = {"resourceType": "Observation", "id": "late", "status": "final",
+            "code": {"text": "Quokka count"}, "valueQuantity": {"value": 3, "unit": "animals"}}
+
+    def records() -> Iterator[NewRecord]:
+        yield NewRecord(store.record_id(note), note, summarize(note))
+        raise OSError("No space left on device")
+
+    with pytest.raises(OSError):
+        store.add_many(records())
+    assert store.search("quokka") == [] and store.count(text="quokka") == 0 and store.count() == 9
+    store.add_many([NewRecord(store.record_id(note), note, summarize(note))])
+    assert [r.summary.title for r in store.search("quokka")] == ["Quokka count"]
