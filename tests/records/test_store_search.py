@@ -142,3 +142,28 @@ def test_a_failed_import_leaves_the_search_index_as_it_was(store: RecordStore) -
     assert store.search("quokka") == [] and store.count(text="quokka") == 0 and store.count() == 9
     store.add_many([NewRecord(store.record_id(note), note, summarize(note))])
     assert [r.summary.title for r in store.search("quokka")] == ["Quokka count"]
+
+
+def test_the_services_search_page_and_count_within_the_active_profile(make_service: Any) -> None:
+    from tests.conftest import PASSPHRASE
+
+    service = make_service()
+    service.create(PASSPHRASE)
+    wallet = service.unlock(PASSPHRASE)
+    try:
+        wallet.import_file(REPORT)
+        wallet.import_file(EXAMPLES / "Bundle-lipids.json", same_person=True)
+        wallet.import_file(EXAMPLES / "Condition-example.json", profile="other")
+        assert [r.summary.resource_type for r in wallet.search("densitometry")] == ["DiagnosticReport"]
+        assert wallet.search("39065001") == []  # another profile's
+        assert [r.summary.title for r in wallet.search("39065001", profile="other")] == ["Burnt Ear"]
+        owner = [r.id for r in wallet.summaries()]
+        assert len(owner) == wallet.count() >= 2
+        first = wallet.page(limit=1)
+        rest = wallet.page(limit=len(owner), after=first.next).rows
+        assert [r.id for r in first.rows + rest] == owner
+        wallet.use_profile("other")
+        assert wallet.count(text="burn") == 1 == wallet.count() == len(wallet.page().rows)
+        assert service.record_count(PASSPHRASE) == wallet.store.count() and service.record_count() is None
+    finally:
+        wallet.lock()
