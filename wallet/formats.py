@@ -51,6 +51,7 @@ __all__ = [
     "load_json_file",
     "migrate_file",
     "pending_migration",
+    "record_version",
     "recorded_version",
     "resume_migration",
     "upgrade_json_document",

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.gen_lifetime import lifetime_resources
+from wallet.records import store as store_module
 from wallet.records.store import NewRecord, RecordStore
 from wallet.records.summary import summarize
 from wallet.vault import aead
@@ -47,9 +48,9 @@ def test_pages_are_newest_first_with_undated_records_last(store: RecordStore) ->
 @pytest.mark.parametrize("word", ["heart", "weight", "check up", "nothing-like-this"])
 def test_search_pages_are_the_same_from_the_matches_or_from_the_index(store: RecordStore, monkeypatch,
                                                                        word: str) -> None:
-    monkeypatch.setattr(RecordStore, "SEARCH_DRIVES", 10**6)
+    monkeypatch.setattr(store_module, "_FEW_MATCHES", 10**6)
     from_matches = [r.id for r in store.page(text=word, limit=1000).rows]
-    monkeypatch.setattr(RecordStore, "SEARCH_DRIVES", 0)
+    monkeypatch.setattr(store_module, "_FEW_MATCHES", 0)
     from_index = [r.id for r in store.page(text=word, limit=1000).rows]
     assert from_matches == from_index
     assert store.count(text=word) == len(from_matches)

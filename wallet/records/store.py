@@ -50,7 +50,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..errors import DecryptionError, RecordError, RecordNotFound, StoreUnreadable
 from ..events import CancelToken, ProgressSink, report
-from ..formats import FileFormat, FileMigration, migrate_file, recorded_version, resume_migration, upgrade_sqlite
+from ..formats import FileMigration, migrate_file, recorded_version, resume_migration, upgrade_sqlite
 from ..formats import record_version as record_file_version
 from ..vault import aead
 from . import fhir_json
@@ -58,6 +58,7 @@ from .cipher_db import DATABASE_ERRORS, connect_encrypted, connect_plain, export
 from .instants import period_end, start_instant
 from .profiles import OWNER, Profile
 from .search_text import match_expression, search_text
+from .store_schema import NEW_STORE, SCHEMA_VERSION, read_schema_version, store_format, write_schema_version
 from .summary import CATEGORIES, Summary
 
 __all__ = [
@@ -76,148 +77,6 @@ __all__ = [
 ]
 
 STORE_FILE = "records.sqlite3"
-SCHEMA_VERSION = 3
-
-# --- schemas 1 and 2 (unencrypted SQLite, rows sealed); only their upgrade steps use them --
-
-_V2_TABLES = (
-    # superseded versions of a record: seq 1 is the oldest
-    """CREATE TABLE record_versions (
-    id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    resource BLOB NOT NULL,
-    summary BLOB NOT NULL,
-    PRIMARY KEY (id, seq)
-)""",
-    # the people whose records this wallet keeps; patient is the FHIR Patient (NULL until known)
-    "CREATE TABLE profiles (name TEXT PRIMARY KEY, is_owner INTEGER NOT NULL DEFAULT 0, patient BLOB)",
-    "INSERT INTO profiles (name, is_owner, patient) VALUES ('owner', 1, NULL)",
-)
-
-# --- schema 3 (SQLCipher, columns plain inside the encrypted file) --------------------------
-
-_RECORDS_V3 = """CREATE TABLE records (
-    n INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    rtype TEXT NOT NULL,
-    category TEXT NOT NULL,
-    rdate TEXT NOT NULL DEFAULT '',
-    summary TEXT NOT NULL,
-    resource TEXT NOT NULL,
-    profile TEXT NOT NULL DEFAULT 'owner',
-    instant REAL,
-    deleted INTEGER NOT NULL DEFAULT 0
-)"""
-# Paging and counting read these (partial: only records not deleted at their source), newest
-# first by (instant, id); each filter the GUI combines with a profile has one of its own.
-_INDEXES_V3 = (
-    "CREATE INDEX records_live ON records (instant, id) WHERE deleted = 0",
-    "CREATE INDEX records_live_profile ON records (profile, instant, id) WHERE deleted = 0",
-    "CREATE INDEX records_live_category ON records (profile, category, instant, id) WHERE deleted = 0",
-    "CREATE INDEX records_live_type ON records (profile, rtype, instant, id) WHERE deleted = 0",
-)
-_SEARCH_V3 = (
-    # contentless (the text lives in records); unicode61 folds case and diacritics
-    "CREATE VIRTUAL TABLE search USING fts5(body, content='', contentless_delete=1, "
-    "tokenize='unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER records_search_insert AFTER INSERT ON records BEGIN "
-    "INSERT INTO search (rowid, body) VALUES (new.n, hw_search_text(new.summary, new.resource)); END",
-    "CREATE TRIGGER records_search_delete AFTER DELETE ON records BEGIN "
-    "DELETE FROM search WHERE rowid = old.n; END",
-    "CREATE TRIGGER records_search_update AFTER UPDATE OF summary, resource ON records BEGIN "
-    "DELETE FROM search WHERE rowid = old.n; "
-    "INSERT INTO search (rowid, body) VALUES (new.n, hw_search_text(new.summary, new.resource)); END",
-)
-_TABLES_V3 = (
-    _RECORDS_V3,
-    *_INDEXES_V3,
-    """CREATE TABLE record_versions (
-    id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    resource TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    PRIMARY KEY (id, seq)
-)""",
-    "CREATE TABLE profiles (name TEXT PRIMARY KEY, is_owner INTEGER NOT NULL DEFAULT 0, patient TEXT)",
-    "CREATE TABLE cards (id TEXT PRIMARY KEY, card BLOB NOT NULL)",
-    *_SEARCH_V3,
-)
-_NEW_STORE = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
-    *_TABLES_V3,
-    "INSERT INTO profiles (name, is_owner, patient) VALUES ('owner', 1, NULL)",
-)
-
-
-def upgrade_v1_to_v2(conn: sqlite3.Connection) -> None:
-    """Schema 1 → 2: profiles, instants, deleted flags, superseded versions.
-
-    Every existing record belongs to the owner's profile; ``instant`` is the UTC start of
-    its clinical date (``rdate``), NULL when that is empty or not a FHIR date/dateTime.
-    """
-    conn.execute("ALTER TABLE records ADD COLUMN profile TEXT NOT NULL DEFAULT 'owner'")
-    conn.execute("ALTER TABLE records ADD COLUMN instant REAL")
-    conn.execute("ALTER TABLE records ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0")
-    rows = conn.execute("SELECT id, rdate FROM records WHERE rdate != ''").fetchall()
-    conn.executemany("UPDATE records SET instant = ? WHERE id = ?",
-                     [(start_instant(rdate), rid) for rid, rdate in rows])
-    conn.execute("CREATE INDEX records_category_instant ON records (category, instant)")
-    conn.execute("CREATE INDEX records_instant ON records (instant)")
-    for statement in _V2_TABLES:
-        conn.execute(statement)
-
-
-def _unseal(record_key: bytes, kind: str, rid: str, rtype: str, blob: bytes) -> str:
-    """A value sealed by schemas 1-2 (AES-256-GCM, AAD ``kind|id|type``), as JSON text."""
-    return aead.open_sealed(record_key, blob, purpose="record", aad=f"{kind}|{rid}|{rtype}".encode()).decode()
-
-
-def store_format(record_key: bytes) -> FileFormat[sqlite3.Connection]:
-    """The record store's format; step 2 → 3 opens the rows sealed with ``record_key``."""
-
-    def upgrade_v2_to_v3(conn: sqlite3.Connection) -> None:
-        """Schema 2 → 3, on the encrypted copy: rows unsealed into the new tables (in
-        insertion order, so ``n`` follows it), paging indexes, the search index filled
-        by its triggers; the sealed key check goes (SQLCipher's HMAC checks the key)."""
-        for table in ("records", "record_versions", "profiles", "cards"):
-            conn.execute(f"ALTER TABLE {table} RENAME TO v2_{table}")
-        for index in ("records_category_date", "records_date", "records_category_instant", "records_instant"):
-            conn.execute(f"DROP INDEX IF EXISTS {index}")
-        for statement in _TABLES_V3:
-            conn.execute(statement)
-        rows = conn.execute("SELECT id, rtype, category, rdate, summary, resource, profile, instant, deleted "
-                            "FROM v2_records ORDER BY rowid")
-        for rid, rt, category, rdate, summary, resource, profile, instant, deleted in rows:
-            conn.execute("INSERT INTO records (id, rtype, category, rdate, summary, resource, profile, instant, "
-                         "deleted) VALUES (?,?,?,?,?,?,?,?,?)",
-                         (rid, rt, category, rdate, _unseal(record_key, "summary", rid, rt, summary),
-                          _unseal(record_key, "resource", rid, rt, resource), profile, instant, deleted))
-        types = dict(conn.execute("SELECT id, rtype FROM records").fetchall())
-        for rid, seq, resource, summary in conn.execute("SELECT id, seq, resource, summary FROM v2_record_versions"):
-            rt = types.get(rid, "")
-            conn.execute("INSERT INTO record_versions (id, seq, resource, summary) VALUES (?,?,?,?)",
-                         (rid, seq, _unseal(record_key, f"version-{seq}", rid, rt, resource),
-                          _unseal(record_key, f"version-summary-{seq}", rid, rt, summary)))
-        for name, is_owner, patient in conn.execute("SELECT name, is_owner, patient FROM v2_profiles"):
-            person = _unseal(record_key, "profile", name, "Patient", patient) if patient else None
-            conn.execute("INSERT INTO profiles (name, is_owner, patient) VALUES (?,?,?)", (name, is_owner, person))
-        for cid, card in conn.execute("SELECT id, card FROM v2_cards"):
-            conn.execute("INSERT INTO cards (id, card) VALUES (?, ?)",
-                         (cid, aead.open_sealed(record_key, card, purpose="record", aad=f"card|{cid}".encode())))
-        for table in ("records", "record_versions", "profiles", "cards"):
-            conn.execute(f"DROP TABLE v2_{table}")
-        conn.execute("DELETE FROM meta WHERE key = 'key_check'")
-
-    return FileFormat("record store", SCHEMA_VERSION, (upgrade_v1_to_v2, upgrade_v2_to_v3), error=RecordError)
-
-
-def _read_schema_version(conn: sqlite3.Connection) -> object:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return None if row is None else (row[0].decode() if isinstance(row[0], bytes) else row[0])
-
-
-def _write_schema_version(conn: sqlite3.Connection, version: int) -> None:
-    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),))
 
 
 def record_id_for(index_key: bytes, resource: dict[str, Any], profile: str = OWNER) -> str:
@@ -290,6 +149,9 @@ class Page:
     next: PageKey | None
 
 
+# Up to this many matches a search is driven by the search index (each match's row read and
+# sorted); beyond, the paging index is walked in order against the list of matches.
+_FEW_MATCHES = 1_000
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -318,9 +180,14 @@ def _guarded(method: Callable[Concatenate[RecordStore, P], R]) -> Callable[Conca
     return wrapper
 
 
-def _search_text_sql(summary: object, resource: object) -> str:
+def _search_text_sql(known: dict[str, str], summary: object, resource: object) -> str:
+    """``hw_search_text(summary, resource)`` for the search index's triggers: the text the
+    writer already worked out for this resource JSON (``known``), else read from the JSON."""
     if not isinstance(summary, str) or not isinstance(resource, str):
         return ""
+    text = known.pop(resource, None)
+    if text is not None:
+        return text
     return search_text(json.loads(summary, parse_float=str), json.loads(resource, parse_float=str))
 
 
@@ -341,6 +208,7 @@ class RecordStore:
         self._index_key = index_key
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
+        self._known_text: dict[int, dict[str, str]] = {}  # per connection: resource JSON -> its search text
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -369,7 +237,7 @@ class RecordStore:
         try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
-            version = _read_schema_version(conn) if has_meta else None
+            version = read_schema_version(conn) if has_meta else None
             check = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone() if has_meta else None
             if check is not None:
                 try:
@@ -381,7 +249,6 @@ class RecordStore:
             if found >= SCHEMA_VERSION:
                 raise RecordError(f"The record store {self.path} says schema {found} but is not encrypted; "
                                   "it was not written by Health Wallet. Nothing was changed.")
-            conn.execute("PRAGMA journal_mode=DELETE")  # no WAL left beside the file to outlive it
             return found
         finally:
             conn.close()
@@ -403,7 +270,7 @@ class RecordStore:
             try:
                 export_encrypted(plain, partial, self._page_key)
             finally:
-                plain.close()
+                plain.close()  # the last connection: SQLite removes the (empty) WAL beside it
             conn = self._connect(partial)
             try:
                 conn.execute("PRAGMA journal_mode=DELETE")
@@ -423,14 +290,14 @@ class RecordStore:
             found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
             fresh = found is None
             if fresh:
-                for statement in _NEW_STORE:
+                for statement in NEW_STORE:
                     conn.execute(statement)
-                _write_schema_version(conn, SCHEMA_VERSION)
-            elif _read_schema_version(conn) is None and \
+                write_schema_version(conn, SCHEMA_VERSION)
+            elif read_schema_version(conn) is None and \
                     conn.execute("SELECT 1 FROM meta WHERE key = 'key_check'").fetchone() is None and \
                     conn.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None:
                 # schema 1 created its tables before its first transaction: a crash between left them empty
-                _write_schema_version(conn, 1)
+                write_schema_version(conn, 1)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -438,7 +305,7 @@ class RecordStore:
         if fresh:
             record_file_version(self.path, SCHEMA_VERSION)
             return
-        version = store_format(self._key).check_version(_read_schema_version(conn), self.path)
+        version = store_format(self._key).check_version(read_schema_version(conn), self.path)
         if version < SCHEMA_VERSION:
             row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
             if row is not None:
@@ -447,8 +314,8 @@ class RecordStore:
                 except DecryptionError as exc:
                     raise StoreUnreadable(f"The record store {self.path} belongs to another wallet; move it "
                                           "away or use another --home.") from exc
-        upgrade_sqlite(conn, store_format(self._key), where=self.path, read_version=_read_schema_version,
-                       write_version=_write_schema_version)
+        upgrade_sqlite(conn, store_format(self._key), where=self.path, read_version=read_schema_version,
+                       write_version=write_schema_version)
 
     # --- connections -----------------------------------------------------------
 
@@ -457,7 +324,9 @@ class RecordStore:
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA recursive_triggers=ON")  # REPLACE fires the search index's delete trigger
         conn.create_function("fhir_period_end", 1, _period_end_sql, deterministic=True)
-        conn.create_function("hw_search_text", 2, _search_text_sql, deterministic=True)
+        known: dict[str, str] = {}
+        conn.create_function("hw_search_text", 2, functools.partial(_search_text_sql, known), deterministic=True)
+        self._known_text[id(conn)] = known
         return conn
 
     def _conn(self) -> sqlite3.Connection:
@@ -482,6 +351,7 @@ class RecordStore:
                 with contextlib.suppress(*DATABASE_ERRORS):
                     conn.close()
             self._connections.clear()
+            self._known_text.clear()
         self._local = threading.local()
 
     @_guarded
@@ -505,6 +375,14 @@ class RecordStore:
     @staticmethod
     def _dump(doc: Any) -> str:
         return fhir_json.dumps(doc)
+
+    def _dump_record(self, conn: sqlite3.Connection, summary: Summary, resource: dict[str, Any]) -> tuple[str, str]:
+        """The summary and resource as stored (JSON), their search text handed to the index's
+        trigger so it need not parse them again."""
+        summary_json = summary.to_json()
+        resource_text = self._dump(resource)
+        self._known_text[id(conn)][resource_text] = search_text(summary_json, resource)
+        return self._dump(summary_json), resource_text
 
     @staticmethod
     def _load(text: str | bytes) -> Any:
@@ -549,8 +427,7 @@ class RecordStore:
                     "UPDATE records SET rtype = ?, category = ?, rdate = ?, instant = ?, summary = ?, resource = ?, "
                     "deleted = 0 WHERE id = ?",
                     (rec.summary.resource_type, rec.summary.category, rec.summary.date,
-                     start_instant(rec.summary.date), self._dump(rec.summary.to_json()), self._dump(rec.resource),
-                     rec.id))
+                     start_instant(rec.summary.date), *self._dump_record(conn, rec.summary, rec.resource), rec.id))
             for rec in history:
                 self._add_version(conn, rec.id, rec.resource, rec.summary)
             for rid in deleted:
@@ -562,7 +439,7 @@ class RecordStore:
                     "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, profile) "
                     "VALUES (?,?,?,?,?,?,?,?)",
                     (rec.id, rec.summary.resource_type, rec.summary.category, rec.summary.date,
-                     start_instant(rec.summary.date), self._dump(rec.summary.to_json()), self._dump(rec.resource),
+                     start_instant(rec.summary.date), *self._dump_record(conn, rec.summary, rec.resource),
                      rec.profile),
                 )
                 if cur.rowcount:
@@ -578,6 +455,8 @@ class RecordStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            self._known_text[id(conn)].clear()  # duplicates were never inserted
         return added, dupes
 
     @_guarded
@@ -756,29 +635,22 @@ class RecordStore:
         return Summary.from_json(self._load(row[0]))
 
     def _where(self, category: str | None, types: Iterable[str] | None, since: str | None,
-               profile: str | None = None, text: str | None = None,
-               by_search: bool = False) -> tuple[str, list[Any]]:
+               profile: str | None = None) -> tuple[str, list[Any]]:
         """SQL for the filters. Records deleted at their source are left out. ``since`` (a
         FHIR date or dateTime) keeps records whose clinical time is at or after its start,
         compared as instants; a partial date is its whole period (FHIR search ``ge``: the
-        periods overlap), so ``2024-03`` is kept for ``since 2024-03-10``. ``text``: every
-        word must be found by the search index (:func:`~.search_text.match_expression`).
-
-        ``by_search``: the query is driven from the search index's matches (the other
-        columns' indexes are switched off with SQLite's unary ``+``), so its cost follows
-        the number of matches, not the number of records."""
-        plus = "+" if by_search and text is not None else ""
+        periods overlap), so ``2024-03`` is kept for ``since 2024-03-10``."""
         clauses: list[str] = ["deleted = 0"]
         args: list[Any] = []
         if profile is not None:
-            clauses.append(f"{plus}profile = ?")
+            clauses.append("profile = ?")
             args.append(profile)
         if category:
-            clauses.append(f"{plus}category = ?")
+            clauses.append("category = ?")
             args.append(category)
         types = list(types or [])
         if types:
-            clauses.append(f"{plus}rtype IN ({','.join('?' * len(types))})")
+            clauses.append(f"rtype IN ({','.join('?' * len(types))})")
             args.extend(types)
         if since:
             start = start_instant(since)
@@ -786,24 +658,39 @@ class RecordStore:
                 raise RecordError(f"{since!r} is not a date; give one like 2024-03-10 (or 2024-03, "
                                   "or 2024-03-10T08:00:00+01:00).")
             # a partial date lasts at most a year: only those rows need their period's end
-            clauses.append(f"{plus}instant >= ? AND (instant >= ? OR fhir_period_end(rdate) > ?)")
+            clauses.append("instant >= ? AND (instant >= ? OR fhir_period_end(rdate) > ?)")
             args.extend([start - 366 * 86400.0, start, start])
-        if text is not None:
-            match = match_expression(text)
-            if match is None:
-                clauses.append("0")
-            else:
-                clauses.append("n IN (SELECT rowid FROM search WHERE search MATCH ?)")
-                args.append(match)
         return " WHERE " + " AND ".join(clauses), args
+
+    def _source(self, category: str | None, types: Iterable[str] | None, since: str | None,
+                profile: str | None, text: str | None, *, by_text: bool | None = None) -> tuple[str, list[Any]]:
+        """``FROM … WHERE …`` for the filters and, with ``text``, the search index.
+
+        With few matches (or ``by_text``) the search index drives: its matches are looked up
+        by ``n`` and sorted, work in proportion to the matches. With many, the paging index
+        is walked in order and each entry checked against the matches, so a page stops early."""
+        where, args = self._where(category, types, since, profile)
+        if text is None:
+            return " FROM records" + where, args
+        match = match_expression(text)
+        if match is None:
+            return " FROM records" + where + " AND 0", args
+        if by_text is None:
+            found = self._conn().execute("SELECT COUNT(*) FROM (SELECT rowid FROM search WHERE search MATCH ? "
+                                         "LIMIT ?)", (match, _FEW_MATCHES + 1)).fetchone()[0]
+            by_text = found <= _FEW_MATCHES
+        if by_text:
+            return " FROM search CROSS JOIN records ON records.n = search.rowid" + where + " AND search MATCH ?", \
+                [*args, match]
+        return " FROM records" + where + " AND n IN (SELECT rowid FROM search WHERE search MATCH ?)", [*args, match]
 
     @_guarded
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
               profile: str | None = None, text: str | None = None) -> int:
-        """How many records pass the filters of :meth:`page`, counted in the indexes (no row is read;
-        with ``text``, from the search index's matches)."""
-        where, args = self._where(category, types, since, profile, text, by_search=True)
-        count: int = self._conn().execute(f"SELECT COUNT(*) FROM records{where}", args).fetchone()[0]
+        """How many records pass the filters of :meth:`page`, counted in the indexes: a covering
+        paging index (no record read), or for ``text`` with few matches those matches."""
+        source, args = self._source(category, types, since, profile, text)
+        count: int = self._conn().execute(f"SELECT COUNT(*){source}", args).fetchone()[0]
         return count
 
     @_guarded
@@ -815,47 +702,42 @@ class RecordStore:
 
         Filters: ``category`` (one of :data:`CATEGORIES`), ``types`` (FHIR resource types),
         ``since`` (FHIR date/dateTime, as :meth:`count`), ``profile`` (``None``: every
-        profile), ``text`` (full-text search). Position: ``offset`` rows skipped, or (faster
-        deep in a long list) ``after``, the :attr:`Page.next` of the page before. ``limit``
-        is 1 to 10,000. Raises :class:`RecordError` for a ``since`` that is not a date."""
-        if not 1 <= limit <= 10_000 or offset < 0:
-            raise ValueError("page: limit is 1..10000 and offset at least 0")
-        where, args = self._where(category, types, since, profile, text,
-                                  by_search=text is not None and self._few_matches(text))
-        if after is not None:
-            if after.instant is None:
-                where += " AND instant IS NULL AND id < ?"
-                args.append(after.id)
-            else:
-                where += " AND ((instant, id) < (?, ?) OR instant IS NULL)"
-                args.extend([after.instant, after.id])
-        q = (f"SELECT id, summary, instant, profile FROM records{where} "
-             "ORDER BY instant DESC, id DESC LIMIT ? OFFSET ?")  # NULL sorts last in DESC: the index's order
-        rows = tuple(StoredSummary(rid, Summary.from_json(self._load(text_)), instant, prof)
-                     for rid, text_, instant, prof in self._conn().execute(q, [*args, limit + 1, offset]))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(rows, rows[-1].key if more and rows else None)
-
-    SEARCH_DRIVES = 5000
-    """Up to this many search-index matches, a page of search results is read from the matches
-    (sorted after); beyond, from the newest-first index, which meets a page's worth of
-    matches early."""
-
-    def _few_matches(self, text: str) -> bool:
-        match = match_expression(text)
-        if match is None:
-            return True
-        row = self._conn().execute("SELECT COUNT(*) FROM (SELECT 1 FROM search WHERE search MATCH ? LIMIT ?)",
-                                   (match, self.SEARCH_DRIVES + 1)).fetchone()
-        return bool(row[0] <= self.SEARCH_DRIVES)
+        profile), ``text`` (full-text search, :meth:`search`). Position: ``offset`` rows
+        skipped, or (as fast deep in a long list as at its top) ``after``, the
+        :attr:`Page.next` of the page before; not both. ``limit`` is 1 to 10,000. Raises
+        ``ValueError`` for a bad limit or position, :class:`RecordError` for a ``since`` that
+        is not a date."""
+        if not 1 <= limit <= 10_000 or offset < 0 or (offset and after is not None):
+            raise ValueError("page: limit is 1..10000, offset at least 0, and offset and after not both")
+        source, args = self._source(category, types, since, profile, text)
+        select = f"SELECT id, summary, instant, profile{source}"
+        order = " ORDER BY instant DESC, id DESC LIMIT ? OFFSET ?"
+        conn = self._conn()
+        if after is None:
+            found = conn.execute(select + order, [*args, limit + 1, offset]).fetchall()
+        elif after.instant is None:
+            found = conn.execute(select + " AND instant IS NULL AND id < ?" + order,
+                                 [*args, after.id, limit + 1, 0]).fetchall()
+        else:  # dated rows after the key, then (index order puts them last) the undated ones
+            found = conn.execute(select + " AND (instant, id) < (?, ?)" + order,
+                                 [*args, after.instant, after.id, limit + 1, 0]).fetchall()
+            if len(found) <= limit:
+                found += conn.execute(select + " AND instant IS NULL" + order,
+                                      [*args, limit + 1 - len(found), 0]).fetchall()
+        rows = tuple(StoredSummary(rid, Summary.from_json(self._load(summary)), instant, prof)
+                     for rid, summary, instant, prof in found[:limit])
+        return Page(rows, rows[-1].key if len(found) > limit else None)
 
     @_guarded
     def search(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
                since: str | None = None, profile: str | None = None, limit: int = 100,
                offset: int = 0) -> list[StoredSummary]:
-        """Records whose words match ``text`` (every word, as a prefix; titles, codes and
-        displays, values, notes and narrative), newest first, with the filters of :meth:`page`."""
+        """Records whose words match ``text``, newest first, with the filters of :meth:`page`.
+
+        Every word of ``text`` must be found, as the start of a word (case and accents
+        ignored), in the record's title, codes and displays, values and units, notes or
+        narrative (:mod:`.search_text`); no character of ``text`` is query syntax. Text
+        without a letter or digit finds nothing."""
         return list(self.page(category=category, types=types, since=since, profile=profile, text=text,
                               limit=limit, offset=offset).rows)
 
@@ -863,19 +745,21 @@ class RecordStore:
     def ids(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
             newest_first: bool = True, limit: int = -1, offset: int = 0, profile: str | None = None,
             text: str | None = None) -> list[str]:
-        """Record ids, of one ``profile`` or (``None``) of every profile."""
-        where, args = self._where(category, types, since, profile, text)
-        order = "instant DESC, id DESC" if newest_first else "instant, id"  # NULLs last / first, as the index
-        q = f"SELECT id FROM records{where} ORDER BY {order} LIMIT ? OFFSET ?"
+        """Record ids, of one ``profile`` or (``None``) of every profile; newest first as :meth:`page`
+        (or exactly the reverse)."""
+        source, args = self._source(category, types, since, profile, text)
+        order = "instant DESC, id DESC" if newest_first else "instant, id"
+        q = f"SELECT id{source} ORDER BY {order} LIMIT ? OFFSET ?"
         return [r[0] for r in self._conn().execute(q, [*args, limit, offset])]
 
     @_guarded
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, newest_first: bool = True, limit: int = -1,
                   offset: int = 0, profile: str | None = None, text: str | None = None) -> list[StoredSummary]:
-        where, args = self._where(category, types, since, profile, text)
-        order = "instant DESC, id DESC" if newest_first else "instant, id"  # NULLs last / first, as the index
-        q = f"SELECT id, summary, instant, profile FROM records{where} ORDER BY {order} LIMIT ? OFFSET ?"
+        """Summaries in the order of :meth:`ids`, every one at once (``limit`` -1); prefer :meth:`page`."""
+        source, args = self._source(category, types, since, profile, text)
+        order = "instant DESC, id DESC" if newest_first else "instant, id"
+        q = f"SELECT id, summary, instant, profile{source} ORDER BY {order} LIMIT ? OFFSET ?"
         return [StoredSummary(rid, Summary.from_json(self._load(blob)), instant, prof)
                 for rid, blob, instant, prof in self._conn().execute(q, [*args, limit, offset])]
 
@@ -955,7 +839,7 @@ def schema_version(path: Path) -> int:
         return recorded_version(path) or 0
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
-        value = _read_schema_version(conn)
+        value = read_schema_version(conn)
         return int(value) if isinstance(value, str) and value.isdigit() else 0
     except sqlite3.OperationalError:
         return 0

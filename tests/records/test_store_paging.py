@@ -1,0 +1,124 @@
+"""Paging and counting through the store's indexes: pages newest first by offset or by
+keyset, counts with the same filters, and query plans that walk an index instead of
+reading and sorting every row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from wallet.records.store import NewRecord, PageKey, RecordStore
+from wallet.records.summary import summarize
+from wallet.vault import aead
+
+N = 600
+
+
+def observation(i: int) -> dict[str, object]:
+    day = f"2020-{1 + i % 12:02d}-{1 + i % 28:02d}"
+    resource: dict[str, object] = {
+        "resourceType": "Observation", "id": f"o{i}", "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                  "code": "vital-signs" if i % 3 else "laboratory"}]}],
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4", "display": "Heart rate"}]},
+        "valueQuantity": {"value": 60 + i % 40, "unit": "/min"},
+    }
+    if i % 50:  # some have no date at all: they come last
+        resource["effectiveDateTime"] = f"{day}T{i % 24:02d}:00:00Z" if i % 7 else day[:7]
+    return resource
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordStore]:
+    s = RecordStore(tmp_path_factory.mktemp("paging") / "records.sqlite3", record_key=aead.new_key(),
+                    index_key=aead.new_key())
+    records = []
+    for i in range(N):
+        resource = observation(i)
+        profile = "owner" if i % 5 else "child"
+        records.append(NewRecord(s.record_id(resource, profile), resource, summarize(resource), profile))
+    s.add_many(records)
+    s.add_many([], deleted=[records[1].id, records[2].id])
+    yield s
+    s.close()
+
+
+FILTERS: list[dict[str, object]] = [
+    {},
+    {"profile": "owner"},
+    {"profile": "child"},
+    {"profile": "owner", "category": "Lab results"},
+    {"profile": "owner", "types": ["Observation"]},
+    {"profile": "owner", "since": "2020-06"},
+    {"since": "2020-10-15T00:00:00Z"},
+    {"profile": "owner", "text": "heart"},
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_pages_walk_the_same_rows_as_the_full_list(store: RecordStore, filters: dict[str, object]) -> None:
+    everything = store.ids(**filters)  # type: ignore[arg-type]
+    assert store.count(**filters) == len(everything)  # type: ignore[arg-type]
+    walked: list[str] = []
+    after: PageKey | None = None
+    while True:
+        page = store.page(limit=37, after=after, **filters)  # type: ignore[arg-type]
+        walked += [r.id for r in page.rows]
+        if page.next is None:
+            break
+        after = page.next
+    assert walked == everything
+    by_offset = [r.id for n in range(0, len(everything) + 37, 37)
+                 for r in store.page(limit=37, offset=n, **filters).rows]  # type: ignore[arg-type]
+    assert by_offset == everything
+
+
+def test_page_order_is_newest_first_with_undated_last(store: RecordStore) -> None:
+    rows = store.page(limit=10_000).rows
+    assert len(rows) == N - 2  # the two deleted at their source are left out
+    dated = [r.instant for r in rows if r.instant is not None]
+    assert dated == sorted(dated, reverse=True)
+    assert all(r.instant is None for r in rows[len(dated):]) and len(dated) < len(rows)
+    assert {r.profile for r in rows} == {"owner", "child"}
+    assert store.count() == N - 2 and store.count(profile="child") + store.count(profile="owner") == N - 2
+
+
+def test_page_arguments_are_checked(store: RecordStore) -> None:
+    for bad in ({"limit": 0}, {"limit": 10_001}, {"offset": -1}):
+        with pytest.raises(ValueError):
+            store.page(**bad)  # type: ignore[arg-type]
+    from wallet.errors import RecordError
+
+    with pytest.raises(RecordError, match="not a date"):
+        store.count(since="last week")
+
+
+def plan(store: RecordStore, sql: str, args: list[object]) -> str:
+    return " | ".join(row[3] for row in store._conn().execute(f"EXPLAIN QUERY PLAN {sql}", args))
+
+
+@pytest.mark.parametrize(("filters", "index"), [
+    ({"profile": "owner"}, "records_live_profile"),
+    ({"profile": "owner", "category": "Lab results"}, "records_live_category"),
+    ({"profile": "owner", "types": ["Observation"]}, "records_live_type"),
+    ({}, "records_live"),
+])
+def test_pages_and_counts_read_an_index_not_every_row(store: RecordStore, filters: dict[str, object],
+                                                      index: str) -> None:
+    where, args = store._where(filters.get("category"), filters.get("types"), None,  # type: ignore[arg-type]
+                               filters.get("profile"))  # type: ignore[arg-type]
+    page = plan(store, f"SELECT id, summary FROM records{where} ORDER BY instant DESC, id DESC "
+                       "LIMIT 10", args)
+    assert f"USING INDEX {index}" in page and "TEMP B-TREE" not in page, page  # index order, no sort
+    count = plan(store, f"SELECT COUNT(*) FROM records{where}", args)
+    assert "USING COVERING INDEX records_live" in count, count  # counted in an index, no record read
+
+
+def test_a_search_reads_only_its_matches(store: RecordStore) -> None:
+    source, args = store._source(None, None, None, "owner", "heart", by_text=True)
+    searched = plan(store, f"SELECT id{source} ORDER BY instant DESC, id DESC LIMIT 10", args)
+    assert searched.startswith("SCAN search VIRTUAL TABLE") and "SEARCH records USING INTEGER PRIMARY KEY" in searched
+    source, args = store._source(None, None, None, "owner", "heart", by_text=False)
+    walked = plan(store, f"SELECT id{source} ORDER BY instant DESC, id DESC LIMIT 10", args)
+    assert "INDEX records_live_profile" in walked and "TEMP B-TREE" not in walked, walked

@@ -1,0 +1,164 @@
+"""The record store's schemas and the steps between them (see :mod:`wallet.records.store`).
+
+Schemas 1 and 2 are unencrypted SQLite with every resource, summary, profile and card
+sealed (AES-256-GCM, AAD ``kind|id|type``); schema 3 is SQLCipher with those columns as
+JSON text, the paging indexes and the full-text index. Steps run in one transaction
+(:func:`wallet.formats.upgrade_sqlite`); from a plain store they run on its encrypted copy.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ..errors import RecordError
+from ..formats import FileFormat
+from ..vault import aead
+from .instants import start_instant
+
+__all__ = ["NEW_STORE", "SCHEMA_VERSION", "read_schema_version", "store_format", "upgrade_v1_to_v2",
+           "write_schema_version"]
+
+SCHEMA_VERSION = 3
+
+# --- schemas 1 and 2 (unencrypted SQLite, rows sealed); only their upgrade steps use them --
+
+_V2_TABLES = (
+    # superseded versions of a record: seq 1 is the oldest
+    """CREATE TABLE record_versions (
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    resource BLOB NOT NULL,
+    summary BLOB NOT NULL,
+    PRIMARY KEY (id, seq)
+)""",
+    # the people whose records this wallet keeps; patient is the FHIR Patient (NULL until known)
+    "CREATE TABLE profiles (name TEXT PRIMARY KEY, is_owner INTEGER NOT NULL DEFAULT 0, patient BLOB)",
+    "INSERT INTO profiles (name, is_owner, patient) VALUES ('owner', 1, NULL)",
+)
+
+# --- schema 3 (SQLCipher, columns plain inside the encrypted file) --------------------------
+
+_RECORDS_V3 = """CREATE TABLE records (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    rtype TEXT NOT NULL,
+    category TEXT NOT NULL,
+    rdate TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    profile TEXT NOT NULL DEFAULT 'owner',
+    instant REAL,
+    deleted INTEGER NOT NULL DEFAULT 0
+)"""
+# Paging and counting read these (partial: only records not deleted at their source), newest
+# first by (instant, id); each filter the GUI combines with a profile has one of its own.
+_INDEXES_V3 = (
+    "CREATE INDEX records_live ON records (instant, id) WHERE deleted = 0",
+    "CREATE INDEX records_live_profile ON records (profile, instant, id) WHERE deleted = 0",
+    "CREATE INDEX records_live_category ON records (profile, category, instant, id) WHERE deleted = 0",
+    "CREATE INDEX records_live_type ON records (profile, rtype, instant, id) WHERE deleted = 0",
+)
+_SEARCH_V3 = (
+    # contentless (the text lives in records); unicode61 folds case and diacritics
+    "CREATE VIRTUAL TABLE search USING fts5(body, content='', contentless_delete=1, "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER records_search_insert AFTER INSERT ON records BEGIN "
+    "INSERT INTO search (rowid, body) VALUES (new.n, hw_search_text(new.summary, new.resource)); END",
+    "CREATE TRIGGER records_search_delete AFTER DELETE ON records BEGIN "
+    "DELETE FROM search WHERE rowid = old.n; END",
+    "CREATE TRIGGER records_search_update AFTER UPDATE OF summary, resource ON records BEGIN "
+    "DELETE FROM search WHERE rowid = old.n; "
+    "INSERT INTO search (rowid, body) VALUES (new.n, hw_search_text(new.summary, new.resource)); END",
+)
+_TABLES_V3 = (
+    _RECORDS_V3,
+    *_INDEXES_V3,
+    """CREATE TABLE record_versions (
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    resource TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    PRIMARY KEY (id, seq)
+)""",
+    "CREATE TABLE profiles (name TEXT PRIMARY KEY, is_owner INTEGER NOT NULL DEFAULT 0, patient TEXT)",
+    "CREATE TABLE cards (id TEXT PRIMARY KEY, card BLOB NOT NULL)",
+    *_SEARCH_V3,
+)
+NEW_STORE = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    *_TABLES_V3,
+    "INSERT INTO profiles (name, is_owner, patient) VALUES ('owner', 1, NULL)",
+)
+
+
+def upgrade_v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Schema 1 → 2: profiles, instants, deleted flags, superseded versions.
+
+    Every existing record belongs to the owner's profile; ``instant`` is the UTC start of
+    its clinical date (``rdate``), NULL when that is empty or not a FHIR date/dateTime.
+    """
+    conn.execute("ALTER TABLE records ADD COLUMN profile TEXT NOT NULL DEFAULT 'owner'")
+    conn.execute("ALTER TABLE records ADD COLUMN instant REAL")
+    conn.execute("ALTER TABLE records ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0")
+    rows = conn.execute("SELECT id, rdate FROM records WHERE rdate != ''").fetchall()
+    conn.executemany("UPDATE records SET instant = ? WHERE id = ?",
+                     [(start_instant(rdate), rid) for rid, rdate in rows])
+    conn.execute("CREATE INDEX records_category_instant ON records (category, instant)")
+    conn.execute("CREATE INDEX records_instant ON records (instant)")
+    for statement in _V2_TABLES:
+        conn.execute(statement)
+
+
+def _unseal(record_key: bytes, kind: str, rid: str, rtype: str, blob: bytes) -> str:
+    """A value sealed by schemas 1-2 (AES-256-GCM, AAD ``kind|id|type``), as JSON text."""
+    return aead.open_sealed(record_key, blob, purpose="record", aad=f"{kind}|{rid}|{rtype}".encode()).decode()
+
+
+def store_format(record_key: bytes) -> FileFormat[sqlite3.Connection]:
+    """The record store's format; step 2 → 3 opens the rows sealed with ``record_key``."""
+
+    def upgrade_v2_to_v3(conn: sqlite3.Connection) -> None:
+        """Schema 2 → 3, on the encrypted copy: rows unsealed into the new tables (in
+        insertion order, so ``n`` follows it), paging indexes, the search index filled
+        by its triggers; the sealed key check goes (SQLCipher's HMAC checks the key)."""
+        for table in ("records", "record_versions", "profiles", "cards"):
+            conn.execute(f"ALTER TABLE {table} RENAME TO v2_{table}")
+        for index in ("records_category_date", "records_date", "records_category_instant", "records_instant"):
+            conn.execute(f"DROP INDEX IF EXISTS {index}")
+        for statement in _TABLES_V3:
+            conn.execute(statement)
+        rows = conn.execute("SELECT id, rtype, category, rdate, summary, resource, profile, instant, deleted "
+                            "FROM v2_records ORDER BY rowid")
+        for rid, rt, category, rdate, summary, resource, profile, instant, deleted in rows:
+            conn.execute("INSERT INTO records (id, rtype, category, rdate, summary, resource, profile, instant, "
+                         "deleted) VALUES (?,?,?,?,?,?,?,?,?)",
+                         (rid, rt, category, rdate, _unseal(record_key, "summary", rid, rt, summary),
+                          _unseal(record_key, "resource", rid, rt, resource), profile, instant, deleted))
+        types = dict(conn.execute("SELECT id, rtype FROM records").fetchall())
+        for rid, seq, resource, summary in conn.execute("SELECT id, seq, resource, summary FROM v2_record_versions"):
+            rt = types.get(rid, "")
+            conn.execute("INSERT INTO record_versions (id, seq, resource, summary) VALUES (?,?,?,?)",
+                         (rid, seq, _unseal(record_key, f"version-{seq}", rid, rt, resource),
+                          _unseal(record_key, f"version-summary-{seq}", rid, rt, summary)))
+        for name, is_owner, patient in conn.execute("SELECT name, is_owner, patient FROM v2_profiles"):
+            person = _unseal(record_key, "profile", name, "Patient", patient) if patient else None
+            conn.execute("INSERT INTO profiles (name, is_owner, patient) VALUES (?,?,?)", (name, is_owner, person))
+        for cid, card in conn.execute("SELECT id, card FROM v2_cards"):
+            conn.execute("INSERT INTO cards (id, card) VALUES (?, ?)",
+                         (cid, aead.open_sealed(record_key, card, purpose="record", aad=f"card|{cid}".encode())))
+        for table in ("records", "record_versions", "profiles", "cards"):
+            conn.execute(f"DROP TABLE v2_{table}")
+        conn.execute("DELETE FROM meta WHERE key = 'key_check'")
+
+    return FileFormat("record store", SCHEMA_VERSION, (upgrade_v1_to_v2, upgrade_v2_to_v3), error=RecordError)
+
+
+def read_schema_version(conn: sqlite3.Connection) -> object:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return None if row is None else (row[0].decode() if isinstance(row[0], bytes) else row[0])
+
+
+def write_schema_version(conn: sqlite3.Connection, version: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),))
+
+
