@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from itertools import accumulate, repeat
 from typing import Any
 
 from .errors import (
@@ -252,9 +253,14 @@ def _require_regular(mode: int, shown: str) -> None:
 # tokens that count. The string pattern is the "unrolled loop" form, the skip is possessive
 # and ``\Z`` ends the last match, so every match succeeds at its first try and the scan is
 # linear (a string left open is tried once, to the end, then reported by its quote).
-_TOKEN = re.compile(r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^"\[\]{},0-9-]|-(?![0-9]))*+'
+_TOKEN = re.compile(r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^"\[\]{},0-9-]++|-(?![0-9]))*+'
                     r'(?:(?P<token>[\[\]{},]|-?[0-9][0-9.eE+-]*)|(?P<open>")|\Z)', re.DOTALL)
 _EXPONENT = re.compile(r"[eE]([+-]?)0*([0-9]+)$")
+# a bracket outside strings: closed strings and everything else are skipped inside the
+# engine; a string left open swallows the rest of the text (the token walk stops there too),
+# and \Z ends the last match, so every match succeeds at its first try: linear
+_BRACKETS = re.compile(r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^"\[\]{}]++)*+(?:([\[\]{}])|".*|\Z)', re.DOTALL)
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}  # anything else (the empty last match) is 0
 _CLOSER = {"[": "]", "{": "}"}
 
 
@@ -308,6 +314,15 @@ def scan(text: str, *, what: str, limits: Limits = DEFAULT_LIMITS, started: floa
         else:
             _check_number(token, what, limits)
     _check_time(started, limits, what)
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest running sum of ``[{`` (+1) and ``]}`` (−1) outside strings: the nesting
+    depth of well-formed text, and at least the depth :func:`scan` checks on the well-formed
+    part of any text (it stops checking where the structure breaks). Strings are skipped
+    inside the regular-expression engine; the sum runs in ``itertools.accumulate``."""
+    brackets = _BRACKETS.findall(text)
+    return max(accumulate(map(_DEPTH_STEP.get, brackets, repeat(0))), default=0)
 
 
 def _check_number(token: str, what: str, limits: Limits) -> None:
@@ -409,7 +424,8 @@ def loads(
     # limit, cannot pass either (string contents only add to the counts): it goes to the
     # parser at once, its numbers checked as they are read, and the token walk runs only
     # if something fails, to name the first limit passed as it always does.
-    shallow = (text.count("[") + text.count("{") <= limits.max_depth and text.count(",") < limits.max_items)
+    shallow = text.count(",") < limits.max_items and (
+        text.count("[") + text.count("{") <= limits.max_depth or _bracket_depth(text) <= limits.max_depth)
     if not shallow:
         scan(text, what=what, limits=limits, started=started)
     hooks = _Strict(what, limits, started, parse_float)

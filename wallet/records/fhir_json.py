@@ -55,10 +55,17 @@ def dumps(value: Any, *, indent: int | None = None, ensure_ascii: bool = False, 
     Raises ``ValueError`` for NaN or infinite floats (not JSON) and ``TypeError`` for
     values JSON has no form for.
     """
+    if indent is None and not ensure_ascii and not sort_keys:  # the store's and the exports' form
+        compact: str = _COMPACT.encode(value)
+        return compact
     separators = (",", ": ") if indent is not None else (",", ":")
     text: str = simplejson.dumps(value, use_decimal=True, ensure_ascii=ensure_ascii, allow_nan=False,
                                  indent=indent, separators=separators, sort_keys=sort_keys)
     return text
+
+
+# built once: simplejson.dumps builds an encoder per call when given options
+_COMPACT = simplejson.JSONEncoder(use_decimal=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def number_text(value: int | float | Decimal) -> str:
