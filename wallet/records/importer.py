@@ -142,9 +142,22 @@ def import_ndjson(store: RecordStore, path: Path, *, profile: str = OWNER, check
     try:
         lines = untrusted.read_lines(path, max_bytes=MAX_FILE_BYTES)
         return import_ndjson_lines(store, lines, name=path.name, profile=profile, check_person=check_person,
-                                   same_person=same_person, progress=progress, cancel=cancel, batch=batch)
+                                   same_person=same_person, progress=progress, cancel=cancel, batch=batch,
+                                   expected=_line_count(path) if progress is not None else 0)
     except InputRefused as exc:
         raise InvalidRecord(exc.user_message) from exc
+
+
+def _line_count(path: Path) -> int:
+    """About how many resources the file holds (its lines), for progress only."""
+    count = 0
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                count += chunk.count(b"\n")
+    except OSError:
+        return 0
+    return count
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -182,8 +195,9 @@ class _People:
 def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, profile: str = OWNER,
                         check_person: bool = False, same_person: bool = False,
                         progress: ProgressSink | None = None, cancel: CancelToken | None = None,
-                        batch: int = BATCH) -> ImportResult:
-    """:func:`import_ndjson` over ``lines`` (the file's lines as bytes, read lazily)."""
+                        batch: int = BATCH, expected: int = 0) -> ImportResult:
+    """:func:`import_ndjson` over ``lines`` (the file's lines as bytes, read lazily);
+    ``expected``: about how many resources, for progress (0: unknown)."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
     people = _People()
@@ -215,7 +229,8 @@ def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str
                     cancel.check()
                 yield planned(pending)
                 pending = []
-                report(progress, read, 0, f"Imported {read:,} records of {name}")
+                report(progress, min(read, expected) if expected else read, expected or read,
+                       f"Checked and saved {read:,} records of {name}")
         if pending:
             yield planned(pending)
 
@@ -230,7 +245,7 @@ def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str
                         for m in found.joined]
         return [found.profile]
 
-    report(progress, 0, 0, f"Reading {name}")
+    report(progress, 0, expected, f"Reading {name}")
     _added, dupes = store.add_stream(batches(), finish=finish, cancel=cancel)
     where = placement[0] if placement else None
     result = ImportResult(name, dict(sorted(imported.items())), counts["duplicates"] + dupes, tuple(warnings), (),
