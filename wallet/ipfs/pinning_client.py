@@ -187,18 +187,18 @@ class PinningServiceClient:
         except PinningServiceError:
             pass
         reason = "".join(c if c.isprintable() else " " for c in reason)
-        said = f" ({reason})" if reason else ""
+        said = f"{code}: {reason}" if reason else str(code)
         if code == 401:
-            return self._error(f"refused the access token (401){said}; add the service again with a valid token", 401)
+            return self._error(f"refused the access token ({said}); add the service again with a valid token", 401)
         if code == 404:
-            return self._error(f"has no such pin, or {self.url} is not a Pinning Service API (404){said}", 404)
+            return self._error(f"has no such pin, or {self.url} is not a Pinning Service API ({said})", 404)
         if code == 409:
-            return self._error(f"says the account has insufficient funds (409){said}", 409)
+            return self._error(f"says the account has insufficient funds ({said})", 409)
         if 300 <= code < 400:
             return self._error(f"redirected the request ({code}); give its API URL itself", code)
         if code >= 500:
-            return self._error(f"failed on its side ({code}){said}; try again later", code)
-        return self._error(f"refused the request ({code}){said}", code)
+            return self._error(f"failed on its side ({said}); try again later", code)
+        return self._error(f"refused the request ({said})", code)
 
 
 def _retry_after(value: str | None) -> float | None:
