@@ -34,6 +34,7 @@ from .pinning_keeper import Keeper, owner_of
 __all__ = ["KeeperServer"]
 
 _MAX_BODY = 64 * 1024
+_OWNER = web.RequestKey("owner", str)  # who the bearer token is (owner_of), set by the auth middleware
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -131,7 +132,7 @@ class KeeperServer:
                     owner = who
         if owner is None:
             return _failure(401, "UNAUTHORIZED", "An access token from the keeper's tokens file is required.")
-        request["owner"] = owner
+        request[_OWNER] = owner
         try:
             return await handler(request)
         except web.HTTPException as exc:
@@ -155,11 +156,11 @@ class KeeperServer:
         pin = await self._pin_body(request)
         if isinstance(pin, web.Response):
             return pin
-        status = await self._off_loop(lambda: self.keeper.add(request["owner"], pin))
+        status = await self._off_loop(lambda: self.keeper.add(request[_OWNER], pin))
         return web.json_response(status.to_json(), status=202)
 
     async def _get(self, request: web.Request) -> web.Response:
-        status = self.keeper.get(request["owner"], request.match_info["requestid"])
+        status = self.keeper.get(request[_OWNER], request.match_info["requestid"])
         if status is None:
             return _failure(404, "NOT_FOUND", "No pin request with that id.")
         return web.json_response(status.to_json())
@@ -168,14 +169,14 @@ class KeeperServer:
         pin = await self._pin_body(request)
         if isinstance(pin, web.Response):
             return pin
-        status = await self._off_loop(lambda: self.keeper.replace(request["owner"], request.match_info["requestid"],
+        status = await self._off_loop(lambda: self.keeper.replace(request[_OWNER], request.match_info["requestid"],
                                                                   pin))
         if status is None:
             return _failure(404, "NOT_FOUND", "No pin request with that id.")
         return web.json_response(status.to_json(), status=202)
 
     async def _remove(self, request: web.Request) -> web.Response:
-        removed = await self._off_loop(lambda: self.keeper.remove(request["owner"], request.match_info["requestid"]))
+        removed = await self._off_loop(lambda: self.keeper.remove(request[_OWNER], request.match_info["requestid"]))
         if not removed:
             return _failure(404, "NOT_FOUND", "No pin request with that id.")
         return web.Response(status=202)
@@ -194,6 +195,6 @@ class KeeperServer:
                 raise ValueError("limit is 1 to 1000")
         except (ValueError, InvalidCid) as exc:
             return _failure(400, "BAD_REQUEST", str(exc)[:200])
-        count, results = self.keeper.list(request["owner"], cids=cids, name=query.get("name"), statuses=statuses,
+        count, results = self.keeper.list(request[_OWNER], cids=cids, name=query.get("name"), statuses=statuses,
                                           before=query.get("before"), after=query.get("after"), limit=limit)
         return web.json_response({"count": count, "results": [s.to_json() for s in results]})

@@ -44,6 +44,7 @@ from .wallet import UnlockedWallet
 
 __all__ = [
     "DEFAULT_PIN_WAIT",
+    "NO_SHARE_HOLDER",
     "PINNING_FILE",
     "HeldBy",
     "PinningService",
@@ -59,6 +60,10 @@ __all__ = [
 PINNING_FILE = "pinning.json"
 DEFAULT_PIN_WAIT = 60.0
 """Seconds :func:`pin_remotely` waits for a service to say ``pinned`` by default."""
+
+NO_SHARE_HOLDER = ("No holder of the shared data is reachable: the patient's computer is offline and the share is "
+                   "not held by a pinning service.")
+"""The doctor's one line when none of the holders a share token names answers."""
 
 ERROR = "error"
 """A :class:`HeldBy` status beyond the spec's four: the service could not be asked at all."""
