@@ -62,6 +62,16 @@ def keeper(make_node: MakeNode, tmp_path: Path) -> Iterator[RunningKeeper]:
 
 
 @pytest.fixture
+def doctor(open_wallet):
+    """A doctor's wallet whose encryption key is published on chain."""
+    from wallet.services import Sharing
+
+    wallet = open_wallet("doctor")
+    assert Sharing(wallet).register_key() is not None
+    return wallet
+
+
+@pytest.fixture
 def ciphertext() -> bytes:
     """Bytes standing for a sealed envelope, large enough to span several blocks."""
     return os.urandom(700_000)
