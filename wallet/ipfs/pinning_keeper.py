@@ -222,9 +222,11 @@ class Keeper:
                 log.info("keeper could not pin %s: %s", current.pin.cid, exc.user_message)
                 self._set(requestid, "failed", "the data could not be fetched from its origins or the network")
                 continue
-            if self._set(requestid, "pinned") is None:
-                with contextlib.suppress(WalletError):  # removed while it was being fetched
-                    if not any(s.pin.cid == current.pin.cid for _o, s in self._pins.values()):
+            if self._set(requestid, "pinned") is None:  # removed while it was being fetched
+                with self._lock:
+                    still_held = any(s.pin.cid == current.pin.cid for _o, s in self._pins.values())
+                if not still_held:
+                    with contextlib.suppress(WalletError):
                         self.ipfs.unpin(current.pin.cid)
 
     # --- the pin list on disk -------------------------------------------------------------

@@ -306,9 +306,23 @@ class RemotePinning:
                 set_state(HeldBy(service.name, ERROR, (), exc.user_message))
                 return
             try:
-                self._follow(client, pin, set_state, stop, deadline)
+                self._follow(client, pin, set_state, stop, deadline, dial)
             finally:
                 client.close()
+
+        def dial(delegates: Sequence[str]) -> None:
+            # The spec's advice: the client connects to the delegates too, so the copy flows
+            # even when the service cannot dial this computer (behind NAT).
+            try:
+                ipfs = self.wallet.ipfs(wait=None)
+            except WalletError:
+                return
+            for address in delegates[:4]:
+                try:
+                    ipfs.connect(address, timeout=5)
+                    return
+                except WalletError:
+                    continue
 
         deadline = time.monotonic() + timeout
         threads = [threading.Thread(target=follow, args=(s,), name=f"pin-{s.name}", daemon=True) for s in services]
@@ -341,12 +355,14 @@ class RemotePinning:
         return [_with_wait_problem(h, timeout) for h in result]
 
     def _follow(self, client: PinningServiceClient, pin: PinRequest, set_state: Callable[[HeldBy], None],
-                stop: threading.Event, deadline: float) -> None:
+                stop: threading.Event, deadline: float, dial: Callable[[Sequence[str]], None]) -> None:
         try:
             status = client.add(pin)
         except PinningServiceError as exc:
             set_state(HeldBy(client.name, ERROR, (), exc.user_message))
             return
+        if status.status != "pinned":
+            dial(dial_hints([_held(client.name, status)], per_holder=4))
         wait = _POLL_FIRST
         while True:
             set_state(_held(client.name, status))
