@@ -104,3 +104,40 @@ def test_the_keeper_refuses_what_the_spec_refuses(keeper) -> None:
     answer = requests.get(keeper.url + "/pins?status=lost", headers={"Authorization": f"Bearer {KEEPER_TOKEN}"},
                           timeout=10)
     assert answer.status_code == 400
+
+
+def test_replace_and_list_filters_follow_the_spec(keeper, make_node, ciphertext) -> None:
+    origin = make_node("patient")
+    first, second = origin.add(ciphertext), origin.add(ciphertext[::-1])
+    client = PinningServiceClient("home", keeper.url, KEEPER_TOKEN)
+    origins = origin.node_info().dial_addresses
+    one = wait_for(client, client.add(PinRequest(first, "one", origins)))
+    replaced = client.replace(one.requestid, PinRequest(second, "two", origins))
+    assert replaced.requestid != one.requestid and replaced.pin.cid == second
+    with pytest.raises(PinningServiceError, match=r"\(404"):
+        client.get(one.requestid)
+    wait_for(client, replaced)
+    assert client.list(cids=[second])[0] == 1
+    assert client.list(cids=[first])[0] == 0
+    assert client.list(statuses=["failed"])[0] == 0
+    assert first not in {p.cid for p in keeper.node.pins()} and second in {p.cid for p in keeper.node.pins()}
+
+
+def test_requests_left_queued_are_taken_up_on_the_next_start(keeper, make_node, ciphertext, tmp_path) -> None:
+    origin = make_node("patient")
+    cid = origin.add(ciphertext)
+    folder = tmp_path / "restarted"
+    stopped = Keeper(keeper.node, folder)  # never started: the request stays queued on disk
+    folder.mkdir()
+    status = stopped.add("me", PinRequest(cid, "", origin.node_info().dial_addresses))
+    assert json.loads((folder / "pins.json").read_text())["pins"][0]["status"]["status"] == "queued"
+    again = Keeper(keeper.node, folder, pin_timeout=60)
+    again.start()
+    try:
+        for _ in range(600):
+            if again.get("me", status.requestid).status in ("pinned", "failed"):
+                break
+            time.sleep(0.1)
+        assert again.get("me", status.requestid).status == "pinned"
+    finally:
+        again.stop()
