@@ -12,6 +12,7 @@ import pytest
 import wallet.gui  # noqa: F401 - applies the Qt binding guards before tests call Qt
 from tests.pinning.conftest import KEEPER_TOKEN
 from tests.sharing.conftest import SMALL_PATIENT
+from wallet.gui.backups_view import BackupsView
 from wallet.gui.restore_backup_page import RestoreBackupDialog
 from wallet.services import Backups
 from wallet.services.pinning import RemotePinning
@@ -33,7 +34,16 @@ def test_the_page_says_the_backup_is_at_the_service_and_restores_from_it(qtbot, 
     old = open_wallet("old-laptop", phrase)
     old.import_file(SMALL_PATIENT)
     RemotePinning(old).add("Home", keeper.url, KEEPER_TOKEN)
-    receipt = Backups(old).publish()
+    view = BackupsView(old)  # backing up from the window says where the backup is held
+    qtbot.addWidget(view, before_close_func=lambda v: v.clear())
+    view.show()
+    receipts = []
+    view.published.connect(receipts.append)
+    view.back_up()
+    qtbot.waitUntil(lambda: bool(receipts) or "not made" in view.last_message, timeout=90_000)
+    receipt = receipts[0]
+    assert view.last_message.splitlines()[1] == "Available without this computer: held by Home."
+    view.clear()
     old.lock()
 
     new = open_wallet("new-laptop", phrase)
