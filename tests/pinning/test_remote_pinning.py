@@ -157,3 +157,18 @@ def test_no_reachable_holder_is_said_within_seconds(open_wallet, doctor) -> None
 def test_old_plain_cid_pointers_still_read() -> None:
     pointer = parse_pointer("QmXJSRUi43ACLCCwQs3UHcEarRLWrsyMAWnqhatYZnXrxF")
     assert pointer.version == 0 and pointer.holders == () and where_held(pointer) == "only on your old computer"
+
+
+def test_the_token_never_reaches_a_log_or_a_repr(open_wallet, keeper, ciphertext, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    wallet = open_wallet("patient")
+    pinning = RemotePinning(wallet)
+    pinning.add("Home", keeper.url, KEEPER_TOKEN)
+    cid = wallet.ipfs().add(ciphertext)
+    held = pin_remotely(wallet, cid, wallet.ipfs().node_info().dial_addresses)
+    unpin_remotely(wallet, cid)
+    pinning.states()
+    shown = caplog.text + repr(pinning) + repr(held) + repr(pinning.services()) + repr(pinning._tokens())
+    assert caplog.records and KEEPER_TOKEN not in shown

@@ -36,6 +36,7 @@ from ..atomicfile import write_atomic
 from ..errors import InputRefused, WalletError
 from .backend import IpfsBackend
 from .cid import Cid
+from .holders import dial_holders
 from .pinning_api import MAX_DELEGATES, PIN_STATUSES, PinRequest, PinStatus, pin_status_from_json
 
 __all__ = ["DEFAULT_PIN_TIMEOUT", "Keeper", "owner_of", "read_tokens_file"]
@@ -209,11 +210,9 @@ class Keeper:
             current = self._set(requestid, "pinning")
             if current is None:
                 continue  # removed while queued
-            for origin in current.pin.origins:
-                if "/p2p/" not in origin:
-                    continue
-                with contextlib.suppress(WalletError):
-                    self.ipfs.connect(origin, timeout=ORIGIN_DIAL_TIMEOUT)
+            origins = [o for o in current.pin.origins if "/p2p/" in o]
+            if origins:  # all at once: an unroutable origin must not hold up the others
+                dial_holders(self.ipfs, origins, timeout=ORIGIN_DIAL_TIMEOUT)
             try:
                 self.ipfs.pin(current.pin.cid, timeout=self.pin_timeout)
             except WalletError as exc:
