@@ -61,3 +61,14 @@ def test_hostile_pointers_are_one_clear_error(text: str) -> None:
     with pytest.raises(ShareError) as caught:
         parse_pointer(text)
     assert "\n" not in caught.value.user_message and "backup pointer" in caught.value.user_message
+
+
+def test_the_addresses_carried_are_routable_tcp_first() -> None:
+    from wallet.services.pinning import HeldBy, dial_hints, preferred_addresses
+
+    addrs = (f"/ip4/127.0.0.1/tcp/4001/p2p/{PEER}", f"/ip4/127.0.0.1/udp/4001/quic-v1/p2p/{PEER}",
+             f"/ip6/fd00::2/tcp/4001/p2p/{PEER}", ADDR, "/ip4/198.18.0.9/tcp/4001")
+    assert preferred_addresses(addrs, 3) == (ADDR, f"/ip6/fd00::2/tcp/4001/p2p/{PEER}",
+                                             f"/ip4/127.0.0.1/tcp/4001/p2p/{PEER}")
+    held = [HeldBy("A", "pinned", addrs), HeldBy("B", "failed", (ADDR,)), HeldBy("C", "queued", addrs)]
+    assert dial_hints(held, per_holder=1) == (ADDR,)  # C's best is A's best; B failed

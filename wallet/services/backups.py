@@ -34,7 +34,15 @@ from ..records.store import NewRecord
 from ..records.summary import summarize
 from ..share.backup_pointer import BackupHolder, BackupPointer, parse_pointer
 from ..untrusted import DEFAULT_LIMITS
-from .pinning import DEFAULT_PIN_WAIT, HeldBy, availability, dial_hints, pin_remotely, unpin_remotely
+from .pinning import (
+    DEFAULT_PIN_WAIT,
+    HeldBy,
+    availability,
+    dial_hints,
+    pin_remotely,
+    preferred_addresses,
+    unpin_remotely,
+)
 from .wallet import UnlockedWallet
 
 __all__ = ["CARD_CONTENT_TYPE", "NO_BACKUP_HOLDER", "BackupPointer", "BackupReceipt", "Backups", "where_held"]
@@ -125,7 +133,7 @@ class Backups:
             previous = self._latest_quietly()
             holders = tuple(BackupHolder(h.service, dial_hints([h], per_holder=2)) for h in held_by
                             if h.status in ("queued", "pinning", "pinned"))[:4]
-            pointer = BackupPointer(cid, holders, origins[:2])
+            pointer = BackupPointer(cid, holders, preferred_addresses(origins, 2))
             try:
                 tx_hash = self.wallet.chain().publish_backup(self.wallet.keys.account, pointer.encode()).tx_hash
             except ChainError as exc:

@@ -54,6 +54,7 @@ __all__ = [
     "dial_hints",
     "origins_of",
     "pin_remotely",
+    "preferred_addresses",
     "unpin_remotely",
 ]
 
@@ -151,19 +152,24 @@ def availability(held_by: Sequence[HeldBy]) -> str:
     return "Available only while this computer is online."
 
 
-def dial_hints(held_by: Iterable[HeldBy], *, per_holder: int = 2, most: int = 4) -> tuple[str, ...]:
-    """A few delegate multiaddrs worth carrying in a token or pointer: TCP before QUIC,
-    routable before loopback, at most ``per_holder`` per service and ``most`` in all."""
-    def rank(addr: str) -> tuple[int, int]:
-        loopback = "/ip4/127." in addr or addr.startswith("/ip6/::1/")
-        return (1 if "/quic" in addr else 0, 1 if loopback else 0)
+def preferred_addresses(addresses: Iterable[str], most: int) -> tuple[str, ...]:
+    """The ``most`` multiaddrs (with ``/p2p/``) worth carrying: TCP before QUIC, then
+    routable before loopback, IPv4 before IPv6 (stable otherwise)."""
+    def rank(addr: str) -> tuple[int, int, int]:
+        loopback = addr.startswith("/ip4/127.") or addr.startswith("/ip6/::1/")
+        return (1 if "/quic" in addr else 0, 1 if loopback else 0, 1 if addr.startswith("/ip6/") else 0)
 
+    return tuple(sorted((a for a in addresses if "/p2p/" in a), key=rank)[:most])
+
+
+def dial_hints(held_by: Iterable[HeldBy], *, per_holder: int = 2, most: int = 4) -> tuple[str, ...]:
+    """A few delegate multiaddrs worth carrying in a token or pointer (see
+    :func:`preferred_addresses`): at most ``per_holder`` per service and ``most`` in all."""
     out: list[str] = []
     for holder in held_by:
         if holder.status not in ("queued", "pinning", "pinned"):
             continue
-        chosen = [a for a in sorted(holder.delegates, key=rank) if "/p2p/" in a][:per_holder]
-        out.extend(a for a in chosen if a not in out)
+        out.extend(a for a in preferred_addresses(holder.delegates, per_holder) if a not in out)
     return tuple(out[:most])
 
 
