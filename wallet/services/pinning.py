@@ -311,6 +311,10 @@ class RemotePinning:
             except PinningServiceError as exc:
                 set_state(HeldBy(service.name, ERROR, (), exc.user_message))
                 return
+            except (WalletError, ValueError):
+                set_state(HeldBy(service.name, ERROR, (), f"The access token of {service.name} is unusable; "
+                                 "add the service again."))
+                return
             try:
                 self._follow(client, pin, set_state, stop, deadline, dial)
             finally:
@@ -352,9 +356,7 @@ class RemotePinning:
                         or (cancel is not None and cancel.cancelled):
                     break
         finally:
-            stop.set()
-        for t in threads:
-            t.join(self.request_timeout + 1)
+            stop.set()  # a request in flight ends on its own; its answer is no longer waited for
         with lock:
             result = [states.get(s.name) or HeldBy(s.name, ERROR, (), f"{s.name} did not answer in time.")
                       for s in services]
