@@ -52,6 +52,7 @@ __all__ = [
     "ServiceState",
     "availability",
     "dial_hints",
+    "no_share_holder",
     "origins_of",
     "pin_remotely",
     "preferred_addresses",
@@ -65,6 +66,15 @@ DEFAULT_PIN_WAIT = 60.0
 NO_SHARE_HOLDER = ("No holder of the shared data is reachable: the patient's computer is offline and the share is "
                    "not held by a pinning service.")
 """The doctor's one line when none of the holders a share token names answers."""
+
+
+def no_share_holder(held_remotely: bool) -> str:
+    """The doctor's one line when no holder answers; ``held_remotely``: the token names a
+    pinning service's delegates (so the service, not only the patient, is unreachable)."""
+    if not held_remotely:
+        return NO_SHARE_HOLDER
+    return ("No holder of the shared data is reachable: the patient's computer is offline and the pinning service "
+            "holding the share does not answer; try again later.")
 
 ERROR = "error"
 """A :class:`HeldBy` status beyond the spec's four: the service could not be asked at all."""
