@@ -21,6 +21,7 @@ from wallet.services.pinning import (
     availability,
     dial_hints,
     pin_remotely,
+    pinned_remotely,
     unpin_remotely,
 )
 from wallet.services.pinning_tokens import SEALED, TOKENS_FILE, TokenStore
@@ -82,8 +83,10 @@ def test_pin_remotely_reports_progress_and_returns_the_holders(open_wallet, keep
     assert availability(held) == "Available without this computer: held by Home."
     assert dial_hints(held) and all("/p2p/" in a for a in dial_hints(held))
     assert cid in {p.cid for p in keeper.node.pins()}
+    assert pinned_remotely(wallet) == {cid.value}
 
     assert unpin_remotely(wallet, cid) == []
+    assert pinned_remotely(wallet) == frozenset()
     assert RemotePinning(wallet).check("Home").pins == 0
     assert cid not in {p.cid for p in keeper.node.pins()}
 

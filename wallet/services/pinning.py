@@ -17,6 +17,7 @@ The entry points other use cases call:
   stops the wait, not the services (they keep fetching).
 - :func:`unpin_remotely` ``(wallet, cid) -> list[str]``: removes every pin request for
   ``cid`` at every service; returns one line per service that could not.
+- :func:`pinned_remotely` ``(wallet) -> frozenset[str]``: CIDs some service says are pinned.
 - :func:`availability` ``(held_by) -> str``: the sentence the user reads.
 
 :class:`HeldBy` carries each service's ``delegates`` (multiaddrs of its nodes):
@@ -55,6 +56,7 @@ __all__ = [
     "no_share_holder",
     "origins_of",
     "pin_remotely",
+    "pinned_remotely",
     "preferred_addresses",
     "unpin_remotely",
 ]
@@ -397,6 +399,21 @@ class RemotePinning:
                 set_state(HeldBy(client.name, status.status, status.delegates, exc.user_message))
                 continue
 
+    def pinned(self) -> frozenset[str]:
+        """See :func:`pinned_remotely`."""
+        held: set[str] = set()
+        for service in self.services():
+            try:
+                client = self.client(service)
+                try:
+                    _count, found = client.list(statuses=("pinned",))
+                finally:
+                    client.close()
+            except PinningServiceError:
+                continue
+            held.update(s.pin.cid.value for s in found)
+        return frozenset(held)
+
     def unpin(self, cid: Cid) -> list[str]:
         """See :func:`unpin_remotely`."""
         problems: list[str] = []
@@ -443,6 +460,13 @@ def pin_remotely(wallet: UnlockedWallet, cid: Cid | str, origins: Sequence[str],
     """
     parsed = cid if isinstance(cid, Cid) else Cid.parse(cid)
     return RemotePinning(wallet).pin(parsed, origins, name=name, progress=progress, cancel=cancel, timeout=timeout)
+
+
+def pinned_remotely(wallet: UnlockedWallet) -> frozenset[str]:
+    """CIDs (text) some configured service says are ``pinned`` (its newest 1000 each); a
+    service that cannot be asked counts as holding nothing. For "is this share available
+    without this computer?" checks: ``cid in pinned_remotely(wallet)``."""
+    return RemotePinning(wallet).pinned()
 
 
 def unpin_remotely(wallet: UnlockedWallet, cid: Cid | str) -> list[str]:
