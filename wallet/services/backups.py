@@ -126,7 +126,7 @@ class Backups:
         del payload
         origins = _origins(ipfs)
         held_by = tuple(pin_remotely(self.wallet, cid, origins, _sub_progress(progress, "Keeping a copy at "),
-                                     cancel, timeout=pin_wait, name="health-wallet backup"))
+                                     cancel, timeout=pin_wait))  # no pin name: it would tell the service what this is
         tx_hash, warning = None, None
         if record_on_chain:
             report(progress, 2, 4, "Recording the backup on chain")
