@@ -66,3 +66,21 @@ def test_a_large_category_filters_and_sorts_in_the_store(qtbot, window: MainWind
     series = panel.trend_chart.series
     assert series is not None and panel.model.loaded <= 2 * 200
     assert sum(len(s.points) for s in panel._series.values()) <= 120  # the newest TREND_ROWS rows only
+
+
+def test_a_long_trend_is_thinned_to_its_extremes_when_built() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from wallet.gui.models import TrendPoint, TrendSeries
+
+    start = datetime(2016, 1, 1, tzinfo=UTC)
+    points = tuple(TrendPoint(start + timedelta(minutes=10 * i), 60 + (i * 37) % 50,
+                              "H" if i == 54_321 else "") for i in range(100_000))
+    points = (*points[:70_000], TrendPoint(points[70_000].when, 250.0), *points[70_001:])  # one spike
+    series = TrendSeries("8867-4", "Heart rate", "/min", points)
+    drawn = series.drawn
+    assert len(drawn) <= 4 * 640 and list(drawn) == sorted(drawn, key=lambda p: p.when)
+    assert max(p.value for p in drawn) == 250.0 and min(p.value for p in drawn) == 60
+    assert [p for p in drawn if p.flag] == [points[54_321]]  # every out-of-range point survives
+    short = TrendSeries("8867-4", "Heart rate", "/min", points[:100])
+    assert short.drawn == points[:100]

@@ -15,10 +15,13 @@ plain text (item views never interpret it) and tooltips are escaped.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import (
@@ -51,6 +54,7 @@ __all__ = [
     "TrendPoint",
     "TrendSeries",
     "columns_for",
+    "thinned_points",
     "trend_series",
 ]
 
@@ -408,9 +412,48 @@ class TrendPoint:
     text: str = ""  # "2024-03-10 05:30 CET: < 5 mg/dL": local time with its zone, the value as written
 
 
+_THIN_ABOVE = 4096  # longer series are thinned before drawing
+_SLICES = 640  # time slices of a thinned series: one to three pixel columns of a chart each
+
+
+def thinned_points(points: Sequence[TrendPoint]) -> list[TrendPoint]:
+    """What a long series needs for drawing, in time order: its time span cut into
+    :data:`_SLICES` equal slices and, in each, the points of lowest and highest value and
+    of lowest and highest flagged value, so the line's envelope, the value range and
+    every out-of-range spike survive. Three ``map`` passes take the instants, values and
+    flags out; slices are then found by bisection and reduced by ``min``/``max`` over list
+    slices, so a 100,000-point series costs no Python work per point."""
+    n = len(points)
+    if n <= _THIN_ABOVE:
+        return list(points)
+    whens = list(map(_WHEN, points))
+    values = list(map(_VALUE, points))
+    flags = list(map(_FLAG, points))
+    start, span = whens[0], (whens[-1] - whens[0]) / _SLICES
+    keep: set[int] = set()
+    lo = 0
+    for k in range(1, _SLICES + 1):
+        hi = n if k == _SLICES or not span else bisect_left(whens, start + span * k, lo)
+        if hi > lo:
+            seg = values[lo:hi]
+            keep.update((lo + seg.index(min(seg)), lo + seg.index(max(seg))))
+            if any(flags[lo:hi]):
+                flagged = list(compress(range(lo, hi), flags[lo:hi]))
+                keep.update((min(flagged, key=values.__getitem__), max(flagged, key=values.__getitem__)))
+            lo = hi
+    return [points[i] for i in sorted(keep)]
+
+
+_WHEN, _VALUE, _FLAG = attrgetter("when"), attrgetter("value"), attrgetter("flag")
+
+
 @dataclass(frozen=True)
 class TrendSeries:
-    """Values of one measurement code over time, oldest first, in one unit."""
+    """Values of one measurement code over time, oldest first, in one unit.
+
+    ``drawn``: the points a chart draws (:func:`thinned_points`), computed when the series
+    is built, which the app does on the worker thread that reads the rows, so the GUI
+    thread only paints."""
 
     code: str
     title: str
@@ -419,10 +462,13 @@ class TrendSeries:
     low: float | None = None
     high: float | None = None
     range_text: str = ""  # the reference range as the record wrote it ("3.90–6.10")
+    drawn: tuple[TrendPoint, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if any(a.when > b.when for a, b in zip(self.points, self.points[1:], strict=False)):
             raise ValueError("trend points must be in time order")
+        if not self.drawn:
+            object.__setattr__(self, "drawn", tuple(thinned_points(self.points)))
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError("reference range low is above high")
 

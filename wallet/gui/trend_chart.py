@@ -8,11 +8,7 @@ below. Text goes through ``drawText``, which never interprets markup.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from itertools import compress
-from operator import attrgetter
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
@@ -62,41 +58,6 @@ def _envelope(xs: list[float], ys: list[float]) -> list[QPointF]:
     return out
 
 
-_THIN_ABOVE = 4096  # longer series are thinned before drawing
-_SLICES = 1024  # time slices of a thinned series: about a chart's pixel columns
-
-
-def _thinned(points: Sequence[TrendPoint]) -> list[TrendPoint]:
-    """What a long series needs for drawing, in time order: its time span cut into
-    :data:`_SLICES` equal slices and, in each, the points of lowest and highest value and
-    of lowest and highest flagged value, so the line's envelope, the value range and
-    every out-of-range spike survive. Three ``map`` passes take the instants, values and
-    flags out; slices are then found by bisection and reduced by ``min``/``max`` over list
-    slices, so a 100,000-point series costs no Python work per point."""
-    n = len(points)
-    if n <= _THIN_ABOVE:
-        return list(points)
-    whens = list(map(_WHEN, points))
-    values = list(map(_VALUE, points))
-    flags = list(map(_FLAG, points))
-    start, span = whens[0], (whens[-1] - whens[0]) / _SLICES
-    keep: set[int] = set()
-    lo = 0
-    for k in range(1, _SLICES + 1):
-        hi = n if k == _SLICES or not span else bisect_left(whens, start + span * k, lo)
-        if hi > lo:
-            seg = values[lo:hi]
-            keep.update((lo + seg.index(min(seg)), lo + seg.index(max(seg))))
-            if any(flags[lo:hi]):
-                flagged = list(compress(range(lo, hi), flags[lo:hi]))
-                keep.update((min(flagged, key=values.__getitem__), max(flagged, key=values.__getitem__)))
-            lo = hi
-    return [points[i] for i in sorted(keep)]
-
-
-_WHEN, _VALUE, _FLAG = attrgetter("when"), attrgetter("value"), attrgetter("flag")
-
-
 def _time_ticks(t0: float, t1: float, most: int) -> list[tuple[float, str]]:
     """Calendar-aligned ticks between two timestamps: whole years, else months, else
     days, with the smallest step that gives at most ``most`` of them."""
@@ -142,7 +103,7 @@ class TrendChart(QWidget):
         self._series: TrendSeries | None = None
         self._message = "Choose a test to see its trend."
         self._plotted: list[tuple[float, float]] = []
-        self._drawn: list[TrendPoint] = []  # the series' points to draw (:func:`_thinned`)
+        self._drawn: list[TrendPoint] = []  # the series' points to draw (``TrendSeries.drawn``)
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
@@ -157,7 +118,7 @@ class TrendChart(QWidget):
 
     def set_series(self, series: TrendSeries | None, *, message: str = "") -> None:
         self._series = series
-        self._drawn = _thinned(series.points) if series is not None else []
+        self._drawn = list(series.drawn) if series is not None else []
         self._message = message or ("No numeric values to chart for this test." if series is not None
                                     else "Choose a test to see its trend.")
         if series is not None:
