@@ -23,15 +23,14 @@ with ``ensure_ascii=False``, writes a ``Decimal`` through ``str`` and sorts memb
 code point. Python only walks the tree once to check what the encoder cannot be told:
 names that are not strings, types JSON has no form for, floats (formatted here),
 and nesting deeper than :data:`FAST_DEPTH`. Code-point order equals UTF-16 order
-unless a name holds a character beyond U+FFFF; the output is searched for one (one
-regular-expression pass in C) and such documents take the plain path.
+unless a name holds a character beyond U+FFFF; the UTF-8 output is searched for the lead
+bytes of one (``memchr`` speed) and such documents take the plain path.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -55,7 +54,7 @@ _UNSORTED_ENCODER = simplejson.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(",", ":"), sort_keys=False, use_decimal=True,
     check_circular=False,  # the survey (or the copy) has bounded the depth: no cycles reach it
 )
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_ASTRAL_LEADS = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")  # UTF-8 lead bytes of U+10000..U+10FFFF
 _LEAVES = frozenset({str, int, bool, type(None), Decimal})
 _PLAIN, _FLOATS, _OTHER = 0, 1, 2
 
@@ -117,10 +116,15 @@ def exact_decimals_bytes(value: Any) -> bytes:
         return reference_exact_decimals_bytes(value)
     if found == _FLOATS:
         value = _floats_as_decimals(value)
-    text: str = _ENCODER.encode(value)
-    if _ASTRAL.search(text) is not None:  # a name might sort differently in UTF-16
+    data = _utf8(_ENCODER.encode(value))
+    if _has_astral(data):  # a name might sort differently in UTF-16
         return reference_exact_decimals_bytes(value)
-    return _utf8(text)
+    return data
+
+
+def _has_astral(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds a character beyond U+FFFF (lead bytes F0..F4; memchr speed)."""
+    return any(lead in data for lead in _ASTRAL_LEADS)
 
 
 def _floats_as_decimals(node: Any) -> Any:
