@@ -262,3 +262,29 @@ def test_schema_1_tables_left_empty_by_a_crash_are_taken_over(tmp_path: Path) ->
         assert store.count() == 0 and store.profiles()[0].name == "owner"
     finally:
         store.close()
+
+
+OPEN = """
+import sys
+from wallet.records import store
+from wallet.vault.keys import WalletKeys
+
+keys = WalletKeys(sys.argv[2])
+opened = store.RecordStore(sys.argv[1], record_key=keys.symmetric_key("records"),
+                           index_key=keys.symmetric_key("record-index"))
+print(opened.count())
+opened.close()
+"""
+
+
+def test_two_programs_opening_an_old_store_at_once_migrate_it_once(v1_store: Path) -> None:
+    before = plain_content(v1_store)
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN, str(v1_store), EXPECTED["patient"]["phrase"]],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2]) for _ in range(3)]
+    results = [proc.communicate(timeout=300) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], [err for _out, err in results]
+    assert [out.strip() for out, _err in results] == ["77"] * 3
+    after = store_content(v1_store)
+    assert after["records"] == before["records"] and after["cards"] == before["cards"]
+    assert sorted(p.name for p in v1_store.parent.iterdir()) == [HOME_FORMATS_FILE, STORE_FILE]

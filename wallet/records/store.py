@@ -50,7 +50,15 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..errors import DecryptionError, RecordError, RecordNotFound, StoreUnreadable
 from ..events import CancelToken, ProgressSink, report
-from ..formats import FileMigration, migrate_file, recorded_version, resume_migration, upgrade_sqlite
+from ..formats import (
+    FileMigration,
+    migrate_file,
+    migration_lock,
+    pending_migration,
+    recorded_version,
+    resume_migration,
+    upgrade_sqlite,
+)
 from ..formats import record_version as record_file_version
 from ..vault import aead
 from . import fhir_json
@@ -201,9 +209,11 @@ class RecordStore:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            resume_migration(self.path, is_new=lambda p: not is_plain_sqlite(p))
-            if is_plain_sqlite(self.path):
-                self._migrate_plain()
+            if is_plain_sqlite(self.path) or pending_migration(self.path) is not None:
+                with migration_lock(self.path):  # and once it is held, look again
+                    resume_migration(self.path, is_new=lambda p: not is_plain_sqlite(p))
+                    if is_plain_sqlite(self.path):
+                        self._migrate_plain()
             conn = self._conn()
             self._create_or_upgrade(conn)
         except DATABASE_ERRORS as exc:  # "file is not a database", "database disk image is malformed"
