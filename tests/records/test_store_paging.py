@@ -122,3 +122,53 @@ def test_a_search_reads_only_its_matches(store: RecordStore) -> None:
     source, args = store._source(None, None, None, "owner", "heart", by_text=False)
     walked = plan(store, f"SELECT id{source} ORDER BY instant DESC, id DESC LIMIT 10", args)
     assert "INDEX records_live_profile" in walked and "TEMP B-TREE" not in walked, walked
+
+
+def test_kept_counts_follow_every_change(tmp_path_factory: pytest.TempPathFactory) -> None:
+    s = RecordStore(tmp_path_factory.mktemp("counts") / "records.sqlite3", record_key=aead.new_key(),
+                    index_key=aead.new_key())
+    from collections import Counter
+
+    from wallet.records.profiles import Profile
+
+    def check() -> None:
+        rows = [(r.profile, r.summary.category, r.summary.resource_type) for r in s.summaries()]
+        assert s.count() == len(rows)
+        assert s.counts_by_profile() == dict(Counter(p for p, _c, _t in rows))
+        for profile in ("owner", "child", "moved"):
+            mine = [(c, t) for p, c, t in rows if p == profile]
+            assert s.count(profile=profile) == len(mine)
+            assert s.counts_by_type(profile) == dict(sorted(Counter(t for _c, t in mine).items()))
+            assert {k: v for k, v in s.counts_by_category(profile).items() if v} == dict(Counter(c for c, _t in mine))
+            for category in {c for c, _t in mine}:
+                assert s.count(profile=profile, category=category) == len(s.ids(profile=profile, category=category))
+            assert s.count(profile=profile, types=["Observation", "Patient"]) == \
+                len(s.ids(profile=profile, types=["Observation", "Patient"]))
+
+    try:
+        records = []
+        for i in range(40):
+            resource = observation(i)
+            profile = "owner" if i % 4 else "child"
+            records.append(NewRecord(s.record_id(resource, profile), resource, summarize(resource), profile))
+        s.add_many(records)
+        check()
+        s.add_many(records[:5])  # duplicates change nothing
+        check()
+        s.add_many([], deleted=[r.id for r in records[:6]])
+        check()
+        lab = dict(observation(7), category=[{"coding": [{"code": "laboratory"}]}], id="o7")
+        s.add_many([], newer=[NewRecord(records[7].id, lab, summarize(lab))])
+        s.add_many([], newer=[NewRecord(records[2].id, records[2].resource, records[2].summary, "owner")])  # undeleted
+        check()
+        s.delete(records[9].id)
+        s.delete(records[3].id)  # deleted at its source, then removed
+        check()
+        patient = {"resourceType": "Patient", "id": "p1"}
+        s.put(NewRecord("p" * 24, patient, summarize(patient)))
+        s.put(NewRecord("p" * 24, patient, summarize(patient), "child"))  # replaced, now the child's
+        check()
+        s.move_profile("child", Profile("moved"))
+        check()
+    finally:
+        s.close()

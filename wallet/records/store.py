@@ -321,6 +321,7 @@ class RecordStore:
     def _connect(self, path: Path) -> sqlite3.Connection:
         conn = connect_encrypted(path, self._page_key)
         conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA cache_size=-32768")  # 32 MiB of pages: imports of many records stay fast
         conn.execute("PRAGMA recursive_triggers=ON")  # REPLACE fires the search index's delete trigger
         conn.create_function("fhir_period_end", 1, _period_end_sql, deterministic=True)
         known: dict[str, str] = {}
@@ -634,8 +635,13 @@ class RecordStore:
     @_guarded
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
               profile: str | None = None, text: str | None = None) -> int:
-        """How many records pass the filters of :meth:`page`, counted in the indexes: a covering
-        paging index (no record read), or for ``text`` with few matches those matches."""
+        """How many records pass the filters of :meth:`page`. Without ``since`` or ``text`` this
+        reads the table of counts the store keeps (a few rows, however many records); with
+        them, a covering paging index (no record read), or for ``text`` with few matches those
+        matches."""
+        if since is None and text is None:
+            ((total,),) = self._counted("", profile, category, types)
+            return int(total or 0)
         source, args = self._source(category, types, since, profile, text)
         count: int = self._conn().execute(f"SELECT COUNT(*){source}", args).fetchone()[0]
         return count
@@ -710,23 +716,38 @@ class RecordStore:
         return [StoredSummary(rid, Summary.from_json(self._load(blob)), instant, prof)
                 for rid, blob, instant, prof in self._conn().execute(q, [*args, limit, offset])]
 
+    def _counted(self, columns: str, profile: str | None, category: str | None = None,
+                 types: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of ``record_counts`` (kept by triggers) grouped by ``columns``, summed."""
+        clauses, args = ["n > 0"], []
+        if profile is not None:
+            clauses.append("profile = ?")
+            args.append(profile)
+        if category:
+            clauses.append("category = ?")
+            args.append(category)
+        types = list(types or [])
+        if types:
+            clauses.append(f"rtype IN ({','.join('?' * len(types))})")
+            args.extend(types)
+        group = f" GROUP BY {columns} ORDER BY {columns}" if columns else ""
+        select = f"{columns}, " if columns else ""
+        return self._conn().execute(f"SELECT {select}SUM(n) FROM record_counts WHERE {' AND '.join(clauses)}{group}",
+                                    args).fetchall()
+
     @_guarded
     def counts_by_category(self, profile: str | None = None) -> dict[str, int]:
         counts = dict.fromkeys(CATEGORIES, 0)
-        where, args = self._where(None, None, None, profile)
-        for cat, n in self._conn().execute(f"SELECT category, COUNT(*) FROM records{where} GROUP BY category", args):
-            counts[cat] = n
+        counts.update({cat: int(n) for cat, n in self._counted("category", profile)})
         return counts
 
     @_guarded
     def counts_by_type(self, profile: str | None = None) -> dict[str, int]:
-        where, args = self._where(None, None, None, profile)
-        return dict(self._conn().execute(f"SELECT rtype, COUNT(*) FROM records{where} GROUP BY rtype ORDER BY rtype",
-                                         args))
+        return {rtype: int(n) for rtype, n in self._counted("rtype", profile)}
 
     @_guarded
     def counts_by_profile(self) -> dict[str, int]:
-        return dict(self._conn().execute("SELECT profile, COUNT(*) FROM records WHERE deleted = 0 GROUP BY profile"))
+        return {name: int(n) for name, n in self._counted("profile", None)}
 
     @_guarded
     def profile_of(self, rid: str) -> str:

@@ -58,6 +58,23 @@ _INDEXES_V3 = (
     "CREATE INDEX records_live_category ON records (profile, category, instant, id) WHERE deleted = 0",
     "CREATE INDEX records_live_type ON records (profile, rtype, instant, id) WHERE deleted = 0",
 )
+_COUNTS_V3 = (
+    # how many records (not deleted at their source) of each profile, category and type:
+    # kept by triggers, so counting needs no scan however many records there are
+    "CREATE TABLE record_counts (profile TEXT NOT NULL, category TEXT NOT NULL, rtype TEXT NOT NULL, "
+    "n INTEGER NOT NULL, PRIMARY KEY (profile, category, rtype)) WITHOUT ROWID",
+    "CREATE TRIGGER records_count_insert AFTER INSERT ON records WHEN new.deleted = 0 BEGIN "
+    "INSERT INTO record_counts (profile, category, rtype, n) VALUES (new.profile, new.category, new.rtype, 1) "
+    "ON CONFLICT DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER records_count_delete AFTER DELETE ON records WHEN old.deleted = 0 BEGIN "
+    "UPDATE record_counts SET n = n - 1 "
+    "WHERE profile = old.profile AND category = old.category AND rtype = old.rtype; END",
+    "CREATE TRIGGER records_count_update AFTER UPDATE OF profile, category, rtype, deleted ON records BEGIN "
+    "UPDATE record_counts SET n = n - 1 "
+    "WHERE old.deleted = 0 AND profile = old.profile AND category = old.category AND rtype = old.rtype; "
+    "INSERT INTO record_counts (profile, category, rtype, n) SELECT new.profile, new.category, new.rtype, 1 "
+    "WHERE new.deleted = 0 ON CONFLICT DO UPDATE SET n = n + 1; END",
+)
 _SEARCH_V3 = (
     # contentless (the text lives in records); unicode61 folds case and diacritics
     "CREATE VIRTUAL TABLE search USING fts5(body, content='', contentless_delete=1, "
@@ -83,6 +100,7 @@ _TABLES_V3 = (
     "CREATE TABLE profiles (name TEXT PRIMARY KEY, is_owner INTEGER NOT NULL DEFAULT 0, patient TEXT)",
     "CREATE TABLE cards (id TEXT PRIMARY KEY, card BLOB NOT NULL)",
     *_SEARCH_V3,
+    *_COUNTS_V3,
 )
 NEW_STORE = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
