@@ -103,7 +103,7 @@ def test_schema_1_becomes_an_encrypted_schema_3_with_nothing_lost(v1_store: Path
         assert conn.execute("SELECT name, is_owner, patient FROM profiles").fetchall() == [("owner", 1, None)]
         assert conn.execute("SELECT key FROM meta ORDER BY key").fetchall() == [("schema_version",)]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert {"records_live", "records_live_profile", "records_live_category", "records_live_type"} <= indexes
+        assert {"records_live_profile", "records_live_category", "records_live_type", "records_patients"} <= indexes
         assert conn.execute("SELECT COUNT(*) FROM search").fetchone() == (77,)
     finally:
         conn.close()
