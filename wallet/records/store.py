@@ -29,8 +29,10 @@ Schema versions (``meta.schema_version``; upgrades in :func:`store_format`, see
    seconds of the start of ``rdate``; NULL when none) and ``deleted`` (0/1); new tables
    ``record_versions`` (id, seq, resource, summary) and ``profiles`` (name, is_owner,
    patient), with the row ``('owner', 1, NULL)``. Still unencrypted, rows sealed.
-3. SQLCipher 4; ``records`` gains ``n`` (INTEGER PRIMARY KEY, the search index's rowid,
-   stable under VACUUM); columns unsealed; partial indexes for paging; ``search`` (FTS5).
+3. SQLCipher 4; ``records`` gains ``n`` (INTEGER PRIMARY KEY: the record's position,
+   ordered by instant, and its rowid in the search index) and ``seq`` (Patients' import
+   order); columns unsealed; partial indexes for paging; ``search`` (FTS5) and
+   ``record_counts``, both kept by triggers.
    A plain store is migrated by writing the encrypted one beside it and renaming it over
    (:func:`wallet.formats.migrate_file`); steps 1 → 2 → 3 run on the encrypted copy, so
    the plain file is never changed and a crash leaves it complete.
