@@ -176,3 +176,27 @@ def test_kept_counts_follow_every_change(tmp_path_factory: pytest.TempPathFactor
         check()
     finally:
         s.close()
+
+
+def test_positions_order_instants_and_stay_unique_when_a_second_is_full() -> None:
+    import sqlite3
+
+    from wallet.records.store_schema import SLOT, next_position, position_slot
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE records (n INTEGER PRIMARY KEY)")
+
+    def add(instant: float | None) -> int:
+        n = next_position(conn, instant)
+        conn.execute("INSERT INTO records (n) VALUES (?)", (n,))
+        return n
+
+    undated = [add(None), add(None)]
+    older, old_again, newer = add(-1e10), add(-1e10), add(1.7e9)
+    same = [add(1.7e9 + 0.5) for _ in range(3)]
+    assert undated == [1, 2] and undated[1] < older < old_again < newer < same[0] < same[1] < same[2]
+    assert add(9e99) > same[2] and add(-9e99) < older  # beyond the years kept in order: clamped
+    full = position_slot(1e9)
+    conn.execute("INSERT INTO records (n) VALUES (?)", (full + SLOT - 1,))  # the second's slot is full
+    spilled = add(1e9)
+    assert spilled == full + SLOT and add(1e9) == full + SLOT + 1

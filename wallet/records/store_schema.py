@@ -44,26 +44,30 @@ _V2_TABLES = (
 # below all dated ones, in the order they came. The search index shares it as its rowid,
 # so a search walks its matches newest first and stops after a page.
 SLOT = 1 << 20
+_UNDATED = 1 << 40  # positions 1 .. 2^40 - 1: records without a date, below every dated one
 _SHIFT = 1 << 34  # seconds: instants from about the year 1426 to 2514 keep their order
+_SPILL = 1024  # a second's slot full (a million records of one instant): use the next seconds'
 
 
 def position_slot(instant: float | None) -> int:
     """The first position of records of ``instant`` (``None``: no date)."""
     if instant is None:
         return 1
-    seconds = min(max(math.floor(instant) + _SHIFT, 1), 2 * _SHIFT - 1)
-    return seconds * SLOT
+    seconds = min(max(math.floor(instant) + _SHIFT, 0), 2 * _SHIFT - 1)
+    return _UNDATED + seconds * SLOT
 
 
 def next_position(conn: sqlite3.Connection, instant: float | None) -> int:
     """A free position for a record of ``instant``: after those of the same second."""
     start = position_slot(instant)
-    row = conn.execute("SELECT MAX(n) FROM records WHERE n >= ? AND n < ?", (start, start + SLOT)).fetchone()
+    end = _UNDATED if instant is None else start + SLOT
+    row = conn.execute("SELECT MAX(n) FROM records WHERE n >= ? AND n < ?", (start, end)).fetchone()
     if row[0] is None:
         return start
-    if row[0] + 1 < start + SLOT:
+    if row[0] + 1 < end:
         return int(row[0]) + 1
-    row = conn.execute("SELECT MAX(n) FROM records WHERE n >= ?", (start,)).fetchone()  # a second this full
+    row = conn.execute("SELECT MAX(n) FROM records WHERE n >= ? AND n < ?",
+                       (start, _UNDATED if instant is None else start + _SPILL * SLOT)).fetchone()
     return int(row[0]) + 1
 
 
