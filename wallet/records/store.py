@@ -285,6 +285,7 @@ class RecordStore:
             try:
                 conn.execute("PRAGMA journal_mode=DELETE")
                 self._create_or_upgrade(conn)
+                conn.execute("VACUUM")  # the pages the sealed tables left: the copy is written compact
             finally:
                 conn.close()
 
