@@ -371,7 +371,8 @@ class RecordStore:
         """Read every page of the file and check its HMAC, and SQLite's own integrity check.
 
         Raises :class:`StoreUnreadable` naming the first fault; returns when all is well.
-        Reads the whole file (about 1 s per 100 MB); the normal reads check the pages they touch."""
+        Reads the whole file (measured 0.35 s for 18 MB, 3.4 s for 89 MB on a busy machine); the
+        normal reads check only the pages they touch."""
         conn = self._conn()
         faults = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
         if not faults:
