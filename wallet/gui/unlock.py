@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,9 +29,11 @@ __all__ = ["UnlockDialog"]
 
 
 class UnlockDialog(QDialog):
-    """Emits :attr:`unlocked` with an :class:`~wallet.gui.workers.UnlockOutcome`."""
+    """Emits :attr:`unlocked` with an :class:`~wallet.gui.workers.UnlockOutcome`, and
+    :attr:`forgot` when the user chooses to set a new passphrase with the recovery phrase."""
 
     unlocked = Signal(object)
+    forgot = Signal()
 
     def __init__(self, service: WalletService, runner: JobRunner, *, address: str, remembered: bool,
                  reason: str = "", parent: QWidget | None = None) -> None:
@@ -72,6 +75,12 @@ class UnlockDialog(QDialog):
         self.error.setWordWrap(True)
         set_text_tone(self.error, "error")
         self.error.hide()
+        self.forgot_button = QPushButton("Forgot your passphrase? Restore with your recovery phrase", self)
+        self.forgot_button.setFlat(True)
+        self.forgot_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.forgot_button.setStyleSheet("text-align: left; text-decoration: underline;")
+        self.forgot_button.setAutoDefault(False)
+        self.forgot_button.clicked.connect(self.forgot)
         self.busy = QProgressBar(self)
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
@@ -97,6 +106,7 @@ class UnlockDialog(QDialog):
         layout.addWidget(self.passphrase)
         layout.addWidget(self.error)
         layout.addWidget(self.remember)
+        layout.addWidget(self.forgot_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.busy)
         layout.addWidget(self.buttons)
         self.passphrase.setFocus()
@@ -112,6 +122,7 @@ class UnlockDialog(QDialog):
         self.busy.setVisible(busy)
         self.passphrase.setEnabled(not busy)
         self.remember.setEnabled(not busy)
+        self.forgot_button.setEnabled(not busy)
         self.unlock_button.setEnabled(not busy and bool(self.passphrase.text()))
 
     def try_unlock(self) -> None:
@@ -134,6 +145,9 @@ class UnlockDialog(QDialog):
 
     def _failed(self, message: str) -> None:
         self._set_busy(False)
+        if message.startswith("Wrong passphrase"):
+            message = ("Wrong passphrase. Check Caps Lock and try again, or choose “Forgot your passphrase?” "
+                       "below to set a new one with your recovery phrase.")
         self.error.setText(message)
         self.error.show()
         self.passphrase.selectAll()

@@ -5,6 +5,10 @@ confirm three of its words → the wallet is written. Nothing is written before 
 words are confirmed, so closing the wizard midway leaves no wallet whose phrase was
 never saved. Restore: the phrase (checked as it is typed) → passphrase → written.
 Writing (scrypt, about half a second) and the first unlock run on a worker thread.
+
+Leaving before the wallet is written (Cancel, Escape, closing the window) asks first.
+While checking the phrase, a word suggester offers the BIP-39 words that start with
+what is typed, and a wrong word is named by its position.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
+    QCompleter,
     QFormLayout,
     QGridLayout,
     QLabel,
@@ -35,12 +40,12 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, ProgressSink
-from ..services import MIN_PASSPHRASE, UnlockedWallet, WalletService
+from ..services import MIN_PASSPHRASE, UnlockedWallet, WalletService, phrase_words
 from .icon import app_icon, icon_pixmap
 from .theme import set_text_tone, tone_color
 from .workers import JobRunner, phrase_problem
 
-__all__ = ["CONFIRM_WORDS", "FirstRunWizard", "Strength", "passphrase_strength"]
+__all__ = ["CONFIRM_WORDS", "FirstRunWizard", "Strength", "passphrase_strength", "word_completer"]
 
 CONFIRM_WORDS = 3
 CLIPBOARD_SECONDS = 60
@@ -79,6 +84,16 @@ def passphrase_strength(text: str) -> Strength:
     if bits < 80:
         return Strength(3, "Good.", bits)
     return Strength(4, "Strong.", bits)
+
+
+def word_completer(parent: QWidget) -> QCompleter:
+    """Suggests recovery phrase words (the BIP-39 English list) that start with what is typed."""
+    completer = QCompleter(QStringListModel(list(phrase_words()), parent), parent)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setModelSorting(QCompleter.ModelSorting.CaseSensitivelySortedModel)  # the list is sorted
+    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+    completer.setMaxVisibleItems(8)
+    return completer
 
 
 def _heading_font(widget: QWidget, scale: float = 1.15) -> Any:
@@ -330,7 +345,9 @@ class _ConfirmPage(QWizardPage):
         self.form = QFormLayout()
         self.message = QLabel(self)
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # quotes what was typed
         set_text_tone(self.message, "error")
+        self.completer = word_completer(self)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.message)
@@ -349,6 +366,7 @@ class _ConfirmPage(QWizardPage):
         for pos in self.positions:
             edit = QLineEdit(self)
             edit.setAccessibleName(f"Word {pos + 1}")
+            edit.setCompleter(self.completer)
             edit.textChanged.connect(self._check)
             self.form.addRow(f"Word #{pos + 1}", edit)
             self.edits.append(edit)
@@ -363,9 +381,10 @@ class _ConfirmPage(QWizardPage):
         filled = all(e.text().strip() for e in self.edits)
         wrong = self._wrong()
         if filled and wrong:
-            nums = ", ".join(f"#{p + 1}" for p in wrong)
-            self.message.setText(f"Word {nums} does not match; check what you wrote down." if len(wrong) == 1 else
-                                 f"Words {nums} do not match; check what you wrote down.")
+            typed = {pos: edit.text().strip() for pos, edit in zip(self.positions, self.edits, strict=False)}
+            self.message.setText(" ".join(f"Word #{p + 1} is not “{typed[p]}”." for p in wrong)
+                                 + " Check " + ("that word" if len(wrong) == 1 else "those words")
+                                 + " in what you wrote down.")
         else:
             self.message.clear()
         self.completeChanged.emit()
@@ -458,6 +477,7 @@ class FirstRunWizard(QWizard):
         self.phrase = ""
         self.passphrase = ""
         self.wallet: UnlockedWallet | None = None
+        self.leave_box: QMessageBox | None = None  # while asking whether to leave
         self.setWindowTitle("Health Wallet — set up")
         self.setWindowIcon(app_icon())
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
@@ -507,4 +527,31 @@ class FirstRunWizard(QWizard):
             return
         if self.currentId() == self.PAGE_FINISH and not self.finish_page.failed:
             return  # the wallet is being written; wait for it
-        super().reject()
+        self.confirm_leave()
+
+    def confirm_leave(self) -> None:
+        """Ask before leaving set-up ("Continue setting up" is the default); the wizard
+        closes only if the user chooses to stop. The question does not block (window-modal)."""
+        if self.leave_box is not None:
+            return  # already asking
+        creating = self.mode == "create" and self.currentId() not in (self.PAGE_START, self.PAGE_RESTORE)
+        box = QMessageBox(QMessageBox.Icon.Question, "Stop setting up?", "", QMessageBox.StandardButton.NoButton,
+                          self)
+        box.setText("Stop setting up Health Wallet?")
+        box.setInformativeText(
+            ("Nothing has been saved. Next time you start, you get a new recovery phrase, so the words shown "
+             "here will not work: do not keep them." if creating else
+             "Nothing has been saved; next time you start, set-up begins again."))
+        self.leave_button = box.addButton("Stop and quit", QMessageBox.ButtonRole.DestructiveRole)
+        self.stay_button = box.addButton("Continue setting up", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(self.stay_button)
+        box.setEscapeButton(self.stay_button)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(lambda _result: self._leave_answered(box))
+        self.leave_box = box
+        box.open()
+
+    def _leave_answered(self, box: QMessageBox) -> None:
+        self.leave_box = None
+        if box.clickedButton() is self.leave_button:
+            super().reject()
