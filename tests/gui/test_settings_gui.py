@@ -150,7 +150,7 @@ def test_issuers_page_trusts_and_stops_trusting(qtbot, settings: SettingsDialog,
     assert jwks is not None, "the fixtures hold an issuer key set"
     assert not page.trust("https://issuer.example.org", tmp_path / "missing.json", "Nowhere")
     assert "Nothing was added" in page.status.text()
-    assert page.trust("https://issuer.example.org", jwks, "Example Clinic")
+    assert page.trust("https://spec.smarthealth.cards/examples/issuer", jwks, "Example Clinic")
     assert page.table.rowCount() == directory + 1
     row = next(r for r in range(page.table.rowCount()) if page.table.item(r, 0).text() == "Example Clinic")
     assert page.table.item(row, 2).text() == "you trusted it"

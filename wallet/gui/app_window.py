@@ -57,7 +57,7 @@ from .models import CategoryListModel, CountRole
 from .profile_switcher import ProfileSwitcher
 from .records_panel import RecordsPanel
 from .sharing_section import SharingSection
-from .table_view import follow_font
+from .table_view import fit_columns, follow_font, keep_names_readable
 from .theme import apply_text_percent, text_percent
 from .workers import JobRunner, Ticket, retire_runner
 
@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
         self.panel.selected.connect(self._on_record)
         self.panel.filter_edit.installEventFilter(self)  # Escape clears it
         follow_font(self.panel.table, 8)
+        keep_names_readable(self.panel.table)  # the name column keeps its room at 1024×700
         self.panel.table.addAction(self.delete_record_action)
         self.detail = DetailPane(self)
 
@@ -444,6 +445,7 @@ class MainWindow(QMainWindow):
             self._shown_category = category
             self.panel.filter_edit.clear()
         self.panel.show_category(self._wallet, category, self.categories.count(category or "Overview"), self._reader)
+        fit_columns(self.panel.table)
 
     def _step_category(self, step: int) -> None:
         row = self.category_view.currentIndex().row()
@@ -492,6 +494,11 @@ class MainWindow(QMainWindow):
         if not self._fitted:  # once: later the user's own size stands
             self._fitted = True
             fit_to_screen(self, self.width(), self.height())
+            # a narrow window gives the records list the room and keeps the detail pane readable
+            width = self.width() - 12  # the splitter is not laid out yet: the window's margins
+            side = 200
+            detail = max(260, int(width * 0.26))
+            self.splitter.setSizes([side, max(300, width - side - detail), detail])
         super().showEvent(event)
 
     # --- settings, help ---------------------------------------------------------------

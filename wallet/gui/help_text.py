@@ -6,45 +6,45 @@ from __future__ import annotations
 __all__ = ["GLOSSARY", "GUIDE"]
 
 GUIDE = """\
-# Using Health Wallet
+### Using Health Wallet
 
-## Your records
+#### Your records
 Import the files your patient portal gives you (**File ▸ Import files…**, or drop them on the
 window): FHIR files and SMART Health Cards. Everything is encrypted on this computer. Choose a
 category on the left; type in the filter to find a record (Escape clears it). Select a record to
 read its details.
 
-## Share with a doctor
+#### Share with a doctor
 In the **Sharing** tab, choose **New share…**, then the doctor, what to share and for how long. You check what will be
 shared before anything leaves this computer. Give the doctor the code or the text it shows. The
 doctor sees only what you chose, and only until the share ends.
 
-## Revoke
+#### Revoke
 In the **Sharing** tab, select a share and choose **Revoke…**. The doctor can no longer open it. Revoking
 cannot take back what the doctor already opened and kept.
 
-## Back up
+#### Back up
 The **Backups** tab's **Back up** button keeps an encrypted copy that your recovery phrase can restore on a new
 computer. Nobody can read it without your phrase.
 
-## Lock, passphrase and recovery phrase
+#### Lock, passphrase and recovery phrase
 **Ctrl+L** locks the wallet; it also locks by itself when not in use (Settings ▸ Security).
 The passphrase opens the wallet on this computer. The recovery phrase (12 words) restores it
 anywhere. Forgot the passphrase? On the unlock window choose **Forgot your passphrase?** and type
 your recovery phrase.
 
-## Settings and text size
+#### Settings and text size
 **File ▸ Settings…** (Ctrl+,): passphrase, lock, colours, text size, card issuers, networks, and
 deleting data. **Ctrl+plus** and **Ctrl+minus** make the text larger or smaller; **Ctrl+0**
 goes back to normal.
 
-## When something goes wrong
+#### When something goes wrong
 Every message says what to do next. "Sharing: offline" in the status bar means this computer is
 not online: sharing and backups wait until it is.
 """
 
 GLOSSARY = """\
-# Words used in this app
+### Words used in this app
 
 **Share** — A copy of the records you chose, encrypted so that only one doctor's wallet can open it,
 for a time you choose.

@@ -62,6 +62,7 @@ class SettingsDialog(QDialog):
 
         self.page_list = QListWidget(self)
         self.page_list.setAccessibleName("Settings pages")
+        self.page_list.setSpacing(3)
         self.stack = QStackedWidget(self)
         for key in PAGES:
             self.page_list.addItem(_TITLES[key])

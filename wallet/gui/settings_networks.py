@@ -158,8 +158,8 @@ class NetworksPage(QWidget):
         chosen = 0
         for row, p in enumerate(self.profiles):
             title = str(p.get("title") or p["name"])
-            if p.get("testnet"):
-                title += " (test)"
+            if p.get("testnet") and "test" not in title.lower():
+                title += " (test network)"
             cells = (title, "" if p["chain_id"] is None else str(p["chain_id"]),
                      "—" if p["name"] == "embedded" else str(p["currency"]), "✓ in use" if p["active"] else "")
             for col, text in enumerate(cells):

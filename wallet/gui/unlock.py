@@ -60,6 +60,8 @@ class UnlockDialog(QDialog):
         self.address.setTextFormat(Qt.TextFormat.PlainText)
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.address.setEnabled(False)
+        self.address.hide()  # a hex address means nothing to most people: it is the heading's tooltip
+        heading.setToolTip(f"This wallet's address: {address}")
 
         self.passphrase = QLineEdit(self)
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
