@@ -75,7 +75,7 @@ def take(variant: str, out: Path) -> None:
 
         # --- the first-run wizard
         wizard = session.wizard
-        wizard.resize(720, 560)
+        wizard.resize(max(720, wizard.minimumWidth()), max(560, wizard.minimumHeight()))
         save(wizard, "wizard-welcome")
         wizard.next()
         wizard.passphrase_page.first.setText("correct horse")

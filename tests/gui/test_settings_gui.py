@@ -95,7 +95,7 @@ def test_theme_and_text_size_apply_and_are_kept(settings: SettingsDialog, create
     assert not is_dark(app.palette()) and Preferences(created_service.app).theme == "light"
     before = app.font().pointSizeF()
     try:
-        page.size.setValue(150)
+        page.text_size.setValue(150)
         assert text_percent(app) == 150 and Preferences(created_service.app).text_percent == 150
         assert app.font().pointSizeF() == pytest.approx(before * 1.5, rel=0.02)
     finally:

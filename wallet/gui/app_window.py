@@ -19,7 +19,6 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QFontDatabase,
     QKeyEvent,
     QKeySequence,
     QPainter,
@@ -58,7 +57,7 @@ from .profile_switcher import ProfileSwitcher
 from .records_panel import RecordsPanel
 from .sharing_section import SharingSection
 from .table_view import fit_columns, follow_font, keep_names_readable
-from .theme import apply_text_percent, text_percent
+from .theme import apply_text_percent, fixed_font, text_percent
 from .workers import JobRunner, Ticket, retire_runner
 
 __all__ = ["EMPTY_WALLET_TEXT", "ZOOM_STEPS", "MainWindow", "fit_to_screen"]
@@ -296,7 +295,7 @@ class MainWindow(QMainWindow):
 
         self.address_label = QLabel(self)
         self.address_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.address_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.address_label.setFont(fixed_font(self))
         self.address_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.address_label.setToolTip("This wallet's address: doctors grant and share with it")
         self.statusBar().addPermanentWidget(self.address_label)
@@ -496,7 +495,7 @@ class MainWindow(QMainWindow):
             fit_to_screen(self, self.width(), self.height())
             # a narrow window gives the records list the room and keeps the detail pane readable
             width = self.width() - 12  # the splitter is not laid out yet: the window's margins
-            side = 200
+            side = max(200, self.category_view.sizeHintForColumn(0) + 8)  # grows with the text size
             detail = max(260, int(width * 0.26))
             self.splitter.setSizes([side, max(300, width - side - detail), detail])
         super().showEvent(event)

@@ -50,7 +50,7 @@ class _Follower(QObject):
         if self.ring is None or not isValid(self.ring):  # deleted with the window it was in
             self.ring = FocusRing()
         if new is None or new.isWindow():
-            self.ring.setWidget(None)
+            self.ring.setWidget(None)  # type: ignore[arg-type]  # Qt takes no widget: the ring goes
             self.ring.hide()
             return
         self.ring.setWidget(new)

@@ -7,7 +7,6 @@ the wallet opens. A phrase of another wallet is refused and nothing changes.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 from ..events import CancelToken, ProgressSink
 from ..services import MIN_PASSPHRASE, WalletService, phrase_problem
 from .plain_text import plain_label
-from .theme import set_text_tone
+from .theme import fixed_font, set_text_tone
 from .wizard import passphrase_strength
 from .workers import JobRunner, UnlockOutcome
 
@@ -46,7 +45,7 @@ class ResetPassphraseDialog(QDialog):
         self.phrase.setAccessibleName("Recovery phrase")
         self.phrase.setTabChangesFocus(True)
         self.phrase.setMaximumHeight(90)
-        self.phrase.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.phrase.setFont(fixed_font(self))
         self.phrase_message = plain_label("", self, selectable=False)
         self.first = QLineEdit(self)
         self.first.setEchoMode(QLineEdit.EchoMode.Password)

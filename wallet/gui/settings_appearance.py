@@ -49,20 +49,20 @@ class AppearancePage(QWidget):
         self.theme_group.idClicked.connect(lambda n: self.set_theme(_THEMES[n][0]))
 
         size_box = QGroupBox("Text size", self)
-        self.size = QSpinBox(size_box)
-        self.size.setRange(*TEXT_PERCENT_RANGE)
-        self.size.setSingleStep(10)
-        self.size.setSuffix(" %")
-        self.size.setAccessibleName("Text size in percent")
+        self.text_size = QSpinBox(size_box)
+        self.text_size.setRange(*TEXT_PERCENT_RANGE)
+        self.text_size.setSingleStep(10)
+        self.text_size.setSuffix(" %")
+        self.text_size.setAccessibleName("Text size in percent")
         app = QApplication.instance()
-        self.size.setValue(text_percent(app) if isinstance(app, QApplication) else self._prefs.text_percent)
-        self.size.setKeyboardTracking(False)  # a typed number applies on Enter, not at each digit
-        self.size.valueChanged.connect(self.set_text_percent)
+        self.text_size.setValue(text_percent(app) if isinstance(app, QApplication) else self._prefs.text_percent)
+        self.text_size.setKeyboardTracking(False)  # a typed number applies on Enter, not at each digit
+        self.text_size.valueChanged.connect(self.set_text_percent)
         reset = QPushButton("Actual size", size_box)
         reset.clicked.connect(lambda: self.set_text_percent(100))
         row = QHBoxLayout()
         row.addWidget(QLabel("Text at", size_box))
-        row.addWidget(self.size)
+        row.addWidget(self.text_size)
         row.addWidget(reset)
         row.addStretch(1)
         hint = plain_label("Ctrl+plus and Ctrl+minus change it from any window; Ctrl+0 goes back to the "
@@ -97,9 +97,9 @@ class AppearancePage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         app = QApplication.instance()
         if isinstance(app, QApplication):  # Ctrl+plus in the main window may have changed it
-            self.size.blockSignals(True)
-            self.size.setValue(text_percent(app))
-            self.size.blockSignals(False)
+            self.text_size.blockSignals(True)
+            self.text_size.setValue(text_percent(app))
+            self.text_size.blockSignals(False)
         super().showEvent(event)
 
     def set_text_percent(self, percent: int) -> None:
@@ -112,10 +112,10 @@ class AppearancePage(QWidget):
             return
         if isinstance(app, QApplication) and text_percent(app) != percent:
             apply_text_percent(app, percent)
-        if self.size.value() != percent:
-            self.size.blockSignals(True)
-            self.size.setValue(percent)
-            self.size.blockSignals(False)
+        if self.text_size.value() != percent:
+            self.text_size.blockSignals(True)
+            self.text_size.setValue(percent)
+            self.text_size.blockSignals(False)
 
     def _fail(self, exc: WalletError) -> None:
         set_text_tone(self.status, "error")

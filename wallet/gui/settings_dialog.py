@@ -9,7 +9,7 @@ size), Card issuers, Networks, and Your data (delete a record, delete the wallet
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QFontMetrics
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -83,7 +83,10 @@ class SettingsDialog(QDialog):
         layout.addLayout(top, 1)
         layout.addWidget(buttons)
         self.page_list.setCurrentRow(0)
-        self.resize(760, 560)
+        from .app_window import fit_to_screen  # the main window's module is loaded when this opens
+
+        scale = max(1.0, QFontMetrics(self.font()).height() / 17)  # larger text: a larger window
+        fit_to_screen(self, int(760 * scale), int(560 * scale))
 
     def __repr__(self) -> str:
         return f"SettingsDialog(page={self.current_page})"

@@ -10,7 +10,7 @@ only until the page is left or the window closes.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase, QHideEvent
+from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from ..errors import WalletError
 from ..services import MIN_PASSPHRASE, Preferences, WalletService
 from .plain_text import plain_label
-from .theme import set_text_tone
+from .theme import fixed_font, set_text_tone
 from .wizard import passphrase_strength
 from .workers import JobRunner
 
@@ -62,6 +62,7 @@ class SecurityPage(QWidget):
         self.change_button.setEnabled(False)
         self.change_button.clicked.connect(self.change_passphrase)
         self.change_status = plain_label("", box)
+        self.strength.hide()
         for edit in (self.old, self.new, self.repeat):
             edit.textChanged.connect(self._passphrase_edited)
         form = QFormLayout(box)
@@ -129,6 +130,7 @@ class SecurityPage(QWidget):
     def _passphrase_edited(self) -> None:
         new, repeat = self.new.text(), self.repeat.text()
         self.strength.setText(passphrase_strength(new).label)
+        self.strength.setVisible(bool(self.strength.text()))
         problem = ""
         if repeat and new != repeat:
             problem = "The two new passphrases differ."
@@ -194,7 +196,7 @@ class SecurityPage(QWidget):
     def _show_words(self, phrase: str) -> None:
         self.phrase_passphrase.clear()
         self.phrase_status.setText("Write these words down, in order, and keep the paper somewhere safe.")
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono = fixed_font(self, 1.1)
         mono.setBold(True)
         words = phrase.split()
         rows = max(1, (len(words) + 2) // 3)

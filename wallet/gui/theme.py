@@ -23,7 +23,7 @@ when the scheme changes.
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "apply_text_percent",
     "apply_theme",
     "error_color",
+    "fixed_font",
     "is_dark",
     "muted_color",
     "palette_for",
@@ -258,3 +259,13 @@ def apply_text_percent(app: QApplication, percent: int) -> int:
     font.setPointSizeF(base * percent / 100)
     app.setFont(font)
     return percent
+
+
+def fixed_font(widget: QWidget, scale: float = 1.0) -> QFont:
+    """The system's fixed-width font at ``scale`` times ``widget``'s text size (so it
+    follows the text size setting, as the system's fixed font alone does not)."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    size = widget.font().pointSizeF()
+    if size > 0:
+        font.setPointSizeF(size * scale)
+    return font

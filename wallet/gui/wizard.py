@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QCompleter,
@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from ..events import CancelToken, ProgressSink
 from ..services import MIN_PASSPHRASE, UnlockedWallet, WalletService, phrase_words
 from .icon import app_icon, icon_pixmap
-from .theme import set_text_tone, tone_color
+from .theme import fixed_font, set_text_tone, tone_color
 from .workers import JobRunner, phrase_problem
 
 __all__ = ["CONFIRM_WORDS", "FirstRunWizard", "Strength", "passphrase_strength", "word_completer"]
@@ -143,7 +143,7 @@ class _RestorePage(QWizardPage):
         self.phrase.setAccessibleName("Recovery phrase")
         self.phrase.setTabChangesFocus(True)
         self.phrase.setMaximumHeight(110)
-        self.phrase.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.phrase.setFont(fixed_font(self))
         self.phrase.textChanged.connect(self._check)
         self.message = QLabel(self)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
@@ -261,8 +261,8 @@ class _PhrasePage(QWizardPage):
         super().__init__()
         self._wizard = wizard
         self.setTitle("Write down your recovery phrase")
-        self.setSubTitle("These 12 words restore your wallet if this computer is lost. Write them on paper, "
-                         "in order, and keep it safe. Anyone with them can open your records.")
+        self.setSubTitle("Write these 12 words on paper, in order. They restore your wallet if this computer "
+                         "is lost.")
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(24)
         self.grid.setVerticalSpacing(8)
@@ -271,6 +271,10 @@ class _PhrasePage(QWizardPage):
         self.copy_button.clicked.connect(self._copy)
         self.copy_note = QLabel(self)
         self.copy_note.setWordWrap(True)
+        self.warning = QLabel("Anyone with these words can open your records: keep the paper somewhere safe, "
+                              "and never type them into a website.", self)
+        self.warning.setWordWrap(True)
+        set_text_tone(self.warning, "warning")
         self.saved = QCheckBox("I have written down these words, in order.", self)
         self.saved.toggled.connect(self.completeChanged)
         layout = QVBoxLayout(self)
@@ -281,6 +285,8 @@ class _PhrasePage(QWizardPage):
         row.addWidget(self.copy_note, 0, 1)
         row.setColumnStretch(1, 1)
         layout.addLayout(row)
+        layout.addSpacing(8)
+        layout.addWidget(self.warning)
         layout.addStretch(1)
         layout.addWidget(self.saved)
 
@@ -292,8 +298,7 @@ class _PhrasePage(QWizardPage):
         self.word_labels = []
         words = self._wizard.phrase.split()
         rows = math.ceil(len(words) / 3)
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        mono.setPointSizeF(mono.pointSizeF() * 1.2)
+        mono = fixed_font(self, 1.15)
         mono.setBold(True)
         for n, word in enumerate(words):
             label = QLabel(f"{n + 1:>2}. {word}", self)
@@ -415,7 +420,7 @@ class _FinishPage(QWizardPage):
         self.address = QLabel(self)
         self.address.setTextFormat(Qt.TextFormat.PlainText)
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.address.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.address.setFont(fixed_font(self))
         self.next_steps = QLabel(self)
         self.next_steps.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -484,7 +489,8 @@ class FirstRunWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Open my wallet")
-        self.setMinimumSize(680, 540)
+        scale = max(1.0, self.fontMetrics().height() / 17)  # larger text: a larger window
+        self.setMinimumSize(int(680 * scale), int(540 * scale))
         self.start_page = _StartPage(self)
         self.restore_page = _RestorePage(self)
         self.passphrase_page = _PassphrasePage(self)
@@ -539,9 +545,9 @@ class FirstRunWizard(QWizard):
                           self)
         box.setText("Stop setting up Health Wallet?")
         box.setInformativeText(
-            ("Nothing has been saved. Next time you start, you get a new recovery phrase, so the words shown "
+            "Nothing has been saved. Next time you start, you get a new recovery phrase, so the words shown "
              "here will not work: do not keep them." if creating else
-             "Nothing has been saved; next time you start, set-up begins again."))
+             "Nothing has been saved; next time you start, set-up begins again.")
         self.leave_button = box.addButton("Stop and quit", QMessageBox.ButtonRole.DestructiveRole)
         self.stay_button = box.addButton("Continue setting up", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(self.stay_button)
