@@ -208,3 +208,9 @@ def test_the_address_hides_behind_details(qtbot, window: MainWindow, unlocked) -
     assert not window.address_label.isVisible()
     window.records_tools.network.details_button.click()
     assert window.address_label.isVisible() and window.address_label.text() == unlocked.identity.address
+
+
+def test_leaving_from_the_welcome_page_needs_no_question(qtbot, wizard: FirstRunWizard) -> None:
+    with qtbot.waitSignal(wizard.rejected, timeout=1000):
+        wizard.reject()
+    assert wizard.leave_box is None and not wizard.isVisible()

@@ -6,7 +6,8 @@ words are confirmed, so closing the wizard midway leaves no wallet whose phrase 
 never saved. Restore: the phrase (checked as it is typed) → passphrase → written.
 Writing (scrypt, about half a second) and the first unlock run on a worker thread.
 
-Leaving before the wallet is written (Cancel, Escape, closing the window) asks first.
+Leaving after the welcome page and before the wallet is written (Cancel, Escape,
+closing the window) asks first.
 While checking the phrase, a word suggester offers the BIP-39 words that start with
 what is typed, and a wrong word is named by its position.
 """
@@ -533,6 +534,9 @@ class FirstRunWizard(QWizard):
             return
         if self.currentId() == self.PAGE_FINISH and not self.finish_page.failed:
             return  # the wallet is being written; wait for it
+        if self.currentId() == self.PAGE_START:
+            super().reject()  # nothing chosen or typed yet: nothing to lose
+            return
         self.confirm_leave()
 
     def confirm_leave(self) -> None:
