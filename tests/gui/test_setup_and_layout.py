@@ -214,3 +214,49 @@ def test_leaving_from_the_welcome_page_needs_no_question(qtbot, wizard: FirstRun
     with qtbot.waitSignal(wizard.rejected, timeout=1000):
         wizard.reject()
     assert wizard.leave_box is None and not wizard.isVisible()
+
+
+def test_focus_ring_follows_the_focus(qtbot, themed_app) -> None:
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    from wallet.gui.focus_ring import install_focus_ring
+
+    follower = install_focus_ring(QApplication.instance())
+    assert install_focus_ring(QApplication.instance()) is follower  # once per application
+    host = QWidget()
+    qtbot.addWidget(host)
+    first, second = QLineEdit(host), QLineEdit(host)
+    layout = QVBoxLayout(host)
+    layout.addWidget(first)
+    layout.addWidget(second)
+    host.show()
+    host.activateWindow()
+    for edit in (first, second):
+        edit.setFocus()
+        qtbot.waitUntil(lambda edit=edit: follower.ring is not None and follower.ring.widget() is edit, timeout=2000)
+        ring = follower.ring
+        assert ring.isVisible() and ring.geometry().contains(edit.geometry())
+
+
+def test_delete_a_record_after_asking(qtbot, shown: MainWindow, unlocked) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    shown.show_category("Conditions")
+    qtbot.waitUntil(lambda: not shown.panel.loading, timeout=30_000)
+    before = unlocked.counts_by_category()["Conditions"]
+    shown.panel.select_row(0)
+    chosen = shown.panel.current_summary()
+
+    def answer(button_text: str) -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox) and chosen.summary.title in box.text()
+        next(b for b in box.buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(0, lambda: answer("Cancel"))
+    shown.delete_record_action.trigger()
+    assert unlocked.counts_by_category()["Conditions"] == before
+    QTimer.singleShot(0, lambda: answer("Delete record"))
+    shown.delete_record_action.trigger()
+    assert unlocked.counts_by_category()["Conditions"] == before - 1
+    assert shown.categories.count("Conditions") == before - 1

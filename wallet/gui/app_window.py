@@ -496,7 +496,7 @@ class MainWindow(QMainWindow):
             # a narrow window gives the records list the room and keeps the detail pane readable
             width = self.width() - 12  # the splitter is not laid out yet: the window's margins
             side = max(200, self.category_view.sizeHintForColumn(0) + 8)  # grows with the text size
-            detail = max(260, int(width * 0.26))
+            detail = max(240, int(width * 0.24))
             self.splitter.setSizes([side, max(300, width - side - detail), detail])
         super().showEvent(event)
 

@@ -11,7 +11,7 @@ from .plain_text import safe_tooltip
 
 __all__ = ["fit_columns", "follow_font", "keep_names_readable", "row_table"]
 
-NAME_MIN_WIDTH = 200  # pixels the stretching name column keeps before the others give way
+NAME_MIN_WIDTH = 170  # pixels (at 100 % text) the stretching name column keeps before the others give way
 OTHER_MIN_WIDTH = 56
 OTHER_MAX_WIDTH = 280
 
@@ -80,7 +80,7 @@ class _RowHeight(QObject):
         return False
 
 
-def fit_columns(table: QTableView, *, name_min: int = NAME_MIN_WIDTH) -> None:
+def fit_columns(table: QTableView, *, name_min: int | None = None) -> None:
     """Size the columns that do not stretch to the text of the rows in view (within
     bounds), and when the stretching name column would then get less than ``name_min``
     pixels, shrink the others in proportion so that names stay readable."""
@@ -88,6 +88,8 @@ def fit_columns(table: QTableView, *, name_min: int = NAME_MIN_WIDTH) -> None:
     model = table.model()
     if model is None or header.count() == 0:
         return
+    if name_min is None:  # grows with the text size
+        name_min = int(NAME_MIN_WIDTH * max(1.0, QFontMetrics(table.font()).height() / 17))
     stretch = [c for c in range(header.count())
                if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch and not header.isSectionHidden(c)]
     others = [c for c in range(header.count()) if c not in stretch and not header.isSectionHidden(c)]
