@@ -260,3 +260,19 @@ def test_delete_a_record_after_asking(qtbot, shown: MainWindow, unlocked) -> Non
     shown.delete_record_action.trigger()
     assert unlocked.counts_by_category()["Conditions"] == before - 1
     assert shown.categories.count("Conditions") == before - 1
+
+
+def test_restore_phrase_box_suggests_and_takes_a_word(qtbot, wizard: FirstRunWizard) -> None:
+    wizard.start_page.restore.setChecked(True)
+    wizard.next()
+    edit = wizard.restore_page.phrase
+    edit.setFocus()
+    qtbot.keyClicks(edit, "abandon zo")
+    assert edit.current_prefix() == "zo"
+    completer = edit.completer
+    assert completer.popup().isVisible()
+    suggestions = [completer.completionModel().index(r, 0).data() for r in range(completer.completionCount())]
+    assert suggestions == ["zone", "zoo"]
+    qtbot.keyClick(completer.popup(), Qt.Key.Key_Return)  # the first suggestion
+    assert edit.toPlainText() == "abandon zone "
+    assert not completer.popup().isVisible() and edit.current_prefix() == ""

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLineEdit,
-    QPlainTextEdit,
     QProgressBar,
     QVBoxLayout,
     QWidget,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ..events import CancelToken, ProgressSink
 from ..services import MIN_PASSPHRASE, WalletService, phrase_problem
+from .phrase_edit import PhraseEdit
 from .plain_text import plain_label
 from .theme import fixed_font, set_text_tone
 from .wizard import passphrase_strength
@@ -41,7 +41,7 @@ class ResetPassphraseDialog(QDialog):
         self.setMinimumWidth(520)
         intro = plain_label("Type your recovery phrase (the 12 words you wrote down when you made this wallet), "
                             "then choose a new passphrase. Your records stay as they are.", self, selectable=False)
-        self.phrase = QPlainTextEdit(self)
+        self.phrase = PhraseEdit(self)
         self.phrase.setAccessibleName("Recovery phrase")
         self.phrase.setTabChangesFocus(True)
         self.phrase.setMaximumHeight(90)

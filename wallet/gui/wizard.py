@@ -20,17 +20,15 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
-    QCompleter,
     QFormLayout,
     QGridLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -41,8 +39,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, ProgressSink
-from ..services import MIN_PASSPHRASE, UnlockedWallet, WalletService, phrase_words
+from ..services import MIN_PASSPHRASE, UnlockedWallet, WalletService
 from .icon import app_icon, icon_pixmap
+from .phrase_edit import PhraseEdit, word_completer
 from .theme import fixed_font, set_text_tone, tone_color
 from .workers import JobRunner, phrase_problem
 
@@ -85,16 +84,6 @@ def passphrase_strength(text: str) -> Strength:
     if bits < 80:
         return Strength(3, "Good.", bits)
     return Strength(4, "Strong.", bits)
-
-
-def word_completer(parent: QWidget) -> QCompleter:
-    """Suggests recovery phrase words (the BIP-39 English list) that start with what is typed."""
-    completer = QCompleter(QStringListModel(list(phrase_words()), parent), parent)
-    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-    completer.setModelSorting(QCompleter.ModelSorting.CaseSensitivelySortedModel)  # the list is sorted
-    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-    completer.setMaxVisibleItems(8)
-    return completer
 
 
 def _heading_font(widget: QWidget, scale: float = 1.15) -> Any:
@@ -140,7 +129,7 @@ class _RestorePage(QWizardPage):
         self._wizard = wizard
         self.setTitle("Enter your recovery phrase")
         self.setSubTitle("Type the words in order, separated by spaces.")
-        self.phrase = QPlainTextEdit(self)
+        self.phrase = PhraseEdit(self)
         self.phrase.setAccessibleName("Recovery phrase")
         self.phrase.setTabChangesFocus(True)
         self.phrase.setMaximumHeight(110)
@@ -422,11 +411,18 @@ class _FinishPage(QWizardPage):
         self.address.setTextFormat(Qt.TextFormat.PlainText)
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.address.setFont(fixed_font(self))
+        self.address.hide()  # behind "Details": a hex address means nothing to most people
+        self.details_button = QPushButton("Details", self)
+        self.details_button.setCheckable(True)
+        self.details_button.setFlat(True)
+        self.details_button.toggled.connect(self.address.setVisible)
+        self.details_button.hide()
         self.next_steps = QLabel(self)
         self.next_steps.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.busy)
+        layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.address)
         layout.addSpacing(12)
         layout.addWidget(self.next_steps)
@@ -442,6 +438,8 @@ class _FinishPage(QWizardPage):
         self.status.setText("Restoring your wallet…" if restoring else "Creating your wallet…")
         self.busy.show()
         self.address.clear()
+        self.details_button.setChecked(False)
+        self.details_button.hide()
         self.next_steps.clear()
         self._wizard.start_writing()
 
@@ -449,8 +447,10 @@ class _FinishPage(QWizardPage):
         self.done = True
         self.busy.hide()
         self.setTitle("Your wallet is ready")
-        self.status.setText("Its address, which doctors use to share records with you:")
+        self.status.setText("It is locked with your passphrase and can be restored with your recovery phrase.")
         self.address.setText(wallet.identity.address)
+        self.address.setToolTip("This wallet's address: a doctor's wallet uses it to share records with you")
+        self.details_button.show()
         self.next_steps.setText("Next: import your health records (FHIR files from your patient portal or "
                                 "SMART Health Cards). They are encrypted on this computer.")
         self.completeChanged.emit()
