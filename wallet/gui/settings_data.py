@@ -8,7 +8,7 @@ and deletes its folder (:meth:`WalletService.delete_wallet`).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -90,7 +90,7 @@ class DataPage(QWidget):
         set_text_tone(warning, "warning")
         box = QVBoxLayout(wallet_box)
         box.addWidget(warning)
-        box.addWidget(self.delete_button)
+        box.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.addWidget(holds)
         layout.addWidget(record_box)
