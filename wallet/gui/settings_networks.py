@@ -204,7 +204,8 @@ class NetworksPage(QWidget):
             return False
         self.reload(select=name)
         note = f" (cleared {', '.join(choice.cleared)})" if choice.cleared else ""
-        self._say(f"Now using {choice.profile.title}{note}. New shares are recorded there.", "success")
+        self._say(f"Now using {choice.profile.title}{note}. Lock and unlock the wallet (Ctrl+L) to connect to "
+                  "it; new shares are recorded there from then on.", "success")
         self.changed.emit()
         return True
 
