@@ -3,6 +3,7 @@ in a window of their own, beside the main window."""
 
 from __future__ import annotations
 
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from .help_text import GLOSSARY, GUIDE
@@ -36,7 +37,8 @@ class HelpWindow(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addWidget(buttons)
-        self.resize(640, 560)
+        scale = max(1.0, QFontMetrics(self.font()).height() / 17)  # larger text: a larger window
+        self.resize(int(640 * scale), int(560 * scale))
 
     def __repr__(self) -> str:
         return f"HelpWindow(topic={self.topic})"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtGui import QKeyEvent, QTextCursor
-from PySide6.QtWidgets import QCompleter, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QCompleter, QPlainTextEdit, QWidget
 
 from ..services import phrase_words
 
@@ -36,6 +36,9 @@ class PhraseEdit(QPlainTextEdit):
         self.completer = word_completer(self)
         self.completer.setWidget(self)
         self.completer.activated.connect(self.insert_word)
+        popup = self.completer.popup()  # made by QCompleter now, so never None afterwards
+        assert popup is not None
+        self.popup: QAbstractItemView = popup
 
     def __repr__(self) -> str:
         return f"PhraseEdit(words={len(self.toPlainText().split())})"
@@ -52,7 +55,7 @@ class PhraseEdit(QPlainTextEdit):
 
     def _suggest(self) -> None:
         prefix = self.current_prefix()
-        popup = self.completer.popup()
+        popup = self.popup
         if len(prefix) < MIN_PREFIX:
             popup.hide()
             return
@@ -73,10 +76,10 @@ class PhraseEdit(QPlainTextEdit):
                             len(self.current_prefix()))
         cursor.insertText(word + " ")
         self.setTextCursor(cursor)
-        self.completer.popup().hide()
+        self.popup.hide()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if self.completer.popup().isVisible() and event.key() in (
+        if self.popup.isVisible() and event.key() in (
                 Qt.Key.Key_Enter, Qt.Key.Key_Return, Qt.Key.Key_Escape, Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
             event.ignore()  # the suggester takes these
             return
@@ -84,4 +87,4 @@ class PhraseEdit(QPlainTextEdit):
         if event.text().isalpha() or event.key() == Qt.Key.Key_Backspace:
             self._suggest()  # after the key: the cursor is past the letter typed
         elif event.text():
-            self.completer.popup().hide()
+            self.popup.hide()

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -412,10 +413,15 @@ class _FinishPage(QWizardPage):
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.address.setFont(fixed_font(self))
         self.address.hide()  # behind "Details": a hex address means nothing to most people
-        self.details_button = QPushButton("Details", self)
+        self.details_button = QToolButton(self)
+        self.details_button.setText("Details")
         self.details_button.setCheckable(True)
-        self.details_button.setFlat(True)
+        self.details_button.setAutoRaise(True)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.details_button.toggled.connect(self.address.setVisible)
+        self.details_button.toggled.connect(lambda on: self.details_button.setArrowType(
+            Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow))
         self.details_button.hide()
         self.next_steps = QLabel(self)
         self.next_steps.setWordWrap(True)
