@@ -184,7 +184,7 @@ def take(variant: str, out: Path) -> None:
         unlock.try_unlock()
         wait(lambda: unlock.error.isVisible())
         save(unlock, "unlock-wrong-passphrase")
-        unlock.forgot_button.click()
+        unlock.forgot_link.linkActivated.emit("#forgot")
         reset = session.reset_dialog
         reset.phrase.setPlainText(DEMO_PHRASE.replace("about", "abuot"))
         save(reset, "forgot-passphrase")

@@ -209,7 +209,7 @@ def test_forgot_passphrase_sets_a_new_one_with_the_phrase(qtbot, created_service
     session = WalletSession(created_service, idle_ms=0)
     try:
         session.start()
-        session.unlock_dialog.forgot_button.click()
+        session.unlock_dialog.forgot_link.linkActivated.emit("#forgot")
         reset = session.reset_dialog
         assert reset is not None and reset.isVisible()
         reset.phrase.setPlainText(ABANDON)  # a valid phrase, but another wallet's

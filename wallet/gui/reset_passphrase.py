@@ -38,13 +38,14 @@ class ResetPassphraseDialog(QDialog):
         self._service = service
         self._runner = runner
         self.setWindowTitle("Forgot your passphrase? — Health Wallet")
-        self.setMinimumWidth(520)
+        scale = max(1.0, self.fontMetrics().height() / 17)  # larger text: a wider window
+        self.setMinimumWidth(int(560 * scale))
         intro = plain_label("Type your recovery phrase (the 12 words you wrote down when you made this wallet), "
                             "then choose a new passphrase. Your records stay as they are.", self, selectable=False)
         self.phrase = PhraseEdit(self)
         self.phrase.setAccessibleName("Recovery phrase")
         self.phrase.setTabChangesFocus(True)
-        self.phrase.setMaximumHeight(90)
+        self.phrase.setMaximumHeight(self.fontMetrics().height() * 4 + 12)
         self.phrase.setFont(fixed_font(self))
         self.phrase_message = plain_label("", self, selectable=False)
         self.first = QLineEdit(self)
@@ -92,11 +93,15 @@ class ResetPassphraseDialog(QDialog):
         problem = phrase_problem(text) if text.strip() else None
         still_typing = problem is not None and "this one has" in problem and len(text.split()) < 12
         set_text_tone(self.phrase_message, None if still_typing else "error")
-        self.phrase_message.setText(problem or "")
+        if self.phrase_message.text() != (problem or ""):
+            self.phrase_message.setText(problem or "")
+            self.phrase_message.setVisible(bool(problem))
+            self.adjustSize()  # room for the message's lines
         self.strength.setText(passphrase_strength(self.first.text()).label)
         new_ok = len(self.first.text()) >= MIN_PASSPHRASE and self.first.text() == self.second.text()
         if self.second.text() and self.first.text() != self.second.text():
             self.strength.setText("The two passphrases differ.")
+        self.strength.setVisible(bool(self.strength.text()))
         self.ok.setEnabled(bool(text.strip()) and problem is None and new_ok and not self.busy.isVisibleTo(self))
 
     def submit(self) -> None:

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -44,7 +43,8 @@ class UnlockDialog(QDialog):
         self.outcome: UnlockOutcome | None = None
         self.setWindowTitle("Unlock — Health Wallet")
         self.setWindowIcon(app_icon())
-        self.setMinimumWidth(460)
+        scale = max(1.0, self.fontMetrics().height() / 17)  # larger text: a wider window, fewer wrapped lines
+        self.setMinimumWidth(int(460 * scale))
 
         logo = QLabel(self)
         logo.setPixmap(icon_pixmap(56))
@@ -77,12 +77,16 @@ class UnlockDialog(QDialog):
         self.error.setWordWrap(True)
         set_text_tone(self.error, "error")
         self.error.hide()
-        self.forgot_button = QPushButton("Forgot your passphrase? Restore with your recovery phrase", self)
-        self.forgot_button.setFlat(True)
-        self.forgot_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.forgot_button.setStyleSheet("text-align: left; text-decoration: underline;")
-        self.forgot_button.setAutoDefault(False)
-        self.forgot_button.clicked.connect(self.forgot)
+        # the app's own words (not untrusted text), as a link that wraps at any text size
+        self.forgot_link = QLabel('<a href="#forgot">Forgot your passphrase? Restore with your recovery phrase</a>',
+                                  self)
+        self.forgot_link.setTextFormat(Qt.TextFormat.RichText)
+        self.forgot_link.setWordWrap(True)
+        self.forgot_link.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                                 | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.forgot_link.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.forgot_link.setAccessibleName("Forgot your passphrase? Restore with your recovery phrase")
+        self.forgot_link.linkActivated.connect(lambda _link: self.forgot.emit())
         self.busy = QProgressBar(self)
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
@@ -108,7 +112,7 @@ class UnlockDialog(QDialog):
         layout.addWidget(self.passphrase)
         layout.addWidget(self.error)
         layout.addWidget(self.remember)
-        layout.addWidget(self.forgot_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.forgot_link)
         layout.addWidget(self.busy)
         layout.addWidget(self.buttons)
         self.passphrase.setFocus()
@@ -124,7 +128,7 @@ class UnlockDialog(QDialog):
         self.busy.setVisible(busy)
         self.passphrase.setEnabled(not busy)
         self.remember.setEnabled(not busy)
-        self.forgot_button.setEnabled(not busy)
+        self.forgot_link.setEnabled(not busy)
         self.unlock_button.setEnabled(not busy and bool(self.passphrase.text()))
 
     def try_unlock(self) -> None:
@@ -152,6 +156,7 @@ class UnlockDialog(QDialog):
                        "below to set a new one with your recovery phrase.")
         self.error.setText(message)
         self.error.show()
+        self.adjustSize()  # room for the message's lines
         self.passphrase.selectAll()
         self.passphrase.setFocus()
 

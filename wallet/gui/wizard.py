@@ -133,7 +133,7 @@ class _RestorePage(QWizardPage):
         self.phrase = PhraseEdit(self)
         self.phrase.setAccessibleName("Recovery phrase")
         self.phrase.setTabChangesFocus(True)
-        self.phrase.setMaximumHeight(110)
+        self.phrase.setMaximumHeight(self.fontMetrics().height() * 5 + 12)
         self.phrase.setFont(fixed_font(self))
         self.phrase.textChanged.connect(self._check)
         self.message = QLabel(self)
