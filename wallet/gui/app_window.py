@@ -670,6 +670,7 @@ class MainWindow(QMainWindow):
             self.report_box.close()
         box = QMessageBox(icon, title, "", QMessageBox.StandardButton.Ok, self)
         box.setTextFormat(Qt.TextFormat.PlainText)  # file names and messages are not markup
+        box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 32em; }")  # long file names wrap less
         box.setText(text)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.open()
