@@ -466,6 +466,8 @@ class _FinishPage(QWizardPage):
         self.busy.hide()
         set_text_tone(self.status, "error")
         self.status.setText(message)
+        self.next_steps.setText("Choose Back to change what you entered and try again, or "
+                                "Cancel to stop.")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
