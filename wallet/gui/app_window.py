@@ -232,6 +232,7 @@ class MainWindow(QMainWindow):
         self.panel = RecordsPanel(self)
         self.panel.selected.connect(self._on_record)
         self.panel.filter_edit.installEventFilter(self)  # Escape clears it
+        self.panel.filter_edit.setToolTip("Type to filter the records shown; Escape clears the filter")
         follow_font(self.panel.table, 8)
         keep_names_readable(self.panel.table)  # the name column keeps its room at 1024×700
         self.panel.table.addAction(self.delete_record_action)
