@@ -34,7 +34,9 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -50,6 +52,7 @@ __all__ = [
     "dump_json_document",
     "load_json_file",
     "migrate_file",
+    "migration_lock",
     "pending_migration",
     "record_version",
     "recorded_version",
@@ -319,3 +322,55 @@ def migrate_file(migration: FileMigration, build: Callable[[Path], None]) -> Non
         raise
     fsync_dir(home)
     record_version(migration.path, migration.to_version)
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def migration_lock(path: Path, *, timeout: float = 120.0) -> Iterator[None]:
+    """Hold ``<path>.migrating-lock`` exclusively (flock / LockFileEx) while ``path`` migrates,
+    so two programs opening an old home at once do not both migrate it. Check the file's
+    state again once the lock is held: another program may have migrated it meanwhile.
+
+    The lock file is removed when the migration is done (a process that waited on it then
+    finds the migration finished). Raises :class:`WalletError` after ``timeout`` seconds."""
+    lock = Path(f"{path}.migrating-lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                _try_lock(fd)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise WalletError(f"{path} is being upgraded by another program; try again once it has "
+                                      "finished.") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(lock)
+            with contextlib.suppress(OSError):
+                _unlock(fd)
+    finally:
+        os.close(fd)

@@ -103,7 +103,7 @@ def test_schema_1_becomes_an_encrypted_schema_3_with_nothing_lost(v1_store: Path
         assert conn.execute("SELECT name, is_owner, patient FROM profiles").fetchall() == [("owner", 1, None)]
         assert conn.execute("SELECT key FROM meta ORDER BY key").fetchall() == [("schema_version",)]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert {"records_live", "records_live_profile", "records_live_category", "records_live_type"} <= indexes
+        assert {"records_live_profile", "records_live_category", "records_live_type", "records_patients"} <= indexes
         assert conn.execute("SELECT COUNT(*) FROM search").fetchone() == (77,)
     finally:
         conn.close()
@@ -262,3 +262,93 @@ def test_schema_1_tables_left_empty_by_a_crash_are_taken_over(tmp_path: Path) ->
         assert store.count() == 0 and store.profiles()[0].name == "owner"
     finally:
         store.close()
+
+
+OPEN = """
+import sys
+from wallet.records import store
+from wallet.vault.keys import WalletKeys
+
+keys = WalletKeys(sys.argv[2])
+opened = store.RecordStore(sys.argv[1], record_key=keys.symmetric_key("records"),
+                           index_key=keys.symmetric_key("record-index"))
+print(opened.count())
+opened.close()
+"""
+
+
+def test_two_programs_opening_an_old_store_at_once_migrate_it_once(v1_store: Path) -> None:
+    before = plain_content(v1_store)
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN, str(v1_store), EXPECTED["patient"]["phrase"]],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2]) for _ in range(3)]
+    results = [proc.communicate(timeout=300) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], [err for _out, err in results]
+    assert [out.strip() for out, _err in results] == ["77"] * 3
+    after = store_content(v1_store)
+    assert after["records"] == before["records"] and after["cards"] == before["cards"]
+    assert sorted(p.name for p in v1_store.parent.iterdir()) == [HOME_FORMATS_FILE, STORE_FILE]
+
+
+def _grow(path: Path, extra: int) -> None:
+    """Add ``extra`` sealed Observations to a schema 1 store, as release 0.1.0 wrote them."""
+    conn = sqlite3.connect(path)
+    with conn:
+        for i in range(extra):
+            rid = f"{i:024x}"
+            summary = {"resource_type": "Observation", "category": "Vital signs", "title": f"Pulse {i}",
+                       "date": "2020-01-02"}
+            resource = {"resourceType": "Observation", "id": f"x{i}", "status": "final",
+                        "code": {"text": "Pulse"}, "effectiveDateTime": "2020-01-02"}
+            sealed = [aead.seal(RECORD_KEY, json.dumps(doc).encode(), purpose="record",
+                                aad=f"{kind}|{rid}|Observation".encode())
+                      for kind, doc in (("summary", summary), ("resource", resource))]
+            conn.execute("INSERT INTO records VALUES (?,?,?,?,?,?)",
+                         (rid, "Observation", "Vital signs", "2020-01-02", *sealed))
+    conn.close()
+
+
+SLOW_OPEN = """
+import sys
+from wallet.records import store
+from wallet.vault.keys import WalletKeys
+
+keys = WalletKeys(sys.argv[2])
+print("start", flush=True)
+store.RecordStore(sys.argv[1], record_key=keys.symmetric_key("records"), index_key=keys.symmetric_key("record-index"))
+"""
+
+
+def test_a_sigkill_from_outside_at_any_moment_leaves_one_complete_store(v1_store: Path) -> None:
+    import os
+    import signal
+    import time
+
+    _grow(v1_store, 3000)
+    before = plain_content(v1_store)
+    raw = v1_store.read_bytes()
+    outcomes = set()
+    for delay in (0.0, 0.05, 0.15, 0.3, 0.5, 0.8, 1.2):
+        if not is_plain_sqlite(v1_store):  # migrated by the last run: start again from the old store
+            for leftover in v1_store.parent.iterdir():
+                leftover.unlink()
+            v1_store.write_bytes(raw)
+        proc = subprocess.Popen([sys.executable, "-c", SLOW_OPEN, str(v1_store), EXPECTED["patient"]["phrase"]],
+                                stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "start"
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        if is_plain_sqlite(v1_store):
+            assert v1_store.read_bytes() == raw
+            outcomes.add("old")
+        else:
+            conn = encrypted(v1_store)
+            try:
+                assert conn.execute("SELECT COUNT(*) FROM records").fetchone() == (77 + 3000,)
+            finally:
+                conn.close()
+            outcomes.add("new")
+        after = store_content(v1_store)
+        assert after["records"] == before["records"] and after["cards"] == before["cards"]
+    assert "old" in outcomes  # the kills landed during the migration, not only after it

@@ -62,6 +62,7 @@ def test_pages_walk_the_same_rows_as_the_full_list(store: RecordStore, filters: 
     assert store.count(**filters) == len(everything)  # type: ignore[arg-type]
     walked: list[str] = []
     after: PageKey | None = None
+    assert isinstance(store.page(limit=1).next, PageKey)
     while True:
         page = store.page(limit=37, after=after, **filters)  # type: ignore[arg-type]
         walked += [r.id for r in page.rows]
@@ -102,23 +103,100 @@ def plan(store: RecordStore, sql: str, args: list[object]) -> str:
     ({"profile": "owner"}, "records_live_profile"),
     ({"profile": "owner", "category": "Lab results"}, "records_live_category"),
     ({"profile": "owner", "types": ["Observation"]}, "records_live_type"),
-    ({}, "records_live"),
+    ({"profile": "owner", "since": "2020-06"}, "records_live_profile"),
 ])
-def test_pages_and_counts_read_an_index_not_every_row(store: RecordStore, filters: dict[str, object],
-                                                      index: str) -> None:
-    where, args = store._where(filters.get("category"), filters.get("types"), None,  # type: ignore[arg-type]
-                               filters.get("profile"))  # type: ignore[arg-type]
-    page = plan(store, f"SELECT id, summary FROM records{where} ORDER BY instant DESC, id DESC "
-                       "LIMIT 10", args)
+def test_pages_read_an_index_in_order_not_every_row(store: RecordStore, filters: dict[str, object],
+                                                    index: str) -> None:
+    source, args, position = store._source(filters.get("category"), filters.get("types"),  # type: ignore[arg-type]
+                                           filters.get("since"), filters.get("profile"), None)  # type: ignore[arg-type]
+    page = plan(store, f"SELECT id, summary{source} ORDER BY {position} DESC LIMIT 10", args)
     assert f"USING INDEX {index}" in page and "TEMP B-TREE" not in page, page  # index order, no sort
-    count = plan(store, f"SELECT COUNT(*) FROM records{where}", args)
-    assert "USING COVERING INDEX records_live" in count, count  # counted in an index, no record read
+    everyone = plan(store, "SELECT id, summary FROM records WHERE deleted = 0 ORDER BY n DESC LIMIT 10", [])
+    assert "TEMP B-TREE" not in everyone, everyone
 
 
-def test_a_search_reads_only_its_matches(store: RecordStore) -> None:
-    source, args = store._source(None, None, None, "owner", "heart", by_text=True)
-    searched = plan(store, f"SELECT id{source} ORDER BY instant DESC, id DESC LIMIT 10", args)
+def test_a_search_walks_its_matches_newest_first_without_sorting(store: RecordStore) -> None:
+    source, args, position = store._source(None, None, None, "owner", "heart")
+    searched = plan(store, f"SELECT id{source} ORDER BY {position} DESC LIMIT 10", args)
     assert searched.startswith("SCAN search VIRTUAL TABLE") and "SEARCH records USING INTEGER PRIMARY KEY" in searched
-    source, args = store._source(None, None, None, "owner", "heart", by_text=False)
-    walked = plan(store, f"SELECT id{source} ORDER BY instant DESC, id DESC LIMIT 10", args)
-    assert "INDEX records_live_profile" in walked and "TEMP B-TREE" not in walked, walked
+    assert "TEMP B-TREE" not in searched, searched
+
+
+def test_positions_follow_instants(store: RecordStore) -> None:
+    rows = store.page(limit=10_000).rows
+    assert [r.position for r in rows] == sorted((r.position for r in rows), reverse=True)
+    assert len({r.position for r in rows}) == len(rows)
+
+
+def test_kept_counts_follow_every_change(tmp_path_factory: pytest.TempPathFactory) -> None:
+    s = RecordStore(tmp_path_factory.mktemp("counts") / "records.sqlite3", record_key=aead.new_key(),
+                    index_key=aead.new_key())
+    from collections import Counter
+
+    from wallet.records.profiles import Profile
+
+    def check() -> None:
+        rows = [(r.profile, r.summary.category, r.summary.resource_type) for r in s.summaries()]
+        assert s.count() == len(rows)
+        assert s.counts_by_profile() == dict(Counter(p for p, _c, _t in rows))
+        for profile in ("owner", "child", "moved"):
+            mine = [(c, t) for p, c, t in rows if p == profile]
+            assert s.count(profile=profile) == len(mine)
+            assert s.counts_by_type(profile) == dict(sorted(Counter(t for _c, t in mine).items()))
+            assert {k: v for k, v in s.counts_by_category(profile).items() if v} == dict(Counter(c for c, _t in mine))
+            for category in {c for c, _t in mine}:
+                assert s.count(profile=profile, category=category) == len(s.ids(profile=profile, category=category))
+            assert s.count(profile=profile, types=["Observation", "Patient"]) == \
+                len(s.ids(profile=profile, types=["Observation", "Patient"]))
+
+    try:
+        records = []
+        for i in range(40):
+            resource = observation(i)
+            profile = "owner" if i % 4 else "child"
+            records.append(NewRecord(s.record_id(resource, profile), resource, summarize(resource), profile))
+        s.add_many(records)
+        check()
+        s.add_many(records[:5])  # duplicates change nothing
+        check()
+        s.add_many([], deleted=[r.id for r in records[:6]])
+        check()
+        lab = dict(observation(7), category=[{"coding": [{"code": "laboratory"}]}], id="o7")
+        s.add_many([], newer=[NewRecord(records[7].id, lab, summarize(lab))])
+        s.add_many([], newer=[NewRecord(records[2].id, records[2].resource, records[2].summary, "owner")])  # undeleted
+        check()
+        s.delete(records[9].id)
+        s.delete(records[3].id)  # deleted at its source, then removed
+        check()
+        patient = {"resourceType": "Patient", "id": "p1"}
+        s.put(NewRecord("p" * 24, patient, summarize(patient)))
+        s.put(NewRecord("p" * 24, patient, summarize(patient), "child"))  # replaced, now the child's
+        check()
+        s.move_profile("child", Profile("moved"))
+        check()
+    finally:
+        s.close()
+
+
+def test_positions_order_instants_and_stay_unique_when_a_second_is_full() -> None:
+    import sqlite3
+
+    from wallet.records.store_schema import SLOT, next_position, position_slot
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE records (n INTEGER PRIMARY KEY)")
+
+    def add(instant: float | None) -> int:
+        n = next_position(conn, instant)
+        conn.execute("INSERT INTO records (n) VALUES (?)", (n,))
+        return n
+
+    undated = [add(None), add(None)]
+    older, old_again, newer = add(-1e10), add(-1e10), add(1.7e9)
+    same = [add(1.7e9 + 0.5) for _ in range(3)]
+    assert undated == [1, 2] and undated[1] < older < old_again < newer < same[0] < same[1] < same[2]
+    assert add(9e99) > same[2] and add(-9e99) < older  # beyond the years kept in order: clamped
+    full = position_slot(1e9)
+    conn.execute("INSERT INTO records (n) VALUES (?)", (full + SLOT - 1,))  # the second's slot is full
+    spilled = add(1e9)
+    assert spilled == full + SLOT and add(1e9) == full + SLOT + 1

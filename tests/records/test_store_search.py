@@ -60,20 +60,21 @@ def test_search_finds_a_record_by_a_word_of_its_narrative_and_by_its_code(store:
     assert burn.summary.resource_type == "Condition"
     assert [r.id for r in store.search("burn ear")] == [burn.id]  # every word, in any field
     assert store.search("burn cholesterol") == []
+    assert store.search("bur") == [] and [r.id for r in store.search("bur*")] == [burn.id]  # whole words, or *
 
 
 def test_search_covers_displays_values_and_prefixes(store: RecordStore) -> None:
-    cholesterol = store.search("cholest")  # a prefix, as the GUI's filter box types
+    cholesterol = store.search("cholest*")  # a prefix, as the GUI's filter box types
     assert cholesterol and all(r.summary.category == "Lab results" for r in cholesterol)
-    assert store.count(text="cholest") == len(cholesterol)
+    assert store.count(text="cholest*") == len(cholesterol)
     value = next(r for r in cholesterol if r.summary.value is not None)
     assert value.id in {r.id for r in store.search(str(value.summary.value))}
-    assert store.search("cholest", types=["Patient"]) == []
-    assert {r.id for r in store.search("cholest", category="Lab results")} == {r.id for r in cholesterol}
+    assert store.search("cholest*", types=["Patient"]) == []
+    assert {r.id for r in store.search("cholest*", category="Lab results")} == {r.id for r in cholesterol}
 
 
 @pytest.mark.parametrize("text", ['"', "NEAR(", "a OR", "*", "-x", "col:umn", "^", "'); DROP TABLE records; --",
-                                  "   ", "", "AND", "(( ))"])
+                                  "   ", "", "AND", "(( ))", "**", "a**", '"*"', "*a"])
 def test_typed_text_is_never_query_syntax(store: RecordStore, text: str) -> None:
     rows = store.search(text)
     assert isinstance(rows, list)
@@ -108,8 +109,8 @@ def test_search_follows_new_versions_deletions_and_moves(store: RecordStore) -> 
 
     patient_id = store.ids(types=["Patient"])[0]
     moved = store.move_profile("owner", Profile("mother"))
-    assert moved == store.count(profile="mother") and store.search("cholest", profile="owner") == []
-    assert store.search("cholest", profile="mother") and store.profile_of(store.search("cholest")[0].id) == "mother"
+    assert moved == store.count(profile="mother") and store.search("cholest*", profile="owner") == []
+    assert store.search("cholest*", profile="mother") and store.profile_of(store.search("cholest*")[0].id) == "mother"
     assert patient_id not in {r.id for r in store.search("", profile="mother")}
 
 

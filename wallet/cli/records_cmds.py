@@ -62,8 +62,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--since", metavar="DATE", help="only records on or after this date (YYYY-MM-DD, or YYYY-MM, "
                    "or a time with its zone; compared as instants, a partial date is its whole period)")
     p.add_argument("--profile", metavar="NAME", help="whose records (default: the owner's)")
-    p.add_argument("--search", metavar="TEXT", help="only records with these words (each as the start of a word) "
-                   "in their title, codes, values, notes or narrative")
+    p.add_argument("--search", metavar="TEXT", help="only records with all these words in their title, codes, "
+                   "values, notes or narrative (a word ending in * matches the start of words)")
     p.set_defaults(func=cmd_records)
 
     p = sub.add_parser("show", help="one record as FHIR JSON")

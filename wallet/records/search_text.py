@@ -9,9 +9,13 @@ decoded). Identifiers, references, URLs and dates are left out: they are not wha
 person searches for.
 
 Typed text is split on white space; each word becomes an FTS5 string (quoted, so no
-character of it is query syntax) matched as a prefix, and all words must match: "blood
-press" finds "Blood pressure panel". A word that is a code with punctuation ("8302-2",
-"J45.909") matches as a phrase of its parts (the tokenizer splits on punctuation).
+character of it is query syntax) matched as a whole word, and all words must match:
+"blood pressure" finds "Blood pressure panel". A word ending in ``*`` matches as the start
+of a word ("press*" finds "pressure"); a filter box that searches as the user types adds it
+to the last word. Whole words are found in time proportional to the page asked for; a
+prefix needs every word it starts (SQLite's FTS5 merges them), so it costs in proportion to
+its matches. A word that is a code with punctuation ("8302-2", "J45.909") matches as a
+phrase of its parts (the tokenizer splits on punctuation).
 """
 
 from __future__ import annotations
@@ -93,10 +97,12 @@ def search_text(summary: dict[str, Any], resource: dict[str, Any]) -> str:
 
 
 def match_expression(text: str) -> str | None:
-    """An FTS5 query for typed ``text``: every word as a quoted prefix, all required.
-
-    ``None`` when ``text`` holds no letter or digit (nothing to search for)."""
-    words = [w for w in text.split() if any(c.isalnum() for c in w)]
-    if not words:
-        return None
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+    """An FTS5 query for typed ``text``: every word quoted (a whole word; one ending in ``*``
+    a prefix), all required. ``None`` when ``text`` holds no letter or digit."""
+    terms = []
+    for word in text.split():
+        prefix = word.endswith("*")
+        word = word.rstrip("*")
+        if any(c.isalnum() for c in word):
+            terms.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
+    return " ".join(terms) if terms else None
