@@ -498,8 +498,7 @@ class RecordStore:
         sees the rows already written) and may raise to roll everything back. Each batch
         is applied as :meth:`add_many` applies its arguments (``newer`` replaces the
         current version, keeping it; ``history`` is kept; ``deleted`` marks; ``fresh`` is
-        inserted, a row already present counting as a duplicate), with one
-        ``executemany`` for the fresh rows. ``finish`` is called after the last batch and
+        inserted, a row already present counting as a duplicate). ``finish`` is called after the last batch and
         the profiles it returns are saved in the same transaction (it may raise too).
         SQLite spills the transaction's pages to the WAL as its page cache fills, so
         memory stays bounded whatever the size."""
@@ -512,31 +511,32 @@ class RecordStore:
                     cancel.check()
                 for rec in batch.newer:
                     self._keep_version(conn, rec.id)
+                    instant = start_instant(rec.summary.date)
                     conn.execute(
-                        "UPDATE records SET rtype = ?, category = ?, rdate = ?, instant = ?, summary = ?, "
+                        "UPDATE records SET n = ?, rtype = ?, category = ?, rdate = ?, instant = ?, summary = ?, "
                         "resource = ?, deleted = 0 WHERE id = ?",
-                        (rec.summary.resource_type, rec.summary.category, rec.summary.date,
-                         start_instant(rec.summary.date), self._dump(rec.summary.to_json()),
-                         self._dump(rec.resource), rec.id))
+                        (next_position(conn, instant), rec.summary.resource_type, rec.summary.category,
+                         rec.summary.date, instant, *self._dump_record(conn, rec.summary, rec.resource), rec.id))
                 for rec in batch.history:
                     self._add_version(conn, rec.id, rec.resource, rec.summary)
                 for rid in batch.deleted:
                     conn.execute("UPDATE records SET deleted = 1 WHERE id = ?", (rid,))
-                rows = [(rec.id, rec.summary.resource_type, rec.summary.category, rec.summary.date,
-                         start_instant(rec.summary.date), self._dump(rec.summary.to_json()), self._dump(rec.resource),
-                         rec.profile) for rec in batch.fresh]
-                if rows:
-                    cur = conn.executemany(
-                        "INSERT OR IGNORE INTO records (id, rtype, category, rdate, instant, summary, resource, "
-                        "profile) VALUES (?,?,?,?,?,?,?,?)", rows)
-                    added += max(cur.rowcount, 0)
-                    dupes += len(rows) - max(cur.rowcount, 0)
+                for rec in batch.fresh:  # one at a time: each row's position depends on those before
+                    cur = conn.execute("INSERT OR IGNORE" + _INSERT,
+                                       self._row(conn, rec.id, rec.summary, rec.resource, rec.profile))
+                    if cur.rowcount:
+                        added += 1
+                    else:
+                        dupes += 1
+                self._known_text[id(conn)].clear()  # a duplicate's search text was never taken
             for saved in finish():
                 self._save_profile(conn, saved)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            self._known_text[id(conn)].clear()
         return added, dupes
 
     @_guarded
