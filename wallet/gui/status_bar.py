@@ -79,7 +79,7 @@ def popup_rect(anchor: QRect, size: tuple[int, int], screen: QRect, *, gap: int 
     x = min(max(anchor.left(), screen.left()), screen.right() - width + 1)
     y = anchor.top() - gap - height
     if y < screen.top():
-        y = min(anchor.bottom() + gap, screen.bottom() - height + 1)
+        y = min(anchor.bottom() + 1 + gap, screen.bottom() - height + 1)
     return QRect(x, max(y, screen.top()), width, height)
 
 
