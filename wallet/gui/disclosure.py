@@ -7,12 +7,16 @@ to IPFS") in the words a patient screen uses ("Encrypting your records").
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
 from ..events import Progress
 
 __all__ = ["Disclosure", "plain_progress", "plain_step"]
+
+W = TypeVar("W", bound=QWidget)
 
 _PLAIN_STEPS = {
     "Encrypting and publishing to IPFS": "Encrypting your records",
@@ -66,7 +70,7 @@ class Disclosure(QWidget):
     def set_shown(self, shown: bool) -> None:
         self.button.setChecked(shown)
 
-    def add(self, widget: QWidget) -> QWidget:
+    def add(self, widget: W) -> W:
         self.body_layout.addWidget(widget)
         return widget
 
