@@ -392,6 +392,8 @@ def test_back_up_list_unpin_and_restore_on_a_new_laptop(qtbot, open_wallet, monk
     assert view.last_message.splitlines()[0] == "Backed up 75 records and 1 card."
     assert view.last_message.splitlines()[1].startswith("Your backup is kept only on this computer")
     qtbot.waitUntil(lambda: not view.listing and view.model.rowCount() == 1, timeout=30_000)
+    qtbot.waitUntil(lambda: view.where.text().startswith("Your latest backup is kept only on the computer that "
+                                                         "made it."), timeout=30_000)  # read from the chain
     seen = visible_text(view)  # the patient's screen: no machinery until Details is opened
     assert "Backup of 75 records" in seen and "Back up now" in seen
     for word in ("CID", "IPFS", "Unpin", "bafy", "0x", "chain"):

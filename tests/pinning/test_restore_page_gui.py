@@ -44,6 +44,7 @@ def test_the_page_says_the_backup_is_at_the_service_and_restores_from_it(qtbot, 
     receipt = receipts[0]
     assert view.last_message.splitlines()[1] == "Your backup is kept at Home and on this computer."
     assert "Available without this computer: held by Home." in view.technical.text()
+    qtbot.waitUntil(lambda: view.where.text() == "Your latest backup is kept at Home.", timeout=30_000)
     view.clear()
     old.lock()
 

@@ -18,7 +18,7 @@ All IPFS and store work runs on a worker thread (the node may still be starting)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,7 @@ __all__ = [
     "kept_text",
     "read_backup_rows",
     "unpin_text",
+    "where_text",
 ]
 
 BACKUP_TITLE = "Backup published"  # the AuditEvent subtype a backup leaves in the wallet
@@ -144,6 +145,17 @@ def kept_text(receipt: BackupReceipt) -> str:
                 "it when this computer is off once it is done.")
     return ("Your backup is kept only on this computer: it can be restored elsewhere only while this computer is on. "
             "Add a pinning service (Settings ▸ Pinning services) to keep it when this computer is off.")
+
+
+def where_text(holders: Sequence[str] | None) -> str:
+    """Where the latest backup recorded on chain is kept: ``holders`` are the services the
+    pointer names (``None``: no backup recorded, said by the empty list instead)."""
+    if holders is None:
+        return ""
+    if holders:
+        return f"Your latest backup is kept at {' and '.join(holders)}."
+    return ("Your latest backup is kept only on the computer that made it. Add a pinning service (Settings ▸ "
+            "Pinning services) to keep your backups when that computer is off.")
 
 
 def _made(row: BackupRow) -> str:
@@ -257,6 +269,7 @@ class BackupsView(QWidget):
         self.bar.setMaximumHeight(10)
         self.bar.hide()
         self.message = plain_label("", self)
+        self.where = plain_label("", self)  # where the latest backup is kept, from the chain
         self.details = Disclosure("Details", self)
         self.technical = self.details.add(plain_label("", self))  # the last backup's CID and transaction
         self.technical.hide()
@@ -297,6 +310,7 @@ class BackupsView(QWidget):
         layout.addWidget(self.step)
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
+        layout.addWidget(self.where)
         layout.addWidget(self.details)
         layout.addWidget(self.stack, 1)
         self.clear()
@@ -328,6 +342,7 @@ class BackupsView(QWidget):
         self.bar.hide()
         self.step.clear()
         self.message.clear()
+        self.where.clear()
         self.technical.clear()
         self.technical.hide()
         self.details.set_shown(False)
@@ -369,6 +384,15 @@ class BackupsView(QWidget):
             self.step.setText("Looking for your backups…")
         self._update_buttons()
         self._runner.submit(lambda _p, _c: read_backup_rows(wallet), on_done=self._listed, on_failed=self._list_failed)
+
+        def where(_progress: ProgressSink, _cancel: CancelToken) -> tuple[str, ...] | None:
+            from ..services import Backups
+
+            pointer = Backups(wallet).latest()
+            return None if pointer is None else tuple(h.name for h in pointer.holders)
+
+        self._runner.submit(where, on_done=lambda holders: self.where.setText(where_text(holders)),
+                            on_failed=lambda _message: self.where.clear(), latest="backup-where")
 
     def _listed(self, rows: list[BackupRow]) -> None:
         self.listing = False
