@@ -394,6 +394,7 @@ def test_back_up_list_unpin_and_restore_on_a_new_laptop(qtbot, open_wallet, monk
     qtbot.waitUntil(lambda: not view.listing and view.model.rowCount() == 1, timeout=30_000)
     qtbot.waitUntil(lambda: view.where.text().startswith("Your latest backup is kept only on the computer that "
                                                          "made it."), timeout=30_000)  # read from the chain
+    assert not view.where.isVisible()  # the message after backing up already says where it is kept
     seen = visible_text(view)  # the patient's screen: no machinery until Details is opened
     assert "Backup of 75 records" in seen and "Back up now" in seen
     for word in ("CID", "IPFS", "Unpin", "bafy", "0x", "chain"):
@@ -411,6 +412,7 @@ def test_back_up_list_unpin_and_restore_on_a_new_laptop(qtbot, open_wallet, monk
     from PySide6.QtGui import QGuiApplication
 
     assert QGuiApplication.clipboard().text() == receipt.cid
+    assert view.where.isVisible()  # another message: the line from the chain shows again
 
     # a new laptop restored from the phrase fetches the latest backup from the old one
     new = open_wallet("new-laptop", phrase)

@@ -456,7 +456,7 @@ class BackupsView(QWidget):
             problems.insert(0, receipt.warning)
         if problems:
             text += "\n" + "\n".join(problems)
-        self._say(text, error=bool(receipt.warning))
+        self._say(text, error=bool(receipt.warning), says_where=True)
         self.published.emit(receipt)
         self.listing = False
         self.refresh()
@@ -468,8 +468,11 @@ class BackupsView(QWidget):
         self._say(f"The backup was not made: {message}", error=True)
         self._update_buttons()
 
-    def _say(self, text: str, *, error: bool = False) -> None:
+    def _say(self, text: str, *, error: bool = False, says_where: bool = False) -> None:
+        """Show ``text``; ``says_where``: it says where the backup is kept, so the line read
+        from the chain would repeat it and is hidden while ``text`` shows."""
         self.last_message = text
+        self.where.setVisible(not says_where)
         set_text_tone(self.message, "error" if error else None)
         self.message.setText(text)
 
