@@ -26,12 +26,12 @@ def open_settings(qtbot):
     """``open_settings(wallet)``: a Settings window on its Pinning services page, shut down after the test."""
     opened: list[SettingsDialog] = []
 
-    def open_(wallet) -> SettingsDialog:
+    def open_(wallet, page: str = "pinning") -> SettingsDialog:
         dialog = SettingsDialog(wallet)
         qtbot.addWidget(dialog)
         opened.append(dialog)
         dialog.show()
-        dialog.show_page("pinning")
+        dialog.show_page(page)
         return dialog
 
     yield open_
@@ -73,8 +73,11 @@ def test_add_check_and_remove_a_keeper(qtbot, open_wallet, open_settings, keeper
     assert page.status.text() == "Home answers; it keeps 1 copy."
     assert cells(page, 0) == ["Home", "Working", "1"]
 
-    # a Settings window opened later asks every service in the background
-    again = open_settings(wallet)
+    # a Settings window opened later asks every service in the background, once its page shows
+    again = open_settings(wallet, "security")
+    assert not again.pinning.checking and cells(again.pinning, 0) == ["Home", "Not checked yet", ""]
+    again.show_page("pinning")
+    assert cells(again.pinning, 0)[1] == "Checking…"
     qtbot.waitUntil(lambda: not again.pinning.checking, timeout=30_000)
     assert cells(again.pinning, 0) == ["Home", "Working", "1"]
 

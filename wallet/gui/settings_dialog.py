@@ -54,7 +54,7 @@ class SettingsDialog(QDialog):
         self.appearance = AppearancePage(service, self)
         self.issuers = IssuersPage(wallet, self)
         self.networks = NetworksPage(wallet, self)
-        self.pinning = PinningPage(wallet, self.runner, self)
+        self.pinning = PinningPage(wallet, self)
         self.data = DataPage(wallet, self)
         self.security.idle_minutes_changed.connect(self.idle_minutes_changed)
         self.data.delete_wallet_requested.connect(self._delete_wallet)
@@ -117,5 +117,6 @@ class SettingsDialog(QDialog):
     def shutdown(self) -> None:
         """Close, stop the background thread and go away (the wallet is locking)."""
         self.close()
+        self.pinning.shutdown()
         retire_runner(self.runner)
         self.deleteLater()

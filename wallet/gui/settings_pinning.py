@@ -3,16 +3,19 @@ while this computer is off.
 
 Lists each service the wallet knows (:meth:`RemotePinning.services`) with whether it
 answers and how many copies it keeps for this wallet (:meth:`RemotePinning.states`,
-asked in the background when the page opens). "Add…" asks for a name, the service's
+asked in the background when the page is first shown). "Add…" asks for a name, the service's
 address and its access token (typed in a password field, handed straight to
 :meth:`RemotePinning.add`, which keeps it in the OS keyring or sealed by the wallet's
 keys: this page never writes it anywhere). "Check" asks one service again; "Remove"
 forgets one after a confirmation (copies it holds stay at the service). Every call that
-talks to a service runs on the Settings window's :class:`~wallet.gui.workers.JobRunner`.
+talks to a service runs on the page's own :class:`~wallet.gui.workers.JobRunner`, so a
+slow service never holds up the other Settings pages; :meth:`PinningPage.shutdown`
+stops it.
 """
 
 from __future__ import annotations
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -35,7 +38,7 @@ from ..services import UnlockedWallet
 from ..services.pinning import PinningService, RemotePinning, ServiceState
 from .plain_text import plain_label, safe_tooltip
 from .theme import set_text_tone
-from .workers import JobRunner
+from .workers import JobRunner, retire_runner
 
 __all__ = ["EXPLAIN", "AddPinningServiceDialog", "PinningPage", "confirm_remove", "state_words"]
 
@@ -103,10 +106,10 @@ class AddPinningServiceDialog(QDialog):
 class PinningPage(QWidget):
     """The list of services with Add…, Check and Remove."""
 
-    def __init__(self, wallet: UnlockedWallet, runner: JobRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, wallet: UnlockedWallet, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._wallet = wallet
-        self._runner = runner
+        self._runner = JobRunner("settings-pinning", self)
         self._pinning = RemotePinning(wallet)
         explain = plain_label(EXPLAIN + " Without one, a doctor can open what you share only while this computer "
                               "is on.", self, selectable=False)
@@ -146,11 +149,21 @@ class PinningPage(QWidget):
         self.states: dict[str, ServiceState] = {}
         self.checking: set[str] = set()
         self.adding = False
+        self._asked = False  # every service is asked once, when the page is first shown
         self.reload()
-        self.check_all()
 
     def __repr__(self) -> str:
         return f"PinningPage(services={len(self.services)})"
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._asked:
+            self._asked = True
+            self.check_all()
+
+    def shutdown(self) -> None:
+        """Stop the background thread (waits for a call in progress, 15 seconds at most)."""
+        retire_runner(self._runner)
 
     # --- the list -------------------------------------------------------------------------
 
