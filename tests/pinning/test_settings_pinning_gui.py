@@ -55,11 +55,15 @@ def test_add_check_and_remove_a_keeper(qtbot, open_wallet, open_settings, keeper
     qtbot.waitUntil(lambda: not page.adding, timeout=30_000)
     assert "refused the access token" in page.status.text() and "Nothing was added" in page.status.text()
     assert page.table.rowCount() == 0 and RemotePinning(wallet).services() == []
+    retry = page.add_dialog()  # trying again keeps what was typed, except the token
+    assert (retry.name.text(), retry.url.text(), retry.token.text()) == ("Home", keeper.url, "")
+    retry.deleteLater()
 
     page.add("Home", keeper.url, KEEPER_TOKEN)
     assert not page.add_button.isEnabled()  # one add at a time
     qtbot.waitUntil(lambda: not page.adding, timeout=30_000)
     assert page.status.text().startswith("Added Home."), page.status.text()
+    assert page.add_dialog().name.text() == ""
     assert cells(page, 0) == ["Home", "Working", "0"]
     stored = (wallet.app.home / PINNING_FILE).read_text()
     assert "Home" in stored and KEEPER_TOKEN not in stored  # the token is kept by the service layer only

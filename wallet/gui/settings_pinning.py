@@ -150,6 +150,7 @@ class PinningPage(QWidget):
         self.checking: set[str] = set()
         self.adding = False
         self._asked = False  # every service is asked once, when the page is first shown
+        self._draft = ("", "")  # name and address of the last add that failed
         self.reload()
 
     def __repr__(self) -> str:
@@ -272,8 +273,15 @@ class PinningPage(QWidget):
 
     # --- adding and removing ------------------------------------------------------------------
 
-    def ask_add(self) -> None:
+    def add_dialog(self) -> AddPinningServiceDialog:
+        """The Add dialog, holding the name and address of an add that failed (never the token)."""
         dialog = AddPinningServiceDialog(self)
+        dialog.name.setText(self._draft[0])
+        dialog.url.setText(self._draft[1])
+        return dialog
+
+    def ask_add(self) -> None:
+        dialog = self.add_dialog()
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.add(dialog.name.text(), dialog.url.text(), dialog.token.text())
         dialog.token.clear()
@@ -286,6 +294,7 @@ class PinningPage(QWidget):
         pinning = self._pinning
         name, url = name.strip(), url.strip()
         self.adding = True
+        self._draft = (name, url)
         self._say(f"Asking {name or 'the service'} whether the access token works…", None)
         self._selection()
 
@@ -296,6 +305,7 @@ class PinningPage(QWidget):
 
     def _added(self, state: ServiceState) -> None:
         self.adding = False
+        self._draft = ("", "")
         self.states[state.name] = state
         self.reload(select=state.name)
         self._say(f"Added {state.name}. New shares and backups are kept there too, so they stay available when "
