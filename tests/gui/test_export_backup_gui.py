@@ -377,6 +377,7 @@ def test_back_up_list_unpin_and_restore_on_a_new_laptop(qtbot, open_wallet, monk
     view.refresh()
     qtbot.waitUntil(lambda: not view.listing, timeout=60_000)
     assert view.model.rowCount() == 0 and view.empty.isVisible()
+    assert not view.details.isVisible() and not view.message.isVisible()  # nothing behind Details yet
     receipts = []
     view.published.connect(receipts.append)
     steps = []

@@ -50,6 +50,7 @@ def test_add_check_and_remove_a_keeper(qtbot, open_wallet, open_settings, keeper
     assert settings.current_page == "pinning" and page.table.rowCount() == 0
     assert "when your computer is off" in EXPLAIN
     assert not page.check_button.isEnabled() and not page.remove_button.isEnabled()
+    assert page.detail.text().startswith("No pinning service yet. Choose “Add…”")
 
     page.add("Home", keeper.url, "not-the-keeper-token-0000")  # refused: nothing kept
     qtbot.waitUntil(lambda: not page.adding, timeout=30_000)

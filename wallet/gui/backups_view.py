@@ -241,6 +241,7 @@ class BackupsView(QWidget):
         self._ticket: Ticket | None = None
         self.listing = False
         self.last_message = ""
+        self._message_says_where = False  # the message shown says where the backup is kept
 
         self.backup_button = QPushButton("Back up now", self)
         self.backup_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DriveNetIcon))
@@ -347,6 +348,10 @@ class BackupsView(QWidget):
         self.technical.hide()
         self.details.set_shown(False)
         self._details_toggled(False)
+        self.details.hide()
+        self.message.hide()
+        self.where.hide()
+        self._message_says_where = False
         self.stack.setCurrentWidget(self.table)
         self._update_buttons()
 
@@ -391,8 +396,12 @@ class BackupsView(QWidget):
             pointer = Backups(wallet).latest()
             return None if pointer is None else tuple(h.name for h in pointer.holders)
 
-        self._runner.submit(where, on_done=lambda holders: self.where.setText(where_text(holders)),
-                            on_failed=lambda _message: self.where.clear(), latest="backup-where")
+        self._runner.submit(where, on_done=self._where_found, on_failed=lambda _message: self._where_found(None),
+                            latest="backup-where")
+
+    def _where_found(self, holders: tuple[str, ...] | None) -> None:
+        self.where.setText(where_text(holders))
+        self.where.setVisible(bool(self.where.text()) and not self._message_says_where)
 
     def _listed(self, rows: list[BackupRow]) -> None:
         self.listing = False
@@ -404,6 +413,7 @@ class BackupsView(QWidget):
                     self.table.selectRow(n)
         self.table.setColumnHidden(3, not self.model.sizes_known)
         self.stack.setCurrentWidget(self.table if rows else self.empty)
+        self.details.setVisible(bool(rows) or bool(self.technical.text()))
         if not self.busy:
             self.step.clear()
         self._update_buttons()
@@ -451,6 +461,7 @@ class BackupsView(QWidget):
                          else "Not recorded on chain.")
         self.technical.setText("\n".join(technical))
         self.technical.show()
+        self.details.show()
         problems = [h.problem for h in receipt.held_by if h.problem]
         if receipt.warning:
             problems.insert(0, receipt.warning)
@@ -472,7 +483,9 @@ class BackupsView(QWidget):
         """Show ``text``; ``says_where``: it says where the backup is kept, so the line read
         from the chain would repeat it and is hidden while ``text`` shows."""
         self.last_message = text
-        self.where.setVisible(not says_where)
+        self._message_says_where = says_where
+        self.where.setVisible(bool(self.where.text()) and not says_where)
+        self.message.setVisible(bool(text))
         set_text_tone(self.message, "error" if error else None)
         self.message.setText(text)
 

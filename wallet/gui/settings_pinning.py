@@ -206,7 +206,11 @@ class PinningPage(QWidget):
         self.check_button.setEnabled(service is not None and service.name not in self.checking)
         self.remove_button.setEnabled(service is not None)
         self.add_button.setEnabled(not self.adding)
-        self.detail.setText("" if service is None else f"Address: {service.url}")
+        if service is None:
+            self.detail.setText("" if self.services else "No pinning service yet. Choose “Add…” and enter the address "
+                                "and access token your service gives you.")
+        else:
+            self.detail.setText(f"Address: {service.url}")
 
     def _say(self, text: str, tone: str | None) -> None:
         set_text_tone(self.status, tone)
