@@ -14,6 +14,7 @@ from ..errors import PatientMismatch, WalletError
 from ..events import Progress
 from ..services import (
     CATEGORIES,
+    HEALTH_RECORDS,
     OWNER,
     PHRASE_LENGTHS,
     SETTINGS,
@@ -273,7 +274,9 @@ def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -
         known = wallet.profile_names()
         if args.profile is not None and args.profile not in known:
             raise WalletError(f"No profile {args.profile!r}; this wallet has {', '.join(known)}.")
-        rows = wallet.summaries(category=category, types=types, since=args.since, profile=profile)
+        # without --type: every health record, never the wallet's own Consents and AuditEvents
+        rows = wallet.summaries(category=category if category or types else HEALTH_RECORDS, types=types,
+                                since=args.since, profile=profile)
     doc: list[dict[str, Any]] = [
         {"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
             "detail": r.summary.detail, "category": r.summary.category, "profile": profile,

@@ -23,6 +23,8 @@ from .address_book import ADDRESS_BOOK_FILE, AddressBook, Contact
 from .context import WalletContext
 from .expiry import PRESETS, Duration, parse_expiry
 from .network_status import ChainStatus, IpfsStatus, NetworkStatus, WalletStatus, probe_network
+from .overview import HealthOverview
+from .reading import ALL_RECORDS, BROWSED_CATEGORIES, HEALTH_RECORDS, INSURANCE_TYPES, TRAIL_TYPES, RecordCounts
 from .wallet import (
     CATEGORIES,
     MIN_PASSPHRASE,
@@ -60,6 +62,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADDRESS_BOOK_FILE",
+    "ALL_RECORDS",
+    "BROWSED_CATEGORIES",
+    "HEALTH_RECORDS",
+    "INSURANCE_TYPES",
+    "TRAIL_TYPES",
+    "HealthOverview",
+    "RecordCounts",
     "CATEGORIES",
     "MIN_PASSPHRASE",
     "OWNER",

@@ -25,6 +25,7 @@ from ..vault.remember import RememberedUnlock
 from .address_book import AddressBook
 from .context import WalletContext
 from .network_status import WalletStatus, chain_status, ipfs_status
+from .reading import TRAIL_TYPES  # the wallet's own record of grants and access: the owner's
 
 if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from ..share.issuers import IssuerStore
     from ..share.shc import HealthCard
     from .cards import CardInput
+    from .overview import HealthOverview
+    from .reading import DisplayIndex, RecordCounts
 
 __all__ = ["CATEGORIES", "MIN_PASSPHRASE", "OWNER", "PHRASE_LENGTHS", "FileOutcome", "ProfileView", "UnlockedWallet",
            "WalletService", "phrase_problem"]
@@ -48,7 +51,6 @@ def phrase_problem(text: str) -> str | None:
     return None
 
 
-TRAIL_TYPES = ("Consent", "AuditEvent")  # the wallet's own record of grants and access: the owner's
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ class UnlockedWallet:
         self._chain: ChainBackend | None = None
         self._backends_lock = threading.Lock()
         self._profile = OWNER
+        self._displays: DisplayIndex | None = None
 
     def __repr__(self) -> str:
         return f"UnlockedWallet(address={self.identity.address}, locked={self._keys is None})"
@@ -341,9 +344,11 @@ class UnlockedWallet:
 
     def profiles(self) -> list[ProfileView]:
         """The people in this wallet, the owner first, with their record counts."""
-        counts = self.store.counts_by_profile()
+        from .reading import record_counts
+
         profiles = self.store.profiles()
-        return [ProfileView(p.name, p.is_owner, p.describe(), counts.get(p.name, 0)) for p in profiles]
+        return [ProfileView(p.name, p.is_owner, p.describe(), record_counts(self.store, p.name).total)
+                for p in profiles]
 
     def move_owner_records(self, name: str) -> str:
         """The records the owner's profile holds were someone else's (the user said so after
@@ -464,12 +469,51 @@ class UnlockedWallet:
                   since: str | None = None, limit: int = -1, offset: int = 0,
                   profile: str | None = None) -> list[StoredSummary]:
         """One profile's summaries (default: the active profile's), newest first. The wallet's
-        own trail (:data:`TRAIL_TYPES`) is the owner's, whichever profile is active."""
+        own trail (:data:`TRAIL_TYPES`) is the owner's, whichever profile is active.
+
+        ``category`` is a view of :mod:`.reading`: a category, ``ALL_RECORDS`` or
+        ``HEALTH_RECORDS``; without ``category`` and ``types``, every stored row. Titles that
+        are only a code, or a medication named by reference, are named from the wallet."""
+        from ..records.summary import ACTIVITY
+        from .reading import named_rows, view_query
+
         types = list(types) if types is not None else None
-        if profile is None and types and set(types) <= set(TRAIL_TYPES):
+        if profile is None and ((types and set(types) <= set(TRAIL_TYPES)) or (category == ACTIVITY and not types)):
             profile = OWNER
-        return self.store.summaries(category=category, types=types, since=since, limit=limit, offset=offset,
-                                    profile=self._profile_name(profile))
+        name = self._profile_name(profile)
+        if types is None and category is not None:
+            category, types = view_query(self.store, category, name)
+            if types == []:
+                return []
+        rows = self.store.summaries(category=category, types=types, since=since, limit=limit, offset=offset,
+                                    profile=name)
+        return named_rows(self.store, rows, name, self._display_index())
+
+    def _display_index(self) -> DisplayIndex:
+        from .reading import DisplayIndex
+
+        with self._backends_lock:
+            if self._displays is None:
+                self._displays = DisplayIndex(self.store)
+            return self._displays
+
+    def record_counts(self, profile: str | None = None) -> RecordCounts:
+        """The counts every screen shows (see :func:`.reading.record_counts`)."""
+        from .reading import record_counts
+
+        return record_counts(self.store, self._profile_name(profile))
+
+    def reference_names(self, resource: dict[str, Any], profile: str | None = None) -> dict[str, str]:
+        """``reference`` → name for the references in ``resource`` (see :func:`.reading.reference_names`)."""
+        from .reading import reference_names
+
+        return reference_names(self.store, resource, self._profile_name(profile))
+
+    def overview(self, profile: str | None = None) -> HealthOverview:
+        """The at-a-glance page's content (see :mod:`.overview`)."""
+        from .overview import health_overview
+
+        return health_overview(self, profile=self._profile_name(profile))
 
     def record(self, rid: str, *, profile: str | None = None) -> dict[str, Any]:
         """One record of ``profile`` (default: the active one); another person's is not found.
@@ -499,7 +543,8 @@ class UnlockedWallet:
                                      f"'health-wallet records --profile {name}'.")
 
     def counts_by_category(self, profile: str | None = None) -> dict[str, int]:
-        return self.store.counts_by_category(self._profile_name(profile))
+        """Records per browsed category (the wallet's own trail is not counted; see :mod:`.reading`)."""
+        return dict(self.record_counts(profile).by_category)
 
     def counts_by_type(self, profile: str | None = None) -> dict[str, int]:
         return self.store.counts_by_type(self._profile_name(profile))
