@@ -104,7 +104,7 @@ EXPECTED = {
     "Observation": "67f4a044198c81f4",
     "OperationOutcome": "25ddb63d962d826d",
     "Organization": "ebea774d64340307",
-    "Patient": "57441a007dd44f9d",
+    "Patient": "78029bdd4891a148",
     "Patinet": "71364241c2594972",
     "Practitioner": "270d1cf3d8d28def",
     "Procedure": "b542719d8232176b",

@@ -46,6 +46,7 @@ from .export_backup_section import ExportBackupSection
 from .icon import LogoLabel, lock_icon
 from .import_panel import ImportBar, ImportReport, import_report
 from .models import CategoryListModel, CountRole
+from .overview_view import OverviewView
 from .profile_switcher import ProfileSwitcher
 from .records_panel import RecordsPanel
 from .sharing_section import SharingSection
@@ -121,7 +122,7 @@ class MainWindow(QMainWindow):
         self.refresh_action = action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh,
                                      "Read the counts and records again")
         self.overview_action = action("&Overview", "Ctrl+0", lambda: self.show_category(None),
-                                      "Every record, newest first")
+                                      "Your record at a glance")
         self.next_action = action("&Next category", "Ctrl+PgDown", lambda: self._step_category(1))
         self.prev_action = action("&Previous category", "Ctrl+PgUp", lambda: self._step_category(-1))
         self.about_action = action("&About Health Wallet", None, self._about)
@@ -167,11 +168,16 @@ class MainWindow(QMainWindow):
 
         self.panel = RecordsPanel(self)
         self.panel.selected.connect(self._on_record)
+        self.overview = OverviewView(self)
+        self.overview.selected.connect(self._on_record)
         self.detail = DetailPane(self)
+        self.middle = QStackedWidget(self)  # the overview page, or one category's records
+        self.middle.addWidget(self.overview)
+        self.middle.addWidget(self.panel)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.category_view)
-        self.splitter.addWidget(self.panel)
+        self.splitter.addWidget(self.middle)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
@@ -266,6 +272,7 @@ class MainWindow(QMainWindow):
         self.records_tools.clear()
         self._wallet = None
         self.panel.clear()
+        self.overview.clear()
         self.detail.clear()
         self.categories.set_counts({})
         self.profile_switcher.empty()
@@ -360,7 +367,20 @@ class MainWindow(QMainWindow):
         if self._wallet is None or self._reader is None:
             return
         self.detail.clear()
-        self.panel.show_category(self._wallet, category, self.categories.count(category or "Overview"), self._reader)
+        if category is None:  # the overview page
+            self.middle.setCurrentWidget(self.overview)
+            self._load_overview()
+            return
+        self.middle.setCurrentWidget(self.panel)
+        self.panel.show_category(self._wallet, category, self.categories.count(category), self._reader)
+
+    def _load_overview(self) -> None:
+        if self._wallet is None or self._reader is None:
+            return
+        wallet = self._wallet
+        self.overview.clear("Reading your record…")
+        self._reader.submit(lambda _p, _c: wallet.overview(), on_done=self.overview.set_overview,
+                            on_failed=self.overview.clear, latest="overview")
 
     def _step_category(self, step: int) -> None:
         row = self.category_view.currentIndex().row()
@@ -382,14 +402,17 @@ class MainWindow(QMainWindow):
             return
         wallet = self._wallet
 
-        def done(resource: dict[str, Any]) -> None:
-            self.detail.show_record(row, resource)
+        def done(found: tuple[dict[str, Any], dict[str, str]]) -> None:
+            self.detail.show_record(row, *found)
 
         def failed(message: str) -> None:
             self.detail.clear(message)
 
-        self._detail_runner.submit(lambda _p, _c: wallet.record(row.id), on_done=done, on_failed=failed,
-                                   latest="detail")
+        def job(_p: ProgressSink, _c: CancelToken) -> tuple[dict[str, Any], dict[str, str]]:
+            resource = wallet.record(row.id)
+            return resource, wallet.reference_names(resource)  # prescriber, performer… by name
+
+        self._detail_runner.submit(job, on_done=done, on_failed=failed, latest="detail")
 
     # --- import -----------------------------------------------------------------------
 

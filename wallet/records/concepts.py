@@ -118,9 +118,10 @@ def concept_title(concept: Any, displays: Mapping[str, str] | None = None) -> tu
     return (fallback_title(key), key) if key else ("", "")
 
 
-def human_name(names: Any) -> str:
+def human_name(names: Any, *, titles: bool = True) -> str:
     """A person's name as written: the ``official`` (else ``usual``, else first) HumanName's
-    ``text``, else prefix, given names, family and suffix joined (FHIR R4 HumanName)."""
+    ``text``, else prefix, given names, family and suffix joined (FHIR R4 HumanName);
+    ``titles=False`` leaves prefix and suffix out (a patient's own name: "Jane Doe")."""
     if not isinstance(names, list):
         return ""
     candidates = [n for n in names if isinstance(n, dict)]
@@ -140,6 +141,8 @@ def human_name(names: Any) -> str:
         items = value if isinstance(value, list) else [value]
         return [str(x).strip() for x in items if isinstance(x, str) and x.strip()]
 
+    if not titles:
+        return " ".join([*words("given"), *words("family")])
     return " ".join([*words("prefix"), *words("given"), *words("family"), *words("suffix")])
 
 

@@ -457,7 +457,7 @@ def _diagnostic_report(res: dict[str, Any], category: str, displays: Displays) -
 def _person(res: dict[str, Any], category: str, displays: Displays) -> Summary:
     """Patient, Practitioner, RelatedPerson, Person: the name as a person writes it."""
     rt = str(res.get("resourceType"))
-    name = human_name(res.get("name"))
+    name = human_name(res.get("name"), titles=rt != "Patient")
     relation = ", ".join(t for t in (concept_title(r, displays)[0] for r in res.get("relationship") or []) if t)
     gender = res.get("gender") if isinstance(res.get("gender"), str) else ""
     detail = relation if rt == "RelatedPerson" else str(gender or "") if rt == "Patient" else ""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..config import SETTINGS
+from ..records.facts import record_facts
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
 from ..records.store import StoredSummary
@@ -24,7 +25,16 @@ from .context import WalletContext
 from .expiry import PRESETS, Duration, parse_expiry
 from .network_status import ChainStatus, IpfsStatus, NetworkStatus, WalletStatus, probe_network
 from .overview import HealthOverview
-from .reading import ALL_RECORDS, BROWSED_CATEGORIES, HEALTH_RECORDS, INSURANCE_TYPES, TRAIL_TYPES, RecordCounts
+from .reading import (
+    ALL_RECORDS,
+    BROWSED_CATEGORIES,
+    HEALTH_RECORDS,
+    INSURANCE,
+    INSURANCE_TYPES,
+    TRAIL_TYPES,
+    RecordCounts,
+    type_words,
+)
 from .wallet import (
     CATEGORIES,
     MIN_PASSPHRASE,
@@ -64,17 +74,16 @@ __all__ = [
     "ADDRESS_BOOK_FILE",
     "ALL_RECORDS",
     "BROWSED_CATEGORIES",
-    "HEALTH_RECORDS",
-    "INSURANCE_TYPES",
-    "TRAIL_TYPES",
-    "HealthOverview",
-    "RecordCounts",
     "CATEGORIES",
+    "HEALTH_RECORDS",
+    "INSURANCE",
+    "INSURANCE_TYPES",
     "MIN_PASSPHRASE",
     "OWNER",
     "PHRASE_LENGTHS",
     "PRESETS",
     "SETTINGS",
+    "TRAIL_TYPES",
     "Address",
     "AddressBook",
     "BackupReceipt",
@@ -91,12 +100,14 @@ __all__ = [
     "GrantReceipt",
     "GrantView",
     "HealthCard",
+    "HealthOverview",
     "ImportResult",
     "IpfsStatus",
     "NetworkStatus",
     "Networks",
     "OpenedShare",
     "ProfileView",
+    "RecordCounts",
     "RevokeReceipt",
     "SharePlan",
     "Sharing",
@@ -123,9 +134,11 @@ __all__ = [
     "phrase_problem",
     "plan_share",
     "probe_network",
+    "record_facts",
     "summarize",
     "trust_issuer",
     "trusted_issuers",
+    "type_words",
     "utc_text",
     "verify_path",
 ]

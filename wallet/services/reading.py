@@ -28,13 +28,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import RecordNotFound
-from ..records.concepts import fallback_title
+from ..records.concepts import fallback_title, type_words
 from ..records.references import is_absolute, type_and_id
 from ..records.store import RecordStore, StoredSummary
 from ..records.summary import ACTIVITY, CATEGORIES, INSURANCE
 
-__all__ = ["ALL_RECORDS", "BROWSED_CATEGORIES", "HEALTH_RECORDS", "INSURANCE_TYPES", "TRAIL_TYPES", "DisplayIndex",
-           "RecordCounts", "named_rows", "record_counts", "reference_name", "reference_names", "view_query"]
+__all__ = ["ALL_RECORDS", "BROWSED_CATEGORIES", "HEALTH_RECORDS", "INSURANCE", "INSURANCE_TYPES", "TRAIL_TYPES",
+           "DisplayIndex", "RecordCounts", "named_rows", "record_counts", "reference_name", "reference_names",
+           "type_words", "view_query"]
 
 ALL_RECORDS = "All records"  # the view of every health record, newest first (no insurance, no activity)
 HEALTH_RECORDS = "Health records"  # every record a patient browses: all but the wallet's own activity

@@ -18,14 +18,13 @@ from ..errors import Cancelled, InvalidRecord, WalletError, WalletExists, Wallet
 from ..events import CancelToken, ProgressSink
 from ..records.profiles import OWNER, check_profile_name
 from ..records.store import STORE_FILE, RecordStore, StoredSummary, count_rows
-from ..records.summary import CATEGORIES
 from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase, normalize_phrase
 from ..vault.keystore import MIN_PASSPHRASE, Keystore, check_passphrase
 from ..vault.remember import RememberedUnlock
 from .address_book import AddressBook
 from .context import WalletContext
 from .network_status import WalletStatus, chain_status, ipfs_status
-from .reading import TRAIL_TYPES  # the wallet's own record of grants and access: the owner's
+from .reading import BROWSED_CATEGORIES, TRAIL_TYPES  # TRAIL_TYPES: the wallet's own activity, the owner's
 
 if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
@@ -40,6 +39,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CATEGORIES", "MIN_PASSPHRASE", "OWNER", "PHRASE_LENGTHS", "FileOutcome", "ProfileView", "UnlockedWallet",
            "WalletService", "phrase_problem"]
+
+
+CATEGORIES = BROWSED_CATEGORIES  # what the front ends list: every category but the wallet's own activity
 
 
 def phrase_problem(text: str) -> str | None:
