@@ -52,7 +52,8 @@ def test_medication_goal_family_history_and_coverage_say_what_they_are() -> None
 @pytest.mark.parametrize(("code", "name"), [
     ("207", "COVID-19 vaccine (Moderna)"), ("208", "COVID-19 vaccine (Pfizer-BioNTech)"),
     ("229", "COVID-19 vaccine (Moderna)"), ("212", "COVID-19 vaccine (Janssen)"),
-    ("300", "COVID-19 vaccine (Pfizer-BioNTech)"), ("140", "Flu vaccine"), ("03", "Measles, mumps, rubella (MMR) vaccine"),
+    ("300", "COVID-19 vaccine (Pfizer-BioNTech)"), ("140", "Flu vaccine"),
+    ("03", "Measles, mumps, rubella (MMR) vaccine"),
     ("3", "Measles, mumps, rubella (MMR) vaccine"), ("43", "Hepatitis B vaccine"),
 ])
 def test_bare_cvx_codes_from_health_cards_show_vaccine_names(code: str, name: str) -> None:
