@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-from wallet.gui.models import TrendPoint, TrendSeries  # noqa: E402
-from wallet.gui.trend_chart import TrendChart  # noqa: E402
+from wallet.gui.models import TrendPoint, TrendSeries
+from wallet.gui.trend_chart import TrendChart
 
 
 def series(n: int) -> TrendSeries:
