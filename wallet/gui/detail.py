@@ -162,8 +162,10 @@ class DetailPane(QWidget):
                                         else f"{m.category} · {kind}")
         local = local_text(m.date)
         self.fields["date"].setText(local if local == m.date or not local else f"{local} (as written: {m.date})")
-        self._form.setRowVisible(0, bool(m.date))
-        self._set_facts(record_facts(m, resource, names or {}))
+        facts = record_facts(m, resource, names or {})
+        # a type's own date line ("Since", "Date given", "Onset") says it better than "Date"
+        self._form.setRowVisible(0, bool(m.date) and all(text != local for _label, text in facts))
+        self._set_facts(facts)
         div = ((resource.get("text") or {}).get("div")) if isinstance(resource.get("text"), dict) else None
         text = narrative_text(div) if isinstance(div, str) else ""
         note = _notes(resource)

@@ -37,7 +37,7 @@ __all__ = ["RecordsPanel"]
 _REST = "records-rest"  # the JobRunner key of loading every row of the shown category
 _HEADINGS = {ALL_RECORDS: "All records, newest first (insurance and billing are under their own category)",
              INSURANCE: "Insurance and billing: claims, explanations of benefit and coverage"}
-_WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 50}
+_WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 120}
 
 
 class RecordsPanel(QWidget):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .concepts import concept_title, fallback_title
+from .instants import local_text
 from .lab_values import quantity
 from .summary import Summary, dosage_text, dose_number, dose_text, how_often
 
@@ -50,13 +51,16 @@ def _concepts(concepts: Any) -> str:
 
 
 def _date(res: dict[str, Any], *keys: str) -> str:
+    """The first of ``keys`` that holds a date, dateTime or Period, as a person reads it
+    (local time with its zone; a date as written)."""
     for key in keys:
         value = res.get(key)
         if isinstance(value, str) and value:
-            return value
+            return local_text(value)
         if isinstance(value, dict) and isinstance(value.get("start"), str):
             end = value.get("end")
-            return f"{value['start']} to {end}" if isinstance(end, str) else f"since {value['start']}"
+            start = local_text(value["start"])
+            return f"{start} to {local_text(end)}" if isinstance(end, str) else f"since {start}"
     return ""
 
 
