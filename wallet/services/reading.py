@@ -110,26 +110,29 @@ def view_query(store: RecordStore, view: str | None, profile: str | None) -> tup
 class DisplayIndex:
     """``system|code`` → the display some record of the wallet gives that code.
 
-    Built on first use from every stored summary whose title is a real name (one pass,
-    decrypting summaries only), and again after the store's row count changes."""
+    Read per resource type, on first need (a listed row whose title is only a code): one
+    pass over the stored summaries of that type (summaries only, no resource), done again
+    after the count of that type changes. Most wallets never need it: cards' bare CVX
+    codes are named from the CVX table, and most records carry their displays."""
 
     def __init__(self, store: RecordStore) -> None:
         self._store = store
         self._lock = threading.Lock()
-        self._built_at = -1
-        self._names: dict[str, str] = {}
+        self._built: dict[str, tuple[int, dict[str, str]]] = {}
 
-    def names(self) -> Mapping[str, str]:
+    def names(self, resource_type: str) -> Mapping[str, str]:
         with self._lock:
-            size = self._store.count()
-            if size != self._built_at:
+            size = self._store.count(types=[resource_type])
+            built = self._built.get(resource_type)
+            if built is None or built[0] != size:
                 names: dict[str, str] = {}
-                for row in self._store.summaries():
+                for row in self._store.summaries(types=[resource_type]):
                     s = row.summary
                     if s.code and s.title and s.title != fallback_title(s.code):
                         names.setdefault(s.code, s.title)
-                self._names, self._built_at = names, size
-            return self._names
+                built = (size, names)
+                self._built[resource_type] = built
+            return built[1]
 
 
 def _stored_title(store: RecordStore, rtype: str, fid: str, profile: str) -> str:
@@ -189,6 +192,6 @@ def named_rows(store: RecordStore, rows: list[StoredSummary], profile: str, inde
         if s.about and s.title in ("Medication", ""):
             title = reference_name(store, s.about, profile, types=("Medication",))
         elif s.code and s.title == fallback_title(s.code):
-            title = index.names().get(s.code, "")
+            title = index.names(s.resource_type).get(s.code, "")
         out.append(StoredSummary(row.id, replace(s, title=title)) if title else row)
     return out
