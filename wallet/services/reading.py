@@ -185,6 +185,7 @@ def reference_names(store: RecordStore, resource: dict[str, Any], profile: str, 
 def named_rows(store: RecordStore, rows: list[StoredSummary], profile: str, index: DisplayIndex) -> list[StoredSummary]:
     """``rows`` with titles that were only a code, or a medication named by reference, named
     from the rest of the wallet (see the module docs); other rows are returned as they are."""
+    looked_up: dict[str, Mapping[str, str]] = {}  # one index read per type and call
     out = []
     for row in rows:
         s = row.summary
@@ -192,6 +193,8 @@ def named_rows(store: RecordStore, rows: list[StoredSummary], profile: str, inde
         if s.about and s.title in ("Medication", ""):
             title = reference_name(store, s.about, profile, types=("Medication",))
         elif s.code and s.title == fallback_title(s.code):
-            title = index.names(s.resource_type).get(s.code, "")
+            if s.resource_type not in looked_up:
+                looked_up[s.resource_type] = index.names(s.resource_type)
+            title = looked_up[s.resource_type].get(s.code, "")
         out.append(StoredSummary(row.id, replace(s, title=title)) if title else row)
     return out
