@@ -43,6 +43,41 @@ TRAIL_TYPES = ("Consent", "AuditEvent")  # the wallet's own record of grants and
 INSURANCE_TYPES = ("Claim", "ClaimResponse", "ExplanationOfBenefit", "Coverage")
 BROWSED_CATEGORIES = tuple(c for c in CATEGORIES if c != ACTIVITY)
 _NOT_CLINICAL = (*TRAIL_TYPES, *INSURANCE_TYPES)
+# Every FHIR R4 and R4B resource type (the store holds nothing else: import validates each
+# record). A view that leaves some types out lists the others by name: an IN list the store
+# checks while it walks its date index, where reading which types are present would scan.
+_RESOURCE_TYPES = (
+    "Account", "ActivityDefinition", "AdministrableProductDefinition", "AdverseEvent", "AllergyIntolerance",
+    "Appointment", "AppointmentResponse", "AuditEvent", "Basic", "Binary", "BiologicallyDerivedProduct",
+    "BodyStructure", "Bundle", "CapabilityStatement", "CarePlan", "CareTeam", "CatalogEntry", "ChargeItem",
+    "ChargeItemDefinition", "Citation", "Claim", "ClaimResponse", "ClinicalImpression", "ClinicalUseDefinition",
+    "CodeSystem", "Communication", "CommunicationRequest", "CompartmentDefinition", "Composition", "ConceptMap",
+    "Condition", "Consent", "Contract", "Coverage", "CoverageEligibilityRequest", "CoverageEligibilityResponse",
+    "DetectedIssue", "Device", "DeviceDefinition", "DeviceMetric", "DeviceRequest", "DeviceUseStatement",
+    "DiagnosticReport", "DocumentManifest", "DocumentReference", "EffectEvidenceSynthesis", "Encounter",
+    "Endpoint", "EnrollmentRequest", "EnrollmentResponse", "EpisodeOfCare", "EventDefinition", "Evidence",
+    "EvidenceReport", "EvidenceVariable", "ExampleScenario", "ExplanationOfBenefit", "FamilyMemberHistory", "Flag",
+    "Goal", "GraphDefinition", "Group", "GuidanceResponse", "HealthcareService", "ImagingStudy", "Immunization",
+    "ImmunizationEvaluation", "ImmunizationRecommendation", "ImplementationGuide", "Ingredient", "InsurancePlan",
+    "Invoice", "Library", "Linkage", "List", "Location", "ManufacturedItemDefinition", "Measure", "MeasureReport",
+    "Media", "Medication", "MedicationAdministration", "MedicationDispense", "MedicationKnowledge",
+    "MedicationRequest", "MedicationStatement", "MedicinalProduct", "MedicinalProductAuthorization",
+    "MedicinalProductContraindication", "MedicinalProductDefinition", "MedicinalProductIndication",
+    "MedicinalProductIngredient", "MedicinalProductInteraction", "MedicinalProductManufactured",
+    "MedicinalProductPackaged", "MedicinalProductPharmaceutical", "MedicinalProductUndesirableEffect",
+    "MessageDefinition", "MessageHeader", "MolecularSequence", "NamingSystem", "NutritionOrder",
+    "NutritionProduct", "Observation", "ObservationDefinition", "OperationDefinition", "OperationOutcome",
+    "Organization", "OrganizationAffiliation", "PackagedProductDefinition", "Parameters", "Patient",
+    "PaymentNotice", "PaymentReconciliation", "Person", "PlanDefinition", "Practitioner", "PractitionerRole",
+    "Procedure", "Provenance", "Questionnaire", "QuestionnaireResponse", "RegulatedAuthorization", "RelatedPerson",
+    "RequestGroup", "ResearchDefinition", "ResearchElementDefinition", "ResearchStudy", "ResearchSubject",
+    "RiskAssessment", "RiskEvidenceSynthesis", "Schedule", "SearchParameter", "ServiceRequest", "Slot", "Specimen",
+    "SpecimenDefinition", "StructureDefinition", "StructureMap", "Subscription", "SubscriptionStatus",
+    "SubscriptionTopic", "Substance", "SubstanceDefinition", "SubstanceNucleicAcid", "SubstancePolymer",
+    "SubstanceProtein", "SubstanceReferenceInformation", "SubstanceSourceMaterial", "SubstanceSpecification",
+    "SupplyDelivery", "SupplyRequest", "Task", "TerminologyCapabilities", "TestReport", "TestScript", "ValueSet",
+    "VerificationResult", "VisionPrescription",
+)
 # Types a urn:uuid reference most often names, tried in order when the reference says no type.
 _REFERENCE_TYPES = ("Medication", "Practitioner", "Organization", "PractitionerRole", "Patient", "RelatedPerson",
                     "Location", "Condition", "Encounter", "Observation", "DiagnosticReport", "Procedure",
@@ -100,10 +135,9 @@ def view_query(store: RecordStore, view: str | None, profile: str | None) -> tup
     if view == INSURANCE:
         return None, list(INSURANCE_TYPES)
     if view == HEALTH_RECORDS:
-        return None, [t for t in store.counts_by_type(profile) if t not in TRAIL_TYPES]
+        return None, [t for t in _RESOURCE_TYPES if t not in TRAIL_TYPES]
     if view in (ALL_RECORDS, "Other"):
-        present = [t for t in store.counts_by_type(profile) if t not in _NOT_CLINICAL]
-        return (None if view == ALL_RECORDS else "Other"), present
+        return (None if view == ALL_RECORDS else "Other"), [t for t in _RESOURCE_TYPES if t not in _NOT_CLINICAL]
     return view, None
 
 
