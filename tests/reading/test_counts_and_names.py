@@ -87,3 +87,17 @@ def test_references_are_resolved_to_names(open_wallet, tmp_path: Path) -> None:
                "reasonReference": [{"reference": "urn:uuid:nobody"}, {"display": "Diabetes"}]}
     names = wallet.reference_names(request)
     assert names == {"Practitioner/pr1": "Dr Jordan Example"}
+
+
+def test_records_outside_the_store_are_named_among_themselves() -> None:
+    from wallet.services import named_within
+
+    doc = json.loads((REALWORLD / "titles" / "medication-goal-coverage.json").read_text("utf-8"))
+    resources = [e["resource"] for e in doc["entry"]]
+    bare = {"resourceType": "Observation", "id": "o1",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4"}]}}
+    named = {"resourceType": "Observation", "id": "o2",
+             "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4", "display": "Hemoglobin A1c"}]}}
+    titles = [s.title for s in named_within([*resources, bare, named])]
+    assert titles[1] == "Anastrozole 1 mg tablet"  # the MedicationStatement, by its reference
+    assert titles[-2:] == ["Hemoglobin A1c", "Hemoglobin A1c"]

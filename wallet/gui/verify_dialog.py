@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import VerificationError
 from ..events import CancelToken, ProgressSink
-from ..services import StoredSummary, Summary, summarize, utc_text
+from ..services import StoredSummary, Summary, named_within, summarize, utc_text
 from .badges import PillLabel, hint_label, verdict_label
 from .detail import DetailPane
 from .icon import app_icon
@@ -396,7 +396,11 @@ def _summary(resource: dict[str, Any]) -> Summary:
 
 def bundle_rows(resources: Sequence[dict[str, Any]]) -> list[StoredSummary]:
     """One row per resource, newest first; the row id is the resource's position."""
-    rows = [StoredSummary(str(n), _summary(res)) for n, res in enumerate(resources)]
+    try:
+        summaries = named_within(resources)  # a medication named by reference, a bare code named elsewhere
+    except (ValueError, TypeError, KeyError, AttributeError):
+        summaries = [_summary(res) for res in resources]
+    rows = [StoredSummary(str(n), s) for n, s in enumerate(summaries)]
     rows.sort(key=lambda r: utc_text(r.summary.date), reverse=True)  # by instant
     return rows
 

@@ -33,6 +33,7 @@ from .reading import (
     INSURANCE_TYPES,
     TRAIL_TYPES,
     RecordCounts,
+    named_within,
     type_words,
 )
 from .wallet import (
@@ -130,6 +131,7 @@ __all__ = [
     "is_encrypted_export",
     "kubo_library_path",
     "local_text",
+    "named_within",
     "parse_expiry",
     "phrase_problem",
     "plan_share",

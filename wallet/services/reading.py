@@ -23,7 +23,7 @@ another record of the wallet (:class:`DisplayIndex`); a medication named by refe
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,7 +31,7 @@ from ..errors import RecordNotFound
 from ..records.concepts import fallback_title, type_words
 from ..records.references import is_absolute, type_and_id
 from ..records.store import RecordStore, StoredSummary
-from ..records.summary import ACTIVITY, CATEGORIES, INSURANCE
+from ..records.summary import ACTIVITY, CATEGORIES, INSURANCE, Summary, summarize
 
 __all__ = ["ALL_RECORDS", "BROWSED_CATEGORIES", "HEALTH_RECORDS", "INSURANCE", "INSURANCE_TYPES", "TRAIL_TYPES",
            "DisplayIndex", "RecordCounts", "named_rows", "record_counts", "reference_name", "reference_names",
@@ -231,4 +231,32 @@ def named_rows(store: RecordStore, rows: list[StoredSummary], profile: str, inde
                 looked_up[s.resource_type] = index.names(s.resource_type)
             title = looked_up[s.resource_type].get(s.code, "")
         out.append(StoredSummary(row.id, replace(s, title=title)) if title else row)
+    return out
+
+
+def named_within(resources: Sequence[dict[str, Any]]) -> list[Summary]:
+    """The summaries of a set of resources that is not in the store (an opened share, an
+    export being verified), named among themselves like :func:`named_rows` names stored
+    ones: a bare code takes the display another resource of the set gives it, a medication
+    named by reference takes the referenced Medication's name (by ``Type/id`` or
+    ``urn:uuid:id``). Summaries are in the order of ``resources``."""
+    summaries = [summarize(res) for res in resources]
+    names: dict[str, str] = {}
+    by_reference: dict[str, str] = {}
+    for res, s in zip(resources, summaries, strict=True):
+        if s.code and s.title and s.title != fallback_title(s.code):
+            names.setdefault(f"{s.resource_type}|{s.code}", s.title)
+        fid = res.get("id")
+        if isinstance(fid, str) and fid and s.title:
+            by_reference.setdefault(f"{s.resource_type}/{fid}", s.title)
+            by_reference.setdefault(f"urn:uuid:{fid}", s.title)
+    out = []
+    for s in summaries:
+        title = ""
+        if s.about and s.title in ("Medication", ""):
+            found = type_and_id(s.about)
+            title = by_reference.get(found or s.about, "")
+        elif s.code and s.title == fallback_title(s.code):
+            title = names.get(f"{s.resource_type}|{s.code}", "")
+        out.append(replace(s, title=title) if title else s)
     return out
