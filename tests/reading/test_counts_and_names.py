@@ -101,3 +101,12 @@ def test_records_outside_the_store_are_named_among_themselves() -> None:
     titles = [s.title for s in named_within([*resources, bare, named])]
     assert titles[1] == "Anastrozole 1 mg tablet"  # the MedicationStatement, by its reference
     assert titles[-2:] == ["Hemoglobin A1c", "Hemoglobin A1c"]
+
+
+def test_vaccines_stored_by_an_earlier_version_as_a_bare_number_are_named(open_wallet) -> None:
+    wallet = open_wallet("old-titles")
+    shot = {"resourceType": "Immunization", "id": "i1", "status": "completed", "occurrenceDateTime": "2021-01-01",
+            "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "229"}]}}
+    old = Summary("Immunization", "Immunizations", "229", "given 2021-01-01", "2021-01-01")  # as stored before
+    wallet.store.put(NewRecord(wallet.store.record_id(shot), shot, old))
+    assert [r.summary.title for r in wallet.summaries(category="Immunizations")] == ["COVID-19 vaccine (Moderna)"]

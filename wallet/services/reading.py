@@ -29,6 +29,7 @@ from typing import Any
 
 from ..errors import RecordNotFound
 from ..records.concepts import fallback_title, type_words
+from ..records.cvx import cvx_vaccine
 from ..records.references import is_absolute, type_and_id
 from ..records.store import RecordStore, StoredSummary
 from ..records.summary import ACTIVITY, CATEGORIES, INSURANCE, Summary, summarize
@@ -226,6 +227,10 @@ def named_rows(store: RecordStore, rows: list[StoredSummary], profile: str, inde
         title = ""
         if s.about and s.title in ("Medication", ""):
             title = reference_name(store, s.about, profile, types=("Medication",))
+        elif s.resource_type == "Immunization" and not s.code and s.title.isdigit():
+            # stored by an earlier version, which titled a card's bare CVX code with the number
+            vaccine = cvx_vaccine(s.title)
+            title = vaccine.name if vaccine is not None else ""
         elif s.code and s.title == fallback_title(s.code):
             if s.resource_type not in looked_up:
                 looked_up[s.resource_type] = index.names(s.resource_type)
