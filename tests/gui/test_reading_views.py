@@ -202,3 +202,14 @@ def test_overview_page_shows_the_record_at_a_glance(qtbot, window, unlocked) -> 
     title = overview.current_conditions[0].summary.title
     qtbot.waitUntil(lambda: window.detail.fields["title"].text() == title, timeout=5000)
     assert "Status" in window.detail.facts
+
+
+def test_a_bound_is_kept_apart_from_a_measurement_in_the_trend() -> None:
+    base = {"resourceType": "Observation", "code": {"coding": [{"system": "http://loinc.org", "code": "5048-4"}]},
+            "category": [{"coding": [{"code": "laboratory"}]}]}
+    rows = [_row({**base, "effectiveDateTime": "2024-01-01", "valueQuantity": {"value": 5, "comparator": "<",
+                                                                              "unit": "/uL"}}, "a"),
+            _row({**base, "effectiveDateTime": "2024-02-01", "valueQuantity": {"value": 7, "unit": "/uL"}}, "b")]
+    points = trend_series(rows)["http://loinc.org|5048-4"].points
+    assert [(p.comparator, p.value) for p in points] == [("<", 5.0), ("", 7.0)]
+    assert points[0].text.endswith("< 5 /uL")  # the tooltip says what the record says

@@ -426,6 +426,7 @@ class TrendPoint:
     value: float  # for plotting; ``text`` says it exactly
     flag: str = ""  # the interpretation code when it says out of range or abnormal, else ""
     text: str = ""  # "2024-03-10 05:30 CET: < 5 mg/dL — High": local time, the value as written, the flag
+    comparator: str = ""  # "<", "<=", ">=", ">": the value is a bound (drawn as an open ring), "" when exact
 
 
 DRAWN_BUCKETS = 500  # a long series is drawn from at most this many time slices (min and max of each)
@@ -560,7 +561,7 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
         low_f = float(low) if low is not None and math.isfinite(low) else None
         high_f = float(high) if high is not None and math.isfinite(high) else None
         points = tuple(TrendPoint(_when(r), float(r.summary.value or 0), r.summary.flag if r.summary.abnormal else "",
-                                  _point_text(r)) for r in same)
+                                  _point_text(r), r.summary.comparator) for r in same)
         out[code] = TrendSeries(code, newest.title, unit, points, low_f, high_f, range_text)
     return out
 

@@ -227,7 +227,8 @@ class TrendChart(QWidget):
             p.setPen(QPen(_GRID, 1))
             p.drawLine(QPointF(x, frame.top()), QPointF(x, frame.bottom()))
             p.restore()
-            box = QRectF(x - label_w / 2, frame.bottom() + 4, label_w, fm.height() + 4)
+            left_edge = min(max(0.0, x - label_w / 2), self.width() - label_w)  # never cut at the edges
+            box = QRectF(left_edge, frame.bottom() + 4, label_w, fm.height() + 4)
             p.drawText(box, Qt.AlignmentFlag.AlignHCenter, text)
 
         # axes
@@ -253,10 +254,17 @@ class TrendChart(QWidget):
         size = 3.0 if dense else 6.0
         for flagged, color in ((False, line_color), (True, out_color)):
             dots = {(round(x), round(y)) for x, y, pt in zip(xs, ys, shown, strict=False)
-                    if bool(pt.flag) == flagged}
+                    if bool(pt.flag) == flagged and not pt.comparator}
             if dots:
                 p.setPen(QPen(color, size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
                 p.drawPoints(QPolygonF([QPointF(x, y) for x, y in dots]))
+            # a value with a comparator ("< 5") is a bound, not a measurement: an open ring
+            rings = [(x, y) for x, y, pt in zip(xs, ys, shown, strict=False)
+                     if bool(pt.flag) == flagged and pt.comparator]
+            p.setPen(QPen(color, 1.5))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            for x, y in rings[:2000]:
+                p.drawEllipse(QPointF(x, y), size * 0.8, size * 0.8)
         p.end()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
