@@ -110,3 +110,12 @@ def test_vaccines_stored_by_an_earlier_version_as_a_bare_number_are_named(open_w
     old = Summary("Immunization", "Immunizations", "229", "given 2021-01-01", "2021-01-01")  # as stored before
     wallet.store.put(NewRecord(wallet.store.record_id(shot), shot, old))
     assert [r.summary.title for r in wallet.summaries(category="Immunizations")] == ["COVID-19 vaccine (Moderna)"]
+
+
+def test_rows_stored_as_other_are_shown_under_their_category_by_type() -> None:
+    from wallet.services import shown_category
+
+    assert shown_category(Summary("Claim", "Other", "Claim")) == INSURANCE
+    assert shown_category(Summary("AuditEvent", "Other", "Audit")) == ACTIVITY
+    assert shown_category(Summary("Basic", "Other", "Basic")) == "Other"
+    assert shown_category(summarize({"resourceType": "Condition", "code": {"text": "Asthma"}})) == "Conditions"

@@ -34,6 +34,7 @@ from .reading import (
     TRAIL_TYPES,
     RecordCounts,
     named_within,
+    shown_category,
     type_words,
 )
 from .wallet import (
@@ -137,6 +138,7 @@ __all__ = [
     "plan_share",
     "probe_network",
     "record_facts",
+    "shown_category",
     "summarize",
     "trust_issuer",
     "trusted_issuers",

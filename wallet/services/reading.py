@@ -125,6 +125,18 @@ def record_counts(store: RecordStore, profile: str | None) -> RecordCounts:
     return RecordCounts(by, int(raw.get(ACTIVITY, 0)) + legacy_trail)
 
 
+def shown_category(summary: Summary) -> str:
+    """The category a summary is listed and counted under: its own, except that rows stored
+    before Insurance and billing and the activity category existed (kept as "Other") go by
+    their type, as :func:`record_counts` counts them."""
+    if summary.category == "Other":
+        if summary.resource_type in INSURANCE_TYPES:
+            return INSURANCE
+        if summary.resource_type in TRAIL_TYPES:
+            return ACTIVITY
+    return summary.category
+
+
 def view_query(store: RecordStore, view: str | None, profile: str | None) -> tuple[str | None, list[str] | None]:
     """``(category, types)`` store filters for a view: a category of :data:`CATEGORIES`,
     :data:`ALL_RECORDS`, or ``None`` (every stored row, the trail included: the CLI's
