@@ -101,7 +101,7 @@ EXPECTED = {
     "Medication": "4aa79a8dfe42aa14",
     "MedicationRequest": "ac14562fb9862389",
     "MedicationStatement": "d88047df972cb94a",
-    "Observation": "67f4a044198c81f4",
+    "Observation": "414bb3cc194cd7d1",
     "OperationOutcome": "25ddb63d962d826d",
     "Organization": "ebea774d64340307",
     "Patient": "78029bdd4891a148",

@@ -129,3 +129,11 @@ def test_how_often_a_medication_is_taken_in_words(repeat: dict, words: str) -> N
                    "dosageInstruction": [{"timing": {"repeat": repeat},
                                           "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet"}}]}]})
     assert s.detail == f"1 tablet, {words}, active"
+
+
+def test_a_blood_pressure_reads_as_systolic_over_diastolic() -> None:
+    doc = json.loads((FIXTURES / "fhir-examples" / "Observation-blood-pressure.json").read_text("utf-8"))
+    s = summarize(doc)
+    assert s.detail == "107/60 mmHg, low" and s.category == "Vital signs"
+    one_part = {**doc, "component": doc["component"][:1], "interpretation": []}
+    assert summarize(one_part).detail.endswith(": 107 mmHg")

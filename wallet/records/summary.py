@@ -221,8 +221,29 @@ def _reference(value: Any) -> str:
 # --- Observation ------------------------------------------------------------------
 
 
+_SYSTOLIC, _DIASTOLIC = "http://loinc.org|8480-6", "http://loinc.org|8462-4"  # LOINC blood pressure parts
+
+
+def _blood_pressure(res: dict[str, Any]) -> str:
+    """``152/92 mm[Hg]`` when the components are a systolic and a diastolic pressure in one unit."""
+    found: dict[str, Any] = {}
+    for comp in res["component"]:
+        if isinstance(comp, dict):
+            key = concept_title(comp.get("code"))[1]
+            if key in (_SYSTOLIC, _DIASTOLIC):
+                found[key] = quantity(comp.get("valueQuantity"))
+    sys_q, dia_q = found.get(_SYSTOLIC), found.get(_DIASTOLIC)
+    if sys_q is None or dia_q is None or sys_q.value is None or dia_q.value is None or sys_q.unit != dia_q.unit:
+        return ""
+    return f"{sys_q.comparator}{sys_q.value:g}/{dia_q.comparator}{dia_q.value:g} {sys_q.unit}".strip()
+
+
 def _components_detail(res: dict[str, Any], displays: Displays) -> str:
-    """``Systolic blood pressure: 120 mm[Hg]; Diastolic…`` from the components holding a number."""
+    """``152/92 mm[Hg]`` for a blood pressure, else ``Part: 120 unit; Other part…`` from the
+    components holding a number."""
+    pressure = _blood_pressure(res)
+    if pressure:
+        return pressure
     parts = []
     for comp in res["component"]:
         if not isinstance(comp, dict):
