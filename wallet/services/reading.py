@@ -137,10 +137,10 @@ def shown_category(summary: Summary) -> str:
     return summary.category
 
 
-def view_query(store: RecordStore, view: str | None, profile: str | None) -> tuple[str | None, list[str] | None]:
+def view_query(view: str | None) -> tuple[str | None, list[str] | None]:
     """``(category, types)`` store filters for a view: a category of :data:`CATEGORIES`,
-    :data:`ALL_RECORDS`, or ``None`` (every stored row, the trail included: the CLI's
-    ``records`` without ``--type``). ``types == []`` means the view is empty."""
+    :data:`ALL_RECORDS`, :data:`HEALTH_RECORDS`, or ``None`` (every stored row, the trail
+    included). ``types == []`` means the view is empty."""
     if view is None:
         return None, None
     if view == ACTIVITY:

@@ -484,7 +484,7 @@ class UnlockedWallet:
             profile = OWNER
         name = self._profile_name(profile)
         if types is None and category is not None:
-            category, types = view_query(self.store, category, name)
+            category, types = view_query(category)
             if types == []:
                 return []
         rows = self.store.summaries(category=category, types=types, since=since, limit=limit, offset=offset,
