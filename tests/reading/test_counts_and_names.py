@@ -119,3 +119,11 @@ def test_rows_stored_as_other_are_shown_under_their_category_by_type() -> None:
     assert shown_category(Summary("AuditEvent", "Other", "Audit")) == ACTIVITY
     assert shown_category(Summary("Basic", "Other", "Basic")) == "Other"
     assert shown_category(summarize({"resourceType": "Condition", "code": {"text": "Asthma"}})) == "Conditions"
+
+
+def test_references_between_records_outside_the_store_are_named() -> None:
+    from wallet.services import names_within
+
+    doctor = {"resourceType": "Practitioner", "id": "d1", "name": [{"prefix": ["Dr"], "family": "Bone"}]}
+    rx = {"resourceType": "MedicationRequest", "id": "m1", "requester": {"reference": "urn:uuid:d1"}}
+    assert names_within([doctor, rx])["urn:uuid:d1"] == names_within([doctor, rx])["Practitioner/d1"] == "Dr Bone"

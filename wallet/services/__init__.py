@@ -34,6 +34,7 @@ from .reading import (
     TRAIL_TYPES,
     RecordCounts,
     named_within,
+    names_within,
     shown_category,
     type_words,
 )
@@ -133,6 +134,7 @@ __all__ = [
     "kubo_library_path",
     "local_text",
     "named_within",
+    "names_within",
     "parse_expiry",
     "phrase_problem",
     "plan_share",

@@ -277,3 +277,17 @@ def named_within(resources: Sequence[dict[str, Any]]) -> list[Summary]:
             title = names.get(f"{s.resource_type}|{s.code}", "")
         out.append(replace(s, title=title) if title else s)
     return out
+
+
+def names_within(resources: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """``reference`` → name for references between a set of resources not in the store (an
+    opened share, an export being verified): each resource is named by its summary title
+    under ``Type/id`` and ``urn:uuid:id`` (how Bundles reference their entries). For the
+    detail pane's "prescriber", "given by", "reason"."""
+    out: dict[str, str] = {}
+    for res, s in zip(resources, named_within(resources), strict=True):
+        fid = res.get("id")
+        if isinstance(fid, str) and fid and s.title:
+            out.setdefault(f"{s.resource_type}/{fid}", s.title)
+            out.setdefault(f"urn:uuid:{fid}", s.title)
+    return out
