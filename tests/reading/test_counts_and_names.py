@@ -127,3 +127,27 @@ def test_references_between_records_outside_the_store_are_named() -> None:
     doctor = {"resourceType": "Practitioner", "id": "d1", "name": [{"prefix": ["Dr"], "family": "Bone"}]}
     rx = {"resourceType": "MedicationRequest", "id": "m1", "requester": {"reference": "urn:uuid:d1"}}
     assert names_within([doctor, rx])["urn:uuid:d1"] == names_within([doctor, rx])["Practitioner/d1"] == "Dr Bone"
+
+
+def test_an_age_and_sex_specific_range_applies_to_the_person_it_names(open_wallet, tmp_path: Path) -> None:
+    wallet = open_wallet("ranges")
+    man = {"resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": "1980-05-01",
+           "name": [{"family": "Doe", "given": ["John"]}]}
+    range_for = [{"low": {"value": 13.5, "unit": "g/dL"}, "high": {"value": 17.5, "unit": "g/dL"},
+                  "appliesTo": [{"coding": [{"system": "http://hl7.org/fhir/administrative-gender", "code": "male"}]}],
+                  "age": {"low": {"value": 18, "unit": "a"}}},
+                 {"low": {"value": 12.0, "unit": "g/dL"}, "high": {"value": 15.5, "unit": "g/dL"},
+                  "appliesTo": [{"coding": [{"system": "http://hl7.org/fhir/administrative-gender",
+                                             "code": "female"}]}]}]
+    hb = {"resourceType": "Observation", "id": "hb", "status": "final", "effectiveDateTime": "2024-01-01",
+          "category": [{"coding": [{"code": "laboratory"}]}], "code": {"text": "Hemoglobin"},
+          "subject": {"reference": "Patient/p1"}, "valueQuantity": {"value": 12.5, "unit": "g/dL"},
+          "referenceRange": range_for}
+    wallet.import_file(_bundle(tmp_path / "hb.json", [man, hb]))
+    (row,) = wallet.summaries(category="Lab results")
+    assert (row.summary.flag, row.summary.flag_source, row.summary.range_label) == ("L", "range", "13.5–17.5 g/dL")
+    # a later file without a Patient: the profile's person is used
+    later = {**hb, "id": "hb2", "effectiveDateTime": "2024-06-01", "valueQuantity": {"value": 15.0, "unit": "g/dL"}}
+    wallet.import_file(_bundle(tmp_path / "hb2.json", [later]))
+    newest = wallet.summaries(category="Lab results")[0].summary
+    assert (newest.flag, newest.range_label) == ("", "13.5–17.5 g/dL")

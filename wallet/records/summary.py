@@ -269,12 +269,13 @@ def _other_value(res: dict[str, Any], displays: Displays) -> str:
     return ""
 
 
-def _observation(res: dict[str, Any], category: str, displays: Displays) -> Summary:
+def _observation(res: dict[str, Any], category: str, displays: Displays,
+                 patient: dict[str, Any] | None = None) -> Summary:
     title, code = concept_title(res.get("code"), displays)
     date = _first(res, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
     q = quantity(res.get("valueQuantity"))
     value = q.value if q is not None else None
-    rng = pick_range(res, q, when=date)
+    rng = pick_range(res, q, patient=patient, when=date)
     flag, flag_text = lab_interpretation(res)
     source = "lab" if flag or flag_text else ""
     if not source and value is not None and rng is not None and rng.applies:
@@ -644,10 +645,16 @@ def _summarizer(resource_type: str) -> Summarizer:
     return next((f for prefix, f in _SUMMARIZERS_BY_PREFIX if resource_type.startswith(prefix)), _generic)
 
 
-def summarize(res: dict[str, Any]) -> Summary:
+def summarize(res: dict[str, Any], *, patient: dict[str, Any] | None = None) -> Summary:
     """The :class:`Summary` of one FHIR resource (a dict as parsed from JSON).
+
+    ``patient``: the FHIR Patient the record is about, when known; a reference range
+    restricted by ``age`` or ``appliesTo`` (sex) is used for a computed flag only when the
+    patient shows it applies (:mod:`.lab_values`).
 
     Never fails on an odd but well-typed resource: missing elements give the type's
     fallback title and empty detail/date."""
     category = category_of(res)
+    if res.get("resourceType") == "Observation":
+        return _observation(res, category, record_displays(res), patient)
     return _summarizer(str(res.get("resourceType")))(res, category, record_displays(res))
