@@ -25,6 +25,7 @@ from .context import WalletContext
 from .expiry import PRESETS, Duration, parse_expiry
 from .network_status import ChainStatus, IpfsStatus, NetworkStatus, WalletStatus, probe_network
 from .overview import HealthOverview
+from .preferences import TEXT_PERCENT_RANGE, THEMES, Preferences
 from .reading import (
     ALL_RECORDS,
     BROWSED_CATEGORIES,
@@ -40,6 +41,7 @@ from .reading import (
 )
 from .wallet import (
     CATEGORIES,
+    DELETE_CONFIRMATION,
     MIN_PASSPHRASE,
     OWNER,
     PHRASE_LENGTHS,
@@ -48,10 +50,12 @@ from .wallet import (
     UnlockedWallet,
     WalletService,
     phrase_problem,
+    phrase_words,
 )
 
 if TYPE_CHECKING:
     from ..chain.backend import Deployment, TxResult
+    from ..chain.networks import NetworkProfile
     from ..chain.values import Address, GrantId
     from ..ipfs.cid import Cid
     from ..records.importer import ImportResult
@@ -78,6 +82,7 @@ __all__ = [
     "ALL_RECORDS",
     "BROWSED_CATEGORIES",
     "CATEGORIES",
+    "DELETE_CONFIRMATION",
     "HEALTH_RECORDS",
     "INSURANCE",
     "INSURANCE_TYPES",
@@ -86,6 +91,8 @@ __all__ = [
     "PHRASE_LENGTHS",
     "PRESETS",
     "SETTINGS",
+    "TEXT_PERCENT_RANGE",
+    "THEMES",
     "TRAIL_TYPES",
     "Address",
     "AddressBook",
@@ -106,9 +113,11 @@ __all__ = [
     "HealthOverview",
     "ImportResult",
     "IpfsStatus",
+    "NetworkProfile",
     "NetworkStatus",
     "Networks",
     "OpenedShare",
+    "Preferences",
     "ProfileView",
     "RecordCounts",
     "RevokeReceipt",
@@ -137,6 +146,7 @@ __all__ = [
     "names_within",
     "parse_expiry",
     "phrase_problem",
+    "phrase_words",
     "plan_share",
     "probe_network",
     "record_facts",
@@ -154,6 +164,7 @@ _LAZY = {
     "GrantId": "..chain.values",
     "BackupReceipt": ".backups",
     "Networks": ".networks",
+    "NetworkProfile": "..chain.networks",
     "ExportResult": "..share.export",
     "HealthCard": "..share.shc",
     "ImportResult": "..records.importer",
