@@ -21,7 +21,10 @@ def test_patient_home_opens_with_nothing_lost(homes: FixtureHomes) -> None:
 
     records = homes.run("patient", "records", "--json")
     assert records.code == 0, records.stderr
-    assert schema_version(homes.home("patient") / STORE_FILE) == 2
+    assert schema_version(homes.home("patient") / STORE_FILE) == 3  # encrypted (SQLCipher) since schema 3
+    store_bytes = (homes.home("patient") / STORE_FILE).read_bytes()
+    for rtype in patient["counts_by_type"]:  # schema 2 kept each row's type readable; nothing now
+        assert rtype.encode() not in store_bytes
     # the health records, and apart from them the wallet's own activity (never a health record)
     assert not {r["type"] for r in records.json} & {"Consent", "AuditEvent"}
     trail = [r for t in ("Consent", "AuditEvent") for r in homes.run("patient", "records", "--type", t, "--json").json]

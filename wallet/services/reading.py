@@ -247,7 +247,7 @@ def named_rows(store: RecordStore, rows: list[StoredSummary], profile: str, inde
             if s.resource_type not in looked_up:
                 looked_up[s.resource_type] = index.names(s.resource_type)
             title = looked_up[s.resource_type].get(s.code, "")
-        out.append(StoredSummary(row.id, replace(s, title=title)) if title else row)
+        out.append(replace(row, summary=replace(s, title=title)) if title else row)  # position etc. kept
     return out
 
 
