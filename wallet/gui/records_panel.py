@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, ProgressSink
-from ..services import StoredSummary, UnlockedWallet
+from ..services import ALL_RECORDS, INSURANCE, StoredSummary, UnlockedWallet
 from .models import COLUMNS, MEASUREMENT_CATEGORIES, RecordFilterProxy, RecordTableModel, TrendSeries, trend_series
 from .trend_chart import TrendChart
 from .workers import JobRunner
@@ -43,7 +43,9 @@ IN_MEMORY_LIMIT = 50_000  # above this many records a category is paged and sear
 TREND_ROWS = 100_000  # the newest rows of a large category that its trend is drawn from
 
 _REST = "records-rest"  # the JobRunner key of loading every row of the shown category
-_WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 50}
+_HEADINGS = {ALL_RECORDS: "All records, newest first (insurance and billing are under their own category)",
+             INSURANCE: "Insurance and billing: claims, explanations of benefit and coverage"}
+_WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 120}
 
 
 class RecordsPanel(QWidget):
@@ -170,7 +172,7 @@ class RecordsPanel(QWidget):
         self.table.setSortingEnabled(False)
         header.setSortIndicator(model.column_keys.index("date"), Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
-        self.heading.setText(category or "Overview — every record, newest first")
+        self.heading.setText(_HEADINGS.get(category or ALL_RECORDS, category or ""))
         measuring = category in MEASUREMENT_CATEGORIES
         self.trend_box.setVisible(measuring and total > 0)
         self.trend_combo.blockSignals(True)
@@ -332,7 +334,7 @@ class RecordsPanel(QWidget):
             self.empty.setText(f"No records match “{self._search_text}”.")
             self.stack.setCurrentWidget(self.empty)
         elif total == 0:
-            what = (self._category or "records").lower()
+            what = (self._category or "records").lower() if self._category != ALL_RECORDS else "records"
             self.empty.setText(f"No {what} in this wallet yet.")
             self.stack.setCurrentWidget(self.empty)
         elif shown == 0 and words and not self._loading_rest:

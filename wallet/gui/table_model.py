@@ -7,8 +7,7 @@
   :meth:`~RowsTableModel.rows`. Models that load lazily or sort themselves
   (:class:`~wallet.gui.models.RecordTableModel`) keep their own bookkeeping.
 - :class:`StorePager`: the page fetcher of :class:`~wallet.gui.models.RecordTableModel`
-  over the store's indexed pages (``UnlockedWallet.page``), optionally narrowed by the
-  full-text search.
+  over the store's position index, optionally narrowed by the full-text search.
 """
 
 from __future__ import annotations
@@ -18,11 +17,9 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from ..services import PageKey, StoredSummary, UnlockedWallet
+from ..services import StoredSummary, UnlockedWallet
 
-__all__ = ["PAGE_LIMIT", "Index", "RowsTableModel", "StorePager"]
-
-PAGE_LIMIT = 10_000  # the most rows one store page returns
+__all__ = ["Index", "RowsTableModel", "StorePager"]
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -75,40 +72,20 @@ class RowsTableModel(QAbstractTableModel):
 
 
 class StorePager:
-    """``(limit, offset) -> rows``, newest first, of one category (``None``: every record)
-    of the wallet's active profile, read through the store's indexes.
-
-    A page asked for right after the previous one continues from that page's keyset
-    cursor (``Page.next``): each page costs the same however deep the list, where an
-    ``OFFSET`` would step over every row before it. Any other position is skipped to
-    with ``offset``. ``text``: only the records the full-text search finds for it.
-    ``limit`` -1 reads every remaining row (for lists small enough to hold).
-    """
+    """``(limit, offset) -> rows``, newest first, of one view (``None``: every record) of the
+    wallet's active profile, read through the store's position index
+    (``UnlockedWallet.summaries``: views, naming and profile rules as everywhere else).
+    ``text``: only the records the full-text search finds for it. ``limit`` -1 reads every
+    remaining row (for lists small enough to hold)."""
 
     def __init__(self, wallet: UnlockedWallet, *, category: str | None = None, text: str | None = None) -> None:
         self._wallet = wallet
         self.category = category
         self.text = text
-        self._end = -1  # the offset just after the last page read
-        self._next: PageKey | None = None
 
     def count(self) -> int:
-        """How many rows the pager pages through (counted in the indexes)."""
+        """How many rows the pager pages through (counted by the store)."""
         return self._wallet.count(category=self.category, text=self.text)
 
     def __call__(self, limit: int, offset: int) -> list[StoredSummary]:
-        if limit < 0:
-            return self._wallet.summaries(category=self.category, text=self.text, offset=offset)
-        rows: list[StoredSummary] = []
-        while len(rows) < limit:
-            want = min(limit - len(rows), PAGE_LIMIT)
-            at = offset + len(rows)
-            if at == self._end and self._next is not None:
-                page = self._wallet.page(category=self.category, text=self.text, limit=want, after=self._next)
-            else:
-                page = self._wallet.page(category=self.category, text=self.text, limit=want, offset=at)
-            rows.extend(page.rows)
-            self._end, self._next = at + len(page.rows), page.next
-            if page.next is None:
-                break
-        return rows
+        return self._wallet.summaries(category=self.category, text=self.text, limit=limit, offset=offset)
