@@ -462,8 +462,12 @@ class ShareDialog(QDialog):
                 else plural(receipt.records, 'record'))
         self.run_title.setText(f"Shared {what} with {who} until {local_time(receipt.expires_at)}.")
         self.progress.hide()
-        self.progress_label.setText(f"Grant {receipt.grant_id}, recorded in transaction {receipt.tx.tx_hash} "
-                                    f"({receipt.tx.gas_used:,} gas).")
+        if receipt.tx is not None:
+            self.progress_label.setText(f"Grant {receipt.grant_id}, recorded in transaction {receipt.tx.tx_hash} "
+                                        f"({receipt.tx.gas_used:,} gas).")
+        else:
+            self.progress_label.setText(f"Grant {receipt.grant_id} is signed; the doctor's wallet records it on "
+                                        "chain when it first opens the share, and pays for it.")
         self.token.set_token(receipt.token)
         self.token.show()
         self._show_step(_Step.RUN)
