@@ -990,10 +990,15 @@ class Sharing:
     def audit(self) -> list[dict[str, Any]]:
         """On-chain events where this wallet is a party, and the local AuditEvents, newest first."""
         events: list[dict[str, Any]] = []
-        for ev in self.chain.access_log(self.me):
-            events.append({"source": "chain", "event": ev.kind.value, "grant_id": ev.id_hex, "at": ev.at.isoformat(),
-                           "party": ev.party(self.me), "patient": ev.patient, "grantee": ev.grantee,
-                           "tx": ev.tx_hash, "block": ev.block})
+        seen: set[tuple[str, int]] = set()
+        for address in [self.me, *self._grant_addresses()]:  # the per-grant addresses are this wallet too
+            for ev in self.chain.access_log(address):
+                if (ev.tx_hash, ev.log_index) in seen:
+                    continue
+                seen.add((ev.tx_hash, ev.log_index))
+                events.append({"source": "chain", "event": ev.kind.value, "grant_id": ev.id_hex,
+                               "at": ev.at.isoformat(), "party": ev.party(address), "patient": ev.patient,
+                               "grantee": ev.grantee, "tx": ev.tx_hash, "block": ev.block})
         for row in self.wallet.store.summaries(types=["AuditEvent"]):
             ids = _audit_identifiers(self.wallet.store.get(row.id))
             events.append({"source": "local", "event": row.summary.title, "at": row.summary.date,
