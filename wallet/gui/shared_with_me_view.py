@@ -99,7 +99,7 @@ class SharedWithMeView(QWidget):
         font.setBold(True)
         title.setFont(font)
         self.token_edit = QPlainTextEdit(self)
-        self.token_edit.setPlaceholderText("Paste the share token the patient gave you (hwshare:1:…), or a grant id")
+        self.token_edit.setPlaceholderText("Paste the share token the patient gave you (hwshare:…), or a grant id")
         self.token_edit.setAccessibleName("Share token")
         self.token_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.token_edit.setTabChangesFocus(True)
@@ -108,9 +108,17 @@ class SharedWithMeView(QWidget):
         self.open_button = QPushButton("Open", self)
         self.open_button.setDefault(True)
         self.open_button.clicked.connect(self.open_token)
+        self.keep_button = QPushButton("Add to list", self)
+        self.keep_button.setToolTip("Keep this share in the list below and see whose records it holds, without "
+                                    "opening it (nothing is fetched or logged)")
+        self.keep_button.clicked.connect(self.keep_token)
+        token_buttons = QVBoxLayout()
+        token_buttons.addWidget(self.open_button)
+        token_buttons.addWidget(self.keep_button)
+        token_buttons.addStretch(1)
         token_row = QHBoxLayout()
         token_row.addWidget(self.token_edit, 1)
-        token_row.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignTop)
+        token_row.addLayout(token_buttons)
 
         # grants found on chain
         self.received = GrantTableModel(received=True, parent=self)
@@ -245,6 +253,7 @@ class SharedWithMeView(QWidget):
     def _update_buttons(self, *_: Any) -> None:
         ready = self._wallet is not None and not self.opening
         self.open_button.setEnabled(ready and bool(self.token_edit.toPlainText().strip()))
+        self.keep_button.setEnabled(ready and self.token_edit.toPlainText().strip().startswith("hwshare:"))
         self.open_selected_button.setEnabled(ready and bool(self.received_table.selectionModel().selectedRows()))
         self.refresh_button.setEnabled(self._wallet is not None)
         self.publish_button.setEnabled(self._wallet is not None)
@@ -277,6 +286,34 @@ class SharedWithMeView(QWidget):
             self.key_label.setText(message)
 
         runner.submit(job, on_done=done, on_failed=failed, latest="received")
+
+    def keep_token(self) -> None:
+        """Keep the pasted token and list it with the patient's name (on the worker); nothing is opened."""
+        wallet, runner = self._wallet, self._runner
+        text = "".join(self.token_edit.toPlainText().split())  # a token pasted across lines
+        if wallet is None or runner is None or not text:
+            return
+
+        def job(_p: ProgressSink, _c: CancelToken) -> GrantView:
+            from ..services import Sharing
+
+            return Sharing(wallet).receive(text)
+
+        def done(view: GrantView) -> None:
+            label = view.label
+            who = view.counterpart_name or "A patient"
+            what = label.describe() if label is not None and label.contents else "records"
+            note = f" Message: {label.message}" if label is not None and label.message else ""
+            self._set_message("")
+            self.progress_box.show()
+            self.progress.hide()
+            self.cancel_open_button.hide()
+            self.progress_label.setText(f"{who} shared {what} with you, until {local_time(view.grant.expires_at)}."
+                                        f"{note} It is in the list below; open it when you need it.")
+            self.token_edit.clear()
+            self.refresh()
+
+        runner.submit(job, on_done=done, on_failed=self._set_message, latest="keep")
 
     def _show_key(self, registered: bool) -> None:
         self.key_registered = registered
@@ -327,6 +364,8 @@ class SharedWithMeView(QWidget):
         self._set_message("")
         self.progress_label.setText("Checking the share…")
         self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_open_button.show()
         self.progress_box.show()
         self._update_buttons()
 

@@ -821,7 +821,7 @@ class Sharing:
             label = self._label_of(token)
             on_chain: bool | None = None
             revoked = False
-            status_now = datetime.now(now.tzinfo) if token.chain_id != chain.chain_id else now
+            status_now = self.wallet.app.clock.now() if token.chain_id != chain.chain_id else now
             if token.chain_id == chain.chain_id:
                 stage = chain.grant_stage(GrantId.parse(gid_hex))
                 if stage is GrantStage.GRANTED:
