@@ -105,8 +105,8 @@ def test_share_open_revoke_refused(people: People) -> None:
 
     listed = people.run("patient", "grants", "--json").json
     expected = {"grant_id": g["grant_id"], "grantee": doctor, "name": "Dr Quinn", "status": "active",
-                "expires_at": g["expires_at"], "accesses": 1, "cid": g["cid"], "on_chain": True}
-    assert len(listed) == 1 and {k: listed[0][k] for k in expected} == expected
+                "expires_at": g["expires_at"], "accesses": 1, "cid": g["cid"]}
+    assert listed == [expected]  # a grant on chain lists as before
     received = people.run("doctor", "grants", "--received", "--json").json
     assert received[0]["grant_id"] == g["grant_id"] and received[0]["accesses"] == 1
     log = people.run("patient", "audit", "--json").json

@@ -150,15 +150,26 @@ def cmd_grants(service: WalletService, args: argparse.Namespace, out: Output) ->
         sharing = Sharing(wallet)
         views = sharing.received() if args.received else sharing.grants()
     key = "patient" if args.received else "grantee"
-    doc = [{"grant_id": v.grant_id, key: v.counterpart, "name": v.counterpart_name, "status": v.status.value,
-            "expires_at": v.grant.expires_at.isoformat(), "accesses": v.grant.accesses, "cid": v.grant.cid,
-            "on_chain": v.on_chain, "chain_id": v.chain_id, "label": v.label.as_json() if v.label else None}
-           for v in views]
+    doc = [_grant_json(v, key) for v in views]
     rows = [[v.grant_id[:18] + "…", v.counterpart_name or v.counterpart, _contents(v), _status(v),
              v.grant.expires_at.isoformat()[:16], str(v.grant.accesses)] for v in views]
     out.result(doc, out.table(rows, ["GRANT", key.upper(), "SHARED", "STATUS", "EXPIRES", "ACCESSES"]) if doc
                else "No grants.")
     return 0
+
+
+def _grant_json(view: GrantView, key: str) -> dict[str, object]:
+    """One row of ``grants --json``. ``on_chain`` (false: signed, not yet submitted; null: on
+    another chain), ``chain_id`` and ``label`` appear only for a grant that is not plainly on
+    this chain without a label, so the rows of earlier grants read as before."""
+    doc: dict[str, object] = {
+        "grant_id": view.grant_id, key: view.counterpart, "name": view.counterpart_name,
+        "status": view.status.value, "expires_at": view.grant.expires_at.isoformat(),
+        "accesses": view.grant.accesses, "cid": view.grant.cid}
+    if view.on_chain is not True or view.label is not None:
+        doc.update({"on_chain": view.on_chain, "chain_id": view.chain_id,
+                    "label": view.label.as_json() if view.label else None})
+    return doc
 
 
 def _contents(view: GrantView) -> str:
