@@ -285,7 +285,7 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     assert dialog.receipt is not None, dialog.confirm_error.text()
     receipt = dialog.receipt
     assert receipt.records == 8  # the Patient goes along
-    assert dialog.token.token == receipt.token and receipt.token.startswith("hwshare:1:")
+    assert dialog.token.token == receipt.token and receipt.token.startswith("hwshare:2:")
     assert not dialog.token.qr.pixmap().isNull()
     assert dialog.next_button.text() == "Close" and HOSTILE in dialog.run_title.text()
     assert dialog.run_title.textFormat() == Qt.TextFormat.PlainText
@@ -316,7 +316,7 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     # the token on demand, for the active grant
     view.show_token()
     token_dialog = view.token_dialog
-    qtbot.waitUntil(lambda: token_dialog.token_widget.token.startswith("hwshare:1:"), timeout=wait)
+    qtbot.waitUntil(lambda: token_dialog.token_widget.token.startswith("hwshare:2:"), timeout=wait)
     assert not token_dialog.token_widget.qr.pixmap().isNull()
     assert HOSTILE in token_dialog.heading.text() and token_dialog.heading.textFormat() == Qt.TextFormat.PlainText
     token_dialog.close()

@@ -17,8 +17,9 @@ integers big-endian, every length checked and nothing left over::
     delegates count (1), each len (1) multiaddr (ASCII)
 
 A token this app writes is at most :data:`MAX_TOKEN_LENGTH` (1,000) characters, one QR
-code: :meth:`ShareToken.encode` leaves out patient-node addresses from the last, then
-delegates, until it fits (the signed grant and the label always stay).
+code: :meth:`ShareToken.encode` leaves out addresses from the last until it fits, keeping
+one of the patient's node and one delegate as long as it can (the signed grant and the label
+always stay).
 """
 
 from __future__ import annotations
@@ -131,8 +132,9 @@ class ShareToken:
 
     def encode(self) -> str:
         """The token text: version 1 when it carries only what version 1 can, else version 2,
-        at most :data:`MAX_TOKEN_LENGTH` characters (peers, then delegates, left out from the
-        last until it fits; :class:`ShareError` if even the signed grant and label do not)."""
+        at most :data:`MAX_TOKEN_LENGTH` characters: peers beyond the first, then delegates
+        beyond the first, then those two are left out until it fits (:class:`ShareError` if
+        even the signed grant and label do not)."""
         if self.version == 1:
             doc: dict[str, object] = {"c": self.chain_id, "a": self.contract, "g": self.grant_id}
             if self.peers:
@@ -144,10 +146,14 @@ class ShareToken:
             text = PREFIX_V2 + base64.urlsafe_b64encode(token._bytes()).rstrip(b"=").decode()
             if len(text) <= MAX_TOKEN_LENGTH:
                 return text
-            if token.peers:
+            if len(token.peers) > 1:
                 token = replace(token, peers=token.peers[:-1])
-            elif token.delegates:
+            elif len(token.delegates) > 1:
                 token = replace(token, delegates=token.delegates[:-1])
+            elif token.peers:
+                token = replace(token, peers=())
+            elif token.delegates:
+                token = replace(token, delegates=())
             else:
                 raise ShareError(f"The share token would be longer than {MAX_TOKEN_LENGTH} characters.")
 
