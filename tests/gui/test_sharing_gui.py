@@ -322,6 +322,16 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     token_dialog.close()
 
     # the doctor pastes the token and opens it
+    # Before opening: "Add to list" shows whose records these are and what, from the sealed label.
+    doctor_view.token_edit.setPlainText(receipt.token)
+    qtbot.waitUntil(lambda: doctor_view.keep_button.isEnabled(), timeout=wait)
+    doctor_view.keep_button.click()
+    qtbot.waitUntil(lambda: doctor_view.received.rowCount() == 1, timeout=wait)
+    assert doctor_view.received.index(0, 0).data() == "Ned Hintz"  # a name, not a hex address
+    assert doctor_view.received.index(0, 4).data() == "7 Immunizations"
+    assert doctor_view.received.headerData(4, Qt.Orientation.Horizontal) == "What was shared"
+    assert "Ned Hintz shared 7 Immunizations" in doctor_view.progress_label.text() and doctor_view.share is None
+
     doctor_view.token_edit.setPlainText(receipt.token[:40] + "\n" + receipt.token[40:])  # wrapped when pasted
     qtbot.waitUntil(lambda: doctor_view.open_button.isEnabled(), timeout=wait)
     doctor_view.open_button.click()
@@ -339,7 +349,7 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     assert doctor.counts_by_type().get("Immunization", 0) == 0  # read-only: nothing stored
     qtbot.waitUntil(lambda: doctor_view.received.rowCount() == 1, timeout=wait)
     qtbot.waitUntil(lambda: doctor_view.received.index(0, 3).data() == "1", timeout=wait)
-    assert doctor_view.received.index(0, 0).data().startswith("Ned Hintz (")  # learnt from the opened share
+    assert doctor_view.received.index(0, 0).data() == "Ned Hintz"  # from the label sealed to this doctor
 
     # the patient sees the access
     view.refresh()
