@@ -368,6 +368,7 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     view.revoke_button.click()
     (text, fmt), = asked
     assert "cannot un-share" in text and "opened it 1 time" in text
+    assert "development chain" in text  # what revoking needs and costs here
     assert text.startswith(f"Revoke the share with {HOSTILE}")
     assert fmt == Qt.TextFormat.PlainText
     qtbot.waitUntil(lambda: view.model.rowCount() == 1 and view.model.index(0, 1).data() == "Revoked", timeout=wait)
