@@ -195,7 +195,7 @@ def test_confirm_and_revoke_words_say_what_becomes_public() -> None:
     plan = SharePlan(("a", "b", "c"), (("Conditions", 2),), PATIENT, HOSTILE, NOW + timedelta(days=7), 52_000, True)
     text = confirm_text(plan)
     assert f"Share 2 records with {HOSTILE} ({PATIENT})" in text
-    assert PUBLIC_LINK in text and "publicly linked" in text
+    assert PUBLIC_LINK in text and "publicly linked" in text and "nothing there ties it to your wallet" in text
     assert CANNOT_UNSHARE in text and "cannot un-share" in text
     assert "about 52,000 gas" in text and "patient details" in text
     question = revoke_question(grant_view(expires=NOW + timedelta(days=1), accesses=2), HOSTILE)

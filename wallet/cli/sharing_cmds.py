@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from ..atomicfile import write_atomic
-from ..services import CATEGORIES, GrantView, Sharing, TxResult, WalletService
+from ..services import CATEGORIES, GrantView, Sharing, TxResult, WalletService, fhir_json_text
 from .output import Output
 from .records_cmds import unlocked
 
@@ -151,9 +151,10 @@ def cmd_grants(service: WalletService, args: argparse.Namespace, out: Output) ->
         views = sharing.received() if args.received else sharing.grants()
     key = "patient" if args.received else "grantee"
     doc = [_grant_json(v, key) for v in views]
-    rows = [[v.grant_id[:18] + "…", v.counterpart_name or v.counterpart, _contents(v), _status(v),
-             v.grant.expires_at.isoformat()[:16], str(v.grant.accesses)] for v in views]
-    out.result(doc, out.table(rows, ["GRANT", key.upper(), "SHARED", "STATUS", "EXPIRES", "ACCESSES"]) if doc
+    shared = ["SHARED"] if args.received else []
+    rows = [[v.grant_id[:18] + "…", v.counterpart_name or v.counterpart, *([_contents(v)] if shared else []),
+             _status(v), v.grant.expires_at.isoformat()[:16], str(v.grant.accesses)] for v in views]
+    out.result(doc, out.table(rows, ["GRANT", key.upper(), *shared, "STATUS", "EXPIRES", "ACCESSES"]) if doc
                else "No grants.")
     return 0
 
@@ -258,7 +259,7 @@ def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> i
         out.info(f"warning: this share holds the records of {len(opened.people)} people: "
                  + "; ".join(opened.people) + ". Check whose each record is before relying on it.")
     if args.out:
-        write_atomic(Path(args.out), json.dumps(opened.bundle, indent=2, ensure_ascii=False).encode(), mode=0o600)
+        write_atomic(Path(args.out), fhir_json_text(opened.bundle, indent=2).encode(), mode=0o600)  # decimals exact
         doc["out"] = args.out
     else:
         doc["bundle"] = opened.bundle
@@ -268,7 +269,7 @@ def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> i
     if args.out:
         human += f"\nWritten to {args.out}."
     elif not out.as_json:
-        human += "\n\n" + json.dumps(opened.bundle, indent=2, ensure_ascii=False)
+        human += "\n\n" + fhir_json_text(opened.bundle, indent=2)
     out.result(doc, human)
     return 0
 

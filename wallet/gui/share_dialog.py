@@ -56,8 +56,9 @@ DEFAULT_PRESET = "1 week"
 NAME_PRIVACY = ("Names are your own notes. They are kept on this computer only, in a plain (not encrypted) file "
                 "in your wallet folder that only your user account can read; they are never put on chain or "
                 "sent to the doctor.")
-PUBLIC_LINK = ("Your wallet address and the doctor's will be publicly linked on the blockchain: anyone can see "
-               "that this wallet shared something with that address, and when (never what).")
+PUBLIC_LINK = ("On the blockchain this share appears under an address made for it alone, publicly linked to the "
+               "doctor's address: anyone can see that it shared something with the doctor, and when (never what), "
+               "but nothing there ties it to your wallet or to your other shares.")
 CANNOT_UNSHARE = ("You can revoke the share at any time, but revocation cannot un-share what the doctor has "
                   "already opened.")
 
@@ -66,9 +67,11 @@ def confirm_text(plan: SharePlan) -> str:
     """What the confirm step says, in plain words (shown as plain text: names are data)."""
     what = "\n".join(f"    {category}: {n:,}" for category, n in plan.by_category)
     gas = ""
-    if plan.gas:
-        gas = f"\n\nRecording the share on chain costs {about_gas(plan.gas)}"
-        gas += " (a development chain: no real money)." if plan.development_chain else "."
+    if plan.gas and plan.development_chain:
+        gas = f"\n\nRecording the share on chain costs {about_gas(plan.gas)} (a development chain: no real money)."
+    elif plan.gas:
+        gas = (f"\n\nYou pay nothing: the doctor's wallet records the share on chain when it first opens it, and "
+               f"pays {about_gas(plan.gas)}.")
     return (
         f"Share {plural(plan.records, 'record')} with {plan.who}\n"
         f"until {local_time(plan.expires_at)} (your local time).\n\n"

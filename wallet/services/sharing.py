@@ -882,6 +882,11 @@ class Sharing:
         """
         text = grant_or_token.strip()
         token: ShareToken | None = None
+        if not text.startswith("hwshare:"):
+            with contextlib.suppress(InvalidGrantId):
+                kept = self._received_book().find(GrantId.parse(text).hex_id)
+                if kept is not None:
+                    text = kept.text  # a share this wallet was handed: its token knows its chain and grant
         if text.startswith("hwshare:"):
             token = parse_token(text)
             if GrantId.parse(token.grant_id).grantee != self.me:
