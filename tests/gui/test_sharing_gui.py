@@ -271,6 +271,7 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     qtbot.waitUntil(lambda: "about" in dialog.gas_label.text(), timeout=wait)
     assert "gas" in dialog.gas_label.text()
     dialog.presets["1 week"].setChecked(True)
+    dialog.message_edit.setText("For <b>Tuesday</b>")  # sealed to the doctor; shown as plain text there
     dialog.next()
     qtbot.waitUntil(lambda: dialog.step == 1, timeout=wait)
     summary = dialog.summary.text()
@@ -329,6 +330,9 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     qtbot.waitUntil(lambda: doctor_view.received.rowCount() == 1, timeout=wait)
     assert doctor_view.received.index(0, 0).data() == "Ned Hintz"  # a name, not a hex address
     assert doctor_view.received.index(0, 4).data() == "7 Immunizations"
+    tip = doctor_view.received.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Message: For &lt;b&gt;Tuesday&lt;/b&gt;" in tip  # the patient's text, escaped
+    assert doctor_view.progress_label.textFormat() == Qt.TextFormat.PlainText
     assert doctor_view.received.headerData(4, Qt.Orientation.Horizontal) == "What was shared"
     assert "Ned Hintz shared 7 Immunizations" in doctor_view.progress_label.text() and doctor_view.share is None
 

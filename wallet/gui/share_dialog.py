@@ -213,12 +213,18 @@ class ShareDialog(QDialog):
         self.remember = QCheckBox("Remember this name in my address book", who)
         self.remember.setChecked(True)
         self.remember.setToolTip(NAME_PRIVACY)
+        self.message_edit = QLineEdit(who)
+        self.message_edit.setPlaceholderText("optional, e.g. For our appointment on Tuesday")
+        self.message_edit.setToolTip("A short note for the doctor. It travels with the share, encrypted so that "
+                                     "only the doctor's wallet can read it, with your name and what you shared.")
+        self.message_edit.setMaxLength(140)
         self.gas_label = plain_label("", who, selectable=False)
         form = QFormLayout(who)
         form.addRow("Address book", self.contact_combo)
         form.addRow("Name", self.name_edit)
         form.addRow("Address", self.address_edit)
         form.addRow("", self.remember)
+        form.addRow("Message", self.message_edit)
         form.addRow("", self.gas_label)
 
         # until when
@@ -434,13 +440,15 @@ class ShareDialog(QDialog):
         plan, wallet, book = self.plan, self.wallet, self.book
         if plan is None:
             return
+        message = self.message_edit.text().strip() or None
 
         def job(progress: ProgressSink, cancel: CancelToken) -> GrantReceipt:
             if plan.remember and plan.grantee_name and book is not None:
                 with contextlib.suppress(OSError):  # the share matters more than the note
                     book.save_contact(plan.grantee_name, plan.grantee)
             return Sharing(wallet).grant(plan.grantee, record_ids=plan.record_ids, expires_at=plan.expires_at,
-                                         grantee_name=plan.grantee_name or None, progress=progress, cancel=cancel)
+                                         grantee_name=plan.grantee_name or None, message=message,
+                                         progress=progress, cancel=cancel)
 
         self._busy = True
         self.run_title.setText(f"Sharing with {plan.grantee_name or plan.grantee}…")
