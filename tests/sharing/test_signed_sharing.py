@@ -25,6 +25,7 @@ from wallet.services import Sharing
 from wallet.services.expiry import parse_expiry
 from wallet.services.networks import Networks
 from wallet.share.token import MAX_TOKEN_LENGTH, parse_token
+from wallet.vault import aead
 
 RICH = hex(10**20)
 
@@ -246,3 +247,36 @@ def test_the_doctor_submits_on_the_embedded_chain_too(patient, doctor, clock) ->
     assert again.grant_tx is None and again.access_tx is not None
     expires = from_chain_time(parse_token(receipt.token).signed.expires_at)  # type: ignore[union-attr]
     assert expires == receipt.expires_at
+
+
+def test_a_first_version_grant_and_its_hwshare_1_token_keep_working(patient, doctor, clock) -> None:
+    """As the previous release shared: the wallet's own account calls grant(), the token is version 1."""
+    from wallet.chain.grants import grant_id_hex, new_grant_id
+    from wallet.ipfs.sealed import publish_sealed
+    from wallet.share import protocol
+    from wallet.share.token import ShareToken
+
+    sharing = Sharing(patient)
+    chain = sharing.chain
+    grantee = doctor.identity.address
+    gid = new_grant_id(grantee)
+    ids = sharing.choose_records(types=["Immunization"])
+    resources = [patient.store.get(i) for i in ids]
+    content_key = aead.new_key()
+    context = sharing._context(gid)
+    ipfs = patient.ipfs()
+    cid = publish_sealed(ipfs, content_key, protocol.envelope(resources, now=clock.now()), purpose=protocol.PURPOSE,
+                         aad=context.aad)
+    wrapped = protocol.wrap_content_key(chain.require_encryption_key(grantee), content_key, context)
+    chain.grant(patient.keys.account, gid, grantee, str(cid), wrapped, parse_expiry("7d", now=chain.now()))
+    token = ShareToken(chain.chain_id, sharing._contract(), grant_id_hex(gid), sharing._peers(ipfs)).encode()
+    assert token.startswith("hwshare:1:")
+
+    opened = Sharing(doctor).open(token)
+    assert opened.counts == {"Immunization": 7} and opened.grant_tx is None and opened.access_tx is not None
+    (view,) = sharing.grants()
+    assert view.grant.patient == patient.identity.address and view.grant.accesses == 1
+    assert sharing.revocation_plan(grant_id_hex(gid)).signed is False
+    assert sharing.revoke_grant(grant_id_hex(gid)).tx is not None  # by the wallet's own account, as before
+    with pytest.raises(GrantNotActive, match="revoked"):
+        Sharing(doctor).open(token)
