@@ -208,6 +208,14 @@ def test_grants_of_one_patient_share_no_address_and_a_restored_wallet_lists_them
     # The restored wallet continues after the keys it found, and can revoke what it found.
     assert again.revoke_grant(receipts[0].grant_id).tx is not None
     assert {v.grant_id: v.status for v in again.grants()}[receipts[0].grant_id] is GrantStatus.REVOKED
+    # The same phrase sharing from two computers never reuses a per-grant key.
+    restored.import_file(SMALL_PATIENT)
+    third = again.grant(doctor.identity.address, record_ids=again.choose_records(types=["Condition"]),
+                        expires_at=parse_expiry("7d", now=clock.now()))
+    fourth = sharing.grant(doctor.identity.address, record_ids=sharing.choose_records(types=["Condition"]),
+                           expires_at=parse_expiry("7d", now=clock.now()))
+    assert (third.grant_key_index, fourth.grant_key_index) == (2, 3)
+    assert len({r.grant_signer for r in (*receipts, third, fourth)}) == 4
 
 
 def test_a_grant_never_submitted_is_burned_by_revoking_and_never_opens(patient, doctor, clock) -> None:

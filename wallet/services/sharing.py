@@ -373,22 +373,25 @@ class Sharing:
                 out[int(index)] = gid
         return out
 
-    def scan_grant_keys(self) -> GrantKeyScan:
-        """The per-grant key indices the chain has seen, by the gap rule
-        (:mod:`wallet.chain.grant_keys`: stop after 20 unused addresses in a row); how a
-        wallet restored from its phrase finds its grants again."""
+    def scan_grant_keys(self, *, start: int = 0) -> GrantKeyScan:
+        """The per-grant key indices from ``start`` the chain has seen, by the gap rule
+        (:mod:`wallet.chain.grant_keys`: stop after 20 unused addresses in a row, asking 20
+        at a time); how a wallet restored from its phrase finds its grants again."""
         keys, chain = self.wallet.keys, self.chain
-        return scan_grant_keys_batched(keys.grant_address, chain.patients_with_activity, gap=GAP_LIMIT)
+        return scan_grant_keys_batched(keys.grant_address, chain.patients_with_activity, gap=GAP_LIMIT, start=start)
 
     def _known_key_indices(self) -> list[int]:
-        """Indices kept locally and found on chain."""
-        return sorted(set(self._local_key_indices()) | set(self.scan_grant_keys().used))
+        """Indices kept locally, and those the chain knows beyond them (all of them, for a
+        wallet that keeps none: a restored one)."""
+        local = set(self._local_key_indices())
+        return sorted(local | set(self.scan_grant_keys(start=max(local) + 1 if local else 0).used))
 
     def _next_key_index(self) -> int:
+        """After every index kept here and every one the chain knows beyond them (the same
+        phrase may share from another computer), so no two grants share a patient address."""
         local = self._local_key_indices()
-        if local:
-            return max(local) + 1
-        return self.scan_grant_keys().next_index  # a restored wallet continues after its grants
+        start = max(local) + 1 if local else 0
+        return max(start, self.scan_grant_keys(start=start).next_index)
 
     def _grant_addresses(self) -> dict[str, int]:
         keys = self.wallet.keys
