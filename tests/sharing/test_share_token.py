@@ -95,3 +95,22 @@ def test_invalid_parts_are_refused_when_built() -> None:
         replace(_signed(), cid="not a cid!")
     with pytest.raises(ShareError):
         ShareToken(100, "0x" + "11" * 20, GRANT_ID, delegates=("not-a-multiaddr",))
+
+
+def test_mutated_version_two_tokens_never_crash_the_reader() -> None:
+    import random
+
+    rng = random.Random(12)
+    text = ShareToken(100, "0x" + "11" * 20, GRANT_ID, (PEER,), _signed(), b"label-bytes", (DELEGATE,)).encode()
+    raw = base64.urlsafe_b64decode(text[len(PREFIX_V2):] + "==")
+    for _ in range(2000):
+        damaged = bytearray(raw)
+        for _edit in range(rng.randint(1, 4)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        candidate = PREFIX_V2 + base64.urlsafe_b64encode(bytes(damaged)).rstrip(b"=").decode()
+        try:
+            token = parse_token(candidate)
+        except ShareError as exc:
+            assert exc.user_message and "\n" not in exc.user_message
+        else:
+            assert parse_token(token.encode()) == token  # whatever reads, reads the same again

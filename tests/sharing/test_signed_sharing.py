@@ -288,3 +288,24 @@ def test_a_first_version_grant_and_its_hwshare_1_token_keep_working(patient, doc
     assert sharing.revoke_grant(grant_id_hex(gid)).tx is not None  # by the wallet's own account, as before
     with pytest.raises(GrantNotActive, match="revoked"):
         Sharing(doctor).open(token)
+
+
+def test_a_doctor_without_funds_is_told_in_one_line_and_nothing_is_logged(chain100: AnvilNode, open_wallet) -> None:
+    url = chain100.url
+    patient = open_wallet("patient")
+    _on_chain100(patient, url, active=True)
+    patient.import_file(SMALL_PATIENT)
+    doctor = open_wallet("doctor")
+    _on_chain100(doctor, url, active=True)
+    chain100.rpc("anvil_setBalance", doctor.identity.address, RICH)
+    assert Sharing(doctor).register_key() is not None
+    chain100.rpc("anvil_setBalance", doctor.identity.address, "0x0")
+    sharing = Sharing(patient)
+    receipt = sharing.grant(doctor.identity.address, record_ids=sharing.choose_records(types=["Condition"]),
+                            expires_at=parse_expiry("1d", now=patient.chain().now()))
+    with pytest.raises(InsufficientFunds) as poor:
+        Sharing(doctor).open(receipt.token)
+    message = _one_line(poor)
+    assert "xDAI" in message and doctor.identity.address in message
+    gid = bytes.fromhex(receipt.grant_id[2:])
+    assert doctor.chain().grant_stage(gid) is GrantStage.UNUSED  # nothing was submitted or logged
