@@ -360,6 +360,9 @@ class SharedWithMeView(QWidget):
         text = "".join(text.split())  # a token pasted across lines
         if wallet is None or runner is None or self.opening or not text:
             return
+        go, network = self._network_for(wallet, text)
+        if not go:
+            return  # the user did not choose a network
         self.opening = True
         self._set_message("")
         self.progress_label.setText("Checking the share…")
@@ -372,7 +375,7 @@ class SharedWithMeView(QWidget):
         def job(progress: ProgressSink, cancel: CancelToken) -> OpenedShare:
             from ..services import Sharing
 
-            return Sharing(wallet).open(text, progress=progress, cancel=cancel)
+            return Sharing(wallet).open(text, network=network, progress=progress, cancel=cancel)
 
         def done(opened: OpenedShare) -> None:
             self._open_ticket = None
@@ -404,6 +407,32 @@ class SharedWithMeView(QWidget):
         self.cancel_open_button.setEnabled(True)
         self._open_ticket = runner.submit(job, on_done=done, on_failed=failed, on_progress=self._on_progress,
                                           on_cancelled=cancelled)
+
+    def _network_for(self, wallet: UnlockedWallet, text: str) -> tuple[bool, str | None]:
+        """Whether to go on, and the network profile to open a token with: the user's choice
+        when several have its chain id, else ``None`` (the core picks, or explains)."""
+        from ..errors import WalletError
+        from ..services import Sharing
+
+        if not text.startswith("hwshare:"):
+            return True, None
+        try:
+            profiles = Sharing(wallet).networks_for(text)
+        except WalletError:
+            return True, None  # the open says what is wrong with the token
+        if len(profiles) < 2:
+            return True, None
+        choice = self.choose_network([(p.name, f"{p.title or p.name} ({', '.join(p.rpc)})") for p in profiles])
+        return choice is not None, choice
+
+    def choose_network(self, choices: list[tuple[str, str]]) -> str | None:
+        """Ask which network profile to use (name, description); ``None`` when cancelled."""
+        from PySide6.QtWidgets import QInputDialog
+
+        labels = [text for _name, text in choices]
+        picked, ok = QInputDialog.getItem(self, "Which network?", "Several networks have this share's chain id; "
+                                          "open it on:", labels, 0, False)
+        return choices[labels.index(picked)][0] if ok and picked in labels else None
 
     def cancel_open(self) -> None:
         """Stop the share being opened: the worker stops at the next check of its cancel
