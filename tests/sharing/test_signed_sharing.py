@@ -83,6 +83,11 @@ def test_a_patient_with_nothing_shares_the_doctor_submits_pays_and_a_third_accou
     assert receipt.grant_signer not in (None, patient.identity.address)
     assert len(receipt.token) <= MAX_TOKEN_LENGTH and receipt.token.startswith("hwshare:2:")
     assert parse_token(receipt.token).chain_id == 100
+    with pytest.raises(InsufficientFunds) as poor:  # submitting at once needs funds the patient does not have
+        sharing.grant(doctor.identity.address, record_ids=ids, expires_at=parse_expiry("7d", now=public.now()),
+                      submit=True)
+    assert "Or share without submitting" in _one_line(poor)
+    assert len(sharing.grants()) == 1  # the refused share left nothing behind
     (mine,) = sharing.grants()
     assert mine.on_chain is False and mine.status is GrantStatus.ACTIVE
 

@@ -514,7 +514,11 @@ class Sharing:
         transaction's sender: say so where the user chooses it)."""
         chain = self.chain
         payer = signer if chain.is_development else self.wallet.keys.account
-        return chain.submit_signed_grant(payer, signed)
+        try:
+            return chain.submit_signed_grant(payer, signed)
+        except InsufficientFunds as exc:
+            raise InsufficientFunds(f"{exc.user_message.rstrip('.')}. Or share without submitting: the doctor's "
+                                    "wallet records the grant when it first opens it, and pays.") from exc
 
     @staticmethod
     def _peers(ipfs: Any) -> tuple[str, ...]:
