@@ -4,10 +4,12 @@ address-book."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 
 from ..atomicfile import write_atomic
+from ..errors import WalletError
 from ..services import CATEGORIES, GrantView, Sharing, TxResult, WalletService, fhir_json_text
 from .output import Output
 from .records_cmds import unlocked
@@ -219,6 +221,11 @@ def cmd_revoke(service: WalletService, args: argparse.Namespace, out: Output) ->
                        f"{signed.domain.chain_id} revokes the grant with 'health-wallet submit {args.signed_out}'. "
                        "Until then the grant stays active.")
             return 0
+        if not out.as_json:
+            with contextlib.suppress(WalletError):  # already revoked: the revoke below retries the unpin
+                plan = sharing.revocation_plan(args.grant_id)
+                if not plan.development:
+                    out.info(plan.describe())
         receipt = sharing.revoke_grant(args.grant_id)
     tx = receipt.tx
     doc = {**(_tx(tx) if tx else {"tx": None, "gas_used": 0, "block": None}), "revoked": True,
