@@ -135,14 +135,16 @@ def cmd_grant(service: WalletService, args: argparse.Namespace, out: Output) -> 
     out.result(
         {"grant_id": receipt.grant_id, "grantee": receipt.grantee, "cid": receipt.cid, **_tx(receipt.tx),
          "expires_at": receipt.expires_at.isoformat(), "records": receipt.records, "token": receipt.token,
-         "on_chain": receipt.on_chain, "grant_signer": receipt.grant_signer, "held_by": list(receipt.held_by),
+         "on_chain": receipt.on_chain, "grant_signer": receipt.grant_signer,
+         "held_by": [h.to_json() for h in receipt.held_by],
          "grant_key_index": receipt.grant_key_index},
         f"Shared {receipt.records} records with {name or receipt.grantee} until "
         f"{receipt.expires_at:%Y-%m-%d %H:%M} UTC.\n{where}\n"
         f"Give the doctor this token (it holds no readable record; only the doctor's wallet can open it):"
-        f"\n\n{receipt.token}\n\n"
-        "The doctor fetches the data from this computer's IPFS node: keep the wallet open or run "
-        "'health-wallet serve' until they have opened it.",
+        f"\n\n{receipt.token}\n\n" + (
+            receipt.availability if any(h.pinned for h in receipt.held_by) else
+            "The doctor fetches the data from this computer's IPFS node: keep the wallet open or run "
+            "'health-wallet serve' until they have opened it."),
     )
     return 0
 
@@ -233,6 +235,10 @@ def cmd_revoke(service: WalletService, args: argparse.Namespace, out: Output) ->
     if receipt.warning:
         doc["warning"] = receipt.warning
         out.info(f"warning: {receipt.warning}")
+    if receipt.remote_problems:
+        doc["remote_problems"] = list(receipt.remote_problems)
+        for problem in receipt.remote_problems:
+            out.info(f"warning: {problem}")
     done = f"Revoked (tx {tx.tx_hash}, {tx.gas_used} gas)." if tx else "Already revoked on chain."
     if tx is None and receipt.unpinned:
         done += " Its data is no longer pinned by this computer."

@@ -57,7 +57,8 @@ from ..errors import (
 )
 from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
-from ..ipfs.sealed import fetch_sealed, publish_sealed
+from ..ipfs.holders import fetch_sealed_from
+from ..ipfs.sealed import publish_sealed
 from ..records.bundle import bundle_resources
 from ..records.consent import (
     GRANT_KEY_SYSTEM,
@@ -76,10 +77,11 @@ from ..share import protocol
 from ..share.label import ShareLabel, open_label, seal_label
 from ..share.protocol import LOCAL_ONLY_TYPES, ShareContext
 from ..share.received import ReceivedShares
-from ..share.token import MAX_PEERS, ShareToken, SignedGrantParts, parse_token
+from ..share.token import MAX_DELEGATES, MAX_PEERS, ShareToken, SignedGrantParts, parse_token
 from ..vault import aead
 from .expiry import parse_expiry
 from .exports import select_ids
+from .pinning import HeldBy, availability, dial_hints, no_share_holder, origins_of, pin_remotely, unpin_remotely
 from .wallet import UnlockedWallet
 
 __all__ = [
@@ -114,8 +116,13 @@ class GrantReceipt:
     records: int
     on_chain: bool = True
     grant_signer: str | None = None
-    held_by: tuple[str, ...] = ()
+    held_by: tuple[HeldBy, ...] = ()
     grant_key_index: int | None = None
+
+    @property
+    def availability(self) -> str:
+        """Held by a pinning service, or only while this computer is online (one sentence)."""
+        return availability(self.held_by)
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,7 @@ class RevokeReceipt:
     tx: TxResult | None
     unpinned: bool
     warning: str | None = None
+    remote_problems: tuple[str, ...] = ()  # one line per pinning service that could not drop its copy
 
     def __post_init__(self) -> None:
         if self.unpinned != (self.warning is None):
@@ -463,6 +471,12 @@ class Sharing:
         ipfs = self.wallet.ipfs()
         cid = publish_sealed(ipfs, content_key, payload, purpose=protocol.PURPOSE, aad=context.aad,
                              scratch_dir=getattr(ipfs, "scratch_dir", None), cancel=cancel)
+        if cancel is not None:
+            cancel.check()
+        # Every configured pinning service keeps a copy (none configured: at once, nothing);
+        # the token names their nodes so the doctor can fetch while this computer is off.
+        held_by = tuple(pin_remotely(self.wallet, cid, origins_of(self.wallet), None, cancel))
+        delegates = tuple(dict.fromkeys([*delegates, *dial_hints(held_by)]))[:MAX_DELEGATES]
         wrapped = protocol.wrap_content_key(doctor_key, content_key, context)
         label = self.share_label(resources, message=message)
         sealed_label = seal_label(label, content_key, gid)
@@ -485,6 +499,9 @@ class Sharing:
         except WalletError:
             with contextlib.suppress(IpfsError):
                 ipfs.unpin(cid)  # no grant, so nothing should stay pinned for it
+            if held_by:
+                with contextlib.suppress(WalletError):
+                    unpin_remotely(self.wallet, cid)
             raise
 
         report(progress, 4, 5, "Keeping the consent")
@@ -505,7 +522,8 @@ class Sharing:
                     tx=tx.tx_hash if tx else None)
         report(progress, 5, 5, "Shared")
         return GrantReceipt(grant_id_hex(gid), grantee, str(cid), tx, expires_at, token, len(resources),
-                            on_chain=tx is not None, grant_signer=patient, held_by=(), grant_key_index=index)
+                            on_chain=tx is not None, grant_signer=patient, held_by=held_by,
+                            grant_key_index=index)
 
     def _submit_grant(self, signed: SignedGrant, signer: Any) -> TxResult:
         """Submit this wallet's signed grant. On a development chain the per-grant key pays
@@ -701,9 +719,13 @@ class Sharing:
                         f"{gid_hex} --signed-out FILE' and have any funded wallet run 'health-wallet submit FILE'."
                     ) from exc
         unpinned, warning = self._unpin(Cid(grant.cid), gid_hex)
+        try:
+            remote = tuple(unpin_remotely(self.wallet, grant.cid))
+        except WalletError as exc:
+            remote = (exc.user_message,)
         if tx is not None:
             self._revoked_locally(gid_hex, grant.grantee, tx.tx_hash, burned=not own.submitted)
-        return RevokeReceipt(gid_hex, tx, unpinned, warning)
+        return RevokeReceipt(gid_hex, tx, unpinned, warning, remote)
 
     def _revoked_locally(self, gid_hex: str, grantee: str, tx_hash: str, *, burned: bool) -> None:
         consent = self._consent_of(gid_hex)
@@ -952,11 +974,6 @@ class Sharing:
             cancel.check()
         report(progress, 1, 5, "Fetching the encrypted bundle from IPFS")
         ipfs = self.wallet.ipfs()
-        for peer in peers:
-            try:
-                ipfs.connect(peer, timeout=10)
-            except IpfsError:
-                continue  # another address may work, or the content may already be near
         context = ShareContext(chain.chain_id, chain.contract_for(gid), gid)
         content_key = protocol.unwrap_content_key(self.wallet.keys.encryption_private, grant.wrapped_key, context)
         label = None
@@ -964,8 +981,10 @@ class Sharing:
             with contextlib.suppress(DecryptionError, ShareError):
                 label = open_label(token.label, content_key, gid)
         report(progress, 2, 5, "Decrypting")
-        plain = fetch_sealed(ipfs, Cid(grant.cid), content_key, purpose=protocol.PURPOSE, aad=context.aad,
-                             timeout=timeout)
+        # Dial the token's holders first: when none answers, say so within seconds, not after the time-out.
+        plain = fetch_sealed_from(ipfs, Cid(grant.cid), content_key, holders=peers,
+                                  unreachable=no_share_holder(bool(token is not None and token.delegates)),
+                                  purpose=protocol.PURPOSE, aad=context.aad, timeout=timeout)
 
         if cancel is not None:
             cancel.check()
