@@ -479,6 +479,8 @@ class ShareDialog(QDialog):
         else:
             self.progress_label.setText(f"Grant {receipt.grant_id} is signed; the doctor's wallet records it on "
                                         "chain when it first opens the share, and pays for it.")
+        if receipt.held_by:
+            self.progress_label.setText(f"{self.progress_label.text()} {receipt.availability}")
         self.token.set_token(receipt.token)
         self.token.show()
         self._show_step(_Step.RUN)
