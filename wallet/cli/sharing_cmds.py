@@ -156,11 +156,19 @@ def cmd_grants(service: WalletService, args: argparse.Namespace, out: Output) ->
     key = "patient" if args.received else "grantee"
     doc = [_grant_json(v, key) for v in views]
     shared = ["SHARED"] if args.received else []
-    rows = [[v.grant_id[:18] + "…", v.counterpart_name or v.counterpart, *([_contents(v)] if shared else []),
-             _status(v), v.grant.expires_at.isoformat()[:16], str(v.grant.accesses)] for v in views]
+    rows = [[short_grant_id(v.grant_id), v.counterpart_name or v.counterpart, *([_contents(v)] if shared else []),
+             v.status_text, v.grant.expires_at.isoformat()[:16], str(v.grant.accesses) if v.checked else "?"]
+            for v in views]
     out.result(doc, out.table(rows, ["GRANT", key.upper(), *shared, "STATUS", "EXPIRES", "ACCESSES"]) if doc
                else "No grants.")
     return 0
+
+
+def short_grant_id(grant_id: str) -> str:
+    """``0x22f5…a8c5·9c41d07e``: the doctor's address (the id's first 20 bytes) shortened, then
+    the id's last 8 hex digits, which tell one doctor's grants apart and name the grant in
+    'revoke', 'token' and 'open'."""
+    return f"{grant_id[:6]}…{grant_id[38:42]}·{grant_id[-8:]}"
 
 
 def _grant_json(view: GrantView, key: str) -> dict[str, object]:
@@ -169,8 +177,8 @@ def _grant_json(view: GrantView, key: str) -> dict[str, object]:
     this chain without a label, so the rows of earlier grants read as before."""
     doc: dict[str, object] = {
         "grant_id": view.grant_id, key: view.counterpart, "name": view.counterpart_name,
-        "status": view.status.value, "expires_at": view.grant.expires_at.isoformat(),
-        "accesses": view.grant.accesses, "cid": view.grant.cid}
+        "status": _json_status(view), "expires_at": view.grant.expires_at.isoformat(),
+        "accesses": view.grant.accesses if view.checked else None, "cid": view.grant.cid}
     if view.on_chain is not True or view.label is not None:
         doc.update({"on_chain": view.on_chain, "chain_id": view.chain_id,
                     "label": view.label.as_json() if view.label else None})
@@ -184,10 +192,9 @@ def _contents(view: GrantView) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def _status(view: GrantView) -> str:
-    if view.on_chain is False and view.status.value == "active":
-        return "signed, not yet on chain"
-    return view.status.value
+def _json_status(view: GrantView) -> str:
+    """``active``/``expired``/``revoked``, or ``unknown`` for a grant on another network (not checked)."""
+    return view.status.value if view.checked else "unknown"
 
 
 def cmd_receive(service: WalletService, args: argparse.Namespace, out: Output) -> int:
@@ -195,12 +202,12 @@ def cmd_receive(service: WalletService, args: argparse.Namespace, out: Output) -
         view = Sharing(wallet).receive(args.token)
     label = view.label
     doc = {"grant_id": view.grant_id, "patient": view.counterpart, "patient_name": view.counterpart_name,
-           "label": label.as_json() if label else None, "status": view.status.value, "on_chain": view.on_chain,
-           "chain_id": view.chain_id, "expires_at": view.grant.expires_at.isoformat()}
+           "label": label.as_json() if label else None, "status": _json_status(view), "on_chain": view.on_chain,
+           "chain_id": view.chain_id, "network": view.network, "expires_at": view.grant.expires_at.isoformat()}
     human = f"{view.counterpart_name or 'A patient'} shared with you: {label.describe() if label else 'records'}"
     if label and label.message:
         human += f"\nMessage: {label.message}"
-    human += (f"\nValid until {view.grant.expires_at:%Y-%m-%d %H:%M} UTC ({_status(view)}). Kept in 'grants "
+    human += (f"\nValid until {view.grant.expires_at:%Y-%m-%d %H:%M} UTC ({view.status_text}). Kept in 'grants "
               f"--received'; open it with 'health-wallet open {view.grant_id}' or the token.")
     out.result(doc, human)
     return 0

@@ -179,6 +179,8 @@ class GrantTableModel(RowsTableModel):
                 return name  # the name the patient's wallet sealed for this doctor; the address is per grant
             return f"{name} ({short_address(view.counterpart)})" if name else view.counterpart
         if column == 1:
+            if getattr(view, "on_chain", True) is None:  # on another network: not checked, never "active"
+                return view.status_text[:1].upper() + view.status_text[1:]
             if getattr(view, "on_chain", True) is False and getattr(view.status, "value", view.status) == "active":
                 return "Not yet on chain (opens from its token)"
             return status_text(view.status, grant.expires_at, self._now)

@@ -95,6 +95,7 @@ __all__ = [
     "SubmitReceipt",
 ]
 
+MIN_ID_PART = 8  # hex digits of a grant id's start or end that name it where a full id is taken
 SHARE_PURPOSE = protocol.PURPOSE  # the sealed envelope's purpose, named where the protocol lives
 
 
@@ -158,10 +159,27 @@ class GrantView:
     on_chain: bool | None = True
     label: ShareLabel | None = None
     chain_id: int | None = None
+    network: str | None = None  # the profile for ``chain_id`` when the grant is on another chain
 
     @property
     def grant_id(self) -> str:
         return self.grant.id_hex
+
+    @property
+    def checked(self) -> bool:
+        """Whether ``status`` was read from the grant's own chain (``on_chain`` not ``None``);
+        a grant on another network is shown as unknown, never as active."""
+        return self.on_chain is not None
+
+    @property
+    def status_text(self) -> str:
+        """The status in a few words: ``unknown (on another network: NAME)`` for a grant on
+        another chain, ``signed, not yet on chain`` for an active one nobody submitted."""
+        if not self.checked:
+            return f"unknown (on another network: {self.network or f'chain {self.chain_id}'})"
+        if self.on_chain is False and self.status is GrantStatus.ACTIVE:
+            return "signed, not yet on chain"
+        return self.status.value
 
 
 @dataclass(frozen=True)
@@ -547,16 +565,48 @@ class Sharing:
         # Prefer addresses a doctor can reach; loopback works for two wallets on one laptop.
         return tuple(addrs[:MAX_PEERS])
 
+    def resolve_grant_id(self, text: str) -> str:
+        """A full grant id (``0x`` + 64 hex digits) from itself or from a unique prefix or suffix
+        of at least :data:`MIN_ID_PART` hex digits (``0x`` optional) of a grant this wallet keeps:
+        one it issued (its ``Consent``) or a share it was handed. Raises :class:`InvalidGrantId`
+        for text that is neither, :class:`ShareError` when no kept grant or several match."""
+        with contextlib.suppress(InvalidGrantId):
+            return grant_id_hex(GrantId.parse(text))
+        part = text.strip().lower().removeprefix("0x")
+        if len(part) < MIN_ID_PART or not all(c in "0123456789abcdef" for c in part):
+            raise InvalidGrantId(f"{text.strip()[:80]!r} is not a grant id (0x followed by 64 hex digits, or at least "
+                                 f"{MIN_ID_PART} hex digits of its start or end).")
+        known = {self._identifier(c, GRANT_SYSTEM) for c in self._consents()}
+        known |= {s.grant_id for s in self._received_book().all()}
+        ids = sorted({"0x" + k.lower().removeprefix("0x") for k in known if k})
+        found = [k for k in ids if k[2:].startswith(part) or k.endswith(part)]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ShareError(f"No grant this wallet keeps starts or ends with {part}; give the full grant id.")
+        raise ShareError(f"{len(found)} grants start or end with {part}; give more digits (the end of the id "
+                         "tells them apart) or the full grant id.")
+
     def token_for(self, grant_id: str) -> str:
-        """The token of one of this wallet's grants, with this node's current addresses."""
-        gid = GrantId.parse(grant_id)
+        """The token of one of this wallet's grants.
+
+        The token kept in the grant's ``Consent`` is returned without starting the IPFS node;
+        its peer addresses are refreshed only when this wallet's node is already running (the
+        app). A grant made elsewhere (no Consent here) gets a first-version token with this
+        node's addresses, which starts the node. Raises :class:`ShareError` for an unknown or
+        ambiguous id."""
+        gid = GrantId.parse(self.resolve_grant_id(grant_id))
         consent = self._consent_of(grant_id_hex(gid))
         kept = self._identifier(consent, TOKEN_SYSTEM) if consent is not None else None
-        peers = self._peers(self.wallet.ipfs(wait=10))
         if kept is not None:
             token = parse_token(kept)
+            running = self.wallet.running_ipfs()
+            peers = self._peers(running) if running is not None else ()
+            if not peers:
+                return kept
             return ShareToken(token.chain_id, token.contract, token.grant_id, peers, token.signed, token.label,
                               token.delegates).encode()
+        peers = self._peers(self.wallet.ipfs(wait=10))
         return ShareToken(self.chain.chain_id, self._contract(), grant_id_hex(gid), peers).encode()
 
     def grants(self) -> list[GrantView]:
@@ -645,7 +695,7 @@ class Sharing:
         return self._revoke(self._own_grant(grant_id))
 
     def _own_grant(self, grant_id: str) -> _OwnGrant:
-        gid = GrantId.parse(grant_id)
+        gid = GrantId.parse(self.resolve_grant_id(grant_id))
         chain = self.chain
         stage = chain.grant_stage(gid)
         consent = self._consent_of(grant_id_hex(gid))
@@ -832,6 +882,9 @@ class Sharing:
         chain = self.chain
         now = chain.now()
         tokens = {s.grant_id: s.token for s in self._received_book().all()}
+        from .networks import Networks
+
+        networks = Networks(self.wallet.app)
         views: list[GrantView] = []
         seen: set[str] = set()
         for g in chain.grants_for_grantee(self.me):
@@ -858,8 +911,9 @@ class Sharing:
                 on_chain, revoked = False, stage is GrantStage.BURNED
             grant = AccessGrant(GrantId(signed.grant_id), signed.signer, signed.grantee, signed.expires_at,
                                 signed.cid, signed.wrapped_key, revoked=revoked)
+            profiles = networks.matching(token.chain_id) if on_chain is None else []
             views.append(GrantView(grant, grant.status(status_now), grant.patient, label.name if label else None,
-                                   on_chain, label, token.chain_id))
+                                   on_chain, label, token.chain_id, profiles[0].name if profiles else None))
         return views
 
     def networks_for(self, token_text: str) -> list[NetworkProfile]:
@@ -913,6 +967,7 @@ class Sharing:
         token: ShareToken | None = None
         if not text.startswith("hwshare:"):
             with contextlib.suppress(InvalidGrantId):
+                text = self.resolve_grant_id(text)
                 kept = self._received_book().find(GrantId.parse(text).hex_id)
                 if kept is not None:
                     text = kept.text  # a share this wallet was handed: its token knows its chain and grant

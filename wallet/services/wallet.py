@@ -361,6 +361,12 @@ class UnlockedWallet:
             backend.wait_ready(wait)
         return backend
 
+    def running_ipfs(self) -> IpfsBackend | None:
+        """This wallet's IPFS node if it was already started (:meth:`ipfs`), else ``None``: for
+        what only refreshes from the node when it is there, and never waits for it."""
+        with self._backends_lock:
+            return self._ipfs
+
     def chain(self) -> ChainBackend:
         self.keys  # noqa: B018 - fail if locked
         with self._backends_lock:
