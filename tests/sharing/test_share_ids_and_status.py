@@ -17,7 +17,7 @@ from wallet.services import Sharing, WalletService
 from wallet.services.expiry import parse_expiry
 
 
-def test_a_grant_on_another_network_is_unknown_never_active(chain100: AnvilNode, open_wallet) -> None:
+def test_a_grant_on_another_network_is_unknown_never_active(chain100: AnvilNode, open_wallet) -> None:  # noqa: F811
     patient = open_wallet("patient")
     _on_chain100(patient, chain100.url, active=True)
     patient.import_file(SMALL_PATIENT)
