@@ -55,6 +55,12 @@ class App:
         self._settle()
         return (self.chain_factory or default_chain)(self)
 
+    def make_embedded_chain(self) -> ChainBackend:
+        """This computer's embedded chain, whatever network is active (a share made on it)."""
+        from .chain.embedded import open_embedded_chain
+
+        return open_embedded_chain(embedded_chain_dir(self), clock=self.clock)
+
     def __repr__(self) -> str:
         return f"App(home={self.home})"
 

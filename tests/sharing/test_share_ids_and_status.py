@@ -12,9 +12,10 @@ from tests.sharing.test_signed_sharing import RICH, _on_chain100, chain100  # no
 from wallet.chain import connect_rpc
 from wallet.chain.grants import GrantStatus
 from wallet.cli.sharing_cmds import _grant_json, short_grant_id
-from wallet.errors import ShareError
+from wallet.errors import ConfigError, ShareError
 from wallet.services import Sharing, WalletService
 from wallet.services.expiry import parse_expiry
+from wallet.services.networks import Networks
 
 
 def test_a_grant_on_another_network_is_unknown_never_active(chain100: AnvilNode, open_wallet) -> None:  # noqa: F811
@@ -78,3 +79,28 @@ def test_grants_are_named_by_the_tail_of_their_id(patient, doctor, clock) -> Non
     doc = Sharing(doctor)
     doc.receive(first.token)
     assert doc.open(first.grant_id[-8:]).grant.id_hex == first.grant_id
+
+
+def test_a_doctor_on_another_network_opens_an_embedded_chain_share(
+        chain100: AnvilNode, patient, open_wallet, clock) -> None:  # noqa: F811
+    doctor = open_wallet("doctor")
+    _on_chain100(doctor, chain100.url, active=True)  # the doctor's wallet uses another network
+    embedded = doctor.app.make_embedded_chain()
+    try:
+        embedded.register_key(doctor.keys.account, doctor.identity.encryption_key)
+    finally:
+        embedded.close()
+    sharing = Sharing(patient)
+    receipt = sharing.grant(doctor.identity.address, record_ids=sharing.choose_records(types=["Immunization"]),
+                            expires_at=parse_expiry("7d", now=clock.now()), submit=False)
+
+    with pytest.raises(ShareError) as refused:
+        Sharing(doctor).open(receipt.token)
+    message = refused.value.user_message
+    assert "network use embedded" in message and "--rpc" not in message and "\n" not in message
+    opened = Sharing(doctor).open(receipt.token, network="embedded")
+    assert opened.network == "embedded" and opened.counts["Immunization"] == 7
+
+    with pytest.raises(ConfigError) as kept:
+        Networks(doctor.app).remove("embedded")
+    assert "None" not in kept.value.user_message and "network use NAME" in kept.value.user_message

@@ -194,6 +194,9 @@ class NetworkBook:
         """Remove a user profile (or a built-in's override); what happened, in one line."""
         profile = self.get(name)
         mine = [p for p in self.added if p.name == profile.name]
+        if profile.is_embedded:
+            raise ConfigError("The embedded network is built in and cannot be removed; 'health-wallet network use "
+                              "NAME' switches to another.")
         if profile.builtin and not mine:
             raise ConfigError(f"{profile.title} is built in and cannot be removed; 'network add {profile.name} "
                               f"--chain-id {profile.chain_id} --rpc URL' changes its RPC list.")

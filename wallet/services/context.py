@@ -42,3 +42,7 @@ class WalletContext(Protocol):
     def make_chain(self) -> ChainBackend:
         """A new chain backend as the settings name it."""
         ...
+
+    def make_embedded_chain(self) -> ChainBackend:
+        """This computer's embedded chain, whatever network the settings name."""
+        ...

@@ -930,15 +930,26 @@ class Sharing:
         current = self.chain
         if network is None and current.chain_id == chain_id:
             return current, None
-        from ..chain.networks import builtin_networks, connect_profile
+        from ..chain.embedded import is_embedded_chain_id
+        from ..chain.networks import EMBEDDED, builtin_networks, connect_profile
         from .networks import Networks
 
         networks = Networks(self.wallet.app)
+        if network == EMBEDDED:
+            embedded = self.wallet.app.make_embedded_chain()
+            if embedded.chain_id != chain_id:
+                embedded.close()
+                raise ShareError(f"This share is on chain {chain_id}; this computer's embedded chain is chain "
+                                 f"{embedded.chain_id}.")
+            return embedded, EMBEDDED
         profiles = networks.matching(chain_id)
         if network is not None:
             profiles = [p for p in profiles if p.name == network]
             if not profiles:
                 raise ShareError(f"The network {network!r} is not a profile for chain {chain_id}.")
+        if not profiles and is_embedded_chain_id(chain_id):
+            raise ShareError(f"This share is on an embedded development chain (chain {chain_id}); switch with "
+                             "'health-wallet network use embedded', or open it with '--network embedded'.")
         if not profiles:
             known = [p.title or p.name for p in builtin_networks() if p.chain_id == chain_id]
             name = f" ({known[0]})" if known else ""
