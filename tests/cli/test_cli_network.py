@@ -89,3 +89,17 @@ def test_a_wallet_on_a_profile_finds_the_standard_contract_address(tmp_path: Pat
         assert use.code == 0 and use.json["cleared"] == ["chain.contract"]  # it named the other chain's contract
         status = cli(home, "status", "--json").json
         assert status["chain"]["reachable"] is False and "chain 100, not 10" in status["chain"]["error"]
+
+
+def test_status_names_the_active_profile_whose_endpoint_fails(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert cli(home, "init").code == 0
+    assert cli(home, "network", "add", "clinic", "--chain-id", "4242", "--rpc", _dead_url()).code == 0
+    assert cli(home, "network", "use", "clinic").code == 0
+    status = cli(home, "status", "--json")
+    assert status.code == 0, status.stderr
+    assert status.json["network"] == "clinic" and status.json["chain"]["rpc"] == "clinic"
+    assert status.json["chain"]["reachable"] is False
+    human = cli(home, "status").stdout
+    line = next(x for x in human.splitlines() if x.startswith("Chain"))
+    assert line.startswith("Chain     clinic: ") and "embedded" not in line

@@ -104,14 +104,25 @@ def ipfs_backend_name(app: WalletContext) -> str:
     return "embedded node" if api == EMBEDDED else f"Kubo RPC at {api}"
 
 
-def chain_name(app: WalletContext) -> str:
+def _chain_setting(app: WalletContext) -> str:
+    """``chain.rpc`` when set, else the active network profile's name (``embedded`` for the embedded chain)."""
     rpc = app.config.settings.chain_rpc
+    if rpc != EMBEDDED:
+        return rpc
+    from ..chain.networks import NetworkBook
+
+    return NetworkBook.load(app.home).active.name
+
+
+def chain_name(app: WalletContext) -> str:
+    rpc = _chain_setting(app)
     return "embedded chain" if rpc == EMBEDDED else rpc
 
 
 def chain_status(app: WalletContext) -> ChainStatus:
-    """Reachability and identity of ``app``'s chain (no unlock needed; connects once)."""
-    rpc = app.config.settings.chain_rpc
+    """Reachability and identity of ``app``'s chain (no unlock needed; connects once). ``rpc``
+    is ``chain.rpc`` when set, else the active network profile's name."""
+    rpc = _chain_setting(app)
     try:
         backend = app.make_chain()
         try:
