@@ -12,7 +12,7 @@ from tests.sharing.test_signed_sharing import RICH, _on_chain100, chain100  # no
 from wallet.chain import connect_rpc
 from wallet.chain.grants import GrantStatus
 from wallet.cli.sharing_cmds import _grant_json, short_grant_id
-from wallet.errors import ConfigError, ShareError
+from wallet.errors import ConfigError, InsufficientFunds, ShareError
 from wallet.services import Sharing, WalletService
 from wallet.services.expiry import parse_expiry
 from wallet.services.networks import Networks
@@ -104,3 +104,29 @@ def test_a_doctor_on_another_network_opens_an_embedded_chain_share(
     with pytest.raises(ConfigError) as kept:
         Networks(doctor.app).remove("embedded")
     assert "None" not in kept.value.user_message and "network use NAME" in kept.value.user_message
+
+
+def test_the_revocation_cost_is_one_figure_before_and_when_revoking(
+        chain100: AnvilNode, patient, doctor, open_wallet, clock) -> None:  # noqa: F811
+    sharing = Sharing(patient)  # on the embedded chain: a development chain, nothing to pay
+    receipt = sharing.grant(doctor.identity.address, record_ids=sharing.choose_records(types=["Immunization"]),
+                            expires_at=parse_expiry("7d", now=clock.now()))
+    plan = sharing.revocation_plan(receipt.grant_id)
+    assert plan.development and plan.cost == 0 and "costs nothing" in plan.describe()
+
+    poor = open_wallet("poor")
+    _on_chain100(poor, chain100.url, active=True)
+    poor.import_file(SMALL_PATIENT)
+    public = connect_rpc(chain100.url, receipt_timeout=30, poll_interval=0.05)
+    chain100.rpc("anvil_setBalance", doctor.identity.address, RICH)
+    public.register_key(doctor.keys.account, doctor.identity.encryption_key)
+    public.close()
+    mine = Sharing(poor)
+    granted = mine.grant(doctor.identity.address, record_ids=mine.choose_records(types=["Immunization"]),
+                         expires_at=parse_expiry("7d", now=poor.chain().now()))
+    plan = mine.revocation_plan(granted.grant_id)
+    figure = f"{plan.cost / 10**18:.6f} xDAI"
+    assert not plan.development and not plan.can_pay and figure in plan.describe()
+    with pytest.raises(InsufficientFunds) as refused:
+        mine.revoke_grant(granted.grant_id)
+    assert f"needs up to {figure}" in refused.value.user_message

@@ -77,6 +77,11 @@ SEND_ATTEMPTS = 8  # a nonce taken by another process meanwhile: look again
 Faucet = Signer | Literal["node"] | None
 
 
+def _gas_limit(estimate: int) -> int:
+    """The gas limit a transaction carries: the node's estimate with a margin (× 1.2 + 1000)."""
+    return estimate * GAS_MARGIN_NUM // GAS_MARGIN_DEN + 1000
+
+
 def _eth(wei: int, currency: str = "ETH") -> str:
     return f"{wei / ETHER:.6f} {currency}"
 
@@ -531,8 +536,7 @@ class Web3ChainBackend:
             tx: dict[str, Any] = {"from": sender, "data": data, "value": 0, "chainId": self._chain_id}
             if to is not None:
                 tx["to"] = to
-            estimate = int(self._w3.eth.estimate_gas(cast(TxParams, tx)))
-            gas = estimate * GAS_MARGIN_NUM // GAS_MARGIN_DEN + 1000
+            gas = _gas_limit(int(self._w3.eth.estimate_gas(cast(TxParams, tx))))
             fees = self._fees()
             self._ensure_funds(sender, gas * self._price(fees), action)
             tx_hash = self._sign_and_send(account, {**tx, "gas": gas, **fees}, action)
@@ -784,12 +788,16 @@ class Web3ChainBackend:
             return self._price(self._fees())
 
     def estimate_signed_revoke_gas(self, sender: str, signed: SignedRevoke) -> int:
-        """Gas ``sender`` would spend submitting ``signed`` (reverts come back as a ``ChainError``)."""
+        """The gas limit ``sender``'s transaction submitting ``signed`` would carry (the node's
+        estimate with the margin :meth:`submit_signed_revoke` adds): times :meth:`fee_per_gas`,
+        the most it costs, the figure the balance is checked against before sending. Reverts
+        come back as a ``ChainError``."""
         contract = self._require_contract()
         self._check_domain(signed.domain, "revocation")
         data = contract.encode_abi("revokeBySig", args=signed.contract_args())
         with self._guard("Estimating the revocation's gas"):
-            return int(self._w3.eth.estimate_gas({"from": checksum(sender), "to": contract.address, "data": data}))
+            return _gas_limit(int(self._w3.eth.estimate_gas({"from": checksum(sender), "to": contract.address,
+                                                              "data": data})))
 
     def has_patient_activity(self, patient: str) -> bool:
         """Whether ``patient`` appears as a grant's patient in any event (granted, revoked or burned)."""

@@ -219,7 +219,8 @@ def cmd_revoke(service: WalletService, args: argparse.Namespace, out: Output) ->
         if args.cost:
             plan = sharing.revocation_plan(args.grant_id)
             out.result({"grant_id": plan.grant_id, "gas": plan.gas, "cost_wei": plan.cost, "currency": plan.currency,
-                        "payer": plan.payer, "can_pay": plan.can_pay, "burn": plan.burn, "signed": plan.signed},
+                        "payer": plan.payer, "can_pay": plan.can_pay, "burn": plan.burn, "signed": plan.signed,
+                        "development": plan.development},
                        plan.describe())
             return 0
         if args.signed_out:

@@ -221,7 +221,10 @@ class RevocationPlan:
 
     @property
     def cost(self) -> int:
-        return self.gas * self.fee_per_gas
+        """The most the revocation costs, in wei: ``gas`` (the transaction's gas limit) ×
+        ``fee_per_gas``, the figure the payer's balance is checked against when it is sent;
+        0 on a development chain (the node funds it)."""
+        return 0 if self.development else self.gas * self.fee_per_gas
 
     def describe(self) -> str:
         """One or two sentences for the CLI and the GUI."""
@@ -229,7 +232,7 @@ class RevocationPlan:
                 if self.burn else "Revoking sends one transaction.")
         if self.development:
             return f"{what} It costs nothing here (a development chain)."
-        cost = f"about {self.gas:,} gas, up to {self.cost / 10**18:.6f} {self.currency}"
+        cost = f"up to {self.cost / 10**18:.6f} {self.currency} ({self.gas:,} gas at most)"
         if self.can_pay:
             return f"{what} It costs {cost}, paid by {self.payer}."
         how = (" Or run 'revoke ID --signed-out FILE' and have any funded wallet run 'health-wallet submit FILE'."
