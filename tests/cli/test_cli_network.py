@@ -103,3 +103,4 @@ def test_status_names_the_active_profile_whose_endpoint_fails(tmp_path: Path) ->
     human = cli(home, "status").stdout
     line = next(x for x in human.splitlines() if x.startswith("Chain"))
     assert line.startswith("Chain     clinic: ") and "embedded" not in line
+    assert ".;" not in line and ".." not in line  # one sentence per endpoint, one full stop

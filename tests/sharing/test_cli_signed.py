@@ -60,3 +60,49 @@ def test_grant_receive_open_and_a_revocation_submitted_by_another_wallet(tmp_pat
     assert after.code == 1 and "revoked" in after.stderr
     assert people.run("patient", "grants", "--json").json[0]["status"] == "revoked"
     assert people.run("patient", "status", "--json").json["network"] == "embedded"
+
+
+def test_a_new_user_sees_cut_messages_short_ids_and_plain_statuses(tmp_path: Path) -> None:
+    import base64
+    import os
+
+    people = People(tmp_path, {"HEALTH_WALLET_CHAIN_DIR": str(tmp_path / "embedded-chain")})
+    people.create("patient")
+    doctor = people.create("doctor")
+    assert people.run("patient", "import", str(SMALL_PATIENT)).code == 0
+    assert people.run("doctor", "register-key").code == 0
+
+    long_note = "Please look at the vaccinations before the visit. " * 6  # 300 characters
+    human = people.run("patient", "grant", "--to", doctor, "--type", "Immunization", "--expires", "7d",
+                       "--message", long_note)
+    assert human.code == 0, human.stderr
+    assert "warning: your message was cut" in human.stderr
+    assert "Shared…" not in human.stderr.splitlines() and human.stdout.startswith("Shared ")
+    g = people.run("patient", "grant", "--to", doctor, "--type", "Immunization", "--expires", "7d",
+                   "--message", long_note, "--no-submit", "--json").json
+    assert g["message_truncated"] is True
+    short = people.run("patient", "grant", "--to", doctor, "--type", "Immunization", "--expires", "7d",
+                       "--message", "Tuesday", "--no-submit", "--json").json
+    assert short["message_truncated"] is False
+
+    table = people.run("patient", "grants").stdout
+    assert g["grant_id"][-8:] in table and short["grant_id"][-8:] in table
+    assert people.run("patient", "token", g["grant_id"][-8:]).stdout.strip() == g["token"]
+    ambiguous = people.run("patient", "token", g["grant_id"][:12])
+    assert ambiguous.code == 1 and "3 grants start or end with" in ambiguous.stderr
+
+    damaged = people.run("doctor", "receive", "hwshare:2:" + base64.urlsafe_b64encode(os.urandom(90)).decode())
+    assert damaged.code == 1 and "damaged" in damaged.stderr and "newer" not in damaged.stderr
+
+    assert people.run("doctor", "receive", g["token"]).code == 0
+    serving = Serving(people, "patient")
+    try:
+        opened = people.run("doctor", "open", g["grant_id"][-8:], "--json")
+    finally:
+        serving.stop()
+    assert opened.code == 0, opened.stderr
+    assert opened.json["network"] == "embedded" and opened.json["grant_id"] == g["grant_id"]
+
+    assert people.run("patient", "revoke", short["grant_id"][-8:]).code == 0  # never submitted: burned
+    revoked = people.run("doctor", "receive", short["token"])
+    assert revoked.code == 0 and "revoked" in revoked.stdout and "open it with" not in revoked.stdout

@@ -232,5 +232,6 @@ def connect_profile(profile: NetworkProfile, *, contract_address: str | None = N
             return backend
         backend.close()
         problems.append(f"{url} is chain {backend.chain_id}, not {profile.chain_id}")
-    raise ChainUnavailable(f"No RPC endpoint of {profile.title} answered: {'; '.join(problems)}. Add a working "
+    said = "; ".join(p.rstrip(".") for p in problems)  # each problem is a sentence; one full stop at the end
+    raise ChainUnavailable(f"No RPC endpoint of {profile.title} answered: {said}. Add a working "
                            f"one with 'network add {profile.name} --chain-id {profile.chain_id} --rpc URL'.")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from ..atomicfile import write_atomic
 from ..errors import WalletError
+from ..events import Progress
 from ..services import CATEGORIES, GrantView, Sharing, TxResult, WalletService, fhir_json_text
 from .output import Output
 from .records_cmds import unlocked
@@ -92,6 +94,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_address_book)
 
 
+def _progress(out: Output) -> Callable[[Progress], None]:
+    """Steps as 'Encrypting the records…' lines; the last one ('Shared', 'Opened') is the result's to say."""
+    def show(p: Progress) -> None:
+        if p.done < p.total:
+            out.info(f"{p.message}…")
+    return show
+
+
 def _split_types(values: list[str]) -> tuple[list[str], list[str]]:
     cats = {c.lower(): c for c in CATEGORIES}
     categories = [cats[v.lower()] for v in values if v.lower() in cats]
@@ -126,7 +136,10 @@ def cmd_grant(service: WalletService, args: argparse.Namespace, out: Output) -> 
         ids = sharing.choose_records(ids=args.ids or [], types=types, categories=categories, profile=args.profile)
         receipt = sharing.grant(grantee, record_ids=ids, expires_at=expires, grantee_name=name,
                                 profile=args.profile, message=args.message, submit=args.submit,
-                                progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
+                                progress=None if out.as_json else _progress(out))
+    if receipt.message_truncated:
+        out.info(f"warning: your message was cut to fit the share token ({len(receipt.message or '')} characters); "
+                 f"the doctor reads: {receipt.message or '(no message)'}")
     if receipt.tx is not None:
         where = f"Grant {receipt.grant_id} is on chain (tx {receipt.tx.tx_hash}, {receipt.tx.gas_used} gas)."
     else:
@@ -137,7 +150,7 @@ def cmd_grant(service: WalletService, args: argparse.Namespace, out: Output) -> 
          "expires_at": receipt.expires_at.isoformat(), "records": receipt.records, "token": receipt.token,
          "on_chain": receipt.on_chain, "grant_signer": receipt.grant_signer,
          "held_by": [h.to_json() for h in receipt.held_by],
-         "grant_key_index": receipt.grant_key_index},
+         "grant_key_index": receipt.grant_key_index, "message_truncated": receipt.message_truncated},
         f"Shared {receipt.records} records with {name or receipt.grantee} until "
         f"{receipt.expires_at:%Y-%m-%d %H:%M} UTC.\n{where}\n"
         f"Give the doctor this token (it holds no readable record; only the doctor's wallet can open it):"
@@ -207,8 +220,14 @@ def cmd_receive(service: WalletService, args: argparse.Namespace, out: Output) -
     human = f"{view.counterpart_name or 'A patient'} shared with you: {label.describe() if label else 'records'}"
     if label and label.message:
         human += f"\nMessage: {label.message}"
-    human += (f"\nValid until {view.grant.expires_at:%Y-%m-%d %H:%M} UTC ({view.status_text}). Kept in 'grants "
-              f"--received'; open it with 'health-wallet open {view.grant_id}' or the token.")
+    if view.checked and view.status.value == "revoked":
+        human += "\nThe patient revoked this share; it can no longer be opened."
+    elif view.checked and view.status.value == "expired":
+        human += f"\nThis share expired on {view.grant.expires_at:%Y-%m-%d %H:%M} UTC; it can no longer be opened."
+    else:
+        human += (f"\nValid until {view.grant.expires_at:%Y-%m-%d %H:%M} UTC ({view.status_text}). Kept in 'grants "
+                  f"--received'; open it with 'health-wallet open {short_grant_id(view.grant_id)[-8:]}' or the "
+                  "token.")
     out.result(doc, human)
     return 0
 
@@ -267,7 +286,7 @@ def cmd_submit(service: WalletService, args: argparse.Namespace, out: Output) ->
 def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
         opened = Sharing(wallet).open(args.grant, network=args.network,
-                                      progress=None if out.as_json else lambda p: out.info(f"{p.message}…"))
+                                      progress=None if out.as_json else _progress(out))
     doc: dict[str, object] = {
            "grant_id": opened.grant.id_hex, "patient": opened.grant.patient, "patient_name": opened.patient_name,
            "expires_at": opened.grant.expires_at.isoformat(), "records": opened.counts,

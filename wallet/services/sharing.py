@@ -119,6 +119,8 @@ class GrantReceipt:
     grant_signer: str | None = None
     held_by: tuple[HeldBy, ...] = ()
     grant_key_index: int | None = None
+    message: str | None = None  # the message as the doctor reads it
+    message_truncated: bool = False  # the message was cut to fit the label (140 characters, the token's size)
 
     @property
     def availability(self) -> str:
@@ -192,7 +194,7 @@ class OpenedShare:
     people: tuple[str, ...] = ()  # whose records the share holds; more than one only from an older wallet
     grant_tx: TxResult | None = None  # set when this open submitted the signed grant (with the access log)
     label: ShareLabel | None = None
-    network: str | None = None  # the network profile used when the share is on another chain
+    network: str | None = None  # the network profile the share was opened on ("custom": chain.rpc)
 
     @property
     def resources(self) -> list[dict[str, Any]]:
@@ -499,7 +501,8 @@ class Sharing:
         held_by = tuple(pin_remotely(self.wallet, cid, origins_of(self.wallet), None, cancel))
         delegates = tuple(dict.fromkeys([*delegates, *dial_hints(held_by)]))[:MAX_DELEGATES]
         wrapped = protocol.wrap_content_key(doctor_key, content_key, context)
-        label = self.share_label(resources, message=message)
+        label = self.share_label(resources, message=message).fitted()  # what the doctor reads
+        wanted = " ".join((message or "").split())
         sealed_label = seal_label(label, content_key, gid)
         del content_key, payload
 
@@ -544,7 +547,8 @@ class Sharing:
         report(progress, 5, 5, "Shared")
         return GrantReceipt(grant_id_hex(gid), grantee, str(cid), tx, expires_at, token, len(resources),
                             on_chain=tx is not None, grant_signer=patient, held_by=held_by,
-                            grant_key_index=index)
+                            grant_key_index=index, message=label.message,
+                            message_truncated=(label.message or "") != wanted)
 
     def _submit_grant(self, signed: SignedGrant, signer: Any) -> TxResult:
         """Submit this wallet's signed grant. On a development chain the per-grant key pays
@@ -996,8 +1000,12 @@ class Sharing:
             except InvalidGrantId as exc:
                 raise ShareError("Give a grant id (0x + 64 hex digits) or a share token (hwshare:…).") from exc
             chain, network_used = self.chain, None
+        if network_used is None:
+            from .networks import Networks
+
+            opened_on = Networks(self.wallet.app).active_name()  # the wallet's own chain: its active profile
         try:
-            return self._open(chain, text, token, network_used, progress, cancel, timeout)
+            return self._open(chain, text, token, network_used or opened_on, progress, cancel, timeout)
         finally:
             if network_used is not None:
                 chain.close()

@@ -217,7 +217,7 @@ def _parse_v2(raw: bytes) -> ShareToken:
     grant_id = "0x" + reader.take(32).hex()
     flags = reader.number(1)
     if flags & ~(_FLAG_SIGNED | _FLAG_LABEL):
-        raise ShareError("The share token is of a newer kind than this app reads; update Health Wallet.")
+        raise ShareError("The share token is damaged (unknown flags); copy it again from the patient.")
     signed = None
     if flags & _FLAG_SIGNED:
         expires, signature = reader.number(8), reader.take(SIGNATURE_SIZE)
