@@ -213,11 +213,13 @@ def _decode_body(body: str) -> bytes:
 def _parse_v2(raw: bytes) -> ShareToken:
     reader = _Reader(raw)
     chain_id = reader.number(8)
+    if not 0 < chain_id <= MAX_CHAIN_ID:  # checked first: random bytes are damage, not a newer kind of token
+        raise ShareError("The share token is damaged (its chain id is not one); copy it again from the patient.")
     contract = "0x" + reader.take(20).hex()
     grant_id = "0x" + reader.take(32).hex()
     flags = reader.number(1)
     if flags & ~(_FLAG_SIGNED | _FLAG_LABEL):
-        raise ShareError("The share token is damaged (unknown flags); copy it again from the patient.")
+        raise ShareError("The share token is of a newer kind than this app reads; update Health Wallet.")
     signed = None
     if flags & _FLAG_SIGNED:
         expires, signature = reader.number(8), reader.take(SIGNATURE_SIZE)
