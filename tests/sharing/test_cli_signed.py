@@ -103,6 +103,9 @@ def test_a_new_user_sees_cut_messages_short_ids_and_plain_statuses(tmp_path: Pat
         serving.stop()
     assert opened.code == 0, opened.stderr
     assert opened.json["network"] == "embedded" and opened.json["grant_id"] == g["grant_id"]
+    signed_out = people.run("patient", "revoke", g["grant_id"][-8:], "--signed-out", str(tmp_path / "r.json"),
+                            "--json")
+    assert signed_out.code == 0 and signed_out.json["grant_id"] == g["grant_id"], signed_out.stderr
 
     assert people.run("patient", "revoke", short["grant_id"][-8:]).code == 0  # never submitted: burned
     revoked = people.run("doctor", "receive", short["token"])

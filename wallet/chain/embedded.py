@@ -69,21 +69,16 @@ from .journal import (
     read_snapshot_block,
     write_snapshot,
 )
+from .networks import EMBEDDED_CHAIN_ID_BASE as CHAIN_ID_BASE
 from .web3_backend import Web3ChainBackend
 
-__all__ = ["DEV_ACCOUNT_KEY", "EmbeddedChain", "EmbeddedProvider", "is_embedded_chain_id", "open_embedded_chain"]
+__all__ = ["DEV_ACCOUNT_KEY", "EmbeddedChain", "EmbeddedProvider", "open_embedded_chain"]
 
 DEV_ACCOUNT_KEY = keccak(b"health-wallet/embedded-chain/development-account/v1")
 GAS_LIMIT = 30_000_000
 DEV_BALANCE = 10**27  # a billion ETH of this chain only
 PRIORITY_FEE = 10**9
 SNAPSHOT_EVERY = 16  # blocks between snapshots while running; close() always leaves one
-CHAIN_ID_BASE = 0x4857_0000_0000  # "HW": each embedded chain draws its own id above it
-
-
-def is_embedded_chain_id(chain_id: int) -> bool:
-    """Whether ``chain_id`` is one an embedded chain draws (``CHAIN_ID_BASE`` + 32 random bits)."""
-    return CHAIN_ID_BASE <= chain_id < CHAIN_ID_BASE + 2**32
 
 
 FORKS = {"prague": PragueVM}

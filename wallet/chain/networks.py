@@ -29,9 +29,11 @@ from ..errors import ChainUnavailable, ConfigError, InputRefused
 if TYPE_CHECKING:
     from .web3_backend import Web3ChainBackend
 
-__all__ = ["EMBEDDED", "NETWORKS_FILE", "NetworkBook", "NetworkProfile", "builtin_networks", "connect_profile"]
+__all__ = ["EMBEDDED", "EMBEDDED_CHAIN_ID_BASE", "NETWORKS_FILE", "NetworkBook", "NetworkProfile",
+           "builtin_networks", "connect_profile", "is_embedded_chain_id"]
 
 EMBEDDED = "embedded"
+EMBEDDED_CHAIN_ID_BASE = 0x4857_0000_0000  # "HW": each embedded chain draws its own id above it
 NETWORKS_FILE = "networks.json"
 FORMAT = "health-wallet/networks"
 VERSION = 1
@@ -208,6 +210,11 @@ class NetworkBook:
             note += " The embedded chain is in use again."
         book._save()
         return book, note
+
+
+def is_embedded_chain_id(chain_id: int) -> bool:
+    """Whether ``chain_id`` is one an embedded chain draws (:data:`EMBEDDED_CHAIN_ID_BASE` + 32 random bits)."""
+    return EMBEDDED_CHAIN_ID_BASE <= chain_id < EMBEDDED_CHAIN_ID_BASE + 2**32
 
 
 def connect_profile(profile: NetworkProfile, *, contract_address: str | None = None,

@@ -245,7 +245,8 @@ def cmd_revoke(service: WalletService, args: argparse.Namespace, out: Output) ->
         if args.signed_out:
             signed = sharing.sign_revocation(args.grant_id)
             write_atomic(Path(args.signed_out), json.dumps(signed.to_json(), indent=2).encode(), mode=0o600)
-            out.result({"grant_id": args.grant_id, "signed_out": args.signed_out, "tx": None, "gas_used": None},
+            out.result({"grant_id": "0x" + bytes(signed.grant_id).hex(), "signed_out": args.signed_out, "tx": None,
+                        "gas_used": None},
                        f"Signed revocation written to {args.signed_out}. Any wallet with funds on chain "
                        f"{signed.domain.chain_id} revokes the grant with 'health-wallet submit {args.signed_out}'. "
                        "Until then the grant stays active.")

@@ -934,12 +934,13 @@ class Sharing:
         """The chain a share on ``chain_id`` is opened on: this wallet's when it is that chain
         (and no ``network`` is named), else the named profile, else the active or first profile
         with that chain id. The caller closes a backend it did not get from the wallet."""
-        current = self.chain
-        if network is None and current.chain_id == chain_id:
-            return current, None
-        from ..chain.embedded import is_embedded_chain_id
-        from ..chain.networks import EMBEDDED, builtin_networks, connect_profile
+        from ..chain.networks import EMBEDDED, builtin_networks, connect_profile, is_embedded_chain_id
         from .networks import Networks
+
+        current = self.chain
+        here = network is None or (network == EMBEDDED and is_embedded_chain_id(chain_id))
+        if current.chain_id == chain_id and here:
+            return current, None
 
         networks = Networks(self.wallet.app)
         if network == EMBEDDED:
