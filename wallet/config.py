@@ -46,6 +46,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "chain.rpc": ("embedded", "'embedded' or an EVM JSON-RPC URL"),
     "chain.contract": ("", "address of the grants contract on chain.rpc"),
     "chain.embedded_dir": ("", "shared state folder of the embedded chain (default: per user)"),
+    "sharing.keep_after_close": (True, "closing the window locks the wallet but keeps sharing (system-tray icon)"),
 }
 
 ENV_OVERRIDES = {
@@ -86,6 +87,7 @@ class Settings:
     chain_rpc: str  # EMBEDDED or an EVM JSON-RPC URL
     chain_contract: str | None  # None: none configured
     chain_embedded_dir: Path | None  # None: the per-user default
+    sharing_keep_after_close: bool = True  # the IPFS node keeps serving shares after the window closes
 
     @classmethod
     def from_values(cls, value_of: Mapping[str, Any]) -> Settings:
@@ -108,6 +110,7 @@ class Settings:
             chain_contract=value_of["chain.contract"] or None,
             chain_embedded_dir=Path(value_of["chain.embedded_dir"]).expanduser() if value_of["chain.embedded_dir"]
             else None,
+            sharing_keep_after_close=value_of["sharing.keep_after_close"],
         )
 
 
