@@ -4,7 +4,7 @@ and the Sharing menu come from :mod:`wallet.gui.sharing_section`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,9 @@ class MainWindow(QMainWindow):
         self.last_import: ImportReport | str | None = None
         self.pending_refusal: Any = None  # the first file refused as another person's, to place on request
         self.report_box: QMessageBox | None = None
+        # (quitting) -> whether the window may close now; the session's tray decides (wallet.gui.tray)
+        self.close_guard: Callable[[bool], bool] | None = None
+        self._quitting = False
 
         self._build_actions()
         self._build_widgets()
@@ -115,7 +118,7 @@ class MainWindow(QMainWindow):
                                     "Import FHIR JSON, NDJSON or SMART Health Card files")
         self.lock_action = action("&Lock", "Ctrl+L", lambda: self.lock_requested.emit(),
                                   "Lock the wallet; the passphrase opens it again")
-        self.quit_action = action("&Quit", QKeySequence.StandardKey.Quit, lambda: self.close(), "Lock and quit")
+        self.quit_action = action("&Quit", QKeySequence.StandardKey.Quit, self.request_quit, "Lock and quit")
         self.filter_action = action("&Filter records", QKeySequence.StandardKey.Find, self.focus_filter,
                                     "Type to filter the records shown")
         self.refresh_action = action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh,
@@ -516,6 +519,15 @@ class MainWindow(QMainWindow):
 
         show_about(self)
 
+    def request_quit(self) -> None:
+        """Quit (File ▸ Quit), as opposed to closing the window, which may keep sharing."""
+        self._quitting = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        quitting, self._quitting = self._quitting, False
+        if self.close_guard is not None and not self.close_guard(quitting):
+            event.ignore()
+            return
         event.accept()
         self.quit_requested.emit()
