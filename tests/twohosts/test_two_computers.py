@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 
 from tests.sharing.conftest import SMALL_PATIENT
-from tests.twohosts.conftest import CHAIN_ID, NETWORK_NAME, ChainNode
+from tests.twohosts.computers import CHAIN_ID, NETWORK_NAME, ChainNode
 from tests.twohosts.netns import SUBNET
 from wallet.chain.canonical import canonical_address
 from wallet.share.token import parse_token
