@@ -16,7 +16,8 @@ from tests.cli.cli_runner import Run
 from tests.conftest import PASSPHRASE
 from tests.twohosts.netns import Computer, json_rpc
 
-__all__ = ["CHAIN_ID", "NETWORK_NAME", "ChainNode", "Serving", "WalletComputer", "wallet_environ"]
+__all__ = ["CHAIN_ID", "KEEPER_PORT", "NETWORK_NAME", "ChainNode", "Keeper", "Serving", "WalletComputer",
+           "wallet_environ"]
 
 CHAIN_ID = 100  # stands in for a public chain (Gnosis): not a development chain
 RPC_PORT = 8545
@@ -65,12 +66,19 @@ def wallet_environ(**extra: str) -> dict[str, str]:
     return env
 
 
+# The embedded Kubo node listens on every address of its computer (its own 198.18.x.x and
+# loopback: nothing else exists in the namespace), dials no public bootstrap peer and does no
+# mDNS: it finds peers only through the addresses a token, a pointer or a service gives it.
+FIND_PEERS_ONLY_AS_TOLD = {"ipfs.bootstrap": False, "ipfs.mdns": False, "ipfs.loopback_only": False}
+
+
 class WalletComputer:
     """A wallet home on a computer of the network, driven through ``health-wallet``."""
 
     def __init__(self, computer: Computer, home: Path) -> None:
         self.computer = computer
         self.home = home
+        self.timings: list[tuple[str, float]] = []  # (command, seconds), to see where a slow run spent its time
         self.env = wallet_environ(HEALTH_WALLET_CHAIN_DIR=str(home.parent / f"{home.name}-embedded-chain"))
 
     def __repr__(self) -> str:
@@ -80,7 +88,9 @@ class WalletComputer:
         return [sys.executable, "-m", "wallet", "--home", str(self.home), *args]
 
     def cli(self, *args: str, stdin: str | None = None, timeout: float = 300) -> Run:
+        started = time.monotonic()
         proc = self.computer.run(self.argv(*args), env=self.env, stdin=stdin, timeout=timeout)
+        self.timings.append((" ".join(a for a in args if not a.startswith("0x"))[:40], time.monotonic() - started))
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
     def ok(self, *args: str, stdin: str | None = None) -> Any:
@@ -92,12 +102,17 @@ class WalletComputer:
     def setup(self, chain: ChainNode, *, restore: str | None = None) -> dict[str, Any]:
         """Create (or restore from ``restore``) a wallet whose IPFS node finds peers only
         through the addresses it is given, on the chain node's network profile."""
+        self.write_settings(FIND_PEERS_ONLY_AS_TOLD)
         created = self.ok("init", "--restore", stdin=restore + "\n") if restore else self.ok("init")
-        for key, value in (("ipfs.bootstrap", "false"), ("ipfs.mdns", "false"), ("ipfs.loopback_only", "false")):
-            self.ok("config", "set", key, value)
         self.ok("network", "add", NETWORK_NAME, "--chain-id", str(CHAIN_ID), "--rpc", chain.url)
         self.ok("network", "use", NETWORK_NAME)
         return created
+
+    def write_settings(self, settings: dict[str, Any]) -> None:
+        """Write the home's ``config.json`` (docs/formats.md) as ``config set`` would, one
+        process instead of one per key (each costs seconds on a busy machine)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "config.json").write_text(json.dumps({"version": 1, "settings": settings}, indent=2))
 
     def serve(self) -> Serving:
         return Serving(self)
@@ -125,3 +140,41 @@ class Serving:
         return self.process.returncode
 
 
+
+
+KEEPER_PORT = 5050
+KEEPER_TOKEN = "keeper-token-of-the-two-computer-test"
+
+
+class Keeper:
+    """``health-wallet keeper`` on a computer's address: a Pinning Service API over its own
+    Kubo node, which finds peers only through the addresses it is given."""
+
+    def __init__(self, computer: Computer, home: Path, token: str = KEEPER_TOKEN) -> None:
+        self.wallet = WalletComputer(computer, home)
+        self.token = token
+        home.mkdir(parents=True, exist_ok=True)
+        tokens = home.parent / f"{home.name}-tokens"
+        tokens.write_text(f"# who may pin here\n{token}\n")
+        self.wallet.write_settings(FIND_PEERS_ONLY_AS_TOLD)
+        self.process = computer.start(self.wallet.argv("--json", "keeper", "--listen",
+                                                        f"{computer.address}:{KEEPER_PORT}",
+                                                        "--tokens-file", str(tokens)), env=self.wallet.env)
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline()
+        if not first:
+            err = self.process.stderr.read() if self.process.stderr else ""
+            computer.stop(self.process)
+            raise RuntimeError(f"the keeper did not start: {err[-2000:]}")
+        self.info: dict[str, Any] = json.loads(first)
+        self.endpoint: str = self.info["endpoint"]
+
+    def token_file(self, folder: Path) -> Path:
+        """A file holding the access token, as its owner hands it to a patient."""
+        path = folder / "keeper-token"
+        path.write_text(self.token + "\n")
+        return path
+
+    def stop(self) -> int:
+        self.wallet.computer.stop(self.process)
+        return self.process.returncode

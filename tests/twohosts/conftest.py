@@ -42,7 +42,12 @@ def chain_node(network: Network, tmp_path: Path) -> ChainNode:
 def wallets(network: Network, tmp_path: Path):
     """``wallets(role)``: a :class:`WalletComputer` on a new computer named ``role``."""
 
-    def make(role: str) -> WalletComputer:
-        return WalletComputer(network.add(role), tmp_path / role)
+    made: list[WalletComputer] = []
 
-    return make
+    def make(role: str) -> WalletComputer:
+        made.append(WalletComputer(network.add(role), tmp_path / role))
+        return made[-1]
+
+    yield make
+    for wallet in made:  # shown with -s, or beside a failure
+        print(f"{wallet.computer.role}: " + ", ".join(f"{cmd} {secs:.1f}s" for cmd, secs in wallet.timings))

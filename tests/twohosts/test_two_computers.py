@@ -35,7 +35,7 @@ def test_share_open_revoke_between_two_computers(chain_node: ChainNode, wallets)
     granted = patient.ok("grant", "--to", doctor_address, "--type", "Immunization", "--expires", "7d",
                          "--name", "Dr Quinn")
     token = parse_token(granted["token"])
-    assert token.chain_id == CHAIN_ID and token.contract == canonical_address()
+    assert token.chain_id == CHAIN_ID and token.contract.lower() == canonical_address().lower()
     # The token tells the doctor where the patient's node is: its own address (loopback aside).
     hosts = {_host(p) for p in token.peers}
     assert patient.computer.address in hosts
@@ -59,3 +59,4 @@ def test_share_open_revoke_between_two_computers(chain_node: ChainNode, wallets)
     assert refused.code == 1 and "revoked" in refused.stderr, refused.stderr
     assert "Traceback" not in refused.stderr
     assert patient.ok("grants")[0]["status"] == "revoked"
+
