@@ -97,6 +97,7 @@ class SharingTray(QObject):
         self.menu.addAction(self.quit_action)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
+        self.icon.messageClicked.connect(self.open_requested)  # a notice leads to the app
 
         self.timer = QTimer(self)
         self.timer.setInterval(max(1000, int(poll_ms)))
