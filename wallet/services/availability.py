@@ -7,7 +7,8 @@ while a share nobody has opened yet is held only here, and tells the patient whe
 doctor opened a share or a share is about to end. This module is that logic, without Qt:
 
 - :func:`issued_shares` ``(wallet) -> list[WatchedShare]``: this wallet's grants as the
-  chain has them now (needs the unlocked wallet: grants are found through its keys);
+  chain has them now (needs the unlocked wallet: grants are found through its keys),
+  each with whether a configured pinning service holds it;
 - :func:`refresh_shares` ``(context, shares) -> list[WatchedShare]``: the same grants
   read again by id (public chain data: works while the wallet is locked);
 - :class:`ShareWatch`: remembers the last look and turns a new one into
@@ -103,16 +104,23 @@ def _never_held(_cid: str) -> bool:
 def issued_shares(wallet: UnlockedWallet, *, held_remotely: HeldRemotely | None = None) -> list[WatchedShare]:
     """Every grant this wallet issued, read from the chain now.
 
-    ``held_remotely`` answers per CID whether a pinning service holds it (default: none
-    does). Raises :class:`~wallet.errors.ChainError` when the chain cannot be read."""
+    ``held_remotely`` answers per CID whether a pinning service holds it (default: when a
+    share is still unopened, the configured services are asked which CIDs they hold,
+    :func:`wallet.services.pinning.pinned_remotely`). Raises
+    :class:`~wallet.errors.ChainError` when the chain cannot be read."""
+    from .pinning import pinned_remotely
     from .sharing import Sharing
 
     if not wallet.store.count(types=["Consent"]):
         return []  # every grant made here keeps its Consent: none, so no chain read is needed
-    held = held_remotely or _never_held
+    views = Sharing(wallet).grants()
+    if held_remotely is None:
+        unopened = any(v.status is GrantStatus.ACTIVE and not v.grant.accesses for v in views)
+        held_remotely = pinned_remotely(wallet).__contains__ if unopened else _never_held
     return [WatchedShare(view.grant_id, view.grant.grantee, view.counterpart_name, view.grant.cid,
-                         view.grant.expires_at, view.grant.accesses, view.status.value, held(view.grant.cid))
-            for view in Sharing(wallet).grants()]
+                         view.grant.expires_at, view.grant.accesses, view.status.value,
+                         held_remotely(view.grant.cid))
+            for view in views]
 
 
 def refresh_shares(context: WalletContext, shares: Sequence[WatchedShare]) -> list[WatchedShare]:
