@@ -117,6 +117,7 @@ def take(variant: str, out: Path) -> None:
         save(window.report_box, "import-report")
         window.report_box.close()
         pump()
+        wait(lambda: not window.overview.status.text().startswith("Reading"))  # the overview is read on a worker
         save(window, "main-overview")
         window.show_category("Lab results")
         wait(lambda: not window.panel.loading)

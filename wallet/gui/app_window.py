@@ -53,6 +53,7 @@ from .export_backup_section import ExportBackupSection
 from .icon import LogoLabel, lock_icon
 from .import_panel import ImportBar, ImportReport, import_report
 from .models import CategoryListModel, CountRole
+from .overview_view import OverviewView
 from .profile_switcher import ProfileSwitcher
 from .records_panel import RecordsPanel
 from .sharing_section import SharingSection
@@ -157,7 +158,7 @@ class MainWindow(QMainWindow):
         self.refresh_action = action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh,
                                      "Read the counts and records again")
         self.overview_action = action("&Overview", "Alt+Home", lambda: self.show_category(None),
-                                      "Every record, newest first")
+                                      "Your record at a glance")
         self.settings_action = action("&Settings…", "Ctrl+,", self.open_settings,
                                       "Passphrase, lock, colours, text size, networks, card issuers")
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
@@ -239,11 +240,16 @@ class MainWindow(QMainWindow):
         follow_font(self.panel.table, 8)
         keep_names_readable(self.panel.table)  # the name column keeps its room at 1024×700
         self.panel.table.addAction(self.delete_record_action)
+        self.overview = OverviewView(self)
+        self.overview.selected.connect(self._on_record)
         self.detail = DetailPane(self)
+        self.middle = QStackedWidget(self)  # the overview page, or one category's records
+        self.middle.addWidget(self.overview)
+        self.middle.addWidget(self.panel)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.category_view)
-        self.splitter.addWidget(self.panel)
+        self.splitter.addWidget(self.middle)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
@@ -342,6 +348,7 @@ class MainWindow(QMainWindow):
         self.records_tools.clear()
         self._wallet = None
         self.panel.clear()
+        self.overview.clear()
         self.detail.clear()
         self.categories.set_counts({})
         self.profile_switcher.empty()
@@ -444,11 +451,24 @@ class MainWindow(QMainWindow):
         if self._wallet is None or self._reader is None:
             return
         self.detail.clear()
+        if category is None:  # the overview page
+            self.middle.setCurrentWidget(self.overview)
+            self._load_overview()
+            return
+        self.middle.setCurrentWidget(self.panel)
         if category != self._shown_category:  # the filter does not follow you to another category
             self._shown_category = category
             self.panel.filter_edit.clear()
-        self.panel.show_category(self._wallet, category, self.categories.count(category or "Overview"), self._reader)
+        self.panel.show_category(self._wallet, category, self.categories.count(category), self._reader)
         fit_columns(self.panel.table)
+
+    def _load_overview(self) -> None:
+        if self._wallet is None or self._reader is None:
+            return
+        wallet = self._wallet
+        self.overview.clear("Reading your record…")
+        self._reader.submit(lambda _p, _c: wallet.overview(), on_done=self.overview.set_overview,
+                            on_failed=self.overview.clear, latest="overview")
 
     def _step_category(self, step: int) -> None:
         row = self.category_view.currentIndex().row()
@@ -579,14 +599,17 @@ class MainWindow(QMainWindow):
             return
         wallet = self._wallet
 
-        def done(resource: dict[str, Any]) -> None:
-            self.detail.show_record(row, resource)
+        def done(found: tuple[dict[str, Any], dict[str, str]]) -> None:
+            self.detail.show_record(row, *found)
 
         def failed(message: str) -> None:
             self.detail.clear(message)
 
-        self._detail_runner.submit(lambda _p, _c: wallet.record(row.id), on_done=done, on_failed=failed,
-                                   latest="detail")
+        def job(_p: ProgressSink, _c: CancelToken) -> tuple[dict[str, Any], dict[str, str]]:
+            resource = wallet.record(row.id)
+            return resource, wallet.reference_names(resource)  # prescriber, performer… by name
+
+        self._detail_runner.submit(job, on_done=done, on_failed=failed, latest="detail")
 
     # --- import -----------------------------------------------------------------------
 

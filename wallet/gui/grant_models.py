@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush
 
-from ..services import CATEGORIES, StoredSummary, summarize, utc_text
+from ..services import CATEGORIES, StoredSummary, named_within, utc_text
 from .plain_text import safe_tooltip
 from .table_model import Index, RowsTableModel
 from .theme import error_color, muted_color
@@ -423,5 +423,5 @@ class RecordChoiceModel(RowsTableModel):
 def shared_rows(resources: Sequence[dict[str, Any]]) -> list[StoredSummary]:
     """Summaries of a share's resources, newest first; each row's id is the resource's
     position in ``resources`` (the records are not in the doctor's store)."""
-    rows = [StoredSummary(str(n), summarize(res)) for n, res in enumerate(resources)]
+    rows = [StoredSummary(str(n), s) for n, s in enumerate(named_within(resources))]  # named among themselves
     return sorted(rows, key=lambda r: utc_text(r.summary.date), reverse=True)  # by instant

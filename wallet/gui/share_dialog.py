@@ -280,9 +280,7 @@ class ShareDialog(QDialog):
         wallet = self.wallet
 
         def job(_p: ProgressSink, _c: CancelToken) -> tuple[dict[str, int], AddressBook]:
-            counts = dict(wallet.counts_by_category())
-            by_type = wallet.counts_by_type()
-            counts["Other"] = max(0, counts.get("Other", 0) - sum(by_type.get(t, 0) for t in LOCAL_ONLY_TYPES))
+            counts = dict(wallet.counts_by_category())  # the wallet's own activity is not counted
             return counts, wallet.address_book()
 
         self.runner.submit(job, on_done=self._loaded, on_failed=self._show_choose_error)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, Progress, ProgressSink
-from ..services import UnlockedWallet
+from ..services import UnlockedWallet, names_within
 from .detail import DetailPane
 from .grant_models import GrantTableModel, local_time, plural, shared_rows
 from .models import RecordTableModel, columns_for
@@ -79,6 +79,7 @@ class SharedWithMeView(QWidget):
         self.key_registered: bool | None = None
         self.share: OpenedShare | None = None
         self._resources: list[dict[str, Any]] = []
+        self._names: dict[str, str] = {}
         self._patient_names: dict[str, str] = {}  # learnt from opened shares, kept until lock
 
         # this wallet's key
@@ -452,6 +453,7 @@ class SharedWithMeView(QWidget):
         if opened.patient_name:
             self._patient_names[opened.grant.patient] = opened.patient_name
         self._resources = opened.resources
+        self._names = names_within(opened.resources)  # references between the shared records, by name
         rows = shared_rows(self._resources)
         title, line = opened_heading(opened, len(rows))
         self.result_title.setText(title)
@@ -479,7 +481,7 @@ class SharedWithMeView(QWidget):
             self.detail.clear()
             return
         summary = self.records_model.summary_at(rows[0].row())
-        self.detail.show_record(summary, self._resources[int(summary.id)])
+        self.detail.show_record(summary, self._resources[int(summary.id)], self._names)
 
     def select_record(self, row: int) -> None:
         if self.records_model is not None and 0 <= row < self.records_model.rowCount():
@@ -489,6 +491,7 @@ class SharedWithMeView(QWidget):
         """Forget the opened records."""
         self.share = None
         self._resources = []
+        self._names = {}
         old = self.records_model
         self.records_model = None
         self.records_table.setModel(None)
