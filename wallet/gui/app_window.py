@@ -308,9 +308,7 @@ class MainWindow(QMainWindow):
         self.address_label.setFont(fixed_font(self))
         self.address_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.address_label.setToolTip("This wallet's address: doctors grant and share with it")
-        self.statusBar().addPermanentWidget(self.address_label)
-        self.address_label.setVisible(self.records_tools.network.details_shown)  # one of the status details
-        self.records_tools.network.details_toggled.connect(self.address_label.setVisible)
+        self.records_tools.network.add_detail(self.address_label, "Address")  # in the status details popup
 
     # --- wallet -----------------------------------------------------------------------
 
