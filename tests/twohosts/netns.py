@@ -11,8 +11,9 @@ Processes run inside with ``ip netns exec``. :meth:`Network.close` stops every p
 it started and every process still inside its namespaces, deletes the namespaces (which
 deletes their veths and the bridge) and raises :class:`Leftover` naming anything that
 remains. The pieces exist only inside the namespaces (veths are created directly in
-them), so a crashed run leaves nothing in the host's own namespace but the named
-namespaces, which ``ip netns list`` shows and ``ip netns del`` removes.
+them), and background processes die with the test process (``PR_SET_PDEATHSIG``), so a
+run killed from outside leaves only the named namespaces, empty, which ``ip netns list``
+shows and ``ip netns del`` removes.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class Computer:
         """Start ``args`` inside this computer in the background; :meth:`stop` or the
         network's close ends it. ``ip netns exec`` execs the command, so the process is it."""
         proc = subprocess.Popen(self.command(args), stdout=stdout, stderr=stderr, text=True,
-                                env=dict(env) if env is not None else None, start_new_session=True)
+                                env=dict(env) if env is not None else None, start_new_session=True,
+                                preexec_fn=_die_with_parent)
         self.processes.append(proc)
         return proc
 
@@ -151,6 +153,14 @@ def can_connect(computer: Computer, host: str, port: int, timeout: float = 3.0) 
     """Whether a TCP connection from inside ``computer`` to ``host:port`` succeeds."""
     return computer.run([sys.executable, "-c", _CONNECT, host, str(port), str(timeout)],
                         timeout=timeout + 30).returncode == 0
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL it when the test process dies, even by SIGKILL
+    (Linux PR_SET_PDEATHSIG survives the exec of ``ip`` and of the command it runs)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
 
 
 def _end(proc: subprocess.Popen[Any], timeout: float) -> None:
