@@ -22,7 +22,7 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -35,14 +35,16 @@ from ..records.bundle import collection_bundle
 from ..share.shl import SHLPayload, b64url, encrypt_file, new_key
 from ..share.shl_links import LinkStore, StoredLink
 from ..share.shl_server import SHLServer
+from ..share.summary_pdf import PrintedLink
 from .clinic import make_ips
 from .wallet import CATEGORIES, FileOutcome, UnlockedWallet
 
-__all__ = ["CreatedLink", "LinkSource", "create_link", "import_link", "link_store", "revoke_link", "shl_server"]
+__all__ = ["DEFAULT_VIEWER", "CreatedLink", "LinkSource", "ServedLink", "create_link", "import_link", "link_store",
+           "live_links", "revoke_link", "shl_server", "terminal_qr"]
 
 DEFAULT_VIEWER = "https://viewer.tcpdev.org/shlink.html"
-_STATIC_NOTE = ("A direct-file link copied to a static host cannot be revoked: delete the file "
-                "from the host to stop it.")
+_STATIC_NOTE = ("A link whose files are copied to a static host (a web server, an IPFS gateway, a USB stick) "
+                "cannot be revoked from the wallet: delete the files from the host to stop it.")
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,16 @@ class CreatedLink:
 
     @property
     def note(self) -> str:
-        if "U" in self.payload.flag:
+        if self.public_files:
             return _STATIC_NOTE
         return "Served by 'health-wallet serve --shl'; 'shl revoke' stops it at once."
+
+    @property
+    def printed(self) -> PrintedLink:
+        """The link as printed on the summary or the emergency card: a QR code of its viewer URL
+        (a phone camera opens the viewer; SHL readers take the part after ``#``)."""
+        return PrintedLink(self.viewer_url, expires=self.expires_at.date().isoformat() if self.expires_at else "",
+                           passcode="P" in self.payload.flag)
 
 
 def link_store(wallet: UnlockedWallet) -> LinkStore:
@@ -163,6 +172,41 @@ def revoke_link(wallet: UnlockedWallet, link_id: str) -> StoredLink:
     if "U" in link.flags:
         raise WalletError("Marked revoked for 'serve --shl', but " + _STATIC_NOTE[0].lower() + _STATIC_NOTE[1:])
     return link
+
+
+@dataclass(frozen=True)
+class ServedLink:
+    """A link ``serve --shl`` answers now, as the patient hands it out. ``shlink`` holds the key."""
+
+    id: str
+    label: str
+    flags: str
+    expires_at: str | None
+    shlink: str = field(repr=False)
+    viewer_url: str = field(repr=False)
+
+
+def live_links(wallet: UnlockedWallet, *, viewer: str = DEFAULT_VIEWER) -> list[ServedLink]:
+    """The links that are not revoked, expired or disabled (oldest first), rebuilt from the
+    sealed list: what ``serve --shl`` prints when it starts."""
+    now = wallet.app.clock.now()
+    out = []
+    for link in link_store(wallet).all():
+        if link.revoked or link.expired(now) or ("P" in link.flags and link.attempts_left <= 0):
+            continue
+        exp = int(datetime.fromisoformat(link.expires_at).timestamp()) if link.expires_at else None
+        payload = SHLPayload(url=link.url, key=link.key, flag=link.flags, label=link.label, exp=exp)
+        out.append(ServedLink(link.id, link.label, link.flags, link.expires_at, payload.shlink,
+                              payload.viewer_url(viewer)))
+    return out
+
+
+def terminal_qr(text: str) -> str:
+    """A QR code of ``text`` drawn with Unicode half blocks for a terminal (dark on light;
+    two rows of modules per line), with its quiet zone."""
+    buf = io.StringIO()
+    segno.make(text, error="m", micro=False).terminal(out=buf, compact=True, border=2)
+    return buf.getvalue()
 
 
 def shl_server(wallet: UnlockedWallet, host: str, port: int) -> SHLServer:
