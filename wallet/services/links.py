@@ -39,8 +39,8 @@ from ..share.summary_pdf import PrintedLink
 from .clinic import make_ips
 from .wallet import CATEGORIES, FileOutcome, UnlockedWallet
 
-__all__ = ["DEFAULT_VIEWER", "CreatedLink", "LinkSource", "ServedLink", "create_link", "import_link", "link_store",
-           "live_links", "revoke_link", "shl_server", "terminal_qr"]
+__all__ = ["DEFAULT_VIEWER", "CreatedLink", "LinkSource", "ServedLink", "create_link", "import_link",
+           "link_needs_passcode", "link_store", "live_links", "revoke_link", "shl_server", "terminal_qr"]
 
 DEFAULT_VIEWER = "https://viewer.tcpdev.org/shlink.html"
 _STATIC_NOTE = ("A link whose files are copied to a static host (a web server, an IPFS gateway, a USB stick) "
@@ -216,6 +216,15 @@ def shl_server(wallet: UnlockedWallet, host: str, port: int) -> SHLServer:
         return SHLServer(link_store(wallet), clock=wallet.app.clock, host=host, port=port)
     except OSError as exc:
         raise WalletError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from exc
+
+
+def link_needs_passcode(text: str) -> bool:
+    """Whether the link someone sent (``shlink:/…`` or a viewer URL) asks for a passcode
+    (flag ``P``), so a front end asks before it fetches. Raises :class:`~wallet.errors.ShareError`
+    for text that is not a SMART Health Link."""
+    from ..share.shl import parse_shlink
+
+    return "P" in parse_shlink(text).flag
 
 
 def import_link(wallet: UnlockedWallet, text: str, *, passcode: Callable[[], str] | None = None,

@@ -1,0 +1,253 @@
+"""Sharing with a clinic that has no Health Wallet: the Clinic menu of the main window.
+
+- Print patient summary… (Ctrl+P) and Save patient summary as PDF…: the printable summary;
+- Emergency card…: the wallet-sized card, with the emergency contact (kept, sealed) and
+  the QR code of a SMART Health Link;
+- New SMART Health Link…, SMART Health Links… (list, revoke) and Open a SMART Health
+  Link… (paste or drop a ``shlink:/``).
+
+The section reads the window's open wallet when an action runs; dialogs' modules load when
+a dialog opens. The PDFs are made on a worker thread (:class:`SingleJob`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..services import UnlockedWallet
+from ..services.clinic import PdfDocument, PrintedLink, emergency_card_pdf, printed_link, summary_pdf, write_pdf
+from ..services.emergency_contact import load_emergency_contact, save_emergency_contact
+from .actions import make_action
+from .plain_text import plain_label
+from .single_job import SingleJob
+
+__all__ = ["ClinicSection", "EmergencyCardDialog", "PdfJob"]
+
+PDF_FILTER = "PDF documents (*.pdf)"
+
+
+class PdfJob(QObject):
+    """Makes one PDF on a worker thread, then prints it or saves it where the user chooses."""
+
+    def __init__(self, parent: QWidget, title: str, make: Callable[[], PdfDocument]) -> None:
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.title = title
+        self.make = make
+        self.job = SingleJob("clinic-pdf", self)
+        self.document: PdfDocument | None = None
+        self.saved: Path | None = None
+        self.problem = ""
+
+    def run(self, then: Callable[[PdfDocument], Any]) -> None:
+        def done(doc: PdfDocument) -> None:
+            self.document = doc
+            then(doc)
+
+        self.job.start(lambda _progress, _cancel: self.make(), on_done=done, on_failed=self._failed)
+
+    def _failed(self, message: str) -> None:
+        self.problem = message
+        QMessageBox.warning(self.parent_widget, self.title, message)
+
+    def print(self) -> None:
+        from .clinic_print import ask_and_print
+
+        self.run(lambda doc: ask_and_print(self.parent_widget, doc, self.title))
+
+    def save(self, path: Path | None = None) -> None:
+        """Save as PDF: ``path``, or one the user picks (nothing happens when they cancel)."""
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self.parent_widget, f"Save {self.title.lower()} as PDF",
+                                                  f"{self.title}.pdf", PDF_FILTER)
+            if not name:
+                return
+            path = Path(name if name.lower().endswith(".pdf") else name + ".pdf")
+        target = path
+
+        def make_and_write() -> PdfDocument:
+            doc = self.make()
+            write_pdf(doc, target)
+            return doc
+
+        def written(doc: PdfDocument) -> None:
+            self.document, self.saved = doc, target
+
+        self.job.start(lambda _progress, _cancel: make_and_write(), on_done=written, on_failed=self._failed)
+
+
+class EmergencyCardDialog(QDialog):
+    """The emergency contact and the link to print on the card, then Print… or Save as PDF…."""
+
+    def __init__(self, wallet: UnlockedWallet, parent: QWidget | None = None, *, link: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Emergency card")
+        self.wallet = wallet
+        self._link: PrintedLink | None = None
+        self.pdf = PdfJob(self, "Emergency card", self._make)
+        self.contact = QLineEdit(self)
+        self.contact.setPlaceholderText("Name, phone")
+        self.contact.setMaxLength(120)
+        self.contact.setAccessibleName("Emergency contact")
+        try:
+            self.contact.setText(load_emergency_contact(wallet))
+        except Exception as exc:  # noqa: BLE001 - a damaged saved contact: start empty, say why
+            self.contact.setPlaceholderText(getattr(exc, "user_message", "Name, phone"))
+        self.link = QLineEdit(link, self)
+        self.link.setPlaceholderText("shlink:/… (optional: make one with New SMART Health Link)")
+        self.link.setAccessibleName("SMART Health Link for the QR code")
+        form = QFormLayout()
+        form.addRow("Emergency contact:", self.contact)
+        form.addRow("Link for the QR code:", self.link)
+        note = plain_label("A wallet-sized card (85.6 × 54 mm, front and back) with allergies, conditions, "
+                           "medications and the contact. Anyone who scans its code can open the link, so use a "
+                           "link without a passcode only if you accept that.", self)
+        self.print_button = QPushButton("Print…", self)
+        self.save_button = QPushButton("Save as PDF…", self)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.addButton(self.print_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        self.print_button.clicked.connect(lambda: self.start("print"))
+        self.save_button.clicked.connect(lambda: self.start("save"))
+        box = QVBoxLayout(self)
+        box.addLayout(form)
+        box.addWidget(note)
+        box.addWidget(buttons)
+
+    def start(self, how: str) -> None:
+        """``"print"`` or ``"save"`` the card, after keeping the contact and checking the link."""
+        if self._checked():
+            self.pdf.print() if how == "print" else self.pdf.save()
+
+    def _checked(self) -> bool:
+        """Keep the contact and check the link before any work; False (and say why) when bad."""
+        try:
+            save_emergency_contact(self.wallet, self.contact.text())
+            self._link = printed_link(self.link.text()) if self.link.text().strip() else None
+        except Exception as exc:  # noqa: BLE001 - WalletError carries the message; others are bugs shown plainly
+            QMessageBox.warning(self, "Emergency card", getattr(exc, "user_message", str(exc)))
+            return False
+        return True
+
+    def _make(self) -> PdfDocument:
+        return emergency_card_pdf(self.wallet, contact=self.contact.text().strip(), link=self._link)
+
+
+class ClinicSection(QObject):
+    """Adds the Clinic menu to ``window`` (which has a ``wallet`` property: the open wallet or None)."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.dialogs: list[Any] = []
+        w = window
+        self.print_action = make_action(w, "&Print patient summary…", "Ctrl+P", self.print_summary,
+                                        "Print a summary for you and a clinician: allergies, medications, "
+                                        "problems, immunizations, recent results")
+        self.save_action = make_action(w, "&Save patient summary as PDF…", None, self.save_summary,
+                                       "Write the printable patient summary to a PDF file")
+        self.card_action = make_action(w, "&Emergency card…", None, self.emergency_card,
+                                       "A wallet-sized card for first responders")
+        self.new_link_action = make_action(w, "&New SMART Health Link…", None, self.new_link,
+                                           "Share your patient summary or chosen records with a clinic that has "
+                                           "no Health Wallet")
+        self.links_action = make_action(w, "SMART Health &Links…", None, self.show_links,
+                                        "The links you made: who opened them; revoke")
+        self.open_link_action = make_action(w, "&Open a SMART Health Link…", None, self.open_link,
+                                            "Paste or drop a shlink:/ someone sent and import what it holds")
+        self.menu = QMenu("&Clinic", window)
+        for action in (self.print_action, self.save_action, self.card_action, None, self.new_link_action,
+                       self.links_action, self.open_link_action):
+            if action is None:
+                self.menu.addSeparator()
+            else:
+                self.menu.addAction(action)
+        bar = window.menuBar()
+        help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+        bar.insertMenu(help_menu, self.menu) if help_menu is not None else bar.addMenu(self.menu)
+        self.menu.aboutToShow.connect(self._enable)
+        self._enable()
+
+    def __repr__(self) -> str:
+        return f"ClinicSection(open={self.wallet is not None})"
+
+    @property
+    def wallet(self) -> UnlockedWallet | None:
+        wallet = getattr(self.window, "wallet", None)
+        return wallet if isinstance(wallet, UnlockedWallet) else None
+
+    def _enable(self) -> None:
+        for action in self.menu.actions():
+            action.setEnabled(self.wallet is not None)
+
+    def _keep(self, dialog: Any) -> Any:
+        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
+        dialog.show()
+        return dialog
+
+    def summary_job(self, link: PrintedLink | None = None) -> PdfJob | None:
+        wallet = self.wallet
+        if wallet is None:
+            return None
+        return PdfJob(self.window, "Patient summary", lambda: summary_pdf(wallet, link=link))
+
+    def print_summary(self, _checked: bool = False) -> None:
+        job = self.summary_job()
+        if job is not None:
+            job.print()
+
+    def save_summary(self, _checked: bool = False) -> PdfJob | None:
+        job = self.summary_job()
+        if job is not None:
+            job.save()
+        return job
+
+    def emergency_card(self, _checked: bool = False) -> EmergencyCardDialog | None:
+        if self.wallet is None:
+            return None
+        dialog = EmergencyCardDialog(self.wallet, self.window)
+        self._keep(dialog)
+        return dialog
+
+    def new_link(self, _checked: bool = False) -> Any:
+        if self.wallet is None:
+            return None
+        from .clinic_link_dialog import NewLinkDialog
+
+        return self._keep(NewLinkDialog(self.wallet, self.window, section=self))
+
+    def show_links(self, _checked: bool = False) -> Any:
+        if self.wallet is None:
+            return None
+        from .clinic_links_dialog import LinksDialog
+
+        return self._keep(LinksDialog(self.wallet, self.window))
+
+    def open_link(self, _checked: bool = False) -> Any:
+        if self.wallet is None:
+            return None
+        from .clinic_open_link import OpenLinkDialog
+
+        dialog = OpenLinkDialog(self.wallet, self.window)
+        refresh = getattr(self.window, "refresh", None)
+        if callable(refresh):
+            dialog.imported.connect(lambda _outcomes: refresh())
+        return self._keep(dialog)
