@@ -68,7 +68,7 @@ class NewLinkDialog(QDialog):
         for n, kind in enumerate(self.kinds.values()):
             kind.setEnabled(False)
             grid.addWidget(kind, n // 3, n % 3)
-        self.chosen.toggled.connect(lambda on: [b.setEnabled(on) for b in self.kinds.values()])
+        self.chosen.toggled.connect(self._choose_kinds)
 
         self.passcode = QLineEdit(self)
         self.passcode.setEchoMode(QLineEdit.EchoMode.Password)
@@ -138,6 +138,10 @@ class NewLinkDialog(QDialog):
         box.addWidget(self.problem_label)
         box.addWidget(self.result_box)
         box.addWidget(self.buttons)
+
+    def _choose_kinds(self, on: bool) -> None:
+        for kind in self.kinds.values():
+            kind.setEnabled(on)
 
     def _choose_folder(self) -> None:
         name = QFileDialog.getExistingDirectory(self, "Folder for the link's files", self.folder.text())

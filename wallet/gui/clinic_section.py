@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import WalletError
 from ..services import UnlockedWallet
 from ..services.clinic import PdfDocument, PrintedLink, emergency_card_pdf, printed_link, summary_pdf, write_pdf
 from ..services.emergency_contact import load_emergency_contact, save_emergency_contact
@@ -46,8 +47,10 @@ PDF_FILTER = "PDF documents (*.pdf)"
 class PdfJob(QObject):
     """Makes one PDF on a worker thread, then prints it or saves it where the user chooses."""
 
-    def __init__(self, parent: QWidget, title: str, make: Callable[[], PdfDocument]) -> None:
+    def __init__(self, parent: QWidget, title: str, make: Callable[[], PdfDocument], *,
+                 on_problem: Callable[[str], None] | None = None) -> None:
         super().__init__(parent)
+        self.on_problem = on_problem
         self.parent_widget = parent
         self.title = title
         self.make = make
@@ -65,7 +68,13 @@ class PdfJob(QObject):
 
     def _failed(self, message: str) -> None:
         self.problem = message
-        QMessageBox.warning(self.parent_widget, self.title, message)
+        if self.on_problem is not None:
+            self.on_problem(message)
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, self.title, message, QMessageBox.StandardButton.Ok,
+                          self.parent_widget)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.open()  # not modal: the window stays usable
 
     def print(self) -> None:
         from .clinic_print import ask_and_print
@@ -101,15 +110,16 @@ class EmergencyCardDialog(QDialog):
         self.setWindowTitle("Emergency card")
         self.wallet = wallet
         self._link: PrintedLink | None = None
-        self.pdf = PdfJob(self, "Emergency card", self._make)
+        self.problem_label = plain_label("", self)
+        self.pdf = PdfJob(self, "Emergency card", self._make, on_problem=self.problem_label.setText)
         self.contact = QLineEdit(self)
         self.contact.setPlaceholderText("Name, phone")
         self.contact.setMaxLength(120)
         self.contact.setAccessibleName("Emergency contact")
         try:
             self.contact.setText(load_emergency_contact(wallet))
-        except Exception as exc:  # noqa: BLE001 - a damaged saved contact: start empty, say why
-            self.contact.setPlaceholderText(getattr(exc, "user_message", "Name, phone"))
+        except WalletError as exc:  # a damaged saved contact: start empty, say why
+            self.contact.setPlaceholderText(exc.user_message)
         self.link = QLineEdit(link, self)
         self.link.setPlaceholderText("shlink:/… (optional: make one with New SMART Health Link)")
         self.link.setAccessibleName("SMART Health Link for the QR code")
@@ -130,20 +140,23 @@ class EmergencyCardDialog(QDialog):
         box = QVBoxLayout(self)
         box.addLayout(form)
         box.addWidget(note)
+        box.addWidget(self.problem_label)
         box.addWidget(buttons)
 
-    def start(self, how: str) -> None:
-        """``"print"`` or ``"save"`` the card, after keeping the contact and checking the link."""
+    def start(self, how: str, path: Path | None = None) -> None:
+        """``"print"`` or ``"save"`` the card (to ``path``, else where the user picks), after
+        keeping the contact and checking the link."""
         if self._checked():
-            self.pdf.print() if how == "print" else self.pdf.save()
+            self.pdf.print() if how == "print" else self.pdf.save(path)
 
     def _checked(self) -> bool:
         """Keep the contact and check the link before any work; False (and say why) when bad."""
+        self.problem_label.setText("")
         try:
             save_emergency_contact(self.wallet, self.contact.text())
             self._link = printed_link(self.link.text()) if self.link.text().strip() else None
-        except Exception as exc:  # noqa: BLE001 - WalletError carries the message; others are bugs shown plainly
-            QMessageBox.warning(self, "Emergency card", getattr(exc, "user_message", str(exc)))
+        except WalletError as exc:
+            self.problem_label.setText(exc.user_message)
             return False
         return True
 
