@@ -58,7 +58,7 @@ def test_printing_keeps_pages_and_real_sizes(qtbot, unlocked, tmp_path: Path) ->
 
 
 def test_emergency_card_dialog_keeps_the_contact(qtbot, unlocked, tmp_path: Path) -> None:
-    from wallet.gui.clinic_section import EmergencyCardDialog
+    from wallet.gui.clinic_card_dialog import EmergencyCardDialog
     from wallet.services.emergency_contact import load_emergency_contact
 
     unlocked.import_file(write_patient(tmp_path))

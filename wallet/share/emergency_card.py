@@ -16,10 +16,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fpdf import FPDF
-
 from ..records.printable_summary import ALLERGIES, MEDICATIONS, PROBLEMS, PrintableSummary, plain
-from .pdf_canvas import FONT, draw_qr, fit_lines, new_pdf, pdf_bytes
+from .pdf_canvas import FONT, FPDF, draw_qr, fit_lines, new_pdf, pdf_bytes
 from .summary_pdf import PrintedLink
 
 __all__ = ["CARD_SIZE_MM", "render_emergency_card"]

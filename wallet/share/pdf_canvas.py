@@ -11,14 +11,19 @@ links) and are drawn as filled rectangles: sharp at any print resolution.
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from importlib import resources
 from typing import Any, cast
 
 import segno
-from fpdf import FPDF
 
-__all__ = ["FONT", "QR_ERROR", "draw_qr", "fit_lines", "new_pdf", "pdf_bytes", "wrapped"]
+with warnings.catch_warnings():  # fpdf2 warns when Pillow is absent (a frozen build leaves it out);
+    warnings.simplefilter("ignore")  # the printouts embed no pictures, so it is not needed
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+__all__ = ["FONT", "FPDF", "QR_ERROR", "FontFace", "draw_qr", "fit_lines", "new_pdf", "pdf_bytes", "wrapped"]
 
 FONT = "DejaVu"
 QR_ERROR = "m"  # ISO/IEC 18004 level M: survives a crease or a smudge on paper

@@ -14,11 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-
 from ..records.printable_summary import PrintableSummary, SummarySection
-from .pdf_canvas import FONT, draw_qr, new_pdf, pdf_bytes, wrapped
+from .pdf_canvas import FONT, FPDF, FontFace, draw_qr, new_pdf, pdf_bytes, wrapped
 
 __all__ = ["MAX_MEASUREMENTS", "PAPER_SIZES", "PrintedLink", "render_summary_pdf"]
 
