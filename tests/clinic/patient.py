@@ -49,7 +49,7 @@ def titles(kind: str) -> list[str]:
 
 
 def codes() -> set[str]:
-    """Every code the source record carries (SNOMED CT, RxNorm, LOINC, CVX, …) : the numeric ones of five or more characters."""
+    """The numeric codes (SNOMED CT, RxNorm, LOINC, CVX, …) of five or more characters the record carries."""
     found: set[str] = set()
     stack: list[Any] = [json.loads(SOURCE.read_text("utf-8")), GLUCOSE]
     while stack:

@@ -219,6 +219,17 @@ def _absent_entry(section: str, patient_url: str) -> dict[str, Any]:
             "_effectiveDateTime": {"extension": [{"url": DATA_ABSENT, "valueCode": "unknown"}]}}
 
 
+_EFFECTIVE = ("effectiveDateTime", "effectivePeriod", "_effectiveDateTime", "_effectivePeriod")
+
+
+def _effective_or_absent(res: dict[str, Any]) -> None:
+    """IPS MedicationStatement: ``effective[x]`` is 1..1. A statement that says nothing of
+    when gets the data-absent-reason "unknown" (FHIR R4 §2.26 data-absent-reason), never a
+    made-up date."""
+    if res.get("resourceType") == "MedicationStatement" and not any(k in res for k in _EFFECTIVE):
+        res["_effectiveDateTime"] = {"extension": [{"url": DATA_ABSENT, "valueCode": "unknown"}]}
+
+
 def build_ips(resources: Iterable[dict[str, Any]], *, now: datetime,
               patient_id: str | None = None) -> dict[str, Any]:
     """Build an IPS ``document`` Bundle (a JSON dict) from FHIR resources.
@@ -259,6 +270,7 @@ def build_ips(resources: Iterable[dict[str, Any]], *, now: datetime,
     for res in included:
         res.pop("text", None)
         _rewrite_references(res, urls)
+        _effective_or_absent(res)
     sections = []
     for spec in SECTIONS:
         entries = grouped[spec.code]
@@ -309,7 +321,8 @@ def check_ips(bundle: dict[str, Any]) -> list[str]:
     Composition of type LOINC 60591-5 whose subject and author resolve in the Bundle and whose
     subject is a Patient; the problems, allergies and medications sections are present, each
     with at least one entry (IPS: 1..*, an absent/unknown statement when empty); every
-    section has a LOINC code, an XHTML narrative and entries that resolve; every reference in
+    section has a LOINC code, an XHTML narrative and entries that resolve; every
+    MedicationStatement has ``effective[x]`` (or its data-absent-reason); every reference in
     the document resolves to an entry (by ``fullUrl``, or ``Type/id`` of an entry).
     Raises :class:`~wallet.errors.InvalidRecord` naming the first rule broken.
     """
@@ -348,6 +361,10 @@ def check_ips(bundle: dict[str, Any]) -> list[str]:
         if any(r not in by_url for r in refs) or (not refs and codes[0] in _REQUIRED):
             raise fail(f"section {codes[0]} needs entries that are in the Bundle")
         present.append(codes[0])
+    undated = [r for r in by_url.values() if r.get("resourceType") == "MedicationStatement"
+               and not any(k in r for k in _EFFECTIVE)]
+    if undated:
+        raise fail("a MedicationStatement needs effective[x] or a data-absent-reason for it")
     missing = [c for c in _REQUIRED if c not in present]
     if missing:
         raise fail(f"required section {missing[0]} is missing")
