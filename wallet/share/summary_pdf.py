@@ -134,8 +134,11 @@ class _SummaryPdf:
         with pdf.table(col_widths=(62, 44, 34, 18, 22), width=self.width, align="LEFT", headings_style=head,
                        line_height=4.6, borders_layout="HORIZONTAL_LINES", text_align="LEFT") as table:
             table.row(("Test", "Result", "Reference range", "Flag", "Date"))
+            flagged = FontFace(emphasis="BOLD")
             for i in items:
-                table.row((i.title, i.value or i.detail, i.range, i.flag, i.date))
+                row = table.row()
+                for n, cell in enumerate((i.title, i.value or i.detail, i.range, i.flag, i.date)):
+                    row.cell(cell, style=flagged if n == 3 and cell else None)
         pdf.ln(1)
         if len(section.items) > len(items):
             self.text(f"{len(section.items) - len(items)} older results are not printed; the wallet holds them.",
