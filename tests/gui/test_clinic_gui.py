@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, Qt
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QApplication
 
 from tests.clinic.patient import NAME, titles, write_patient
 from tests.clinic.pdf_reader import read_pdf
@@ -40,6 +41,17 @@ def test_clinic_menu_follows_the_open_wallet(qtbot, window, unlocked, tmp_path: 
     window.set_wallet(unlocked)
     window.clinic._enable()
     assert all(a.isEnabled() for a in menu.actions() if not a.isSeparator())
+
+    mime = QMimeData()
+    mime.setText("from the clinic: shlink:/not-a-real-link")
+    for event in (QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                                  Qt.KeyboardModifier.NoModifier),
+                  QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                             Qt.KeyboardModifier.NoModifier)):
+        QApplication.sendEvent(window, event)
+        assert event.isAccepted()
+    [dropped] = window.clinic.dialogs
+    assert dropped.link.toPlainText() == "shlink:/not-a-real-link" and "damaged" in dropped.message.text()
 
     job = window.clinic.summary_job()
     job.save(tmp_path / "summary.pdf")

@@ -13,18 +13,11 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QInputDialog, QLineEdit
 from ..errors import WalletError
 from ..services import FileOutcome, UnlockedWallet
 from ..services.links import import_link, link_needs_passcode
+from .clinic_section import _mime_link, dropped_link
 from .plain_text import plain_label
 from .single_job import SingleJob
 
-__all__ = ["OpenLinkDialog", "dropped_link"]
-
-
-def dropped_link(text: str) -> str | None:
-    """The first ``shlink:/…`` (or viewer URL holding one) in dropped or pasted text."""
-    for word in text.split():
-        if "shlink:/" in word:
-            return word
-    return None
+__all__ = ["OpenLinkDialog"]
 
 
 class OpenLinkDialog(QDialog):
@@ -55,13 +48,11 @@ class OpenLinkDialog(QDialog):
         box.addWidget(self.buttons)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        mime = event.mimeData()
-        if dropped_link(mime.text() or " ".join(u.toString() for u in mime.urls())):
+        if _mime_link(event):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        mime = event.mimeData()
-        found = dropped_link(mime.text() or " ".join(u.toString() for u in mime.urls()))
+        found = _mime_link(event)
         if found:
             self.link.setPlainText(found)
             event.acceptProposedAction()

@@ -4,7 +4,7 @@
 - Emergency card…: the wallet-sized card, with the emergency contact (kept, sealed) and
   the QR code of a SMART Health Link;
 - New SMART Health Link…, SMART Health Links… (list, revoke) and Open a SMART Health
-  Link… (paste or drop a ``shlink:/``).
+  Link… (paste or drop a ``shlink:/``); a link dropped anywhere on the window opens it too.
 
 The section reads the window's open wallet when an action runs; dialogs' modules load when
 a dialog opens. The PDFs are made on a worker thread (:class:`SingleJob`).
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
@@ -33,9 +33,22 @@ if TYPE_CHECKING:  # the PDF stack loads when a printout is first made, not at s
     from ..services.clinic import PdfDocument, PrintedLink
     from .clinic_card_dialog import EmergencyCardDialog
 
-__all__ = ["ClinicSection", "PdfJob"]
+__all__ = ["ClinicSection", "PdfJob", "dropped_link"]
 
 PDF_FILTER = "PDF documents (*.pdf)"
+
+
+def dropped_link(text: str) -> str | None:
+    """The first ``shlink:/…`` (or viewer URL holding one) in dropped or pasted text."""
+    for word in text.split():
+        if "shlink:/" in word:
+            return word
+    return None
+
+
+def _mime_link(event: Any) -> str | None:
+    mime = event.mimeData()
+    return dropped_link(" ".join([mime.text(), *(u.toString() for u in mime.urls())]))
 
 
 class PdfJob(QObject):
@@ -132,6 +145,18 @@ class ClinicSection(QObject):
         bar.insertMenu(help_menu, self.menu) if help_menu is not None else bar.addMenu(self.menu)
         self.menu.aboutToShow.connect(self._enable)
         self._enable()
+        window.installEventFilter(self)  # a shlink:/ dropped anywhere on the window opens it
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop) and self.wallet is not None:
+            link = _mime_link(event)
+            if link:
+                event.acceptProposedAction()  # type: ignore[attr-defined]
+                if kind == QEvent.Type.Drop:
+                    self.open_link(text=link)
+                return True
+        return super().eventFilter(watched, event)
 
     def __repr__(self) -> str:
         return f"ClinicSection(open={self.wallet is not None})"
@@ -192,7 +217,8 @@ class ClinicSection(QObject):
 
         return self._keep(LinksDialog(self.wallet, self.window))
 
-    def open_link(self, _checked: bool = False) -> Any:
+    def open_link(self, _checked: bool = False, *, text: str = "") -> Any:
+        """The Open a SMART Health Link dialog; with ``text`` (a dropped link) it opens it at once."""
         if self.wallet is None:
             return None
         from .clinic_open_link import OpenLinkDialog
@@ -201,4 +227,8 @@ class ClinicSection(QObject):
         refresh = getattr(self.window, "refresh", None)
         if callable(refresh):
             dialog.imported.connect(lambda _outcomes: refresh())
-        return self._keep(dialog)
+        self._keep(dialog)
+        if text:
+            dialog.link.setPlainText(text)
+            dialog.open_link()
+        return dialog
