@@ -37,6 +37,7 @@ __all__ = [
     "KeystoreDamaged",
     "NodeInUse",
     "PatientMismatch",
+    "PinningServiceError",
     "RecordError",
     "RecordNotFound",
     "ShareError",
@@ -203,6 +204,19 @@ class IpfsNotFound(IpfsError):
 
 class NodeInUse(IpfsError):
     """Another process holds this wallet's embedded node."""
+
+
+class PinningServiceError(IpfsError):
+    """A remote pinning service (IPFS Pinning Service API) refused or failed a request.
+
+    ``service`` names it as the user configured it; ``status`` is the HTTP status (``None``
+    for a timeout or an unreachable service). The data this wallet shared stays valid.
+    """
+
+    def __init__(self, user_message: str, *, service: str = "", status: int | None = None) -> None:
+        super().__init__(user_message)
+        self.service = service
+        self.status = status
 
 
 class InvalidCid(IpfsError, ValueError):

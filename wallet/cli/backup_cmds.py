@@ -8,6 +8,7 @@ import sys
 import threading
 
 from ..services import Backups, WalletService
+from ..services.backups import where_held
 from .output import Output
 from .records_cmds import unlocked
 
@@ -37,17 +38,28 @@ def cmd_publish(service: WalletService, args: argparse.Namespace, out: Output) -
         receipt = Backups(wallet).publish(progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
     if receipt.warning:
         out.info(f"warning: {receipt.warning}")
-    out.result({"cid": receipt.cid, "records": receipt.records, "cards": receipt.cards, "tx": receipt.tx},
+    for held in receipt.held_by:
+        if held.problem:
+            out.info(f"warning: {held.problem}")
+    out.result({"cid": receipt.cid, "records": receipt.records, "cards": receipt.cards, "tx": receipt.tx,
+                "held_by": [h.to_json() for h in receipt.held_by]},
                f"Backed up {receipt.records} records and {receipt.cards} cards: {receipt.cid}"
-               + (f"\nRecorded on chain (tx {receipt.tx})." if receipt.tx else ""))
+               + (f"\nRecorded on chain (tx {receipt.tx})." if receipt.tx else "")
+               + f"\n{receipt.availability}")
     return 0
 
 
 def cmd_restore(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
         progress = (lambda p: out.info(f"{p.message}…")) if not out.as_json else None
-        cid, result = Backups(wallet).restore(args.cid, peers=tuple(args.peer), progress=progress)
-    out.result({"cid": cid, "imported": result.imported, "skipped_duplicates": result.skipped_duplicates},
+        backups = Backups(wallet)
+        pointer = backups.latest() if args.cid is None else None
+        if pointer is not None and not out.as_json:
+            out.info(f"The latest backup is held {where_held(pointer)}.")
+        cid, result = backups.restore(args.cid, peers=tuple(args.peer), progress=progress, pointer=pointer)
+    held_by = [{"service": h.name} for h in pointer.holders] if pointer is not None else []
+    out.result({"cid": cid, "imported": result.imported, "skipped_duplicates": result.skipped_duplicates,
+                "held_by": held_by},
                f"Restored {result.total} records from {cid}"
                + (f"; {result.skipped_duplicates} were already here." if result.skipped_duplicates else "."))
     return 0

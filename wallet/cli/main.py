@@ -14,7 +14,7 @@ from .. import __version__
 from ..app import build_app  # the entry point composes the production wallet
 from ..errors import WalletError
 from ..services import WalletService
-from . import backup_cmds, clinic_cmds, export_cmds, network_cmds, records_cmds, sharing_cmds
+from . import backup_cmds, clinic_cmds, export_cmds, network_cmds, pinning_cmds, records_cmds, sharing_cmds
 from .output import Output
 
 __all__ = ["build_parser", "main"]
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     sharing_cmds.register(sub)
     backup_cmds.register(sub)
     network_cmds.register(sub)
+    pinning_cmds.register(sub)
     clinic_cmds.register(sub)
     clinic_cmds.register_shl(sub)
     return parser

@@ -379,8 +379,12 @@ class BackupsView(QWidget):
         cards = f" and {receipt.cards} card{'s' if receipt.cards != 1 else ''}" if receipt.cards else ""
         text = f"Backed up {receipt.records:,} records{cards}: {receipt.cid}"
         text += " (recorded on chain)." if receipt.tx else "."
+        text += "\n" + receipt.availability
+        problems = [h.problem for h in receipt.held_by if h.problem]
         if receipt.warning:
-            text += "\n" + receipt.warning
+            problems.insert(0, receipt.warning)
+        if problems:
+            text += "\n" + "\n".join(problems)
         self._say(text, error=bool(receipt.warning))
         self.published.emit(receipt)
         self.listing = False

@@ -1,11 +1,13 @@
 """After restoring a wallet from its recovery phrase: bring back its records from the
 latest backup on IPFS.
 
-The latest backup's CID is read from the chain (:meth:`Backups.restore` with no CID),
-fetched from IPFS — from any node that keeps it; a peer address helps on a network
-without discovery, such as the old computer on the same Wi-Fi — decrypted with the key
-only the phrase gives, and imported all or nothing. Work runs on a worker thread with
-progress; the page ends with the counts imported.
+The page asks nothing technical: it looks up the latest backup on chain
+(:meth:`Backups.latest`) and says where it is held ("at Filebase", "only on your old
+computer"); the restore fetches it from those holders, decrypts it with the key only the
+phrase gives, and imports all or nothing. A backup CID or a node address can still be
+given under "More options" (for a backup made before holders were recorded, or a
+network without discovery). Work runs on worker threads with progress; the page ends
+with the counts imported.
 
 :class:`RestoreBackupPanel` is the page itself (a QWidget, to put in a wizard or a
 window); :class:`RestoreBackupDialog` shows it on its own.
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFontDatabase
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -43,7 +46,7 @@ from .theme import set_text_tone
 if TYPE_CHECKING:
     from ..services import ImportResult
 
-__all__ = ["RestoreBackupDialog", "RestoreBackupPanel", "cid_problem", "peer_problem", "restored_text"]
+__all__ = ["RestoreBackupDialog", "RestoreBackupPanel", "cid_problem", "held_text", "peer_problem", "restored_text"]
 
 TITLE = "Restore records from your latest backup"
 
@@ -74,6 +77,17 @@ def cid_problem(text: str) -> str | None:
     return None
 
 
+def held_text(where: str | None) -> str:
+    """The sentence saying where the latest backup is held (``where`` from ``where_held``;
+    ``None`` when there is no backup on chain)."""
+    if where is None:
+        return "No backup of this wallet is recorded on chain yet."
+    if where.startswith("only on"):
+        return (f"Your latest backup is kept {where}: open Health Wallet on it (or run 'health-wallet serve') "
+                "while you restore.")
+    return f"Your latest backup is kept {where}."
+
+
 def restored_text(cid: str, result: ImportResult) -> str:
     """``Restored 75 records from bafy…`` and what was already in the wallet."""
     text = f"Restored {result.total:,} record{'s' if result.total != 1 else ''} from {cid}"
@@ -97,6 +111,7 @@ class RestoreBackupPanel(QWidget):
         self.wallet = wallet
         self.timeout = timeout
         self._job = SingleJob("restore-backup", self)  # a thread only while a restore runs
+        self._lookup = SingleJob("backup-lookup", self)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -108,10 +123,10 @@ class RestoreBackupPanel(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         heading.setFont(font)
-        explain = hint_label("If you backed up this wallet to IPFS before, its latest backup is recorded on chain. "
-                             "Health Wallet can fetch it and import your records; only your recovery phrase opens it. "
-                             "A computer that keeps the backup (your old one, or a pinning service) must be online.",
-                             self)
+        explain = hint_label("If you backed up this wallet before, its latest backup is recorded on chain with where "
+                             "it is kept. Health Wallet fetches it from there and imports your records; only your "
+                             "recovery phrase opens it.", self)
+        self.where = plain_label("Looking up your latest backup…", self)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.peer = QLineEdit(self)
         self.peer.setPlaceholderText("/ip4/192.168.1.20/tcp/4001/p2p/12D3Koo… (optional)")
@@ -125,12 +140,21 @@ class RestoreBackupPanel(QWidget):
         self.cid.textChanged.connect(self._check)
         self.input_problem = plain_label("", self)
         set_text_tone(self.input_problem, "error")
+        self.more = QCheckBox("More options", self)
+        self.more.setToolTip("Give a backup's CID or the address of a node that keeps it")
+        self.options = QWidget(self)
         form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Node that keeps it", self.peer)
         form.addRow("Backup CID", self.cid)
-        form.addRow("", self.input_problem)
         peer_hint = hint_label("On your old computer, 'health-wallet serve' prints its addresses. Leave both fields "
-                               "empty to look the backup up on chain and find it on the IPFS network.", self)
+                               "empty to use the backup recorded on chain and where it is kept.", self)
+        options_layout = QVBoxLayout(self.options)
+        options_layout.setContentsMargins(0, 0, 0, 0)
+        options_layout.addLayout(form)
+        options_layout.addWidget(peer_hint)
+        self.options.hide()
+        self.more.toggled.connect(self.options.setVisible)
 
         self.step = plain_label("", self, selectable=False)
         self.bar = QProgressBar(self)
@@ -161,9 +185,11 @@ class RestoreBackupPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(explain)
+        layout.addWidget(self.where)
         layout.addSpacing(6)
-        layout.addLayout(form)
-        layout.addWidget(peer_hint)
+        layout.addWidget(self.more, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.options)
+        layout.addWidget(self.input_problem)
         layout.addSpacing(6)
         layout.addWidget(self.step)
         layout.addWidget(self.bar)
@@ -173,6 +199,7 @@ class RestoreBackupPanel(QWidget):
         layout.addStretch(0)
         layout.addLayout(buttons)
         self._check()
+        self.look_up()
 
     def __repr__(self) -> str:
         return f"RestoreBackupPanel(busy={self.busy})"
@@ -181,7 +208,26 @@ class RestoreBackupPanel(QWidget):
     def busy(self) -> bool:
         return self._job.running
 
+    def look_up(self) -> None:
+        """Find the latest backup on chain and say where it is held (on a worker thread)."""
+        if self._lookup.running:
+            return
+        wallet = self.wallet
+
+        def job(_progress: ProgressSink, _cancel: CancelToken) -> str | None:
+            from ..services import Backups
+            from ..services.backups import where_held
+
+            pointer = Backups(wallet).latest()
+            return None if pointer is None else where_held(pointer)
+
+        self._lookup.start(job, on_done=lambda where: self.where.setText(held_text(where)),
+                           on_failed=lambda message: self.where.setText(
+                               f"Where your latest backup is kept could not be looked up: {message}"))
+
     def _check(self) -> None:
+        if (self.peer.text().strip() or self.cid.text().strip()) and not self.more.isChecked():
+            self.more.setChecked(True)  # something was typed there: show it
         problem = peer_problem(self.peer.text()) or cid_problem(self.cid.text())
         self.input_problem.setText(problem or "")
         self.input_problem.setVisible(bool(problem))
@@ -260,6 +306,7 @@ class RestoreBackupPanel(QWidget):
         """Cancel and wait for a running restore (a fetch waits for IPFS up to its timeout).
 
         Only needed while :attr:`busy`: an idle page holds no thread."""
+        self._lookup.stop()
         self._job.stop()
 
 

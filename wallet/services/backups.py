@@ -3,21 +3,27 @@
 A backup is a FHIR ``collection`` Bundle of every record (the wallet's Consents and
 AuditEvents included) and every imported SMART Health Card, carried as a ``Binary``
 (``application/smart-health-card``) so it comes back byte for byte. It is sealed with
-HKDF(seed, "backup"), pinned, and its CID is recorded on chain (``Backup`` event), so
-a wallet restored from the phrase on a new laptop finds and opens its latest backup.
+HKDF(seed, "backup"), pinned, handed to every configured pinning service
+(:mod:`wallet.services.pinning`), and recorded on chain (``Backup`` event) as a pointer
+naming its CID and where it is held (:mod:`wallet.share.backup_pointer`), so a wallet
+restored from the phrase alone on a new laptop finds its latest backup, dials its
+holders and opens it. Once a new backup is held by a service, the one it supersedes is
+unpinned at the services.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ChainError, InvalidRecord, IpfsError, WalletError
-from ..events import CancelToken, ProgressSink, report
-from ..ipfs.backend import PinInfo
+from ..events import CancelToken, Progress, ProgressSink, report
+from ..ipfs.backend import IpfsBackend, PinInfo
 from ..ipfs.cid import Cid
-from ..ipfs.sealed import fetch_sealed, publish_sealed
+from ..ipfs.holders import fetch_sealed_from
+from ..ipfs.sealed import publish_sealed
 from ..records import fhir_json
 from ..records.bundle import collection_bundle
 from ..records.consent import audit_event
@@ -26,10 +32,32 @@ from ..records.parse import ParsedFile, loads_strict, parse_bytes
 from ..records.profiles import OWNER, Profile
 from ..records.store import NewRecord
 from ..records.summary import summarize
+from ..share.backup_pointer import BackupHolder, BackupPointer, parse_pointer
 from ..untrusted import DEFAULT_LIMITS
+from .pinning import (
+    DEFAULT_PIN_WAIT,
+    HeldBy,
+    availability,
+    dial_hints,
+    pin_remotely,
+    preferred_addresses,
+    unpin_remotely,
+)
 from .wallet import UnlockedWallet
 
-__all__ = ["CARD_CONTENT_TYPE", "BackupReceipt", "Backups"]
+__all__ = ["CARD_CONTENT_TYPE", "NO_BACKUP_HOLDER", "BackupPointer", "BackupReceipt", "Backups", "where_held"]
+
+NO_BACKUP_HOLDER = ("No holder of the backup is reachable: the computer that made it is offline and the backup is "
+                    "not held by a pinning service.")
+
+
+def no_backup_holder(pointer: BackupPointer | None) -> str:
+    """The one line when nobody holding the backup answers (names the services it is held by)."""
+    if pointer is None or not pointer.holders:
+        return NO_BACKUP_HOLDER
+    names = " and ".join(h.name for h in pointer.holders)
+    return (f"No holder of the backup is reachable: {names} does not answer and the computer that made it is "
+            "offline; try again later.")
 
 BACKUP_PURPOSE = "backup"
 CARD_CONTENT_TYPE = "application/smart-health-card"
@@ -43,6 +71,21 @@ class BackupReceipt:
     cards: int
     tx: str | None  # the on-chain pointer, when the chain was reachable
     warning: str | None = None
+    held_by: tuple[HeldBy, ...] = ()  # one per configured pinning service
+
+    @property
+    def availability(self) -> str:
+        """Held remotely, or only while this computer is online (one sentence)."""
+        return availability(self.held_by)
+
+
+def where_held(pointer: BackupPointer | None) -> str:
+    """Where a backup is held, for the restore page: "at Filebase", "only on your old computer"."""
+    if pointer is None:
+        return "nowhere yet: no backup is recorded on chain"
+    if pointer.holders:
+        return "at " + " and ".join(h.name for h in pointer.holders)
+    return "only on your old computer"
 
 
 class Backups:
@@ -59,7 +102,9 @@ class Backups:
         return self.wallet.identity.address.encode()
 
     def publish(self, *, progress: ProgressSink | None = None, cancel: CancelToken | None = None,
-                record_on_chain: bool = True) -> BackupReceipt:
+                record_on_chain: bool = True, pin_wait: float = DEFAULT_PIN_WAIT) -> BackupReceipt:
+        """Seal every record, pin it here and at every pinning service (waiting at most
+        ``pin_wait`` seconds for one to say pinned), record the pointer on chain."""
         store = self.wallet.store
         ids = store.ids(newest_first=False)
         report(progress, 0, 4, "Collecting the records")
@@ -79,42 +124,77 @@ class Backups:
         cid = publish_sealed(ipfs, self._key(), payload, purpose=BACKUP_PURPOSE, aad=self._aad(),
                              scratch_dir=getattr(ipfs, "scratch_dir", None), cancel=cancel)
         del payload
+        origins = _origins(ipfs)
+        held_by = tuple(pin_remotely(self.wallet, cid, origins, _sub_progress(progress, "Keeping a copy at "),
+                                     cancel, timeout=pin_wait))  # no pin name: it would tell the service what this is
         tx_hash, warning = None, None
         if record_on_chain:
             report(progress, 2, 4, "Recording the backup on chain")
+            previous = self._latest_quietly()
+            holders = tuple(BackupHolder(h.service, dial_hints([h], per_holder=2)) for h in held_by
+                            if h.status in ("queued", "pinning", "pinned"))[:4]
+            pointer = BackupPointer(cid, holders, preferred_addresses(origins, 2))
             try:
-                tx_hash = self.wallet.chain().publish_backup(self.wallet.keys.account, str(cid)).tx_hash
+                tx_hash = self.wallet.chain().publish_backup(self.wallet.keys.account, pointer.encode()).tx_hash
             except ChainError as exc:
                 warning = (f"The backup is on IPFS but could not be recorded on chain ({exc.user_message}); "
                            f"keep its CID {cid} to restore it.")
+            else:
+                if previous is not None and previous.cid != cid and any(h.pinned for h in held_by):
+                    with contextlib.suppress(WalletError):  # superseded; a problem there changes nothing here
+                        unpin_remotely(self.wallet, previous.cid)
         report(progress, 3, 4, "Keeping a note of it")
         event = audit_event("backup", chain_id=None, actor=self.wallet.identity.address,
                             at=self.wallet.app.clock.now(), tx=tx_hash,
                             detail=f"Backup of {len(resources)} records and {len(cards)} cards: ipfs://{cid}")
         store.add_many([NewRecord(store.record_id(event), event, summarize(event))])
         report(progress, 4, 4, "Backed up")
-        return BackupReceipt(str(cid), len(resources), len(cards), tx_hash, warning)
+        return BackupReceipt(str(cid), len(resources), len(cards), tx_hash, warning, held_by)
+
+    def latest(self) -> BackupPointer | None:
+        """The latest backup recorded on chain: its CID and where it is held (``None``: none).
+
+        Raises :class:`ChainError` when the chain cannot be read and
+        :class:`~wallet.errors.ShareError` when the pointer there is malformed.
+        """
+        text = self.wallet.chain().latest_backup(self.wallet.identity.address)
+        return None if text is None else parse_pointer(text)
 
     def latest_cid(self) -> str | None:
-        return self.wallet.chain().latest_backup(self.wallet.identity.address)
+        pointer = self.latest()
+        return None if pointer is None else str(pointer.cid)
+
+    def _latest_quietly(self) -> BackupPointer | None:
+        try:
+            return self.latest()
+        except WalletError:
+            return None
 
     def restore(self, cid: str | None = None, *, peers: tuple[str, ...] = (), timeout: float = 120.0,
-                progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> tuple[str, ImportResult]:
-        """Fetch, open and import a backup, all or nothing; the latest on chain when ``cid`` is None."""
+                progress: ProgressSink | None = None, cancel: CancelToken | None = None,
+                pointer: BackupPointer | None = None) -> tuple[str, ImportResult]:
+        """Fetch, open and import a backup, all or nothing.
+
+        Without ``cid``: the latest on chain (or ``pointer``, when the caller looked it up
+        with :meth:`latest`), fetched from the holders it names. When holders are named
+        and none is reachable, raises :class:`~wallet.errors.IpfsNotFound`
+        (:data:`NO_BACKUP_HOLDER`) within seconds.
+        """
         if cid is None:
-            report(progress, 0, 4, "Looking up the latest backup on chain")
-            cid = self.latest_cid()
-            if cid is None:
+            if pointer is None:
+                report(progress, 0, 4, "Looking up the latest backup on chain")
+                pointer = self.latest()
+            if pointer is None:
                 raise WalletError("No backup of this wallet is recorded on chain; give the backup's CID.")
-        parsed_cid = Cid.parse(cid)
+            parsed_cid = pointer.cid
+        else:
+            parsed_cid = Cid.parse(cid)
+            pointer = None
         ipfs = self.wallet.ipfs()
-        for peer in peers:
-            try:
-                ipfs.connect(peer, timeout=15)
-            except IpfsError:
-                continue
+        holders = (*peers, *(pointer.addresses if pointer is not None else ()))
         report(progress, 1, 4, "Fetching the backup from IPFS")
-        plain = fetch_sealed(ipfs, parsed_cid, self._key(), purpose=BACKUP_PURPOSE, aad=self._aad(), timeout=timeout)
+        plain = fetch_sealed_from(ipfs, parsed_cid, self._key(), holders=holders, unreachable=no_backup_holder(pointer),
+                                  purpose=BACKUP_PURPOSE, aad=self._aad(), timeout=timeout)
         report(progress, 2, 4, "Checking the records")
         parsed = parse_bytes(plain, name="the backup", limits=DEFAULT_LIMITS)  # its Bundle wraps kept records
         del plain
@@ -131,6 +211,26 @@ class Backups:
 
     def unpin(self, cid: str) -> None:
         self.wallet.ipfs().unpin(Cid.parse(cid))
+
+
+def _origins(ipfs: IpfsBackend) -> tuple[str, ...]:
+    """This node's dial addresses, TCP first (what a pinning service fetches from)."""
+    try:
+        addrs = ipfs.node_info().dial_addresses
+    except IpfsError:
+        return ()
+    return tuple(sorted(addrs, key=lambda a: "/quic" in a))
+
+
+def _sub_progress(progress: ProgressSink | None, prefix: str) -> ProgressSink | None:
+    """Each pinning service's step as one step of the backup's progress."""
+    if progress is None:
+        return None
+
+    def sink(step: Progress) -> None:
+        report(progress, 1, 4, prefix + step.message)
+
+    return sink
 
 
 def _split_cards(parsed: ParsedFile) -> tuple[ParsedFile, tuple[bytes, ...], Any]:

@@ -32,7 +32,8 @@ from ..errors import (
 )
 from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
-from ..ipfs.sealed import fetch_sealed, publish_sealed
+from ..ipfs.holders import fetch_sealed_from
+from ..ipfs.sealed import publish_sealed
 from ..records.bundle import bundle_resources
 from ..records.consent import GRANT_SYSTEM, TX_SYSTEM, audit_event, consent_ids, grant_consent, revoke_consent
 from ..records.store import NewRecord
@@ -44,6 +45,7 @@ from ..share.token import MAX_PEERS, ShareToken, parse_token
 from ..vault import aead
 from .expiry import parse_expiry
 from .exports import select_ids
+from .pinning import NO_SHARE_HOLDER
 from .wallet import UnlockedWallet
 
 __all__ = ["LOCAL_ONLY_TYPES", "GrantReceipt", "GrantView", "OpenedShare", "RevokeReceipt", "Sharing"]
@@ -423,16 +425,12 @@ class Sharing:
             cancel.check()
         report(progress, 1, 5, "Fetching the encrypted bundle from IPFS")
         ipfs = self.wallet.ipfs()
-        for peer in peers:
-            try:
-                ipfs.connect(peer, timeout=10)
-            except IpfsError:
-                continue  # another address may work, or the content may already be near
         context = self._context(gid)
         content_key = protocol.unwrap_content_key(self.wallet.keys.encryption_private, grant.wrapped_key, context)
         report(progress, 2, 5, "Decrypting")
-        plain = fetch_sealed(ipfs, Cid(grant.cid), content_key, purpose=protocol.PURPOSE, aad=context.aad,
-                             timeout=timeout)
+        # Dial the token's holders first: when none answers, say so within seconds, not after the time-out.
+        plain = fetch_sealed_from(ipfs, Cid(grant.cid), content_key, holders=peers, unreachable=NO_SHARE_HOLDER,
+                                  purpose=protocol.PURPOSE, aad=context.aad, timeout=timeout)
 
         if cancel is not None:
             cancel.check()
