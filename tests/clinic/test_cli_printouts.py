@@ -31,8 +31,10 @@ def test_summary_and_card_commands(tmp_path: Path) -> None:
     assert link["flags"] == "U" and link["url"].endswith("#" + link["shlink"]) and link["expires_at"]
     assert Path(link["files"][0]).parent == tmp_path / "out" / "summary-link" / "public"
     assert "Valid until" in read_pdf(pdf).words
-    [listed] = cli(home, "shl", "list", "--json").json
-    assert listed["id"] == link["id"] and listed["label"] == "Patient summary"
+    assert "a static host keeps serving the files after it" in cli(
+        home, "summary", "--pdf", str(pdf), "--shl-base-url", "https://clinic.example/shl", "--expires", "1d").stdout
+    listed = cli(home, "shl", "list", "--json").json
+    assert [lk["label"] for lk in listed] == ["Patient summary"] * 2 and listed[0]["id"] == link["id"]
 
     card = tmp_path / "card.pdf"
     first = cli(home, "emergency-card", "--pdf", str(card), "--contact", "Ana Núñez, +34 600 000 000",

@@ -76,6 +76,9 @@ class CreatedLink:
 
     @property
     def note(self) -> str:
+        if self.public_files and self.expires_at is not None:
+            return (_STATIC_NOTE + " Its expiry is a date inside the link that readers check; a static host "
+                    "keeps serving the files after it, so delete them then.")
         if self.public_files:
             return _STATIC_NOTE
         return "Served by 'health-wallet serve --shl'; 'shl revoke' stops it at once."
