@@ -53,6 +53,13 @@ def test_clinic_menu_follows_the_open_wallet(qtbot, window, unlocked, tmp_path: 
     [dropped] = window.clinic.dialogs
     assert dropped.link.toPlainText() == "shlink:/not-a-real-link" and "damaged" in dropped.message.text()
 
+    card = window.clinic.emergency_card()
+    assert card.isVisible() and len(window.clinic.dialogs) == 2
+    window.clear()  # as the wallet locks: no dialog keeps it
+    assert window.clinic.dialogs == [] and not card.isVisible() and not dropped.isVisible()
+    assert window.clinic.print_summary() is None and window.clinic.emergency_card() is None
+    window.set_wallet(unlocked)
+
     job = window.clinic.summary_job()
     job.save(tmp_path / "summary.pdf")
     qtbot.waitUntil(lambda: job.saved is not None, timeout=30_000)

@@ -266,6 +266,7 @@ class MainWindow(QMainWindow):
         self.import_bar.finish()
         self.sharing.clear()
         self.records_tools.clear()
+        self.clinic.clear()
         self._wallet = None
         self.panel.clear()
         self.detail.clear()

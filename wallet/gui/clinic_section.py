@@ -143,8 +143,10 @@ class ClinicSection(QObject):
         bar = window.menuBar()
         help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
         bar.insertMenu(help_menu, self.menu) if help_menu is not None else bar.addMenu(self.menu)
+        # Greyed in the menu while no wallet is open; enabled otherwise so the shortcut (Ctrl+P)
+        # works as soon as a wallet opens. Every action does nothing without an open wallet.
         self.menu.aboutToShow.connect(self._enable)
-        self._enable()
+        self.menu.aboutToHide.connect(self._enable_all)
         window.installEventFilter(self)  # a shlink:/ dropped anywhere on the window opens it
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -166,9 +168,22 @@ class ClinicSection(QObject):
         wallet = getattr(self.window, "wallet", None)
         return wallet if isinstance(wallet, UnlockedWallet) else None
 
+    def _enable_all(self) -> None:
+        for action in self.menu.actions():
+            action.setEnabled(True)
+
     def _enable(self) -> None:
         for action in self.menu.actions():
             action.setEnabled(self.wallet is not None)
+
+    def clear(self) -> None:
+        """Close the dialogs (each holds the open wallet) and stop their work, before the wallet locks."""
+        for dialog in self.dialogs:
+            for job in (getattr(dialog, "job", None), getattr(getattr(dialog, "pdf", None), "job", None)):
+                if job is not None:
+                    job.stop()
+            dialog.close()
+        self.dialogs.clear()
 
     def _keep(self, dialog: Any) -> Any:
         self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
@@ -183,10 +198,11 @@ class ClinicSection(QObject):
 
         return PdfJob(self.window, "Patient summary", lambda: summary_pdf(wallet, link=link))
 
-    def print_summary(self, _checked: bool = False) -> None:
+    def print_summary(self, _checked: bool = False) -> PdfJob | None:
         job = self.summary_job()
         if job is not None:
             job.print()
+        return job
 
     def save_summary(self, _checked: bool = False) -> PdfJob | None:
         job = self.summary_job()
