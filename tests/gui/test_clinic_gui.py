@@ -141,6 +141,14 @@ def test_make_list_revoke_and_open_links(qtbot, unlocked, tmp_path: Path, light_
         assert links.model.rowCount() == 2
         assert links.model.data(links.model.index(0, 0)) == "For Dr Ruiz"
         assert links.model.data(links.model.index(1, 1)) == "passcode"
+        links.address.setText("nowhere")
+        links.serve_button.setChecked(True)
+        assert "HOST:PORT" in links.message.text() and not links.serve_button.isChecked()
+        links.address.setText("127.0.0.1:0")
+        links.serve_button.setChecked(True)
+        assert links.server is not None and "Serving on http://127.0.0.1:" in links.message.text()
+        links.close()
+        assert links.server is None
         links.table.selectRow(0)
         links.revoke_selected()
         assert "cannot be revoked" in links.message.text()

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
+    QLineEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -18,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import WalletError
 from ..services import UnlockedWallet
-from ..services.links import link_store, revoke_link
+from ..services.links import link_store, revoke_link, shl_server
 from .plain_text import plain_label
 
 __all__ = ["REVOKE_NOTE", "LinksDialog", "LinksModel"]
@@ -78,6 +80,16 @@ class LinksDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.message = plain_label("", self)
+        self.server: Any = None
+        self.address = QLineEdit("127.0.0.1:8765", self)
+        self.address.setAccessibleName("Address to serve the links on")
+        self.serve_button = QPushButton("Serve from this computer", self)
+        self.serve_button.setCheckable(True)
+        self.serve_button.toggled.connect(self.serve)
+        serve_row = QHBoxLayout()
+        serve_row.addWidget(plain_label("Answer the links (passcodes, expiry, access log) on", self, wrap=False))
+        serve_row.addWidget(self.address, 1)
+        serve_row.addWidget(self.serve_button)
         self.revoke_button = QPushButton("Revoke", self)
         self.revoke_button.clicked.connect(self.revoke_selected)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -86,9 +98,45 @@ class LinksDialog(QDialog):
         box = QVBoxLayout(self)
         box.addWidget(self.table)
         box.addWidget(plain_label(REVOKE_NOTE, self))
+        box.addLayout(serve_row)
         box.addWidget(self.message)
         box.addWidget(buttons)
         self.reload()
+
+    def serve(self, on: bool) -> None:
+        """Start or stop answering this wallet's links on HOST:PORT while the dialog is open
+        (what ``health-wallet serve --shl`` does)."""
+        if not on:
+            self.stop_serving()
+            return
+        host, _, port = self.address.text().strip().rpartition(":")
+        try:
+            if not host or not port.isdigit() or int(port) > 65535:
+                raise WalletError(f"{self.address.text()!r} is not HOST:PORT (for example 127.0.0.1:8765).")
+            self.server = shl_server(self.wallet, host.strip("[]"), int(port))
+            self.server.start()
+        except WalletError as exc:
+            self.message.setText(exc.user_message)
+            self.serve_button.setChecked(False)
+            return
+        self.address.setEnabled(False)
+        self.message.setText(f"Serving on http://{self.server.address} while this window is open. Links made "
+                             "with that address (or one that forwards to it) work now.")
+
+    def stop_serving(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+            self.message.setText("Stopped serving.")
+        self.address.setEnabled(True)
+
+    def done(self, result: int) -> None:
+        self.stop_serving()
+        super().done(result)
+
+    def closeEvent(self, event: Any) -> None:
+        self.stop_serving()
+        super().closeEvent(event)
 
     def reload(self) -> None:
         try:
