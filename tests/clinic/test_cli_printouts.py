@@ -59,6 +59,13 @@ def test_summary_and_card_commands(tmp_path: Path) -> None:
         assert bad.code == 1 and message in bad.stderr and "Traceback" not in bad.stderr, (args, bad.stderr)
         assert len(bad.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.pdf").exists()
+    links = len(cli(home, "shl", "list", "--json").json)
+    folder = cli(home, "emergency-card", "--pdf", str(tmp_path), "--contact", "Someone Else, 1",
+                 "--shl-base-url", "https://clinic.example/shl")
+    assert folder.code == 1 and "folder" in folder.stderr
+    assert len(cli(home, "shl", "list", "--json").json) == links  # no link was made for it
+    assert cli(home, "emergency-card", "--pdf", str(card)).code == 0
+    assert "Ana Núñez" in read_pdf(card).words and "Someone Else" not in read_pdf(card).words  # nor the contact kept
 
 
 def test_serve_shl_shows_each_live_link_with_its_qr(tmp_path: Path) -> None:

@@ -85,6 +85,12 @@ def _created_fields(made: CreatedLink) -> dict[str, Any]:
             "note": made.note}
 
 
+def _check_pdf_path(name: str) -> None:
+    """Refuse a folder before anything is made (a link, a saved contact)."""
+    if Path(name).is_dir():
+        raise WalletError(f"{name} is a folder; name the PDF file to write.")
+
+
 def _read_passcode(name: str) -> str:
     try:
         return Path(name).read_text("utf-8").rstrip("\r\n")
@@ -106,6 +112,7 @@ def _link_words(link: dict[str, Any] | None, printed: PrintedLink | None) -> str
 def cmd_summary(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     from ..services.clinic import summary_pdf, write_pdf
 
+    _check_pdf_path(args.pdf)
     with unlocked(service, args) as wallet:
         printed, link = _print_link(wallet, args)
         doc = summary_pdf(wallet, profile=args.profile, link=printed, paper=args.paper)
@@ -118,14 +125,16 @@ def cmd_summary(service: WalletService, args: argparse.Namespace, out: Output) -
 
 def cmd_emergency_card(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     from ..services.clinic import emergency_card_pdf, write_pdf
-    from ..services.emergency_contact import load_emergency_contact, save_emergency_contact
+    from ..services.emergency_contact import checked_contact, load_emergency_contact, save_emergency_contact
 
+    _check_pdf_path(args.pdf)
     with unlocked(service, args) as wallet:
-        contact = save_emergency_contact(wallet, args.contact) if args.contact is not None \
-            else load_emergency_contact(wallet)
+        contact = checked_contact(args.contact) if args.contact is not None else load_emergency_contact(wallet)
         printed, link = _print_link(wallet, args)
         doc = emergency_card_pdf(wallet, contact=contact, link=printed, profile=args.profile)
         write_pdf(doc, Path(args.pdf))
+        if args.contact is not None:  # kept only once the card is written
+            save_emergency_contact(wallet, contact)
     words = "" if printed else ("\nNo QR code: add --shl LINK or --shl-base-url URL so a responder can open "
                                 "the full patient summary.")
     if printed is not None and not printed.passcode:

@@ -9,7 +9,7 @@ from ..errors import DecryptionError, WalletError
 from ..vault import aead
 from .wallet import UnlockedWallet
 
-__all__ = ["MAX_CONTACT", "load_emergency_contact", "save_emergency_contact"]
+__all__ = ["MAX_CONTACT", "checked_contact", "load_emergency_contact", "save_emergency_contact"]
 
 MAX_CONTACT = 120
 _FILE = "emergency-contact.sealed"
@@ -32,15 +32,22 @@ def load_emergency_contact(wallet: UnlockedWallet) -> str:
         raise WalletError(f"The saved emergency contact in {path} cannot be read; save it again.") from exc
 
 
-def save_emergency_contact(wallet: UnlockedWallet, contact: str) -> str:
-    """Keep ``contact`` (one line, at most :data:`MAX_CONTACT` characters; "" forgets it) for
-    the next card; returns it as kept. Raises :class:`~wallet.errors.WalletError` for a
-    contact that is too long or has line breaks."""
+def checked_contact(contact: str) -> str:
+    """``contact`` trimmed, or :class:`~wallet.errors.WalletError` when it is longer than
+    :data:`MAX_CONTACT` characters or not one line."""
     text = contact.strip()
     if len(text) > MAX_CONTACT:
         raise WalletError(f"The emergency contact is longer than {MAX_CONTACT} characters; shorten it.")
     if any(not ch.isprintable() for ch in text):
         raise WalletError("The emergency contact is one line: a name and a phone number.")
+    return text
+
+
+def save_emergency_contact(wallet: UnlockedWallet, contact: str) -> str:
+    """Keep ``contact`` (one line, at most :data:`MAX_CONTACT` characters; "" forgets it) for
+    the next card; returns it as kept. Raises :class:`~wallet.errors.WalletError` for a
+    contact that is too long or has line breaks."""
+    text = checked_contact(contact)
     path = wallet.app.home / _FILE
     try:
         if not text:
