@@ -58,3 +58,29 @@ def test_a_wrongly_typed_value_is_named(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "config.json").read_text())["settings"] == {"ipfs.swarm_port": 4002}
     config.set("lock.idle_minutes", 2.5)
     assert config.settings.lock_idle_minutes == 2.5
+
+
+def test_theme_and_text_size_settings_are_checked(tmp_path: Path) -> None:
+    config = Config.load(tmp_path, environ={})
+    assert config.settings.ui_theme == "system" and config.settings.ui_text_percent == 100
+    config.set("ui.theme", "dark")
+    config.set("ui.text_percent", "150")
+    assert Config.load(tmp_path, environ={}).settings.ui_theme == "dark"
+    assert Config.load(tmp_path, environ={}).settings.ui_text_percent == 150
+    with pytest.raises(ConfigError, match="one of system, light, dark"):
+        config.set("ui.theme", "blue")
+    with pytest.raises(ConfigError, match="from 50 to 300"):
+        config.set("ui.text_percent", 1000)
+    assert Config.load(tmp_path, environ={}).settings.ui_theme == "dark"  # a refused value changes nothing
+
+
+def test_preferences_read_a_hand_edited_value_as_the_default(tmp_path: Path) -> None:
+    from wallet.app import build_app
+    from wallet.services import Preferences
+
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "config.json").write_text(json.dumps(
+        {"version": 1, "settings": {"ui.theme": "purple", "ui.text_percent": 5, "lock.idle_minutes": 3}}))
+    prefs = Preferences(build_app(tmp_path / "home", environ={"HOME": str(tmp_path)}))
+    assert prefs.theme == "system" and prefs.text_percent == 100 and prefs.idle_minutes == 3
+    assert prefs.set_text_percent(900) == 300  # kept within the range

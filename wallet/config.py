@@ -25,7 +25,8 @@ from .atomicfile import write_atomic
 from .errors import ConfigError, InputRefused
 from .formats import FileFormat, upgrade_json_document
 
-__all__ = ["EMBEDDED", "ENV_OVERRIDES", "SETTINGS", "Config", "Settings", "default_home", "resolve_home"]
+__all__ = ["EMBEDDED", "ENV_OVERRIDES", "SETTINGS", "TEXT_PERCENT_RANGE", "THEMES", "Config", "Settings",
+           "default_home", "resolve_home"]
 
 CONFIG_FILE = "config.json"
 CONFIG_VERSION = 1
@@ -46,7 +47,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "chain.rpc": ("embedded", "'embedded' or an EVM JSON-RPC URL"),
     "chain.contract": ("", "address of the grants contract on chain.rpc"),
     "chain.embedded_dir": ("", "shared state folder of the embedded chain (default: per user)"),
+    "ui.theme": ("system", "the app's colours: 'system', 'light' or 'dark'"),
+    "ui.text_percent": (100, "the app's text size in percent of the system's (50 to 300)"),
 }
+
+THEMES = ("system", "light", "dark")
+TEXT_PERCENT_RANGE = (50, 300)
 
 ENV_OVERRIDES = {
     "HEALTH_WALLET_CHAIN_RPC": "chain.rpc",
@@ -86,6 +92,8 @@ class Settings:
     chain_rpc: str  # EMBEDDED or an EVM JSON-RPC URL
     chain_contract: str | None  # None: none configured
     chain_embedded_dir: Path | None  # None: the per-user default
+    ui_theme: str = "system"  # one of THEMES
+    ui_text_percent: int = 100  # within TEXT_PERCENT_RANGE
 
     @classmethod
     def from_values(cls, value_of: Mapping[str, Any]) -> Settings:
@@ -95,6 +103,7 @@ class Settings:
             if not _is_like(key, value_of[key], default):
                 raise ConfigError(f"Setting {key!r} needs a value like {default!r}, not {value_of[key]!r}; "
                                   f"set it again with 'health-wallet config set {key} …'.")
+            _check_value(key, value_of[key])
         return cls(
             lock_idle_minutes=value_of["lock.idle_minutes"],
             unlock_remember=value_of["unlock.remember"],
@@ -108,7 +117,18 @@ class Settings:
             chain_contract=value_of["chain.contract"] or None,
             chain_embedded_dir=Path(value_of["chain.embedded_dir"]).expanduser() if value_of["chain.embedded_dir"]
             else None,
+            ui_theme=value_of["ui.theme"],
+            ui_text_percent=value_of["ui.text_percent"],
         )
+
+
+def _check_value(key: str, value: Any) -> None:
+    """Refuse a value of the right type that the setting cannot take (:class:`ConfigError`)."""
+    if key == "ui.theme" and value not in THEMES:
+        raise ConfigError(f"Setting 'ui.theme' is one of {', '.join(THEMES)}, not {value!r}.")
+    low, high = TEXT_PERCENT_RANGE
+    if key == "ui.text_percent" and not low <= value <= high:
+        raise ConfigError(f"Setting 'ui.text_percent' is a percentage from {low} to {high}, not {value!r}.")
 
 
 _FRACTIONAL = frozenset({"lock.idle_minutes"})  # numbers that may have a fraction
@@ -175,6 +195,7 @@ class Config:
         value = _coerce(key, value, default)
         if not _is_like(key, value, default):
             raise ConfigError(f"Setting {key!r} needs a value like {default!r}, not {value!r}.")
+        _check_value(key, value)
         self.values[key] = value
         self.save()
 

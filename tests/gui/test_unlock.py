@@ -49,7 +49,8 @@ def test_wrong_then_right_passphrase(qtbot, created_service, runner) -> None:
     assert dialog.unlock_button.isEnabled()
     qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=10_000)
-    assert dialog.error.text() == "Wrong passphrase; nothing was changed."
+    assert dialog.error.text().startswith("Wrong passphrase. Check Caps Lock and try again")
+    assert "Forgot your passphrase?" in dialog.error.text()  # says what to do next
     assert dialog.isVisible() and dialog.outcome is None and not dialog.working
     assert dialog.passphrase.isEnabled() and dialog.passphrase.selectedText() == "not the passphrase"
 

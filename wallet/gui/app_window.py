@@ -1,6 +1,11 @@
 """The main window: categories with counts, the records of the chosen one, the detail
 pane, import (Ctrl+I, or drop files on the window) and lock (Ctrl+L). The sharing tabs
-and the Sharing menu come from :mod:`wallet.gui.sharing_section`."""
+and the Sharing menu come from :mod:`wallet.gui.sharing_section`.
+
+Settings (Ctrl+,) and Help (F1) open their own windows; Ctrl+plus, Ctrl+minus and
+Ctrl+0 change the text size (kept as the ``ui.text_percent`` setting). The window never
+opens larger than the screen's free area. Escape in the filter clears it, and the
+filter is cleared when another category is chosen."""
 
 from __future__ import annotations
 
@@ -8,18 +13,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QFontDatabase,
+    QKeyEvent,
     QKeySequence,
     QPainter,
     QPalette,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QLabel,
     QListView,
@@ -38,7 +45,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import PatientMismatch, WalletError
 from ..events import CancelToken, Progress, ProgressSink
-from ..services import StoredSummary, UnlockedWallet
+from ..services import TEXT_PERCENT_RANGE, Preferences, StoredSummary, UnlockedWallet
 from . import profile_switcher
 from .actions import make_action
 from .clinic_section import ClinicSection
@@ -50,9 +57,13 @@ from .models import CategoryListModel, CountRole
 from .profile_switcher import ProfileSwitcher
 from .records_panel import RecordsPanel
 from .sharing_section import SharingSection
+from .table_view import fit_columns, follow_font, keep_names_readable
+from .theme import apply_text_percent, fixed_font, text_percent
 from .workers import JobRunner, Ticket, retire_runner
 
-__all__ = ["EMPTY_WALLET_TEXT", "MainWindow"]
+__all__ = ["EMPTY_WALLET_TEXT", "ZOOM_STEPS", "MainWindow", "fit_to_screen"]
+
+ZOOM_STEPS = (50, 67, 75, 80, 90, 100, 110, 125, 150, 175, 200, 250, 300)  # text sizes, in percent
 
 EMPTY_WALLET_TEXT = "No records yet — import a FHIR file (Ctrl+I) or drop one here."
 FILE_FILTER = ("Health records (*.json *.ndjson *.jsonl *.smart-health-card *.fhir);;"
@@ -81,16 +92,38 @@ class _CategoryDelegate(QStyledItemDelegate):
         return QSize(hint.width() + 60, max(hint.height(), option.fontMetrics.height() + 12))
 
 
+def fit_to_screen(window: QWidget, width: int, height: int) -> None:
+    """Resize ``window`` to ``width`` × ``height``, or less so that it fits the free area
+    of its screen (the panels and task bar left out), and keep it on that screen."""
+    screen = window.screen() or QApplication.primaryScreen()
+    if screen is None:
+        window.resize(width, height)
+        return
+    area = screen.availableGeometry()
+    frame = max(0, window.frameGeometry().height() - window.geometry().height())  # the title bar, once shown
+    w = min(width, area.width())
+    h = min(height, area.height() - frame)
+    window.resize(max(w, 200), max(h, 200))
+    if not area.contains(window.frameGeometry()):
+        window.move(area.left() + max(0, (area.width() - w) // 2), area.top() + max(0, (area.height() - h) // 2))
+
+
 class MainWindow(QMainWindow):
     lock_requested = Signal()
     quit_requested = Signal()
     import_finished = Signal(object)  # ImportReport, or str when cancelled or failed
+    idle_minutes_changed = Signal(float)  # from the Settings window
+    delete_wallet_requested = Signal(str)  # what the user typed to confirm
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Health Wallet")  # the icon is the application's (wallet.gui.main)
         self.setAcceptDrops(True)
         self.resize(1280, 780)
+        self._fitted = False
+        self._shown_category: str | None = None
+        self.settings_dialog: QWidget | None = None
+        self.help_window: QWidget | None = None
         self._wallet: UnlockedWallet | None = None
         self._reader: JobRunner | None = None
         self._detail_runner: JobRunner | None = None
@@ -121,8 +154,26 @@ class MainWindow(QMainWindow):
                                     "Type to filter the records shown")
         self.refresh_action = action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh,
                                      "Read the counts and records again")
-        self.overview_action = action("&Overview", "Ctrl+0", lambda: self.show_category(None),
+        self.overview_action = action("&Overview", "Alt+Home", lambda: self.show_category(None),
                                       "Every record, newest first")
+        self.settings_action = action("&Settings…", "Ctrl+,", self.open_settings,
+                                      "Passphrase, lock, colours, text size, networks, card issuers")
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.delete_record_action = action("&Delete record…", QKeySequence.StandardKey.Delete,
+                                           self.delete_selected_record, "Delete the selected record from this wallet")
+        self.delete_record_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.zoom_in_action = action("Zoom &in", QKeySequence.StandardKey.ZoomIn, lambda: self.zoom(1),
+                                     "Larger text")
+        self.zoom_in_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.ZoomIn), QKeySequence("Ctrl+="),
+                                          QKeySequence("Ctrl++")])
+        self.zoom_out_action = action("Zoom &out", QKeySequence.StandardKey.ZoomOut, lambda: self.zoom(-1),
+                                      "Smaller text")
+        self.zoom_reset_action = action("&Actual size", "Ctrl+0", lambda: self.zoom(0), "Text at the system's size")
+        self.guide_action = action("&User guide", QKeySequence.StandardKey.HelpContents, lambda: self.open_help(),
+                                   "How to import, share, revoke and back up")
+        self.guide_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.HelpContents), QKeySequence("F1")])
+        self.glossary_action = action("&Glossary", None, lambda: self.open_help("glossary"),
+                                      "What the words in this app mean")
         self.next_action = action("&Next category", "Ctrl+PgDown", lambda: self._step_category(1))
         self.prev_action = action("&Previous category", "Ctrl+PgUp", lambda: self._step_category(-1))
         self.about_action = action("&About Health Wallet", None, self._about)
@@ -131,8 +182,14 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&File")
         m.addAction(self.import_action)
         m.addSeparator()
+        m.addAction(self.settings_action)
+        m.addSeparator()
         m.addAction(self.lock_action)
         m.addAction(self.quit_action)
+        m = bar.addMenu("&Edit")
+        m.addAction(self.delete_record_action)
+        m.addSeparator()
+        m.addAction(self.settings_action)
         m = bar.addMenu("&View")
         m.addAction(self.overview_action)
         m.addAction(self.next_action)
@@ -140,7 +197,14 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.filter_action)
         m.addAction(self.refresh_action)
-        m = bar.addMenu("&Help")
+        m.addSeparator()
+        m.addAction(self.zoom_in_action)
+        m.addAction(self.zoom_out_action)
+        m.addAction(self.zoom_reset_action)
+        self.help_menu = m = bar.addMenu("&Help")
+        m.addAction(self.guide_action)
+        m.addAction(self.glossary_action)
+        m.addSeparator()
         m.addAction(self.about_action)
 
         tools = self.addToolBar("Main")
@@ -168,6 +232,11 @@ class MainWindow(QMainWindow):
 
         self.panel = RecordsPanel(self)
         self.panel.selected.connect(self._on_record)
+        self.panel.filter_edit.installEventFilter(self)  # Escape clears it
+        self.panel.filter_edit.setToolTip("Type to filter the records shown; Escape clears the filter")
+        follow_font(self.panel.table, 8)
+        keep_names_readable(self.panel.table)  # the name column keeps its room at 1024×700
+        self.panel.table.addAction(self.delete_record_action)
         self.detail = DetailPane(self)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -229,10 +298,12 @@ class MainWindow(QMainWindow):
 
         self.address_label = QLabel(self)
         self.address_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.address_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.address_label.setFont(fixed_font(self))
         self.address_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.address_label.setToolTip("This wallet's address: doctors grant and share with it")
         self.statusBar().addPermanentWidget(self.address_label)
+        self.address_label.setVisible(self.records_tools.network.details_shown)  # one of the status details
+        self.records_tools.network.details_toggled.connect(self.address_label.setVisible)
 
     # --- wallet -----------------------------------------------------------------------
 
@@ -250,6 +321,8 @@ class MainWindow(QMainWindow):
         self.address_label.setText(wallet.identity.address)
         self.import_action.setEnabled(True)
         self.lock_action.setEnabled(True)
+        self.settings_action.setEnabled(True)
+        self.delete_record_action.setEnabled(True)
         self.profile_switcher.fill(wallet)
         self.refresh()
         self.sharing.set_wallet(wallet)
@@ -277,6 +350,14 @@ class MainWindow(QMainWindow):
         self.import_action.setEnabled(False)
         self.welcome_button.setEnabled(True)
         self.lock_action.setEnabled(False)
+        self.settings_action.setEnabled(False)
+        self.delete_record_action.setEnabled(False)
+        self._shown_category = None
+        if self.settings_dialog is not None:
+            self.settings_dialog.shutdown()  # type: ignore[attr-defined]  # a SettingsDialog
+            self.settings_dialog = None
+        if self.help_window is not None:
+            self.help_window.close()
         if self.report_box is not None:
             self.report_box.close()
             self.report_box = None
@@ -363,7 +444,11 @@ class MainWindow(QMainWindow):
         if self._wallet is None or self._reader is None:
             return
         self.detail.clear()
+        if category != self._shown_category:  # the filter does not follow you to another category
+            self._shown_category = category
+            self.panel.filter_edit.clear()
         self.panel.show_category(self._wallet, category, self.categories.count(category or "Overview"), self._reader)
+        fit_columns(self.panel.table)
 
     def _step_category(self, step: int) -> None:
         row = self.category_view.currentIndex().row()
@@ -374,6 +459,115 @@ class MainWindow(QMainWindow):
         if self.pages.currentWidget() is self.splitter:
             self.panel.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
             self.panel.filter_edit.selectAll()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.panel.filter_edit and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape
+                and self.panel.filter_edit.text()):
+            self.panel.filter_edit.clear()
+            return True
+        return super().eventFilter(watched, event)
+
+    # --- text size, screen ---------------------------------------------------------
+
+    def zoom(self, step: int) -> int:
+        """One size larger (``step`` 1), smaller (-1) or the system's (0); kept as the
+        ``ui.text_percent`` setting when a wallet is open. Returns the percent now shown."""
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return 100
+        now = text_percent(app)
+        if step == 0:
+            wanted = 100
+        elif step > 0:
+            wanted = next((z for z in ZOOM_STEPS if z > now), ZOOM_STEPS[-1])
+        else:
+            wanted = next((z for z in reversed(ZOOM_STEPS) if z < now), ZOOM_STEPS[0])
+        wanted = max(TEXT_PERCENT_RANGE[0], min(TEXT_PERCENT_RANGE[1], wanted))
+        apply_text_percent(app, wanted)
+        if self._wallet is not None:
+            try:
+                Preferences(self._wallet.app).set_text_percent(wanted)
+            except WalletError as exc:
+                self.statusBar().showMessage(exc.user_message, 8000)
+        self.statusBar().showMessage(f"Text size {wanted} %", 3000)
+        return wanted
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if not self._fitted:  # once: later the user's own size stands
+            self._fitted = True
+            fit_to_screen(self, self.width(), self.height())
+            # a narrow window gives the records list the room and keeps the detail pane readable
+            width = self.width() - 12  # the splitter is not laid out yet: the window's margins
+            side = max(200, self.category_view.sizeHintForColumn(0) + 8)  # grows with the text size
+            detail = max(240, int(width * 0.24))
+            self.splitter.setSizes([side, max(300, width - side - detail), detail])
+        super().showEvent(event)
+
+    # --- settings, help ---------------------------------------------------------------
+
+    def open_settings(self, page: str | None = None) -> None:
+        """The Settings window (one at a time), at ``page`` if named."""
+        if self._wallet is None:
+            return
+        from .settings_dialog import SettingsDialog
+
+        dialog = self.settings_dialog
+        if not isinstance(dialog, SettingsDialog):
+            dialog = SettingsDialog(self._wallet, self)
+            dialog.idle_minutes_changed.connect(self.idle_minutes_changed)
+            dialog.delete_wallet_requested.connect(self.delete_wallet_requested)
+            dialog.networks_changed.connect(self.sharing_changed)
+            self.settings_dialog = dialog
+        if page:
+            dialog.show_page(page)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def sharing_changed(self) -> None:
+        """Another network was chosen: the status bar says so at its next look."""
+        self.records_tools.network.probe()
+
+    def open_help(self, topic: str = "guide") -> None:
+        """The user guide (or the glossary, ``topic="glossary"``) in a window of its own."""
+        from .help_window import HelpWindow
+
+        window = self.help_window
+        if not isinstance(window, HelpWindow):
+            window = HelpWindow(self)
+            self.help_window = window
+        window.show_topic(topic)
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
+    def delete_selected_record(self) -> None:
+        """Ask, then delete the record selected in the list."""
+        row = self.panel.current_summary() if self._wallet is not None else None
+        if row is None or self._wallet is None:
+            self.statusBar().showMessage("Select a record in the list first, then delete it.", 6000)
+            return
+        title = row.summary.title or "this record"
+        box = QMessageBox(QMessageBox.Icon.Warning, "Delete this record?", "", QMessageBox.StandardButton.Cancel,
+                          self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(f"Delete “{title}” ({row.summary.date or 'no date'}) from this wallet?")
+        box.setInformativeText("It cannot be undone here; importing its file again brings it back. Doctors you "
+                               "already shared it with keep what they have.")
+        delete = box.addButton("Delete record", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is not delete or self._wallet is None:
+            return
+        try:
+            self._wallet.delete_record(row.id)
+        except WalletError as exc:
+            self._show_report("Health Wallet", exc.user_message, QMessageBox.Icon.Warning)
+            return
+        self.detail.clear()
+        self.refresh()
+        self.statusBar().showMessage(f"Deleted “{title}”.", 6000)
 
     # --- detail -----------------------------------------------------------------------
 
@@ -480,6 +674,7 @@ class MainWindow(QMainWindow):
             self.report_box.close()
         box = QMessageBox(icon, title, "", QMessageBox.StandardButton.Ok, self)
         box.setTextFormat(Qt.TextFormat.PlainText)  # file names and messages are not markup
+        box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 32em; }")  # long file names wrap less
         box.setText(text)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.open()

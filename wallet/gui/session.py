@@ -1,5 +1,7 @@
 """The app's flow: first-run wizard or unlock, then the main window; locking on demand
-(Ctrl+L) or after idle minutes, and unlocking again."""
+(Ctrl+L) or after idle minutes, and unlocking again. A forgotten passphrase is replaced
+with the recovery phrase's help; a deleted wallet brings back the first-run wizard.
+The colours and text size of the home's settings apply before the first window shows."""
 
 from __future__ import annotations
 
@@ -7,9 +9,12 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ..errors import WalletError
-from ..services import SETTINGS, UnlockedWallet, WalletService
+from ..services import SETTINGS, Preferences, UnlockedWallet, WalletService
 from .app_window import MainWindow
+from .focus_ring import install_focus_ring
 from .idle_lock import IdleLock
+from .reset_passphrase import ResetPassphraseDialog
+from .theme import apply_text_percent, apply_theme, scheme_for
 from .unlock import UnlockDialog
 from .wizard import FirstRunWizard
 from .workers import JobRunner, UnlockOutcome
@@ -39,6 +44,7 @@ class WalletSession(QObject):
         self.window: MainWindow | None = None
         self.wizard: FirstRunWizard | None = None
         self.unlock_dialog: UnlockDialog | None = None
+        self.reset_dialog: ResetPassphraseDialog | None = None
         self.phrase_box: QMessageBox | None = None  # shows a phrase that was never shown
         self.wallet: UnlockedWallet | None = None
         self.idle = IdleLock(_idle_ms(service) if idle_ms is None else idle_ms, self)
@@ -46,6 +52,8 @@ class WalletSession(QObject):
         self._address = ""
         self._remembered = False
         self._done = False
+        self._fail_box: QMessageBox | None = None
+        self.deleted_home: object = None  # the folder of a wallet deleted in this session
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -59,6 +67,7 @@ class WalletSession(QObject):
         """The wizard for a new home; else the remembered unlock, else the unlock dialog.
 
         Raises :class:`~wallet.errors.WalletError` if the keystore cannot be read."""
+        self.apply_preferences()
         if not self.service.exists():
             self._show_wizard()
             return
@@ -69,6 +78,17 @@ class WalletSession(QObject):
             return
         self.runner.submit(lambda _p, _c: self.service.unlock_remembered(), on_done=self._after_remembered,
                            on_failed=lambda message: self._show_unlock(message))
+
+    def apply_preferences(self) -> None:
+        """Show the home's colours and text size, and the focus ring."""
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return
+        prefs = Preferences(self.service.app)
+        apply_theme(app, scheme=scheme_for(prefs.theme))
+        if prefs.text_percent != 100:
+            apply_text_percent(app, prefs.text_percent)
+        install_focus_ring(app)
 
     def _after_remembered(self, wallet: UnlockedWallet | None) -> None:
         if wallet is None:
@@ -99,6 +119,7 @@ class WalletSession(QObject):
                               reason=reason)
         dialog.unlocked.connect(self._unlocked)
         dialog.rejected.connect(self._unlock_cancelled)
+        dialog.forgot.connect(self._show_reset)
         self.unlock_dialog = dialog
         dialog.show()
         dialog.raise_()
@@ -110,6 +131,25 @@ class WalletSession(QObject):
             self._remembered = dialog.remember.isChecked()
         self.unlock_dialog = None
         if dialog is not None:
+            dialog.deleteLater()
+        self._open(outcome.wallet)
+        if outcome.notice and self.window is not None:
+            self.window.show_notice(outcome.notice)
+
+    def _show_reset(self) -> None:
+        """The unlock window's "Forgot your passphrase?": the recovery phrase sets a new one."""
+        parent = self.unlock_dialog
+        dialog = ResetPassphraseDialog(self.service, self.runner, parent)
+        dialog.unlocked.connect(self._reset_done)
+        self.reset_dialog = dialog
+        dialog.open()
+
+    def _reset_done(self, outcome: UnlockOutcome) -> None:
+        self.reset_dialog = None
+        self._remembered = False
+        dialog, self.unlock_dialog = self.unlock_dialog, None
+        if dialog is not None:
+            dialog.hide()
             dialog.deleteLater()
         self._open(outcome.wallet)
         if outcome.notice and self.window is not None:
@@ -127,6 +167,8 @@ class WalletSession(QObject):
             self.window = MainWindow()
             self.window.lock_requested.connect(self.lock)
             self.window.quit_requested.connect(lambda: self.finish(0))
+            self.window.idle_minutes_changed.connect(self.set_idle_minutes)
+            self.window.delete_wallet_requested.connect(self.delete_wallet)
         self.window.set_wallet(wallet)
         self.window.show()
         self.window.raise_()
@@ -150,6 +192,35 @@ class WalletSession(QObject):
         box.finished.connect(lambda _result: wallet.mark_phrase_shown())
         self.phrase_box = box
         box.open()
+
+    def set_idle_minutes(self, minutes: float) -> None:
+        """Lock after ``minutes`` without use from now on (0: never)."""
+        self.idle.set_timeout(int(max(0.0, minutes) * 60_000))
+
+    def delete_wallet(self, confirmation: str) -> None:
+        """Lock, delete the wallet's folder, then start again with the first-run wizard."""
+        if self.wallet is None:
+            return
+        self._drop_wallet()
+        if self.service.app.closing is not None:  # the nodes stop before their folders go
+            self.service.app.closing.join(timeout=30)
+        try:
+            home = self.service.delete_wallet(confirmation)
+        except WalletError as exc:
+            if self.window is not None:
+                self.window.hide()
+            self._fail_box = QMessageBox(QMessageBox.Icon.Warning, "Health Wallet", exc.user_message,
+                                         QMessageBox.StandardButton.Ok)
+            self._fail_box.setTextFormat(Qt.TextFormat.PlainText)
+            self._fail_box.exec()
+            self.start()
+            return
+        if self.window is not None:
+            self.window.hide()
+        self._address = ""
+        self._remembered = False
+        self.deleted_home = home
+        self._show_wizard()
 
     def _idle_lock(self) -> None:
         minutes = self.idle.timeout_ms / 60_000
@@ -194,6 +265,6 @@ class WalletSession(QObject):
         self._done = True
         self._drop_wallet()
         self.runner.shutdown()
-        for widget in (self.window, self.wizard, self.unlock_dialog):
+        for widget in (self.window, self.wizard, self.unlock_dialog, self.reset_dialog):
             if widget is not None:
                 widget.hide()

@@ -1,4 +1,8 @@
-"""IPFS and chain status for the main window's status bar.
+"""Whether sharing works, in words, for the main window's status bar.
+
+The bar says "Sharing: ready", "Sharing: starting…" or "Sharing: offline" (with what
+to do in its tooltip). The technical parts (the IPFS node, the chain and its id, and
+the window's address) stay behind the "Details" button beside it.
 
 Shows the IPFS backend (this wallet's embedded node, or the Kubo RPC address), whether
 it is starting, running or failed, and its peer count; and the chain in use. Probing
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from ..events import CancelToken, ProgressSink
 from ..services import NetworkStatus, UnlockedWallet, probe_network
@@ -25,7 +29,7 @@ from .badges import PillLabel
 from .plain_text import safe_tooltip
 from .workers import JobRunner, retire_runner
 
-__all__ = ["NetworkStatus", "NetworkStatusWidget", "chain_text", "ipfs_text"]
+__all__ = ["NetworkStatus", "NetworkStatusWidget", "chain_text", "ipfs_text", "sharing_text"]
 
 FIRST_PROBE_AFTER_PAINT_MS = 300
 _IPFS_TONE = {"off": "muted", "starting": "warn", "running": "good", "error": "bad"}
@@ -43,6 +47,20 @@ def ipfs_text(status: NetworkStatus) -> str:
     return " · ".join(parts)
 
 
+def sharing_text(status: NetworkStatus | None) -> tuple[str, str, str]:
+    """``(words, tone, what to do)`` for the status bar: ``("Sharing: ready", "good", …)``."""
+    if status is None:
+        return "Sharing: off", "muted", "Sharing starts when the wallet is unlocked."
+    if status.ipfs_state == "error" or status.chain_state == "error":
+        return ("Sharing: offline", "bad", "Sharing and backups wait until this computer is online again. Check the "
+                "internet connection; the wallet tries again by itself every few seconds.")
+    if status.ipfs_state == "starting":
+        return "Sharing: starting…", "warn", "Getting ready to share; this takes a few seconds after unlocking."
+    if status.ipfs_state == "off":
+        return "Sharing: off", "muted", "Sharing starts when you share or back up."
+    return "Sharing: ready", "good", "You can share records with a doctor and back up your wallet."
+
+
 def chain_text(status: NetworkStatus) -> str:
     if status.chain_state == "off":
         return f"{status.chain} · not connected"
@@ -56,6 +74,7 @@ class NetworkStatusWidget(QWidget):
     :meth:`stop` before it locks."""
 
     changed = Signal(object)  # NetworkStatus
+    details_toggled = Signal(bool)  # the technical details shown or hidden
 
     def __init__(self, parent: QWidget | None = None, *, interval_ms: int = 5000, ready_timeout: float = 1.0,
                  chain: bool = True) -> None:
@@ -69,6 +88,16 @@ class NetworkStatusWidget(QWidget):
         self._painted = False
         self._first_probe_pending = False
         self.status: NetworkStatus | None = None
+        self.sharing_pill = PillLabel("Sharing: off", "muted", self)
+        self.sharing_pill.setAccessibleName("Sharing status")
+        self.details_button = QToolButton(self)
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setAutoRaise(True)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setToolTip("Show or hide the technical details: the IPFS node, the network, the address")
+        self.details_button.toggled.connect(self.show_details)
         self.ipfs_pill = PillLabel("IPFS", "muted", self)
         self.ipfs_label = QLabel(self)
         self.chain_pill = PillLabel("Chain", "muted", self)
@@ -80,13 +109,14 @@ class NetworkStatusWidget(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 6, 0)
         layout.setSpacing(5)
+        layout.addWidget(self.sharing_pill)
+        layout.addWidget(self.details_button)
         layout.addWidget(self.ipfs_pill)
         layout.addWidget(self.ipfs_label)
         layout.addSpacing(10)
         layout.addWidget(self.chain_pill)
         layout.addWidget(self.chain_label)
-        self.chain_pill.setVisible(chain)
-        self.chain_label.setVisible(chain)
+        self.show_details(False)
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.probe)
@@ -94,6 +124,22 @@ class NetworkStatusWidget(QWidget):
 
     def __repr__(self) -> str:
         return f"NetworkStatusWidget({self.status.ipfs_state if self.status else 'off'})"
+
+    @property
+    def details_shown(self) -> bool:
+        return self.details_button.isChecked()
+
+    def show_details(self, shown: bool) -> None:
+        """Show (or hide) the IPFS and chain lines beside "Sharing: …"."""
+        if self.details_button.isChecked() != shown:
+            self.details_button.setChecked(shown)  # comes back here through toggled
+            return
+        self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.ipfs_pill.setVisible(shown)
+        self.ipfs_label.setVisible(shown)
+        self.chain_pill.setVisible(shown and self._chain)
+        self.chain_label.setVisible(shown and self._chain)
+        self.details_toggled.emit(shown)
 
     def start(self, wallet: UnlockedWallet, *, start_node: bool = True) -> None:
         """Probe now and every few seconds; ``start_node=False`` leaves IPFS alone (shown as not started)."""
@@ -151,6 +197,9 @@ class NetworkStatusWidget(QWidget):
 
     def _show(self, status: NetworkStatus | None) -> None:
         self.status = status
+        words, tone, advice = sharing_text(status)
+        self.sharing_pill.set_status(words, tone)
+        self.sharing_pill.setToolTip(advice)
         if status is None:
             self.ipfs_pill.set_status("IPFS", "muted")
             self.ipfs_label.setText("not started")

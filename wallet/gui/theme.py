@@ -23,19 +23,23 @@ when the scheme changes.
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 __all__ = [
     "TONES",
     "SystemTheme",
+    "apply_text_percent",
     "apply_theme",
     "error_color",
+    "fixed_font",
     "is_dark",
     "muted_color",
     "palette_for",
+    "scheme_for",
     "set_text_tone",
     "success_color",
+    "text_percent",
     "tone_color",
     "warning_color",
 ]
@@ -220,3 +224,48 @@ def apply_theme(app: QApplication, *, scheme: Qt.ColorScheme | None = None) -> S
         theme = SystemTheme(app)
     theme.force(scheme)
     return theme
+
+
+def scheme_for(theme: str) -> Qt.ColorScheme | None:
+    """The scheme a ``ui.theme`` setting names: ``light``, ``dark``, else ``None`` (the system's)."""
+    return {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(theme)
+
+
+_BASE_FONT_PROPERTY = "healthWalletBaseFontPt"
+
+
+def _base_point_size(app: QApplication) -> float:
+    base = app.property(_BASE_FONT_PROPERTY)
+    if not base:
+        size = app.font().pointSizeF()
+        base = size if size > 0 else 10.0
+        app.setProperty(_BASE_FONT_PROPERTY, base)
+    return float(base)
+
+
+def text_percent(app: QApplication) -> int:
+    """The text size now shown, in percent of the system's."""
+    return round(100 * app.font().pointSizeF() / _base_point_size(app))
+
+
+def apply_text_percent(app: QApplication, percent: int) -> int:
+    """Show every window's text at ``percent`` of the system's size; returns the percent.
+
+    The application font changes, so every widget that did not choose a font of its own
+    follows at once; headings that did choose one keep their size until their window is
+    made again (the next unlock)."""
+    base = _base_point_size(app)
+    font = QFont(app.font())
+    font.setPointSizeF(base * percent / 100)
+    app.setFont(font)
+    return percent
+
+
+def fixed_font(widget: QWidget, scale: float = 1.0) -> QFont:
+    """The system's fixed-width font at ``scale`` times ``widget``'s text size (so it
+    follows the text size setting, as the system's fixed font alone does not)."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    size = widget.font().pointSizeF()
+    if size > 0:
+        font.setPointSizeF(size * scale)
+    return font

@@ -28,9 +28,11 @@ __all__ = ["UnlockDialog"]
 
 
 class UnlockDialog(QDialog):
-    """Emits :attr:`unlocked` with an :class:`~wallet.gui.workers.UnlockOutcome`."""
+    """Emits :attr:`unlocked` with an :class:`~wallet.gui.workers.UnlockOutcome`, and
+    :attr:`forgot` when the user chooses to set a new passphrase with the recovery phrase."""
 
     unlocked = Signal(object)
+    forgot = Signal()
 
     def __init__(self, service: WalletService, runner: JobRunner, *, address: str, remembered: bool,
                  reason: str = "", parent: QWidget | None = None) -> None:
@@ -41,7 +43,8 @@ class UnlockDialog(QDialog):
         self.outcome: UnlockOutcome | None = None
         self.setWindowTitle("Unlock — Health Wallet")
         self.setWindowIcon(app_icon())
-        self.setMinimumWidth(460)
+        scale = max(1.0, self.fontMetrics().height() / 17)  # larger text: a wider window, fewer wrapped lines
+        self.setMinimumWidth(int(460 * scale))
 
         logo = QLabel(self)
         logo.setPixmap(icon_pixmap(56))
@@ -57,6 +60,8 @@ class UnlockDialog(QDialog):
         self.address.setTextFormat(Qt.TextFormat.PlainText)
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.address.setEnabled(False)
+        self.address.hide()  # a hex address means nothing to most people: it is the heading's tooltip
+        heading.setToolTip(f"This wallet's address: {address}")
 
         self.passphrase = QLineEdit(self)
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
@@ -72,6 +77,16 @@ class UnlockDialog(QDialog):
         self.error.setWordWrap(True)
         set_text_tone(self.error, "error")
         self.error.hide()
+        # the app's own words (not untrusted text), as a link that wraps at any text size
+        self.forgot_link = QLabel('<a href="#forgot">Forgot your passphrase? Restore with your recovery phrase</a>',
+                                  self)
+        self.forgot_link.setTextFormat(Qt.TextFormat.RichText)
+        self.forgot_link.setWordWrap(True)
+        self.forgot_link.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                                 | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.forgot_link.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.forgot_link.setAccessibleName("Forgot your passphrase? Restore with your recovery phrase")
+        self.forgot_link.linkActivated.connect(lambda _link: self.forgot.emit())
         self.busy = QProgressBar(self)
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
@@ -97,6 +112,7 @@ class UnlockDialog(QDialog):
         layout.addWidget(self.passphrase)
         layout.addWidget(self.error)
         layout.addWidget(self.remember)
+        layout.addWidget(self.forgot_link)
         layout.addWidget(self.busy)
         layout.addWidget(self.buttons)
         self.passphrase.setFocus()
@@ -112,6 +128,7 @@ class UnlockDialog(QDialog):
         self.busy.setVisible(busy)
         self.passphrase.setEnabled(not busy)
         self.remember.setEnabled(not busy)
+        self.forgot_link.setEnabled(not busy)
         self.unlock_button.setEnabled(not busy and bool(self.passphrase.text()))
 
     def try_unlock(self) -> None:
@@ -134,8 +151,12 @@ class UnlockDialog(QDialog):
 
     def _failed(self, message: str) -> None:
         self._set_busy(False)
+        if message.startswith("Wrong passphrase"):
+            message = ("Wrong passphrase. Check Caps Lock and try again, or choose “Forgot your passphrase?” "
+                       "below to set a new one with your recovery phrase.")
         self.error.setText(message)
         self.error.show()
+        self.adjustSize()  # room for the message's lines
         self.passphrase.selectAll()
         self.passphrase.setFocus()
 

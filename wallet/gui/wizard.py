@@ -5,6 +5,11 @@ confirm three of its words → the wallet is written. Nothing is written before 
 words are confirmed, so closing the wizard midway leaves no wallet whose phrase was
 never saved. Restore: the phrase (checked as it is typed) → passphrase → written.
 Writing (scrypt, about half a second) and the first unlock run on a worker thread.
+
+Leaving after the welcome page and before the wallet is written (Cancel, Escape,
+closing the window) asks first.
+While checking the phrase, a word suggester offers the BIP-39 words that start with
+what is typed, and a wrong word is named by its position.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -24,10 +29,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -37,10 +42,11 @@ from PySide6.QtWidgets import (
 from ..events import CancelToken, ProgressSink
 from ..services import MIN_PASSPHRASE, UnlockedWallet, WalletService
 from .icon import app_icon, icon_pixmap
-from .theme import set_text_tone, tone_color
+from .phrase_edit import PhraseEdit, word_completer
+from .theme import fixed_font, set_text_tone, tone_color
 from .workers import JobRunner, phrase_problem
 
-__all__ = ["CONFIRM_WORDS", "FirstRunWizard", "Strength", "passphrase_strength"]
+__all__ = ["CONFIRM_WORDS", "FirstRunWizard", "Strength", "passphrase_strength", "word_completer"]
 
 CONFIRM_WORDS = 3
 CLIPBOARD_SECONDS = 60
@@ -124,11 +130,11 @@ class _RestorePage(QWizardPage):
         self._wizard = wizard
         self.setTitle("Enter your recovery phrase")
         self.setSubTitle("Type the words in order, separated by spaces.")
-        self.phrase = QPlainTextEdit(self)
+        self.phrase = PhraseEdit(self)
         self.phrase.setAccessibleName("Recovery phrase")
         self.phrase.setTabChangesFocus(True)
-        self.phrase.setMaximumHeight(110)
-        self.phrase.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.phrase.setMaximumHeight(self.fontMetrics().height() * 5 + 12)
+        self.phrase.setFont(fixed_font(self))
         self.phrase.textChanged.connect(self._check)
         self.message = QLabel(self)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
@@ -246,8 +252,8 @@ class _PhrasePage(QWizardPage):
         super().__init__()
         self._wizard = wizard
         self.setTitle("Write down your recovery phrase")
-        self.setSubTitle("These 12 words restore your wallet if this computer is lost. Write them on paper, "
-                         "in order, and keep it safe. Anyone with them can open your records.")
+        self.setSubTitle("Write these 12 words on paper, in order. They restore your wallet if this computer "
+                         "is lost.")
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(24)
         self.grid.setVerticalSpacing(8)
@@ -256,6 +262,10 @@ class _PhrasePage(QWizardPage):
         self.copy_button.clicked.connect(self._copy)
         self.copy_note = QLabel(self)
         self.copy_note.setWordWrap(True)
+        self.warning = QLabel("Anyone with these words can open your records: keep the paper somewhere safe, "
+                              "and never type them into a website.", self)
+        self.warning.setWordWrap(True)
+        set_text_tone(self.warning, "warning")
         self.saved = QCheckBox("I have written down these words, in order.", self)
         self.saved.toggled.connect(self.completeChanged)
         layout = QVBoxLayout(self)
@@ -266,6 +276,8 @@ class _PhrasePage(QWizardPage):
         row.addWidget(self.copy_note, 0, 1)
         row.setColumnStretch(1, 1)
         layout.addLayout(row)
+        layout.addSpacing(8)
+        layout.addWidget(self.warning)
         layout.addStretch(1)
         layout.addWidget(self.saved)
 
@@ -277,8 +289,7 @@ class _PhrasePage(QWizardPage):
         self.word_labels = []
         words = self._wizard.phrase.split()
         rows = math.ceil(len(words) / 3)
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        mono.setPointSizeF(mono.pointSizeF() * 1.2)
+        mono = fixed_font(self, 1.15)
         mono.setBold(True)
         for n, word in enumerate(words):
             label = QLabel(f"{n + 1:>2}. {word}", self)
@@ -330,7 +341,9 @@ class _ConfirmPage(QWizardPage):
         self.form = QFormLayout()
         self.message = QLabel(self)
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # quotes what was typed
         set_text_tone(self.message, "error")
+        self.completer = word_completer(self)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.message)
@@ -349,6 +362,7 @@ class _ConfirmPage(QWizardPage):
         for pos in self.positions:
             edit = QLineEdit(self)
             edit.setAccessibleName(f"Word {pos + 1}")
+            edit.setCompleter(self.completer)
             edit.textChanged.connect(self._check)
             self.form.addRow(f"Word #{pos + 1}", edit)
             self.edits.append(edit)
@@ -363,9 +377,10 @@ class _ConfirmPage(QWizardPage):
         filled = all(e.text().strip() for e in self.edits)
         wrong = self._wrong()
         if filled and wrong:
-            nums = ", ".join(f"#{p + 1}" for p in wrong)
-            self.message.setText(f"Word {nums} does not match; check what you wrote down." if len(wrong) == 1 else
-                                 f"Words {nums} do not match; check what you wrote down.")
+            typed = {pos: edit.text().strip() for pos, edit in zip(self.positions, self.edits, strict=False)}
+            self.message.setText(" ".join(f"Word #{p + 1} is not “{typed[p]}”." for p in wrong)
+                                 + " Check " + ("that word" if len(wrong) == 1 else "those words")
+                                 + " in what you wrote down.")
         else:
             self.message.clear()
         self.completeChanged.emit()
@@ -396,12 +411,24 @@ class _FinishPage(QWizardPage):
         self.address = QLabel(self)
         self.address.setTextFormat(Qt.TextFormat.PlainText)
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.address.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.address.setFont(fixed_font(self))
+        self.address.hide()  # behind "Details": a hex address means nothing to most people
+        self.details_button = QToolButton(self)
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setAutoRaise(True)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.toggled.connect(self.address.setVisible)
+        self.details_button.toggled.connect(lambda on: self.details_button.setArrowType(
+            Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow))
+        self.details_button.hide()
         self.next_steps = QLabel(self)
         self.next_steps.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.busy)
+        layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.address)
         layout.addSpacing(12)
         layout.addWidget(self.next_steps)
@@ -417,6 +444,8 @@ class _FinishPage(QWizardPage):
         self.status.setText("Restoring your wallet…" if restoring else "Creating your wallet…")
         self.busy.show()
         self.address.clear()
+        self.details_button.setChecked(False)
+        self.details_button.hide()
         self.next_steps.clear()
         self._wizard.start_writing()
 
@@ -424,8 +453,10 @@ class _FinishPage(QWizardPage):
         self.done = True
         self.busy.hide()
         self.setTitle("Your wallet is ready")
-        self.status.setText("Its address, which doctors use to share records with you:")
+        self.status.setText("It is locked with your passphrase and can be restored with your recovery phrase.")
         self.address.setText(wallet.identity.address)
+        self.address.setToolTip("This wallet's address: a doctor's wallet uses it to share records with you")
+        self.details_button.show()
         self.next_steps.setText("Next: import your health records (FHIR files from your patient portal or "
                                 "SMART Health Cards). They are encrypted on this computer.")
         self.completeChanged.emit()
@@ -435,6 +466,8 @@ class _FinishPage(QWizardPage):
         self.busy.hide()
         set_text_tone(self.status, "error")
         self.status.setText(message)
+        self.next_steps.setText("Choose Back to change what you entered and try again, or "
+                                "Cancel to stop.")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
@@ -458,13 +491,15 @@ class FirstRunWizard(QWizard):
         self.phrase = ""
         self.passphrase = ""
         self.wallet: UnlockedWallet | None = None
+        self.leave_box: QMessageBox | None = None  # while asking whether to leave
         self.setWindowTitle("Health Wallet — set up")
         self.setWindowIcon(app_icon())
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Open my wallet")
-        self.setMinimumSize(680, 540)
+        scale = max(1.0, self.fontMetrics().height() / 17)  # larger text: a larger window
+        self.setMinimumSize(int(680 * scale), int(540 * scale))
         self.start_page = _StartPage(self)
         self.restore_page = _RestorePage(self)
         self.passphrase_page = _PassphrasePage(self)
@@ -507,4 +542,34 @@ class FirstRunWizard(QWizard):
             return
         if self.currentId() == self.PAGE_FINISH and not self.finish_page.failed:
             return  # the wallet is being written; wait for it
-        super().reject()
+        if self.currentId() == self.PAGE_START:
+            super().reject()  # nothing chosen or typed yet: nothing to lose
+            return
+        self.confirm_leave()
+
+    def confirm_leave(self) -> None:
+        """Ask before leaving set-up ("Continue setting up" is the default); the wizard
+        closes only if the user chooses to stop. The question does not block (window-modal)."""
+        if self.leave_box is not None:
+            return  # already asking
+        creating = self.mode == "create" and self.currentId() not in (self.PAGE_START, self.PAGE_RESTORE)
+        box = QMessageBox(QMessageBox.Icon.Question, "Stop setting up?", "", QMessageBox.StandardButton.NoButton,
+                          self)
+        box.setText("Stop setting up Health Wallet?")
+        box.setInformativeText(
+            "Nothing has been saved. Next time you start, you get a new recovery phrase, so the words shown "
+             "here will not work: do not keep them." if creating else
+             "Nothing has been saved; next time you start, set-up begins again.")
+        self.leave_button = box.addButton("Stop and quit", QMessageBox.ButtonRole.DestructiveRole)
+        self.stay_button = box.addButton("Continue setting up", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(self.stay_button)
+        box.setEscapeButton(self.stay_button)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(lambda _result: self._leave_answered(box))
+        self.leave_box = box
+        box.open()
+
+    def _leave_answered(self, box: QMessageBox) -> None:
+        self.leave_box = None
+        if box.clickedButton() is self.leave_button:
+            super().reject()

@@ -80,7 +80,8 @@ class _Worker(QObject):
             self.failed.emit(job_id, exc.user_message)
         except Exception as exc:
             log.exception("background job failed")
-            self.failed.emit(job_id, f"Something went wrong ({type(exc).__name__}); nothing more was changed.")
+            self.failed.emit(job_id, f"Something went wrong ({type(exc).__name__}); nothing more was changed. "
+                                     "Try again; if it happens again, quit Health Wallet and start it again.")
         else:
             self.finished.emit(job_id, result)
 

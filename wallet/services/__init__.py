@@ -23,8 +23,10 @@ from .address_book import ADDRESS_BOOK_FILE, AddressBook, Contact
 from .context import WalletContext
 from .expiry import PRESETS, Duration, parse_expiry
 from .network_status import ChainStatus, IpfsStatus, NetworkStatus, WalletStatus, probe_network
+from .preferences import TEXT_PERCENT_RANGE, THEMES, Preferences
 from .wallet import (
     CATEGORIES,
+    DELETE_CONFIRMATION,
     MIN_PASSPHRASE,
     OWNER,
     PHRASE_LENGTHS,
@@ -33,10 +35,12 @@ from .wallet import (
     UnlockedWallet,
     WalletService,
     phrase_problem,
+    phrase_words,
 )
 
 if TYPE_CHECKING:
     from ..chain.backend import Deployment, TxResult
+    from ..chain.networks import NetworkProfile
     from ..chain.values import Address, GrantId
     from ..ipfs.cid import Cid
     from ..records.importer import ImportResult
@@ -61,11 +65,14 @@ if TYPE_CHECKING:
 __all__ = [
     "ADDRESS_BOOK_FILE",
     "CATEGORIES",
+    "DELETE_CONFIRMATION",
     "MIN_PASSPHRASE",
     "OWNER",
     "PHRASE_LENGTHS",
     "PRESETS",
     "SETTINGS",
+    "TEXT_PERCENT_RANGE",
+    "THEMES",
     "Address",
     "AddressBook",
     "BackupReceipt",
@@ -84,9 +91,11 @@ __all__ = [
     "HealthCard",
     "ImportResult",
     "IpfsStatus",
+    "NetworkProfile",
     "NetworkStatus",
     "Networks",
     "OpenedShare",
+    "Preferences",
     "ProfileView",
     "RevokeReceipt",
     "SharePlan",
@@ -112,6 +121,7 @@ __all__ = [
     "local_text",
     "parse_expiry",
     "phrase_problem",
+    "phrase_words",
     "plan_share",
     "probe_network",
     "summarize",
@@ -126,6 +136,7 @@ _LAZY = {
     "GrantId": "..chain.values",
     "BackupReceipt": ".backups",
     "Networks": ".networks",
+    "NetworkProfile": "..chain.networks",
     "ExportResult": "..share.export",
     "HealthCard": "..share.shc",
     "ImportResult": "..records.importer",

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from ..share.shc import HealthCard
     from .cards import CardInput
 
-__all__ = ["CATEGORIES", "MIN_PASSPHRASE", "OWNER", "PHRASE_LENGTHS", "FileOutcome", "ProfileView", "UnlockedWallet",
-           "WalletService", "phrase_problem"]
+__all__ = ["CATEGORIES", "DELETE_CONFIRMATION", "MIN_PASSPHRASE", "OWNER", "PHRASE_LENGTHS", "FileOutcome",
+           "ProfileView", "UnlockedWallet", "WalletService", "phrase_problem", "phrase_words"]
 
 
 def phrase_problem(text: str) -> str | None:
@@ -47,6 +47,15 @@ def phrase_problem(text: str) -> str | None:
         return exc.user_message
     return None
 
+
+def phrase_words() -> tuple[str, ...]:
+    """The BIP-39 English word list (2048 words, sorted), for a word suggester."""
+    from ..vault.keys import bip39_wordlist
+
+    return bip39_wordlist()
+
+
+DELETE_CONFIRMATION = "delete"  # what the user types to delete a wallet
 
 TRAIL_TYPES = ("Consent", "AuditEvent")  # the wallet's own record of grants and access: the owner's
 
@@ -196,6 +205,46 @@ class WalletService:
 
     def change_passphrase(self, old: str, new: str) -> None:
         Keystore.load(self.app.home).change_passphrase(old, new)
+
+    def reset_passphrase(self, phrase: str, new_passphrase: str) -> Identity:
+        """A forgotten passphrase: the recovery phrase proves the owner, and the keystore is
+        sealed again under ``new_passphrase`` in one atomic write (records stay: they are
+        keyed from the phrase). The remembered unlock is forgotten. Raises
+        :class:`VaultError` for a phrase that is not valid or is another wallet's."""
+        keys = WalletKeys(normalize_phrase(phrase))
+        Keystore.reseal(self.app.home, keys, new_passphrase, kdf=self.app.kdf)
+        with contextlib.suppress(WalletError):  # no keyring: nothing was remembered there
+            self._remembered().forget(Keystore.load(self.app.home))
+        return keys.identity
+
+    def delete_wallet(self, confirmation: str) -> Path:
+        """Delete this wallet's home folder and everything in it: the keys, every record and
+        card, the list of shares, settings and this computer's IPFS and chain data. Lock the
+        wallet first. ``confirmation`` must be :data:`DELETE_CONFIRMATION` (what the user
+        typed). The keystore goes first, so a failure half way leaves no wallet that opens.
+        Returns the folder removed. Raises :class:`InputRefused` for another confirmation,
+        :class:`WalletNotFound`, and :class:`WalletError` when the folder is not a wallet's."""
+        import shutil
+
+        from ..errors import InputRefused
+        from ..vault.keystore import KEYSTORE_FILE
+
+        if confirmation.strip().lower() != DELETE_CONFIRMATION:
+            raise InputRefused(f"Type {DELETE_CONFIRMATION} to delete the wallet; nothing was deleted.")
+        home = self.app.home.resolve()
+        if not Keystore.exists(home):
+            raise WalletNotFound(f"No wallet in {home}; nothing was deleted.")
+        if home == Path.home().resolve() or home.parent == home:
+            raise WalletError(f"{home} is not a wallet's own folder; delete the wallet's files by hand.")
+        with contextlib.suppress(WalletError):
+            self._remembered().forget(Keystore.load(home))
+        (home / KEYSTORE_FILE).unlink()
+        try:
+            shutil.rmtree(home)
+        except OSError as exc:
+            raise WalletError(f"The wallet's keys are deleted, but some files in {home} could not be "
+                              f"removed ({exc.strerror}); delete that folder by hand.") from exc
+        return home
 
     def remember_unlock(self, passphrase: str) -> None:
         keystore = Keystore.load(self.app.home)
@@ -497,6 +546,13 @@ class UnlockedWallet:
             if self.store.profile_of(rid) != name:
                 raise RecordNotFound(f"No record {rid} in the profile '{name}'; list them with "
                                      f"'health-wallet records --profile {name}'.")
+
+    def delete_record(self, rid: str, *, profile: str | None = None) -> None:
+        """Delete one record of ``profile`` (default: the active one) from this wallet.
+        Shares already given keep what they hold. Raises :class:`RecordNotFound`."""
+        self.keys  # noqa: B018 - fail if locked
+        self.require_in_profile([rid], profile)
+        self.store.delete(rid)
 
     def counts_by_category(self, profile: str | None = None) -> dict[str, int]:
         return self.store.counts_by_category(self._profile_name(profile))

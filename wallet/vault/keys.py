@@ -29,8 +29,8 @@ from .bip32 import derive_private_key, evm_address
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
-__all__ = ["EVM_PATH", "GRANT_KEY_ACCOUNT", "PHRASE_LENGTHS", "Identity", "WalletKeys", "grant_key_path",
-           "new_phrase", "normalize_phrase"]
+__all__ = ["EVM_PATH", "GRANT_KEY_ACCOUNT", "PHRASE_LENGTHS", "Identity", "WalletKeys", "bip39_wordlist",
+           "grant_key_path", "new_phrase", "normalize_phrase"]
 
 EVM_PATH = "m/44'/60'/0'/0/0"
 GRANT_KEY_ACCOUNT = "m/44'/60'/18519'/0"
@@ -40,6 +40,11 @@ _ENGLISH = Mnemonic("english")
 # in 11-bit words: 12, 15, 18, 21 or 24 words.
 PHRASE_LENGTHS = (12, 15, 18, 21, 24)
 _LENGTHS_TEXT = "12, 15, 18, 21 or 24 words"
+
+
+def bip39_wordlist() -> tuple[str, ...]:
+    """The 2048 words of the BIP-39 English list, in its order (sorted)."""
+    return tuple(_ENGLISH.wordlist)
 
 
 def new_phrase(words: int = 12) -> str:
@@ -71,9 +76,12 @@ def normalize_phrase(phrase: str) -> str:
     if len(words) not in PHRASE_LENGTHS:
         given = "one word" if len(words) == 1 else f"{len(words)} words"
         raise VaultError(f"A recovery phrase has {_LENGTHS_TEXT} (BIP-39); this one has {given}.")
-    unknown = [w for w in words if w not in _ENGLISH.wordlist]
+    unknown = [(n, w) for n, w in enumerate(words, 1) if w not in _ENGLISH.wordlist]
     if unknown:
-        raise VaultError(f"{len(unknown)} word(s) of the phrase are not BIP-39 English words.")
+        n, word = unknown[0]
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise VaultError(f"Word {n}, “{word}”, is not a recovery phrase word{more} (not BIP-39 English); check "
+                         "its spelling against what you wrote down.")
     if not _ENGLISH.check(normalized):
         raise VaultError("The recovery phrase's checksum does not match; check the words and their order.")
     return normalized

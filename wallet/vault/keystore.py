@@ -190,6 +190,37 @@ class Keystore:
         return store
 
     @classmethod
+    def reseal(cls, home: Path, keys: WalletKeys, passphrase: str, *, kdf: KdfParams = DEFAULT_KDF) -> Keystore:
+        """Replace the keystore of ``home`` with one for the same ``keys`` under a new
+        ``passphrase`` (the passphrase was forgotten; the recovery phrase proves the owner).
+
+        The new file replaces the old one in one atomic rename; the remembered unlock is
+        dropped. Raises :class:`WalletNotFound`, and :class:`VaultError` when ``keys`` are
+        another wallet's (nothing changes then)."""
+        check_passphrase(passphrase)
+        old = cls.load(home)
+        if old.doc.get("address") != keys.identity.address:
+            raise VaultError("That recovery phrase belongs to another wallet, not this one; check the words "
+                             "against what you wrote down when you made this wallet.")
+        data_key = aead.new_key()
+        ident = keys.identity
+        doc: dict[str, Any] = {
+            **{k: v for k, v in old.doc.items() if k not in ("slots", "secrets", "kdf")},
+            "address": ident.address,
+            "encryption_key": ident.encryption_key_hex,
+            "slots": {},
+            "secrets": _b64(
+                aead.seal(data_key, json.dumps({"phrase": keys.phrase}).encode(),
+                          purpose="keystore-secrets", aad=ident.address.encode())
+            ),
+            "phrase_shown": True,
+        }
+        store = cls(old.path, doc)
+        store._set_passphrase_slot(data_key, passphrase, kdf)
+        store._write()
+        return store
+
+    @classmethod
     def load(cls, home: Path) -> Keystore:
         path = Path(home) / KEYSTORE_FILE
         if not path.exists():
