@@ -91,6 +91,15 @@ class CreatedLink:
                            passcode="P" in self.payload.flag)
 
 
+def _new_link_id() -> str:
+    """A random link id (256 bits, base64url) that starts with a letter or digit: one starting
+    with "-" would read as an option on a command line (``shl revoke ID``)."""
+    while True:
+        link_id = b64url(os.urandom(32))
+        if link_id[0].isalnum():
+            return link_id
+
+
 def link_store(wallet: UnlockedWallet) -> LinkStore:
     return LinkStore(wallet.app.home / "shl", key=wallet.keys.symmetric_key("shl-links"))
 
@@ -130,7 +139,7 @@ def create_link(wallet: UnlockedWallet, source: LinkSource, *, base_url: str, ou
     if passcode is not None and not passcode.strip():
         raise WalletError("The passcode file is empty.")
     flags = "".join(sorted(("P" if passcode else "") + ("L" if long_term else ""))) or "U"
-    link_id = b64url(os.urandom(32))
+    link_id = _new_link_id()
     key = new_key()
     now = wallet.app.clock.now()
     payload = SHLPayload(url=f"{base}/{link_id}", key=key, flag=flags, label=label,
