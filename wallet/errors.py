@@ -42,6 +42,7 @@ __all__ = [
     "RecordNotFound",
     "ShareError",
     "SignatureInvalid",
+    "StoreUnreadable",
     "TransactionPending",
     "TransactionReverted",
     "VaultError",
@@ -169,6 +170,11 @@ class InvalidRecord(RecordError):
 
 class RecordNotFound(RecordError):
     pass
+
+
+class StoreUnreadable(RecordError):
+    """The record store cannot be read with this wallet's keys: damaged (a flipped byte, a
+    truncated file, an overwritten header) or another wallet's. Nothing was changed."""
 
 
 class PatientMismatch(RecordError):

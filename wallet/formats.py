@@ -8,7 +8,11 @@ of version N < current runs the steps from N in order and writes the result back
 
 - in one atomic replace for JSON documents (:func:`upgrade_json_document`,
   :func:`load_json_file`), or
-- in one SQLite transaction for databases (:func:`upgrade_sqlite`),
+- in one SQLite transaction for databases (:func:`upgrade_sqlite`), or
+- by a new file written beside the old one and renamed over it, when a step changes
+  what the file is (the record store becoming an encrypted database:
+  :func:`migrate_file`, with a marker in the home's format record, ``formats.json``,
+  so a crash at any point is finished or redone on the next open),
 
 so a crash part-way leaves the old file exactly as it was (and the old release can
 still read it). A file newer than ``current`` is refused with a one-line message:
@@ -24,23 +28,35 @@ nothing lost. Model: Electrum's wallet-file upgrades (``WalletDB.upgrade``), one
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import re
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from .atomicfile import write_atomic
+from .atomicfile import fsync_dir, write_atomic
 from .errors import WalletError
 
 __all__ = [
+    "HOME_FORMATS_FILE",
     "FileFormat",
+    "FileMigration",
     "JsonDocument",
     "dump_json_document",
     "load_json_file",
+    "migrate_file",
+    "migration_lock",
+    "pending_migration",
+    "record_version",
+    "recorded_version",
+    "resume_migration",
     "upgrade_json_document",
     "upgrade_sqlite",
 ]
@@ -175,3 +191,186 @@ def upgrade_sqlite(conn: sqlite3.Connection, fmt: FileFormat[sqlite3.Connection]
         conn.execute("ROLLBACK")
         raise
     return version
+
+
+# --- files replaced by a migration (the home's format record) ----------------------
+
+HOME_FORMATS_FILE = "formats.json"
+_HOME_FORMATS_NAME = "health-wallet/home-formats"
+# Files a database leaves beside itself (WAL, its index, a rollback journal).
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+@dataclass(frozen=True)
+class FileMigration:
+    """A migration of ``path`` from ``from_version`` to ``to_version`` by replacement.
+
+    The new file is written as ``partial`` beside it, then renamed over it."""
+
+    path: Path
+    from_version: int
+    to_version: int
+
+    @property
+    def partial(self) -> Path:
+        return self.path.with_name(f"{self.path.name}.v{self.to_version}-partial")
+
+
+def _read_home_formats(home: Path) -> JsonDocument:
+    """``formats.json`` of ``home``: ``{"format", "version": 1, "files": {name: {"version"}},
+    "migrating": {name: {"from", "to"}}}``; an empty record when there is none.
+
+    Raises :class:`WalletError` when it is not readable JSON of this shape."""
+    path = Path(home) / HOME_FORMATS_FILE
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {"format": _HOME_FORMATS_NAME, "version": 1, "files": {}, "migrating": {}}
+    except (OSError, ValueError) as exc:
+        raise WalletError(f"The home's format record {path} is unreadable: {exc}.") from exc
+    if not (isinstance(doc, dict) and doc.get("format") == _HOME_FORMATS_NAME and doc.get("version") == 1
+            and isinstance(doc.get("files"), dict) and isinstance(doc.get("migrating"), dict)):
+        raise WalletError(f"The home's format record {path} has an unknown format; nothing was changed.")
+    return doc
+
+
+def _write_home_formats(home: Path, doc: JsonDocument) -> None:
+    write_atomic(Path(home) / HOME_FORMATS_FILE, dump_json_document(doc), mode=0o600)
+
+
+def recorded_version(path: Path) -> int | None:
+    """The version the home's format record gives for ``path`` (a file a migration replaced)."""
+    entry = _read_home_formats(Path(path).parent)["files"].get(Path(path).name)
+    version = entry.get("version") if isinstance(entry, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def record_version(path: Path, version: int) -> None:
+    """Write ``version`` for ``path`` into the home's format record (atomically)."""
+    home, name = Path(path).parent, Path(path).name
+    doc = _read_home_formats(home)
+    if doc["files"].get(name) != {"version": version} or name in doc["migrating"]:
+        doc["files"][name] = {"version": version}
+        doc["migrating"].pop(name, None)
+        _write_home_formats(home, doc)
+
+
+def pending_migration(path: Path) -> FileMigration | None:
+    """The migration of ``path`` the home's format record says was started and not finished."""
+    path = Path(path)
+    entry = _read_home_formats(path.parent)["migrating"].get(path.name)
+    if not isinstance(entry, dict):
+        return None
+    start, end = entry.get("from"), entry.get("to")
+    if not (isinstance(start, int) and isinstance(end, int)):
+        return None
+    return FileMigration(path, start, end)
+
+
+def _remove_partial(migration: FileMigration) -> None:
+    for suffix in ("", *SIDE_FILES):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{migration.partial}{suffix}")
+
+
+def resume_migration(path: Path, *, is_new: Callable[[Path], bool]) -> FileMigration | None:
+    """Finish or undo a migration of ``path`` that a crash interrupted; returns it (or ``None``).
+
+    When ``path`` already is the new file (``is_new(path)``: the rename happened), the
+    record is completed; otherwise ``path`` is still the old file, complete, and the
+    partial new file is removed so the migration can run again from the start."""
+    migration = pending_migration(path)
+    if migration is None:
+        return None
+    if Path(path).exists() and is_new(Path(path)):
+        _remove_partial(migration)
+        record_version(path, migration.to_version)
+    else:
+        _remove_partial(migration)
+    return migration
+
+
+def migrate_file(migration: FileMigration, build: Callable[[Path], None]) -> None:
+    """Replace ``migration.path`` by the file ``build(partial)`` writes beside it.
+
+    In order: the marker ``migrating`` in the home's format record (atomic write); any
+    partial file an earlier attempt left is removed; ``build`` writes the new file
+    complete and closes it; it is fsynced and renamed over the old one (``os.replace``,
+    then the folder is fsynced); the record then names the new version and drops the
+    marker. A crash before the rename leaves the old file as it was; after it, the new
+    file is complete; :func:`resume_migration` finishes either case. The caller makes sure
+    the old file has no side files (WAL) that would outlive it.
+    """
+    home, name = migration.path.parent, migration.path.name
+    doc = _read_home_formats(home)
+    doc["migrating"][name] = {"from": migration.from_version, "to": migration.to_version}
+    _write_home_formats(home, doc)
+    _remove_partial(migration)
+    try:
+        build(migration.partial)
+        fd = os.open(migration.partial, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        for suffix in SIDE_FILES:  # the new file was closed cleanly: a side file left now is stale
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{migration.partial}{suffix}")
+        os.replace(migration.partial, migration.path)
+    except BaseException:
+        _remove_partial(migration)
+        raise
+    fsync_dir(home)
+    record_version(migration.path, migration.to_version)
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def migration_lock(path: Path, *, timeout: float = 120.0) -> Iterator[None]:
+    """Hold ``<path>.migrating-lock`` exclusively (flock / LockFileEx) while ``path`` migrates,
+    so two programs opening an old home at once do not both migrate it. Check the file's
+    state again once the lock is held: another program may have migrated it meanwhile.
+
+    The lock file is removed when the migration is done (a process that waited on it then
+    finds the migration finished). Raises :class:`WalletError` after ``timeout`` seconds."""
+    lock = Path(f"{path}.migrating-lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                _try_lock(fd)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise WalletError(f"{path} is being upgraded by another program; try again once it has "
+                                      "finished.") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(lock)
+            with contextlib.suppress(OSError):
+                _unlock(fd)
+    finally:
+        os.close(fd)

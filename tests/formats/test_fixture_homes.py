@@ -21,7 +21,10 @@ def test_patient_home_opens_with_nothing_lost(homes: FixtureHomes) -> None:
 
     records = homes.run("patient", "records", "--json")
     assert records.code == 0, records.stderr
-    assert schema_version(homes.home("patient") / STORE_FILE) == 2
+    assert schema_version(homes.home("patient") / STORE_FILE) == 3  # encrypted (SQLCipher) since schema 3
+    store_bytes = (homes.home("patient") / STORE_FILE).read_bytes()
+    for rtype in patient["counts_by_type"]:  # schema 2 kept each row's type readable; nothing now
+        assert rtype.encode() not in store_bytes
     assert sorted(r["id"] for r in records.json) == patient["record_ids"]
     assert dict(Counter(r["type"] for r in records.json)) == patient["counts_by_type"]
     for rid in patient["record_ids"][:2]:

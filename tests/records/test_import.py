@@ -162,18 +162,27 @@ def test_summaries_per_type(store: RecordStore, fixture: str, category: str, tit
     assert detail_part in row.summary.detail
 
 
-def test_rows_cannot_be_swapped(store: RecordStore) -> None:
+def test_pages_cannot_be_swapped(store: RecordStore) -> None:
+    """Rows live in encrypted pages whose HMAC covers the page number: a page moved to another
+    place in the file is refused on read, never taken for another record."""
     import_file(store, FIXTURES / "fhir-examples" / "Bundle-lipids.json")
-    a, b = store.ids()[:2]
-    conn = store._conn()
-    with conn:
-        blob_a = conn.execute("SELECT resource FROM records WHERE id=?", (a,)).fetchone()[0]
-        conn.execute("UPDATE records SET resource=? WHERE id=?", (blob_a, b))
-    from wallet.errors import DecryptionError
+    ids = store.ids()
+    store.close()
+    data = bytearray(store.path.read_bytes())
+    page = 4096
+    assert len(data) >= 3 * page
+    data[page : 2 * page], data[2 * page : 3 * page] = data[2 * page : 3 * page], data[page : 2 * page]
+    store.path.write_bytes(bytes(data))
+    from wallet.errors import StoreUnreadable
 
-    with pytest.raises(DecryptionError):
-        store.get(b)
-    assert store.get(a)["resourceType"]
+    with pytest.raises(StoreUnreadable):
+        reopened = RecordStore(store.path, record_key=store._key, index_key=store._index_key)
+        try:
+            for rid in ids:
+                reopened.get(rid)
+            reopened.check()
+        finally:
+            reopened.close()
 
 
 def test_store_of_another_wallet_is_refused(tmp_path: Path) -> None:

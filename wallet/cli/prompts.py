@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import WalletError
 
-__all__ = ["read_new_passphrase", "read_passphrase", "read_phrase"]
+__all__ = ["passphrase_if_given", "read_new_passphrase", "read_passphrase", "read_phrase"]
 
 NEED_PASSPHRASE = ("A passphrase is needed: run in a terminal, or set HEALTH_WALLET_PASSPHRASE or "
                    "--passphrase-file.")
@@ -36,6 +36,11 @@ def _from_sources(passphrase_file: str | None) -> str | None:
             raise WalletError(f"The passphrase file {passphrase_file} is not UTF-8 text.") from exc
     env = os.environ.get("HEALTH_WALLET_PASSPHRASE")
     return env if env else None
+
+
+def passphrase_if_given(passphrase_file: str | None) -> str | None:
+    """The passphrase from ``--passphrase-file`` or ``HEALTH_WALLET_PASSPHRASE``, never a prompt."""
+    return _from_sources(passphrase_file)
 
 
 def read_passphrase(passphrase_file: str | None, prompt: str = "Passphrase: ") -> str:

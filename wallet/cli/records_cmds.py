@@ -26,7 +26,7 @@ from ..services import (
     utc_text,
 )
 from .output import Output
-from .prompts import read_new_passphrase, read_passphrase, read_phrase
+from .prompts import passphrase_if_given, read_new_passphrase, read_passphrase, read_phrase
 
 __all__ = ["register"]
 
@@ -62,6 +62,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--since", metavar="DATE", help="only records on or after this date (YYYY-MM-DD, or YYYY-MM, "
                    "or a time with its zone; compared as instants, a partial date is its whole period)")
     p.add_argument("--profile", metavar="NAME", help="whose records (default: the owner's)")
+    p.add_argument("--search", metavar="TEXT", help="only records with all these words in their title, codes, "
+                   "values, notes or narrative (a word ending in * matches the start of words)")
     p.set_defaults(func=cmd_records)
 
     p = sub.add_parser("show", help="one record as FHIR JSON")
@@ -166,7 +168,7 @@ def ipfs_json(ipfs: IpfsStatus) -> dict[str, Any]:
 
 
 def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    status = service.status()
+    status = service.status(passphrase_if_given(args.passphrase_file))  # never prompts
     st = {"home": status.home, "address": status.address, "encryption_key": status.encryption_key,
           "records": status.records, "network": status.network, "chain": chain_json(status.chain),
           "ipfs": ipfs_json(status.ipfs), "remember_unlock": status.remember_unlock,
@@ -175,7 +177,7 @@ def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) ->
     out.result(st, "\n".join([
         f"Wallet    {status.address}",
         f"Home      {status.home}",
-        f"Records   {status.records}",
+        f"Records   {'(encrypted; give the passphrase to count them)' if status.records is None else status.records}",
         f"Network   {status.network}",
         "Chain     " + (f"{chain.description}, chain id {chain.chain_id}, contract "
                          f"{chain.contract or 'not deployed'}" if chain.reachable else f"{chain.rpc}: {chain.error}"),
@@ -273,7 +275,7 @@ def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -
         known = wallet.profile_names()
         if args.profile is not None and args.profile not in known:
             raise WalletError(f"No profile {args.profile!r}; this wallet has {', '.join(known)}.")
-        rows = wallet.summaries(category=category, types=types, since=args.since, profile=profile)
+        rows = wallet.summaries(category=category, types=types, since=args.since, profile=profile, text=args.search)
     doc: list[dict[str, Any]] = [
         {"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
             "detail": r.summary.detail, "category": r.summary.category, "profile": profile,
@@ -282,7 +284,7 @@ def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -
     table = out.table([[d["id"], d["type"], local_text(d["date"]),
                         (d["title"] + (" — " + d["detail"] if d["detail"] else ""))[:90]]
                        for d in doc], ["ID", "TYPE", "DATE (LOCAL TIME)", "SUMMARY"])
-    out.result(doc, table if doc else "No records.")
+    out.result(doc, table if doc else ("No records match." if args.search is not None else "No records."))
     return 0
 
 

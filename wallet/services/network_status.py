@@ -65,7 +65,7 @@ class WalletStatus:
     home: str
     address: str
     encryption_key: str
-    records: int
+    records: int | None  # None: the store is encrypted and was not opened (no passphrase given)
     chain: ChainStatus
     ipfs: IpfsStatus
     remember_unlock: bool

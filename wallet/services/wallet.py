@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Cancelled, InvalidRecord, WalletError, WalletExists, WalletLocked, WalletNotFound
 from ..events import CancelToken, ProgressSink
 from ..records.profiles import OWNER, check_profile_name
-from ..records.store import STORE_FILE, RecordStore, StoredSummary, count_rows
+from ..records.store import STORE_FILE, Page, PageKey, RecordStore, StoredSummary
 from ..records.summary import CATEGORIES
 from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase, normalize_phrase
 from ..vault.keystore import MIN_PASSPHRASE, Keystore, check_passphrase
@@ -94,8 +94,26 @@ class WalletService:
     def identity(self) -> Identity:
         return Keystore.load(self.app.home).identity
 
-    def record_count(self) -> int:
-        return count_rows(self.app.home / STORE_FILE)
+    def record_count(self, passphrase: str | None = None) -> int | None:
+        """How many records the wallet holds: 0 without a store; otherwise the store must be
+        opened (it is encrypted as a whole, its size aside nothing shows without the keys),
+        with ``passphrase`` or the remembered unlock. ``None`` when neither opens it."""
+        if not (self.app.home / STORE_FILE).exists():
+            return 0
+        from ..errors import KeyringUnavailable, WrongPassphrase
+
+        wallet: UnlockedWallet | None = None
+        with contextlib.suppress(WrongPassphrase, KeyringUnavailable):
+            if passphrase is not None:
+                wallet = self.unlock(passphrase)
+            elif self.remembers_unlock():
+                wallet = self.unlock_remembered()
+        if wallet is None:
+            return None
+        try:
+            return wallet.store.count()
+        finally:
+            wallet.lock()
 
     def address_book(self) -> AddressBook:
         """The names this home keeps for wallet addresses (see :mod:`.address_book`)."""
@@ -105,12 +123,14 @@ class WalletService:
         """Whether the unlock is remembered in the OS keyring (the keyring itself is not asked)."""
         return Keystore.load(self.app.home).has_remembered_slot
 
-    def status(self) -> WalletStatus:
-        """The wallet (without unlocking), its chain and its IPFS node; see :mod:`.network_status`."""
+    def status(self, passphrase: str | None = None) -> WalletStatus:
+        """The wallet, its chain and its IPFS node; see :mod:`.network_status`. The record count
+        needs the store opened: with ``passphrase`` or a remembered unlock, else it is ``None``."""
         if not self.exists():
             raise WalletNotFound(f"No wallet in {self.app.home}; run 'health-wallet init' first.")
         ident = self.identity()
-        return WalletStatus(str(self.app.home), ident.address, ident.encryption_key_hex, self.record_count(),
+        return WalletStatus(str(self.app.home), ident.address, ident.encryption_key_hex,
+                            self.record_count(passphrase),
                             chain_status(self.app), ipfs_status(self.app),
                             Keystore.load(self.app.home).has_remembered_slot, network=self.network_name(),
                             phrase_shown=self.phrase_shown())
@@ -511,14 +531,15 @@ class UnlockedWallet:
 
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, limit: int = -1, offset: int = 0,
-                  profile: str | None = None) -> list[StoredSummary]:
+                  profile: str | None = None, text: str | None = None) -> list[StoredSummary]:
         """One profile's summaries (default: the active profile's), newest first. The wallet's
-        own trail (:data:`TRAIL_TYPES`) is the owner's, whichever profile is active."""
+        own trail (:data:`TRAIL_TYPES`) is the owner's, whichever profile is active. ``text``:
+        only records the full-text search finds for it (as :meth:`search`)."""
         types = list(types) if types is not None else None
         if profile is None and types and set(types) <= set(TRAIL_TYPES):
             profile = OWNER
         return self.store.summaries(category=category, types=types, since=since, limit=limit, offset=offset,
-                                    profile=self._profile_name(profile))
+                                    profile=self._profile_name(profile), text=text)
 
     def record(self, rid: str, *, profile: str | None = None) -> dict[str, Any]:
         """One record of ``profile`` (default: the active one); another person's is not found.
@@ -546,6 +567,31 @@ class UnlockedWallet:
             if self.store.profile_of(rid) != name:
                 raise RecordNotFound(f"No record {rid} in the profile '{name}'; list them with "
                                      f"'health-wallet records --profile {name}'.")
+
+    def page(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
+             text: str | None = None, limit: int = 100, offset: int = 0, after: PageKey | None = None,
+             profile: str | None = None) -> Page:
+        """One page of one profile's summaries (default: the active profile), newest first, read
+        through the store's indexes; see :meth:`RecordStore.page` (``text``: full-text search)."""
+        return self.store.page(category=category, types=types, since=since, text=text, limit=limit, offset=offset,
+                               after=after, profile=self._profile_name(profile))
+
+    def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
+              text: str | None = None, profile: str | None = None) -> int:
+        """How many records :meth:`page` pages through with the same filters."""
+        return self.store.count(category=category, types=types, since=since, text=text,
+                                profile=self._profile_name(profile))
+
+    def search(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
+               since: str | None = None, limit: int = 100, offset: int = 0,
+               profile: str | None = None) -> list[StoredSummary]:
+        """Records of one profile (default: the active one) whose words match ``text``: every
+        word as a whole word (one ending in ``*``: as the start of a word; a filter box that
+        searches as the user types adds it to the last word), in titles, codes and displays,
+        values, notes or narrative; newest first. What the GUI's filter box and
+        ``records --search`` call; see :meth:`RecordStore.search`."""
+        return self.store.search(text, category=category, types=types, since=since, limit=limit, offset=offset,
+                                 profile=self._profile_name(profile))
 
     def delete_record(self, rid: str, *, profile: str | None = None) -> None:
         """Delete one record of ``profile`` (default: the active one) from this wallet.

@@ -1,0 +1,108 @@
+"""What full-text search sees of a record, and how typed text becomes an FTS5 query.
+
+The record store keeps an FTS5 index (SQLite's full-text search, inside the encrypted
+file) of each current record: its summary (title, detail, code, value and unit) and,
+from the resource, every code, display and text of its codings and concepts, its values
+(strings, numbers, units), titles, descriptions, comments, notes, names, and its
+narrative (``text.div``, XHTML read with :mod:`html.parser`, tags dropped, entities
+decoded). Identifiers, references, URLs and dates are left out: they are not what a
+person searches for.
+
+Typed text is split on white space; each word becomes an FTS5 string (quoted, so no
+character of it is query syntax) matched as a whole word, and all words must match:
+"blood pressure" finds "Blood pressure panel". A word ending in ``*`` matches as the start
+of a word ("press*" finds "pressure"); a filter box that searches as the user types adds it
+to the last word. Whole words are found in time proportional to the page asked for; a
+prefix needs every word it starts (SQLite's FTS5 merges them), so it costs in proportion to
+its matches. A word that is a code with punctuation ("8302-2", "J45.909") matches as a
+phrase of its parts (the tokenizer splits on punctuation).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from html.parser import HTMLParser
+from typing import Any
+
+__all__ = ["MAX_SEARCH_TEXT", "match_expression", "narrative_text", "search_text"]
+
+MAX_SEARCH_TEXT = 200_000  # characters indexed per record
+# Keys whose string values are searched wherever they occur in a resource.
+_TEXT_KEYS = frozenset({
+    "code", "display", "text", "unit", "title", "description", "comment", "name", "family", "given",
+    "conclusion", "summary", "detail", "reasonCode", "note", "valueString", "valueCode", "valueMarkdown",
+    "valueBoolean", "valueInteger", "valueDecimal", "value", "vaccineCode", "medicationCodeableConcept",
+    "lotNumber", "manufacturer", "series", "doseNumberString", "instruction", "patientInstruction",
+})
+_SKIP_KEYS = frozenset({"id", "reference", "system", "url", "fullUrl", "meta", "identifier", "version",
+                        "extension", "modifierExtension", "contained"})
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def narrative_text(div: str) -> str:
+    """The words of an XHTML narrative: tags dropped, entities decoded, white space collapsed."""
+    parser = _TextOnly()
+    parser.feed(div)
+    parser.close()
+    return " ".join(" ".join(parser.parts).split())
+
+
+def _walk(node: Any, key: str, out: list[str]) -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in _SKIP_KEYS:
+                continue
+            if k == "text" and isinstance(v, dict):  # a Narrative
+                div = v.get("div")
+                if isinstance(div, str):
+                    out.append(narrative_text(div))
+                continue
+            _walk(v, k, out)
+    elif isinstance(node, list):
+        for item in node:
+            _walk(item, key, out)
+    elif isinstance(node, str):
+        if key in _TEXT_KEYS or key.startswith("value"):
+            out.append(node)
+    elif isinstance(node, bool):
+        return
+    elif (isinstance(node, int | float | Decimal)) and (key.startswith("value") or key in {"low", "high"}):
+        out.append(str(node))
+
+
+def search_text(summary: dict[str, Any], resource: dict[str, Any]) -> str:
+    """The text the search index keeps for one record (at most :data:`MAX_SEARCH_TEXT` characters).
+
+    ``summary`` is :meth:`Summary.to_json`; its ``code`` (``system|code``) contributes the code."""
+    parts: list[str] = []
+    for name in ("title", "detail", "unit"):
+        if isinstance(summary.get(name), str):
+            parts.append(summary[name])
+    code = summary.get("code")
+    if isinstance(code, str) and code:
+        parts.append(code.rsplit("|", 1)[-1])
+    if summary.get("value") is not None:
+        parts.append(str(summary["value"]))
+    parts.append(str(resource.get("resourceType", "")))
+    _walk(resource, "", parts)
+    return " ".join(p for p in parts if p)[:MAX_SEARCH_TEXT]
+
+
+def match_expression(text: str) -> str | None:
+    """An FTS5 query for typed ``text``: every word quoted (a whole word; one ending in ``*``
+    a prefix), all required. ``None`` when ``text`` holds no letter or digit."""
+    terms = []
+    for word in text.split():
+        prefix = word.endswith("*")
+        word = word.rstrip("*")
+        if any(c.isalnum() for c in word):
+            terms.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
+    return " ".join(terms) if terms else None
