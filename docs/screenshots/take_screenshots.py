@@ -117,6 +117,7 @@ def take(variant: str, out: Path) -> None:
         save(window.report_box, "import-report")
         window.report_box.close()
         pump()
+        wait(lambda: not window.overview.status.text().startswith("Reading"))  # the overview is read on a worker
         save(window, "main-overview")
         window.show_category("Lab results")
         wait(lambda: not window.panel.loading)
@@ -138,7 +139,7 @@ def take(variant: str, out: Path) -> None:
         window.records_tools.network.details_button.setChecked(True)
         wait(lambda: window.records_tools.network.status is not None
              and window.records_tools.network.status.ipfs_state != "starting", 60)
-        save(window, "main-status-details")
+        save(window.records_tools.network.popup, "main-status-details")  # a popup window of its own
         window.records_tools.network.details_button.setChecked(False)
         for index in range(1, window.sections.count()):
             window.sections.setCurrentIndex(index)
@@ -159,7 +160,7 @@ def take(variant: str, out: Path) -> None:
         # --- settings, help
         window.open_settings()
         settings = window.settings_dialog
-        for key in ("security", "appearance", "issuers", "networks", "data"):
+        for key in ("security", "appearance", "issuers", "networks", "pinning", "data"):
             settings.show_page(key)
             save(settings, f"settings-{key}")
         settings.data.refresh()

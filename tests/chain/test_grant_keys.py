@@ -12,7 +12,7 @@ from eth_account import Account
 from tests.chain.conftest import CID
 from wallet.chain import open_embedded_chain
 from wallet.chain.eip712 import sign_grant, sign_revoke, signed_grant_id
-from wallet.chain.grant_keys import GrantKeyScan, scan_grant_keys
+from wallet.chain.grant_keys import GrantKeyScan, scan_grant_keys, scan_grant_keys_batched
 from wallet.clock import FixedClock
 from wallet.vault.keys import EVM_PATH, WalletKeys, grant_key_path
 
@@ -39,6 +39,22 @@ def test_the_gap_rule() -> None:
     assert scan_grant_keys(lambda i: f"a{i}", used.__contains__, gap=3) == GrantKeyScan((0, 1, 4), 5)
     assert scan_grant_keys(lambda i: f"a{i}", used.__contains__, gap=2) == GrantKeyScan((0, 1), 2)
     assert scan_grant_keys(lambda i: f"a{i}", set().__contains__) == GrantKeyScan((), 0)
+
+
+@pytest.mark.parametrize("used", [set(), {0}, {0, 1, 4}, {2, 22, 41}, {19}, {20}, {0, 25}, {5, 26, 47, 68}])
+@pytest.mark.parametrize("gap", [1, 3, 20])
+def test_asking_a_window_at_a_time_follows_the_same_gap_rule(used: set[int], gap: int) -> None:
+    addresses = {f"a{i}" for i in used}
+    asked: list[int] = []
+
+    def among(window: list[str]) -> set[str]:
+        asked.append(len(window))
+        return {a for a in window if a in addresses}
+
+    batched = scan_grant_keys_batched(lambda i: f"a{i}", among, gap=gap)
+    assert batched == scan_grant_keys(lambda i: f"a{i}", addresses.__contains__, gap=gap)
+    assert set(asked) == {gap}  # one question per window of gap addresses
+    assert scan_grant_keys_batched(lambda i: f"a{i}", among, gap=gap, start=7).next_index >= 7
 
 
 def test_a_restored_wallet_finds_its_grants_on_chain(tmp_path: Path, clock: FixedClock) -> None:

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.conftest import FIXTURES
+from tests.gui.visible_text import visible_text
 from wallet.app import build_app
 from wallet.gui import backups_view, export_dialog, verify_dialog
 from wallet.gui.backups_view import UNPIN_NOTE, BackupRow, BackupsView, backup_rows, unpin_text
@@ -356,8 +357,9 @@ def test_backup_rows_join_pins_and_notes() -> None:
 def test_unpin_confirmation_text() -> None:
     latest = BackupRow("bafyB", "backup", "Backup of 80 records", "2026-02-02T10:00:00Z", latest=True)
     text = unpin_text(latest)
-    assert text.startswith("Stop keeping bafyB on this computer?")
-    assert UNPIN_NOTE in text and "does not erase copies that other IPFS nodes may already hold" in text
+    assert text.startswith("Remove “Backup of 80 records” (made 2026-02-02 10:00:00 UTC) from this computer?")
+    assert UNPIN_NOTE in text and "does not erase copies kept elsewhere" in text
+    assert "bafyB" not in text and "IPFS" not in text and "unpin" not in text.lower()
     assert "latest backup" in text
     share = unpin_text(BackupRow("bafyS", "share", "Access for Dr Who"))
     assert UNPIN_NOTE in share and "Revoking the grant is what stops access" in share
@@ -375,6 +377,7 @@ def test_back_up_list_unpin_and_restore_on_a_new_laptop(qtbot, open_wallet, monk
     view.refresh()
     qtbot.waitUntil(lambda: not view.listing, timeout=60_000)
     assert view.model.rowCount() == 0 and view.empty.isVisible()
+    assert not view.details.isVisible() and not view.message.isVisible()  # nothing behind Details yet
     receipts = []
     view.published.connect(receipts.append)
     steps = []
@@ -387,8 +390,20 @@ def test_back_up_list_unpin_and_restore_on_a_new_laptop(qtbot, open_wallet, monk
     receipt = receipts[0]
     assert receipt.records == 75 and receipt.cards == 1 and receipt.tx
     assert steps[0] == "Collecting the records" and steps[-1] == "Backed up"  # throttled in between
-    assert view.last_message.startswith(f"Backed up 75 records and 1 card: {receipt.cid}")
+    assert view.last_message.splitlines()[0] == "Backed up 75 records and 1 card."
+    assert view.last_message.splitlines()[1].startswith("Your backup is kept only on this computer")
     qtbot.waitUntil(lambda: not view.listing and view.model.rowCount() == 1, timeout=30_000)
+    qtbot.waitUntil(lambda: view.where.text().startswith("Your latest backup is kept only on the computer that "
+                                                         "made it."), timeout=30_000)  # read from the chain
+    assert not view.where.isVisible()  # the message after backing up already says where it is kept
+    seen = visible_text(view)  # the patient's screen: no machinery until Details is opened
+    assert "Backup of 75 records" in seen and "Back up now" in seen
+    for word in ("CID", "IPFS", "Unpin", "bafy", "0x", "chain"):
+        assert word not in seen, (word, seen)
+    view.details.button.click()
+    seen = visible_text(view)
+    assert f"CID {receipt.cid}" in seen and "Copy CID" in seen and "CID" in view.model.headerData(0, Qt.Horizontal)
+    assert f"transaction {receipt.tx}" in view.technical.text()
     row = view.model.row_at(0)
     assert row.cid == receipt.cid and row.kind == "backup" and row.pinned and row.latest
     assert row.what == "Backup of 75 records and 1 cards"
@@ -398,6 +413,7 @@ def test_back_up_list_unpin_and_restore_on_a_new_laptop(qtbot, open_wallet, monk
     from PySide6.QtGui import QGuiApplication
 
     assert QGuiApplication.clipboard().text() == receipt.cid
+    assert view.where.isVisible()  # another message: the line from the chain shows again
 
     # a new laptop restored from the phrase fetches the latest backup from the old one
     new = open_wallet("new-laptop", phrase)
@@ -416,7 +432,10 @@ def test_back_up_list_unpin_and_restore_on_a_new_laptop(qtbot, open_wallet, monk
     assert not panel.error, panel.error
     cid, result = restored[0]
     assert cid == receipt.cid and result.total == 75
-    assert panel.result.text().startswith(f"Restored 75 records from {receipt.cid}")
+    assert panel.result.text().startswith("Restored 75 records from your backup")
+    assert receipt.cid not in visible_text(panel) and not panel.technical.isVisible()
+    panel.details.button.click()
+    assert panel.technical.isVisible() and panel.technical.text() == f"Backup CID {receipt.cid}"
     counts = {panel.counts.topLevelItem(n).text(0): panel.counts.topLevelItem(n).text(1)
               for n in range(panel.counts.topLevelItemCount())}
     assert counts["Observation"] == "35"
@@ -432,10 +451,10 @@ def test_back_up_list_unpin_and_restore_on_a_new_laptop(qtbot, open_wallet, monk
     assert [str(p.cid) for p in old.ipfs().pins()] == [receipt.cid]
     monkeypatch.setattr(backups_view, "confirm_unpin", lambda _parent, _text: True)
     view.unpin_selected()
-    qtbot.waitUntil(lambda: "Unpinned" in view.last_message and not view.listing
+    qtbot.waitUntil(lambda: "Removed from this computer" in view.last_message and not view.listing
                     and view.model.rowCount() == 1 and not view.model.row_at(0).pinned, timeout=30_000)
     assert old.ipfs().pins() == ()
-    assert view.model.index(0, 4).data() == "No (unpinned)" and not view.unpin_button.isEnabled()
+    assert view.model.index(0, 4).data() == "No (removed)" and not view.unpin_button.isEnabled()
     view.clear()
 
 
@@ -514,11 +533,11 @@ def test_section_adds_menus_shortcuts_tabs_and_status(qtbot, open_wallet, monkey
     window.show()  # the status bar probes once it has been painted
 
     texts = [a.text() for a in file_menu.actions()]
-    assert texts[:6] == ["&Import files…", "", "&Export…", "&Verify an export…", "&Back up to IPFS",
+    assert texts[:6] == ["&Import files…", "", "&Export…", "&Verify an export…", "&Back up now",
                          "&Restore records from a backup…"] and texts[-1] == "&Lock"
     shortcuts = {a.text(): a.shortcut().toString() for a in window.actions()}
     assert shortcuts["&Export…"] == "Ctrl+E" and shortcuts["&Verify an export…"] == "Ctrl+Shift+V"
-    assert shortcuts["&Back up to IPFS"] == "Ctrl+Shift+B"
+    assert shortcuts["&Back up now"] == "Ctrl+Shift+B"
     assert shortcuts["Show health cards"] == "Ctrl+2" and shortcuts["Show backups"] == "Ctrl+3"
     assert [tabs.tabText(n) for n in range(tabs.count())] == ["Records", "Health cards", "Backups"]
     assert section.network.parent() is not None and not section.export_action.isEnabled()

@@ -21,7 +21,8 @@ from wallet.gui.models import (
     trend_series,
 )
 from wallet.records.store import StoredSummary
-from wallet.records.summary import CATEGORIES, Summary
+from wallet.records.summary import Summary
+from wallet.services import ALL_RECORDS, BROWSED_CATEGORIES, INSURANCE
 
 from .conftest import LAB_CODES, MANY
 
@@ -35,8 +36,11 @@ def summary(i: int, *, title: str = "", date: str = "", value: float | None = No
 def test_category_model_counts(qapp) -> None:
     model = CategoryListModel()
     QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
-    assert model.rowCount() == 1 + len(CATEGORIES)
+    assert model.rowCount() == 2 + len(BROWSED_CATEGORIES)  # Overview, All records, the categories
     assert model.data(model.index(0)) == OVERVIEW and model.category_at(0) is None
+    assert model.category_at(1) == ALL_RECORDS and "Sharing and activity" not in model.NAMES
+    model.set_counts({"Lab results": 7, "Conditions": 2, INSURANCE: 4, "Unknown": 99})
+    assert model.total == 13 and model.count(ALL_RECORDS) == 9  # insurance is not in All records
     model.set_counts({"Lab results": 7, "Conditions": 2, "Unknown": 99})
     assert model.total == 9
     assert model.data(model.index(0), CountRole) == 9

@@ -195,7 +195,7 @@ def test_confirm_and_revoke_words_say_what_becomes_public() -> None:
     plan = SharePlan(("a", "b", "c"), (("Conditions", 2),), PATIENT, HOSTILE, NOW + timedelta(days=7), 52_000, True)
     text = confirm_text(plan)
     assert f"Share 2 records with {HOSTILE} ({PATIENT})" in text
-    assert PUBLIC_LINK in text and "publicly linked" in text
+    assert PUBLIC_LINK in text and "publicly linked" in text and "nothing there ties it to your wallet" in text
     assert CANNOT_UNSHARE in text and "cannot un-share" in text
     assert "about 52,000 gas" in text and "patient details" in text
     question = revoke_question(grant_view(expires=NOW + timedelta(days=1), accesses=2), HOSTILE)
@@ -271,6 +271,7 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     qtbot.waitUntil(lambda: "about" in dialog.gas_label.text(), timeout=wait)
     assert "gas" in dialog.gas_label.text()
     dialog.presets["1 week"].setChecked(True)
+    dialog.message_edit.setText("For <b>Tuesday</b>")  # sealed to the doctor; shown as plain text there
     dialog.next()
     qtbot.waitUntil(lambda: dialog.step == 1, timeout=wait)
     summary = dialog.summary.text()
@@ -285,7 +286,7 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     assert dialog.receipt is not None, dialog.confirm_error.text()
     receipt = dialog.receipt
     assert receipt.records == 8  # the Patient goes along
-    assert dialog.token.token == receipt.token and receipt.token.startswith("hwshare:1:")
+    assert dialog.token.token == receipt.token and receipt.token.startswith("hwshare:2:")
     assert not dialog.token.qr.pixmap().isNull()
     assert dialog.next_button.text() == "Close" and HOSTILE in dialog.run_title.text()
     assert dialog.run_title.textFormat() == Qt.TextFormat.PlainText
@@ -316,12 +317,25 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     # the token on demand, for the active grant
     view.show_token()
     token_dialog = view.token_dialog
-    qtbot.waitUntil(lambda: token_dialog.token_widget.token.startswith("hwshare:1:"), timeout=wait)
+    qtbot.waitUntil(lambda: token_dialog.token_widget.token.startswith("hwshare:2:"), timeout=wait)
     assert not token_dialog.token_widget.qr.pixmap().isNull()
     assert HOSTILE in token_dialog.heading.text() and token_dialog.heading.textFormat() == Qt.TextFormat.PlainText
     token_dialog.close()
 
     # the doctor pastes the token and opens it
+    # Before opening: "Add to list" shows whose records these are and what, from the sealed label.
+    doctor_view.token_edit.setPlainText(receipt.token)
+    qtbot.waitUntil(lambda: doctor_view.keep_button.isEnabled(), timeout=wait)
+    doctor_view.keep_button.click()
+    qtbot.waitUntil(lambda: doctor_view.received.rowCount() == 1, timeout=wait)
+    assert doctor_view.received.index(0, 0).data() == "Ned Hintz"  # a name, not a hex address
+    assert doctor_view.received.index(0, 4).data() == "7 Immunizations"
+    tip = doctor_view.received.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Message: For &lt;b&gt;Tuesday&lt;/b&gt;" in tip  # the patient's text, escaped
+    assert doctor_view.progress_label.textFormat() == Qt.TextFormat.PlainText
+    assert doctor_view.received.headerData(4, Qt.Orientation.Horizontal) == "What was shared"
+    assert "Ned Hintz shared 7 Immunizations" in doctor_view.progress_label.text() and doctor_view.share is None
+
     doctor_view.token_edit.setPlainText(receipt.token[:40] + "\n" + receipt.token[40:])  # wrapped when pasted
     qtbot.waitUntil(lambda: doctor_view.open_button.isEnabled(), timeout=wait)
     doctor_view.open_button.click()
@@ -339,7 +353,7 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     assert doctor.counts_by_type().get("Immunization", 0) == 0  # read-only: nothing stored
     qtbot.waitUntil(lambda: doctor_view.received.rowCount() == 1, timeout=wait)
     qtbot.waitUntil(lambda: doctor_view.received.index(0, 3).data() == "1", timeout=wait)
-    assert doctor_view.received.index(0, 0).data().startswith("Ned Hintz (")  # learnt from the opened share
+    assert doctor_view.received.index(0, 0).data() == "Ned Hintz"  # from the label sealed to this doctor
 
     # the patient sees the access
     view.refresh()
@@ -358,6 +372,7 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     view.revoke_button.click()
     (text, fmt), = asked
     assert "cannot un-share" in text and "opened it 1 time" in text
+    assert "development chain" in text  # what revoking needs and costs here
     assert text.startswith(f"Revoke the share with {HOSTILE}")
     assert fmt == Qt.TextFormat.PlainText
     qtbot.waitUntil(lambda: view.model.rowCount() == 1 and view.model.index(0, 1).data() == "Revoked", timeout=wait)

@@ -113,13 +113,17 @@ def test_lock_on_demand_clears_everything(qtbot, session: WalletSession) -> None
     window = session.window
     window.import_files([SMALL_PATIENT])
     qtbot.waitUntil(lambda: window.last_import is not None, timeout=30_000)
-    assert window.categories.total > 0 and window.panel.model is not None
+    qtbot.waitUntil(lambda: window.overview.lists["latest_vitals"].count() > 0, timeout=10_000)
+    assert window.categories.total > 0 and window.middle.currentWidget() is window.overview
+    window.show_category("Lab results")
+    assert window.panel.model is not None
 
     with qtbot.waitSignal(session.locked, timeout=5000):
         window.lock_action.trigger()  # Ctrl+L
     assert window.lock_action.shortcut().toString() == "Ctrl+L"
     assert not window.isVisible()
     assert window.panel.model is None and window.categories.total == 0 and window.wallet is None
+    assert all(items.count() == 0 for items in window.overview.lists.values())
     assert window.detail.json_view.toPlainText() == ""
     with pytest.raises(WalletLocked):
         wallet.keys  # noqa: B018

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QLabel
 
 from tests.conftest import FIXTURES
 from wallet.gui.app_window import EMPTY_WALLET_TEXT, MainWindow
-from wallet.gui.models import OVERVIEW, CountRole
-from wallet.records.summary import CATEGORIES
+from wallet.gui.models import ALL_RECORDS, OVERVIEW, CountRole
+from wallet.services import CATEGORIES, INSURANCE
 
 from .conftest import BIG_PATIENT, MANY, SMALL_PATIENT
 
@@ -59,9 +59,12 @@ def test_import_synthea_patient_with_progress(qtbot, window: MainWindow, unlocke
     assert sum(counts.values()) > 100
     for row, name in enumerate(window.categories.NAMES):
         shown = window.categories.data(window.categories.index(row), CountRole)
-        assert shown == (sum(counts.values()) if name == OVERVIEW else counts[name])
+        assert shown == (sum(counts.values()) if name == OVERVIEW
+                         else sum(counts.values()) - counts[INSURANCE] if name == ALL_RECORDS else counts[name])
     assert window.pages.currentWidget() is window.splitter
-    assert window.panel.category is None and window.panel.proxy.rowCount() > 0
+    assert window.middle.currentWidget() is window.overview  # the record at a glance comes first
+    window.show_category(ALL_RECORDS)
+    assert window.panel.category == ALL_RECORDS and window.panel.proxy.rowCount() > 0
 
     # importing it again adds nothing
     window.last_import = None
@@ -195,6 +198,7 @@ def test_hostile_text_is_shown_literally(qtbot, window: MainWindow, unlocked, tm
     assert label.textFormat() == Qt.TextFormat.PlainText
     # what is drawn is the literal text: a plain label is as wide as the text, markup included
     twin = QLabel()
+    twin.setFont(label.font())  # the title is set in a larger bold font
     twin.setTextFormat(Qt.TextFormat.PlainText)
     twin.setText(HOSTILE)
     assert label.fontMetrics().horizontalAdvance(HOSTILE) == twin.fontMetrics().horizontalAdvance(HOSTILE)
@@ -205,8 +209,8 @@ def test_hostile_text_is_shown_literally(qtbot, window: MainWindow, unlocked, tm
     for lab in window.findChildren(QLabel):
         if HOSTILE in lab.text():
             assert lab.textFormat() == Qt.TextFormat.PlainText
-    # the patient's name, in the Overview
-    window.show_category(None)
+    # the patient's name, in All records
+    window.show_category(ALL_RECORDS)
     texts = [panel.proxy.index(r, panel.model.column_keys.index("title")).data() for r in range(panel.proxy.rowCount())]
     assert texts.count(HOSTILE) == 2
 
@@ -218,6 +222,7 @@ def test_stays_responsive_with_20000_records(qtbot, window: MainWindow, many_wal
     window.show()
     panel = window.panel
     assert window.categories.total == MANY
+    window.show_category(ALL_RECORDS)
     assert panel.model.loaded <= 2 * 200, "the timeline loads lazily"
 
     # Lab results: the first page at once, the rest and the trend from a worker
@@ -276,7 +281,7 @@ def test_profile_switcher_keeps_each_person_apart(qtbot, window: MainWindow, unl
     assert unlocked.profile == "child"
     wait_idle(qtbot, window)
     assert window.categories.total == unlocked.store.count(profile="child") == 117
-    window.show_category("Overview")
+    window.show_category(ALL_RECORDS)
     wait_idle(qtbot, window)
     patients = [window.panel.model.summary_at(r).summary.title for r in range(window.panel.model.loaded)
                 if window.panel.model.summary_at(r).summary.resource_type == "Patient"]

@@ -42,7 +42,9 @@ def test_the_page_says_the_backup_is_at_the_service_and_restores_from_it(qtbot, 
     view.back_up()
     qtbot.waitUntil(lambda: bool(receipts) or "not made" in view.last_message, timeout=90_000)
     receipt = receipts[0]
-    assert view.last_message.splitlines()[1] == "Available without this computer: held by Home."
+    assert view.last_message.splitlines()[1] == "Your backup is kept at Home and on this computer."
+    assert "Available without this computer: held by Home." in view.technical.text()
+    qtbot.waitUntil(lambda: view.where.text() == "Your latest backup is kept at Home.", timeout=30_000)
     view.clear()
     old.lock()
 
@@ -78,4 +80,4 @@ def test_a_backup_on_the_old_computer_only_says_so(qtbot, open_wallet) -> None:
     nobody = open_wallet("nobody")
     other = open_page(qtbot, nobody)
     page = other.panel
-    qtbot.waitUntil(lambda: page.where.text() == "No backup of this wallet is recorded on chain yet.", timeout=30_000)
+    qtbot.waitUntil(lambda: page.where.text() == "No backup of this wallet has been made yet.", timeout=30_000)

@@ -80,40 +80,40 @@ def digests(root: Path = FIXTURES) -> dict[str, str]:
 
 
 EXPECTED = {
-    "AllergyIntolerance": "15fc1e3a7873434f",
-    "AuditEvent": "06edca4f50f73315",
+    "AllergyIntolerance": "3ebda9dc42953bfc",
+    "AuditEvent": "35fa2b5cd2d9a3be",
     "Bundle": "787c3375370501ca",
-    "CarePlan": "69f4874b859bf28c",
-    "Claim": "a66d394b896929b4",
-    "Composition": "f4211dc8e0490003",
-    "Condition": "7dcfe2e1745507bc",
-    "Consent": "e99ec924dba18be7",
-    "Coverage": "86dd643d0352c653",
-    "Device": "e4a998ecee1dc577",
-    "DiagnosticReport": "845cfd313e5892c6",
-    "DocumentReference": "9a6c1c02343779f0",
-    "Encounter": "b26d70ea4965a729",
-    "ExplanationOfBenefit": "4e626a094a71cead",
-    "FamilyMemberHistory": "1981231889042784",
-    "Goal": "854fba11ab026935",
-    "ImagingStudy": "21f57f9ec01c393f",
-    "Immunization": "7325fd1c0bf138dc",
-    "Medication": "7b720056848a4c0d",
-    "MedicationRequest": "2c941cb9f0ff2cf3",
-    "MedicationStatement": "40f6ca6cc661243d",
-    "Observation": "883165fe124407c1",
-    "OperationOutcome": "b1355e050f4f5977",
-    "Organization": "dc214efcc8f7f590",
+    "CarePlan": "629518342ce10c87",
+    "Claim": "25c36ff85edfb2f8",
+    "Composition": "39c2a4478048b5f8",
+    "Condition": "5053966de5f706db",
+    "Consent": "46c437e562f4c6d9",
+    "Coverage": "6e80d3f1b3e72af4",
+    "Device": "74830f23919ed9cf",
+    "DiagnosticReport": "6529da8fd9388325",
+    "DocumentReference": "65fa1359d10ecca8",
+    "Encounter": "49e22e58380b79c4",
+    "ExplanationOfBenefit": "e7ad0045b1c4901c",
+    "FamilyMemberHistory": "c43f319903a89118",
+    "Goal": "e88bbf2f1a8af3e9",
+    "ImagingStudy": "4ed1c97e180529fd",
+    "Immunization": "5dd9808190eed0db",
+    "Medication": "4aa79a8dfe42aa14",
+    "MedicationRequest": "ac14562fb9862389",
+    "MedicationStatement": "d88047df972cb94a",
+    "Observation": "414bb3cc194cd7d1",
+    "OperationOutcome": "25ddb63d962d826d",
+    "Organization": "ebea774d64340307",
     "Patient": "78029bdd4891a148",
-    "Patinet": "7ed285289cb25bf8",
-    "Practitioner": "17c9d291d39dceac",
-    "Procedure": "e56d762b18ec9224",
+    "Patinet": "71364241c2594972",
+    "Practitioner": "270d1cf3d8d28def",
+    "Procedure": "b542719d8232176b",
     "Provenance": "ccb31f2f1967eadd",
-    "RelatedPerson": "642d2299c2a94c44",
-    "ServiceRequest": "42932d8e0acafa74",
-    "Specimen": "9aa1e52dc659bc37",
-    "['Patient']": "cac6e10725636bc6",
-    "patient": "7bee14c1da335768",
+    "RelatedPerson": "9907ce5cda1b2981",
+    "ServiceRequest": "b69805958d2837c5",
+    "Specimen": "dc5121c332aed3e6",
+    "['Patient']": "a78e83c624302a38",
+    "patient": "975314abba40b7c2",
 }
 
 
@@ -128,7 +128,8 @@ def test_observation_with_a_range_is_flagged() -> None:
                    "referenceRange": [{"low": {"value": 3.5}, "high": {"value": 5.1}}],
                    "effectiveDateTime": "2024-03-01"})
     assert s == Summary("Observation", "Lab results", "Potassium", "5.4 mmol/L (range 3.5–5.1 mmol/L) — high",
-                        "2024-03-01", "http://loinc.org|2823-3", 5.4, "mmol/L", 3.5, 5.1, "H")
+                        "2024-03-01", "http://loinc.org|2823-3", 5.4, "mmol/L", 3.5, 5.1, "H", flag_source="range",
+                        range_unit="mmol/L")
 
 
 @pytest.mark.parametrize("rt", ["MedicationRequest", "MedicationStatement", "MedicationAdministration",
@@ -137,13 +138,15 @@ def test_every_medication_type_names_its_medication(rt: str) -> None:
     s = summarize({"resourceType": rt, "medicationReference": {"display": "Metformin 500 mg"},
                    "dosageInstruction": [{"timing": {"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}}}],
                    "status": "active"})
-    assert (s.title, s.detail) == ("Metformin 500 mg", "2× per 1 d, active")
+    assert (s.title, s.detail) == ("Metformin 500 mg", "twice a day, active")
     assert s.category in CATEGORIES
 
 
 def test_a_type_without_its_own_row_gets_the_generic_summary() -> None:
     s = summarize({"resourceType": "CarePlan", "title": "Diabetes plan", "status": "active", "created": "2024-01-02"})
-    assert (s.category, s.title, s.detail, s.date) == ("Other", "Diabetes plan", "active", "2024-01-02")
+    assert (s.category, s.title, s.detail, s.date) == ("Care plans", "Diabetes plan", "active", "2024-01-02")
+    s = summarize({"resourceType": "SupplyDelivery", "status": "completed", "type": {"text": "Inhaler spacer"}})
+    assert (s.category, s.title, s.detail) == ("Other", "Inhaler spacer", "completed")
     assert category_of({"resourceType": "Observation", "category": [{"coding": [{"code": "vital-signs"}]}]}) == \
         "Vital signs"
 

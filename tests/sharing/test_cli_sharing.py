@@ -88,7 +88,7 @@ def test_share_open_revoke_refused(people: People) -> None:
                          "--name", "Dr Quinn", "--json")
     assert granted.code == 0, granted.stderr
     g = granted.json
-    assert g["gas_used"] <= 55_000 and g["records"] == 8 and g["token"].startswith("hwshare:1:")
+    assert g["gas_used"] <= 60_000 and g["records"] == 8 and g["token"].startswith("hwshare:2:") and g["on_chain"]
 
     serving = Serving(people, "patient")
     try:
@@ -104,8 +104,9 @@ def test_share_open_revoke_refused(people: People) -> None:
         serving.stop()
 
     listed = people.run("patient", "grants", "--json").json
-    assert listed == [{"grant_id": g["grant_id"], "grantee": doctor, "name": "Dr Quinn", "status": "active",
-                       "expires_at": g["expires_at"], "accesses": 1, "cid": g["cid"]}]
+    expected = {"grant_id": g["grant_id"], "grantee": doctor, "name": "Dr Quinn", "status": "active",
+                "expires_at": g["expires_at"], "accesses": 1, "cid": g["cid"]}
+    assert listed == [expected]  # a grant on chain lists as before
     received = people.run("doctor", "grants", "--received", "--json").json
     assert received[0]["grant_id"] == g["grant_id"] and received[0]["accesses"] == 1
     log = people.run("patient", "audit", "--json").json
@@ -114,7 +115,7 @@ def test_share_open_revoke_refused(people: People) -> None:
     not_patient = people.run("doctor", "revoke", g["grant_id"])
     assert not_patient.code == 1 and "Only the patient" in not_patient.stderr
     revoked = people.run("patient", "revoke", g["grant_id"], "--json")
-    assert revoked.code == 0 and revoked.json["gas_used"] <= 30_000
+    assert revoked.code == 0 and revoked.json["gas_used"] <= 35_000
     after = people.run("doctor", "open", g["grant_id"])
     assert after.code == 1 and "revoked" in after.stderr
     assert people.run("patient", "grants", "--json").json[0]["status"] == "revoked"

@@ -104,7 +104,7 @@ def test_revoke_while_another_process_holds_the_node_says_it_could_not_unpin(pat
         wallet = WalletService(patient.app).unlock(PASSPHRASE)
         try:
             revoked = Sharing(wallet).revoke_grant(receipt.grant_id)
-            assert revoked.tx is not None and revoked.tx.gas_used <= 30_000
+            assert revoked.tx is not None and revoked.tx.gas_used <= 35_000  # revokeBySig
             assert revoked.unpinned is False
             assert "still pinned" in revoked.warning and "serve" in revoked.warning
             assert f"health-wallet revoke {receipt.grant_id}" in revoked.warning
@@ -152,7 +152,7 @@ def test_cli_revoke_while_serve_holds_the_node_reports_unpinned_false_and_exits_
         serving.stop()
     assert revoked.code == 0, revoked.stderr
     assert revoked.json["revoked"] is True and revoked.json["unpinned"] is False
-    assert revoked.json["gas_used"] <= 30_000 and revoked.json["tx"].startswith("0x")
+    assert revoked.json["gas_used"] <= 35_000 and revoked.json["tx"].startswith("0x")
     assert "still pinned" in revoked.json["warning"]
     assert [ln for ln in revoked.stderr.splitlines() if ln.startswith("warning: ")] == \
         [f"warning: {revoked.json['warning']}"]

@@ -44,8 +44,10 @@ def test_share_open_revoke(patient, doctor, open_wallet, clock) -> None:
     receipt = sharing.grant(doctor.identity.address, record_ids=ids, expires_at=parse_expiry("7d", now=clock.now()),
                             grantee_name="Dr Quinn")
     assert receipt.records == 7 + 1  # the Patient goes along
-    assert receipt.tx.gas_used <= 55_000
-    assert receipt.token.startswith("hwshare:1:") and len(receipt.token) < 600
+    # A development chain: the grant is signed by a per-grant key and submitted at once (grantBySig).
+    assert receipt.on_chain and receipt.tx is not None and receipt.tx.gas_used <= 60_000
+    assert receipt.grant_signer != patient.identity.address
+    assert receipt.token.startswith("hwshare:2:") and len(receipt.token) <= 1000
 
     (view,) = sharing.grants()
     assert view.status is GrantStatus.ACTIVE and view.counterpart_name == "Dr Quinn" and view.grant.accesses == 0
@@ -60,7 +62,8 @@ def test_share_open_revoke(patient, doctor, open_wallet, clock) -> None:
     (view,) = sharing.grants()
     assert view.grant.accesses == 1
     (received,) = Sharing(doctor).received()
-    assert received.counterpart == patient.identity.address
+    assert received.counterpart == receipt.grant_signer != patient.identity.address
+    assert received.counterpart_name == "Ned Hintz"  # from the label sealed to the doctor
     log = Sharing(patient).audit()
     assert [e["event"] for e in log if e["source"] == "chain"] == ["accessed", "granted"]
     assert any(e["event"] == "Access granted" for e in log if e["source"] == "local")
@@ -74,7 +77,7 @@ def test_share_open_revoke(patient, doctor, open_wallet, clock) -> None:
         Sharing(stranger).open(receipt.token)
 
     tx = sharing.revoke(receipt.grant_id)
-    assert tx.gas_used <= 30_000
+    assert tx.gas_used <= 35_000  # revokeBySig, signed by the per-grant key
     assert sharing.grants()[0].status is GrantStatus.REVOKED
     with pytest.raises(GrantNotActive, match="revoked"):
         Sharing(doctor).open(receipt.grant_id)

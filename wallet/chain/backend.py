@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from .eip712 import Eip712Domain, SignedGrant, SignedRevoke
-from .grants import AccessEvent, AccessGrant
+from .grants import AccessEvent, AccessGrant, GrantStage
 
 __all__ = ["ChainBackend", "Deployment", "Signer", "TxResult"]
 
@@ -145,6 +145,24 @@ class ChainBackend(Protocol):
         ...
 
     def grants_by_patient(self, patient: str) -> list[AccessGrant]: ...
+
+    def grants_by_patients(self, patients: list[str]) -> list[AccessGrant]:
+        """Grants whose patient is any of ``patients`` (the per-grant addresses of one wallet)."""
+        ...
+
+    def grant_stage(self, grant_id: bytes) -> GrantStage:
+        """Unused, granted, or burned before it was submitted."""
+        ...
+
+    def patients_with_activity(self, patients: list[str]) -> set[str]:
+        """Which of ``patients`` issued, revoked or burned a grant (the restore scan asks this)."""
+        ...
+
+    def fee_per_gas(self) -> int:
+        """Wei per unit of gas a transaction would offer now."""
+        ...
+
+    def estimate_signed_revoke_gas(self, sender: str, signed: SignedRevoke) -> int: ...
 
     def has_patient_activity(self, patient: str) -> bool:
         """Whether ``patient`` issued, revoked or burned any grant (the restore scan asks this)."""

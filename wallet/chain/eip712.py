@@ -32,16 +32,19 @@ from .grants import checksum, from_chain_time, grant_id_hex, grantee_of, parse_g
 __all__ = [
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
+    "MAX_SIGNED_CHARS",
     "Eip712Domain",
     "SignedGrant",
     "SignedRevoke",
     "grant_digest",
     "grant_typed_data",
     "load_signed",
+    "recover_signed_grant",
     "revoke_digest",
     "revoke_typed_data",
     "sign_grant",
     "sign_revoke",
+    "signature_bytes",
     "signed_grant_id",
 ]
 
@@ -241,6 +244,34 @@ def sign_revoke(account: Any, domain: Eip712Domain, grant_id: bytes) -> SignedRe
     """Sign the revocation of ``grant_id`` with the grant's patient key ``account``."""
     v, r, s = _sign(account, revoke_digest(domain, grant_id))
     return SignedRevoke(domain, bytes(grant_id), account.address, v, r, s)
+
+
+def recover_signed_grant(domain: Eip712Domain, grant_id: bytes, cid: str, wrapped_key: bytes, expires_at: datetime,
+                         signature: bytes) -> SignedGrant:
+    """The signed grant whose signer ``signature`` (r‖s‖v, 65 bytes) recovers to.
+
+    Raises :class:`~wallet.errors.ChainError` (one line) when the signature is malformed or
+    recovers to a key the grant id does not name: a forged or altered grant, or one signed
+    for another chain or contract (the contract would refuse it with ``BadSignature``)."""
+    from eth_account import Account
+
+    if len(signature) != 65:
+        raise ChainError("The grant's signature is malformed (it is not 65 bytes).")
+    r, s, v = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"), signature[64]
+    try:
+        _check_signature(v, r, s)
+        digest = grant_digest(domain, grant_id, cid, wrapped_key, expires_at)
+        signer = Account._recover_hash(digest, vrs=(v, r, s))
+        return SignedGrant(domain, bytes(grant_id), cid, bytes(wrapped_key), expires_at, signer, v, r, s)
+    except Exception as exc:  # eth_keys raises several types for a bad signature; each means the same here
+        raise ChainError(
+            f"The grant's signature does not match its contents for chain {domain.chain_id} and contract "
+            f"{domain.verifying_contract}: it was altered, forged or signed for another chain.") from exc
+
+
+def signature_bytes(signed: SignedGrant | SignedRevoke) -> bytes:
+    """r‖s‖v, 65 bytes."""
+    return signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
 
 
 def load_signed(text: str) -> SignedGrant | SignedRevoke:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["GAP_LIMIT", "GrantKeyScan", "scan_grant_keys"]
+__all__ = ["GAP_LIMIT", "GrantKeyScan", "scan_grant_keys", "scan_grant_keys_batched"]
 
 GAP_LIMIT = 20
 
@@ -48,4 +48,23 @@ def scan_grant_keys(address_at: Callable[[int], str], used: Callable[[str], bool
         else:
             misses += 1
         index += 1
+    return GrantKeyScan(tuple(found), (found[-1] + 1) if found else start)
+
+
+def scan_grant_keys_batched(address_at: Callable[[int], str], used_among: Callable[[list[str]], set[str]], *,
+                            gap: int = GAP_LIMIT, start: int = 0) -> GrantKeyScan:
+    """The same rule as :func:`scan_grant_keys`, asking about ``gap`` addresses at a time:
+    ``used_among(addresses)`` returns those the chain has seen (one log query each round).
+    The scan ends at the first window of ``gap`` addresses after the last used one with none used."""
+    if gap < 1:
+        raise ValueError("the gap limit is at least 1")
+    found: list[int] = []
+    index = start
+    while True:
+        window = {address_at(i): i for i in range(index, index + gap)}
+        hits = sorted(window[a] for a in used_among(list(window)) if a in window)
+        if not hits:
+            break
+        found.extend(hits)
+        index = hits[-1] + 1
     return GrantKeyScan(tuple(found), (found[-1] + 1) if found else start)

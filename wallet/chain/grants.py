@@ -20,6 +20,7 @@ __all__ = [
     "Address",
     "EventKind",
     "GrantId",
+    "GrantStage",
     "GrantStatus",
     "from_chain_time",
     "grant_id_hex",
@@ -38,6 +39,14 @@ class GrantStatus(enum.StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REVOKED = "revoked"
+
+
+class GrantStage(enum.StrEnum):
+    """Where a grant id stands in the contract's storage."""
+
+    UNUSED = "unused"  # never granted nor burned: a signed grant can still be submitted
+    GRANTED = "granted"
+    BURNED = "burned"  # revoked before it was submitted: it can never be granted
 
 
 class EventKind(enum.StrEnum):

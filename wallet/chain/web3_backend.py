@@ -53,6 +53,7 @@ from .grants import (
     AccessEvent,
     AccessGrant,
     EventKind,
+    GrantStage,
     checksum,
     from_chain_time,
     grant_id_hex,
@@ -749,6 +750,46 @@ class Web3ChainBackend:
             grant_tx=found.grant_tx, revoked_at=found.revoked_at if revoked else None, accesses=found.accesses,
             last_access_at=found.last_access_at,
         )
+
+    def grant_stage(self, grant_id: bytes) -> GrantStage:
+        """Whether ``grant_id`` was never used, is granted, or was burned before it was submitted
+        (storage only: one call, no event scan)."""
+        patient, _grantee, expires, revoked = self._call(
+            "grantOf", bytes(grant_id), contract=self._contract_of(grant_id))
+        if patient == ZERO_ADDRESS:
+            return GrantStage.UNUSED
+        return GrantStage.BURNED if revoked and expires == 0 else GrantStage.GRANTED
+
+    def patients_with_activity(self, patients: list[str]) -> set[str]:
+        """Which of ``patients`` appear as a grant's patient in any event (one log query)."""
+        if not patients:
+            return set()
+        topics = [_topic_address(p) for p in patients]
+        found: set[str] = set()
+        for _log, _name, args in self._decoded(self._logs([[self._topic["Granted"], self._topic["Revoked"]], None,
+                                                           topics])):
+            found.add(checksum(args["patient"]))
+        return found
+
+    def grants_by_patients(self, patients: list[str]) -> list[AccessGrant]:
+        """Grants whose patient is any of ``patients`` (one log query), in chain order."""
+        if not patients:
+            return []
+        return self._grants_from_logs(self._logs([self._grant_topics(), None,
+                                                  [_topic_address(p) for p in patients]]))
+
+    def fee_per_gas(self) -> int:
+        """Wei one unit of gas costs now at most (the fee a transaction would offer)."""
+        with self._guard("Reading the chain's gas price"):
+            return self._price(self._fees())
+
+    def estimate_signed_revoke_gas(self, sender: str, signed: SignedRevoke) -> int:
+        """Gas ``sender`` would spend submitting ``signed`` (reverts come back as a ``ChainError``)."""
+        contract = self._require_contract()
+        self._check_domain(signed.domain, "revocation")
+        data = contract.encode_abi("revokeBySig", args=signed.contract_args())
+        with self._guard("Estimating the revocation's gas"):
+            return int(self._w3.eth.estimate_gas({"from": checksum(sender), "to": contract.address, "data": data}))
 
     def has_patient_activity(self, patient: str) -> bool:
         """Whether ``patient`` appears as a grant's patient in any event (granted, revoked or burned)."""

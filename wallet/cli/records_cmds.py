@@ -14,6 +14,7 @@ from ..errors import PatientMismatch, WalletError
 from ..events import Progress
 from ..services import (
     CATEGORIES,
+    HEALTH_RECORDS,
     OWNER,
     PHRASE_LENGTHS,
     SETTINGS,
@@ -275,12 +276,17 @@ def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -
         known = wallet.profile_names()
         if args.profile is not None and args.profile not in known:
             raise WalletError(f"No profile {args.profile!r}; this wallet has {', '.join(known)}.")
-        rows = wallet.summaries(category=category, types=types, since=args.since, profile=profile, text=args.search)
+        # without --type: every health record, never the wallet's own Consents and AuditEvents
+        rows = wallet.summaries(category=category if category or types else HEALTH_RECORDS, types=types,
+                                since=args.since, profile=profile, text=args.search)
     doc: list[dict[str, Any]] = [
         {"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
             "detail": r.summary.detail, "category": r.summary.category, "profile": profile,
             "instant": utc_text(r.summary.date) or None, "value": r.summary.value,
-            "comparator": r.summary.comparator or None, "unit": r.summary.unit or None} for r in rows]
+            "comparator": r.summary.comparator or None, "unit": r.summary.unit or None,
+            "flag": r.summary.flag or None, "flag_text": r.summary.flag_words or None,
+            "flag_source": r.summary.flag_source or None, "range": r.summary.range_label or None,
+            "status": r.summary.status or None} for r in rows]
     table = out.table([[d["id"], d["type"], local_text(d["date"]),
                         (d["title"] + (" — " + d["detail"] if d["detail"] else ""))[:90]]
                        for d in doc], ["ID", "TYPE", "DATE (LOCAL TIME)", "SUMMARY"])

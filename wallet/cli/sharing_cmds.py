@@ -1,13 +1,16 @@
-"""Sharing commands: register-key, grant, grants, revoke, open, audit, deploy-contract, address-book."""
+"""Sharing commands: register-key, grant, grants, receive, revoke, submit, open, audit, deploy-contract,
+address-book."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 
 from ..atomicfile import write_atomic
-from ..services import CATEGORIES, Sharing, TxResult, WalletService
+from ..errors import WalletError
+from ..services import CATEGORIES, GrantView, Sharing, TxResult, WalletService, fhir_json_text
 from .output import Output
 from .records_cmds import unlocked
 
@@ -31,19 +34,41 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--expires", required=True, metavar="DURATION_OR_DATE", help="e.g. 7d, 12h, 2w or 2026-12-31")
     p.add_argument("--name", help="the doctor's name, kept in your wallet only")
     p.add_argument("--profile", metavar="NAME", help="whose records to share (default: the owner's)")
+    p.add_argument("--message", metavar="TEXT", help="a short note for the doctor, sealed to their key")
+    submit = p.add_mutually_exclusive_group()
+    submit.add_argument("--submit", dest="submit", action="store_const", const=True, default=None,
+                        help="record the grant on chain now, paid by this wallet (default: only on a development "
+                             "chain; elsewhere the doctor's wallet submits it on first open and pays)")
+    submit.add_argument("--no-submit", dest="submit", action="store_const", const=False,
+                        help="leave the signed grant for the doctor's wallet to submit")
     p.set_defaults(func=cmd_grant)
 
     p = sub.add_parser("grants", help="grants you issued (or --received) with their status")
     p.add_argument("--received", action="store_true")
     p.set_defaults(func=cmd_grants)
 
+    p = sub.add_parser("receive", help="keep a share token a patient gave you and show whose records it holds "
+                                       "(nothing is opened or logged)")
+    p.add_argument("token", metavar="TOKEN")
+    p.set_defaults(func=cmd_receive)
+
     p = sub.add_parser("revoke", help="revoke a grant on chain and stop serving its data")
     p.add_argument("grant_id")
+    p.add_argument("--signed-out", metavar="FILE",
+                   help="write the signed revocation to FILE instead; any funded wallet submits it with 'submit FILE'")
+    p.add_argument("--cost", action="store_true", help="only say what revoking needs and costs on this network")
     p.set_defaults(func=cmd_revoke)
+
+    p = sub.add_parser("submit", help="submit a signed revocation (or grant) from FILE; this wallet pays")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser("open", help="open what a patient shared with you (checks, fetches, decrypts, logs)")
     p.add_argument("grant", metavar="GRANT_ID_OR_TOKEN")
     p.add_argument("--out", metavar="FILE", help="write the records (a FHIR Bundle) to FILE")
+    p.add_argument("--network", metavar="NAME",
+                   help="the network profile to use when several have the share's chain id (default: the active "
+                        "one, else the first)")
     p.set_defaults(func=cmd_open)
 
     p = sub.add_parser("token", help="print the share token of one of your grants")
@@ -74,7 +99,9 @@ def _split_types(values: list[str]) -> tuple[list[str], list[str]]:
     return types, categories
 
 
-def _tx(tx: TxResult) -> dict[str, object]:
+def _tx(tx: TxResult | None) -> dict[str, object]:
+    if tx is None:
+        return {"tx": None, "gas_used": None, "block": None}
     return {"tx": tx.tx_hash, "gas_used": tx.gas_used, "block": tx.block}
 
 
@@ -98,17 +125,26 @@ def cmd_grant(service: WalletService, args: argparse.Namespace, out: Output) -> 
         types, categories = _split_types(args.types or [])
         ids = sharing.choose_records(ids=args.ids or [], types=types, categories=categories, profile=args.profile)
         receipt = sharing.grant(grantee, record_ids=ids, expires_at=expires, grantee_name=name,
-                                profile=args.profile,
+                                profile=args.profile, message=args.message, submit=args.submit,
                                 progress=(lambda p: out.info(f"{p.message}…")) if not out.as_json else None)
+    if receipt.tx is not None:
+        where = f"Grant {receipt.grant_id} is on chain (tx {receipt.tx.tx_hash}, {receipt.tx.gas_used} gas)."
+    else:
+        where = (f"Grant {receipt.grant_id} is signed, not yet on chain: the doctor's wallet records it when it "
+                 "first opens the share, and pays for it.")
     out.result(
         {"grant_id": receipt.grant_id, "grantee": receipt.grantee, "cid": receipt.cid, **_tx(receipt.tx),
-         "expires_at": receipt.expires_at.isoformat(), "records": receipt.records, "token": receipt.token},
+         "expires_at": receipt.expires_at.isoformat(), "records": receipt.records, "token": receipt.token,
+         "on_chain": receipt.on_chain, "grant_signer": receipt.grant_signer,
+         "held_by": [h.to_json() for h in receipt.held_by],
+         "grant_key_index": receipt.grant_key_index},
         f"Shared {receipt.records} records with {name or receipt.grantee} until "
-        f"{receipt.expires_at:%Y-%m-%d %H:%M} UTC.\n"
-        f"Grant {receipt.grant_id} (tx {receipt.tx.tx_hash}, {receipt.tx.gas_used} gas)\n"
-        f"Give the doctor this token (it holds no key and no record):\n\n{receipt.token}\n\n"
-        "The doctor fetches the data from this computer's IPFS node: keep the wallet open or run "
-        "'health-wallet serve' until they have opened it.",
+        f"{receipt.expires_at:%Y-%m-%d %H:%M} UTC.\n{where}\n"
+        f"Give the doctor this token (it holds no readable record; only the doctor's wallet can open it):"
+        f"\n\n{receipt.token}\n\n" + (
+            receipt.availability if any(h.pinned for h in receipt.held_by) else
+            "The doctor fetches the data from this computer's IPFS node: keep the wallet open or run "
+            "'health-wallet serve' until they have opened it."),
     )
     return 0
 
@@ -118,24 +154,91 @@ def cmd_grants(service: WalletService, args: argparse.Namespace, out: Output) ->
         sharing = Sharing(wallet)
         views = sharing.received() if args.received else sharing.grants()
     key = "patient" if args.received else "grantee"
-    doc = [{"grant_id": v.grant_id, key: v.counterpart, "name": v.counterpart_name, "status": v.status.value,
-            "expires_at": v.grant.expires_at.isoformat(), "accesses": v.grant.accesses, "cid": v.grant.cid}
-           for v in views]
-    rows = [[v.grant_id[:18] + "…", v.counterpart_name or v.counterpart, v.status.value,
-             v.grant.expires_at.isoformat()[:16], str(v.grant.accesses)] for v in views]
-    out.result(doc, out.table(rows, ["GRANT", key.upper(), "STATUS", "EXPIRES", "ACCESSES"]) if doc else "No grants.")
+    doc = [_grant_json(v, key) for v in views]
+    shared = ["SHARED"] if args.received else []
+    rows = [[v.grant_id[:18] + "…", v.counterpart_name or v.counterpart, *([_contents(v)] if shared else []),
+             _status(v), v.grant.expires_at.isoformat()[:16], str(v.grant.accesses)] for v in views]
+    out.result(doc, out.table(rows, ["GRANT", key.upper(), *shared, "STATUS", "EXPIRES", "ACCESSES"]) if doc
+               else "No grants.")
+    return 0
+
+
+def _grant_json(view: GrantView, key: str) -> dict[str, object]:
+    """One row of ``grants --json``. ``on_chain`` (false: signed, not yet submitted; null: on
+    another chain), ``chain_id`` and ``label`` appear only for a grant that is not plainly on
+    this chain without a label, so the rows of earlier grants read as before."""
+    doc: dict[str, object] = {
+        "grant_id": view.grant_id, key: view.counterpart, "name": view.counterpart_name,
+        "status": view.status.value, "expires_at": view.grant.expires_at.isoformat(),
+        "accesses": view.grant.accesses, "cid": view.grant.cid}
+    if view.on_chain is not True or view.label is not None:
+        doc.update({"on_chain": view.on_chain, "chain_id": view.chain_id,
+                    "label": view.label.as_json() if view.label else None})
+    return doc
+
+
+def _contents(view: GrantView) -> str:
+    if view.label is None:
+        return ""
+    text = view.label.describe()
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _status(view: GrantView) -> str:
+    if view.on_chain is False and view.status.value == "active":
+        return "signed, not yet on chain"
+    return view.status.value
+
+
+def cmd_receive(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    with unlocked(service, args) as wallet:
+        view = Sharing(wallet).receive(args.token)
+    label = view.label
+    doc = {"grant_id": view.grant_id, "patient": view.counterpart, "patient_name": view.counterpart_name,
+           "label": label.as_json() if label else None, "status": view.status.value, "on_chain": view.on_chain,
+           "chain_id": view.chain_id, "expires_at": view.grant.expires_at.isoformat()}
+    human = f"{view.counterpart_name or 'A patient'} shared with you: {label.describe() if label else 'records'}"
+    if label and label.message:
+        human += f"\nMessage: {label.message}"
+    human += (f"\nValid until {view.grant.expires_at:%Y-%m-%d %H:%M} UTC ({_status(view)}). Kept in 'grants "
+              f"--received'; open it with 'health-wallet open {view.grant_id}' or the token.")
+    out.result(doc, human)
     return 0
 
 
 def cmd_revoke(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        receipt = Sharing(wallet).revoke_grant(args.grant_id)
+        sharing = Sharing(wallet)
+        if args.cost:
+            plan = sharing.revocation_plan(args.grant_id)
+            out.result({"grant_id": plan.grant_id, "gas": plan.gas, "cost_wei": plan.cost, "currency": plan.currency,
+                        "payer": plan.payer, "can_pay": plan.can_pay, "burn": plan.burn, "signed": plan.signed},
+                       plan.describe())
+            return 0
+        if args.signed_out:
+            signed = sharing.sign_revocation(args.grant_id)
+            write_atomic(Path(args.signed_out), json.dumps(signed.to_json(), indent=2).encode(), mode=0o600)
+            out.result({"grant_id": args.grant_id, "signed_out": args.signed_out, "tx": None, "gas_used": None},
+                       f"Signed revocation written to {args.signed_out}. Any wallet with funds on chain "
+                       f"{signed.domain.chain_id} revokes the grant with 'health-wallet submit {args.signed_out}'. "
+                       "Until then the grant stays active.")
+            return 0
+        if not out.as_json:
+            with contextlib.suppress(WalletError):  # already revoked: the revoke below retries the unpin
+                plan = sharing.revocation_plan(args.grant_id)
+                if not plan.development:
+                    out.info(plan.describe())
+        receipt = sharing.revoke_grant(args.grant_id)
     tx = receipt.tx
     doc = {**(_tx(tx) if tx else {"tx": None, "gas_used": 0, "block": None}), "revoked": True,
            "already_revoked": tx is None, "unpinned": receipt.unpinned}
     if receipt.warning:
         doc["warning"] = receipt.warning
         out.info(f"warning: {receipt.warning}")
+    if receipt.remote_problems:
+        doc["remote_problems"] = list(receipt.remote_problems)
+        for problem in receipt.remote_problems:
+            out.info(f"warning: {problem}")
     done = f"Revoked (tx {tx.tx_hash}, {tx.gas_used} gas)." if tx else "Already revoked on chain."
     if tx is None and receipt.unpinned:
         done += " Its data is no longer pinned by this computer."
@@ -143,18 +246,33 @@ def cmd_revoke(service: WalletService, args: argparse.Namespace, out: Output) ->
     return 0  # the revoke stands on chain even when the unpin has to be retried
 
 
+def cmd_submit(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    with unlocked(service, args) as wallet:
+        receipt = Sharing(wallet).submit_signed(Path(args.file))
+    what = "Revocation" if receipt.kind == "revoke" else "Grant"
+    out.result({"kind": receipt.kind, "grant_id": receipt.grant_id, **_tx(receipt.tx)},
+               f"{what} of {receipt.grant_id} submitted (tx {receipt.tx.tx_hash}, {receipt.tx.gas_used} gas), paid "
+               "by this wallet.")
+    return 0
+
+
 def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        opened = Sharing(wallet).open(args.grant,
+        opened = Sharing(wallet).open(args.grant, network=args.network,
                                       progress=None if out.as_json else lambda p: out.info(f"{p.message}…"))
-    doc = {"grant_id": opened.grant.id_hex, "patient": opened.grant.patient, "patient_name": opened.patient_name,
+    doc: dict[str, object] = {
+           "grant_id": opened.grant.id_hex, "patient": opened.grant.patient, "patient_name": opened.patient_name,
            "expires_at": opened.grant.expires_at.isoformat(), "records": opened.counts,
-           "access_tx": opened.access_tx.tx_hash if opened.access_tx else None, "people": list(opened.people)}
+           "access_tx": opened.access_tx.tx_hash if opened.access_tx else None, "people": list(opened.people),
+           "network": opened.network}
+    if opened.grant_tx is not None:
+        doc["grant_tx"] = opened.grant_tx.tx_hash
+        doc["grant_gas_used"] = opened.grant_tx.gas_used
     if len(opened.people) > 1:
         out.info(f"warning: this share holds the records of {len(opened.people)} people: "
                  + "; ".join(opened.people) + ". Check whose each record is before relying on it.")
     if args.out:
-        write_atomic(Path(args.out), json.dumps(opened.bundle, indent=2, ensure_ascii=False).encode(), mode=0o600)
+        write_atomic(Path(args.out), fhir_json_text(opened.bundle, indent=2).encode(), mode=0o600)  # decimals exact
         doc["out"] = args.out
     else:
         doc["bundle"] = opened.bundle
@@ -164,7 +282,7 @@ def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> i
     if args.out:
         human += f"\nWritten to {args.out}."
     elif not out.as_json:
-        human += "\n\n" + json.dumps(opened.bundle, indent=2, ensure_ascii=False)
+        human += "\n\n" + fhir_json_text(opened.bundle, indent=2)
     out.result(doc, human)
     return 0
 

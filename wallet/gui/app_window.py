@@ -54,6 +54,7 @@ from .export_backup_section import ExportBackupSection
 from .icon import LogoLabel, lock_icon
 from .import_panel import ImportBar, ImportReport, import_report
 from .models import CategoryListModel, CountRole
+from .overview_view import OverviewView
 from .profile_switcher import ProfileSwitcher
 from .records_panel import RecordsPanel
 from .sharing_section import SharingSection
@@ -155,7 +156,7 @@ class MainWindow(QMainWindow):
         self.refresh_action = action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh,
                                      "Read the counts and records again")
         self.overview_action = action("&Overview", "Alt+Home", lambda: self.show_category(None),
-                                      "Every record, newest first")
+                                      "Your record at a glance")
         self.settings_action = action("&Settings…", "Ctrl+,", self.open_settings,
                                       "Passphrase, lock, colours, text size, networks, card issuers")
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
@@ -237,11 +238,16 @@ class MainWindow(QMainWindow):
         follow_font(self.panel.table, 8)
         keep_names_readable(self.panel.table)  # the name column keeps its room at 1024×700
         self.panel.table.addAction(self.delete_record_action)
+        self.overview = OverviewView(self)
+        self.overview.selected.connect(self._on_record)
         self.detail = DetailPane(self)
+        self.middle = QStackedWidget(self)  # the overview page, or one category's records
+        self.middle.addWidget(self.overview)
+        self.middle.addWidget(self.panel)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.category_view)
-        self.splitter.addWidget(self.panel)
+        self.splitter.addWidget(self.middle)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
@@ -301,9 +307,7 @@ class MainWindow(QMainWindow):
         self.address_label.setFont(fixed_font(self))
         self.address_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.address_label.setToolTip("This wallet's address: doctors grant and share with it")
-        self.statusBar().addPermanentWidget(self.address_label)
-        self.address_label.setVisible(self.records_tools.network.details_shown)  # one of the status details
-        self.records_tools.network.details_toggled.connect(self.address_label.setVisible)
+        self.records_tools.network.add_detail(self.address_label, "Address")  # in the status details popup
 
     # --- wallet -----------------------------------------------------------------------
 
@@ -342,6 +346,7 @@ class MainWindow(QMainWindow):
         self.clinic.clear()
         self._wallet = None
         self.panel.clear()
+        self.overview.clear()
         self.detail.clear()
         self.categories.set_counts({})
         self.profile_switcher.empty()
@@ -444,11 +449,24 @@ class MainWindow(QMainWindow):
         if self._wallet is None or self._reader is None:
             return
         self.detail.clear()
+        if category is None:  # the overview page
+            self.middle.setCurrentWidget(self.overview)
+            self._load_overview()
+            return
+        self.middle.setCurrentWidget(self.panel)
         if category != self._shown_category:  # the filter does not follow you to another category
             self._shown_category = category
             self.panel.filter_edit.clear()
-        self.panel.show_category(self._wallet, category, self.categories.count(category or "Overview"), self._reader)
+        self.panel.show_category(self._wallet, category, self.categories.count(category), self._reader)
         fit_columns(self.panel.table)
+
+    def _load_overview(self) -> None:
+        if self._wallet is None or self._reader is None:
+            return
+        wallet = self._wallet
+        self.overview.clear("Reading your record…")
+        self._reader.submit(lambda _p, _c: wallet.overview(), on_done=self.overview.set_overview,
+                            on_failed=self.overview.clear, latest="overview")
 
     def _step_category(self, step: int) -> None:
         row = self.category_view.currentIndex().row()
@@ -579,14 +597,17 @@ class MainWindow(QMainWindow):
             return
         wallet = self._wallet
 
-        def done(resource: dict[str, Any]) -> None:
-            self.detail.show_record(row, resource)
+        def done(found: tuple[dict[str, Any], dict[str, str]]) -> None:
+            self.detail.show_record(row, *found)
 
         def failed(message: str) -> None:
             self.detail.clear(message)
 
-        self._detail_runner.submit(lambda _p, _c: wallet.record(row.id), on_done=done, on_failed=failed,
-                                   latest="detail")
+        def job(_p: ProgressSink, _c: CancelToken) -> tuple[dict[str, Any], dict[str, str]]:
+            resource = wallet.record(row.id)
+            return resource, wallet.reference_names(resource)  # prescriber, performer… by name
+
+        self._detail_runner.submit(job, on_done=done, on_failed=failed, latest="detail")
 
     # --- import -----------------------------------------------------------------------
 

@@ -1,12 +1,16 @@
-"""Backups on IPFS: "Back up to IPFS" with progress, and what this computer's node keeps.
+"""Backups: "Back up now" with progress, where the backup is kept, and what this computer keeps.
 
 The list joins two sources: the node's pins (:meth:`Backups.pins`) and the wallet's own
 notes — ``AuditEvent`` records titled "Backup published" whose detail holds
 ``ipfs://CID``, and the ``Consent`` of each share, whose source names its content's
 CID. So a row says what a CID is (a backup of N records, records shared with someone,
 or content this wallet has no note of), when it was made, and whether it is still kept
-here. Copy the CID, or unpin it after a confirmation that says plainly what unpinning
+here. Remove one from this computer after a confirmation that says plainly what that
 does not do.
+
+The screen speaks a patient's words: content ids (CIDs), "IPFS", "pin" and chain
+transactions stay behind a "Details" disclosure (the CID column, Copy CID, the last
+backup's CID and transaction), closed by default.
 
 All IPFS and store work runs on a worker thread (the node may still be starting).
 """
@@ -14,7 +18,7 @@ All IPFS and store work runs on a worker thread (the node may still be starting)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +40,7 @@ from PySide6.QtWidgets import (
 from ..events import CancelToken, Progress, ProgressSink
 from ..services import UnlockedWallet
 from .badges import hint_label
+from .disclosure import Disclosure, plain_progress
 from .plain_text import plain_label, safe_tooltip
 from .progress import show_progress
 from .sizes import human_bytes
@@ -54,13 +59,15 @@ __all__ = [
     "BackupsView",
     "backup_rows",
     "confirm_unpin",
+    "kept_text",
     "read_backup_rows",
     "unpin_text",
+    "where_text",
 ]
 
 BACKUP_TITLE = "Backup published"  # the AuditEvent subtype a backup leaves in the wallet
-UNPIN_NOTE = ("Unpinning only stops this computer from keeping it. It does not erase copies that other IPFS nodes "
-              "may already hold (a pinning service, another of your computers, or a doctor's node that fetched it).")
+UNPIN_NOTE = ("This only stops this computer from keeping it. It does not erase copies kept elsewhere (at a pinning "
+              "service, on another of your computers, or on a doctor's computer that opened it).")
 _CID = re.compile(r"ipfs://([A-Za-z0-9]+)")
 
 
@@ -100,7 +107,8 @@ def backup_rows(pins: Iterable[str], backups: Iterable[tuple[str, str, str]] = (
     rows = [BackupRow(cid, kind, what, when, cid in pinned, latest=kind == "backup" and when == newest_backup)
             for cid, (kind, what, when) in notes.items() if kind == "backup" or cid in pinned]
     rows.sort(key=lambda r: r.when, reverse=True)
-    rows += [BackupRow(cid, "other", "Pinned content this wallet has no note of") for cid in pinned if cid not in notes]
+    rows += [BackupRow(cid, "other", "Kept on this computer; this wallet has no note of what it is")
+             for cid in pinned if cid not in notes]
     return rows
 
 
@@ -125,14 +133,44 @@ def read_backup_rows(wallet: UnlockedWallet) -> list[BackupRow]:
     return backup_rows(pins, backups, shares)
 
 
+def kept_text(receipt: BackupReceipt) -> str:
+    """Where a backup just made is kept, in a patient's words: "Your backup is kept at Home
+    and on this computer." (services that said pinned), or only on this computer."""
+    pinned = [h.service for h in receipt.held_by if h.pinned]
+    if pinned:
+        return f"Your backup is kept at {' and '.join(pinned)} and on this computer."
+    pending = [h.service for h in receipt.held_by if h.status in ("queued", "pinning")]
+    if pending:
+        return (f"Your backup is kept on this computer; {' and '.join(pending)} is still making its copy, and keeps "
+                "it when this computer is off once it is done.")
+    return ("Your backup is kept only on this computer: it can be restored elsewhere only while this computer is on. "
+            "Add a pinning service (Settings ▸ Pinning services) to keep it when this computer is off.")
+
+
+def where_text(holders: Sequence[str] | None) -> str:
+    """Where the latest backup recorded on chain is kept: ``holders`` are the services the
+    pointer names (``None``: no backup recorded, said by the empty list instead)."""
+    if holders is None:
+        return ""
+    if holders:
+        return f"Your latest backup is kept at {' and '.join(holders)}."
+    return ("Your latest backup is kept only on the computer that made it. Add a pinning service (Settings ▸ "
+            "Pinning services) to keep your backups when that computer is off.")
+
+
+def _made(row: BackupRow) -> str:
+    when = row.when.replace("T", " ").replace("Z", " UTC")
+    return f"“{row.what}”" + (f" (made {when})" if when else "")
+
+
 def unpin_text(row: BackupRow) -> str:
-    """What the confirmation says before unpinning ``row``."""
-    lines = [f"Stop keeping {row.cid} on this computer?", "", UNPIN_NOTE]
+    """What the confirmation says before removing ``row`` from this computer."""
+    lines = [f"Remove {_made(row)} from this computer?", "", UNPIN_NOTE]
     if row.kind == "backup":
         lines += ["", "The backup stays encrypted: only your recovery phrase opens it."]
         if row.latest:
             lines += ["This is your latest backup. A wallet restored from your recovery phrase looks for it, and "
-                      "finds it only if some node still keeps it."]
+                      "finds it only if another computer or a pinning service still keeps it."]
     elif row.kind == "share":
         lines += ["", "These are records you shared. While the grant is active, the doctor may no longer be able "
                       "to fetch them if no other node keeps them. Revoking the grant is what stops access."]
@@ -140,12 +178,12 @@ def unpin_text(row: BackupRow) -> str:
 
 
 def confirm_unpin(parent: QWidget | None, text: str) -> bool:
-    """Ask before unpinning (replaced in tests)."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Unpin from this computer?", "", QMessageBox.StandardButton.NoButton,
-                      parent)
+    """Ask before removing from this computer (replaced in tests)."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Remove from this computer?", "",
+                      QMessageBox.StandardButton.NoButton, parent)
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setText(text)
-    unpin = box.addButton("Unpin", QMessageBox.ButtonRole.DestructiveRole)
+    unpin = box.addButton("Remove from this computer", QMessageBox.ButtonRole.DestructiveRole)
     keep = box.addButton("Keep it", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(keep)
     box.exec()
@@ -166,7 +204,7 @@ class BackupsModel(RowsTableModel):
         return any(r.size is not None for r in self._rows)
 
     def _text(self, row: BackupRow, col: int) -> str:
-        kept = "Yes" if row.pinned else "No (unpinned)"
+        kept = "Yes" if row.pinned else "No (removed)"
         what = row.what + (" — latest" if row.latest else "")
         return (row.cid, what, row.when.replace("T", " ").replace("Z", " UTC"), human_bytes(row.size), kept)[col]
 
@@ -191,7 +229,7 @@ class BackupsModel(RowsTableModel):
 
 
 class BackupsView(QWidget):
-    """Back up, list, copy a CID, unpin. Emits :attr:`published` with the receipt."""
+    """Back up, list, remove from this computer; CIDs behind Details. Emits :attr:`published`."""
 
     published = Signal(object)  # BackupReceipt
     listed = Signal(int)
@@ -203,35 +241,47 @@ class BackupsView(QWidget):
         self._ticket: Ticket | None = None
         self.listing = False
         self.last_message = ""
+        self._message_says_where = False  # the message shown says where the backup is kept
 
-        self.backup_button = QPushButton("Back up to IPFS", self)
+        self.backup_button = QPushButton("Back up now", self)
         self.backup_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DriveNetIcon))
-        self.backup_button.setToolTip("Encrypt every record and card, publish it on this computer's IPFS node and "
-                                      "record it on chain, so your recovery phrase can restore it")
+        self.backup_button.setToolTip("Lock every record and card with a key only your recovery phrase gives, and "
+                                      "keep it where a new computer finds it")
         self.backup_button.clicked.connect(self.back_up)
         self.copy_button = QPushButton("Copy CID", self)
         self.copy_button.clicked.connect(self.copy_cid)
-        self.unpin_button = QPushButton("Unpin…", self)
+        self.unpin_button = QPushButton("Remove from this computer…", self)
         self.unpin_button.clicked.connect(self.unpin_selected)
         self.refresh_button = QPushButton("Refresh", self)
         self.refresh_button.clicked.connect(self.refresh)
         buttons = QHBoxLayout()
         buttons.addWidget(self.backup_button)
         buttons.addStretch(1)
-        buttons.addWidget(self.copy_button)
         buttons.addWidget(self.unpin_button)
         buttons.addWidget(self.refresh_button)
 
-        self.explain = hint_label("A backup is every record and card, encrypted with a key only your recovery phrase "
-                                  "gives, pinned on this computer's IPFS node. Its CID is recorded on chain, so a "
-                                  "wallet restored from the phrase finds the latest one. Keep this computer (or "
-                                  "another node holding the backup) online when you restore.", self)
+        self.explain = hint_label("A backup is every record and card, locked with a key only your recovery phrase "
+                                  "gives. A wallet restored from the phrase on a new computer finds your latest "
+                                  "backup by itself. A pinning service (Settings ▸ Pinning services) keeps it "
+                                  "available when this computer is off.", self)
         self.step = plain_label("", self, selectable=False)
         self.bar = QProgressBar(self)
         self.bar.setTextVisible(False)
         self.bar.setMaximumHeight(10)
         self.bar.hide()
         self.message = plain_label("", self)
+        self.where = plain_label("", self)  # where the latest backup is kept, from the chain
+        self.details = Disclosure("Details", self)
+        self.technical = self.details.add(plain_label("", self))  # the last backup's CID and transaction
+        self.technical.hide()
+        details_buttons = QHBoxLayout()
+        details_buttons.setContentsMargins(0, 0, 0, 0)
+        details_buttons.addWidget(self.copy_button)
+        details_buttons.addStretch(1)
+        holder = QWidget(self)
+        holder.setLayout(details_buttons)
+        self.details.add(holder)
+        self.details.toggled.connect(self._details_toggled)
 
         self.model = BackupsModel(self)
         self.table = QTableView(self)
@@ -240,7 +290,7 @@ class BackupsView(QWidget):
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.table.setAccessibleName("Backups and pins")
+        self.table.setAccessibleName("Backups")
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(QFontMetrics(self.font()).height() + 10)
@@ -249,8 +299,7 @@ class BackupsView(QWidget):
         self.table.setColumnWidth(0, 300)
         self.table.setColumnWidth(2, 170)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
-        self.empty = hint_label("No backups yet, and nothing pinned on this computer.\n"
-                                "Back up to IPFS to make the first one.", self)
+        self.empty = hint_label("No backups yet.\nChoose “Back up now” to make the first one.", self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.table)
@@ -262,6 +311,8 @@ class BackupsView(QWidget):
         layout.addWidget(self.step)
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
+        layout.addWidget(self.where)
+        layout.addWidget(self.details)
         layout.addWidget(self.stack, 1)
         self.clear()
         if wallet is not None:
@@ -292,6 +343,15 @@ class BackupsView(QWidget):
         self.bar.hide()
         self.step.clear()
         self.message.clear()
+        self.where.clear()
+        self.technical.clear()
+        self.technical.hide()
+        self.details.set_shown(False)
+        self._details_toggled(False)
+        self.details.hide()
+        self.message.hide()
+        self.where.hide()
+        self._message_says_where = False
         self.stack.setCurrentWidget(self.table)
         self._update_buttons()
 
@@ -315,6 +375,9 @@ class BackupsView(QWidget):
         self.copy_button.setEnabled(row is not None)
         self.unpin_button.setEnabled(ready and row is not None and row.pinned and not self.busy)
 
+    def _details_toggled(self, shown: bool) -> None:
+        self.table.setColumnHidden(0, not shown)  # the CID column
+
     # --- listing ---------------------------------------------------------------------------
 
     def refresh(self) -> None:
@@ -323,9 +386,22 @@ class BackupsView(QWidget):
         wallet = self._wallet
         self.listing = True
         if not self.busy:
-            self.step.setText("Reading the pins of this computer's IPFS node…")
+            self.step.setText("Looking for your backups…")
         self._update_buttons()
         self._runner.submit(lambda _p, _c: read_backup_rows(wallet), on_done=self._listed, on_failed=self._list_failed)
+
+        def where(_progress: ProgressSink, _cancel: CancelToken) -> tuple[str, ...] | None:
+            from ..services import Backups
+
+            pointer = Backups(wallet).latest()
+            return None if pointer is None else tuple(h.name for h in pointer.holders)
+
+        self._runner.submit(where, on_done=self._where_found, on_failed=lambda _message: self._where_found(None),
+                            latest="backup-where")
+
+    def _where_found(self, holders: tuple[str, ...] | None) -> None:
+        self.where.setText(where_text(holders))
+        self.where.setVisible(bool(self.where.text()) and not self._message_says_where)
 
     def _listed(self, rows: list[BackupRow]) -> None:
         self.listing = False
@@ -337,6 +413,7 @@ class BackupsView(QWidget):
                     self.table.selectRow(n)
         self.table.setColumnHidden(3, not self.model.sizes_known)
         self.stack.setCurrentWidget(self.table if rows else self.empty)
+        self.details.setVisible(bool(rows) or bool(self.technical.text()))
         if not self.busy:
             self.step.clear()
         self._update_buttons()
@@ -362,7 +439,7 @@ class BackupsView(QWidget):
             return Backups(wallet).publish(progress=progress, cancel=cancel)
 
         self.message.clear()
-        self.step.setText("Starting this computer's IPFS node…")
+        self.step.setText("Getting ready…")
         self.bar.setRange(0, 0)
         self.bar.show()
         self._ticket = self._runner.submit(job, on_done=self._published, on_failed=self._publish_failed,
@@ -370,22 +447,27 @@ class BackupsView(QWidget):
         self._update_buttons()
 
     def _progress(self, progress: Progress) -> None:
-        show_progress(self.bar, self.step, progress, finished=".")
+        show_progress(self.bar, self.step, plain_progress(progress), finished=".")
 
     def _published(self, receipt: BackupReceipt) -> None:
         self._ticket = None
         self.bar.hide()
         self.step.clear()
         cards = f" and {receipt.cards} card{'s' if receipt.cards != 1 else ''}" if receipt.cards else ""
-        text = f"Backed up {receipt.records:,} records{cards}: {receipt.cid}"
-        text += " (recorded on chain)." if receipt.tx else "."
-        text += "\n" + receipt.availability
+        text = f"Backed up {receipt.records:,} records{cards}."
+        text += "\n" + kept_text(receipt)
+        technical = [f"CID {receipt.cid}", receipt.availability]
+        technical.append(f"Recorded on chain in transaction {receipt.tx}." if receipt.tx
+                         else "Not recorded on chain.")
+        self.technical.setText("\n".join(technical))
+        self.technical.show()
+        self.details.show()
         problems = [h.problem for h in receipt.held_by if h.problem]
         if receipt.warning:
             problems.insert(0, receipt.warning)
         if problems:
             text += "\n" + "\n".join(problems)
-        self._say(text, error=bool(receipt.warning))
+        self._say(text, error=bool(receipt.warning), says_where=True)
         self.published.emit(receipt)
         self.listing = False
         self.refresh()
@@ -397,8 +479,13 @@ class BackupsView(QWidget):
         self._say(f"The backup was not made: {message}", error=True)
         self._update_buttons()
 
-    def _say(self, text: str, *, error: bool = False) -> None:
+    def _say(self, text: str, *, error: bool = False, says_where: bool = False) -> None:
+        """Show ``text``; ``says_where``: it says where the backup is kept, so the line read
+        from the chain would repeat it and is hidden while ``text`` shows."""
         self.last_message = text
+        self._message_says_where = says_where
+        self.where.setVisible(bool(self.where.text()) and not says_where)
+        self.message.setVisible(bool(text))
         set_text_tone(self.message, "error" if error else None)
         self.message.setText(text)
 
@@ -408,7 +495,7 @@ class BackupsView(QWidget):
         row = self.selected_row()
         if row is not None:
             QGuiApplication.clipboard().setText(row.cid)
-            self._say(f"Copied {row.cid}.")
+            self._say("Copied the backup's content id (CID).")
 
     def unpin_selected(self) -> None:
         row = self.selected_row()
@@ -429,5 +516,7 @@ class BackupsView(QWidget):
 
     def _unpinned(self, cid: str) -> None:
         self._ticket = None
-        self._say(f"Unpinned {cid} from this computer. Copies other nodes hold are not erased.")
+        self._say("Removed from this computer. Copies kept elsewhere are not erased.")
+        self.technical.setText(f"Unpinned CID {cid} from this computer's IPFS node.")
+        self.technical.show()
         self.refresh()

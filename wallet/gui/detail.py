@@ -1,4 +1,10 @@
-"""The detail pane: one record's summary, narrative and fields, and its raw FHIR JSON.
+"""The detail pane: one record in plain words, then all its fields, then its raw FHIR JSON.
+
+The first tab reads like a patient's record: the title, category and date, then the
+facts of its type (:func:`wallet.services.record_facts`: a medication's dose, how often,
+since when, prescriber and reason; a lab value with its range, flag and date; a
+condition's status and onset; a vaccine's date and dose number), references by name, and
+the narrative or note. "All fields" is the field tree; "FHIR JSON" the record as stored.
 
 Every value is record data, so it is shown as plain text: labels are ``Qt.PlainText``,
 tree items and the JSON editor never interpret markup, narratives are reduced to text.
@@ -8,14 +14,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QFormLayout,
+    QFrame,
     QLabel,
     QPlainTextEdit,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QTreeWidget,
@@ -24,15 +33,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..services import StoredSummary, fhir_json_text, local_text
+from ..services import StoredSummary, fhir_json_text, local_text, record_facts, type_words
 from .plain_text import narrative_text, plain_label
 
 __all__ = ["DetailPane"]
 
 _MAX_VALUE = 400  # characters of one field shown in the tree
 _MAX_NOTE = 100_000  # characters of an attached plain-text note
-_SUMMARY_FIELDS = (("title", "What"), ("category", "Category"), ("resource_type", "Type"), ("date", "Date"),
-                   ("detail", "Details"), ("range", "Reference range"), ("code", "Code"))
 
 
 def _notes(resource: dict[str, Any]) -> str:
@@ -55,6 +62,9 @@ def _short(value: Any) -> str:
 
 
 class DetailPane(QWidget):
+    """``fields``: the fixed labels (``title``, ``category``, ``date``); ``facts``: the
+    type's labelled lines of the record shown (label text → value label)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._stack = QStackedWidget(self)
@@ -65,33 +75,48 @@ class DetailPane(QWidget):
         self._stack.addWidget(self._empty)
 
         self.tabs = QTabWidget(self)
-        # summary tab
+        # the record in plain words
         summary = QWidget(self)
+        title = plain_label(parent=summary)
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        title.setFont(font)
+        title.setAccessibleName("Record")
+        subtitle = plain_label(parent=summary)
+        subtitle.setEnabled(False)
+        date = plain_label(parent=summary)
+        self.fields: dict[str, QLabel] = {"title": title, "category": subtitle, "date": date}
         form = self._form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        self.fields: dict[str, QLabel] = {}
-        for key, title in _SUMMARY_FIELDS:
-            label = plain_label()
-            self.fields[key] = label
-            form.addRow(title, label)
+        form.addRow("Date", date)
+        self.facts: dict[str, QLabel] = {}
         self.narrative = QPlainTextEdit(self)
         self.narrative.setReadOnly(True)
         self.narrative.setAccessibleName("Narrative")
         self.narrative.setMaximumHeight(140)
+        self.narrative_title = QLabel("Narrative", self)
+        box = QVBoxLayout(summary)
+        box.addWidget(title)
+        box.addWidget(subtitle)
+        box.addSpacing(4)
+        box.addLayout(form)
+        box.addWidget(self.narrative_title)
+        box.addWidget(self.narrative)
+        box.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(summary)
+        self.tabs.addTab(scroll, "Summary")
+        # every field
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Field", "Value"])
         self.tree.setColumnWidth(0, 180)
         self.tree.setUniformRowHeights(True)
         self.tree.setAccessibleName("All fields")
-        self.narrative_title = QLabel("Narrative", self)
-        box = QVBoxLayout(summary)
-        box.addLayout(form)
-        box.addWidget(self.narrative_title)
-        box.addWidget(self.narrative)
-        box.addWidget(QLabel("All fields", self))
-        box.addWidget(self.tree, 1)
-        self.tabs.addTab(summary, "Summary")
+        self.tabs.addTab(self.tree, "All fields")
         # JSON tab
         self.json_view = QPlainTextEdit(self)
         self.json_view.setReadOnly(True)
@@ -110,24 +135,37 @@ class DetailPane(QWidget):
         self._empty.setText(message)
         for label in self.fields.values():
             label.clear()
+        self._set_facts([])
         self.narrative.clear()
         self.tree.clear()
         self.json_view.clear()
         self._stack.setCurrentWidget(self._empty)
 
-    def show_record(self, row: StoredSummary, resource: dict[str, Any]) -> None:
+    def _set_facts(self, facts: list[tuple[str, str]]) -> None:
+        while self._form.rowCount() > 1:  # row 0 is the date
+            self._form.removeRow(1)
+        self.facts = {}
+        for label_text, text in facts:
+            value = plain_label(text, self)
+            name = QLabel(label_text, self)
+            name.setTextFormat(Qt.TextFormat.PlainText)
+            name.setBuddy(value)
+            self._form.addRow(name, value)
+            self.facts[label_text] = value
+
+    def show_record(self, row: StoredSummary, resource: dict[str, Any], names: Mapping[str, str] | None = None) -> None:
+        """Show one record; ``names`` maps references in it to names (``UnlockedWallet.reference_names``)."""
         m = row.summary
-        values = {
-            "title": m.title, "category": m.category, "resource_type": m.resource_type,
-            "date": m.date if local_text(m.date) == m.date else f"{local_text(m.date)} (as written: {m.date})",
-            "detail": m.detail, "code": m.code,
-            "range": "" if m.low is None and m.high is None else
-            f"{'' if m.low is None else f'{m.low:g}'}–{'' if m.high is None else f'{m.high:g}'} {m.unit}".strip(),
-        }
-        for key, label in self.fields.items():
-            label.setText(values.get(key, ""))
-        for key in ("range", "code", "detail"):
-            self._form.setRowVisible(self.fields[key], bool(values[key]))
+        self.fields["title"].setText(m.title)
+        kind = type_words(m.resource_type)
+        self.fields["category"].setText(m.category if m.category.casefold() == kind.casefold()
+                                        else f"{m.category} · {kind}")
+        local = local_text(m.date)
+        self.fields["date"].setText(local if local == m.date or not local else f"{local} (as written: {m.date})")
+        facts = record_facts(m, resource, names or {})
+        # a type's own date line ("Since", "Date given", "Onset") says it better than "Date"
+        self._form.setRowVisible(0, bool(m.date) and all(text != local for _label, text in facts))
+        self._set_facts(facts)
         div = ((resource.get("text") or {}).get("div")) if isinstance(resource.get("text"), dict) else None
         text = narrative_text(div) if isinstance(div, str) else ""
         note = _notes(resource)

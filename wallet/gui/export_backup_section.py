@@ -3,7 +3,7 @@
 Adds to the window:
 
 - File menu, after Import: Export… (Ctrl+E), Verify an export… (Ctrl+Shift+V),
-  Back up to IPFS (Ctrl+Shift+B), Restore records from a backup…;
+  Back up now (Ctrl+Shift+B), Restore records from a backup…;
 - two tabs after the others: Health cards and Backups, with Ctrl+<n> shortcuts that
   continue the window's numbering;
 - the IPFS and chain status at the left of the status bar's permanent widgets.
@@ -93,11 +93,11 @@ class ExportBackupSection(QObject):
                                          "Write a signed export of your records onto a USB stick or a folder")
         self.verify_action = make_action(w, "&Verify an export…", "Ctrl+Shift+V", self.verify,
                                          "Check a signed export or a SMART Health Card file, offline")
-        self.backup_action = make_action(w, "&Back up to IPFS", "Ctrl+Shift+B", self.back_up,
-                                         "Encrypt every record and publish it on IPFS; your recovery phrase "
-                                         "restores it")
+        self.backup_action = make_action(w, "&Back up now", "Ctrl+Shift+B", self.back_up,
+                                         "Lock every record with a key only your recovery phrase gives and keep "
+                                         "it where a new computer finds it")
         self.restore_action = make_action(w, "&Restore records from a backup…", None, self.restore,
-                                          "Fetch your latest backup from IPFS and import its records")
+                                          "Fetch your latest backup and import its records")
         self.cards_action = make_action(w, "Show health cards", f"Ctrl+{self.cards_tab + 1}",
                                         lambda _checked=False: self.tabs.setCurrentIndex(self.cards_tab))
         self.backups_action = make_action(w, "Show backups", f"Ctrl+{self.backups_tab + 1}",

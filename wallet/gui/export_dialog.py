@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, Progress, ProgressSink
-from ..services import CATEGORIES, UnlockedWallet, fhir_json_text
+from ..services import CATEGORIES, UnlockedWallet, fhir_json_text, shown_category
 from .badges import PillLabel, hint_label
 from .icon import app_icon
 from .plain_text import plain_label
@@ -188,7 +188,7 @@ def measure_records(wallet: UnlockedWallet, *, cancel: CancelToken | None = None
         if row.summary.resource_type in NOT_EXPORTED_TYPES:
             continue
         size = len(fhir_json_text(wallet.record(row.id)).encode())
-        records[row.id] = (row.summary.category, size)
+        records[row.id] = (shown_category(row.summary), size)  # as the window counts it
     cards = [data for data, _cards in wallet.card_files()]  # the shown profile's cards
     return RecordSizes(records, sum(len(c) for c in cards), len(cards))
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush
 
-from ..services import CATEGORIES, StoredSummary, summarize, utc_text
+from ..services import CATEGORIES, StoredSummary, named_within, utc_text
 from .plain_text import safe_tooltip
 from .table_model import Index, RowsTableModel
 from .theme import error_color, muted_color
@@ -164,15 +164,26 @@ class GrantTableModel(RowsTableModel):
         return view.counterpart_name or self._names.get(view.counterpart) or ""
 
     def header(self, section: int) -> str:
-        return "Patient" if section == 0 and self.received else self.HEADERS[section]
+        if self.received and section == 0:
+            return "Patient"
+        if self.received and section == 4:
+            return "What was shared"
+        return self.HEADERS[section]
 
     def _display(self, view: GrantView, column: int) -> str:
         grant = view.grant
+        label = getattr(view, "label", None)
         if column == 0:
             name = self.name_of(view)
+            if name and label is not None:
+                return name  # the name the patient's wallet sealed for this doctor; the address is per grant
             return f"{name} ({short_address(view.counterpart)})" if name else view.counterpart
         if column == 1:
+            if getattr(view, "on_chain", True) is False and getattr(view.status, "value", view.status) == "active":
+                return "Not yet on chain (opens from its token)"
             return status_text(view.status, grant.expires_at, self._now)
+        if self.received and column == 4:
+            return label.describe() if label is not None else local_time(grant.granted_at)
         if column == 2:
             return local_time(grant.expires_at)
         if column == 3:
@@ -193,7 +204,9 @@ class GrantTableModel(RowsTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 0:
                 name = self.name_of(view)
-                return safe_tooltip(f"{name}\n{view.counterpart}" if name else view.counterpart)
+                label = getattr(view, "label", None)
+                note = f"\nMessage: {label.message}" if label is not None and label.message else ""
+                return safe_tooltip((f"{name}\n{view.counterpart}" if name else view.counterpart) + note)
             if column == 3 and view.grant.last_access_at is not None:
                 return safe_tooltip(f"Last opened {local_time(view.grant.last_access_at)}")
             if column == 1:
@@ -410,5 +423,5 @@ class RecordChoiceModel(RowsTableModel):
 def shared_rows(resources: Sequence[dict[str, Any]]) -> list[StoredSummary]:
     """Summaries of a share's resources, newest first; each row's id is the resource's
     position in ``resources`` (the records are not in the doctor's store)."""
-    rows = [StoredSummary(str(n), summarize(res)) for n, res in enumerate(resources)]
+    rows = [StoredSummary(str(n), s) for n, s in enumerate(named_within(resources))]  # named among themselves
     return sorted(rows, key=lambda r: utc_text(r.summary.date), reverse=True)  # by instant

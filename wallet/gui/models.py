@@ -1,6 +1,7 @@
 """Qt item models over the wallet's record summaries, testable without widgets.
 
-- :class:`CategoryListModel`: Overview plus the categories, each with its count.
+- :class:`CategoryListModel`: Overview, All records and the categories, each with its count
+  (:class:`~wallet.services.RecordCounts`: the wallet's own activity is never counted).
 - :class:`RecordTableModel`: one category's summaries, fetched lazily in pages
   (``canFetchMore``/``fetchMore``), sorted in Python by a key per column.
 - :class:`RecordFilterProxy`: the text filter; sorting is delegated to the source model
@@ -32,11 +33,21 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush
 
-from ..services import CATEGORIES, StoredSummary, UnlockedWallet, local_text, utc_text
+from ..services import (
+    ALL_RECORDS,
+    BROWSED_CATEGORIES,
+    INSURANCE,
+    StoredSummary,
+    UnlockedWallet,
+    local_text,
+    type_words,
+    utc_text,
+)
 from .plain_text import safe_tooltip
 from .theme import error_color
 
 __all__ = [
+    "ALL_RECORDS",
     "COLUMNS",
     "MEASUREMENT_CATEGORIES",
     "OVERVIEW",
@@ -50,7 +61,9 @@ __all__ = [
     "TrendPoint",
     "TrendSeries",
     "columns_for",
+    "decimate",
     "trend_series",
+    "value_domain",
 ]
 
 OVERVIEW = "Overview"
@@ -70,27 +83,34 @@ _ROOT = QModelIndex()  # the invalid index: the root of list and table models
 
 
 class CategoryListModel(QAbstractListModel):
-    """Overview first, then :data:`~wallet.records.summary.CATEGORIES`, with counts."""
+    """Overview first (the at-a-glance page, counting every health record), then All records
+    (the timeline: every record but insurance and billing), then the browsed categories
+    (:data:`~wallet.services.BROWSED_CATEGORIES`), with counts."""
 
-    NAMES = (OVERVIEW, *CATEGORIES)
+    NAMES = (OVERVIEW, ALL_RECORDS, *BROWSED_CATEGORIES)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._counts: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
+        self._counts: dict[str, int] = dict.fromkeys(BROWSED_CATEGORIES, 0)
 
     def set_counts(self, counts: Mapping[str, int]) -> None:
-        self._counts = {name: int(counts.get(name, 0)) for name in CATEGORIES}
+        """``counts``: records per category (``UnlockedWallet.counts_by_category``)."""
+        self._counts = {name: int(counts.get(name, 0)) for name in BROWSED_CATEGORIES}
         self.dataChanged.emit(self.index(0), self.index(len(self.NAMES) - 1))
 
     def count(self, name: str) -> int:
-        return self.total if name == OVERVIEW else self._counts.get(name, 0)
+        if name == OVERVIEW:
+            return self.total
+        if name == ALL_RECORDS:
+            return self.total - self._counts.get(INSURANCE, 0)
+        return self._counts.get(name, 0)
 
     @property
     def total(self) -> int:
         return sum(self._counts.values())
 
     def category_at(self, row: int) -> str | None:
-        """The category of ``row``; ``None`` for the Overview (every record)."""
+        """The view of ``row`` (a category or All records); ``None`` for the Overview page."""
         name = self.NAMES[row]
         return None if name == OVERVIEW else name
 
@@ -132,36 +152,37 @@ def _value_text(s: StoredSummary) -> str:
 
 
 def _range_text(s: StoredSummary) -> str:
-    m = s.summary
-    if m.low is None and m.high is None:
-        return ""
-    low = "" if m.low is None else f"{m.low:g}"
-    high = "" if m.high is None else f"{m.high:g}"
-    return f"{low}–{high} {m.unit}".strip()
+    return s.summary.range_label  # in the range's own unit
 
 
-_FLAGS = {"H": "High", "L": "Low"}
+def _category_text(s: StoredSummary) -> str:
+    """"Other" says little in a timeline; the resource type in words says more."""
+    return s.summary.category if s.summary.category != "Other" else type_words(s.summary.resource_type)
+
+
+_FLAG_ORDER = {"HH": 0, "LL": 0, "AA": 0, "H": 1, "L": 1, "A": 1}
 
 COLUMNS: dict[str, _Column] = {
     # local time with its zone; sorted by the instant (UTC), not by the text as written
     "date": _Column("Date", lambda s: local_text(s.summary.date), lambda s: utc_text(s.summary.date)),
     # "Other" says little in a timeline; the resource type (Claim, Patient...) says more
-    "category": _Column("Category", lambda s: s.summary.category if s.summary.category != "Other"
-                        else s.summary.resource_type, lambda s: s.summary.category),
+    "category": _Column("Category", _category_text, lambda s: s.summary.category),
     "title": _Column("What", lambda s: s.summary.title, lambda s: s.summary.title.casefold()),
     "detail": _Column("Details", lambda s: s.summary.detail, lambda s: s.summary.detail.casefold()),
-    "type": _Column("Type", lambda s: s.summary.resource_type, lambda s: s.summary.resource_type),
+    "type": _Column("Type", lambda s: type_words(s.summary.resource_type), lambda s: s.summary.resource_type),
     "value": _Column("Result", _value_text,
                      lambda s: (s.summary.value is None, s.summary.value or 0.0, s.summary.detail.casefold())),
     "range": _Column("Reference range", _range_text,
                      lambda s: (s.summary.low is None and s.summary.high is None, s.summary.low or 0.0,
                                 s.summary.high or 0.0)),
-    "flag": _Column("Flag", lambda s: _FLAGS.get(s.summary.flag, ""), lambda s: s.summary.flag),
+    # the lab's interpretation (High, Critically high, Normal…), else one computed from the range
+    "flag": _Column("Flag", lambda s: s.summary.flag_words,
+                    lambda s: (_FLAG_ORDER.get(s.summary.flag, 2 if s.summary.abnormal else 3), s.summary.flag)),
 }
 
 
 def columns_for(category: str | None) -> tuple[str, ...]:
-    if category is None:
+    if category is None or category == ALL_RECORDS:
         return ("date", "category", "title", "detail")
     if category in MEASUREMENT_CATEGORIES:
         return ("date", "title", "value", "range", "flag")
@@ -301,7 +322,7 @@ class RecordTableModel(QAbstractTableModel):
             return rec
         if role == SortRole:
             return col.key(rec)
-        if role == Qt.ItemDataRole.ForegroundRole and rec.summary.flag:
+        if role == Qt.ItemDataRole.ForegroundRole and rec.summary.abnormal:
             return QBrush(error_color())
         return None
 
@@ -403,13 +424,22 @@ class RecordFilterProxy(QSortFilterProxyModel):
 class TrendPoint:
     when: datetime
     value: float  # for plotting; ``text`` says it exactly
-    flag: str = ""
-    text: str = ""  # "2024-03-10 05:30 CET: < 5 mg/dL": local time with its zone, the value as written
+    flag: str = ""  # the interpretation code when it says out of range or abnormal, else ""
+    text: str = ""  # "2024-03-10 05:30 CET: < 5 mg/dL — High": local time, the value as written, the flag
+    comparator: str = ""  # "<", "<=", ">=", ">": the value is a bound (drawn as an open ring), "" when exact
+
+
+DRAWN_BUCKETS = 500  # a long series is drawn from at most this many time slices (min and max of each)
 
 
 @dataclass(frozen=True)
 class TrendSeries:
-    """Values of one measurement code over time, oldest first, in one unit."""
+    """Values of one measurement code over time, oldest first, in one unit, with the
+    newest reference range written in that same unit (a range in another unit is never
+    drawn against these values). ``drawn`` is what the chart paints: every point of a
+    short series; for a long one, per time slice the lowest and the highest value (and an
+    out-of-range point), so drawing costs the same for 1,000 or 100,000 values and no
+    spike is lost."""
 
     code: str
     title: str
@@ -418,12 +448,67 @@ class TrendSeries:
     low: float | None = None
     high: float | None = None
     range_text: str = ""  # the reference range as the record wrote it ("3.90–6.10")
+    drawn: tuple[TrendPoint, ...] = ()
 
     def __post_init__(self) -> None:
         if any(a.when > b.when for a, b in zip(self.points, self.points[1:], strict=False)):
             raise ValueError("trend points must be in time order")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError("reference range low is above high")
+        if not self.drawn:
+            object.__setattr__(self, "drawn", decimate(self.points))
+
+
+def decimate(points: Sequence[TrendPoint], buckets: int = DRAWN_BUCKETS) -> tuple[TrendPoint, ...]:
+    """At most about ``3 * buckets`` points of a time-ordered series: per equal slice of time
+    the lowest, the highest and the first out-of-range point, in time order."""
+    if len(points) <= 2 * buckets:
+        return tuple(points)
+    t0 = points[0].when.timestamp()
+    span = (points[-1].when.timestamp() - t0) or 1.0
+    out: list[TrendPoint] = []
+    current = -1
+    chosen: list[TrendPoint] = []
+
+    def flush() -> None:
+        lo = min(chosen, key=lambda p: p.value)
+        hi = max(chosen, key=lambda p: p.value)
+        flagged = next((p for p in chosen if p.flag), None)
+        keep = {id(lo): lo, id(hi): hi}
+        if flagged is not None and not (lo.flag or hi.flag):
+            keep[id(flagged)] = flagged
+        out.extend(sorted(keep.values(), key=lambda p: p.when))
+
+    for p in points:
+        b = min(buckets - 1, int((p.when.timestamp() - t0) / span * buckets))
+        if b != current and chosen:
+            flush()
+            chosen = []
+        current = b
+        chosen.append(p)
+    if chosen:
+        flush()
+    return tuple(out)
+
+
+def value_domain(values: Sequence[float], low: float | None, high: float | None) -> tuple[float, float]:
+    """The value axis of a trend chart: every value and the reference range, with a margin.
+
+    Honest about size: a nearly flat series is shown on a span of at least a fifth of its
+    magnitude (not stretched so that 98 to 99 fills the chart), and values that are all
+    zero or more never get an axis reaching below zero."""
+    data_lo, data_hi = min(values), max(values)
+    lo = min([data_lo] + ([low] if low is not None else []))
+    hi = max([data_hi] + ([high] if high is not None else []))
+    least = max(abs(hi), abs(lo)) * 0.2 or 1.0
+    if hi - lo < least:
+        mid = (hi + lo) / 2
+        lo, hi = mid - least / 2, mid + least / 2
+    pad = (hi - lo) * 0.08
+    lo, hi = lo - pad, hi + pad
+    if data_lo >= 0 and (low is None or low >= 0) and lo < 0:
+        lo = 0.0
+    return lo, hi
 
 
 def parse_when(text: str) -> datetime | None:
@@ -453,7 +538,7 @@ def _when(row: StoredSummary) -> datetime:
 def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
     """Numeric measurements grouped by code. Each series keeps the unit used most
     often (values in other units are left out rather than mixed) and the newest
-    reference range."""
+    reference range given in that unit (or without a unit)."""
     groups: dict[str, list[StoredSummary]] = {}
     for row in rows:
         m = row.summary
@@ -466,15 +551,22 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
         newest = same[-1].summary
         low = high = None
         for r in reversed(same):
-            if r.summary.low is not None or r.summary.high is not None:
-                low, high = r.summary.low, r.summary.high
+            m = r.summary
+            if (m.low is not None or m.high is not None) and m.range_unit in ("", unit):
+                low, high = m.low, m.high
                 break
         if low is not None and high is not None and low > high:
             low, high = high, low
         range_text = f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}"
         low_f = float(low) if low is not None and math.isfinite(low) else None
         high_f = float(high) if high is not None and math.isfinite(high) else None
-        points = tuple(TrendPoint(_when(r), float(r.summary.value or 0), r.summary.flag,
-                                  f"{local_text(r.summary.date)}: {r.summary.value_text}") for r in same)
+        points = tuple(TrendPoint(_when(r), float(r.summary.value or 0), r.summary.flag if r.summary.abnormal else "",
+                                  _point_text(r), r.summary.comparator) for r in same)
         out[code] = TrendSeries(code, newest.title, unit, points, low_f, high_f, range_text)
     return out
+
+
+def _point_text(row: StoredSummary) -> str:
+    m = row.summary
+    flag = f" — {m.flag_words}" if m.flag_words else ""
+    return f"{local_text(m.date)}: {m.value_text}{flag}"

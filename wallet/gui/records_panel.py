@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, ProgressSink
-from ..services import StoredSummary, UnlockedWallet
+from ..services import ALL_RECORDS, INSURANCE, StoredSummary, UnlockedWallet
 from .models import COLUMNS, MEASUREMENT_CATEGORIES, RecordFilterProxy, RecordTableModel, TrendSeries, trend_series
 from .trend_chart import TrendChart
 from .workers import JobRunner
@@ -35,7 +35,9 @@ from .workers import JobRunner
 __all__ = ["RecordsPanel"]
 
 _REST = "records-rest"  # the JobRunner key of loading every row of the shown category
-_WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 50}
+_HEADINGS = {ALL_RECORDS: "All records, newest first (insurance and billing are under their own category)",
+             INSURANCE: "Insurance and billing: claims, explanations of benefit and coverage"}
+_WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 120}
 
 
 class RecordsPanel(QWidget):
@@ -161,7 +163,7 @@ class RecordsPanel(QWidget):
         self.table.setSortingEnabled(False)
         header.setSortIndicator(self.model.column_keys.index("date"), Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
-        self.heading.setText(category or "Overview — every record, newest first")
+        self.heading.setText(_HEADINGS.get(category or ALL_RECORDS, category or ""))
         measuring = category in MEASUREMENT_CATEGORIES
         self.trend_box.setVisible(measuring and total > 0)
         self.trend_combo.blockSignals(True)
@@ -267,7 +269,7 @@ class RecordsPanel(QWidget):
         total = model.total
         words = " ".join(self.proxy.filter_words)
         if total == 0:
-            what = (self._category or "records").lower()
+            what = (self._category or "records").lower() if self._category != ALL_RECORDS else "records"
             self.empty.setText(f"No {what} in this wallet yet.")
             self.stack.setCurrentWidget(self.empty)
         elif shown == 0 and words and not self._loading_rest:

@@ -7,7 +7,7 @@ computer"); the restore fetches it from those holders, decrypts it with the key 
 phrase gives, and imports all or nothing. A backup CID or a node address can still be
 given under "More options" (for a backup made before holders were recorded, or a
 network without discovery). Work runs on worker threads with progress; the page ends
-with the counts imported.
+with the counts imported. The backup's content id (CID) stays behind "Details".
 
 :class:`RestoreBackupPanel` is the page itself (a QWidget, to put in a wizard or a
 window); :class:`RestoreBackupDialog` shows it on its own.
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from ..events import CancelToken, Progress, ProgressSink
 from ..services import UnlockedWallet
 from .badges import PillLabel, hint_label
+from .disclosure import Disclosure, plain_progress
 from .icon import app_icon
 from .plain_text import plain_label
 from .progress import show_progress
@@ -81,7 +82,7 @@ def held_text(where: str | None) -> str:
     """The sentence saying where the latest backup is held (``where`` from ``where_held``;
     ``None`` when there is no backup on chain)."""
     if where is None:
-        return "No backup of this wallet is recorded on chain yet."
+        return "No backup of this wallet has been made yet."
     if where.startswith("only on"):
         return (f"Your latest backup is kept {where}: open Health Wallet on it (or run 'health-wallet serve') "
                 "while you restore.")
@@ -89,8 +90,9 @@ def held_text(where: str | None) -> str:
 
 
 def restored_text(cid: str, result: ImportResult) -> str:
-    """``Restored 75 records from bafy…`` and what was already in the wallet."""
-    text = f"Restored {result.total:,} record{'s' if result.total != 1 else ''} from {cid}"
+    """``Restored 75 records from your backup`` and what was already in the wallet (the
+    CID ``cid`` is shown under Details, not here)."""
+    text = f"Restored {result.total:,} record{'s' if result.total != 1 else ''} from your backup"
     if result.skipped_duplicates:
         text += f"; {result.skipped_duplicates:,} were already in the wallet"
     cards = len(result.cards)
@@ -123,9 +125,9 @@ class RestoreBackupPanel(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         heading.setFont(font)
-        explain = hint_label("If you backed up this wallet before, its latest backup is recorded on chain with where "
-                             "it is kept. Health Wallet fetches it from there and imports your records; only your "
-                             "recovery phrase opens it.", self)
+        explain = hint_label("If you backed up this wallet before, Health Wallet finds your latest backup by itself, "
+                             "fetches it from where it is kept and imports your records. Only your recovery phrase "
+                             "opens it.", self)
         self.where = plain_label("Looking up your latest backup…", self)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.peer = QLineEdit(self)
@@ -141,7 +143,8 @@ class RestoreBackupPanel(QWidget):
         self.input_problem = plain_label("", self)
         set_text_tone(self.input_problem, "error")
         self.more = QCheckBox("More options", self)
-        self.more.setToolTip("Give a backup's CID or the address of a node that keeps it")
+        self.more.setToolTip("Only if you were given them: the backup's content id (CID) or the address of a computer "
+                             "that keeps it")
         self.options = QWidget(self)
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
@@ -163,6 +166,9 @@ class RestoreBackupPanel(QWidget):
         self.result_pill = PillLabel("", "muted", self)
         self.result_pill.hide()
         self.result = plain_label("", self)
+        self.details = Disclosure("Details", self)
+        self.technical = self.details.add(plain_label("", self))
+        self.details.hide()
         self.counts = QTreeWidget(self)
         self.counts.setHeaderLabels(["Imported", "Count"])
         self.counts.setRootIsDecorated(False)
@@ -195,6 +201,7 @@ class RestoreBackupPanel(QWidget):
         layout.addWidget(self.bar)
         layout.addWidget(self.result_pill, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.result)
+        layout.addWidget(self.details, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.counts, 1)
         layout.addStretch(0)
         layout.addLayout(buttons)
@@ -249,7 +256,8 @@ class RestoreBackupPanel(QWidget):
         self.result.clear()
         self.result_pill.hide()
         self.counts.hide()
-        self.step.setText("Starting this computer's IPFS node…")
+        self.details.hide()
+        self.step.setText("Getting ready…")
         self.bar.setRange(0, 0)
         self.bar.show()
         self.peer.setEnabled(False)
@@ -261,7 +269,7 @@ class RestoreBackupPanel(QWidget):
         self._check()
 
     def _progress(self, progress: Progress) -> None:
-        show_progress(self.bar, self.step, progress, finished=".")
+        show_progress(self.bar, self.step, plain_progress(progress), finished=".")
 
     def _finish(self) -> None:
         self.bar.hide()
@@ -276,6 +284,8 @@ class RestoreBackupPanel(QWidget):
         self.result_pill.set_status("Restored", "good")
         self.result_pill.show()
         self.result.setText(restored_text(cid, result))
+        self.technical.setText(f"Backup CID {cid}")
+        self.details.show()
         self.counts.clear()
         for rtype, n in sorted(result.imported.items(), key=lambda kv: (-kv[1], kv[0])):
             item = QTreeWidgetItem([str(rtype), f"{n:,}"])

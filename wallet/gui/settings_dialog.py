@@ -3,7 +3,7 @@ chosen page on the right. Each page applies its change at once (or after its own
 confirmation); nothing waits for an OK button.
 
 Pages: Security (passphrase, idle lock, recovery phrase), Appearance (colours, text
-size), Card issuers, Networks, and Your data (delete a record, delete the wallet).
+size), Card issuers, Networks, Pinning services, and Your data (delete a record, delete the wallet).
 """
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ from .settings_appearance import AppearancePage
 from .settings_data import DataPage
 from .settings_issuers import IssuersPage
 from .settings_networks import NetworksPage
+from .settings_pinning import PinningPage
 from .settings_security import SecurityPage
 from .workers import JobRunner, retire_runner
 
 __all__ = ["PAGES", "SettingsDialog"]
 
-PAGES = ("security", "appearance", "issuers", "networks", "data")
+PAGES = ("security", "appearance", "issuers", "networks", "pinning", "data")
 _TITLES = {"security": "Security", "appearance": "Appearance", "issuers": "Card issuers",
-           "networks": "Networks", "data": "Your data"}
+           "networks": "Networks", "pinning": "Pinning services", "data": "Your data"}
 
 
 class SettingsDialog(QDialog):
@@ -53,12 +54,14 @@ class SettingsDialog(QDialog):
         self.appearance = AppearancePage(service, self)
         self.issuers = IssuersPage(wallet, self)
         self.networks = NetworksPage(wallet, self)
+        self.pinning = PinningPage(wallet, self)
         self.data = DataPage(wallet, self)
         self.security.idle_minutes_changed.connect(self.idle_minutes_changed)
         self.data.delete_wallet_requested.connect(self._delete_wallet)
         self.networks.changed.connect(self.networks_changed)
         self.pages: dict[str, QWidget] = {"security": self.security, "appearance": self.appearance,
-                                          "issuers": self.issuers, "networks": self.networks, "data": self.data}
+                                          "issuers": self.issuers, "networks": self.networks, "pinning": self.pinning,
+                                          "data": self.data}
 
         self.page_list = QListWidget(self)
         self.page_list.setAccessibleName("Settings pages")
@@ -114,5 +117,6 @@ class SettingsDialog(QDialog):
     def shutdown(self) -> None:
         """Close, stop the background thread and go away (the wallet is locking)."""
         self.close()
+        self.pinning.shutdown()
         retire_runner(self.runner)
         self.deleteLater()

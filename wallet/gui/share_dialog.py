@@ -56,8 +56,9 @@ DEFAULT_PRESET = "1 week"
 NAME_PRIVACY = ("Names are your own notes. They are kept on this computer only, in a plain (not encrypted) file "
                 "in your wallet folder that only your user account can read; they are never put on chain or "
                 "sent to the doctor.")
-PUBLIC_LINK = ("Your wallet address and the doctor's will be publicly linked on the blockchain: anyone can see "
-               "that this wallet shared something with that address, and when (never what).")
+PUBLIC_LINK = ("On the blockchain this share appears under an address made for it alone, publicly linked to the "
+               "doctor's address: anyone can see that it shared something with the doctor, and when (never what), "
+               "but nothing there ties it to your wallet or to your other shares.")
 CANNOT_UNSHARE = ("You can revoke the share at any time, but revocation cannot un-share what the doctor has "
                   "already opened.")
 
@@ -66,9 +67,11 @@ def confirm_text(plan: SharePlan) -> str:
     """What the confirm step says, in plain words (shown as plain text: names are data)."""
     what = "\n".join(f"    {category}: {n:,}" for category, n in plan.by_category)
     gas = ""
-    if plan.gas:
-        gas = f"\n\nRecording the share on chain costs {about_gas(plan.gas)}"
-        gas += " (a development chain: no real money)." if plan.development_chain else "."
+    if plan.gas and plan.development_chain:
+        gas = f"\n\nRecording the share on chain costs {about_gas(plan.gas)} (a development chain: no real money)."
+    elif plan.gas:
+        gas = (f"\n\nYou pay nothing: the doctor's wallet records the share on chain when it first opens it, and "
+               f"pays {about_gas(plan.gas)}.")
     return (
         f"Share {plural(plan.records, 'record')} with {plan.who}\n"
         f"until {local_time(plan.expires_at)} (your local time).\n\n"
@@ -210,12 +213,18 @@ class ShareDialog(QDialog):
         self.remember = QCheckBox("Remember this name in my address book", who)
         self.remember.setChecked(True)
         self.remember.setToolTip(NAME_PRIVACY)
+        self.message_edit = QLineEdit(who)
+        self.message_edit.setPlaceholderText("optional, e.g. For our appointment on Tuesday")
+        self.message_edit.setToolTip("A short note for the doctor. It travels with the share, encrypted so that "
+                                     "only the doctor's wallet can read it, with your name and what you shared.")
+        self.message_edit.setMaxLength(140)
         self.gas_label = plain_label("", who, selectable=False)
         form = QFormLayout(who)
         form.addRow("Address book", self.contact_combo)
         form.addRow("Name", self.name_edit)
         form.addRow("Address", self.address_edit)
         form.addRow("", self.remember)
+        form.addRow("Message", self.message_edit)
         form.addRow("", self.gas_label)
 
         # until when
@@ -271,9 +280,7 @@ class ShareDialog(QDialog):
         wallet = self.wallet
 
         def job(_p: ProgressSink, _c: CancelToken) -> tuple[dict[str, int], AddressBook]:
-            counts = dict(wallet.counts_by_category())
-            by_type = wallet.counts_by_type()
-            counts["Other"] = max(0, counts.get("Other", 0) - sum(by_type.get(t, 0) for t in LOCAL_ONLY_TYPES))
+            counts = dict(wallet.counts_by_category())  # the wallet's own activity is not counted
             return counts, wallet.address_book()
 
         self.runner.submit(job, on_done=self._loaded, on_failed=self._show_choose_error)
@@ -431,13 +438,15 @@ class ShareDialog(QDialog):
         plan, wallet, book = self.plan, self.wallet, self.book
         if plan is None:
             return
+        message = self.message_edit.text().strip() or None
 
         def job(progress: ProgressSink, cancel: CancelToken) -> GrantReceipt:
             if plan.remember and plan.grantee_name and book is not None:
                 with contextlib.suppress(OSError):  # the share matters more than the note
                     book.save_contact(plan.grantee_name, plan.grantee)
             return Sharing(wallet).grant(plan.grantee, record_ids=plan.record_ids, expires_at=plan.expires_at,
-                                         grantee_name=plan.grantee_name or None, progress=progress, cancel=cancel)
+                                         grantee_name=plan.grantee_name or None, message=message,
+                                         progress=progress, cancel=cancel)
 
         self._busy = True
         self.run_title.setText(f"Sharing with {plan.grantee_name or plan.grantee}…")
@@ -462,8 +471,14 @@ class ShareDialog(QDialog):
                 else plural(receipt.records, 'record'))
         self.run_title.setText(f"Shared {what} with {who} until {local_time(receipt.expires_at)}.")
         self.progress.hide()
-        self.progress_label.setText(f"Grant {receipt.grant_id}, recorded in transaction {receipt.tx.tx_hash} "
-                                    f"({receipt.tx.gas_used:,} gas).")
+        if receipt.tx is not None:
+            self.progress_label.setText(f"Grant {receipt.grant_id}, recorded in transaction {receipt.tx.tx_hash} "
+                                        f"({receipt.tx.gas_used:,} gas).")
+        else:
+            self.progress_label.setText(f"Grant {receipt.grant_id} is signed; the doctor's wallet records it on "
+                                        "chain when it first opens the share, and pays for it.")
+        if receipt.held_by:
+            self.progress_label.setText(f"{self.progress_label.text()} {receipt.availability}")
         self.token.set_token(receipt.token)
         self.token.show()
         self._show_step(_Step.RUN)

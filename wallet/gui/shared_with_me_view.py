@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, Progress, ProgressSink
-from ..services import UnlockedWallet
+from ..services import UnlockedWallet, names_within
 from .detail import DetailPane
 from .grant_models import GrantTableModel, local_time, plural, shared_rows
 from .models import RecordTableModel, columns_for
@@ -79,6 +79,7 @@ class SharedWithMeView(QWidget):
         self.key_registered: bool | None = None
         self.share: OpenedShare | None = None
         self._resources: list[dict[str, Any]] = []
+        self._names: dict[str, str] = {}
         self._patient_names: dict[str, str] = {}  # learnt from opened shares, kept until lock
 
         # this wallet's key
@@ -99,7 +100,7 @@ class SharedWithMeView(QWidget):
         font.setBold(True)
         title.setFont(font)
         self.token_edit = QPlainTextEdit(self)
-        self.token_edit.setPlaceholderText("Paste the share token the patient gave you (hwshare:1:…), or a grant id")
+        self.token_edit.setPlaceholderText("Paste the share token the patient gave you (hwshare:…), or a grant id")
         self.token_edit.setAccessibleName("Share token")
         self.token_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.token_edit.setTabChangesFocus(True)
@@ -108,9 +109,17 @@ class SharedWithMeView(QWidget):
         self.open_button = QPushButton("Open", self)
         self.open_button.setDefault(True)
         self.open_button.clicked.connect(self.open_token)
+        self.keep_button = QPushButton("Add to list", self)
+        self.keep_button.setToolTip("Keep this share in the list below and see whose records it holds, without "
+                                    "opening it (nothing is fetched or logged)")
+        self.keep_button.clicked.connect(self.keep_token)
+        token_buttons = QVBoxLayout()
+        token_buttons.addWidget(self.open_button)
+        token_buttons.addWidget(self.keep_button)
+        token_buttons.addStretch(1)
         token_row = QHBoxLayout()
         token_row.addWidget(self.token_edit, 1)
-        token_row.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignTop)
+        token_row.addLayout(token_buttons)
 
         # grants found on chain
         self.received = GrantTableModel(received=True, parent=self)
@@ -245,6 +254,7 @@ class SharedWithMeView(QWidget):
     def _update_buttons(self, *_: Any) -> None:
         ready = self._wallet is not None and not self.opening
         self.open_button.setEnabled(ready and bool(self.token_edit.toPlainText().strip()))
+        self.keep_button.setEnabled(ready and self.token_edit.toPlainText().strip().startswith("hwshare:"))
         self.open_selected_button.setEnabled(ready and bool(self.received_table.selectionModel().selectedRows()))
         self.refresh_button.setEnabled(self._wallet is not None)
         self.publish_button.setEnabled(self._wallet is not None)
@@ -277,6 +287,34 @@ class SharedWithMeView(QWidget):
             self.key_label.setText(message)
 
         runner.submit(job, on_done=done, on_failed=failed, latest="received")
+
+    def keep_token(self) -> None:
+        """Keep the pasted token and list it with the patient's name (on the worker); nothing is opened."""
+        wallet, runner = self._wallet, self._runner
+        text = "".join(self.token_edit.toPlainText().split())  # a token pasted across lines
+        if wallet is None or runner is None or not text:
+            return
+
+        def job(_p: ProgressSink, _c: CancelToken) -> GrantView:
+            from ..services import Sharing
+
+            return Sharing(wallet).receive(text)
+
+        def done(view: GrantView) -> None:
+            label = view.label
+            who = view.counterpart_name or "A patient"
+            what = label.describe() if label is not None and label.contents else "records"
+            note = f" Message: {label.message}" if label is not None and label.message else ""
+            self._set_message("")
+            self.progress_box.show()
+            self.progress.hide()
+            self.cancel_open_button.hide()
+            self.progress_label.setText(f"{who} shared {what} with you, until {local_time(view.grant.expires_at)}."
+                                        f"{note} It is in the list below; open it when you need it.")
+            self.token_edit.clear()
+            self.refresh()
+
+        runner.submit(job, on_done=done, on_failed=self._set_message, latest="keep")
 
     def _show_key(self, registered: bool) -> None:
         self.key_registered = registered
@@ -323,17 +361,22 @@ class SharedWithMeView(QWidget):
         text = "".join(text.split())  # a token pasted across lines
         if wallet is None or runner is None or self.opening or not text:
             return
+        go, network = self._network_for(wallet, text)
+        if not go:
+            return  # the user did not choose a network
         self.opening = True
         self._set_message("")
         self.progress_label.setText("Checking the share…")
         self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_open_button.show()
         self.progress_box.show()
         self._update_buttons()
 
         def job(progress: ProgressSink, cancel: CancelToken) -> OpenedShare:
             from ..services import Sharing
 
-            return Sharing(wallet).open(text, progress=progress, cancel=cancel)
+            return Sharing(wallet).open(text, network=network, progress=progress, cancel=cancel)
 
         def done(opened: OpenedShare) -> None:
             self._open_ticket = None
@@ -366,6 +409,32 @@ class SharedWithMeView(QWidget):
         self._open_ticket = runner.submit(job, on_done=done, on_failed=failed, on_progress=self._on_progress,
                                           on_cancelled=cancelled)
 
+    def _network_for(self, wallet: UnlockedWallet, text: str) -> tuple[bool, str | None]:
+        """Whether to go on, and the network profile to open a token with: the user's choice
+        when several have its chain id, else ``None`` (the core picks, or explains)."""
+        from ..errors import WalletError
+        from ..services import Sharing
+
+        if not text.startswith("hwshare:"):
+            return True, None
+        try:
+            profiles = Sharing(wallet).networks_for(text)
+        except WalletError:
+            return True, None  # the open says what is wrong with the token
+        if len(profiles) < 2:
+            return True, None
+        choice = self.choose_network([(p.name, f"{p.title or p.name} ({', '.join(p.rpc)})") for p in profiles])
+        return choice is not None, choice
+
+    def choose_network(self, choices: list[tuple[str, str]]) -> str | None:
+        """Ask which network profile to use (name, description); ``None`` when cancelled."""
+        from PySide6.QtWidgets import QInputDialog
+
+        labels = [text for _name, text in choices]
+        picked, ok = QInputDialog.getItem(self, "Which network?", "Several networks have this share's chain id; "
+                                          "open it on:", labels, 0, False)
+        return choices[labels.index(picked)][0] if ok and picked in labels else None
+
     def cancel_open(self) -> None:
         """Stop the share being opened: the worker stops at the next check of its cancel
         token, before the access is logged on chain (an open already logging finishes)."""
@@ -384,6 +453,7 @@ class SharedWithMeView(QWidget):
         if opened.patient_name:
             self._patient_names[opened.grant.patient] = opened.patient_name
         self._resources = opened.resources
+        self._names = names_within(opened.resources)  # references between the shared records, by name
         rows = shared_rows(self._resources)
         title, line = opened_heading(opened, len(rows))
         self.result_title.setText(title)
@@ -411,7 +481,7 @@ class SharedWithMeView(QWidget):
             self.detail.clear()
             return
         summary = self.records_model.summary_at(rows[0].row())
-        self.detail.show_record(summary, self._resources[int(summary.id)])
+        self.detail.show_record(summary, self._resources[int(summary.id)], self._names)
 
     def select_record(self, row: int) -> None:
         if self.records_model is not None and 0 <= row < self.records_model.rowCount():
@@ -421,6 +491,7 @@ class SharedWithMeView(QWidget):
         """Forget the opened records."""
         self.share = None
         self._resources = []
+        self._names = {}
         old = self.records_model
         self.records_model = None
         self.records_table.setModel(None)

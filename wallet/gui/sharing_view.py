@@ -41,8 +41,13 @@ EMPTY_SHARES_TEXT = ("You have not shared any records yet.\n\nNew share (Ctrl+Sh
                      "choose for one doctor's wallet, until a time you choose.")
 
 
-def revoke_question(view: GrantView, name: str = "") -> str:
-    """What the revoke confirmation says (plain text: the name is the user's note)."""
+REVOKE_NEEDS = ("Revoking is one transaction on chain, signed by this share's own key and paid from this wallet's "
+                "account in the network's currency (nothing on a development chain).")
+
+
+def revoke_question(view: GrantView, name: str = "", cost: str | None = None) -> str:
+    """What the revoke confirmation says (plain text: the name is the user's note); ``cost``
+    is what revoking needs and costs on this network (:meth:`RevocationPlan.describe`) when known."""
     who = f"{name} ({view.counterpart})" if name else view.counterpart
     opened = view.grant.accesses
     seen = ("The doctor has not opened it yet." if not opened else
@@ -50,7 +55,7 @@ def revoke_question(view: GrantView, name: str = "") -> str:
     return (f"Revoke the share with {who}?\n\n"
             "From now on the doctor's wallet refuses to open it, and this computer stops serving its records.\n\n"
             f"{CANNOT_UNSHARE} {seen}\n\n"
-            "Your other shares are unaffected. Revoking is recorded on chain.")
+            f"Your other shares are unaffected. {cost or REVOKE_NEEDS}")
 
 
 class SharingView(QWidget):
@@ -62,6 +67,7 @@ class SharingView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._plans: dict[str, str] = {}  # grant id -> what revoking it needs and costs
         self._wallet: UnlockedWallet | None = None
         self._runner: JobRunner | None = None
         self.loading = False
@@ -149,6 +155,7 @@ class SharingView(QWidget):
         retire_runner(self._runner)
         self._runner = None
         self._wallet = None
+        self._plans = {}
         self.loading = False
         self.model.clear()
         self.detail.clear()
@@ -218,6 +225,24 @@ class SharingView(QWidget):
         self.token_button.setEnabled(active)
         self.revoke_button.setEnabled(active)
         self.detail.setText(self.describe(view) if view is not None else "")
+        if active and view is not None and view.grant_id not in self._plans:
+            self._fetch_plan(view.grant_id)
+
+    def _fetch_plan(self, grant_id: str) -> None:
+        """Learn what revoking ``grant_id`` needs and costs (on the worker), for the confirmation."""
+        wallet, runner = self._wallet, self._runner
+        if wallet is None or runner is None:
+            return
+
+        def job(_p: ProgressSink, _c: CancelToken) -> str:
+            from ..services import Sharing
+
+            return Sharing(wallet).revocation_plan(grant_id).describe()
+
+        def done(text: str) -> None:
+            self._plans[grant_id] = text
+
+        runner.submit(job, on_done=done, on_failed=lambda _m: None, latest="revocation-plan")
 
     def describe(self, view: GrantView) -> str:
         """The selected share in a few lines (plain text)."""
@@ -308,7 +333,7 @@ class SharingView(QWidget):
         box = QMessageBox(QMessageBox.Icon.Warning, "Revoke this share?", "",
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
         box.setTextFormat(Qt.TextFormat.PlainText)  # the name is the user's own note, not markup
-        box.setText(revoke_question(view, self.model.name_of(view)))
+        box.setText(revoke_question(view, self.model.name_of(view), self._plans.get(view.grant_id)))
         box.button(QMessageBox.StandardButton.Yes).setText("Revoke")
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box

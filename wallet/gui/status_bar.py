@@ -2,7 +2,9 @@
 
 The bar says "Sharing: ready", "Sharing: starting…" or "Sharing: offline" (with what
 to do in its tooltip). The technical parts (the IPFS node, the chain and its id, and
-the window's address) stay behind the "Details" button beside it.
+the window's address) stay behind the "Details" button beside it, which opens them in a
+small popup above the bar (sized to fit the screen; a click elsewhere or Escape closes
+it) rather than inline, where a 1024-pixel-wide window would cut them off.
 
 Shows the IPFS backend (this wallet's embedded node, or the Kubo RPC address), whether
 it is starting, running or failed, and its peer count; and the chain in use. Probing
@@ -19,9 +21,9 @@ the window's first paint should not wait for that.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QMouseEvent, QPaintEvent
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from ..events import CancelToken, ProgressSink
 from ..services import NetworkStatus, UnlockedWallet, probe_network
@@ -29,7 +31,8 @@ from .badges import PillLabel
 from .plain_text import safe_tooltip
 from .workers import JobRunner, retire_runner
 
-__all__ = ["NetworkStatus", "NetworkStatusWidget", "chain_text", "ipfs_text", "sharing_text"]
+__all__ = ["DetailsPopup", "NetworkStatus", "NetworkStatusWidget", "chain_text", "ipfs_text", "popup_rect",
+           "sharing_text"]
 
 FIRST_PROBE_AFTER_PAINT_MS = 300
 _IPFS_TONE = {"off": "muted", "starting": "warn", "running": "good", "error": "bad"}
@@ -69,9 +72,66 @@ def chain_text(status: NetworkStatus) -> str:
     return f"{status.chain} · id {status.chain_id}"
 
 
+def popup_rect(anchor: QRect, size: tuple[int, int], screen: QRect, *, gap: int = 4) -> QRect:
+    """Where a popup of ``size`` (width, height) goes for a button at ``anchor`` (global
+    coordinates): above it when there is room, else below, kept inside ``screen``."""
+    width, height = min(size[0], screen.width()), min(size[1], screen.height())
+    x = min(max(anchor.left(), screen.left()), screen.right() - width + 1)
+    y = anchor.top() - gap - height
+    if y < screen.top():
+        y = min(anchor.bottom() + 1 + gap, screen.bottom() - height + 1)
+    return QRect(x, max(y, screen.top()), width, height)
+
+
+class DetailsPopup(QFrame):
+    """The status details in a small frame of their own (a popup window): closes on a
+    click outside or Escape and says so with :attr:`closed`."""
+
+    closed = Signal()
+    MAX_WIDTH = 520
+
+    def __init__(self, anchor: QWidget) -> None:
+        super().__init__(anchor, Qt.WindowType.Popup)
+        self.anchor = anchor
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName("Sharing details")
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(10, 8, 10, 8)
+        self.grid.setHorizontalSpacing(8)
+        self.grid.setVerticalSpacing(6)
+
+    def add_row(self, left: QWidget | None, right: QWidget) -> None:
+        row = self.grid.rowCount()
+        if left is None:
+            self.grid.addWidget(right, row, 0, 1, 2)
+        else:
+            self.grid.addWidget(left, row, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            self.grid.addWidget(right, row, 1)
+
+    def open_at_anchor(self) -> None:
+        screen = self.anchor.screen().availableGeometry()
+        self.setMaximumWidth(min(self.MAX_WIDTH, screen.width() - 16))
+        self.adjustSize()
+        hint = self.sizeHint()
+        top_left = self.anchor.mapToGlobal(QPoint(0, 0))
+        self.setGeometry(popup_rect(QRect(top_left, self.anchor.size()), (hint.width(), hint.height()), screen))
+        self.show()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        anchor = QRect(self.anchor.mapToGlobal(QPoint(0, 0)), self.anchor.size())
+        if anchor.contains(event.globalPosition().toPoint()):
+            self.setAttribute(Qt.WidgetAttribute.WA_NoMouseReplay)  # the click on "Details" only closes
+        super().mousePressEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self.closed.emit()
+
+
 class NetworkStatusWidget(QWidget):
-    """Two pills with a line each: IPFS and Chain. :meth:`start` with an unlocked wallet,
-    :meth:`stop` before it locks."""
+    """"Sharing: …" and a Details button; the popup behind it has a pill and a line each for
+    IPFS and Chain, and whatever :meth:`add_detail` adds. :meth:`start` with an unlocked
+    wallet, :meth:`stop` before it locks."""
 
     changed = Signal(object)  # NetworkStatus
     details_toggled = Signal(bool)  # the technical details shown or hidden
@@ -96,26 +156,29 @@ class NetworkStatusWidget(QWidget):
         self.details_button.setAutoRaise(True)
         self.details_button.setArrowType(Qt.ArrowType.RightArrow)
         self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.details_button.setToolTip("Show or hide the technical details: the IPFS node, the network, the address")
+        self.details_button.setToolTip("Show the technical details: the IPFS node, the network, the address")
         self.details_button.toggled.connect(self.show_details)
-        self.ipfs_pill = PillLabel("IPFS", "muted", self)
-        self.ipfs_label = QLabel(self)
-        self.chain_pill = PillLabel("Chain", "muted", self)
-        self.chain_label = QLabel(self)
-        for label in (self.ipfs_label, self.chain_label):
+        self.popup = DetailsPopup(self.details_button)
+        self.popup.closed.connect(lambda: self.details_button.setChecked(False))
+        self.ipfs_pill = PillLabel("IPFS", "muted", self.popup)
+        self.ipfs_label = QLabel(self.popup)
+        self.chain_pill = PillLabel("Chain", "muted", self.popup)
+        self.chain_label = QLabel(self.popup)
+        self.more_label = QLabel(self.popup)  # the peer id and what went wrong, when known
+        for label in (self.ipfs_label, self.chain_label, self.more_label):
             label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.ipfs_label.setAccessibleName("IPFS status")
         self.chain_label.setAccessibleName("Chain status")
+        self.popup.add_row(self.ipfs_pill, self.ipfs_label)
+        self.popup.add_row(self.chain_pill, self.chain_label)
+        self.popup.add_row(None, self.more_label)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 6, 0)
         layout.setSpacing(5)
         layout.addWidget(self.sharing_pill)
         layout.addWidget(self.details_button)
-        layout.addWidget(self.ipfs_pill)
-        layout.addWidget(self.ipfs_label)
-        layout.addSpacing(10)
-        layout.addWidget(self.chain_pill)
-        layout.addWidget(self.chain_label)
         self.show_details(False)
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
@@ -129,16 +192,30 @@ class NetworkStatusWidget(QWidget):
     def details_shown(self) -> bool:
         return self.details_button.isChecked()
 
+    def add_detail(self, widget: QWidget, label: str = "") -> None:
+        """Put ``widget`` (e.g. the wallet's address) in the details popup, under ``label``."""
+        title = None
+        if label:
+            title = QLabel(label, self.popup)
+            title.setTextFormat(Qt.TextFormat.PlainText)
+        widget.setParent(self.popup)
+        self.popup.add_row(title, widget)
+        widget.show()  # shown with the popup
+
     def show_details(self, shown: bool) -> None:
-        """Show (or hide) the IPFS and chain lines beside "Sharing: …"."""
+        """Open (or close) the popup with the IPFS and chain lines above "Details"."""
         if self.details_button.isChecked() != shown:
             self.details_button.setChecked(shown)  # comes back here through toggled
             return
-        self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
-        self.ipfs_pill.setVisible(shown)
-        self.ipfs_label.setVisible(shown)
-        self.chain_pill.setVisible(shown and self._chain)
-        self.chain_label.setVisible(shown and self._chain)
+        self.details_button.setArrowType(Qt.ArrowType.UpArrow if shown else Qt.ArrowType.RightArrow)
+        self.chain_pill.setVisible(self._chain)
+        self.chain_label.setVisible(self._chain)
+        self.more_label.setVisible(bool(self.more_label.text()))
+        if shown:
+            self.popup.setAttribute(Qt.WidgetAttribute.WA_NoMouseReplay, False)
+            self.popup.open_at_anchor()
+        elif self.popup.isVisible():
+            self.popup.hide()
         self.details_toggled.emit(shown)
 
     def start(self, wallet: UnlockedWallet, *, start_node: bool = True) -> None:
@@ -205,6 +282,8 @@ class NetworkStatusWidget(QWidget):
             self.ipfs_label.setText("not started")
             self.chain_pill.set_status("Chain", "muted")
             self.chain_label.setText("not connected")
+            self.more_label.clear()
+            self.more_label.hide()
             self.setToolTip("")
             return
         self.ipfs_pill.set_status("IPFS", _IPFS_TONE[status.ipfs_state])
@@ -220,4 +299,8 @@ class NetworkStatusWidget(QWidget):
         text = safe_tooltip("\n".join(tip))
         for widget in (self.ipfs_pill, self.ipfs_label, self.chain_pill, self.chain_label):
             widget.setToolTip(text)
+        more = [f"Peer id {status.peer_id}"] if status.peer_id else []
+        more += [d for d in (status.ipfs_detail, status.chain_detail) if d]
+        self.more_label.setText("\n".join(more))
+        self.more_label.setVisible(bool(more))
 

@@ -1,8 +1,14 @@
 """A measurement's values over time, with its reference range drawn as a band.
 
 Painted with QPainter (no chart library): a line through the values, dots coloured
-when out of range, the range as a shaded band, value labels on the left and dates
-below. Text goes through ``drawText``, which never interprets markup.
+when out of range, the range as a shaded band, value labels (and the unit) on the left
+and dates below. Text goes through ``drawText``, which never interprets markup.
+
+A single value is not a trend: the chart says so instead of drawing one dot. The value
+axis comes from :func:`~wallet.gui.models.value_domain` (the values and the range, never
+a crop that turns a small change into a cliff). Long series are drawn from
+:attr:`TrendSeries.drawn` (per time slice the lowest and highest value), so painting
+100,000 values costs about what 1,000 cost.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from .models import TrendSeries
+from .models import TrendSeries, value_domain
 from .plain_text import safe_tooltip
 from .theme import error_color, success_color
 
@@ -119,6 +125,10 @@ class TrendChart(QWidget):
         self._series = series
         self._message = message or ("No numeric values to chart for this test." if series is not None
                                     else "Choose a test to see its trend.")
+        if series is not None and len(series.points) == 1:
+            only = series.points[0]
+            self._message = (f"{series.title}: one result so far ({only.text or f'{only.value:g} {series.unit}'}). "
+                             "A trend needs two or more.")
         if series is not None:
             self.setAccessibleDescription(f"{series.title}: {len(series.points)} values")
         self.update()
@@ -126,15 +136,12 @@ class TrendChart(QWidget):
     # --- geometry -----------------------------------------------------------------
 
     def _ranges(self, s: TrendSeries) -> tuple[float, float, float, float]:
-        values = [p.value for p in s.points]
-        extra = [v for v in (s.low, s.high) if v is not None]
-        lo, hi = min(values + extra), max(values + extra)
-        pad = abs(hi) * 0.1 or 1.0 if hi == lo else (hi - lo) * 0.08
+        lo, hi = value_domain([p.value for p in s.drawn], s.low, s.high)
         t0 = s.points[0].when.timestamp()
         t1 = s.points[-1].when.timestamp()
         if t1 == t0:
             t0, t1 = t0 - 86400, t1 + 86400
-        return lo - pad, hi + pad, t0, t1
+        return lo, hi, t0, t1
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -146,7 +153,7 @@ class TrendChart(QWidget):
         line_color, out_color = pal.link().color(), error_color(pal)  # readable on either scheme
         s = self._series
         self._plotted = []
-        if s is None or not s.points:
+        if s is None or len(s.points) < 2:
             p.setPen(pal.placeholderText().color())
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
             p.end()
@@ -155,8 +162,8 @@ class TrendChart(QWidget):
         vmin, vmax, t0, t1 = self._ranges(s)
         ticks = _nice_ticks(vmin, vmax, 6)
         labels = [f"{t:g}" for t in ticks]
-        left = 12 + max(fm.horizontalAdvance(x) for x in labels)
-        top = 10 + fm.height() + 6
+        left = 12 + max([fm.horizontalAdvance(x) for x in labels] + [fm.horizontalAdvance(s.unit)])
+        top = 10 + 2 * fm.height() + 6
         frame = QRectF(left, top, max(10.0, self.width() - left - 16),
                        max(10.0, self.height() - top - fm.height() - 14))
         plot = frame.adjusted(8, 0, -8, 0)  # room for the first and last dots
@@ -184,6 +191,11 @@ class TrendChart(QWidget):
         if legend:
             p.setPen(success_color(pal))
             p.drawText(QRectF(left, 4, frame.width(), fm.height() + 4), Qt.AlignmentFlag.AlignRight, legend)
+
+        # the unit above the value labels
+        p.setPen(pal.placeholderText().color())
+        p.drawText(QRectF(0, top - fm.height() - 6, left - 6, fm.height() + 2),
+                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, s.unit)
 
         # grid and value labels
         for t, label in zip(ticks, labels, strict=False):
@@ -215,7 +227,8 @@ class TrendChart(QWidget):
             p.setPen(QPen(_GRID, 1))
             p.drawLine(QPointF(x, frame.top()), QPointF(x, frame.bottom()))
             p.restore()
-            box = QRectF(x - label_w / 2, frame.bottom() + 4, label_w, fm.height() + 4)
+            left_edge = min(max(0.0, x - label_w / 2), self.width() - label_w)  # never cut at the edges
+            box = QRectF(left_edge, frame.bottom() + 4, label_w, fm.height() + 4)
             p.drawText(box, Qt.AlignmentFlag.AlignHCenter, text)
 
         # axes
@@ -225,8 +238,9 @@ class TrendChart(QWidget):
 
         # line and points. Long series are thinned to what the pixels can show: per
         # pixel column the lowest and highest value, so spikes stay visible.
-        xs = [x_of(pt.when) for pt in s.points]
-        ys = [y_of(pt.value) for pt in s.points]
+        shown = s.drawn
+        xs = [x_of(pt.when) for pt in shown]
+        ys = [y_of(pt.value) for pt in shown]
         self._plotted = list(zip(xs, ys, strict=False))
         dense = len(xs) > plot.width() / 3
         if len(xs) > 1:
@@ -239,11 +253,18 @@ class TrendChart(QWidget):
             p.drawPolyline(line)
         size = 3.0 if dense else 6.0
         for flagged, color in ((False, line_color), (True, out_color)):
-            dots = {(round(x), round(y)) for x, y, pt in zip(xs, ys, s.points, strict=False)
-                    if bool(pt.flag) == flagged}
+            dots = {(round(x), round(y)) for x, y, pt in zip(xs, ys, shown, strict=False)
+                    if bool(pt.flag) == flagged and not pt.comparator}
             if dots:
                 p.setPen(QPen(color, size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
                 p.drawPoints(QPolygonF([QPointF(x, y) for x, y in dots]))
+            # a value with a comparator ("< 5") is a bound, not a measurement: an open ring
+            rings = [(x, y) for x, y, pt in zip(xs, ys, shown, strict=False)
+                     if bool(pt.flag) == flagged and pt.comparator]
+            p.setPen(QPen(color, 1.5))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            for x, y in rings[:2000]:
+                p.drawEllipse(QPointF(x, y), size * 0.8, size * 0.8)
         p.end()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -258,7 +279,6 @@ class TrendChart(QWidget):
         if abs(x - px) + abs(y - py) > 14:
             QToolTip.hideText()
             return
-        pt = s.points[n]
-        flag = {"H": " (high)", "L": " (low)"}.get(pt.flag, "")
-        text = (pt.text or f"{pt.when.strftime('%Y-%m-%d')}: {pt.value:.4g} {s.unit}") + flag
+        pt = s.drawn[n]
+        text = pt.text or f"{pt.when.strftime('%Y-%m-%d')}: {pt.value:.4g} {s.unit}"
         QToolTip.showText(event.globalPosition().toPoint(), safe_tooltip(text), self)

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import VerificationError
 from ..events import CancelToken, ProgressSink
-from ..services import StoredSummary, Summary, summarize, utc_text
+from ..services import StoredSummary, Summary, named_within, names_within, summarize, utc_text
 from .badges import PillLabel, hint_label, verdict_label
 from .detail import DetailPane
 from .icon import app_icon
@@ -396,7 +396,11 @@ def _summary(resource: dict[str, Any]) -> Summary:
 
 def bundle_rows(resources: Sequence[dict[str, Any]]) -> list[StoredSummary]:
     """One row per resource, newest first; the row id is the resource's position."""
-    rows = [StoredSummary(str(n), _summary(res)) for n, res in enumerate(resources)]
+    try:
+        summaries = named_within(resources)  # a medication named by reference, a bare code named elsewhere
+    except (ValueError, TypeError, KeyError, AttributeError):
+        summaries = [_summary(res) for res in resources]
+    rows = [StoredSummary(str(n), s) for n, s in enumerate(summaries)]
     rows.sort(key=lambda r: utc_text(r.summary.date), reverse=True)  # by instant
     return rows
 
@@ -409,6 +413,7 @@ class BundleViewer(QDialog):
                  title: str = "", signer: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.resources = list(resources)
+        self._names: dict[str, str] | None = None
         self.setWindowTitle(f"{title or 'Records'} — read-only")
         self.setWindowIcon(app_icon())
         self.resize(1100, 680)
@@ -469,7 +474,9 @@ class BundleViewer(QDialog):
             self.detail.clear()
             return
         row = self.model.summary_at(self.proxy.mapToSource(current).row())
-        self.detail.show_record(row, self.resources[int(row.id)])
+        if self._names is None:  # references between the records, by name (read once, on first use)
+            self._names = names_within(self.resources)
+        self.detail.show_record(row, self.resources[int(row.id)], self._names)
 
     def json_text(self) -> str:
         return self.detail.json_view.toPlainText()

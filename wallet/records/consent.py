@@ -11,7 +11,9 @@ from typing import Any
 
 __all__ = [
     "AUDIT_ACTIONS",
+    "GRANT_KEY_SYSTEM",
     "GRANT_SYSTEM",
+    "TOKEN_SYSTEM",
     "TX_SYSTEM",
     "audit_event",
     "consent_ids",
@@ -22,6 +24,8 @@ __all__ = [
 ETH = "urn:ietf:rfc:3986"  # identifiers are URIs: "eip155:<chain>:<address>"
 GRANT_SYSTEM = "urn:health-wallet:grant"
 TX_SYSTEM = "urn:health-wallet:tx"
+GRANT_KEY_SYSTEM = "urn:health-wallet:grant-key-index"  # the per-grant key m/44'/60'/18519'/0/<value>
+TOKEN_SYSTEM = "urn:health-wallet:share-token"  # the token handed to the doctor (it holds the signed grant)
 
 # action -> (AuditEvent.action code, subtype display)
 AUDIT_ACTIONS = {
@@ -62,15 +66,25 @@ def consent_ids(grant_id: str) -> tuple[str, str]:
 
 
 def grant_consent(*, grant_id: str, chain_id: int, patient: str, grantee: str, grantee_name: str | None,
-                  starts: datetime, expires: datetime, record_refs: Iterable[str], cid: str) -> dict[str, Any]:
-    """A ``Consent`` (scope: patient-privacy, OPTIN permit) for one grant."""
+                  starts: datetime, expires: datetime, record_refs: Iterable[str], cid: str,
+                  grant_key_index: int | None = None, token: str | None = None) -> dict[str, Any]:
+    """A ``Consent`` (scope: patient-privacy, OPTIN permit) for one grant.
+
+    A signed grant also keeps the index of its per-grant key (identifier system
+    :data:`GRANT_KEY_SYSTEM`) and the share token (:data:`TOKEN_SYSTEM`), so the wallet can
+    revoke, burn or hand it out again; ``patient`` is then the per-grant address."""
     actor = _account(chain_id, grantee)
     if grantee_name:
         actor["display"] = grantee_name
+    identifiers = [{"system": GRANT_SYSTEM, "value": grant_id}]
+    if grant_key_index is not None:
+        identifiers.append({"system": GRANT_KEY_SYSTEM, "value": str(int(grant_key_index))})
+    if token is not None:
+        identifiers.append({"system": TOKEN_SYSTEM, "value": token})
     return {
         "resourceType": "Consent",
         "id": consent_ids(grant_id)[0],
-        "identifier": [{"system": GRANT_SYSTEM, "value": grant_id}],
+        "identifier": identifiers,
         "status": "active",
         "scope": {"coding": [
             {"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"},

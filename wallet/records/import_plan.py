@@ -78,8 +78,13 @@ def plan_import(store: RecordStore, parsed: ParsedFile, *, profile: str,
     stored = store.current(groups)
     urls: dict[int, str] = {}
 
+    # whom the file is about: its Patient, else the profile's (for age- and sex-specific ranges)
+    patient = next((i.resource for i in parsed.items if i.resource.get("resourceType") == "Patient"), None)
+    if patient is None:
+        patient = next((p.patient for p in store.profiles() if p.name == profile), None)
+
     def new_record(rid: str, resource: dict[str, Any]) -> NewRecord:
-        summary = summarize(resource)
+        summary = summarize(resource, patient=patient)
         if urls.get(id(resource)):
             summary = replace(summary, full_url=urls[id(resource)])
         return NewRecord(rid, resource, summary, where.get(rid, profile))

@@ -21,7 +21,6 @@ phrase of its parts (the tokenizer splits on punctuation).
 from __future__ import annotations
 
 from decimal import Decimal
-from html.parser import HTMLParser
 from typing import Any
 
 __all__ = ["MAX_SEARCH_TEXT", "match_expression", "narrative_text", "search_text"]
@@ -38,21 +37,24 @@ _SKIP_KEYS = frozenset({"id", "reference", "system", "url", "fullUrl", "meta", "
                         "extension", "modifierExtension", "contained"})
 
 
-class _TextOnly(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
 def narrative_text(div: str) -> str:
-    """The words of an XHTML narrative: tags dropped, entities decoded, white space collapsed."""
-    parser = _TextOnly()
+    """The words of an XHTML narrative: tags dropped, entities decoded, white space collapsed.
+
+    :mod:`html.parser` is imported here, on the first narrative, so opening the store at
+    start-up does not load it.
+    """
+    from html.parser import HTMLParser
+
+    parts: list[str] = []
+
+    class _TextOnly(HTMLParser):
+        def handle_data(self, data: str) -> None:
+            parts.append(data)
+
+    parser = _TextOnly(convert_charrefs=True)
     parser.feed(div)
     parser.close()
-    return " ".join(" ".join(parser.parts).split())
+    return " ".join(" ".join(parts).split())
 
 
 def _walk(node: Any, key: str, out: list[str]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..config import SETTINGS
+from ..records.facts import record_facts
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
 from ..records.store import StoredSummary
@@ -23,7 +24,21 @@ from .address_book import ADDRESS_BOOK_FILE, AddressBook, Contact
 from .context import WalletContext
 from .expiry import PRESETS, Duration, parse_expiry
 from .network_status import ChainStatus, IpfsStatus, NetworkStatus, WalletStatus, probe_network
+from .overview import HealthOverview
 from .preferences import TEXT_PERCENT_RANGE, THEMES, Preferences
+from .reading import (
+    ALL_RECORDS,
+    BROWSED_CATEGORIES,
+    HEALTH_RECORDS,
+    INSURANCE,
+    INSURANCE_TYPES,
+    TRAIL_TYPES,
+    RecordCounts,
+    named_within,
+    names_within,
+    shown_category,
+    type_words,
+)
 from .wallet import (
     CATEGORIES,
     DELETE_CONFIRMATION,
@@ -64,8 +79,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADDRESS_BOOK_FILE",
+    "ALL_RECORDS",
+    "BROWSED_CATEGORIES",
     "CATEGORIES",
     "DELETE_CONFIRMATION",
+    "HEALTH_RECORDS",
+    "INSURANCE",
+    "INSURANCE_TYPES",
     "MIN_PASSPHRASE",
     "OWNER",
     "PHRASE_LENGTHS",
@@ -73,6 +93,7 @@ __all__ = [
     "SETTINGS",
     "TEXT_PERCENT_RANGE",
     "THEMES",
+    "TRAIL_TYPES",
     "Address",
     "AddressBook",
     "BackupReceipt",
@@ -89,6 +110,7 @@ __all__ = [
     "GrantReceipt",
     "GrantView",
     "HealthCard",
+    "HealthOverview",
     "ImportResult",
     "IpfsStatus",
     "NetworkProfile",
@@ -97,6 +119,7 @@ __all__ = [
     "OpenedShare",
     "Preferences",
     "ProfileView",
+    "RecordCounts",
     "RevokeReceipt",
     "SharePlan",
     "Sharing",
@@ -119,14 +142,19 @@ __all__ = [
     "is_encrypted_export",
     "kubo_library_path",
     "local_text",
+    "named_within",
+    "names_within",
     "parse_expiry",
     "phrase_problem",
     "phrase_words",
     "plan_share",
     "probe_network",
+    "record_facts",
+    "shown_category",
     "summarize",
     "trust_issuer",
     "trusted_issuers",
+    "type_words",
     "utc_text",
     "verify_path",
 ]

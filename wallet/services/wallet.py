@@ -18,13 +18,13 @@ from ..errors import Cancelled, InvalidRecord, WalletError, WalletExists, Wallet
 from ..events import CancelToken, ProgressSink
 from ..records.profiles import OWNER, check_profile_name
 from ..records.store import STORE_FILE, Page, PageKey, RecordStore, StoredSummary
-from ..records.summary import CATEGORIES
 from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase, normalize_phrase
 from ..vault.keystore import MIN_PASSPHRASE, Keystore, check_passphrase
 from ..vault.remember import RememberedUnlock
 from .address_book import AddressBook
 from .context import WalletContext
 from .network_status import WalletStatus, chain_status, ipfs_status
+from .reading import BROWSED_CATEGORIES, TRAIL_TYPES  # TRAIL_TYPES: the wallet's own activity, the owner's
 
 if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
@@ -34,9 +34,14 @@ if TYPE_CHECKING:
     from ..share.issuers import IssuerStore
     from ..share.shc import HealthCard
     from .cards import CardInput
+    from .overview import HealthOverview
+    from .reading import DisplayIndex, RecordCounts
 
 __all__ = ["CATEGORIES", "DELETE_CONFIRMATION", "MIN_PASSPHRASE", "OWNER", "PHRASE_LENGTHS", "FileOutcome",
            "ProfileView", "UnlockedWallet", "WalletService", "phrase_problem", "phrase_words"]
+
+
+CATEGORIES = BROWSED_CATEGORIES  # what the front ends list: every category but the wallet's own activity
 
 
 def phrase_problem(text: str) -> str | None:
@@ -56,8 +61,6 @@ def phrase_words() -> tuple[str, ...]:
 
 
 DELETE_CONFIRMATION = "delete"  # what the user types to delete a wallet
-
-TRAIL_TYPES = ("Consent", "AuditEvent")  # the wallet's own record of grants and access: the owner's
 
 
 @dataclass(frozen=True)
@@ -294,6 +297,7 @@ class UnlockedWallet:
         self._chain: ChainBackend | None = None
         self._backends_lock = threading.Lock()
         self._profile = OWNER
+        self._displays: DisplayIndex | None = None
 
     def __repr__(self) -> str:
         return f"UnlockedWallet(address={self.identity.address}, locked={self._keys is None})"
@@ -410,9 +414,11 @@ class UnlockedWallet:
 
     def profiles(self) -> list[ProfileView]:
         """The people in this wallet, the owner first, with their record counts."""
-        counts = self.store.counts_by_profile()
+        from .reading import record_counts
+
         profiles = self.store.profiles()
-        return [ProfileView(p.name, p.is_owner, p.describe(), counts.get(p.name, 0)) for p in profiles]
+        return [ProfileView(p.name, p.is_owner, p.describe(), record_counts(self.store, p.name).total)
+                for p in profiles]
 
     def move_owner_records(self, name: str) -> str:
         """The records the owner's profile holds were someone else's (the user said so after
@@ -534,12 +540,51 @@ class UnlockedWallet:
                   profile: str | None = None, text: str | None = None) -> list[StoredSummary]:
         """One profile's summaries (default: the active profile's), newest first. The wallet's
         own trail (:data:`TRAIL_TYPES`) is the owner's, whichever profile is active. ``text``:
-        only records the full-text search finds for it (as :meth:`search`)."""
+        only records the full-text search finds for it (as :meth:`search`).
+
+        ``category`` is a view of :mod:`.reading`: a category, ``ALL_RECORDS`` or
+        ``HEALTH_RECORDS``; without ``category`` and ``types``, every stored row. Titles that
+        are only a code, or a medication named by reference, are named from the wallet."""
+        from ..records.summary import ACTIVITY
+        from .reading import named_rows, view_query
+
         types = list(types) if types is not None else None
-        if profile is None and types and set(types) <= set(TRAIL_TYPES):
+        if profile is None and ((types and set(types) <= set(TRAIL_TYPES)) or (category == ACTIVITY and not types)):
             profile = OWNER
-        return self.store.summaries(category=category, types=types, since=since, limit=limit, offset=offset,
-                                    profile=self._profile_name(profile), text=text)
+        name = self._profile_name(profile)
+        if types is None and category is not None:
+            category, types = view_query(category)
+            if types == []:
+                return []
+        rows = self.store.summaries(category=category, types=types, since=since, limit=limit, offset=offset,
+                                    profile=name, text=text)
+        return named_rows(self.store, rows, name, self._display_index())
+
+    def _display_index(self) -> DisplayIndex:
+        from .reading import DisplayIndex
+
+        with self._backends_lock:
+            if self._displays is None:
+                self._displays = DisplayIndex(self.store)
+            return self._displays
+
+    def record_counts(self, profile: str | None = None) -> RecordCounts:
+        """The counts every screen shows (see :func:`.reading.record_counts`)."""
+        from .reading import record_counts
+
+        return record_counts(self.store, self._profile_name(profile))
+
+    def reference_names(self, resource: dict[str, Any], profile: str | None = None) -> dict[str, str]:
+        """``reference`` → name for the references in ``resource`` (see :func:`.reading.reference_names`)."""
+        from .reading import reference_names
+
+        return reference_names(self.store, resource, self._profile_name(profile))
+
+    def overview(self, profile: str | None = None) -> HealthOverview:
+        """The at-a-glance page's content (see :mod:`.overview`)."""
+        from .overview import health_overview
+
+        return health_overview(self, profile=self._profile_name(profile))
 
     def record(self, rid: str, *, profile: str | None = None) -> dict[str, Any]:
         """One record of ``profile`` (default: the active one); another person's is not found.
@@ -572,13 +617,24 @@ class UnlockedWallet:
              text: str | None = None, limit: int = 100, offset: int = 0, after: PageKey | None = None,
              profile: str | None = None) -> Page:
         """One page of one profile's summaries (default: the active profile), newest first, read
-        through the store's indexes; see :meth:`RecordStore.page` (``text``: full-text search)."""
-        return self.store.page(category=category, types=types, since=since, text=text, limit=limit, offset=offset,
-                               after=after, profile=self._profile_name(profile))
+        through the store's indexes; see :meth:`RecordStore.page` (``text``: full-text search).
+        ``category`` is a view as in :meth:`summaries`; rows are named as there."""
+        from .reading import named_rows, view_query
+
+        name = self._profile_name(profile)
+        if types is None and category is not None:
+            category, types = view_query(category)
+        found = self.store.page(category=category, types=types, since=since, text=text, limit=limit, offset=offset,
+                                after=after, profile=name)
+        return Page(tuple(named_rows(self.store, list(found.rows), name, self._display_index())), found.next)
 
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
               text: str | None = None, profile: str | None = None) -> int:
-        """How many records :meth:`page` pages through with the same filters."""
+        """How many records :meth:`page` pages through with the same filters (``category``: a view)."""
+        from .reading import view_query
+
+        if types is None and category is not None:
+            category, types = view_query(category)
         return self.store.count(category=category, types=types, since=since, text=text,
                                 profile=self._profile_name(profile))
 
@@ -589,9 +645,10 @@ class UnlockedWallet:
         word as a whole word (one ending in ``*``: as the start of a word; a filter box that
         searches as the user types adds it to the last word), in titles, codes and displays,
         values, notes or narrative; newest first. What the GUI's filter box and
-        ``records --search`` call; see :meth:`RecordStore.search`."""
-        return self.store.search(text, category=category, types=types, since=since, limit=limit, offset=offset,
-                                 profile=self._profile_name(profile))
+        ``records --search`` call; see :meth:`RecordStore.search`. ``category``: a view as in
+        :meth:`summaries`."""
+        return list(self.page(category=category, types=types, since=since, text=text, limit=limit, offset=offset,
+                              profile=profile).rows)
 
     def delete_record(self, rid: str, *, profile: str | None = None) -> None:
         """Delete one record of ``profile`` (default: the active one) from this wallet.
@@ -601,7 +658,8 @@ class UnlockedWallet:
         self.store.delete(rid)
 
     def counts_by_category(self, profile: str | None = None) -> dict[str, int]:
-        return self.store.counts_by_category(self._profile_name(profile))
+        """Records per browsed category (the wallet's own trail is not counted; see :mod:`.reading`)."""
+        return dict(self.record_counts(profile).by_category)
 
     def counts_by_type(self, profile: str | None = None) -> dict[str, int]:
         return self.store.counts_by_type(self._profile_name(profile))
