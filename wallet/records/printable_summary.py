@@ -28,9 +28,6 @@ PAST_ILLNESS, IMMUNIZATIONS, RESULTS, PROCEDURES, VITAL_SIGNS = "11348-0", "1136
 _HEADINGS = ((ALLERGIES, "Allergies and intolerances"), (MEDICATIONS, "Medications"),
              (PROBLEMS, "Current problems"), (IMMUNIZATIONS, "Immunizations"), (RESULTS, "Recent test results"),
              (VITAL_SIGNS, "Vital signs"), (PAST_ILLNESS, "Past illnesses"), (PROCEDURES, "Procedures"))
-# Summary.flag letters (HL7 v3 ObservationInterpretation) in words.
-_FLAG_WORDS = {"H": "High", "L": "Low", "HH": "Critical high", "LL": "Critical low", "A": "Abnormal",
-               "AA": "Critical abnormal", "N": "", "HU": "Very high", "LU": "Very low"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
 
 
@@ -106,19 +103,6 @@ def _unit_words(text: str) -> str:
     return _ANNOTATION.sub(r"\1", text)
 
 
-def _flag_words(flag: str) -> str:
-    return _FLAG_WORDS.get(flag, plain(flag, 40))
-
-
-def _range(s: Summary) -> str:
-    if s.low is None and s.high is None:
-        return ""
-    low = "" if s.low is None else f"{s.low:g}"
-    high = "" if s.high is None else f"{s.high:g}"
-    text = f"{low}–{high}" if low and high else (f"≥ {low}" if low else f"≤ {high}")
-    return f"{text} {s.unit}".strip()
-
-
 def _medication_title(res: dict[str, Any], by_url: dict[str, dict[str, Any]], summary: Summary) -> str:
     """A medication entry names its drug through a Medication in the document when it has no
     name of its own (IPS: ``medicationReference``)."""
@@ -131,13 +115,14 @@ def _medication_title(res: dict[str, Any], by_url: dict[str, dict[str, Any]], su
     return summary.title
 
 
-def _item(res: dict[str, Any], measured: bool, by_url: dict[str, dict[str, Any]]) -> SummaryItem:
-    s = summarize(res)
+def _item(res: dict[str, Any], measured: bool, by_url: dict[str, dict[str, Any]],
+          patient: dict[str, Any]) -> SummaryItem:
+    s = summarize(res, patient=patient or None)  # the patient picks age- and sex-specific ranges
     title = _medication_title(res, by_url, s) if s.category == "Medications" else s.title
     date = s.date[:10] if re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", s.date[:10]) else ""
     if measured and s.value is not None:
         return SummaryItem(plain(title), "", date, plain(_unit_words(s.value_text), 80),
-                           plain(_unit_words(_range(s)), 80), _flag_words(s.flag))
+                           plain(_unit_words(s.range_label), 80), plain(s.flag_words, 40))
     if measured:
         return SummaryItem(plain(title), "", date, plain(_unit_words(s.detail)))
     detail = s.detail
@@ -177,7 +162,7 @@ def printable_summary(bundle: dict[str, Any]) -> PrintableSummary:
         absent = [r for r in resources if _is_absent(r)]
         real = [r for r in resources if not _is_absent(r)]
         measured = code in (RESULTS, VITAL_SIGNS)
-        items = [_item(r, measured, by_url) for r in real]
+        items = [_item(r, measured, by_url, patient) for r in real]
         if measured:
             items.sort(key=lambda i: i.date, reverse=True)
         found[code] = SummarySection(code, headings[code], tuple(items),
