@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from wallet.clock import FixedClock  # noqa: E402
+from wallet.records import fhir_json  # noqa: E402
 from wallet.records.bundle import collection_bundle  # noqa: E402
 from wallet.share.export import write_export  # noqa: E402
 from wallet.share.verify import verify_export  # noqa: E402
@@ -63,7 +64,10 @@ def main() -> None:
     args = parser.parse_args()
     fixtures = REPO.parent / "shared" / "fixtures" / "synthea"
     path = args.file or next(fixtures.glob("Fletcher_Hyatt_*.json"))
-    resources = [e["resource"] for e in json.loads(path.read_bytes())["entry"]]
+    # records as the wallet holds them: decimals exact (what the store hands to an export)
+    resources = [e["resource"] for e in fhir_json.loads(path.read_bytes())["entry"]]
+    # the baseline writes the same records with the standard library, numbers as doubles
+    plain_resources = [e["resource"] for e in json.loads(path.read_bytes())["entry"]]
     keys = WalletKeys(PHRASE)
     _ = keys.account  # derive the account once, outside the timings
     clock = FixedClock(datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
@@ -71,11 +75,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         export_and_verify(resources, folder, keys, clock, passphrase)  # warm up
-        baseline(resources, folder, -1, clock.now())
+        baseline(plain_resources, folder, -1, clock.now())
         base, exp, ver = [], [], []
         size = 0
         for n in range(args.repeat):
-            base.append(baseline(resources, folder, n, clock.now()))
+            base.append(baseline(plain_resources, folder, n, clock.now()))
             e, v, out = export_and_verify(resources, folder, keys, clock, passphrase)
             exp.append(e)
             ver.append(v)

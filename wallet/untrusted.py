@@ -32,9 +32,10 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from itertools import accumulate, repeat
 from typing import Any
 
 from .errors import (
@@ -61,6 +62,7 @@ __all__ = [
     "decode_utf8",
     "loads",
     "read_bytes",
+    "read_lines",
     "scan",
     "size_text",
 ]
@@ -193,6 +195,49 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> b
     return data
 
 
+def read_lines(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Iterator[bytes]:
+    """The lines of the regular file ``path`` (each with its line end), read one at a time.
+
+    For files too large to hold (a year of readings as NDJSON): the same refusals as
+    :func:`read_bytes` before and after opening, then lines are read through a 1 MiB
+    buffer, and :class:`~wallet.errors.InputTooLarge` is raised as soon as more than
+    ``max_bytes`` were read. The file is closed when the generator is closed or finished.
+    """
+    shown = os.fspath(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError as exc:
+        raise InputUnreadable(f"{shown} cannot be read: it does not exist.") from exc
+    except OSError as exc:
+        raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
+    _require_regular(info.st_mode, shown)
+    if info.st_size > max_bytes:
+        raise InputTooLarge(f"{shown} is larger than {size_text(max_bytes)}; nothing was read.")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
+    try:
+        _require_regular(os.fstat(fd).st_mode, shown)
+    except BaseException:
+        os.close(fd)
+        raise
+    total = 0
+    with os.fdopen(fd, "rb", buffering=_MIB) as fh:
+        while True:
+            try:
+                line = fh.readline(max_bytes + 1 - total)
+            except OSError as exc:
+                raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
+            if not line:
+                return
+            total += len(line)
+            if total > max_bytes:
+                raise InputTooLarge(f"{shown} is larger than {size_text(max_bytes)}; nothing was read.")
+            yield line
+
+
 def _require_regular(mode: int, shown: str) -> None:
     if stat.S_ISDIR(mode):
         raise InputUnreadable(f"{shown} is a folder; name the files in it.")
@@ -202,13 +247,20 @@ def _require_regular(mode: int, shown: str) -> None:
 
 # --- JSON -------------------------------------------------------------------------
 
-# One token: a whole string (skipped), a structural character, or a number. Literals
-# (true/false/null) and whitespace fall between tokens. The string pattern is the
-# "unrolled loop" form and also matches a string left open to the end of the text, so
-# every match succeeds at its first try: the scan is linear (a pattern that needed the
-# closing quote would rescan the tail from every later quote, quadratic in the length).
-_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:(?P<close>")|\\?\Z)|[\[\]{},]|-?[0-9][0-9.eE+-]*', re.DOTALL)
+# One token: a structural character, a number, or the opening quote of a string left open
+# to the end of the text. Closed strings, literals (true/false/null) and whitespace are
+# skipped inside the regular-expression engine, before the token, so Python sees only the
+# tokens that count. The string pattern is the "unrolled loop" form, the skip is possessive
+# and ``\Z`` ends the last match, so every match succeeds at its first try and the scan is
+# linear (a string left open is tried once, to the end, then reported by its quote).
+_TOKEN = re.compile(r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^"\[\]{},0-9-]++|-(?![0-9]))*+'
+                    r'(?:(?P<token>[\[\]{},]|-?[0-9][0-9.eE+-]*)|(?P<open>")|\Z)', re.DOTALL)
 _EXPONENT = re.compile(r"[eE]([+-]?)0*([0-9]+)$")
+# a bracket outside strings: closed strings and everything else are skipped inside the
+# engine; a string left open swallows the rest of the text (the token walk stops there too),
+# and \Z ends the last match, so every match succeeds at its first try: linear
+_BRACKETS = re.compile(r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^"\[\]{}]++)*+(?:([\[\]{}])|".*|\Z)', re.DOTALL)
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}  # anything else (the empty last match) is 0
 _CLOSER = {"[": "]", "{": "}"}
 
 
@@ -232,15 +284,15 @@ def scan(text: str, *, what: str, limits: Limits = DEFAULT_LIMITS, started: floa
     counts: list[int] = []
     tokens = 0
     for match in _TOKEN.finditer(text):
-        token = match.group()
+        token = match.group("token")
+        if token is None:
+            if match.group("open") is not None:
+                return  # a string never closed: the parser says where
+            continue  # the end of the text
         first = token[0]
         tokens += 1
         if tokens % _CHECK_EVERY == 0:
             _check_time(started, limits, what)
-        if first == '"':
-            if match.group("close") is None:
-                return  # a string never closed: the parser says where
-            continue
         if first == ",":
             if counts:
                 counts[-1] += 1
@@ -262,6 +314,15 @@ def scan(text: str, *, what: str, limits: Limits = DEFAULT_LIMITS, started: floa
         else:
             _check_number(token, what, limits)
     _check_time(started, limits, what)
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest running sum of ``[{`` (+1) and ``]}`` (−1) outside strings: the nesting
+    depth of well-formed text, and at least the depth :func:`scan` checks on the well-formed
+    part of any text (it stops checking where the structure breaks). Strings are skipped
+    inside the regular-expression engine; the sum runs in ``itertools.accumulate``."""
+    brackets = _BRACKETS.findall(text)
+    return max(accumulate(map(_DEPTH_STEP.get, brackets, repeat(0))), default=0)
 
 
 def _check_number(token: str, what: str, limits: Limits) -> None:
@@ -295,22 +356,43 @@ def decode_utf8(data: bytes, *, what: str) -> str:
 class _Strict:
     """``json`` hooks that refuse duplicate names and NaN/Infinity, and watch the clock."""
 
-    def __init__(self, what: str, limits: Limits, started: float) -> None:
+    def __init__(self, what: str, limits: Limits, started: float, parse_float: Callable[[str], Any]) -> None:
         self.what, self.limits, self.started, self.objects = what, limits, started, 0
+        self.parse_float = parse_float
+        self.numbers_within = True  # False once a number beyond the limits was seen (not converted)
 
     def pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         self.objects += 1
         if self.objects % _CHECK_EVERY == 0:
             _check_time(self.started, self.limits, self.what)
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise InputNotJson(f"{self.what} is not valid JSON: duplicate property {key!r}")
-            out[key] = value
+        out = dict(pairs)
+        if len(out) != len(pairs):  # a name given twice: find the first for the message
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise InputNotJson(f"{self.what} is not valid JSON: duplicate property {key!r}")
+                seen.add(key)
         return out
 
     def constant(self, name: str) -> Any:
         raise InputNotJson(f"{self.what} is not valid JSON: {name} is not a JSON number")
+
+    def integer(self, token: str) -> int:
+        if len(token) > self.limits.max_number_chars:
+            self.numbers_within = False
+            return 0
+        return int(token)
+
+    def fraction(self, token: str) -> Any:
+        if len(token) > self.limits.max_number_chars:
+            self.numbers_within = False
+            return None
+        if "e" in token or "E" in token:
+            exponent = _EXPONENT.search(token)
+            if exponent is not None and int(exponent.group(2)) > self.limits.max_exponent:
+                self.numbers_within = False
+                return None
+        return self.parse_float(token)
 
 
 def loads(
@@ -338,16 +420,35 @@ def loads(
         raise InputNotJson(f"{what} is not JSON text.")
     if not text.strip():
         raise InputNotJson(f"{what} is empty.")
-    scan(text, what=what, limits=limits, started=started)
-    hooks = _Strict(what, limits, started)
+    # Text with no more "[" and "{" than the depth limit, and fewer commas than the entry
+    # limit, cannot pass either (string contents only add to the counts): it goes to the
+    # parser at once, its numbers checked as they are read, and the token walk runs only
+    # if something fails, to name the first limit passed as it always does.
+    shallow = text.count(",") < limits.max_items and (
+        text.count("[") + text.count("{") <= limits.max_depth or _bracket_depth(text) <= limits.max_depth)
+    if not shallow:
+        scan(text, what=what, limits=limits, started=started)
+    hooks = _Strict(what, limits, started, parse_float)
     try:
         value = json.loads(text, object_pairs_hook=hooks.pairs, parse_constant=hooks.constant,
-                           parse_float=parse_float)
+                           parse_float=hooks.fraction if shallow else parse_float,
+                           parse_int=hooks.integer if shallow else None)
+    except InputNotJson:
+        if shallow:
+            scan(text, what=what, limits=limits, started=started)
+        raise
     except json.JSONDecodeError as exc:
+        if shallow:
+            scan(text, what=what, limits=limits, started=started)
         raise InputNotJson(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
-    except RecursionError as exc:  # unreachable after scan(); kept so no path can crash
+    except RecursionError as exc:  # unreachable after scan() or the counts; kept so no path can crash
         raise InputTooDeep(f"{what} is nested too deeply to read.") from exc
     except ValueError as exc:  # e.g. Python's integer digit limit
+        if shallow:
+            scan(text, what=what, limits=limits, started=started)
         raise InputTooLarge(f"{what} holds a value too large to read: {str(exc).splitlines()[0]}") from exc
+    if not hooks.numbers_within:
+        scan(text, what=what, limits=limits, started=started)  # names the number
+        raise InputTooLarge(f"{what} holds a number beyond the limits; nothing was read.")
     _check_time(started, limits, what)
     return value

@@ -48,6 +48,7 @@ from ..events import CancelToken, Progress, ProgressSink
 from ..services import TEXT_PERCENT_RANGE, Preferences, StoredSummary, UnlockedWallet
 from . import profile_switcher
 from .actions import make_action
+from .clinic_section import ClinicSection
 from .detail import DetailPane
 from .export_backup_section import ExportBackupSection
 from .icon import LogoLabel, lock_icon
@@ -302,6 +303,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.sharing = SharingSection(self, self.sections)
         self.records_tools = ExportBackupSection(self, self.sections)
+        self.clinic = ClinicSection(self)  # the Clinic menu: printouts and SMART Health Links
 
         self.address_label = QLabel(self)
         self.address_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -344,6 +346,7 @@ class MainWindow(QMainWindow):
         self.import_bar.finish()
         self.sharing.clear()
         self.records_tools.clear()
+        self.clinic.clear()
         self._wallet = None
         self.panel.clear()
         self.overview.clear()

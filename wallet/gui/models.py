@@ -44,6 +44,7 @@ from ..services import (
     utc_text,
 )
 from .plain_text import safe_tooltip
+from .table_model import StorePager
 from .theme import error_color
 
 __all__ = [
@@ -214,11 +215,11 @@ class RecordTableModel(QAbstractTableModel):
 
     @classmethod
     def for_wallet(cls, wallet: UnlockedWallet, category: str | None, total: int, *, page_size: int = PAGE_SIZE,
-                   parent: QObject | None = None) -> RecordTableModel:
-        def fetch(limit: int, offset: int) -> list[StoredSummary]:
-            return wallet.summaries(category=category, limit=limit, offset=offset)
-
-        return cls(fetch, total, columns=columns_for(category), page_size=page_size, parent=parent)
+                   text: str | None = None, parent: QObject | None = None) -> RecordTableModel:
+        """Pages of ``category`` read through the store's indexes (:class:`~.table_model.StorePager`);
+        ``text``: only the records the full-text search finds for it (``total`` counts those)."""
+        return cls(StorePager(wallet, category=category, text=text), total, columns=columns_for(category),
+                   page_size=page_size, parent=parent)
 
     # --- size and lazy loading ------------------------------------------------------
 

@@ -4,6 +4,11 @@ and vital signs a trend chart of the chosen test.
 The table shows the newest rows first and fetches more as the user scrolls. Filtering
 or sorting by another column needs every row, so the rest is read on a worker thread
 (one query) and added when it arrives; the table stays usable meanwhile.
+
+A category of more than :data:`IN_MEMORY_LIMIT` records (a decade of a watch's readings)
+is never read whole: the filter box searches the store's full-text index and pages
+through what it finds, the table keeps the store's newest-first order, and the trend
+charts the newest :data:`TREND_ROWS` values.
 """
 
 from __future__ import annotations
@@ -32,7 +37,10 @@ from .models import COLUMNS, MEASUREMENT_CATEGORIES, RecordFilterProxy, RecordTa
 from .trend_chart import TrendChart
 from .workers import JobRunner
 
-__all__ = ["RecordsPanel"]
+__all__ = ["IN_MEMORY_LIMIT", "TREND_ROWS", "RecordsPanel"]
+
+IN_MEMORY_LIMIT = 50_000  # above this many records a category is paged and searched in the store
+TREND_ROWS = 100_000  # the newest rows of a large category that its trend is drawn from
 
 _REST = "records-rest"  # the JobRunner key of loading every row of the shown category
 _HEADINGS = {ALL_RECORDS: "All records, newest first (insurance and billing are under their own category)",
@@ -53,6 +61,8 @@ class RecordsPanel(QWidget):
         self._runner: JobRunner | None = None
         self._loading_rest = False
         self._series: dict[str, TrendSeries] = {}
+        self._category_total = 0
+        self._search_text = ""  # the store search shown, for a large category
         self.model: RecordTableModel | None = None
 
         self.heading = QLabel(self)
@@ -148,20 +158,19 @@ class RecordsPanel(QWidget):
         self._loading_rest = False
         self._series = {}
         self._trend_ready = False
-        old = self.model
-        self.model = RecordTableModel.for_wallet(wallet, category, total, parent=self)
-        self.proxy.setSourceModel(self.model)
-        if old is not None:
-            old.deleteLater()
+        self._category_total = total
+        self._search_text = ""
+        model = RecordTableModel.for_wallet(wallet, category, total, parent=self)
+        self._set_model(model)
         header = self.table.horizontalHeader()
-        for n, key in enumerate(self.model.column_keys):
+        for n, key in enumerate(model.column_keys):
             stretch = key == "title"
             header.setSectionResizeMode(n, QHeaderView.ResizeMode.Stretch if stretch
                                         else QHeaderView.ResizeMode.Interactive)
             if not stretch:
                 header.resizeSection(n, _WIDTHS.get(key, 120))
         self.table.setSortingEnabled(False)
-        header.setSortIndicator(self.model.column_keys.index("date"), Qt.SortOrder.DescendingOrder)
+        header.setSortIndicator(model.column_keys.index("date"), Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
         self.heading.setText(_HEADINGS.get(category or ALL_RECORDS, category or ""))
         measuring = category in MEASUREMENT_CATEGORIES
@@ -171,11 +180,42 @@ class RecordsPanel(QWidget):
         self.trend_combo.blockSignals(False)
         self.trend_chart.set_series(None, message="Loading the trend…" if measuring and total else
                                     "No measurements to chart yet.")
-        self.model.fetchMore()
+        model.fetchMore()
         self._hide_empty_columns()
+        if self.large:
+            self.proxy.set_filter_text("")
+            if self.filter_edit.text().strip():
+                self._search_in_store(self.filter_edit.text())
+        elif self.filter_edit.text().strip() and not self.proxy.filter_words:
+            self.proxy.set_filter_text(self.filter_edit.text())
         if (measuring and total) or self.proxy.filter_words:
             self._load_rest()
         self._refresh_state()
+
+    @property
+    def large(self) -> bool:
+        """Whether the shown category is too large to read whole (see the module docs)."""
+        return self._category_total > IN_MEMORY_LIMIT
+
+    def _set_model(self, model: RecordTableModel) -> None:
+        old = self.model
+        self.model = model
+        self.proxy.setSourceModel(model)
+        if old is not None:
+            old.deleteLater()
+
+    def _search_in_store(self, text: str) -> None:
+        """Show what the store's full-text search finds for ``text`` (every record when empty)."""
+        wallet, old = self._wallet, self.model
+        if wallet is None or old is None:
+            return
+        words = " ".join(text.split())
+        self._search_text = words
+        total = wallet.count(category=self._category, text=words) if words else self._category_total
+        model = RecordTableModel.for_wallet(wallet, self._category, total, text=words or None, parent=self)
+        self._set_model(model)
+        model.fetchMore()
+        self._hide_empty_columns()
 
     def clear(self) -> None:
         """Forget every record shown (the wallet is locking)."""
@@ -186,6 +226,8 @@ class RecordsPanel(QWidget):
         self._loading_rest = False
         self._series = {}
         self._trend_ready = False
+        self._category_total = 0
+        self._search_text = ""
         old = self.model
         self.model = None
         self.proxy.setSourceModel(None)  # type: ignore[arg-type]  # Qt accepts None: no source
@@ -213,10 +255,15 @@ class RecordsPanel(QWidget):
             return
         offset = 0 if measuring else model.loaded  # the trend needs them all
         category = self._category
+        large = self.large
+        if large and not measuring:
+            return
         self._loading_rest = True
-        model.paused = True
+        model.paused = not large  # a large category keeps paging; only its trend is read
 
         def job(_progress: ProgressSink, _cancel: CancelToken) -> tuple[list[StoredSummary], dict[str, TrendSeries]]:
+            if large:
+                return [], trend_series(wallet.summaries(category=category, limit=TREND_ROWS))
             rows = wallet.summaries(category=category, offset=offset)
             return rows, (trend_series(rows) if measuring else {})
 
@@ -226,7 +273,8 @@ class RecordsPanel(QWidget):
             rows, series = result
             self._loading_rest = False
             self.model.paused = False
-            self.model.extend_from(offset, rows)
+            if rows:
+                self.model.extend_from(offset, rows)
             self._hide_empty_columns()
             if measuring:
                 self._trend_ready = True
@@ -254,6 +302,11 @@ class RecordsPanel(QWidget):
             self.table.setColumnHidden(n, not show)
 
     def _on_filter(self, text: str) -> None:
+        if self.large:
+            if " ".join(text.split()) != self._search_text:
+                self._search_in_store(text)
+                self._refresh_state()
+            return
         self.proxy.set_filter_text(text)
         if self.proxy.filter_words and self.model is not None and not self.model.fully_loaded:
             self._load_rest()
@@ -263,12 +316,24 @@ class RecordsPanel(QWidget):
         model = self.model
         if model is None:
             return
+        note = ""
         if model.total and not model.natural_order and not model.fully_loaded:
-            self._load_rest()
+            if self.large:  # another order needs every row: keep the store's, newest first
+                date = model.column_keys.index("date")
+                model.sort(date, Qt.SortOrder.DescendingOrder)
+                self.table.horizontalHeader().setSortIndicator(date, Qt.SortOrder.DescendingOrder)
+                note = f" · sorted newest first (other orders up to {IN_MEMORY_LIMIT:,} records; filter to narrow)"
+            else:
+                self._load_rest()
         shown = self.proxy.rowCount()
         total = model.total
-        words = " ".join(self.proxy.filter_words)
-        if total == 0:
+        words = " ".join(self.proxy.filter_words) or self._search_text
+        if self._search_text:
+            shown = total
+        if total == 0 and self._search_text:
+            self.empty.setText(f"No records match “{self._search_text}”.")
+            self.stack.setCurrentWidget(self.empty)
+        elif total == 0:
             what = (self._category or "records").lower() if self._category != ALL_RECORDS else "records"
             self.empty.setText(f"No {what} in this wallet yet.")
             self.stack.setCurrentWidget(self.empty)
@@ -279,12 +344,15 @@ class RecordsPanel(QWidget):
             self.stack.setCurrentWidget(self.table)
         if self._loading_rest:
             text = f"Loading all {total:,} records…"
+        elif self._search_text:
+            text = f"{total:,} of {self._category_total:,} records match · showing the newest {model.loaded:,}"
         elif words:
             text = f"{shown:,} of {total:,} records match"
         elif model.fully_loaded:
             text = f"{total:,} record{'s' if total != 1 else ''}"
         else:
             text = f"{total:,} records · showing the newest {model.loaded:,}; scroll for more"
+        text += note
         self.status.setText(text)
         self.status_changed.emit(text)
 

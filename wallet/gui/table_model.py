@@ -1,10 +1,13 @@
-"""The base of the app's simple table models: a list of rows shown under fixed headers.
+"""The base of the app's simple table models, and the pager of the records table.
 
-A subclass sets :attr:`RowsTableModel.HEADERS` and writes ``data()``; it gets the row
-and column counts, the horizontal header, and :meth:`~RowsTableModel.set_rows`,
-:meth:`~RowsTableModel.clear`, :meth:`~RowsTableModel.row_at` and
-:meth:`~RowsTableModel.rows`. Models that load lazily or sort themselves
-(:class:`~wallet.gui.models.RecordTableModel`) keep their own bookkeeping.
+- :class:`RowsTableModel`: a list of rows shown under fixed headers. A subclass sets
+  :attr:`RowsTableModel.HEADERS` and writes ``data()``; it gets the row and column
+  counts, the horizontal header, and :meth:`~RowsTableModel.set_rows`,
+  :meth:`~RowsTableModel.clear`, :meth:`~RowsTableModel.row_at` and
+  :meth:`~RowsTableModel.rows`. Models that load lazily or sort themselves
+  (:class:`~wallet.gui.models.RecordTableModel`) keep their own bookkeeping.
+- :class:`StorePager`: the page fetcher of :class:`~wallet.gui.models.RecordTableModel`
+  over the store's position index, optionally narrowed by the full-text search.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-__all__ = ["Index", "RowsTableModel"]
+from ..services import StoredSummary, UnlockedWallet
+
+__all__ = ["Index", "RowsTableModel", "StorePager"]
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -64,3 +69,23 @@ class RowsTableModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.header(section)
         return None
+
+
+class StorePager:
+    """``(limit, offset) -> rows``, newest first, of one view (``None``: every record) of the
+    wallet's active profile, read through the store's position index
+    (``UnlockedWallet.summaries``: views, naming and profile rules as everywhere else).
+    ``text``: only the records the full-text search finds for it. ``limit`` -1 reads every
+    remaining row (for lists small enough to hold)."""
+
+    def __init__(self, wallet: UnlockedWallet, *, category: str | None = None, text: str | None = None) -> None:
+        self._wallet = wallet
+        self.category = category
+        self.text = text
+
+    def count(self) -> int:
+        """How many rows the pager pages through (counted by the store)."""
+        return self._wallet.count(category=self.category, text=self.text)
+
+    def __call__(self, limit: int, offset: int) -> list[StoredSummary]:
+        return self._wallet.summaries(category=self.category, text=self.text, limit=limit, offset=offset)

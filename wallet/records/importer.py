@@ -1,23 +1,39 @@
 """Import FHIR files into the store: parse, validate everything, then write in one
 transaction. One bad resource rejects the whole file and leaves the store unchanged.
+
+NDJSON files (FHIR Bulk Data exports, a watch's years of readings) stream
+(:func:`import_ndjson`): each line is parsed, checked and validated as it is read, and
+every :data:`BATCH` resources are planned and written inside the one transaction the
+whole file is imported in; the file-level checks (one person, the profile's person) run
+after the last line, before the commit. Memory holds one batch, whatever the file's size,
+and a bad line anywhere still leaves the store unchanged.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from ..errors import InvalidRecord
+from .. import untrusted
+from ..errors import InputRefused, InvalidRecord
 from ..events import CancelToken, ProgressSink, report
 from .identity import PatientMatch
-from .import_plan import plan_import
+from .import_plan import ImportPlan, plan_import
 from .narrative import remove_unsafe_narratives
-from .parse import ParsedFile, read_file
+from .parse import MAX_FILE_BYTES, Located, ParsedFile, is_ndjson, read_file, stream_ndjson
 from .profiles import OWNER, Placement, Profile, place_file
-from .store import RecordStore
-from .validate import validate_file
+from .store import RecordStore, StreamBatch
+from .subjects import PATIENT_LINKS, one_person
+from .validate import validate_file, validate_resource
 
-__all__ = ["ImportResult", "document_entries", "import_file", "import_parsed"]
+__all__ = ["BATCH", "ImportResult", "document_entries", "import_file", "import_ndjson", "import_ndjson_lines",
+           "import_parsed", "import_path"]
+
+BATCH = 2000
+"""Resources planned and written together by :func:`import_ndjson` (the most it holds)."""
 
 
 @dataclass(frozen=True)
@@ -99,5 +115,143 @@ def document_entries(parsed: ParsedFile) -> ParsedFile:
 
 def import_file(store: RecordStore, path: Path, *, progress: ProgressSink | None = None,
                 cancel: CancelToken | None = None) -> ImportResult:
+    """Import the file at ``path`` into the owner's profile (:func:`import_path`)."""
+    return import_path(store, path, progress=progress, cancel=cancel)
+
+
+def import_path(store: RecordStore, path: Path, *, profile: str = OWNER, check_person: bool = False,
+                same_person: bool = False, progress: ProgressSink | None = None,
+                cancel: CancelToken | None = None) -> ImportResult:
+    """Import the FHIR file at ``path``, all or nothing: NDJSON streams (:func:`import_ndjson`),
+    any other file is read whole (:func:`import_parsed`). Raises :class:`InvalidRecord`."""
     path = Path(path)
-    return import_parsed(store, read_file(path), name=path.name, progress=progress, cancel=cancel)
+    if is_ndjson(path):
+        return import_ndjson(store, path, profile=profile, check_person=check_person, same_person=same_person,
+                             progress=progress, cancel=cancel)
+    return import_parsed(store, read_file(path), name=path.name, profile=profile, check_person=check_person,
+                         same_person=same_person, progress=progress, cancel=cancel)
+
+
+def import_ndjson(store: RecordStore, path: Path, *, profile: str = OWNER, check_person: bool = False,
+                  same_person: bool = False, progress: ProgressSink | None = None,
+                  cancel: CancelToken | None = None, batch: int = BATCH) -> ImportResult:
+    """Stream the NDJSON file at ``path`` into ``profile`` in one transaction (see the module
+    docs); the checks and results of :func:`import_parsed`. The file is read through
+    :func:`wallet.untrusted.read_lines` (at most :data:`MAX_FILE_BYTES`)."""
+    path = Path(path)
+    try:
+        lines = untrusted.read_lines(path, max_bytes=MAX_FILE_BYTES)
+        return import_ndjson_lines(store, lines, name=path.name, profile=profile, check_person=check_person,
+                                   same_person=same_person, progress=progress, cancel=cancel, batch=batch,
+                                   expected=_line_count(path) if progress is not None else 0)
+    except InputRefused as exc:
+        raise InvalidRecord(exc.user_message) from exc
+
+
+def _line_count(path: Path) -> int:
+    """About how many resources the file holds (its lines), for progress only."""
+    count = 0
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                count += chunk.count(b"\n")
+    except OSError:
+        return 0
+    return count
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+class _People:
+    """What the file-level person checks need, in bounded memory: every Patient, and one
+    stand-in record for each distinct set of patient links (``subject``, ``patient``,
+    ``beneficiary``) the other records make."""
+
+    def __init__(self) -> None:
+        self.items: list[Located] = []
+        self.seen: set[tuple[tuple[str, str], ...]] = set()
+
+    def add(self, item: Located) -> None:
+        res = item.resource
+        if res.get("resourceType") == "Patient":
+            self.items.append(item)
+            return
+        refs: tuple[tuple[str, str], ...] = tuple(
+            (link, ref["reference"]) for link in PATIENT_LINKS for ref in _as_list(res.get(link))
+            if isinstance(ref, dict) and isinstance(ref.get("reference"), str))
+        if refs not in self.seen:
+            self.seen.add(refs)
+            stand_in: dict[str, Any] = {"resourceType": res.get("resourceType")}
+            for link, ref in refs:
+                stand_in.setdefault(link, []).append({"reference": ref})
+            self.items.append(replace(item, resource=stand_in))
+
+    def parsed(self) -> ParsedFile:
+        return ParsedFile("ndjson", tuple(self.items))
+
+
+def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, profile: str = OWNER,
+                        check_person: bool = False, same_person: bool = False,
+                        progress: ProgressSink | None = None, cancel: CancelToken | None = None,
+                        batch: int = BATCH, expected: int = 0) -> ImportResult:
+    """:func:`import_ndjson` over ``lines`` (the file's lines as bytes, read lazily);
+    ``expected``: about how many resources, for progress (0: unknown)."""
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    people = _People()
+    warnings: list[str] = []
+    imported: Counter[str] = Counter()
+    counts = Counter[str]()
+    placement: list[Placement] = []
+
+    def planned(items: list[Located]) -> StreamBatch:
+        plan: ImportPlan = plan_import(store, ParsedFile("ndjson", tuple(items)), profile=profile, name=name)
+        warnings.extend(plan.warnings)
+        imported.update(plan.imported)
+        counts.update(duplicates=plan.duplicates, newer=len(plan.newer), history=len(plan.history),
+                      deleted=len(plan.deleted))
+        return StreamBatch(tuple(plan.fresh), tuple(plan.newer), tuple(plan.history), tuple(plan.deleted))
+
+    def batches() -> Iterator[StreamBatch]:
+        pending: list[Located] = []
+        for read, item in enumerate(stream_ndjson(lines, name=name), start=1):
+            warnings.extend(remove_unsafe_narratives(item.resource, where=item.position))
+            try:
+                validate_resource(item)
+            except InvalidRecord as exc:
+                raise InvalidRecord(f"{name} {exc.user_message}") from exc
+            people.add(item)
+            pending.append(item)
+            if len(pending) >= batch:
+                if cancel is not None:
+                    cancel.check()
+                yield planned(pending)
+                pending = []
+                report(progress, min(read, expected) if expected else read, expected or read,
+                       f"Checked and saved {read:,} records of {name}")
+        if pending:
+            yield planned(pending)
+
+    def finish() -> list[Profile]:
+        file = people.parsed()
+        one_person(file, name=name)
+        if not check_person:
+            return []
+        found = place_file(file, name=name, profile=profile, profiles=store.profiles(), same_person=same_person)
+        placement.append(found)
+        warnings[:0] = [f"{found.person}: the file's Patient resources are one person by {m.describe()}"
+                        for m in found.joined]
+        return [found.profile]
+
+    report(progress, 0, expected, f"Reading {name}")
+    _added, dupes = store.add_stream(batches(), finish=finish, cancel=cancel)
+    where = placement[0] if placement else None
+    result = ImportResult(name, dict(sorted(imported.items())), counts["duplicates"] + dupes, tuple(warnings), (),
+                          profile, where.person if where is not None else None,
+                          where.matched_by if where is not None else None,
+                          where.created if where is not None else False,
+                          updated=counts["newer"], history_kept=counts["history"], deleted=counts["deleted"])
+    report(progress, result.total, result.total, f"Imported {name}")
+    return result

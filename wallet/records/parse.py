@@ -11,6 +11,7 @@ see :mod:`wallet.records.fhir_json`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from .. import untrusted
 from ..errors import InputRefused, InvalidRecord
 from ..untrusted import KEEP_LIMITS, Limits
 
-__all__ = ["MAX_FILE_BYTES", "Deletion", "Located", "ParsedFile", "loads_strict", "parse_bytes", "read_file"]
+__all__ = ["MAX_FILE_BYTES", "Deletion", "Located", "ParsedFile", "is_ndjson", "loads_strict", "parse_bytes",
+           "read_file", "stream_ndjson"]
 
 MAX_FILE_BYTES = untrusted.MAX_BYTES
 MAX_BUNDLE_NESTING = 4
@@ -190,6 +192,47 @@ def _parse(data: bytes, name: str, limits: Limits) -> ParsedFile:
     if top.resource["resourceType"] != "Bundle":
         return ParsedFile("resource", (top,))
     return _bundle_items(doc, name)
+
+
+def stream_ndjson(lines: Iterable[bytes], *, name: str, limits: Limits = KEEP_LIMITS) -> Iterator[Located]:
+    """The resources of an NDJSON file, read one line at a time (FHIR Bulk Data: one
+    resource per line; a Bundle on a line gives its entries). Nothing is held but the
+    current line. The same checks as :func:`parse_bytes` on each line, and the same limit
+    on lines; raises :class:`InvalidRecord` naming the file and the line."""
+    count = 0
+    for no, raw in enumerate(lines, start=1):
+        if no == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM):]
+        if not raw.strip():
+            continue
+        count += 1
+        try:
+            untrusted.check_count(count, what=name, unit="lines", max_items=limits.max_items)
+            text = untrusted.decode_utf8(raw, what=f"{name} line {no}")
+        except InputRefused as exc:
+            raise InvalidRecord(exc.user_message) from exc
+        try:
+            resource = _as_resource(loads_strict(text, where=f"{name} line {no}", limits=limits), f"line {no}")
+            yield from _unpacked(resource)
+        except InvalidRecord as exc:
+            if exc.user_message.startswith(name):
+                raise
+            raise InvalidRecord(f"{name} {exc.user_message}") from exc
+    if count == 0:
+        raise InvalidRecord(f"{name} is empty.")
+
+
+def is_ndjson(path: Path) -> bool:
+    """Whether the file at ``path`` is NDJSON: named ``*.ndjson``, or its first line is a
+    whole JSON object and another follows (what :func:`parse_bytes` decides on the text)."""
+    if path.name.endswith(".ndjson"):
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+    except OSError:
+        return False
+    return _looks_ndjson(head.removeprefix(BOM).decode("utf-8", "ignore"))
 
 
 def _looks_ndjson(text: str) -> bool:

@@ -63,17 +63,29 @@ def resolve(reference: str, *, from_url: str | None, full_urls: Mapping[str, int
 
 
 def references(resource: Any) -> Iterator[tuple[dict[str, Any], str]]:
-    """Every ``Reference.reference`` in ``resource`` as (the Reference object, its text)."""
-    stack = [resource]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("reference")
-            if isinstance(ref, str):
-                yield node, ref
-            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    """Every ``Reference.reference`` in ``resource`` as (the Reference object, its text), each
+    object before the ones inside it, later members and items first."""
+    found: list[tuple[dict[str, Any], str]] = []
+    _collect(resource, found)
+    return iter(found)
+
+
+def _collect(node: Any, found: list[tuple[dict[str, Any], str]]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("reference")
+        if isinstance(ref, str):
+            found.append((node, ref))
+        children: Any = reversed(node.values())
+    elif isinstance(node, list):
+        children = reversed(node)
+    else:
+        return
+    for child in children:
+        kind = type(child)
+        if kind is str:
+            continue
+        if kind is dict or kind is list or isinstance(child, (dict, list)):
+            _collect(child, found)
 
 
 def unresolved_in_bundle(bundle: Mapping[str, Any]) -> list[str]:

@@ -88,6 +88,7 @@ __all__ = [
     "PageKey",
     "RecordStore",
     "StoredSummary",
+    "StreamBatch",
     "damaged_message",
     "record_id_for",
     "schema_version",
@@ -122,6 +123,16 @@ class NewRecord:
     resource: dict[str, Any]
     summary: Summary
     profile: str = OWNER
+
+
+@dataclass(frozen=True)
+class StreamBatch:
+    """One batch of :meth:`RecordStore.add_stream`: the writes of a slice of an import."""
+
+    fresh: tuple[NewRecord, ...] = ()
+    newer: tuple[NewRecord, ...] = ()
+    history: tuple[NewRecord, ...] = ()
+    deleted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -474,6 +485,58 @@ class RecordStore:
             raise
         finally:
             self._known_text[id(conn)].clear()  # duplicates were never inserted
+        return added, dupes
+
+    @_guarded
+    def add_stream(self, batches: Iterable[StreamBatch], *, finish: Callable[[], Iterable[Profile]] = tuple,
+                   cancel: CancelToken | None = None) -> tuple[int, int]:
+        """Write ``batches`` in one transaction, all or nothing; return (added, duplicates).
+
+        For imports too large to hold in memory: ``batches`` is consumed lazily *inside*
+        the transaction, one batch at a time, so only one batch is ever held. The
+        producer may read the store between batches (same thread, same connection: it
+        sees the rows already written) and may raise to roll everything back. Each batch
+        is applied as :meth:`add_many` applies its arguments (``newer`` replaces the
+        current version, keeping it; ``history`` is kept; ``deleted`` marks; ``fresh`` is
+        inserted, a row already present counting as a duplicate). ``finish`` is called after the last batch and
+        the profiles it returns are saved in the same transaction (it may raise too).
+        SQLite spills the transaction's pages to the WAL as its page cache fills, so
+        memory stays bounded whatever the size."""
+        conn = self._conn()
+        added = dupes = 0
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for batch in batches:
+                if cancel is not None:
+                    cancel.check()
+                for rec in batch.newer:
+                    self._keep_version(conn, rec.id)
+                    instant = start_instant(rec.summary.date)
+                    conn.execute(
+                        "UPDATE records SET n = ?, rtype = ?, category = ?, rdate = ?, instant = ?, summary = ?, "
+                        "resource = ?, deleted = 0 WHERE id = ?",
+                        (next_position(conn, instant), rec.summary.resource_type, rec.summary.category,
+                         rec.summary.date, instant, *self._dump_record(conn, rec.summary, rec.resource), rec.id))
+                for rec in batch.history:
+                    self._add_version(conn, rec.id, rec.resource, rec.summary)
+                for rid in batch.deleted:
+                    conn.execute("UPDATE records SET deleted = 1 WHERE id = ?", (rid,))
+                for rec in batch.fresh:  # one at a time: each row's position depends on those before
+                    cur = conn.execute("INSERT OR IGNORE" + _INSERT,
+                                       self._row(conn, rec.id, rec.summary, rec.resource, rec.profile))
+                    if cur.rowcount:
+                        added += 1
+                    else:
+                        dupes += 1
+                self._known_text[id(conn)].clear()  # a duplicate's search text was never taken
+            for saved in finish():
+                self._save_profile(conn, saved)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._known_text[id(conn)].clear()
         return added, dupes
 
     @_guarded

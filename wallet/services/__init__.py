@@ -18,7 +18,7 @@ from ..config import SETTINGS
 from ..records.facts import record_facts
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
-from ..records.store import StoredSummary
+from ..records.store import Page, PageKey, StoredSummary
 from ..records.summary import Summary, summarize
 from .address_book import ADDRESS_BOOK_FILE, AddressBook, Contact
 from .context import WalletContext
@@ -117,6 +117,8 @@ __all__ = [
     "NetworkStatus",
     "Networks",
     "OpenedShare",
+    "Page",
+    "PageKey",
     "Preferences",
     "ProfileView",
     "RecordCounts",

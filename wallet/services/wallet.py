@@ -436,11 +436,10 @@ class UnlockedWallet:
         card = read_card_input(path, issuers=self.issuers(), now=self.app.clock.now())
         if card is not None:
             return self._import_card(card, path.name, progress, cancel, target, same_person)
-        from ..records.importer import import_parsed
-        from ..records.parse import read_file
+        from ..records.importer import import_path
 
-        return import_parsed(self.store, read_file(path), name=path.name, profile=target, check_person=True,
-                             same_person=same_person, progress=progress, cancel=cancel)
+        return import_path(self.store, path, profile=target, check_person=True, same_person=same_person,
+                           progress=progress, cancel=cancel)
 
     def _profile_name(self, profile: str | None) -> str:
         return self._profile if profile is None else check_profile_name(profile)

@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import rfc8785
 from eth_keys import keys as eth_keys
 from eth_utils import keccak, to_checksum_address
 from joserfc import jws as jose_jws
@@ -37,6 +36,7 @@ from joserfc.jwk import ECKey  # importing joserfc.jwk registers secp256k1 (RFC 
 from joserfc.jws import JWSRegistry
 
 from ..errors import ShareError, SignatureInvalid
+from ..records.jcs import jcs_bytes
 from .encoding import b64url_decode, b64url_encode, json_loads
 
 __all__ = [
@@ -66,10 +66,11 @@ _REGISTRY = _Registry(algorithms=[ALG])
 
 
 def canonical_json(value: Any) -> bytes:
-    """RFC 8785 (JCS) bytes of ``value``."""
+    """RFC 8785 (JCS) bytes of ``value`` (:func:`wallet.records.jcs.jcs_bytes`, equal to the
+    ``rfc8785`` package); raises :class:`ShareError` for a value RFC 8785 cannot represent."""
     try:
-        return rfc8785.dumps(value)
-    except rfc8785.CanonicalizationError as exc:
+        return jcs_bytes(value)
+    except (TypeError, ValueError) as exc:
         raise ShareError(f"A record holds a value that cannot be signed canonically: {exc}.") from exc
 
 

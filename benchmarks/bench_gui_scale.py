@@ -1,0 +1,166 @@
+"""The GUI at the scale of a lifetime record: each number a ratio measured in one run.
+
+1. Main window painted with LARGE records ÷ with SMALL records (target ≤ 1.2): the app
+   child of ``bench_gui_startup.py`` (fresh process, offscreen, light-KDF unlock, counts,
+   first page of the timeline, first paint) on two wallets that differ only in size.
+2. Main window with SMALL records ÷ the floor window of ``bench_gui_startup.py`` (target ≤ 2.0).
+3. A search over LARGE ÷ over SMALL records (target ≤ 2): what the filter box does on a
+   large wallet: the store's full-text count and first page for a word.
+4. A trend chart of 100,000 points ÷ of 1,000 points (target ≤ 3): ``TrendChart`` given
+   the series and painted (``grab``), offscreen: the GUI thread's work. Building the
+   ``TrendSeries`` (its order check and its thinning to the points drawn) happens where the
+   app does it, on the worker thread that reads the rows; its time is printed apart.
+
+The wallets hold lifetime records from ``gen_lifetime.py`` (the same seed, so the small one
+is a prefix of the large one's kinds of records), written straight into the store with
+their summaries (the importer is measured by ``bench_import_scale.py``).
+
+    python benchmarks/bench_gui_scale.py [--large 1000000] [--small 20000] [--repeat 3] [--homes DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.bench_gui_startup import APP, FLOOR, PASSPHRASE, run_child  # noqa: E402
+from benchmarks.gen_lifetime import lifetime_resources  # noqa: E402
+
+SEARCH_WORDS = ("lisinopril", "weight")  # a clinical record's word (rare), a reading's (one in ten)
+
+
+def build_home(home: Path, records: int, *, seed: int = 1) -> None:
+    from wallet.app import build_app
+    from wallet.records.store import NewRecord
+    from wallet.records.summary import summarize
+    from wallet.services import WalletService
+
+    if (home / "records.sqlite3").exists():
+        return
+    service = WalletService(build_app(home, environ={"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1"}))
+    service.create(PASSPHRASE)
+    service.mark_phrase_shown()
+    wallet = service.unlock(PASSPHRASE)
+    batch: list[NewRecord] = []
+    for resource in lifetime_resources(records, seed=seed):
+        batch.append(NewRecord(wallet.store.record_id(resource), resource, summarize(resource)))
+        if len(batch) == 20_000:
+            wallet.store.add_many(batch)
+            batch = []
+    wallet.store.add_many(batch)
+    wallet.lock()
+
+
+def window_times(home: Path, records: int, repeat: int, code: str = APP) -> list[dict]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTH_WALLET_")}
+    env.update({"QT_QPA_PLATFORM": "offscreen", "HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "BENCH_HOME": str(home),
+                "BENCH_PASSPHRASE": PASSPHRASE, "BENCH_RECORDS": str(records), "PYTHONPATH": str(REPO)})
+    run_child(code, env)  # warm the file cache
+    return [run_child(code, env) for _ in range(repeat)]
+
+
+def search_times(home: Path, word: str, repeat: int) -> tuple[float, int]:
+    """Median seconds of the filter box's store work for ``word``: count + first page."""
+    from wallet.app import build_app
+    from wallet.services import WalletService
+
+    service = WalletService(build_app(home, environ={"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1"}))
+    wallet = service.unlock(PASSPHRASE)
+    try:
+        wallet.count(text=word)  # warm the page cache
+        times, found = [], 0
+        for _ in range(repeat):
+            start = time.perf_counter()
+            found = wallet.count(text=word)
+            wallet.page(text=word, limit=200)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times), found
+    finally:
+        wallet.lock()
+
+
+def chart_seconds(points: int, repeat: int) -> tuple[float, float]:
+    """(median seconds of set_series + paint, seconds to build the series)."""
+    from PySide6.QtWidgets import QApplication
+
+    from wallet.gui.models import TrendPoint, TrendSeries
+    from wallet.gui.trend_chart import TrendChart
+
+    app = QApplication.instance() or QApplication([])
+    start_day = datetime(2016, 6, 30, tzinfo=UTC)
+    step = timedelta(days=3650) / points
+    values = tuple(TrendPoint(start_day + step * i, 60 + (i * 37) % 50, "H" if i % 97 == 0 else "",
+                              f"{60 + (i * 37) % 50} /min") for i in range(points))
+    built = time.perf_counter()
+    series = TrendSeries("8867-4", "Heart rate", "/min", values, 50.0, 100.0, "50–100")
+    built = time.perf_counter() - built
+    chart = TrendChart()
+    chart.resize(900, 320)
+    chart.grab()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        chart.set_series(series)
+        chart.grab()
+        app.processEvents()
+        times.append(time.perf_counter() - start)
+        chart.set_series(None)
+    return statistics.median(times), built
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--homes", type=Path, help="keep the wallets here (built once, reused)")
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.homes or Path(tmp)
+        small, large = root / f"wallet-{args.small}", root / f"wallet-{args.large}"
+        start = time.perf_counter()
+        build_home(small, args.small)
+        build_home(large, args.large)
+        built = time.perf_counter() - start
+        app_small = window_times(small, args.small, args.repeat)
+        app_large = window_times(large, args.large, args.repeat)
+        floor = window_times(small, args.small, args.repeat, FLOOR)
+        searches = {word: (search_times(small, word, args.repeat), search_times(large, word, args.repeat))
+                    for word in SEARCH_WORDS}
+    chart_small, built_small = chart_seconds(1_000, args.repeat)
+    chart_large, built_large = chart_seconds(100_000, args.repeat)
+
+    def med(rows: list[dict], key: str = "total") -> float:
+        return statistics.median(r[key] for r in rows)
+
+    print(f"wallets: {args.small:,} and {args.large:,} records (built in {built:.0f} s); medians of {args.repeat}; "
+          f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(f"main window, {args.small:,} records: {med(app_small) * 1000:.0f} ms "
+          f"(unlock {med(app_small, 'unlock') * 1000:.0f}, window {med(app_small, 'window') * 1000:.0f}); "
+          f"{args.large:,} records: {med(app_large) * 1000:.0f} ms "
+          f"(unlock {med(app_large, 'unlock') * 1000:.0f}, window {med(app_large, 'window') * 1000:.0f}); "
+          f"floor window: {med(floor) * 1000:.0f} ms")
+    print(f"ratio main window {args.large:,} / {args.small:,} (target <= 1.2): {med(app_large) / med(app_small):.2f}")
+    print(f"ratio main window {args.small:,} / floor (target <= 2.0): {med(app_small) / med(floor):.2f}")
+    for word, ((t_small, n_small), (t_large, n_large)) in searches.items():
+        print(f"search {word!r}: {n_small:,} found in {t_small * 1000:.1f} ms over {args.small:,}; "
+              f"{n_large:,} in {t_large * 1000:.1f} ms over {args.large:,}; ratio (target <= 2): "
+              f"{t_large / t_small:.2f}")
+    print(f"trend chart (GUI thread): 1,000 points {chart_small * 1000:.1f} ms, 100,000 points "
+          f"{chart_large * 1000:.1f} ms; ratio (target <= 3): {chart_large / chart_small:.2f}")
+    print(f"  series built on the worker thread (order check, thinning): 1,000 points {built_small * 1000:.1f} ms, "
+          f"100,000 points {built_large * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

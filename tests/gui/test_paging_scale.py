@@ -1,0 +1,90 @@
+"""Paging through the store: the pager, a category too large to read whole (the limit
+lowered so a few hundred records stand for a million), and a long trend's drawn points."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from benchmarks.gen_lifetime import lifetime_resources
+from wallet.gui import records_panel
+from wallet.gui.app_window import MainWindow
+from wallet.gui.models import ALL_RECORDS
+from wallet.gui.table_model import StorePager
+
+RECORDS = 400
+
+
+def _fill(wallet, tmp_path: Path) -> None:
+    path = tmp_path / "watch.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lifetime_resources(RECORDS, seed=3)))
+    assert wallet.import_file(path).total == RECORDS
+
+
+def test_pages_walk_the_whole_list_and_a_search(unlocked, tmp_path: Path) -> None:
+    _fill(unlocked, tmp_path)
+    everything = [s.id for s in unlocked.summaries()]
+    pager = StorePager(unlocked)
+    walked = [s.id for offset in range(0, RECORDS, 64) for s in pager(64, offset)]
+    assert walked == everything and pager.count() == RECORDS
+    assert [s.id for s in pager(10, 137)] == everything[137:147]  # a jump
+    assert [s.id for s in pager(-1, 390)] == everything[390:]
+    vitals = StorePager(unlocked, category="Vital signs", text="weight")
+    found = vitals(1000, 0)
+    assert len(found) == vitals.count() > 0
+    assert all(s.summary.category == "Vital signs" and "weight" in s.summary.title.lower() for s in found)
+
+
+def test_a_large_category_filters_and_sorts_in_the_store(qtbot, window: MainWindow, unlocked, tmp_path: Path,
+                                                         monkeypatch) -> None:
+    monkeypatch.setattr(records_panel, "IN_MEMORY_LIMIT", 100)
+    monkeypatch.setattr(records_panel, "TREND_ROWS", 120)
+    _fill(unlocked, tmp_path)
+    window.set_wallet(unlocked)
+    window.show()
+    window.show_category(ALL_RECORDS)
+    panel = window.panel
+    every = unlocked.count(category=ALL_RECORDS)
+    assert every >= RECORDS - 1  # the Patient may be shown apart
+    assert panel.large and panel.model.total == every and not panel.model.fully_loaded
+
+    panel.filter_edit.setText("check up")  # the visits ("Encounter for check up") among the readings
+    expected = unlocked.count(category=ALL_RECORDS, text="check up")
+    assert 0 < expected < every
+    assert panel.model.total == expected and panel.proxy.rowCount() == expected
+    assert {panel.model.summary_at(r).summary.resource_type for r in range(expected)} == {"Encounter"}
+    assert f"{expected:,} of {every:,} records match" in panel.status.text()
+    panel.filter_edit.setText("no-such-word")
+    assert panel.model.total == 0 and "No records match" in panel.empty.text()
+    panel.filter_edit.setText("")
+    assert panel.model.total == every and not panel.model.fully_loaded
+
+    panel.table.sortByColumn(panel.model.column_keys.index("title"), Qt.SortOrder.AscendingOrder)
+    assert panel.model.natural_order and not panel.model.fully_loaded  # kept newest first, nothing read whole
+    assert "sorted newest first" in panel.status.text()
+
+    window.show_category("Vital signs")
+    qtbot.waitUntil(lambda: not panel.loading, timeout=30_000)
+    series = panel.trend_chart.series
+    assert series is not None and panel.model.loaded <= 2 * 200
+    assert sum(len(s.points) for s in panel._series.values()) <= 120  # the newest TREND_ROWS rows only
+
+
+def test_a_long_trend_is_thinned_to_its_extremes_when_built() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from wallet.gui.models import TrendPoint, TrendSeries
+
+    start = datetime(2016, 1, 1, tzinfo=UTC)
+    points = tuple(TrendPoint(start + timedelta(minutes=10 * i), 60 + (i * 37) % 50,
+                              "H" if i == 54_321 else "") for i in range(100_000))
+    points = (*points[:70_000], TrendPoint(points[70_000].when, 250.0), *points[70_001:])  # one spike
+    series = TrendSeries("8867-4", "Heart rate", "/min", points)
+    drawn = series.drawn
+    assert len(drawn) <= 4 * 640 and list(drawn) == sorted(drawn, key=lambda p: p.when)
+    assert max(p.value for p in drawn) == 250.0 and min(p.value for p in drawn) == 60
+    assert [p for p in drawn if p.flag] == [points[54_321]]  # every out-of-range point survives
+    short = TrendSeries("8867-4", "Heart rate", "/min", points[:100])
+    assert short.drawn == points[:100]
