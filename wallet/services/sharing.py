@@ -81,7 +81,16 @@ from ..share.token import MAX_DELEGATES, MAX_PEERS, ShareToken, SignedGrantParts
 from ..vault import aead
 from .expiry import parse_expiry
 from .exports import select_ids
-from .pinning import HeldBy, availability, dial_hints, no_share_holder, origins_of, pin_remotely, unpin_remotely
+from .pinning import (
+    HeldBy,
+    availability,
+    dial_hints,
+    no_share_holder,
+    origins_of,
+    pin_remotely,
+    preferred_addresses,
+    unpin_remotely,
+)
 from .wallet import UnlockedWallet
 
 __all__ = [
@@ -569,8 +578,9 @@ class Sharing:
             addrs = ipfs.node_info().dial_addresses
         except IpfsError:
             return ()
-        # Prefer addresses a doctor can reach; loopback works for two wallets on one laptop.
-        return tuple(addrs[:MAX_PEERS])
+        # Addresses a doctor on another computer can reach come first (TCP, routable, IPv4);
+        # loopback, which serves two wallets on one laptop, only fills what room is left.
+        return preferred_addresses(addrs, MAX_PEERS)
 
     def resolve_grant_id(self, text: str) -> str:
         """A full grant id (``0x`` + 64 hex digits) from itself or from a unique prefix or suffix
