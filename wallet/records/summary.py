@@ -127,7 +127,7 @@ _CATEGORY_BY_TYPE = {
     "MedicationDispense": "Medications",
     "Medication": "Medications",
     "AllergyIntolerance": "Allergies",
-    "DiagnosticReport": "Lab results",
+    "DiagnosticReport": "Lab results",  # or "Documents" for a clinical note (see _report_category)
     "Immunization": "Immunizations",
     "ImmunizationRecommendation": "Immunizations",
     "Procedure": "Procedures",
@@ -151,8 +151,30 @@ _CATEGORY_BY_TYPE = {
     "Consent": ACTIVITY,
     "AuditEvent": ACTIVITY,
 }
-# Observation.category codes (http://terminology.hl7.org/CodeSystem/observation-category), first match wins.
-_OBSERVATION_CATEGORIES = (("vital-signs", "Vital signs"), ("laboratory", "Lab results"))
+# Observation.category codes (http://terminology.hl7.org/CodeSystem/observation-category, FHIR R4 §8.1
+# Observation), first match wins. An exam finding with a value (an HIV viral load, a PCR) reads like a test
+# result; imaging and procedure results go with the procedures; answers and history stay in "Other".
+# "vital-sign" is how some generators (Synthea) misspell "vital-signs".
+_OBSERVATION_CATEGORIES = (
+    ("vital-signs", "Vital signs"), ("vital-sign", "Vital signs"), ("laboratory", "Lab results"),
+    ("exam", "Lab results"), ("imaging", "Procedures"), ("procedure", "Procedures"), ("activity", "Vital signs"),
+    ("survey", "Other"), ("social-history", "Other"), ("therapy", "Other"),
+)
+_LOINC = "http://loinc.org"
+
+
+def _report_category(res: dict[str, Any]) -> str:
+    """A DiagnosticReport is a lab result unless it is a clinical note: US Core files notes under a
+    LOINC category (a note type such as 34117-2 "History and physical note", or a LOINC Part such as
+    LP29708-2 Cardiology), where lab reports use v2-0074 (``LAB``); a report that only carries a
+    ``presentedForm`` (the note's text) and no ``result`` is a note too."""
+    for cat in res.get("category") or []:
+        for coding in (cat if isinstance(cat, dict) else {}).get("coding") or []:
+            if isinstance(coding, dict) and coding.get("system") == _LOINC:
+                return "Documents"
+    if res.get("presentedForm") and not res.get("result"):
+        return "Documents"
+    return "Lab results"
 
 
 def _categories(res: dict[str, Any]) -> set[str]:
@@ -179,6 +201,8 @@ def category_of(res: dict[str, Any]) -> str:
     rt = res.get("resourceType")
     if rt == "Observation":
         return _observation_category(res)
+    if rt == "DiagnosticReport":
+        return _report_category(res)
     return _CATEGORY_BY_TYPE.get(str(rt), "Other")
 
 
@@ -472,7 +496,8 @@ def _document_reference(res: dict[str, Any], category: str, displays: Displays) 
 def _diagnostic_report(res: dict[str, Any], category: str, displays: Displays) -> Summary:
     title, code = concept_title(res.get("code"), displays)
     conclusion = res.get("conclusion") if isinstance(res.get("conclusion"), str) else ""
-    return Summary("DiagnosticReport", category, title or "Report", str(conclusion or _status(res)),
+    # the conclusion is the report's result; its status ("final") is not, so it is never the detail
+    return Summary("DiagnosticReport", category, title or "Report", str(conclusion or ""),
                    _first(res, "effectiveDateTime", "effectivePeriod", "issued"), code, status=_status(res))
 
 

@@ -247,6 +247,10 @@ def named_rows(store: RecordStore, rows: list[StoredSummary], profile: str, inde
             if s.resource_type not in looked_up:
                 looked_up[s.resource_type] = index.names(s.resource_type)
             title = looked_up[s.resource_type].get(s.code, "")
+        if s.resource_type == "DiagnosticReport" and s.detail and s.detail == s.status:
+            # stored by an earlier version, which showed a report's status ("final") as its result
+            s = replace(s, detail="")
+            row = replace(row, summary=s)
         out.append(replace(row, summary=replace(s, title=title)) if title else row)  # position etc. kept
     return out
 
