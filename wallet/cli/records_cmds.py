@@ -17,6 +17,7 @@ from ..services import (
     HEALTH_RECORDS,
     OWNER,
     PHRASE_LENGTHS,
+    RESOURCE_TYPES,
     SETTINGS,
     ChainStatus,
     IpfsStatus,
@@ -266,7 +267,11 @@ def _types_for(value: str | None) -> tuple[str | None, list[str] | None]:
     for cat in CATEGORIES:
         if cat.lower() == value.lower():
             return cat, None
-    return None, [value]
+    for rtype in RESOURCE_TYPES:
+        if rtype.lower() == value.lower():
+            return None, [rtype]
+    raise WalletError(f"Unknown type {value!r}; give a category ({', '.join(CATEGORIES)}) "
+                      "or a FHIR resource type such as Observation.")
 
 
 def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -> int:

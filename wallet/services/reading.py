@@ -34,7 +34,8 @@ from ..records.references import is_absolute, type_and_id
 from ..records.store import RecordStore, StoredSummary
 from ..records.summary import ACTIVITY, CATEGORIES, INSURANCE, Summary, summarize
 
-__all__ = ["ALL_RECORDS", "BROWSED_CATEGORIES", "HEALTH_RECORDS", "INSURANCE", "INSURANCE_TYPES", "TRAIL_TYPES",
+__all__ = ["ALL_RECORDS", "BROWSED_CATEGORIES", "HEALTH_RECORDS", "INSURANCE", "INSURANCE_TYPES", "RESOURCE_TYPES",
+           "TRAIL_TYPES",
            "DisplayIndex", "RecordCounts", "named_rows", "record_counts", "reference_name", "reference_names",
            "type_words", "view_query"]
 
@@ -79,6 +80,7 @@ _RESOURCE_TYPES = (
     "SupplyDelivery", "SupplyRequest", "Task", "TerminologyCapabilities", "TestReport", "TestScript", "ValueSet",
     "VerificationResult", "VisionPrescription",
 )
+RESOURCE_TYPES = _RESOURCE_TYPES  # what a record's resourceType can be
 # Types a urn:uuid reference most often names, tried in order when the reference says no type.
 _REFERENCE_TYPES = ("Medication", "Practitioner", "Organization", "PractitionerRole", "Patient", "RelatedPerson",
                     "Location", "Condition", "Encounter", "Observation", "DiagnosticReport", "Procedure",
