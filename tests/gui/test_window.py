@@ -320,3 +320,17 @@ def test_no_view_widens_a_1024_wide_window(qtbot, themed_app, unlocked) -> None:
         wait_idle(qtbot, window)
         qtbot.wait(10)  # let the layout settle
         assert window.width() <= 1024 and window.minimumSizeHint().width() <= 1024, name
+
+
+def test_profile_switcher_names_a_person_without_a_name_in_words(qtbot, unlocked, tmp_path: Path) -> None:
+    from wallet.gui.profile_switcher import ProfileSwitcher
+
+    obs = {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "Weight"},
+           "subject": {"reference": "Patient/p1"}}
+    path = tmp_path / "obs.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": obs}]}))
+    unlocked.import_paths([path])
+    switcher = ProfileSwitcher()
+    qtbot.addWidget(switcher)
+    switcher.fill(unlocked)
+    assert switcher.itemText(0) == "An unnamed patient, id p1 (1)"

@@ -86,7 +86,7 @@ EXPECTED = {
     "CarePlan": "629518342ce10c87",
     "Claim": "25c36ff85edfb2f8",
     "Composition": "39c2a4478048b5f8",
-    "Condition": "5053966de5f706db",
+    "Condition": "d7e7acbc077a4f99",
     "Consent": "46c437e562f4c6d9",
     "Coverage": "6e80d3f1b3e72af4",
     "Device": "74830f23919ed9cf",
@@ -188,6 +188,18 @@ def test_observation_categories_map_to_plain_categories(code: str, category: str
 
 def test_an_exam_viral_load_is_a_lab_result() -> None:
     assert summarize(_synthea("Observation", name="HIV viral load")).category == "Lab results"
+
+
+def test_a_conditions_status_reads_the_same_in_the_list_and_the_detail() -> None:
+    from wallet.records.facts import record_facts
+
+    res = {"resourceType": "Condition", "code": {"text": "Asthma"}, "onsetDateTime": "2020-01-01",
+           "clinicalStatus": {"coding": [{"code": "active"}]}}
+    s = summarize(res)
+    assert (s.detail, s.status) == ("current, since 2020-01-01", "active")
+    assert ("Status", "current") in record_facts(s, res, {})
+    resolved = summarize({**res, "clinicalStatus": {"coding": [{"code": "resolved"}]}})
+    assert resolved.detail.startswith("past (resolved)")
 
 if __name__ == "__main__":
     for rt, digest in digests().items():

@@ -24,8 +24,8 @@ from typing import Any
 from .concepts import concept_title, human_name, record_displays, type_words
 from .lab_values import ABNORMAL_FLAGS, FLAG_WORDS, computed_flag, lab_interpretation, number, pick_range, quantity
 
-__all__ = ["ACTIVITY", "CATEGORIES", "CLINICAL_CATEGORIES", "COMPARATORS", "INSURANCE", "Summary", "category_of",
-           "summarize"]
+__all__ = ["ACTIVITY", "CATEGORIES", "CLINICAL_CATEGORIES", "COMPARATORS", "CONDITION_STATUS_WORDS", "INSURANCE",
+           "Summary", "category_of", "summarize"]
 
 INSURANCE = "Insurance and billing"
 ACTIVITY = "Sharing and activity"  # the wallet's own Consents and AuditEvents: never a health record
@@ -414,12 +414,18 @@ def _medication(res: dict[str, Any], category: str, displays: Displays) -> Summa
 # --- the other clinical types -----------------------------------------------------
 
 
+# Condition.clinicalStatus (FHIR R4 condition-clinical) in the words every screen uses
+CONDITION_STATUS_WORDS = {"active": "current", "recurrence": "current (came back)", "relapse": "current (relapse)",
+                          "inactive": "past", "remission": "past (in remission)", "resolved": "past (resolved)"}
+
+
 def _condition(res: dict[str, Any], category: str, displays: Displays) -> Summary:
     title, code = concept_title(res.get("code"), displays)
     onset = _first(res, "onsetDateTime", "onsetPeriod", "onsetString", "recordedDate")
     status = _code_of(res.get("clinicalStatus"))
     abated = _first(res, "abatementDateTime", "abatementPeriod")
-    detail = _joined(status, f"since {onset[:10]}" if onset else "", f"until {abated[:10]}" if abated else "")
+    detail = _joined(CONDITION_STATUS_WORDS.get(status, status), f"since {onset[:10]}" if onset else "",
+                     f"until {abated[:10]}" if abated else "")
     return Summary("Condition", category, title or "Condition", detail, onset, code, status=status)
 
 

@@ -419,7 +419,7 @@ class UnlockedWallet:
         from .reading import record_counts
 
         profiles = self.store.profiles()
-        return [ProfileView(p.name, p.is_owner, p.describe(), record_counts(self.store, p.name).total)
+        return [ProfileView(p.name, p.is_owner, p.person_words(), record_counts(self.store, p.name).total)
                 for p in profiles]
 
     def move_owner_records(self, name: str) -> str:
