@@ -101,7 +101,7 @@ EXPECTED = {
     "Medication": "4aa79a8dfe42aa14",
     "MedicationRequest": "ac14562fb9862389",
     "MedicationStatement": "d88047df972cb94a",
-    "Observation": "9df63aad630c0f40",
+    "Observation": "a2070862b470d6f8",
     "OperationOutcome": "25ddb63d962d826d",
     "Organization": "ebea774d64340307",
     "Patient": "78029bdd4891a148",
@@ -129,7 +129,7 @@ def test_observation_with_a_range_is_flagged() -> None:
                    "effectiveDateTime": "2024-03-01"})
     assert s == Summary("Observation", "Lab results", "Potassium", "5.4 mmol/L (range 3.5–5.1 mmol/L) — high",
                         "2024-03-01", "http://loinc.org|2823-3", 5.4, "mmol/L", 3.5, 5.1, "H", flag_source="range",
-                        range_unit="mmol/L")
+                        range_unit="mmol/L", code_display="Potassium")
 
 
 @pytest.mark.parametrize("rt", ["MedicationRequest", "MedicationStatement", "MedicationAdministration",

@@ -61,6 +61,7 @@ class Summary:
     range_text: str = ""  # referenceRange.text ("<200", "negative")
     status: str = ""  # the clinical status code (Condition/Allergy clinicalStatus, Medication* status)
     about: str = ""  # the reference this record names its subject by (medicationReference), to name it later
+    code_display: str = ""  # the display the record gives ``code`` (a measurement's name, without the record's text)
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -310,7 +311,8 @@ def _observation(res: dict[str, Any], category: str, displays: Displays,
                 rng.low if rng else None, rng.high if rng else None, flag,
                 q.comparator if q is not None and value is not None else "",
                 flag_source=source, flag_text=flag_text if flag_text != FLAG_WORDS.get(flag) else "",
-                range_unit=rng.unit if rng else "", range_text=rng.text if rng else "", status=_status(res))
+                range_unit=rng.unit if rng else "", range_text=rng.text if rng else "", status=_status(res),
+                code_display=displays.get(code, "") if code else "")
     if value is None:
         detail = _other_value(res, displays)
         if s.flag_words:
