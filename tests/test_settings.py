@@ -16,7 +16,8 @@ def test_defaults_are_typed(tmp_path: Path) -> None:
     settings = Config.load(tmp_path, {}).settings
     assert settings == Settings(lock_idle_minutes=10, unlock_remember=False, ipfs_api=EMBEDDED, ipfs_swarm_port=0,
                                 ipfs_mdns=True, ipfs_bootstrap=True, ipfs_peers=(), ipfs_loopback_only=False,
-                                chain_rpc=EMBEDDED, chain_contract=None, chain_embedded_dir=None)
+                                chain_rpc=EMBEDDED, chain_contract=None, chain_embedded_dir=None,
+                                sharing_keep_after_close=True)
     assert {f.replace("_", ".", 1) for f in Settings.__dataclass_fields__} == set(SETTINGS)
 
 

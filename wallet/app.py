@@ -41,6 +41,7 @@ class App:
     chain_factory: Callable[[App], ChainBackend] | None = None  # None: default_chain
 
     closing: threading.Thread | None = None  # a thread still stopping the nodes of a locked wallet
+    serving: IpfsBackend | None = None  # the IPFS node a locked wallet left serving its shares
 
     def _settle(self) -> None:
         if self.closing is not None:

@@ -49,6 +49,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "chain.embedded_dir": ("", "shared state folder of the embedded chain (default: per user)"),
     "ui.theme": ("system", "the app's colours: 'system', 'light' or 'dark'"),
     "ui.text_percent": (100, "the app's text size in percent of the system's (50 to 300)"),
+    "sharing.keep_after_close": (True, "closing the window locks the wallet but keeps sharing (system-tray icon)"),
 }
 
 THEMES = ("system", "light", "dark")
@@ -94,6 +95,7 @@ class Settings:
     chain_embedded_dir: Path | None  # None: the per-user default
     ui_theme: str = "system"  # one of THEMES
     ui_text_percent: int = 100  # within TEXT_PERCENT_RANGE
+    sharing_keep_after_close: bool = True  # the IPFS node keeps serving shares after the window closes
 
     @classmethod
     def from_values(cls, value_of: Mapping[str, Any]) -> Settings:
@@ -119,6 +121,7 @@ class Settings:
             else None,
             ui_theme=value_of["ui.theme"],
             ui_text_percent=value_of["ui.text_percent"],
+            sharing_keep_after_close=value_of["sharing.keep_after_close"],
         )
 
 

@@ -9,7 +9,7 @@ filter is cleared when another category is chosen."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from ..events import CancelToken, Progress, ProgressSink
 from ..services import TEXT_PERCENT_RANGE, Preferences, StoredSummary, UnlockedWallet
 from . import profile_switcher
 from .actions import make_action
+from .clinic_section import ClinicSection
 from .detail import DetailPane
 from .export_backup_section import ExportBackupSection
 from .icon import LogoLabel, lock_icon
@@ -132,6 +133,9 @@ class MainWindow(QMainWindow):
         self.last_import: ImportReport | str | None = None
         self.pending_refusal: Any = None  # the first file refused as another person's, to place on request
         self.report_box: QMessageBox | None = None
+        # (quitting) -> whether the window may close now; the session's tray decides (wallet.gui.tray)
+        self.close_guard: Callable[[bool], bool] | None = None
+        self._quitting = False
 
         self._build_actions()
         self._build_widgets()
@@ -149,7 +153,7 @@ class MainWindow(QMainWindow):
                                     "Import FHIR JSON, NDJSON or SMART Health Card files")
         self.lock_action = action("&Lock", "Ctrl+L", lambda: self.lock_requested.emit(),
                                   "Lock the wallet; the passphrase opens it again")
-        self.quit_action = action("&Quit", QKeySequence.StandardKey.Quit, lambda: self.close(), "Lock and quit")
+        self.quit_action = action("&Quit", QKeySequence.StandardKey.Quit, self.request_quit, "Lock and quit")
         self.filter_action = action("&Filter records", QKeySequence.StandardKey.Find, self.focus_filter,
                                     "Type to filter the records shown")
         self.refresh_action = action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh,
@@ -299,6 +303,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.sharing = SharingSection(self, self.sections)
         self.records_tools = ExportBackupSection(self, self.sections)
+        self.clinic = ClinicSection(self)  # the Clinic menu: printouts and SMART Health Links
 
         self.address_label = QLabel(self)
         self.address_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -341,6 +346,7 @@ class MainWindow(QMainWindow):
         self.import_bar.finish()
         self.sharing.clear()
         self.records_tools.clear()
+        self.clinic.clear()
         self._wallet = None
         self.panel.clear()
         self.overview.clear()
@@ -732,6 +738,15 @@ class MainWindow(QMainWindow):
 
         show_about(self)
 
+    def request_quit(self) -> None:
+        """Quit (File ▸ Quit), as opposed to closing the window, which may keep sharing."""
+        self._quitting = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        quitting, self._quitting = self._quitting, False
+        if self.close_guard is not None and not self.close_guard(quitting):
+            event.ignore()
+            return
         event.accept()
         self.quit_requested.emit()

@@ -5,6 +5,8 @@ The colours and text size of the home's settings apply before the first window s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -15,6 +17,7 @@ from .focus_ring import install_focus_ring
 from .idle_lock import IdleLock
 from .reset_passphrase import ResetPassphraseDialog
 from .theme import apply_text_percent, apply_theme, scheme_for
+from .tray import QuitChoice, SharingTray
 from .unlock import UnlockDialog
 from .wizard import FirstRunWizard
 from .workers import JobRunner, UnlockOutcome
@@ -47,6 +50,9 @@ class WalletSession(QObject):
         self.reset_dialog: ResetPassphraseDialog | None = None
         self.phrase_box: QMessageBox | None = None  # shows a phrase that was never shown
         self.wallet: UnlockedWallet | None = None
+        self.tray: SharingTray | None = None  # from the first unlock on: keeps sharing after the window closes
+        self.tray_available: bool | None = None  # None: ask the desktop (tests say)
+        self.quit_asker: Callable[[QMessageBox], str] | None = None  # None: the quit question is modal (tests answer)
         self.idle = IdleLock(_idle_ms(service) if idle_ms is None else idle_ms, self)
         self.idle.idle.connect(self._idle_lock)
         self._address = ""
@@ -156,7 +162,7 @@ class WalletSession(QObject):
             self.window.show_notice(outcome.notice)
 
     def _unlock_cancelled(self) -> None:
-        if self.wallet is None:
+        if self.wallet is None and not self._in_background():
             self.finish(0)
 
     # --- open and lock ------------------------------------------------------------------
@@ -167,9 +173,12 @@ class WalletSession(QObject):
             self.window = MainWindow()
             self.window.lock_requested.connect(self.lock)
             self.window.quit_requested.connect(lambda: self.finish(0))
+            self.window.close_guard = self._close_guard
+            self._tray().watch_window(self.window)
             self.window.idle_minutes_changed.connect(self.set_idle_minutes)
             self.window.delete_wallet_requested.connect(self.delete_wallet)
         self.window.set_wallet(wallet)
+        self._tray().set_wallet(wallet)
         self.window.show()
         self.window.raise_()
         self.window.activateWindow()
@@ -201,7 +210,8 @@ class WalletSession(QObject):
         """Lock, delete the wallet's folder, then start again with the first-run wizard."""
         if self.wallet is None:
             return
-        self._drop_wallet()
+        self._drop_wallet(keep_serving=False)
+        self.service.stop_serving()  # a node kept serving from an earlier lock stops too
         if self.service.app.closing is not None:  # the nodes stop before their folders go
             self.service.app.closing.join(timeout=30)
         try:
@@ -227,17 +237,82 @@ class WalletSession(QObject):
         when = f"{minutes:g} minute{'s' if minutes != 1 else ''}" if minutes >= 1 else "a while"
         self.lock(reason=f"Locked after {when} without use.")
 
-    def lock(self, reason: str = "") -> None:
-        """Drop the keys and every record shown, then ask for the passphrase again."""
+    def lock(self, reason: str = "", *, ask: bool = True) -> None:
+        """Drop the keys and every record shown, then ask for the passphrase again (unless
+        not ``ask``). With "keep sharing" on, the IPFS node goes on serving the shares."""
         if self.wallet is None:
             return
         self._drop_wallet()
         if self.window is not None:
             self.window.hide()
+        if self.tray is not None:
+            self.tray.set_wallet(None)
         self.locked.emit()
-        self._show_unlock(reason if isinstance(reason, str) else "")
+        if ask:
+            self._show_unlock(reason if isinstance(reason, str) else "")
 
-    def _drop_wallet(self) -> None:
+    # --- the tray: sharing after the window closes ----------------------------------------
+
+    def _tray(self) -> SharingTray:
+        if self.tray is None:
+            self.tray = SharingTray(self.service, self, available=self.tray_available)
+            self.tray.open_requested.connect(self._open_from_tray)
+            self.tray.quit_requested.connect(self._quit_from_tray)
+            self.tray.show()
+        return self.tray
+
+    def _keeps_serving(self) -> bool:
+        return self.tray is not None and self.tray.keep_sharing and not self._done
+
+    def _in_background(self) -> bool:
+        return self._keeps_serving() and self.service.serving
+
+    def _close_guard(self, quitting: bool) -> bool:
+        """The window's close: to the background when keeping sharing; a quit asks first
+        when a share depends on this computer (by the tray's latest reading)."""
+        if self.tray is None:
+            return True
+        if not quitting and self.tray.keep_sharing:
+            self._to_background()
+            return False
+        return self._may_quit()
+
+    def _quit_from_tray(self) -> None:
+        if self._may_quit():
+            self.finish(0)
+
+    def _may_quit(self) -> bool:
+        if self.tray is None:
+            return True
+        parent = self.window if self.window is not None and self.window.isVisible() else None
+        choice = self.tray.confirm_quit(parent, ask=self.quit_asker)
+        if choice == QuitChoice.KEEP_SHARING:
+            self._to_background()
+        return choice == QuitChoice.QUIT
+
+    def _to_background(self) -> None:
+        """Lock, hide every window, keep the node serving; the tray icon brings it back."""
+        if self.wallet is not None:
+            self.lock(ask=False)
+        if self.window is not None:
+            self.window.hide()
+        if self.unlock_dialog is not None:
+            self.unlock_dialog.hide()
+        if self.tray is not None:
+            self.tray.tell_sharing_in_background()
+
+    def _open_from_tray(self) -> None:
+        if self.wallet is not None and self.window is not None:
+            self.window.show()
+            self.window.raise_()
+            self.window.activateWindow()
+        elif self.unlock_dialog is not None and self.unlock_dialog.isVisible():
+            self.unlock_dialog.raise_()
+            self.unlock_dialog.activateWindow()
+        else:
+            self._show_unlock()
+
+    def _drop_wallet(self, *, keep_serving: bool | None = None) -> None:
         self.idle.stop()
         for _ in range(10):  # close dialogs left open over the window (reports, file dialogs)
             modal = QApplication.activeModalWidget()
@@ -248,7 +323,9 @@ class WalletSession(QObject):
             self.window.clear()
         wallet, self.wallet = self.wallet, None
         if wallet is not None:
-            wallet.lock(wait=False)  # the window is already clear; the nodes stop in the background
+            # the window is already clear; the nodes stop in the background (the IPFS node
+            # keeps serving instead when the patient keeps sharing after the window closes)
+            wallet.lock(wait=False, keep_serving=self._keeps_serving() if keep_serving is None else keep_serving)
 
     # --- ending -------------------------------------------------------------------------
 
@@ -264,6 +341,9 @@ class WalletSession(QObject):
             return
         self._done = True
         self._drop_wallet()
+        self.service.stop_serving(wait=False)
+        if self.tray is not None:
+            self.tray.shutdown()
         self.runner.shutdown()
         for widget in (self.window, self.wizard, self.unlock_dialog, self.reset_dialog):
             if widget is not None:

@@ -219,6 +219,34 @@ def _absent_entry(section: str, patient_url: str) -> dict[str, Any]:
             "_effectiveDateTime": {"extension": [{"url": DATA_ABSENT, "valueCode": "unknown"}]}}
 
 
+_EFFECTIVE = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "_effectiveDateTime",
+              "_effectivePeriod", "_effectiveInstant")
+_DATED = frozenset({"MedicationStatement", "Observation"})  # IPS: effective[x] 1..1
+_SUBJECT_KEY = {"Condition": "subject", "MedicationStatement": "subject", "MedicationRequest": "subject",
+                "Procedure": "subject", "Observation": "subject", "AllergyIntolerance": "patient",
+                "Immunization": "patient"}  # IPS: the patient 1..1 on every clinical entry
+
+
+def _absent() -> dict[str, Any]:
+    return {"extension": [{"url": DATA_ABSENT, "valueCode": "unknown"}]}
+
+
+def _fill_must_haves(res: dict[str, Any], patient_url: str) -> None:
+    """What the IPS profiles require and an imported record may lack, filled without
+    inventing anything (FHIR R4 §2.26 data-absent-reason "unknown"): a Patient's
+    ``birthDate``, the ``effective[x]`` of MedicationStatements and Observations; a
+    clinical entry whose patient is not named, or not in the document, is about the summary's
+    patient (every record of a profile is that person's: the importer checks it)."""
+    rt = res.get("resourceType")
+    if rt == "Patient" and "birthDate" not in res and "_birthDate" not in res:
+        res["_birthDate"] = _absent()
+    if rt in _DATED and not any(k in res for k in _EFFECTIVE):
+        res["_effectiveDateTime"] = _absent()
+    key = _SUBJECT_KEY.get(str(rt))
+    if key is not None and not (isinstance(res.get(key), dict) and res[key].get("reference")):
+        res[key] = {"reference": patient_url}
+
+
 def build_ips(resources: Iterable[dict[str, Any]], *, now: datetime,
               patient_id: str | None = None) -> dict[str, Any]:
     """Build an IPS ``document`` Bundle (a JSON dict) from FHIR resources.
@@ -259,6 +287,7 @@ def build_ips(resources: Iterable[dict[str, Any]], *, now: datetime,
     for res in included:
         res.pop("text", None)
         _rewrite_references(res, urls)
+        _fill_must_haves(res, patient_url)
     sections = []
     for spec in SECTIONS:
         entries = grouped[spec.code]
@@ -309,7 +338,9 @@ def check_ips(bundle: dict[str, Any]) -> list[str]:
     Composition of type LOINC 60591-5 whose subject and author resolve in the Bundle and whose
     subject is a Patient; the problems, allergies and medications sections are present, each
     with at least one entry (IPS: 1..*, an absent/unknown statement when empty); every
-    section has a LOINC code, an XHTML narrative and entries that resolve; every reference in
+    section has a title, a LOINC code, an XHTML narrative and entries that resolve; every
+    MedicationStatement and Observation has ``effective[x]`` and the Patient a ``birthDate``
+    (or their data-absent-reason); every clinical entry names its patient; every reference in
     the document resolves to an entry (by ``fullUrl``, or ``Type/id`` of an entry).
     Raises :class:`~wallet.errors.InvalidRecord` naming the first rule broken.
     """
@@ -348,6 +379,17 @@ def check_ips(bundle: dict[str, Any]) -> list[str]:
         if any(r not in by_url for r in refs) or (not refs and codes[0] in _REQUIRED):
             raise fail(f"section {codes[0]} needs entries that are in the Bundle")
         present.append(codes[0])
+    for res in (e["resource"] for e in entries):
+        rt = res.get("resourceType")
+        if rt in _DATED and not any(k in res for k in _EFFECTIVE):
+            raise fail(f"a {rt} needs effective[x] or a data-absent-reason for it")
+        key = _SUBJECT_KEY.get(str(rt))
+        if key is not None and not (res.get(key) or {}).get("reference"):
+            raise fail(f"a {rt} needs its {key}")
+    if "birthDate" not in subject and "_birthDate" not in subject:
+        raise fail("the Patient needs a birthDate or a data-absent-reason for it")
+    if any(not section.get("title") for section in comp.get("section") or []) or not comp.get("title"):
+        raise fail("the Composition and every section need a title")
     missing = [c for c in _REQUIRED if c not in present]
     if missing:
         raise fail(f"required section {missing[0]} is missing")

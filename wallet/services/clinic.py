@@ -1,12 +1,18 @@
-"""Sharing with a clinic that runs no Health Wallet: the International Patient Summary.
+"""Sharing with a clinic that runs no Health Wallet: the International Patient Summary and
+its printouts.
 
 The IPS is built from every record of the wallet (:mod:`wallet.records.ips`), validated with
-the FHIR R4B models and the IPS must-haves, and only then written, atomically.
+the FHIR R4B models and the IPS must-haves, and only then written, atomically. The printable
+summary and the emergency card are PDFs of the same selection
+(:mod:`wallet.records.printable_summary`), written with fpdf2 (:mod:`wallet.share.pdf_canvas`
+says why) and rendered back to pictures for printing with PDFium (``pypdfium2``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +21,14 @@ from ..errors import InvalidRecord, RecordError, WalletError
 from ..records import fhir_json
 from ..records.ips import build_ips, check_ips
 from ..records.parse import parse_bytes
+from ..records.printable_summary import PrintableSummary, printable_summary
 from ..records.validate import validate_file
+from ..share.emergency_card import render_emergency_card
+from ..share.summary_pdf import PAPER_SIZES, PrintedLink, render_summary_pdf
 from .wallet import UnlockedWallet
 
-__all__ = ["IpsDocument", "make_ips", "write_ips"]
+__all__ = ["PAPER_SIZES", "IpsDocument", "PageImage", "PdfDocument", "PrintedLink", "emergency_card_pdf", "make_ips",
+           "pdf_page_images", "printed_link", "summary_pdf", "write_ips", "write_pdf"]
 
 
 @dataclass(frozen=True)
@@ -81,3 +91,112 @@ def write_ips(wallet: UnlockedWallet, out: Path, *, profile: str | None = None) 
     except OSError as exc:
         raise WalletError(f"Cannot write {out}: {exc.strerror or exc}.") from exc
     return doc
+
+
+# --- printouts: the patient summary and the emergency card (PDF) -------------------------
+
+
+@dataclass(frozen=True)
+class PdfDocument:
+    """A PDF made by the wallet: its bytes and page count. The bytes are health data: not in repr."""
+
+    data: bytes
+    pages: int
+
+    def __post_init__(self) -> None:
+        if not self.data.startswith(b"%PDF-") or self.pages < 1:
+            raise ValueError("a PDF document has a PDF header and at least one page")
+
+    def __repr__(self) -> str:
+        return f"PdfDocument({len(self.data)} bytes, pages={self.pages})"
+
+
+def printed_link(text: str) -> PrintedLink:
+    """A SMART Health Link to print as a QR code, from ``shlink:/…``, a viewer URL
+    (``https://…#shlink:/…``) or a file holding one (``shlink.txt`` of ``shl create``).
+    The code holds the text as given. Raises :class:`~wallet.errors.ShareError` for
+    anything that is not a valid link."""
+    from ..share.shl import parse_shlink
+
+    raw = text.strip()
+    if "shlink:/" not in raw and raw and len(raw) < 4096 and Path(raw).is_file():
+        try:
+            raw = Path(raw).read_text("utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WalletError(f"Cannot read the link from {text}: {exc}.") from exc
+    payload = parse_shlink(raw)
+    expires = datetime.fromtimestamp(payload.exp, UTC).date().isoformat() if payload.exp else ""
+    return PrintedLink(raw, expires=expires, passcode="P" in payload.flag)
+
+
+def _printable(wallet: UnlockedWallet, profile: str | None) -> PrintableSummary:
+    return printable_summary(make_ips(wallet, profile=profile).bundle)
+
+
+def summary_pdf(wallet: UnlockedWallet, *, profile: str | None = None, link: PrintedLink | None = None,
+                paper: str = "A4") -> PdfDocument:
+    """The printable patient summary of ``profile`` (default: the active one) as PDF: the
+    IPS selection (:func:`make_ips`) in plain words, with ``link``'s QR code when given.
+    ``paper``: ``"A4"`` or ``"Letter"``. Raises :class:`~wallet.errors.InvalidRecord` as
+    :func:`make_ips` does and :class:`~wallet.errors.WalletError` for another paper size."""
+    if paper not in PAPER_SIZES:
+        raise WalletError(f"Paper {paper!r} is not one of {', '.join(PAPER_SIZES)}.")
+    data, pages = render_summary_pdf(_printable(wallet, profile), made=wallet.app.clock.now(), link=link,
+                                     paper=paper)
+    return PdfDocument(data, pages)
+
+
+def emergency_card_pdf(wallet: UnlockedWallet, *, contact: str = "", link: PrintedLink | None = None,
+                       profile: str | None = None) -> PdfDocument:
+    """The wallet-sized emergency card (85.6 × 54 mm, front and back) of ``profile``: allergies,
+    current problems, medications, ``contact`` and ``link``'s QR code."""
+    data, pages = render_emergency_card(_printable(wallet, profile), made=wallet.app.clock.now(),
+                                        contact=contact, link=link)
+    return PdfDocument(data, pages)
+
+
+def write_pdf(doc: PdfDocument, out: Path) -> Path:
+    """Write ``doc`` to ``out`` atomically, mode 0600 (it is health data, not encrypted).
+    Raises :class:`~wallet.errors.WalletError` for a folder or a file that cannot be written."""
+    out = Path(out)
+    if out.is_dir():
+        raise WalletError(f"{out} is a folder; name the PDF file to write.")
+    try:
+        write_atomic(out, doc.data)
+    except OSError as exc:
+        raise WalletError(f"Cannot write {out}: {exc.strerror or exc}.") from exc
+    return out
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """One rendered page: ``width`` × ``height`` pixels, ``pixels`` rows of ``stride`` bytes
+    (top first), 4 bytes a pixel in the order B, G, R, unused (Qt's ``Format_RGB32`` on
+    little-endian machines), and the page's size in points (1/72 in) to print it at its real size."""
+
+    width: int
+    height: int
+    stride: int
+    pixels: bytes = field(repr=False)
+    width_pt: float
+    height_pt: float
+
+
+def pdf_page_images(data: bytes, *, dpi: float) -> Iterator[PageImage]:
+    """Render each page of a PDF (for printing on a printer that takes pictures of pages),
+    one at a time, with PDFium (``pypdfium2``). Raises :class:`~wallet.errors.WalletError`
+    when the bytes are not a PDF PDFium can open."""
+    import pypdfium2
+
+    try:
+        pdf = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        raise WalletError(f"That PDF cannot be rendered: {exc}.") from exc
+    try:
+        for page in pdf:
+            width_pt, height_pt = page.get_size()
+            bitmap = page.render(scale=dpi / 72, prefer_bgrx=True)
+            yield PageImage(bitmap.width, bitmap.height, bitmap.stride, bytes(bitmap.buffer), width_pt, height_pt)
+            page.close()
+    finally:
+        pdf.close()

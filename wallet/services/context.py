@@ -34,6 +34,7 @@ class WalletContext(Protocol):
     keyring_backend: Any
     extra_trusted_issuers: tuple[TrustedIssuer, ...]
     closing: threading.Thread | None  # backends of a locked wallet still stopping
+    serving: IpfsBackend | None  # the IPFS node a locked wallet left serving (UnlockedWallet.lock(keep_serving=True))
 
     def make_ipfs(self) -> IpfsBackend:
         """A new IPFS backend as the settings name it, once earlier nodes have let go."""

@@ -22,7 +22,7 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -35,14 +35,16 @@ from ..records.bundle import collection_bundle
 from ..share.shl import SHLPayload, b64url, encrypt_file, new_key
 from ..share.shl_links import LinkStore, StoredLink
 from ..share.shl_server import SHLServer
+from ..share.summary_pdf import PrintedLink
 from .clinic import make_ips
 from .wallet import CATEGORIES, FileOutcome, UnlockedWallet
 
-__all__ = ["CreatedLink", "LinkSource", "create_link", "import_link", "link_store", "revoke_link", "shl_server"]
+__all__ = ["DEFAULT_VIEWER", "CreatedLink", "LinkSource", "ServedLink", "create_link", "import_link",
+           "link_needs_passcode", "link_store", "live_links", "revoke_link", "shl_server", "terminal_qr"]
 
 DEFAULT_VIEWER = "https://viewer.tcpdev.org/shlink.html"
-_STATIC_NOTE = ("A direct-file link copied to a static host cannot be revoked: delete the file "
-                "from the host to stop it.")
+_STATIC_NOTE = ("A link whose files are copied to a static host (a web server, an IPFS gateway, a USB stick) "
+                "cannot be revoked from the wallet: delete the files from the host to stop it.")
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,28 @@ class CreatedLink:
 
     @property
     def note(self) -> str:
-        if "U" in self.payload.flag:
+        if self.public_files and self.expires_at is not None:
+            return (_STATIC_NOTE + " Its expiry is a date inside the link that readers check; a static host "
+                    "keeps serving the files after it, so delete them then.")
+        if self.public_files:
             return _STATIC_NOTE
         return "Served by 'health-wallet serve --shl'; 'shl revoke' stops it at once."
+
+    @property
+    def printed(self) -> PrintedLink:
+        """The link as printed on the summary or the emergency card: a QR code of its viewer URL
+        (a phone camera opens the viewer; SHL readers take the part after ``#``)."""
+        return PrintedLink(self.viewer_url, expires=self.expires_at.date().isoformat() if self.expires_at else "",
+                           passcode="P" in self.payload.flag)
+
+
+def _new_link_id() -> str:
+    """A random link id (256 bits, base64url) that starts with a letter or digit: one starting
+    with "-" would read as an option on a command line (``shl revoke ID``)."""
+    while True:
+        link_id = b64url(os.urandom(32))
+        if link_id[0].isalnum():
+            return link_id
 
 
 def link_store(wallet: UnlockedWallet) -> LinkStore:
@@ -118,7 +139,7 @@ def create_link(wallet: UnlockedWallet, source: LinkSource, *, base_url: str, ou
     if passcode is not None and not passcode.strip():
         raise WalletError("The passcode file is empty.")
     flags = "".join(sorted(("P" if passcode else "") + ("L" if long_term else ""))) or "U"
-    link_id = b64url(os.urandom(32))
+    link_id = _new_link_id()
     key = new_key()
     now = wallet.app.clock.now()
     payload = SHLPayload(url=f"{base}/{link_id}", key=key, flag=flags, label=label,
@@ -165,6 +186,41 @@ def revoke_link(wallet: UnlockedWallet, link_id: str) -> StoredLink:
     return link
 
 
+@dataclass(frozen=True)
+class ServedLink:
+    """A link ``serve --shl`` answers now, as the patient hands it out. ``shlink`` holds the key."""
+
+    id: str
+    label: str
+    flags: str
+    expires_at: str | None
+    shlink: str = field(repr=False)
+    viewer_url: str = field(repr=False)
+
+
+def live_links(wallet: UnlockedWallet, *, viewer: str = DEFAULT_VIEWER) -> list[ServedLink]:
+    """The links that are not revoked, expired or disabled (oldest first), rebuilt from the
+    sealed list: what ``serve --shl`` prints when it starts."""
+    now = wallet.app.clock.now()
+    out = []
+    for link in link_store(wallet).all():
+        if link.revoked or link.expired(now) or ("P" in link.flags and link.attempts_left <= 0):
+            continue
+        exp = int(datetime.fromisoformat(link.expires_at).timestamp()) if link.expires_at else None
+        payload = SHLPayload(url=link.url, key=link.key, flag=link.flags, label=link.label, exp=exp)
+        out.append(ServedLink(link.id, link.label, link.flags, link.expires_at, payload.shlink,
+                              payload.viewer_url(viewer)))
+    return out
+
+
+def terminal_qr(text: str) -> str:
+    """A QR code of ``text`` drawn with Unicode half blocks for a terminal (dark on light;
+    two rows of modules per line), with its quiet zone."""
+    buf = io.StringIO()
+    segno.make(text, error="m", micro=False).terminal(out=buf, compact=True, border=2)
+    return buf.getvalue()
+
+
 def shl_server(wallet: UnlockedWallet, host: str, port: int) -> SHLServer:
     """A server for this wallet's links (not started). Raises :class:`WalletError` when the
     address cannot be bound."""
@@ -172,6 +228,15 @@ def shl_server(wallet: UnlockedWallet, host: str, port: int) -> SHLServer:
         return SHLServer(link_store(wallet), clock=wallet.app.clock, host=host, port=port)
     except OSError as exc:
         raise WalletError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from exc
+
+
+def link_needs_passcode(text: str) -> bool:
+    """Whether the link someone sent (``shlink:/…`` or a viewer URL) asks for a passcode
+    (flag ``P``), so a front end asks before it fetches. Raises :class:`~wallet.errors.ShareError`
+    for text that is not a SMART Health Link."""
+    from ..share.shl import parse_shlink
+
+    return "P" in parse_shlink(text).flag
 
 
 def import_link(wallet: UnlockedWallet, text: str, *, passcode: Callable[[], str] | None = None,

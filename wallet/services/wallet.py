@@ -147,6 +147,32 @@ class WalletService:
 
         return Networks(self.app).active_name()
 
+    # --- sharing while locked ------------------------------------------------------
+
+    @property
+    def serving(self) -> bool:
+        """Whether a locked wallet's IPFS node still serves what it shared (see
+        :meth:`UnlockedWallet.lock` with ``keep_serving``)."""
+        return self.app.serving is not None
+
+    def stop_serving(self, *, wait: bool = True) -> None:
+        """Stop the IPFS node a locked wallet left serving; nothing when there is none.
+        With ``wait=False`` it stops on a background thread (the next node waits for it)."""
+        node, self.app.serving = self.app.serving, None
+        if node is None:
+            return
+
+        def close() -> None:
+            with contextlib.suppress(WalletError):
+                node.close()
+
+        if wait:
+            close()
+        else:
+            closing = threading.Thread(target=close, name="wallet-stop-serving")  # not daemon: exit waits
+            closing.start()
+            self.app.closing = closing
+
     # --- creating ----------------------------------------------------------------
 
     def new_phrase(self, words: int = 12) -> str:
@@ -311,17 +337,27 @@ class UnlockedWallet:
             raise WalletLocked("The wallet is locked; unlock it first.")
         return self._keys
 
-    def lock(self, *, wait: bool = True) -> None:
+    def lock(self, *, wait: bool = True, keep_serving: bool = False) -> None:
         """Drop the keys, close the store and stop the nodes this wallet started.
 
         Stopping the embedded IPFS node takes Kubo a few seconds; with ``wait=False`` (the
         GUI's lock) the nodes stop on a background thread, and the next node of this app
         starts only once they have.
+
+        With ``keep_serving`` a running IPFS node is not stopped: it stays with the app
+        (``app.serving``) and keeps serving what was shared (it holds only ciphertext and
+        no key), until the next unlock takes it back or
+        :meth:`WalletService.stop_serving` stops it; a node not started yet is started.
         """
         self._keys = None
         with self._backends_lock:
-            backends = [b for b in (self._chain, self._ipfs) if b is not None]
+            if keep_serving and self._ipfs is None:
+                self._ipfs = self._start_serving()
+            kept = self._ipfs if keep_serving else None
+            backends = [b for b in (self._chain, self._ipfs) if b is not None and b is not kept]
             self._chain = self._ipfs = None
+        if kept is not None:
+            self.app.serving = kept
         self.store.close()
 
         def close_all() -> None:
@@ -335,6 +371,16 @@ class UnlockedWallet:
             closing = threading.Thread(target=close_all, name="wallet-lock")  # not daemon: exit waits for it
             closing.start()
             self.app.closing = closing
+
+    def _start_serving(self) -> IpfsBackend | None:
+        """A node to keep serving after the lock, started now; ``None`` when it cannot start
+        (another process holds it, or the settings are unreadable: nothing is served then)."""
+        try:
+            backend = self.app.make_ipfs()
+            backend.start()
+        except WalletError:
+            return None
+        return backend
 
     # --- the recovery phrase ---------------------------------------------------------
 
@@ -356,7 +402,8 @@ class UnlockedWallet:
         self.keys  # noqa: B018 - fail if locked
         with self._backends_lock:
             if self._ipfs is None:
-                backend = self.app.make_ipfs()
+                kept, self.app.serving = self.app.serving, None  # a node kept serving while locked
+                backend = kept if kept is not None else self.app.make_ipfs()
                 backend.start()
                 self._ipfs = backend
             backend = self._ipfs

@@ -1,0 +1,216 @@
+"""Opening a share while the patient's computer is off: the doctor fetches from a keeper.
+
+Three computers in Linux network namespaces (run as root; see tests/twohosts/netns.py):
+"the internet" with anvil (chain id 100) and ``health-wallet keeper``, the patient, the
+doctor, joined by a bridge on 198.18.0.0/15. The patient (balance 0) adds the keeper as
+its pinning service and shares ``--repeat + 1`` times; each grant returns once the keeper
+holds the ciphertext. Then the patient's computer goes away (its link down).
+
+
+1. Time to first open: from the first ``grant`` returning to the doctor's first
+   successful ``health-wallet open`` (a new process, as a doctor runs it; it submits the
+   signed grant and logs the access on chain). Printed in seconds, with the process's
+   own start-up (``health-wallet --version`` on that computer) beside it.
+2. Open ÷ bare fetch, inside the doctor's computer, in one process: ``Sharing.open`` of
+   each other share (the doctor's node already running), against, for the same CID, a
+   fresh bare Kubo node that dials the keeper, fetches the bytes and decrypts them once
+   with AES-256-GCM (a random key over the same number of bytes). The order alternates
+   per share, so neither side always meets a warmer keeper; one open before them warms
+   the process up (FHIR models, contract). Target: ratio ≤ 1.5. The open's phases
+   (chain check, fetch, decrypt, validate, access log) are printed too.
+
+    sudo python benchmarks/bench_offline_open.py [--repeat 3] [--fixture PATH] [--types T …]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+FIXTURES = Path(os.environ.get("HEALTH_WALLET_FIXTURES", REPO.parent / "shared" / "fixtures")) / "synthea"
+DEFAULT_FIXTURE = FIXTURES / "Ned_Hintz_e4b9259d-0f54-48d1-a35d-b526729a4dfe.json"
+
+
+# --- the doctor's side: runs inside the doctor's namespace (``--doctor-side``) ---------------
+
+
+def held_by(granted: dict[str, Any]) -> list[str]:
+    """The services ``grant --json`` says hold the share (names, or ``{service, status}``)."""
+    return [h if isinstance(h, str) else h["service"] for h in granted.get("held_by") or []
+            if isinstance(h, str) or h.get("status") == "pinned"]
+
+
+def doctor_side(home: Path, shares: list[dict[str, str]]) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from wallet.app import build_app
+    from wallet.events import Progress
+    from wallet.ipfs.cid import Cid
+    from wallet.ipfs.kubo_embedded import EmbeddedKuboBackend, free_swarm_port
+    from wallet.services import Sharing, WalletService
+    from wallet.share.token import parse_token
+
+    service = WalletService(build_app(home))
+    wallet = service.unlock(os.environ["HEALTH_WALLET_PASSPHRASE"])
+    wallet.ipfs(wait=60)
+    sharing = Sharing(wallet)
+
+    def baseline(bare: EmbeddedKuboBackend, cid: Cid, delegates: tuple[str, ...]) -> tuple[float, int]:
+        start = time.perf_counter()
+        for address in delegates:
+            try:
+                bare.connect(address, timeout=10)
+                break
+            except Exception:  # noqa: BLE001,S112 - the next address may answer
+                continue
+        data = bare.get(cid, timeout=60)
+        fetched = time.perf_counter() - start
+        key, nonce = os.urandom(32), os.urandom(12)
+        sealed = AESGCM(key).encrypt(nonce, data, b"")
+        start = time.perf_counter()
+        AESGCM(key).decrypt(nonce, sealed, b"")
+        return fetched + time.perf_counter() - start, len(data)
+
+    def open_(token: str) -> tuple[float, dict[str, float]]:
+        start = time.perf_counter()
+        marks: list[tuple[str, float]] = [("Reading the token and choosing the network", start)]
+
+        def progress(p: Progress) -> None:
+            marks.append((p.message, time.perf_counter()))
+
+        opened = sharing.open(token, progress=progress, timeout=60)
+        end = time.perf_counter()
+        assert opened.counts, "the share opened empty"
+        phases: dict[str, float] = {}
+        ends = [at for _, at in marks[1:]] + [end]
+        for (message, at), until in zip(marks, ends, strict=True):
+            phases[message] = phases.get(message, 0.0) + (until - at)
+        return end - start, phases
+
+    open_(shares[0]["token"])  # warm-up: the first open of a process loads the FHIR models and the contract
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, share in enumerate(shares[1:]):
+            token, cid = share["token"], Cid(share["cid"])
+            parsed = parse_token(token)
+            bare = EmbeddedKuboBackend(Path(tmp) / f"bare-{i}", swarm_port=free_swarm_port(), bootstrap=False,
+                                       mdns=False)
+            bare.wait_ready(60)
+            try:
+                if i % 2 == 0:
+                    opened_s, phases = open_(token)
+                    base_s, size = baseline(bare, cid, parsed.delegates)
+                else:
+                    base_s, size = baseline(bare, cid, parsed.delegates)
+                    opened_s, phases = open_(token)
+            finally:
+                bare.close()
+            rows.append({"open": opened_s, "baseline": base_s, "bytes": size, "phases": phases})
+    wallet.lock()
+    return {"rows": rows}
+
+
+# --- the whole run: three computers ----------------------------------------------------------
+
+
+def run(repeat: int, fixture: Path, types: list[str] | None) -> None:
+    from tests.twohosts.computers import ChainNode, Keeper, WalletComputer
+    from tests.twohosts.netns import Network, check_prerequisites
+
+    check_prerequisites()
+    with tempfile.TemporaryDirectory() as tmp_name, Network() as net:
+        tmp = Path(tmp_name)
+        chain = ChainNode(net.internet, tmp / "anvil.log")
+        keeper = Keeper(net.internet, tmp / "keeper")
+        patient = WalletComputer(net.add("patient"), tmp / "patient")
+        doctor = WalletComputer(net.add("doctor"), tmp / "doctor")
+        patient_address = patient.setup(chain)["address"]
+        doctor_address = doctor.setup(chain)["address"]
+        chain.fund(doctor_address)
+        doctor.ok("deploy-contract")
+        doctor.ok("register-key")
+        patient.ok("pinning", "add", "Keeper", keeper.endpoint, "--token-file", str(keeper.token_file(tmp)))
+        imported = patient.ok("import", str(fixture))["imported"]
+        shared_types = types or sorted(t for t in imported if t != "Patient")
+
+        def grant() -> dict[str, Any]:
+            granted: dict[str, Any] = patient.ok("grant", "--to", doctor_address, "--type", *shared_types,
+                                                 "--expires", "7d")
+            if held_by(granted) != ["Keeper"]:
+                raise SystemExit(f"the keeper did not hold the share: {granted.get('held_by')}")
+            return granted
+
+        # 1. The patient shares, then its computer goes away at once; the doctor opens.
+        first = grant()
+        returned = time.monotonic()
+        patient.computer.link_down()
+        opened = doctor.cli("open", first["token"], "--json")
+        first_open = time.monotonic() - returned
+        if opened.code != 0:
+            raise SystemExit(f"the doctor's first open failed: {opened.stderr}")
+        started = time.monotonic()
+        doctor.cli("--version")
+        startup = time.monotonic() - started
+
+        # 2. More shares (one to warm the doctor's process up), then the patient goes away again.
+        patient.computer.link_up()
+        grants = [grant() for _ in range(repeat + 1)]
+        patient.computer.link_down()
+        if chain.balance(patient_address) != 0:
+            raise SystemExit("the patient paid for something")
+
+        tokens_file = tmp / "tokens.json"
+        tokens_file.write_text(json.dumps([{"token": g["token"], "cid": g["cid"]} for g in grants]))
+        inside = doctor.computer.run([sys.executable, str(Path(__file__).resolve()), "--doctor-side",
+                                      str(doctor.home), str(tokens_file)], env=doctor.env, timeout=1800)
+        if inside.returncode != 0:
+            raise SystemExit(f"the doctor's side failed: {inside.stderr[-3000:]}")
+        result = json.loads(inside.stdout.strip().splitlines()[-1])
+        keeper.stop()
+
+    rows = result["rows"]
+    print(f"share: {first['records']} records ({', '.join(shared_types)}) of {fixture.name}; "
+          f"ciphertext {statistics.median(r['bytes'] for r in rows) / 1e3:.0f} kB; {len(rows)} shares measured")
+    print(f"time from 'grant' returning to the doctor's first successful open (patient offline): {first_open:.1f} s "
+          f"(a bare 'health-wallet' process start on that computer takes {startup:.1f} s of it)")
+    opens, bases = [r["open"] for r in rows], [r["baseline"] for r in rows]
+    print(f"open (patient offline, from the keeper): median {statistics.median(opens) * 1000:.0f} ms")
+    print(f"bare fetch from the keeper + AES-GCM decrypt: median {statistics.median(bases) * 1000:.0f} ms")
+    phases: dict[str, list[float]] = {}
+    for r in rows:
+        for name, secs in r["phases"].items():
+            phases.setdefault(name, []).append(secs)
+    shown = "; ".join(f"{k} {statistics.median(v) * 1000:.0f} ms" for k, v in phases.items())
+    print(f"open's phases by its progress messages (the fetch runs under 'Decrypting'), median: {shown}")
+    ratios = [o / b for o, b in zip(opens, bases, strict=True)]
+    ratio = statistics.median(ratios)
+    print(f"open / (bare fetch + decrypt) ratio: {ratio:.2f} (median of {', '.join(f'{r:.2f}' for r in ratios)}; "
+          f"target <= 1.5) {'OK' if ratio <= 1.5 else 'OVER TARGET'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="shares measured for the ratio (default 3)")
+    parser.add_argument("--fixture", type=Path, default=DEFAULT_FIXTURE, help="the FHIR file the patient shares")
+    parser.add_argument("--types", nargs="+", help="resource types to share (default: every type imported)")
+    parser.add_argument("--doctor-side", nargs=2, metavar=("HOME", "TOKENS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.doctor_side:
+        home, tokens = args.doctor_side
+        print(json.dumps(doctor_side(Path(home), json.loads(Path(tokens).read_text()))))
+        return
+    run(max(1, args.repeat), args.fixture, args.types)
+
+
+if __name__ == "__main__":
+    main()
