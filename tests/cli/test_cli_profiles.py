@@ -87,7 +87,11 @@ def test_cards_of_one_person_import_together_and_match_by_name_and_birth_date(ho
     (result,) = both.json["files"]
     assert [c["status"] for c in result["cards"]] == ["valid", "valid"]
     assert result["patient"] == "John B. Anyperson (born 1951-01-20)"
-    assert any("one person by name+birthDate" in w for w in result["warnings"])
+    # a finding, not a fault: said as a note, never as a warning
+    assert any("one person by name+birthDate" in n for n in result["notes"])
+    assert not any("one person by" in w for w in result["warnings"])
+    # the second card repeats the person: repeated in the file, not already in the (empty) wallet
+    assert result["repeated_in_file"] == result["skipped_duplicates"] == 1
     alone = cli(home, "import", str(SAME_CARDS / "card-b-only.smart-health-card"), "--json")
     assert alone.code == 0 and alone.json["imported"] == {}  # the same records, already here
     assert alone.json["files"][0]["matched_by"] == "name+birthDate"
@@ -95,6 +99,26 @@ def test_cards_of_one_person_import_together_and_match_by_name_and_birth_date(ho
     other = cli(home, "import", str(FIXTURES / "smart-health-cards" / "hl7-ig-stu1-copy" /
                                     "example-03-e-file.smart-health-card"))
     assert other.code == 1 and "Johnny Revoked" in other.stderr and "John B. Anyperson" in other.stderr
+
+
+def test_import_of_two_cards_of_one_person_reads_plainly(home: Path) -> None:
+    assert cli(home, "issuers", "add", SPEC_ISS, str(SAME_CARDS / "spec-jwks.json")).code == 0
+    both = cli(home, "import", str(SAME_CARDS / "same-patient-two-cards.smart-health-card"))
+    assert both.code == 0, both.stderr
+    assert "; 1 repeated in the file." in both.stdout and "already in the wallet" not in both.stdout
+    assert "warning:" not in both.stderr and "one person by name+birthDate" in both.stderr
+    again = cli(home, "import", str(SAME_CARDS / "card-b-only.smart-health-card"))
+    assert again.stdout.startswith("Imported 0 records; ") and "already in the wallet." in again.stdout
+
+
+def test_import_counts_in_the_singular_and_an_error_alone(home: Path, tmp_path: Path) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({"resourceType": "Patient", "id": "p1", "name": [{"family": "Solo"}]}))
+    single = cli(home, "import", str(one))
+    assert single.code == 0 and single.stdout.startswith("Imported 1 record (Patient 1)."), single.stdout
+    bad = cli(home, "import", str(FIXTURES / "invalid" / "fhir-duplicate-keys.json"))
+    assert bad.code == 1 and bad.stdout == ""
+    assert bad.stderr.strip().startswith("error: ") and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_files_of_two_people_are_refused_whole(home: Path) -> None:

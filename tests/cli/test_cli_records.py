@@ -101,6 +101,27 @@ def test_restore_status_filters_and_errors(tmp_path: Path) -> None:
     assert nowallet.code == 1 and "health-wallet init" in nowallet.stderr
 
 
+def test_status_with_a_wrong_passphrase_is_an_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert cli(home, "init").code == 0
+    for _ in range(2):  # before and after the record store exists
+        wrong = cli(home, "status", passphrase="nope")
+        assert wrong.code == 1 and wrong.stdout == ""
+        assert wrong.stderr.strip() == "error: Wrong passphrase; nothing was changed."
+        assert cli(home, "import", str(FIXTURES / "fhir-examples" / "Bundle-lipids.json")).code == 0
+    assert cli(home, "status", "--json").json["records"] == 5
+
+
+def test_an_unknown_record_type_is_an_error_naming_the_known_ones(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert cli(home, "init").code == 0
+    assert cli(home, "import", str(FIXTURES / "fhir-examples" / "Bundle-lipids.json")).code == 0
+    unknown = cli(home, "records", "--type", "Nonsense")
+    assert unknown.code == 1 and unknown.stdout == "" and len(unknown.stderr.strip().splitlines()) == 1
+    assert "'Nonsense'" in unknown.stderr and "Lab results" in unknown.stderr and "Observation" in unknown.stderr
+    assert len(cli(home, "records", "--type", "observation", "--json").json) == 4
+
+
 def test_passphrase_change_and_file(tmp_path: Path) -> None:
     home = tmp_path / "h"
     assert cli(home, "init").code == 0

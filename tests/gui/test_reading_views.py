@@ -213,3 +213,29 @@ def test_a_bound_is_kept_apart_from_a_measurement_in_the_trend() -> None:
     points = trend_series(rows)["http://loinc.org|5048-4"].points
     assert [(p.comparator, p.value) for p in points] == [("<", 5.0), ("", 7.0)]
     assert points[0].text.endswith("< 5 /uL")  # the tooltip says what the record says
+
+
+def test_a_trend_is_named_by_its_codes_display_not_a_records_text() -> None:
+    labs = json.loads((REALWORLD / "lab-flags" / "interpretation-vs-range.json").read_text("utf-8"))
+    series = trend_series([_row(res, f"r{i}") for i, res in enumerate(labs)])
+    assert [s.title for s in series.values()] == ["Glucose [Mass/volume] in Serum or Plasma"]
+
+
+def test_the_trend_follows_the_selected_rows_code(qtbot, window, unlocked) -> None:
+    unlocked.import_file(SMALL_PATIENT)
+    unlocked.import_file(REALWORLD / "lab-flags" / "interpretation-vs-range.json", same_person=True)
+    window.set_wallet(unlocked)
+    window.show()
+    window.show_category("Lab results")
+    qtbot.waitUntil(lambda: not window.panel.loading, timeout=30_000)
+    panel = window.panel
+    codes = {}
+    for r in range(panel.proxy.rowCount()):
+        s = panel.model.summary_at(panel.proxy.mapToSource(panel.proxy.index(r, 0)).row()).summary
+        if s.value is not None and s.code:
+            codes.setdefault(s.code, r)
+    assert "http://loinc.org|2345-7" in codes and len(codes) > 1
+    for code, row in codes.items():
+        panel.select_row(row)
+        assert panel.trend_chart.series is not None and panel.trend_chart.series.code == code
+        assert "(lab:" not in panel.trend_chart.series.title and "(lab:" not in panel.trend_combo.currentText()

@@ -303,3 +303,34 @@ def test_first_import_of_someone_else_moves_to_a_profile(qtbot, window: MainWind
     assert [(p.name, p.records) for p in unlocked.profiles()] == [("owner", 0), ("dad", total)]
     assert unlocked.profile == "dad" and window.profile_switcher.current_profile == "dad"
     assert window.categories.total == total
+
+
+def test_no_view_widens_a_1024_wide_window(qtbot, themed_app, unlocked) -> None:
+    from wallet.gui.theme import apply_theme
+
+    apply_theme(themed_app)  # as the app starts: the theme's fonts and margins
+    unlocked.import_file(BIG_PATIENT)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.set_wallet(unlocked)
+    window.resize(1024, 700)
+    window.show()
+    for name in (ALL_RECORDS, OVERVIEW, *CATEGORIES):
+        window.show_category(name)
+        wait_idle(qtbot, window)
+        qtbot.wait(10)  # let the layout settle
+        assert window.width() <= 1024 and window.minimumSizeHint().width() <= 1024, name
+
+
+def test_profile_switcher_names_a_person_without_a_name_in_words(qtbot, unlocked, tmp_path: Path) -> None:
+    from wallet.gui.profile_switcher import ProfileSwitcher
+
+    obs = {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "Weight"},
+           "subject": {"reference": "Patient/p1"}}
+    path = tmp_path / "obs.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": obs}]}))
+    unlocked.import_paths([path])
+    switcher = ProfileSwitcher()
+    qtbot.addWidget(switcher)
+    switcher.fill(unlocked)
+    assert switcher.itemText(0) == "An unnamed patient, id p1 (1)"

@@ -151,3 +151,21 @@ def test_an_age_and_sex_specific_range_applies_to_the_person_it_names(open_walle
     wallet.import_file(_bundle(tmp_path / "hb2.json", [later]))
     newest = wallet.summaries(category="Lab results")[0].summary
     assert (newest.flag, newest.range_label) == ("", "13.5–17.5 g/dL")
+
+
+def test_a_report_stored_with_its_status_as_result_shows_no_result(open_wallet) -> None:
+    wallet = open_wallet("old-report")
+    report = {"resourceType": "DiagnosticReport", "id": "r1", "status": "final", "code": {"text": "Lipid Panel"},
+              "effectiveDateTime": "2021-01-01"}
+    old = Summary("DiagnosticReport", "Lab results", "Lipid Panel", "final", "2021-01-01", status="final")
+    wallet.store.put(NewRecord(wallet.store.record_id(report), report, old))
+    assert [r.summary.detail for r in wallet.summaries(category="Lab results")] == [""]
+
+
+def test_a_condition_stored_with_its_status_code_reads_in_words(open_wallet) -> None:
+    wallet = open_wallet("old-condition")
+    res = {"resourceType": "Condition", "id": "c1", "code": {"text": "Asthma"}, "onsetDateTime": "2020-01-01",
+           "clinicalStatus": {"coding": [{"code": "active"}]}}
+    old = Summary("Condition", "Conditions", "Asthma", "active, since 2020-01-01", "2020-01-01", status="active")
+    wallet.store.put(NewRecord(wallet.store.record_id(res), res, old))
+    assert [r.summary.detail for r in wallet.summaries(category="Conditions")] == ["current, since 2020-01-01"]

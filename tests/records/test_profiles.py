@@ -146,3 +146,7 @@ def test_profile_values_are_checked() -> None:
         Profile("../etc")
     with pytest.raises(ValueError):
         Profile("kid", patient={"resourceType": "Observation"})
+
+
+def test_a_person_known_only_by_a_reference_is_named_in_plain_words() -> None:
+    assert Profile(OWNER, True, None, ("Patient/p1",)).person_words() == "an unnamed patient, id p1"

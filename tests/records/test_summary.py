@@ -86,11 +86,11 @@ EXPECTED = {
     "CarePlan": "629518342ce10c87",
     "Claim": "25c36ff85edfb2f8",
     "Composition": "39c2a4478048b5f8",
-    "Condition": "5053966de5f706db",
+    "Condition": "d7e7acbc077a4f99",
     "Consent": "46c437e562f4c6d9",
     "Coverage": "6e80d3f1b3e72af4",
     "Device": "74830f23919ed9cf",
-    "DiagnosticReport": "6529da8fd9388325",
+    "DiagnosticReport": "9f9bd91257e2cc63",
     "DocumentReference": "65fa1359d10ecca8",
     "Encounter": "49e22e58380b79c4",
     "ExplanationOfBenefit": "e7ad0045b1c4901c",
@@ -101,7 +101,7 @@ EXPECTED = {
     "Medication": "4aa79a8dfe42aa14",
     "MedicationRequest": "ac14562fb9862389",
     "MedicationStatement": "d88047df972cb94a",
-    "Observation": "414bb3cc194cd7d1",
+    "Observation": "a2070862b470d6f8",
     "OperationOutcome": "25ddb63d962d826d",
     "Organization": "ebea774d64340307",
     "Patient": "78029bdd4891a148",
@@ -129,7 +129,7 @@ def test_observation_with_a_range_is_flagged() -> None:
                    "effectiveDateTime": "2024-03-01"})
     assert s == Summary("Observation", "Lab results", "Potassium", "5.4 mmol/L (range 3.5–5.1 mmol/L) — high",
                         "2024-03-01", "http://loinc.org|2823-3", 5.4, "mmol/L", 3.5, 5.1, "H", flag_source="range",
-                        range_unit="mmol/L")
+                        range_unit="mmol/L", code_display="Potassium")
 
 
 @pytest.mark.parametrize("rt", ["MedicationRequest", "MedicationStatement", "MedicationAdministration",
@@ -150,6 +150,56 @@ def test_a_type_without_its_own_row_gets_the_generic_summary() -> None:
     assert category_of({"resourceType": "Observation", "category": [{"coding": [{"code": "vital-signs"}]}]}) == \
         "Vital signs"
 
+
+
+def _synthea(resource_type: str, **match: str) -> dict:
+    for path in sorted((FIXTURES / "synthea").glob("*_*.json")):
+        for entry in json.loads(path.read_text("utf-8")).get("entry", []):
+            res = entry["resource"]
+            text = json.dumps(res.get("code", {}))
+            if res["resourceType"] == resource_type and all(v in text for v in match.values()):
+                return res
+    raise AssertionError(f"no {resource_type} {match} in the Synthea fixtures")
+
+
+def test_a_clinical_note_report_is_a_document_and_no_report_shows_its_status_as_result() -> None:
+    note = _synthea("DiagnosticReport", code="34117-2")
+    s = summarize(note)
+    assert (s.category, s.title) == ("Documents", "History and physical note")
+    assert s.detail != s.status and "final" not in s.detail
+    panel = _synthea("DiagnosticReport", code="57698-3")
+    assert (summarize(panel).category, summarize(panel).detail) == ("Lab results", "")
+    us_core_note = {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": "Echo report"},
+                    "category": [{"coding": [{"system": "http://loinc.org", "code": "LP29708-2"}]}]}
+    assert summarize(us_core_note).category == "Documents"
+
+
+@pytest.mark.parametrize(("code", "category"), [
+    ("laboratory", "Lab results"), ("vital-signs", "Vital signs"), ("vital-sign", "Vital signs"),
+    ("exam", "Lab results"), ("imaging", "Procedures"), ("procedure", "Procedures"), ("activity", "Vital signs"),
+    ("survey", "Other"), ("social-history", "Other"), ("therapy", "Other"),
+])
+def test_observation_categories_map_to_plain_categories(code: str, category: str) -> None:
+    obs = {"resourceType": "Observation", "code": {"text": "x"},
+           "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                     "code": code}]}]}
+    assert category_of(obs) == category
+
+
+def test_an_exam_viral_load_is_a_lab_result() -> None:
+    assert summarize(_synthea("Observation", name="HIV viral load")).category == "Lab results"
+
+
+def test_a_conditions_status_reads_the_same_in_the_list_and_the_detail() -> None:
+    from wallet.records.facts import record_facts
+
+    res = {"resourceType": "Condition", "code": {"text": "Asthma"}, "onsetDateTime": "2020-01-01",
+           "clinicalStatus": {"coding": [{"code": "active"}]}}
+    s = summarize(res)
+    assert (s.detail, s.status) == ("current, since 2020-01-01", "active")
+    assert ("Status", "current") in record_facts(s, res, {})
+    resolved = summarize({**res, "clinicalStatus": {"coding": [{"code": "resolved"}]}})
+    assert resolved.detail.startswith("past (resolved)")
 
 if __name__ == "__main__":
     for rt, digest in digests().items():

@@ -9,7 +9,7 @@ import threading
 
 from ..services import Backups, WalletService
 from ..services.backups import where_held
-from .output import Output
+from .output import Output, count_of
 from .records_cmds import unlocked
 
 __all__ = ["register"]
@@ -43,7 +43,7 @@ def cmd_publish(service: WalletService, args: argparse.Namespace, out: Output) -
             out.info(f"warning: {held.problem}")
     out.result({"cid": receipt.cid, "records": receipt.records, "cards": receipt.cards, "tx": receipt.tx,
                 "held_by": [h.to_json() for h in receipt.held_by]},
-               f"Backed up {receipt.records} records and {receipt.cards} cards: {receipt.cid}"
+               f"Backed up {count_of(receipt.records, 'record')} and {count_of(receipt.cards, 'card')}: {receipt.cid}"
                + (f"\nRecorded on chain (tx {receipt.tx})." if receipt.tx else "")
                + f"\n{receipt.availability}")
     return 0
@@ -60,7 +60,7 @@ def cmd_restore(service: WalletService, args: argparse.Namespace, out: Output) -
     held_by = [{"service": h.name} for h in pointer.holders] if pointer is not None else []
     out.result({"cid": cid, "imported": result.imported, "skipped_duplicates": result.skipped_duplicates,
                 "held_by": held_by},
-               f"Restored {result.total} records from {cid}"
+               f"Restored {count_of(result.total, 'record')} from {cid}"
                + (f"; {result.skipped_duplicates} were already here." if result.skipped_duplicates else "."))
     return 0
 

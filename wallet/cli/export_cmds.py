@@ -26,7 +26,7 @@ from ..services.trusted_issuers import (
     trust_issuer,
     trusted_issuers,
 )
-from .output import Output
+from .output import Output, count_of
 from .prompts import read_new_passphrase, read_passphrase
 from .records_cmds import unlocked
 
@@ -96,7 +96,7 @@ def cmd_export(service: WalletService, args: argparse.Namespace, out: Output) ->
     out.result(
         {"path": str(result.path), "files": list(result.files), "sha256": result.sha256, "signer": result.signer,
          "encrypted": result.encrypted, "resources": dict(result.resources)},
-        f"Exported {sum(result.resources.values())} records to {result.path}\n"
+        f"Exported {count_of(sum(result.resources.values()), 'record')} to {result.path}\n"
         f"Signed by {result.signer}; manifest SHA-256 {result.sha256}.\n"
         "Written, read back and verified: it is safe to remove the drive.",
     )

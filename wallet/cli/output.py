@@ -8,7 +8,12 @@ from typing import Any
 
 from ..services import fhir_json_text
 
-__all__ = ["Output"]
+__all__ = ["Output", "count_of"]
+
+
+def count_of(n: int, word: str) -> str:
+    """``1 record``, ``2 records``, ``0 records`` (English plural with an ``s``)."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 class Output:

@@ -17,6 +17,7 @@ from ..services import (
     HEALTH_RECORDS,
     OWNER,
     PHRASE_LENGTHS,
+    RESOURCE_TYPES,
     SETTINGS,
     ChainStatus,
     IpfsStatus,
@@ -26,7 +27,7 @@ from ..services import (
     local_text,
     utc_text,
 )
-from .output import Output
+from .output import Output, count_of
 from .prompts import passphrase_if_given, read_new_passphrase, read_passphrase, read_phrase
 
 __all__ = ["register"]
@@ -207,7 +208,7 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
     if not out.as_json and sys.stderr.isatty():
         sys.stderr.write("\r" + " " * 60 + "\r")
     imported: Counter[str] = Counter()
-    skipped = 0
+    skipped = repeated = 0
     files: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     warnings: list[Any] = []
@@ -215,9 +216,12 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
         if o.result is not None:
             imported.update(o.result.imported)
             skipped += o.result.skipped_duplicates
+            repeated += o.result.repeated_in_file
             matched = o.result.matched_by
             files.append({"path": str(o.path), "imported": o.result.imported,
-                          "skipped_duplicates": o.result.skipped_duplicates, "warnings": list(o.result.warnings),
+                          "skipped_duplicates": o.result.skipped_duplicates,
+                          "repeated_in_file": o.result.repeated_in_file, "notes": list(o.result.notes),
+                          "warnings": list(o.result.warnings),
                           "cards": [{"issuer": iss, "status": st} for iss, st in o.result.cards],
                           "profile": o.result.profile, "patient": o.result.person, "new_profile": o.result.new_profile,
                           "matched_by": matched.rule if matched else None,
@@ -232,6 +236,8 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
             elif matched is not None:
                 out.info(f"{o.path.name}: {o.result.person} is the profile '{o.result.profile}' "
                          f"({matched.describe()}).")
+            for note in o.result.notes:
+                out.info(f"{o.path.name}: {note}")
             for iss, st in o.result.cards:
                 note = {"valid": "verified", "expired": "verified, but expired",
                         "unverified": "UNVERIFIED: the issuer is not in your trusted list "
@@ -247,16 +253,20 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
                                "profile_patient": o.error.profile_person}
                               if isinstance(o.error, PatientMismatch) else {})})
             out.info(f"error: {o.error.user_message} (nothing from {o.path.name} was imported)")
-    human = f"Imported {sum(imported.values())} records" + (
+    human = f"Imported {count_of(sum(imported.values()), 'record')}" + (
         " (" + ", ".join(f"{k} {v}" for k, v in sorted(imported.items())) + ")" if imported else "")
     changes = [f"{n} {what}" for n, what in (
         (sum(f["updated"] for f in files), "newer versions replaced older ones, which are kept"),
         (sum(f["history_kept"] for f in files), "earlier versions kept as history"),
         (sum(f["deleted"] for f in files), "marked deleted at their source")) if n]
     human += "".join(f"; {c}" for c in changes)
-    human += f"; {skipped} already in the wallet." if skipped else "."
-    out.result({"imported": dict(sorted(imported.items())), "skipped_duplicates": skipped, "files": files,
-                "errors": errors, "warnings": warnings}, human)
+    human += "".join(f"; {n} {what}" for n, what in (
+        (skipped - repeated, "already in the wallet"), (repeated, "repeated in the file")) if n) + "."
+    if errors and not files:
+        human = ""  # nothing was imported: the errors said why, a count of nothing adds no news
+    out.result({"imported": dict(sorted(imported.items())), "skipped_duplicates": skipped,
+                "repeated_in_file": repeated, "files": files, "errors": errors, "warnings": warnings},
+               human or None)
     return 1 if errors else 0
 
 
@@ -266,7 +276,11 @@ def _types_for(value: str | None) -> tuple[str | None, list[str] | None]:
     for cat in CATEGORIES:
         if cat.lower() == value.lower():
             return cat, None
-    return None, [value]
+    for rtype in RESOURCE_TYPES:
+        if rtype.lower() == value.lower():
+            return None, [rtype]
+    raise WalletError(f"Unknown type {value!r}; give a category ({', '.join(CATEGORIES)}) "
+                      "or a FHIR resource type such as Observation.")
 
 
 def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -> int:

@@ -42,8 +42,10 @@ def import_report(outcomes: Sequence[FileOutcome]) -> ImportReport:
             r = o.result
             assert r is not None
             bits = [_plural(r.total, "new record")]
-            if r.skipped_duplicates:
-                bits.append(f"{r.skipped_duplicates:,} already in the wallet")
+            if r.already_held:
+                bits.append(f"{r.already_held:,} already in the wallet")
+            if r.repeated_in_file:
+                bits.append(f"{r.repeated_in_file:,} repeated in the file")
             if r.warnings:
                 bits.append(_plural(len(r.warnings), "warning"))
             lines.append(f"  {o.path.name}: {', '.join(bits)}")
@@ -52,6 +54,7 @@ def import_report(outcomes: Sequence[FileOutcome]) -> ImportReport:
                              if r.profile == "owner" else f"      New profile '{r.profile}' for {r.person}.")
             elif r.matched_by is not None and r.person:
                 lines.append(f"      {r.person} is the profile '{r.profile}' ({r.matched_by.describe()}).")
+            lines.extend(f"      {n}" for n in r.notes)
             lines.extend(f"      {w}" for w in r.warnings[:5])
             if len(r.warnings) > 5:
                 lines.append(f"      … and {len(r.warnings) - 5} more")

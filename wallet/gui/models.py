@@ -563,7 +563,10 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
         high_f = float(high) if high is not None and math.isfinite(high) else None
         points = tuple(TrendPoint(_when(r), float(r.summary.value or 0), r.summary.flag if r.summary.abnormal else "",
                                   _point_text(r), r.summary.comparator) for r in same)
-        out[code] = TrendSeries(code, newest.title, unit, points, low_f, high_f, range_text)
+        # named by the code's display, the same for every value: a record's own text may carry its
+        # flag or a label ("Glucose A (lab: High)"); rows stored without a display keep their title
+        named = Counter(r.summary.code_display for r in same if r.summary.code_display).most_common(1)
+        out[code] = TrendSeries(code, named[0][0] if named else newest.title, unit, points, low_f, high_f, range_text)
     return out
 
 

@@ -31,7 +31,8 @@ class ProfileSwitcher(QComboBox):
         try:
             self.clear()
             for view in wallet.profiles():
-                label = view.patient if view.is_owner else f"{view.name}: {view.patient}"
+                person = view.patient[:1].upper() + view.patient[1:]  # "An unnamed patient, id p1"
+                label = person if view.is_owner else f"{view.name}: {view.patient}"
                 self.addItem(f"{label} ({view.records:,})", view.name)
             self.setCurrentIndex(max(self.findData(wallet.profile), 0))
             self.setEnabled(self.count() > 1)

@@ -70,8 +70,11 @@ class RecordsPanel(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.heading.setFont(font)
+        self.heading.setWordWrap(True)  # a long heading wraps: it never widens a 1024-wide window
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText("Filter (Ctrl+F)")
+        # room for its placeholder and the clear button, so it never shrinks to "Fi…"
+        self.filter_edit.setMinimumWidth(self.filter_edit.fontMetrics().horizontalAdvance("Filter (Ctrl+F)") + 48)
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName("Filter records")
         self.filter_edit.setMaximumWidth(320)

@@ -17,7 +17,7 @@ from typing import Any
 from .concepts import concept_title, fallback_title
 from .instants import local_text
 from .lab_values import quantity
-from .summary import Summary, dosage_text, dose_number, dose_text, how_often
+from .summary import CONDITION_STATUS_WORDS, Summary, dosage_text, dose_number, dose_text, how_often
 
 __all__ = ["Fact", "record_facts"]
 
@@ -25,8 +25,6 @@ Fact = tuple[str, str]  # (label, text)
 _Reader = Callable[[Summary, dict[str, Any], Mapping[str, str]], list[Fact]]
 
 _FLAG_SOURCES = {"lab": "as the lab reported it", "range": "outside the reference range"}
-_CONDITION_STATUS = {"active": "current", "recurrence": "current (came back)", "relapse": "current (relapse)",
-                     "inactive": "past", "remission": "past (in remission)", "resolved": "past (resolved)"}
 
 
 def _name(ref: Any, names: Mapping[str, str]) -> str:
@@ -112,7 +110,7 @@ def _medication(s: Summary, res: dict[str, Any], names: Mapping[str, str]) -> li
 
 def _condition(s: Summary, res: dict[str, Any], names: Mapping[str, str]) -> list[Fact]:
     return [
-        ("Status", _CONDITION_STATUS.get(s.status, s.status)),
+        ("Status", CONDITION_STATUS_WORDS.get(s.status, s.status)),
         ("Onset", _date(res, "onsetDateTime", "onsetPeriod", "onsetString")),
         ("Resolved", _date(res, "abatementDateTime", "abatementPeriod", "abatementString")),
         ("Recorded", _date(res, "recordedDate")),

@@ -40,7 +40,8 @@ class ImportPlan:
     newer: list[NewRecord] = field(default_factory=list)
     history: list[NewRecord] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    duplicates: int = 0
+    duplicates: int = 0  # incoming versions not written: already held, or repeated in the source
+    repeated: int = 0  # of ``duplicates``, those the source repeats and the wallet did not hold
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -101,6 +102,7 @@ def plan_import(store: RecordStore, parsed: ParsedFile, *, profile: str,
         kept = [r for r, _ in store.versions(rid)] if held is not None else []
         vp = plan_versions([c for c, _ in entries], stored=held[0] if held else None, stored_history=kept)
         plan.duplicates += vp.duplicates
+        plan.repeated += vp.repeated
         if vp.current is not None:
             (plan.newer if vp.replaces else plan.fresh).append(new_record(rid, vp.current))
         current_after[rid] = vp.current if vp.current is not None else held[0] if held else {}

@@ -50,6 +50,13 @@ class ImportResult:
     updated: int = 0  # records whose newer version became current (counted in ``imported`` too)
     history_kept: int = 0  # earlier versions kept as history
     deleted: int = 0  # records marked deleted by a history Bundle's DELETE entries
+    repeated_in_file: int = 0  # of ``skipped_duplicates``, those the file itself repeats (two cards of one person)
+    notes: tuple[str, ...] = ()  # what the import found that is no fault ("… are one person by name+birthDate")
+
+    @property
+    def already_held(self) -> int:
+        """Skipped records the wallet already held (``skipped_duplicates`` less the file's repeats)."""
+        return self.skipped_duplicates - self.repeated_in_file
 
     @property
     def total(self) -> int:
@@ -78,11 +85,12 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     warnings += [*parsed.warnings, *validate_file(parsed, name=name, single_patient=single_patient)]
     parsed = document_entries(parsed)
     placement: Placement | None = None
+    notes: list[str] = []
     if check_person:
         placement = place_file(parsed, name=name, profile=profile, profiles=store.profiles(),
                                same_person=same_person)
-        warnings[:0] = [f"{placement.person}: the file's Patient resources are one person by {m.describe()}"
-                        for m in placement.joined]
+        notes = [f"{placement.person}: the file's Patient resources are one person by {m.describe()}"
+                 for m in placement.joined]
     if cancel is not None:
         cancel.check()
     plan = plan_import(store, parsed, profile=profile, item_profiles=item_profiles, progress=progress,
@@ -98,7 +106,8 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
                         placement.person if placement is not None else None,
                         placement.matched_by if placement is not None else None,
                         placement.created if placement is not None else False,
-                        updated=len(plan.newer), history_kept=len(plan.history), deleted=len(plan.deleted))
+                        updated=len(plan.newer), history_kept=len(plan.history), deleted=len(plan.deleted),
+                        repeated_in_file=plan.repeated, notes=tuple(notes))
 
 
 def document_entries(parsed: ParsedFile) -> ParsedFile:
@@ -202,6 +211,7 @@ def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str
         raise ValueError("batch must be at least 1")
     people = _People()
     warnings: list[str] = []
+    notes: list[str] = []
     imported: Counter[str] = Counter()
     counts = Counter[str]()
     placement: list[Placement] = []
@@ -241,8 +251,8 @@ def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str
             return []
         found = place_file(file, name=name, profile=profile, profiles=store.profiles(), same_person=same_person)
         placement.append(found)
-        warnings[:0] = [f"{found.person}: the file's Patient resources are one person by {m.describe()}"
-                        for m in found.joined]
+        notes.extend(f"{found.person}: the file's Patient resources are one person by {m.describe()}"
+                     for m in found.joined)
         return [found.profile]
 
     report(progress, 0, expected, f"Reading {name}")
@@ -252,6 +262,7 @@ def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str
                           profile, where.person if where is not None else None,
                           where.matched_by if where is not None else None,
                           where.created if where is not None else False,
-                          updated=counts["newer"], history_kept=counts["history"], deleted=counts["deleted"])
+                          updated=counts["newer"], history_kept=counts["history"], deleted=counts["deleted"],
+                          notes=tuple(notes))
     report(progress, result.total, result.total, f"Imported {name}")
     return result

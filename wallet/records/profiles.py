@@ -64,6 +64,13 @@ class Profile:
             return f"the patient {self.references[0]}"
         return "nobody yet"
 
+    def person_words(self) -> str:
+        """Who the profile is, for a list of people: the patient's name and birth date, else
+        ``an unnamed patient, id p1`` (never a bare ``Patient/p1``), else ``nobody yet``."""
+        if self.identity is None and self.references:
+            return f"an unnamed patient, id {self.references[0].removeprefix('Patient/')}"
+        return self.describe()
+
     def to_json(self) -> dict[str, Any]:
         """What is sealed in the store's ``profiles.patient``."""
         return {"patient": self.patient, "references": list(self.references)}

@@ -24,8 +24,8 @@ from typing import Any
 from .concepts import concept_title, human_name, record_displays, type_words
 from .lab_values import ABNORMAL_FLAGS, FLAG_WORDS, computed_flag, lab_interpretation, number, pick_range, quantity
 
-__all__ = ["ACTIVITY", "CATEGORIES", "CLINICAL_CATEGORIES", "COMPARATORS", "INSURANCE", "Summary", "category_of",
-           "summarize"]
+__all__ = ["ACTIVITY", "CATEGORIES", "CLINICAL_CATEGORIES", "COMPARATORS", "CONDITION_STATUS_WORDS", "INSURANCE",
+           "Summary", "category_of", "summarize"]
 
 INSURANCE = "Insurance and billing"
 ACTIVITY = "Sharing and activity"  # the wallet's own Consents and AuditEvents: never a health record
@@ -61,6 +61,7 @@ class Summary:
     range_text: str = ""  # referenceRange.text ("<200", "negative")
     status: str = ""  # the clinical status code (Condition/Allergy clinicalStatus, Medication* status)
     about: str = ""  # the reference this record names its subject by (medicationReference), to name it later
+    code_display: str = ""  # the display the record gives ``code`` (a measurement's name, without the record's text)
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -127,7 +128,7 @@ _CATEGORY_BY_TYPE = {
     "MedicationDispense": "Medications",
     "Medication": "Medications",
     "AllergyIntolerance": "Allergies",
-    "DiagnosticReport": "Lab results",
+    "DiagnosticReport": "Lab results",  # or "Documents" for a clinical note (see _report_category)
     "Immunization": "Immunizations",
     "ImmunizationRecommendation": "Immunizations",
     "Procedure": "Procedures",
@@ -151,8 +152,30 @@ _CATEGORY_BY_TYPE = {
     "Consent": ACTIVITY,
     "AuditEvent": ACTIVITY,
 }
-# Observation.category codes (http://terminology.hl7.org/CodeSystem/observation-category), first match wins.
-_OBSERVATION_CATEGORIES = (("vital-signs", "Vital signs"), ("laboratory", "Lab results"))
+# Observation.category codes (http://terminology.hl7.org/CodeSystem/observation-category, FHIR R4 §8.1
+# Observation), first match wins. An exam finding with a value (an HIV viral load, a PCR) reads like a test
+# result; imaging and procedure results go with the procedures; answers and history stay in "Other".
+# "vital-sign" is how some generators (Synthea) misspell "vital-signs".
+_OBSERVATION_CATEGORIES = (
+    ("vital-signs", "Vital signs"), ("vital-sign", "Vital signs"), ("laboratory", "Lab results"),
+    ("exam", "Lab results"), ("imaging", "Procedures"), ("procedure", "Procedures"), ("activity", "Vital signs"),
+    ("survey", "Other"), ("social-history", "Other"), ("therapy", "Other"),
+)
+_LOINC = "http://loinc.org"
+
+
+def _report_category(res: dict[str, Any]) -> str:
+    """A DiagnosticReport is a lab result unless it is a clinical note: US Core files notes under a
+    LOINC category (a note type such as 34117-2 "History and physical note", or a LOINC Part such as
+    LP29708-2 Cardiology), where lab reports use v2-0074 (``LAB``); a report that only carries a
+    ``presentedForm`` (the note's text) and no ``result`` is a note too."""
+    for cat in res.get("category") or []:
+        for coding in (cat if isinstance(cat, dict) else {}).get("coding") or []:
+            if isinstance(coding, dict) and coding.get("system") == _LOINC:
+                return "Documents"
+    if res.get("presentedForm") and not res.get("result"):
+        return "Documents"
+    return "Lab results"
 
 
 def _categories(res: dict[str, Any]) -> set[str]:
@@ -179,6 +202,8 @@ def category_of(res: dict[str, Any]) -> str:
     rt = res.get("resourceType")
     if rt == "Observation":
         return _observation_category(res)
+    if rt == "DiagnosticReport":
+        return _report_category(res)
     return _CATEGORY_BY_TYPE.get(str(rt), "Other")
 
 
@@ -286,7 +311,8 @@ def _observation(res: dict[str, Any], category: str, displays: Displays,
                 rng.low if rng else None, rng.high if rng else None, flag,
                 q.comparator if q is not None and value is not None else "",
                 flag_source=source, flag_text=flag_text if flag_text != FLAG_WORDS.get(flag) else "",
-                range_unit=rng.unit if rng else "", range_text=rng.text if rng else "", status=_status(res))
+                range_unit=rng.unit if rng else "", range_text=rng.text if rng else "", status=_status(res),
+                code_display=displays.get(code, "") if code else "")
     if value is None:
         detail = _other_value(res, displays)
         if s.flag_words:
@@ -390,12 +416,18 @@ def _medication(res: dict[str, Any], category: str, displays: Displays) -> Summa
 # --- the other clinical types -----------------------------------------------------
 
 
+# Condition.clinicalStatus (FHIR R4 condition-clinical) in the words every screen uses
+CONDITION_STATUS_WORDS = {"active": "current", "recurrence": "current (came back)", "relapse": "current (relapse)",
+                          "inactive": "past", "remission": "past (in remission)", "resolved": "past (resolved)"}
+
+
 def _condition(res: dict[str, Any], category: str, displays: Displays) -> Summary:
     title, code = concept_title(res.get("code"), displays)
     onset = _first(res, "onsetDateTime", "onsetPeriod", "onsetString", "recordedDate")
     status = _code_of(res.get("clinicalStatus"))
     abated = _first(res, "abatementDateTime", "abatementPeriod")
-    detail = _joined(status, f"since {onset[:10]}" if onset else "", f"until {abated[:10]}" if abated else "")
+    detail = _joined(CONDITION_STATUS_WORDS.get(status, status), f"since {onset[:10]}" if onset else "",
+                     f"until {abated[:10]}" if abated else "")
     return Summary("Condition", category, title or "Condition", detail, onset, code, status=status)
 
 
@@ -472,7 +504,8 @@ def _document_reference(res: dict[str, Any], category: str, displays: Displays) 
 def _diagnostic_report(res: dict[str, Any], category: str, displays: Displays) -> Summary:
     title, code = concept_title(res.get("code"), displays)
     conclusion = res.get("conclusion") if isinstance(res.get("conclusion"), str) else ""
-    return Summary("DiagnosticReport", category, title or "Report", str(conclusion or _status(res)),
+    # the conclusion is the report's result; its status ("final") is not, so it is never the detail
+    return Summary("DiagnosticReport", category, title or "Report", str(conclusion or ""),
                    _first(res, "effectiveDateTime", "effectivePeriod", "issued"), code, status=_status(res))
 
 

@@ -79,12 +79,14 @@ class Candidate:
 class VersionPlan:
     """For one record id: the version that is current after the import, and the versions
     to add to its history. ``replaces`` says the stored current version moves to history;
-    ``duplicates`` counts incoming versions the wallet already held."""
+    ``duplicates`` counts incoming versions the wallet already held or the source repeats;
+    ``repeated`` those of them the wallet did not hold (the source gives them twice)."""
 
     current: dict[str, Any] | None = None
     replaces: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
+    repeated: int = 0
     unordered: list[str] = field(default_factory=list)  # positions whose order against the wallet's is unknown
 
 
@@ -116,6 +118,7 @@ def plan_versions(incoming: Sequence[Candidate], *, stored: dict[str, Any] | Non
         key = content_key(cand.resource)
         if key in seen or key in known:
             plan.duplicates += 1
+            plan.repeated += key not in known
             continue
         seen.add(key)
         distinct.append(cand)

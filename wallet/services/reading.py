@@ -32,9 +32,10 @@ from ..records.concepts import fallback_title, type_words
 from ..records.cvx import cvx_vaccine
 from ..records.references import is_absolute, type_and_id
 from ..records.store import RecordStore, StoredSummary
-from ..records.summary import ACTIVITY, CATEGORIES, INSURANCE, Summary, summarize
+from ..records.summary import ACTIVITY, CATEGORIES, CONDITION_STATUS_WORDS, INSURANCE, Summary, summarize
 
-__all__ = ["ALL_RECORDS", "BROWSED_CATEGORIES", "HEALTH_RECORDS", "INSURANCE", "INSURANCE_TYPES", "TRAIL_TYPES",
+__all__ = ["ALL_RECORDS", "BROWSED_CATEGORIES", "HEALTH_RECORDS", "INSURANCE", "INSURANCE_TYPES", "RESOURCE_TYPES",
+           "TRAIL_TYPES",
            "DisplayIndex", "RecordCounts", "named_rows", "record_counts", "reference_name", "reference_names",
            "type_words", "view_query"]
 
@@ -79,6 +80,7 @@ _RESOURCE_TYPES = (
     "SupplyDelivery", "SupplyRequest", "Task", "TerminologyCapabilities", "TestReport", "TestScript", "ValueSet",
     "VerificationResult", "VisionPrescription",
 )
+RESOURCE_TYPES = _RESOURCE_TYPES  # what a record's resourceType can be
 # Types a urn:uuid reference most often names, tried in order when the reference says no type.
 _REFERENCE_TYPES = ("Medication", "Practitioner", "Organization", "PractitionerRole", "Patient", "RelatedPerson",
                     "Location", "Condition", "Encounter", "Observation", "DiagnosticReport", "Procedure",
@@ -247,6 +249,15 @@ def named_rows(store: RecordStore, rows: list[StoredSummary], profile: str, inde
             if s.resource_type not in looked_up:
                 looked_up[s.resource_type] = index.names(s.resource_type)
             title = looked_up[s.resource_type].get(s.code, "")
+        words = CONDITION_STATUS_WORDS.get(s.status, "") if s.resource_type == "Condition" else ""
+        if words and (s.detail == s.status or s.detail.startswith(s.status + ", ")):
+            # stored by an earlier version, which gave a condition's status as its code ("active")
+            s = replace(s, detail=words + s.detail[len(s.status):])
+            row = replace(row, summary=s)
+        if s.resource_type == "DiagnosticReport" and s.detail and s.detail == s.status:
+            # stored by an earlier version, which showed a report's status ("final") as its result
+            s = replace(s, detail="")
+            row = replace(row, summary=s)
         out.append(replace(row, summary=replace(s, title=title)) if title else row)  # position etc. kept
     return out
 

@@ -100,16 +100,19 @@ class WalletService:
     def record_count(self, passphrase: str | None = None) -> int | None:
         """How many records the wallet holds: 0 without a store; otherwise the store must be
         opened (it is encrypted as a whole, its size aside nothing shows without the keys),
-        with ``passphrase`` or the remembered unlock. ``None`` when neither opens it."""
+        with ``passphrase`` or the remembered unlock. ``None`` when neither opens it.
+        Raises :class:`~wallet.errors.WrongPassphrase` for a ``passphrase`` given that is wrong."""
         if not (self.app.home / STORE_FILE).exists():
+            if passphrase is not None:
+                Keystore.load(self.app.home).unlock(passphrase)  # a wrong one is said, store or not
             return 0
         from ..errors import KeyringUnavailable, WrongPassphrase
 
         wallet: UnlockedWallet | None = None
-        with contextlib.suppress(WrongPassphrase, KeyringUnavailable):
-            if passphrase is not None:
-                wallet = self.unlock(passphrase)
-            elif self.remembers_unlock():
+        if passphrase is not None:
+            wallet = self.unlock(passphrase)
+        elif self.remembers_unlock():
+            with contextlib.suppress(WrongPassphrase, KeyringUnavailable):
                 wallet = self.unlock_remembered()
         if wallet is None:
             return None
@@ -469,7 +472,7 @@ class UnlockedWallet:
         from .reading import record_counts
 
         profiles = self.store.profiles()
-        return [ProfileView(p.name, p.is_owner, p.describe(), record_counts(self.store, p.name).total)
+        return [ProfileView(p.name, p.is_owner, p.person_words(), record_counts(self.store, p.name).total)
                 for p in profiles]
 
     def move_owner_records(self, name: str) -> str:
