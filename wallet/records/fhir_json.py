@@ -31,7 +31,7 @@ from typing import Any
 
 import simplejson  # type: ignore[import-untyped]  # no stubs published with it
 
-from .jcs import exact_decimals_bytes
+from .jcs import exact_decimals_bytes, number_text
 
 __all__ = ["CANONICAL_FORM", "canonical_bytes", "dumps", "loads", "number_text", "to_float_tree"]
 
@@ -66,23 +66,6 @@ def dumps(value: Any, *, indent: int | None = None, ensure_ascii: bool = False, 
 
 # built once: simplejson.dumps builds an encoder per call when given options
 _COMPACT = simplejson.JSONEncoder(use_decimal=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
-def number_text(value: int | float | Decimal) -> str:
-    """A JSON number's exact text: digits for integers, to-scientific-string for decimals.
-
-    Floats (from code, never from parsed FHIR) are written as their shortest repr,
-    read as a decimal: ``5.1`` → ``5.1``, ``1e-07`` → ``1E-7``.
-    """
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a number")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        value = Decimal(repr(value))
-    if not value.is_finite():
-        raise ValueError(f"{value} is not a JSON number")
-    return str(value)
 
 
 def canonical_bytes(value: Any) -> bytes:

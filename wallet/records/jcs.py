@@ -38,7 +38,7 @@ from typing import Any
 import simplejson  # type: ignore[import-untyped]  # no stubs published with it
 
 __all__ = ["FAST_DEPTH", "MAX_SAFE_INTEGER", "ecmascript_number", "exact_decimals_bytes", "jcs_bytes",
-           "reference_exact_decimals_bytes"]
+           "number_text", "reference_exact_decimals_bytes"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """Largest integer RFC 8785 accepts (I-JSON, RFC 7493 §2.2: exactly representable as a double)."""
@@ -140,7 +140,12 @@ def _floats_as_decimals(node: Any) -> Any:
     return node
 
 
-def _number_text(value: int | float | Decimal) -> str:
+def number_text(value: int | float | Decimal) -> str:
+    """A JSON number's exact text: digits for integers, to-scientific-string for decimals.
+
+    Floats (from code, never from parsed FHIR) are written as their shortest repr,
+    read as a decimal: ``5.1`` → ``5.1``, ``1e-07`` → ``1E-7``.
+    """
     if isinstance(value, bool):
         raise TypeError("a boolean is not a number")
     if isinstance(value, int):
@@ -169,7 +174,7 @@ def reference_exact_decimals_bytes(value: Any) -> bytes:
     Iterative (no recursion limit on deep documents); sorts names by UTF-16 code units
     explicitly. Kept as the path for unusual documents and as the cross-check in tests.
     """
-    return _plain_bytes(value, _number_text)
+    return _plain_bytes(value, number_text)
 
 
 def _plain_bytes(value: Any, number_text: Callable[[Any], str]) -> bytes:
