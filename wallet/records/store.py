@@ -668,16 +668,7 @@ class RecordStore:
         periods overlap), so ``2024-03`` is kept for ``since 2024-03-10``."""
         clauses: list[str] = ["deleted = 0"]
         args: list[Any] = []
-        if profile is not None:
-            clauses.append("profile = ?")
-            args.append(profile)
-        if category:
-            clauses.append("category = ?")
-            args.append(category)
-        types = list(types or [])
-        if types:
-            clauses.append(f"rtype IN ({','.join('?' * len(types))})")
-            args.extend(types)
+        _add_owner_filters(clauses, args, profile, category, types)
         if since:
             start = start_instant(since)
             if start is None:
@@ -783,17 +774,9 @@ class RecordStore:
     def _counted(self, columns: str, profile: str | None, category: str | None = None,
                  types: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
         """Rows of ``record_counts`` (kept by triggers) grouped by ``columns``, summed."""
-        clauses, args = ["n > 0"], []
-        if profile is not None:
-            clauses.append("profile = ?")
-            args.append(profile)
-        if category:
-            clauses.append("category = ?")
-            args.append(category)
-        types = list(types or [])
-        if types:
-            clauses.append(f"rtype IN ({','.join('?' * len(types))})")
-            args.extend(types)
+        clauses: list[str] = ["n > 0"]
+        args: list[Any] = []
+        _add_owner_filters(clauses, args, profile, category, types)
         group = f" GROUP BY {columns} ORDER BY {columns}" if columns else ""
         select = f"{columns}, " if columns else ""
         return self._conn().execute(f"SELECT {select}SUM(n) FROM record_counts WHERE {' AND '.join(clauses)}{group}",
@@ -884,3 +867,19 @@ def damaged_message(path: Path, exc: Exception) -> str:
     overwritten header) or keyed for another wallet; SQLCipher cannot tell these apart."""
     return (f"The record store {path} is damaged or belongs to another wallet ({exc}); nothing was changed. "
             "Move it away and restore your records with health-wallet restore-backup, or import your files again.")
+
+
+def _add_owner_filters(clauses: list[str], args: list[Any], profile: str | None, category: str | None,
+                       types: Iterable[str] | None) -> None:
+    """Append the profile, category and resource-type clauses (and their arguments) that
+    ``records`` and ``record_counts`` share: both tables carry those three columns."""
+    if profile is not None:
+        clauses.append("profile = ?")
+        args.append(profile)
+    if category:
+        clauses.append("category = ?")
+        args.append(category)
+    kinds = list(types or [])
+    if kinds:
+        clauses.append(f"rtype IN ({','.join('?' * len(kinds))})")
+        args.extend(kinds)
