@@ -45,7 +45,7 @@ from ..errors import (
     TransactionPending,
     TransactionReverted,
 )
-from .backend import Deployment, Signer, TxResult
+from .backend import Deployment, PreparedTx, Signer, TxResult
 from .canonical import FACTORY_ADDRESS, canonical_address, factory_calldata, factory_deployment, identify_runtime
 from .contract import error_from_revert, load_artefact
 from .eip712 import Eip712Domain, SignedGrant, SignedRevoke
@@ -505,7 +505,7 @@ class Web3ChainBackend:
 
     def _wait(self, tx_hash: str, sender: str, action: str) -> Any:
         deadline = time.monotonic() + self._receipt_timeout
-        delay = 0.02
+        delay = 0.002  # a development node mines at once: look again within milliseconds, then back off
         while True:
             try:
                 receipt = self._w3.eth.get_transaction_receipt(HexStr(tx_hash))
@@ -529,6 +529,10 @@ class Web3ChainBackend:
         return receipt
 
     def _transact(self, account: Signer, *, data: str, to: str | None, action: str) -> tuple[TxResult, Any]:
+        return self._send(account, self._prepare(account, data=data, to=to, action=action))
+
+    def _prepare(self, account: Signer, *, data: str, to: str | None, action: str) -> PreparedTx:
+        """Estimate (a revert comes back as the contract's error), price, and check the funds."""
         if not isinstance(account, Signer):
             raise TypeError("account must sign locally (an eth_account LocalAccount)")
         sender = checksum(account.address)
@@ -539,11 +543,41 @@ class Web3ChainBackend:
             gas = _gas_limit(int(self._w3.eth.estimate_gas(cast(TxParams, tx))))
             fees = self._fees()
             self._ensure_funds(sender, gas * self._price(fees), action)
-            tx_hash = self._sign_and_send(account, {**tx, "gas": gas, **fees}, action)
-            receipt = self._wait(tx_hash, sender, action)
+        return PreparedTx(sender, {**tx, "gas": gas, **fees}, action)
+
+    def _send(self, account: Signer, prepared: PreparedTx) -> tuple[TxResult, Any]:
+        if not isinstance(account, Signer):
+            raise TypeError("account must sign locally (an eth_account LocalAccount)")
+        if checksum(account.address) != prepared.sender:
+            raise ValueError("the transaction was prepared for another account")
+        action = prepared.action
+        with self._guard(action, sending=True):
+            tx_hash = self._sign_and_send(account, dict(prepared.fields), action)
+            receipt = self._wait(tx_hash, prepared.sender, action)
             if int(receipt["status"]) != 1:
-                raise self._failure(tx, receipt, action)
+                unpriced = {k: v for k, v in prepared.fields.items()
+                            if k in ("from", "to", "data", "value", "chainId")}
+                raise self._failure(unpriced, receipt, action)
         return TxResult(tx_hash, int(receipt["gasUsed"]), int(receipt["blockNumber"])), receipt
+
+    def prepare_access(self, account: Signer, grant_id: bytes, *, signed: SignedGrant | None = None) -> PreparedTx:
+        """See :meth:`ChainBackend.prepare_access`: the estimate runs the contract's checks
+        (grantee, expiry, revocation, the signature) without spending gas."""
+        if signed is not None:
+            self._check_domain(signed.domain, "grant")
+            contract = self._require_contract()
+            data = contract.encode_abi("grantBySigAndRecordAccess", args=signed.contract_args())
+            return self._prepare(account, data=data, to=contract.address,
+                                 action="Submitting the grant and logging the access")
+        grant_id_hex(grant_id)
+        contract = self._contract_of(grant_id)
+        data = contract.encode_abi("recordAccess", args=[bytes(grant_id)])
+        return self._prepare(account, data=data, to=contract.address, action="Logging the access")
+
+    def send_prepared(self, account: Signer, prepared: PreparedTx) -> TxResult:
+        """See :meth:`ChainBackend.send_prepared`."""
+        result, _receipt = self._send(account, prepared)
+        return result
 
     def _failure(self, tx: dict[str, Any], receipt: Any, action: str) -> ChainError:
         """Why a mined transaction failed: replay it as a call just before its block."""
