@@ -12,17 +12,21 @@ from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from ..errors import ChainUnavailable
+from .code_checks import CodeChecks
 from .web3_backend import Web3ChainBackend
 
 __all__ = ["connect_rpc"]
 
 
 def connect_rpc(url: str, *, contract_address: str | None = None, timeout: float = 30.0,
-                receipt_timeout: float = 120.0, poll_interval: float = 1.0, currency: str = "ETH") -> Web3ChainBackend:
+                receipt_timeout: float = 120.0, poll_interval: float = 1.0, currency: str = "ETH",
+                code_checks: CodeChecks | None = None) -> Web3ChainBackend:
     """A backend for the node at ``url``; ``ChainUnavailable`` if it does not answer.
 
     ``timeout`` bounds each request; ``receipt_timeout`` bounds the wait for a
     transaction to be mined. Without ``contract_address`` only :meth:`deploy` works.
+    ``code_checks``: contracts already found to be HealthGrants on ``url`` in this process
+    (their code is not read again; see :mod:`wallet.chain.code_checks`).
     """
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -32,4 +36,5 @@ def connect_rpc(url: str, *, contract_address: str | None = None, timeout: float
     return Web3ChainBackend(
         w3, description=f"the chain at {url}", contract_address=contract_address or None,
         receipt_timeout=receipt_timeout, poll_interval=poll_interval, currency=currency,
+        endpoint=url, code_checks=code_checks,
     )

@@ -47,6 +47,7 @@ from ..errors import (
 )
 from .backend import Deployment, PreparedTx, Signer, TxResult
 from .canonical import FACTORY_ADDRESS, canonical_address, factory_calldata, factory_deployment, identify_runtime
+from .code_checks import CodeChecks
 from .contract import error_from_revert, load_artefact
 from .eip712 import Eip712Domain, SignedGrant, SignedRevoke
 from .grants import (
@@ -179,10 +180,14 @@ class Web3ChainBackend:
         on_close: Callable[[], None] | None = None,
         earlier_contracts: tuple[str, ...] = (),
         currency: str = "ETH",
+        endpoint: str | None = None,
+        code_checks: CodeChecks | None = None,
     ) -> None:
         """``earlier_contracts``: grants contracts of version 1 on this chain whose grants
         keep listing, opening and revoking beside the current contract (new grants and keys
-        go to the current one)."""
+        go to the current one). ``code_checks`` remembers, by ``endpoint`` (the node's URL),
+        the contracts whose code was found to be HealthGrants, so another backend on the
+        same endpoint does not read it again (none: every backend reads it)."""
         self._w3 = w3
         self._currency = currency
         self._description = description
@@ -212,8 +217,12 @@ class Web3ChainBackend:
         self._canonical = canonical_address()
         self._earlier: list[Any] = []
         self._deployed_blocks: dict[str, int] = {}
-        with self._guard("Looking up the grants contract"):
-            canonical_present = bool(self._w3.eth.get_code(self._canonical))
+        self._endpoint = endpoint
+        self._code_checks = code_checks if endpoint else None
+        canonical_present = self._checked_version(self._canonical) is not None
+        if not canonical_present:
+            with self._guard("Looking up the grants contract"):
+                canonical_present = bool(self._w3.eth.get_code(self._canonical))
         if contract_address:
             self._use_contract(contract_address)
             if self._contract_version == 1 and canonical_present:
@@ -312,20 +321,35 @@ class Web3ChainBackend:
 
     # --- contract ------------------------------------------------------------------
 
+    def _checked_version(self, address: str) -> int | None:
+        """The HealthGrants version this process already found at ``address`` on this endpoint."""
+        if self._code_checks is None or self._endpoint is None:
+            return None
+        return self._code_checks.version(self._endpoint, self._chain_id, address)
+
+    def _identified(self, address: str, code: bytes) -> int | None:
+        """The HealthGrants version of ``code`` (read at ``address``), remembered when it is one."""
+        version = identify_runtime(bytes(code))
+        if version is not None and self._code_checks is not None and self._endpoint is not None:
+            self._code_checks.remember(self._endpoint, self._chain_id, address, version)
+        return version
+
     def _use_contract(self, address: str) -> None:
         try:
             address = checksummed = _checksum_address(address)
         except ValueError:
             raise ChainUnavailable(
                 f"The grants contract address {address!r} is not an address; check chain.contract.") from None
-        with self._guard("Looking up the grants contract"):
-            code = self._w3.eth.get_code(checksummed)
-        if not code:
-            raise ChainUnavailable(
-                f"There is no grants contract at {address} on {self._description} (chain {self._chain_id}); "
-                "deploy one with deploy-contract or correct chain.contract."
-            )
-        version = identify_runtime(bytes(code))
+        version = self._checked_version(checksummed)
+        if version is None:
+            with self._guard("Looking up the grants contract"):
+                code = self._w3.eth.get_code(checksummed)
+            if not code:
+                raise ChainUnavailable(
+                    f"There is no grants contract at {address} on {self._description} (chain {self._chain_id}); "
+                    "deploy one with deploy-contract or correct chain.contract."
+                )
+            version = self._identified(checksummed, bytes(code))
         if version is None:
             raise ContractMismatch(
                 f"The contract at {address} on {self._description} (chain {self._chain_id}) is not the Health "
@@ -344,9 +368,12 @@ class Web3ChainBackend:
             checksummed = _checksum_address(address)
             if self._contract is not None and checksummed == self._contract.address:
                 continue
-            with self._guard("Looking up an earlier grants contract"):
-                code = self._w3.eth.get_code(checksummed)
-            if identify_runtime(bytes(code)) != 1:
+            version = self._checked_version(checksummed)
+            if version is None:
+                with self._guard("Looking up an earlier grants contract"):
+                    code = self._w3.eth.get_code(checksummed)
+                version = self._identified(checksummed, bytes(code))
+            if version != 1:
                 raise ContractMismatch(
                     f"The contract at {checksummed} is not an earlier Health Wallet grants contract.")
             self._earlier.append(self._w3.eth.contract(address=checksummed, abi=self._abi))

@@ -945,7 +945,7 @@ class Sharing:
         """The chain a share on ``chain_id`` is opened on: this wallet's when it is that chain
         (and no ``network`` is named), else the named profile, else the active or first profile
         with that chain id. The caller closes a backend it did not get from the wallet."""
-        from ..chain.networks import EMBEDDED, builtin_networks, connect_profile, is_embedded_chain_id
+        from ..chain.networks import EMBEDDED, builtin_networks, is_embedded_chain_id
         from .networks import Networks
 
         current = self.chain
@@ -979,7 +979,7 @@ class Sharing:
         profile = active if active in profiles else profiles[0]
         if profile.is_embedded:
             raise ShareError(f"This share is on chain {chain_id}; this wallet uses chain {current.chain_id}.")
-        return connect_profile(profile), profile.name
+        return self.wallet.app.connect_network(profile), profile.name
 
     def open(self, grant_or_token: str, *, network: str | None = None, progress: ProgressSink | None = None,
              cancel: CancelToken | None = None, timeout: float = 60.0) -> OpenedShare:
