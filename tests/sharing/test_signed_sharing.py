@@ -324,8 +324,8 @@ def _opens_logged(wallet) -> int:
 @pytest.mark.parametrize("submitted_first", [False, True], ids=["with-the-grant", "access-only"])
 def test_an_open_whose_access_log_reverts_on_chain_shows_nothing(chain100: AnvilNode, open_wallet,
                                                                  submitted_first: bool) -> None:
-    """The access-log transaction is priced while the data is fetched and sent once it is
-    decrypted; the patient revokes in between, so the transaction is mined and reverts. The
+    """The access-log transaction is priced while the data is fetched and sent once the records
+    are validated; the patient revokes in between, so the transaction is mined and reverts. The
     open fails: no records are returned and no access is kept as done."""
     from wallet.events import Progress
 
@@ -351,7 +351,7 @@ def test_an_open_whose_access_log_reverts_on_chain_shows_nothing(chain100: Anvil
 
     def revoke_once_decrypted(progress: Progress) -> None:
         messages.append(progress.message)
-        if progress.message == "Validating the records":  # decrypted; the access log is sent next
+        if progress.message == "Validating the records":  # decrypted; the access log is sent after this
             sharing.revoke_grant(receipt.grant_id)
 
     with pytest.raises(ChainError) as refused:

@@ -26,6 +26,20 @@ def test_profile(chain100, open_wallet):
         ds.open(t, progress=lambda p: marks.append((p.message, time.perf_counter())))
         end = time.perf_counter()
         out.append(" ; ".join(f"{m}={(marks[i+1][1] if i+1 < len(marks) else end) - at:.4f}" for i, (m, at) in enumerate(marks)) + f" total={end - marks[0][1]:.4f}")
+    from wallet.share.token import parse_token
+    from wallet.services.networks import Networks
+    def tm(f, n=20):
+        xs=[]
+        for _ in range(n):
+            a=time.perf_counter(); f(); xs.append(time.perf_counter()-a)
+        return f"{min(xs)*1000:.2f}ms"
+    tok = parse_token(tokens[3])
+    out.append("parse_token " + tm(lambda: parse_token(tokens[3])))
+    out.append("verified " + tm(lambda: ds._verified(tok)))
+    out.append("active_name " + tm(lambda: Networks(doctor.app).active_name()))
+    out.append("chain_for " + tm(lambda: ds._chain_for(tok.chain_id, None)))
+    out.append("received add " + tm(lambda: ds._received_book().add(tokens[3], now=doctor.app.clock.now()), 5))
+    out.append("audit " + tm(lambda: ds._audit("open", detail="x", grant_id="0x" + "00"*32, tx="0x" + "00"*32), 5))
     pr = cProfile.Profile()
     pr.enable()
     ds.open(tokens[3])

@@ -1031,10 +1031,10 @@ class Sharing:
           expiry, revocation) and the access-log transaction is estimated and priced; the
           plaintext is not read until the grant check has passed (a refused open waits for
           no fetch);
-        - the access-log transaction is sent once the data is decrypted, and its receipt is
-          awaited while the records are validated. Either failing fails the open: nothing is
-          returned before both have passed. A share whose records fail validation has still
-          had its access logged (its plaintext was on this computer).
+        - the access-log transaction, estimated and priced meanwhile, is sent once the records
+          have passed the input gate and FHIR validation (a share refused there logs no access),
+          and its receipt is awaited: a transaction that reverts fails the open, and nothing is
+          returned before it is mined.
         """
         peers: tuple[str, ...] = ()
         signed: SignedGrant | None = None
@@ -1085,19 +1085,17 @@ class Sharing:
                     label = open_label(token.label, content_key, gid)
 
             if cancel is not None:
-                cancel.check()  # the last point a cancel is honoured: the access is logged from here on
+                cancel.check()
             report(progress, 2, 5, "Validating the records")
-            logging = Background(lambda: self._send_access(chain, account, gid, prepared, submits), name="access-log")
-            try:
-                # The input gate first (size, depth, entries, digits, time): a crafted share must not
-                # crash this wallet; then FHIR validation, and no unsafe narrative is passed on.
-                opened = protocol.read_envelope(plain)
-            except BaseException:
-                logging.wait()  # the transaction already sent is seen through before the error is raised
-                raise
+            # The input gate first (size, depth, entries, digits, time): a crafted share must not
+            # crash this wallet; then FHIR validation, and no unsafe narrative is passed on. A share
+            # refused here has no access logged.
+            opened = protocol.read_envelope(plain)
+            if cancel is not None:
+                cancel.check()  # the last point a cancel is honoured: the access is logged from here on
             report(progress, 3, 5, "Submitting the grant and logging the access on chain" if submits
                    else "Logging the access on chain")
-            tx, grant_tx = logging.result()
+            tx, grant_tx = self._send_access(chain, account, gid, prepared, submits)
             bundle, resources = opened.bundle, opened.resources
             report(progress, 4, 5, "Keeping a record of the access")
             if keeping is not None:
