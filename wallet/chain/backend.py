@@ -57,11 +57,13 @@ class PreparedTx:
     """A contract transaction checked and priced, not yet signed or sent: the node's gas
     estimate said it succeeds now (a refusal costs nothing), the fee was read and the
     sender's balance covers ``gas`` × the fee. ``fields`` are the transaction's fields but
-    the nonce (taken when it is sent); ``action`` names it in errors."""
+    the nonce, taken when it is sent (from ``nonce_counts`` when they are still right: a
+    nonce another sender took meanwhile is looked up again); ``action`` names it in errors."""
 
     sender: str
     fields: dict[str, Any] = field(repr=False)
     action: str
+    nonce_counts: tuple[int, int] | None = None  # the sender's (mined, pending) counts when it was priced
 
     @property
     def gas(self) -> int:

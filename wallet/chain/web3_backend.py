@@ -496,12 +496,20 @@ class Web3ChainBackend:
             raise
         entry.tx, entry.tx_hash, entry.stuck = tx, HexBytes(signed.hash).to_0x_hex(), False
 
-    def _sign_and_send(self, account: Signer, tx: dict[str, Any], action: str) -> str:
+    def _nonce_counts(self, sender: str) -> tuple[int, int]:
+        """The sender's mined and pending transaction counts."""
+        checksummed = _checksum_address(sender)
+        return (int(self._w3.eth.get_transaction_count(checksummed, "latest")),
+                int(self._w3.eth.get_transaction_count(checksummed, "pending")))
+
+    def _sign_and_send(self, account: Signer, tx: dict[str, Any], action: str,
+                       counts: tuple[int, int] | None = None) -> str:
+        """Sign with the next nonce and send; ``counts`` (mined, pending), read a moment ago,
+        spare the first attempt reading them (a nonce taken meanwhile is retried as usual)."""
         sender = _checksum_address(account.address)
         with self._lock:
             for attempt in range(SEND_ATTEMPTS):
-                mined = int(self._w3.eth.get_transaction_count(sender, "latest"))
-                pending = int(self._w3.eth.get_transaction_count(sender, "pending"))
+                mined, pending = counts if counts is not None and attempt == 0 else self._nonce_counts(sender)
                 mine = self._nonces.settle(sender, mined)
                 for entry in sorted(mine.values(), key=lambda e: e.nonce):
                     if entry.stuck:
@@ -570,7 +578,8 @@ class Web3ChainBackend:
             gas = _gas_limit(int(self._w3.eth.estimate_gas(cast(TxParams, tx))))
             fees = self._fees()
             self._ensure_funds(sender, gas * self._price(fees), action)
-        return PreparedTx(sender, {**tx, "gas": gas, **fees}, action)
+            counts = self._nonce_counts(sender)
+        return PreparedTx(sender, {**tx, "gas": gas, **fees}, action, counts)
 
     def _send(self, account: Signer, prepared: PreparedTx) -> tuple[TxResult, Any]:
         if not isinstance(account, Signer):
@@ -579,7 +588,7 @@ class Web3ChainBackend:
             raise ValueError("the transaction was prepared for another account")
         action = prepared.action
         with self._guard(action, sending=True):
-            tx_hash = self._sign_and_send(account, dict(prepared.fields), action)
+            tx_hash = self._sign_and_send(account, dict(prepared.fields), action, prepared.nonce_counts)
             receipt = self._wait(tx_hash, prepared.sender, action)
             if int(receipt["status"]) != 1:
                 unpriced = {k: v for k, v in prepared.fields.items()
