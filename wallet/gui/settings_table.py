@@ -68,8 +68,9 @@ class SettingsTablePage(QWidget):
     def _selection(self) -> None:
         """Enable the buttons that fit the selected row (each page defines it)."""
 
-    def place_buttons(self, *buttons: QPushButton) -> None:
-        """Lay the page out with ``buttons`` in a row under the table (and detail line)."""
+    def place_buttons(self, *buttons: QPushButton) -> QVBoxLayout:
+        """Lay the page out with ``buttons`` in a row under the table (and detail line);
+        the page's layout, for anything a page shows under its status line."""
         row = QHBoxLayout()
         for button in buttons:
             row.addWidget(button)
@@ -81,6 +82,7 @@ class SettingsTablePage(QWidget):
             layout.addWidget(self.detail)
         layout.addLayout(row)
         layout.addWidget(self.status)
+        return layout
 
     def set_row(self, row: int, cells: Sequence[str], *, tooltip: Callable[[str], str] | None = None,
                 data: object = None) -> None:
