@@ -132,8 +132,7 @@ class NetworksPage(SettingsTablePage):
                 title += " (test network)"
             cells = (title, "" if p["chain_id"] is None else str(p["chain_id"]),
                      "—" if p["name"] == "embedded" else str(p["currency"]), "✓ in use" if p["active"] else "")
-            described = _describe(p)
-            self.set_row(row, cells, tooltip=lambda _text: described)
+            self.set_row(row, cells, tooltip=_describe(p))
             if (select is None and p["active"]) or p["name"] == select:
                 chosen = row
         if self.profiles:

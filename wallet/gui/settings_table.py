@@ -10,7 +10,7 @@ page gives its own. :func:`confirm` is the Yes/No question asked before removing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -84,13 +84,12 @@ class SettingsTablePage(QWidget):
         layout.addWidget(self.status)
         return layout
 
-    def set_row(self, row: int, cells: Sequence[str], *, tooltip: Callable[[str], str] | None = None,
-                data: object = None) -> None:
-        """Fill table row ``row`` with ``cells``; each cell's tooltip is ``tooltip(text)``
-        (default: the text itself, shown literally) and its user data ``data``."""
+    def set_row(self, row: int, cells: Sequence[str], *, tooltip: str | None = None, data: object = None) -> None:
+        """Fill table row ``row`` with ``cells``; every cell's tooltip is ``tooltip`` (default:
+        the cell's own text, shown literally) and its user data ``data``."""
         for col, text in enumerate(cells):
             item = QTableWidgetItem(text)
-            item.setToolTip(tooltip(text) if tooltip is not None else safe_tooltip(text))
+            item.setToolTip(safe_tooltip(text) if tooltip is None else tooltip)
             if data is not None:
                 item.setData(Qt.ItemDataRole.UserRole, data)
             self.table.setItem(row, col, item)
