@@ -21,9 +21,7 @@ from ..records.store import STORE_FILE, Page, PageKey, RecordStore, StoredSummar
 from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase, normalize_phrase
 from ..vault.keystore import MIN_PASSPHRASE, Keystore, check_passphrase
 from ..vault.remember import RememberedUnlock
-from .address_book import AddressBook
 from .context import WalletContext
-from .network_status import WalletStatus, chain_status, ipfs_status
 from .reading import BROWSED_CATEGORIES, TRAIL_TYPES  # TRAIL_TYPES: the wallet's own activity, the owner's
 
 if TYPE_CHECKING:
@@ -33,7 +31,9 @@ if TYPE_CHECKING:
     from ..records.parse import ParsedFile
     from ..share.issuers import IssuerStore
     from ..share.shc import HealthCard
+    from .address_book import AddressBook
     from .cards import CardInput
+    from .network_status import WalletStatus
     from .overview import HealthOverview
     from .reading import DisplayIndex, RecordCounts
 
@@ -123,6 +123,8 @@ class WalletService:
 
     def address_book(self) -> AddressBook:
         """The names this home keeps for wallet addresses (see :mod:`.address_book`)."""
+        from .address_book import AddressBook
+
         return AddressBook.load(self.app.home)
 
     def remembers_unlock(self) -> bool:
@@ -132,6 +134,8 @@ class WalletService:
     def status(self, passphrase: str | None = None) -> WalletStatus:
         """The wallet, its chain and its IPFS node; see :mod:`.network_status`. The record count
         needs the store opened: with ``passphrase`` or a remembered unlock, else it is ``None``."""
+        from .network_status import WalletStatus, chain_status, ipfs_status
+
         if not self.exists():
             raise WalletNotFound(f"No wallet in {self.app.home}; run 'health-wallet init' first.")
         ident = self.identity()
@@ -493,6 +497,8 @@ class UnlockedWallet:
 
     def address_book(self) -> AddressBook:
         """The names this home keeps for wallet addresses (see :mod:`.address_book`)."""
+        from .address_book import AddressBook
+
         return AddressBook.load(self.app.home)
 
     def issuers(self) -> IssuerStore:
