@@ -349,9 +349,7 @@ class MainWindow(QMainWindow):
         """Show an unlocked wallet's records."""
         self.clear()
         self._wallet = wallet
-        self._reader = JobRunner("records-reader", self)
-        self._detail_runner = JobRunner("record-detail", self)
-        self._importer = JobRunner("records-import", self)
+        self._reader = JobRunner("records-reader", self)  # the detail and import threads start on first use
         self.address_label.setText(wallet.identity.address)
         self.import_action.setEnabled(True)
         self.lock_action.setEnabled(True)
@@ -628,9 +626,11 @@ class MainWindow(QMainWindow):
     def _on_record(self, row: StoredSummary | None) -> None:
         if self._detail_runner is not None:
             self._detail_runner.drop("detail")
-        if row is None or self._wallet is None or self._detail_runner is None:
+        if row is None or self._wallet is None:
             self.detail.clear()
             return
+        if self._detail_runner is None:
+            self._detail_runner = JobRunner("record-detail", self)
         wallet = self._wallet
 
         def done(found: tuple[dict[str, Any], dict[str, str]]) -> None:
@@ -661,7 +661,7 @@ class MainWindow(QMainWindow):
     def import_files(self, paths: Sequence[Path], *, profile: str | None = None, same_person: bool = False) -> None:
         """Import into ``profile`` (default: the profile shown); ``same_person`` when the user
         said the file's person is that profile's."""
-        if self._wallet is None or self._importer is None or not paths:
+        if self._wallet is None or not paths:
             return
         if self.importing:  # e.g. files dropped during an import
             self.statusBar().showMessage("An import is running; wait for it or cancel it first.", 5000)
@@ -673,6 +673,8 @@ class MainWindow(QMainWindow):
             return wallet.import_paths(paths, profile=profile, same_person=same_person, progress=progress,
                                        cancel=cancel)
 
+        if self._importer is None:
+            self._importer = JobRunner("records-import", self)
         self.import_bar.start(len(paths))
         self.import_action.setEnabled(False)
         self.welcome_button.setEnabled(False)

@@ -237,7 +237,6 @@ class NetworkStatusWidget(QWidget):
         self.stop()
         self._wallet = wallet
         self._start_node = start_node
-        self._runner = JobRunner("network-status", self)
         self._timer.start()
         self._first_probe_pending = True
         if self._painted:
@@ -265,8 +264,10 @@ class NetworkStatusWidget(QWidget):
         self._show(None)
 
     def probe(self) -> None:
-        if self._wallet is None or self._runner is None or self._probing:
+        if self._wallet is None or self._probing:
             return
+        if self._runner is None:  # the probing thread starts with the first probe, after the first paint
+            self._runner = JobRunner("network-status", self)
         from ..services import NetworkStatus, probe_network  # after the window's first paint
 
         wallet, timeout, chain, start_node = self._wallet, self._ready_timeout, self._chain, self._start_node
