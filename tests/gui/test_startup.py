@@ -33,7 +33,7 @@ NOT_AT_START = (
     "wallet.gui.share_dialog", "wallet.gui.cards_view", "wallet.gui.backups_view", "wallet.gui.export_dialog",
     "wallet.gui.verify_dialog", "wallet.gui.restore_backup_page", "wallet.gui.qr_widget",
     "wallet.records.importer", "wallet.chain", "wallet.ipfs", "wallet.share",
-    "web3", "eth_account", "eth", "segno", "cffi", "Crypto", "PySide6.QtSvg", "html.parser",
+    "web3", "eth_account", "eth", "segno", "cffi", "Crypto", "PySide6.QtSvg", "html", "html.parser",
     "eth_abi", "eth_utils", "fpdf", "pypdfium2", "qrcode", "ipfshttpclient", "joserfc",
     "wallet.gui.records_panel", "wallet.gui.trend_chart", "wallet.gui.table_view", "wallet.gui.settings_dialog",
     "wallet.gui.wizard", "wallet.gui.reset_passphrase", "wallet.services.sharing", "wallet.services.pinning",
