@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QTableView, QWidget
+from PySide6.QtWidgets import QTableView, QTreeWidget, QWidget
 
 from tests.conftest import PASSPHRASE
 from wallet.gui.app_window import MainWindow
@@ -37,7 +37,7 @@ NOT_AT_START = (
     "eth_abi", "eth_utils", "fpdf", "pypdfium2", "qrcode", "ipfshttpclient", "joserfc",
     "wallet.gui.records_panel", "wallet.gui.trend_chart", "wallet.gui.table_view", "wallet.gui.settings_dialog",
     "wallet.gui.wizard", "wallet.gui.reset_passphrase", "wallet.services.sharing", "wallet.services.pinning",
-    "wallet.services.network_status",
+    "wallet.services.network_status", "wallet.records.parse",
 )
 
 CHILD = r"""
@@ -189,6 +189,7 @@ def test_records_page_is_made_when_a_category_is_first_shown(qtbot, open_wallet)
                     not window.overview.status.text().startswith("Reading"), timeout=10_000)
     assert window.middle.currentWidget() is window.overview
     assert window.findChildren(QTableView) == []  # no records table until a category is shown
+    assert window.findChildren(QTreeWidget) == []  # nor the detail's field tree until a record is
     overview_stop = _tab_from(window.category_view)  # on the overview page Tab goes to its lists
     assert overview_stop.parentWidget() is not None and window.overview.isAncestorOf(overview_stop)
 
@@ -203,6 +204,14 @@ def test_records_page_is_made_when_a_category_is_first_shown(qtbot, open_wallet)
     while window.panel.isAncestorOf(stop):
         stop = _tab_from(stop)
     assert stop is _tab_after(window.overview)
+
+    window.panel.table.selectRow(0)  # a record: the detail pane makes its tabs, and Tab reaches them next
+    qtbot.waitUntil(lambda: window.detail.tabs.isVisible() and window.detail.fields["title"].text() != "",
+                    timeout=10_000)
+    stop = window.panel.table
+    while window.panel.isAncestorOf(stop):
+        stop = _tab_from(stop)
+    assert window.detail.isAncestorOf(stop)
 
     window.panel.filter_edit.setText("zzz-no-such-record")
     qtbot.keyClick(window.panel.filter_edit, Qt.Key.Key_Escape)  # Escape in the filter clears it

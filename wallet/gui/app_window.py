@@ -242,6 +242,7 @@ class MainWindow(QMainWindow):
         self.detail = DetailPane(self)
         self.middle = QStackedWidget(self)  # the overview page, or one category's records
         self.middle.addWidget(self.overview)
+        self.detail.tab_after = self.middle  # the record's tabs, made with the first record shown
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.category_view)
