@@ -38,6 +38,7 @@ NOT_AT_START = (
     "wallet.gui.records_panel", "wallet.gui.trend_chart", "wallet.gui.table_view", "wallet.gui.settings_dialog",
     "wallet.gui.wizard", "wallet.gui.reset_passphrase", "wallet.services.sharing", "wallet.services.pinning",
     "wallet.services.network_status", "wallet.records.parse",
+    "cryptography.hazmat.backends.openssl",  # the X25519 key is derived when sharing first needs it
 )
 
 CHILD = r"""

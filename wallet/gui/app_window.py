@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
         self.clear()
         self._wallet = wallet
         self._reader = JobRunner("records-reader", self)  # the detail and import threads start on first use
-        self.address_label.setText(wallet.identity.address)
+        self.address_label.setText(wallet.address)
         self.import_action.setEnabled(True)
         self.lock_action.setEnabled(True)
         self.settings_action.setEnabled(True)

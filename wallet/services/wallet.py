@@ -325,7 +325,8 @@ class UnlockedWallet:
         self.app = app
         self._keys: WalletKeys | None = keys
         self.store = store
-        self.identity = keys.identity
+        self.address = keys.address  # checked against the keystore at unlock
+        self._identity: Identity | None = None  # with the encryption key: derived on first use
         self._ipfs: IpfsBackend | None = None
         self._chain: ChainBackend | None = None
         self._backends_lock = threading.Lock()
@@ -333,7 +334,16 @@ class UnlockedWallet:
         self._displays: DisplayIndex | None = None
 
     def __repr__(self) -> str:
-        return f"UnlockedWallet(address={self.identity.address}, locked={self._keys is None})"
+        return f"UnlockedWallet(address={self.address}, locked={self._keys is None})"
+
+    @property
+    def identity(self) -> Identity:
+        """The wallet's address and X25519 encryption key. The key is derived when first
+        asked for (sharing, the status bar's details), not at unlock: the window shows the
+        address only. It stays readable after :meth:`lock`."""
+        if self._identity is None:
+            self._identity = self.keys.identity
+        return self._identity
 
     @property
     def keys(self) -> WalletKeys:
@@ -353,6 +363,8 @@ class UnlockedWallet:
         no key), until the next unlock takes it back or
         :meth:`WalletService.stop_serving` stops it; a node not started yet is started.
         """
+        if self._identity is None and self._keys is not None:
+            self._identity = self._keys.identity  # the public identity outlives the keys
         self._keys = None
         with self._backends_lock:
             if keep_serving and self._ipfs is None:
