@@ -14,7 +14,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -28,7 +28,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QLabel,
     QListView,
     QMainWindow,
@@ -62,6 +61,8 @@ from .theme import apply_text_percent, fixed_font, text_percent
 from .workers import JobRunner, Ticket, retire_runner
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QUrl
+
     from .records_panel import RecordsPanel
 
 __all__ = ["EMPTY_WALLET_TEXT", "ZOOM_STEPS", "MainWindow", "fit_to_screen"]
@@ -655,6 +656,8 @@ class MainWindow(QMainWindow):
     def choose_files(self) -> None:
         if self._wallet is None:
             return
+        from PySide6.QtWidgets import QFileDialog  # its classes load when it is first opened
+
         paths, _ = QFileDialog.getOpenFileNames(self, "Import health records", str(Path.home()), FILE_FILTER)
         if paths and self._wallet is not None:  # the wallet may have locked meanwhile
             self.import_files([Path(p) for p in paths])

@@ -19,26 +19,16 @@ import base64
 import binascii
 from collections.abc import Mapping
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (
-    QFormLayout,
-    QFrame,
-    QLabel,
-    QPlainTextEdit,
-    QScrollArea,
-    QStackedWidget,
-    QTabWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from ..services import StoredSummary, fhir_json_text, local_text, record_facts, type_words
 from .plain_text import narrative_text, plain_label
+
+if TYPE_CHECKING:  # the record's tabs load their widget classes when first made
+    from PySide6.QtWidgets import QFormLayout, QPlainTextEdit, QTabWidget, QTreeWidget, QTreeWidgetItem
 
 __all__ = ["DetailPane"]
 
@@ -104,6 +94,9 @@ class DetailPane(QWidget):
         raise AttributeError(name)
 
     def _build_record_view(self) -> None:
+        from PySide6.QtGui import QFontDatabase
+        from PySide6.QtWidgets import QFormLayout, QFrame, QPlainTextEdit, QScrollArea, QTabWidget, QTreeWidget
+
         self._built = True
         self.tabs = QTabWidget(self)
         # the record in plain words
@@ -230,6 +223,8 @@ class DetailPane(QWidget):
         self._stack.setCurrentWidget(self.tabs)
 
     def _items(self, value: Any) -> list[QTreeWidgetItem]:
+        from PySide6.QtWidgets import QTreeWidgetItem
+
         items = []
         entries = value.items() if isinstance(value, dict) else enumerate(value)
         for key, child in entries:
