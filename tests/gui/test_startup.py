@@ -37,7 +37,7 @@ NOT_AT_START = (
     "eth_abi", "eth_utils", "fpdf", "pypdfium2", "qrcode", "ipfshttpclient", "joserfc",
     "wallet.gui.records_panel", "wallet.gui.trend_chart", "wallet.gui.table_view", "wallet.gui.settings_dialog",
     "wallet.gui.wizard", "wallet.gui.reset_passphrase", "wallet.services.sharing", "wallet.services.pinning",
-    "wallet.services.network_status", "wallet.records.parse",
+    "wallet.services.network_status", "wallet.records.parse", "wallet.gui.models", "wallet.gui.table_model",
     "cryptography.hazmat.backends.openssl",  # the X25519 key is derived when sharing first needs it
 )
 

@@ -48,12 +48,12 @@ from ..events import CancelToken, Progress, ProgressSink
 from ..services import TEXT_PERCENT_RANGE, Preferences, StoredSummary, UnlockedWallet
 from . import profile_switcher
 from .actions import make_action
+from .category_model import CategoryListModel, CountRole
 from .clinic_section import ClinicSection
 from .detail import DetailPane
 from .export_backup_section import ExportBackupSection
 from .icon import LogoLabel, lock_icon
 from .import_panel import ImportBar, ImportReport, import_report
-from .models import CategoryListModel, CountRole
 from .overview_view import OverviewView
 from .profile_switcher import ProfileSwitcher
 from .sharing_section import SharingSection
