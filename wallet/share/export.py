@@ -57,7 +57,7 @@ from .export_layout import (
 from .export_sealing import seal_files
 from .jws import sign_detached
 from .shc import parse_card_file
-from .signed_bundle import account_identifier, sign_bundle
+from .signed_bundle import account_identifier, signed_bundle_bytes
 from .verify import verify_export
 
 if TYPE_CHECKING:
@@ -150,12 +150,12 @@ def build_export_files(
         name = card_file_name(i)
         files[name] = bytes(data)
         card_names.append(name)
-    try:
-        signed = sign_bundle(bundle, private_key=private_key, when=now)
+    try:  # canonicalised once: the signed bytes are the file's bytes
+        signed = signed_bundle_bytes(bundle, private_key=private_key, when=now)
     except ShareError as exc:
         raise ExportError(f"{exc.user_message} Nothing was exported.") from exc
     provenance = {k: v for k, v in _provenance(bundle, address, card_names, now).items() if v is not None}
-    files[BUNDLE_FILE] = _json_bytes(signed)
+    files[BUNDLE_FILE] = signed + b"\n"
     files[PROVENANCE_FILE] = _json_bytes(provenance)
     files[HOWTO_FILE] = HOWTO_TEXT.encode("ascii")
     manifest = manifest_bytes(files)
