@@ -172,7 +172,7 @@ def _check_content(files: Mapping[str, bytes], signer: str) -> tuple[dict[str, A
                                                 for e in entries):
         raise ShareError(f"{BUNDLE_FILE} has an entry without a resource.")
     counts = Counter(str(e["resource"].get("resourceType")) for e in entries)
-    broken = unresolved_in_bundle(bundle)
+    broken = unresolved_in_bundle(bundle, source=files[BUNDLE_FILE])
     if broken:
         more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
         raise ShareError(f"{BUNDLE_FILE}: {broken[0]}{more}; the records' links are broken.")
