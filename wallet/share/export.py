@@ -35,6 +35,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eth_keys import keys as eth_keys
+
 from ..atomicfile import fsync_dir
 from ..clock import Clock
 from ..errors import DecryptionError, ExportError, ShareError
@@ -150,8 +152,9 @@ def build_export_files(
         name = card_file_name(i)
         files[name] = bytes(data)
         card_names.append(name)
+    signer = eth_keys.PrivateKey(private_key)  # its public key derived once for both signatures
     try:  # canonicalised once: the signed bytes are the file's bytes
-        signed = signed_bundle_bytes(bundle, private_key=private_key, when=now)
+        signed = signed_bundle_bytes(bundle, private_key=signer, when=now)
     except ShareError as exc:
         raise ExportError(f"{exc.user_message} Nothing was exported.") from exc
     provenance = {k: v for k, v in _provenance(bundle, address, card_names, now).items() if v is not None}
@@ -160,7 +163,7 @@ def build_export_files(
     files[HOWTO_FILE] = HOWTO_TEXT.encode("ascii")
     manifest = manifest_bytes(files)
     files[MANIFEST_FILE] = manifest
-    files[MANIFEST_SIG_FILE] = sign_detached(manifest, private_key=private_key).encode("ascii")
+    files[MANIFEST_SIG_FILE] = sign_detached(manifest, private_key=signer).encode("ascii")
     return files
 
 

@@ -34,6 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from eth_keys import keys as eth_keys
+from eth_keys.datatypes import PrivateKey
 
 from .. import untrusted
 from ..errors import ShareError, SignatureInvalid
@@ -66,10 +67,11 @@ def _instant(when: datetime) -> str:
     return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _signature(payload: bytes, *, private_key: bytes, when: datetime) -> dict[str, Any]:
+def _signature(payload: bytes, *, private_key: bytes | PrivateKey, when: datetime) -> dict[str, Any]:
     """``Bundle.signature`` over the canonical ``payload`` of the Bundle without it."""
-    jws = sign_detached(payload, private_key=private_key, cty=EXACT_DECIMALS_CTY)
-    address = eth_keys.PrivateKey(private_key).public_key.to_checksum_address()
+    key = private_key if isinstance(private_key, PrivateKey) else eth_keys.PrivateKey(private_key)
+    jws = sign_detached(payload, private_key=key, cty=EXACT_DECIMALS_CTY)
+    address = key.public_key.to_checksum_address()
     return {
         "type": [_SOURCE_SIGNATURE],
         "when": _instant(when),
@@ -89,10 +91,12 @@ def sign_bundle(bundle: dict[str, Any], *, private_key: bytes, when: datetime) -
 _MEMBER = b',"signature":'
 
 
-def signed_bundle_bytes(bundle: dict[str, Any], *, private_key: bytes, when: datetime) -> bytes:
+def signed_bundle_bytes(bundle: dict[str, Any], *, private_key: bytes | PrivateKey,
+                        when: datetime) -> bytes:
     """``bundle`` signed, as UTF-8 JSON bytes in the layout of the module docs: the Bundle
     without ``signature`` is canonicalised once, and those bytes are both what is signed
-    and what is written. Any earlier signature is replaced.
+    and what is written. Any earlier signature is replaced. ``private_key``: 32 bytes, or
+    a key object made from them.
 
     Raises :class:`ShareError` for a value the canonical form cannot represent.
     """
