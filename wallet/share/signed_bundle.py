@@ -131,7 +131,7 @@ def verify_bundle_bytes(data: bytes, *, what: str) -> tuple[dict[str, Any], str]
     payload = body[:cut] + b"}"
     try:
         signature = json_loads(body[cut + len(_MEMBER):-1], what=f"{what} signature", limits=_SIGNATURE_LIMITS)
-        jws = _signature_jws({"resourceType": "Bundle", "signature": signature})
+        jws = _jws_of(signature)
         if content_type(jws, what="Bundle signature") != EXACT_DECIMALS_CTY:
             return None  # the earlier form is over re-read numbers, never over these bytes
         address = verify_detached(jws, payload, what="Bundle signature")
@@ -143,10 +143,9 @@ def verify_bundle_bytes(data: bytes, *, what: str) -> tuple[dict[str, Any], str]
     if (not isinstance(unsigned, dict) or not unsigned or "signature" in unsigned
             or len(unsigned) >= untrusted.DEFAULT_LIMITS.max_items):
         return None
-    bundle = {**unsigned, "signature": signature}
-    if not _names_signer(bundle["signature"], address):
+    if not _names_signer(signature, address):
         return None
-    return bundle, address
+    return {**unsigned, "signature": signature}, address
 
 
 def _exact_bytes(unsigned: dict[str, Any]) -> bytes:
@@ -159,7 +158,11 @@ def _exact_bytes(unsigned: dict[str, Any]) -> bytes:
 def _signature_jws(bundle: Any) -> str:
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise SignatureInvalid("The signed file is not a FHIR Bundle.")
-    sig = bundle.get("signature")
+    return _jws_of(bundle.get("signature"))
+
+
+def _jws_of(sig: Any) -> str:
+    """The compact JWS a ``Bundle.signature`` element carries; raises :class:`SignatureInvalid`."""
     if not isinstance(sig, dict) or sig.get("sigFormat") != SIG_FORMAT or not isinstance(sig.get("data"), str):
         raise SignatureInvalid("The Bundle has no JOSE signature (Bundle.signature).")
     try:
