@@ -23,9 +23,10 @@ marked string, :func:`_sorted_text`), ``simplejson``'s (already used to write FH
 for RFC 8785. Both escape strings exactly as JCS requires with ``ensure_ascii=False``
 and sort members by code point. Python only walks the tree once to check what the
 encoders cannot be told: names that are not strings, types JSON has no form for,
-floats (formatted here), and nesting deeper than :data:`FAST_DEPTH`. Code-point order equals UTF-16 order
-unless a name holds a character beyond U+FFFF; the UTF-8 output is searched for the lead
-bytes of one (``memchr`` speed) and such documents take the plain path.
+floats (formatted here), and nesting deeper than :data:`FAST_DEPTH`. Code-point order
+equals UTF-16 order unless a name holds a character beyond U+FFFF; the UTF-8 output is
+searched for the lead bytes of one (``memchr`` speed) and such documents take the plain
+path.
 """
 
 from __future__ import annotations
