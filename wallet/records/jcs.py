@@ -143,9 +143,10 @@ def _sorted_text(value: Any) -> str:
         nonlocal written
         if type(node) is not Decimal:  # unreachable after the survey; kept so nothing is guessed
             raise TypeError(f"{type(node).__name__} has no JSON form")
-        text = number_text(node)  # ValueError for NaN and infinities
+        if not node.is_finite():
+            raise ValueError(f"{node} is not a JSON number")
         written += 1
-        return prefix + text + suffix
+        return prefix + str(node) + suffix  # number_text of a finite Decimal
 
     encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), sort_keys=True,
                                check_circular=False, default=decimal_text)
