@@ -123,6 +123,10 @@ def verify_bundle_bytes(data: bytes, *, what: str) -> tuple[dict[str, Any], str]
     earlier release, a file rewritten by another tool, a damaged file): the caller then
     reads it the general way (parse, canonicalise, :func:`verify_bundle_signature`), which
     accepts the same Bundles and names what is wrong. Never raises for bad input.
+
+    The cut-out bytes are not re-canonicalised: the JWS authenticates them as they are, so
+    only the key's holder can make a file whose payload is not the canonical form (this
+    wallet never does), and what is shown is still exactly what that key signed.
     """
     body = data[:-1] if data.endswith(b"\n") else data
     cut = body.rfind(_MEMBER)
