@@ -143,3 +143,23 @@ def test_a_legacy_form_signature_is_not_checked_over_the_bytes(keys, small_recor
     signature["data"] = base64.b64encode(jws.encode()).decode()
     relabelled = data[:cut] + b',"signature":' + fhir_json.canonical_bytes(signature) + b"}"
     assert verify_bundle_bytes(relabelled, what="bundle.json") is None
+
+
+def test_the_export_still_refuses_what_a_reader_would_refuse(tmp_path: Path, keys, clock) -> None:
+    """The read-back goes through the input gate as any reader's verify does: a number longer
+    than the gate reads, or nesting deeper than it reads, fails the export and leaves nothing."""
+    from decimal import Decimal
+
+    from wallet.errors import ExportError
+
+    long_number = {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "x"},
+                   "valueQuantity": {"value": Decimal("1." + "1" * 70)}}
+    deep: dict = {"resourceType": "Basic", "id": "b1", "code": {"text": "x"}}
+    node = deep
+    for _ in range(70):
+        node["extension"] = [{"url": "http://example.org/x", "valueString": "v"}]
+        node = node["extension"][0]
+    for record, reason in ((long_number, "more than 64 characters"), (deep, "nested deeper than 64 levels")):
+        with pytest.raises(ExportError, match=reason):
+            write_export(tmp_path, resources=[record], keys=keys, clock=clock)
+        assert list(tmp_path.iterdir()) == []
