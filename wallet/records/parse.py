@@ -20,8 +20,8 @@ from .. import untrusted
 from ..errors import InputRefused, InvalidRecord
 from ..untrusted import KEEP_LIMITS, Limits
 
-__all__ = ["MAX_FILE_BYTES", "Deletion", "Located", "ParsedFile", "is_ndjson", "loads_strict", "parse_bytes",
-           "read_file", "stream_ndjson"]
+__all__ = ["MAX_FILE_BYTES", "Deletion", "Located", "ParsedFile", "is_ndjson", "loads_strict", "ndjson_line",
+           "parse_bytes", "read_file", "stream_ndjson"]
 
 MAX_FILE_BYTES = untrusted.MAX_BYTES
 MAX_BUNDLE_NESTING = 4
@@ -36,6 +36,8 @@ class Located:
     resource: dict[str, Any]
     full_url: str | None = None
     scope: str = ""  # the Bundle its references resolve in: "" for the file's, else a nested one's position
+    # the JSON text ``resource`` was read from, when it is the whole text (an NDJSON line); ``None`` otherwise
+    source: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -201,25 +203,40 @@ def stream_ndjson(lines: Iterable[bytes], *, name: str, limits: Limits = KEEP_LI
     on lines; raises :class:`InvalidRecord` naming the file and the line."""
     count = 0
     for no, raw in enumerate(lines, start=1):
-        if no == 1 and raw.startswith(BOM):
-            raw = raw[len(BOM):]
-        if not raw.strip():
+        if not (raw[len(BOM):] if no == 1 and raw.startswith(BOM) else raw).strip():
             continue
         count += 1
         try:
             untrusted.check_count(count, what=name, unit="lines", max_items=limits.max_items)
-            text = untrusted.decode_utf8(raw, what=f"{name} line {no}")
         except InputRefused as exc:
             raise InvalidRecord(exc.user_message) from exc
-        try:
-            resource = _as_resource(loads_strict(text, where=f"{name} line {no}", limits=limits), f"line {no}")
-            yield from _unpacked(resource)
-        except InvalidRecord as exc:
-            if exc.user_message.startswith(name):
-                raise
-            raise InvalidRecord(f"{name} {exc.user_message}") from exc
+        yield from ndjson_line(raw, no, name=name, limits=limits)
     if count == 0:
         raise InvalidRecord(f"{name} is empty.")
+
+
+def ndjson_line(raw: bytes, no: int, *, name: str, limits: Limits = KEEP_LIMITS) -> list[Located]:
+    """The resources of line ``no`` (from 1) of an NDJSON file: one, or a Bundle's entries;
+    none for a blank line. The line goes through the input gate (:func:`loads_strict`); the
+    one resource of a line keeps the line's text as :attr:`Located.source`. Raises
+    :class:`InvalidRecord` naming the file and the line."""
+    if no == 1 and raw.startswith(BOM):
+        raw = raw[len(BOM):]
+    if not raw.strip():
+        return []
+    try:
+        text = untrusted.decode_utf8(raw, what=f"{name} line {no}")
+    except InputRefused as exc:
+        raise InvalidRecord(exc.user_message) from exc
+    try:
+        resource = _as_resource(loads_strict(text, where=f"{name} line {no}", limits=limits), f"line {no}")
+        if resource.resource["resourceType"] != "Bundle":
+            return [Located(resource.position, resource.resource, source=text.strip())]
+        return _unpacked(resource)
+    except InvalidRecord as exc:
+        if exc.user_message.startswith(name):
+            raise
+        raise InvalidRecord(f"{name} {exc.user_message}") from exc
 
 
 def is_ndjson(path: Path) -> bool:

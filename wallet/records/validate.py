@@ -52,7 +52,37 @@ def _model(resource_type: str) -> type[FHIRAbstractModel]:
 
 
 def _check_json_types(value: Any, path: str) -> list[str]:
-    """Check JSON types the models coerce; return the ``urn:uuid:`` references seen."""
+    """Check JSON types the models coerce; return the ``urn:uuid:`` references seen.
+
+    One walk without paths; only a resource that fails is walked again, in the same order,
+    to name where (:func:`_located_json_types`)."""
+    refs: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "value" in node and _QUANTITY_HINTS.intersection(node):
+                v = node["value"]
+                if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
+                    return _located_json_types(value, path)
+            for key, child in node.items():
+                if isinstance(child, (dict, list)):
+                    stack.append(child)
+                elif key == "reference":
+                    if isinstance(child, str) and child.startswith("urn:uuid:"):
+                        refs.append(child)
+                elif key in _NUMBER_KEYS:
+                    if isinstance(child, bool) or not isinstance(child, (int, float, Decimal)):
+                        return _located_json_types(value, path)
+                elif key in _BOOL_KEYS and not isinstance(child, bool):
+                    return _located_json_types(value, path)
+        else:
+            stack.extend(child for child in node if isinstance(child, (dict, list)))
+    return refs
+
+
+def _located_json_types(value: Any, path: str) -> list[str]:
+    """:func:`_check_json_types`, naming the path of what is wrong (raises :class:`InvalidRecord`)."""
     refs: list[str] = []
     stack = [(value, path)]
     while stack:
