@@ -28,7 +28,7 @@ from ..errors import InputRefused, InvalidRecord
 from ..events import CancelToken, ProgressSink, report
 from .identity import PatientMatch
 from .import_plan import ImportPlan, plan_import
-from .line_validator import CHUNK, LineValidator, acquire, checked
+from .line_validator import LineValidator, acquire, checked
 from .narrative import remove_unsafe_narratives
 from .parse import MAX_FILE_BYTES, Located, ParsedFile, is_ndjson, read_file, stream_ndjson
 from .profiles import OWNER, Placement, Profile, place_file
@@ -234,23 +234,6 @@ def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str
                              expected=expected, validator=validator)
 
 
-def _sent(lines: Iterable[bytes], validator: LineValidator) -> Iterator[bytes]:
-    """``lines``, each chunk handed to ``validator`` before its first line is yielded (so the
-    other process validates a chunk while this one works on it)."""
-    chunk: list[bytes] = []
-    for raw in lines:
-        chunk.append(raw)
-        if len(chunk) >= CHUNK:
-            for line in chunk:
-                validator.send(line)
-            yield from chunk
-            chunk = []
-    for line in chunk:
-        validator.send(line)
-    validator.flush()
-    yield from chunk
-
-
 def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, profile: str, check_person: bool,
                   same_person: bool, progress: ProgressSink | None, cancel: CancelToken | None, batch: int,
                   expected: int, validator: LineValidator | None) -> ImportResult:
@@ -270,8 +253,11 @@ def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, prof
         return StreamBatch(tuple(plan.fresh), tuple(plan.newer), tuple(plan.history), tuple(plan.deleted))
 
     def checked_items() -> Iterator[Located]:
-        """Each resource through the input gate, narratives checked, validated here or by ``validator``."""
-        for item in stream_ndjson(lines if validator is None else _sent(lines, validator), name=name):
+        """Each resource through the input gate, narratives checked, validated here or by ``validator``
+        (then the lines come once they passed the gate and validation there)."""
+        items = stream_ndjson(lines, name=name) if validator is None else \
+            stream_ndjson(validator.passed(lines, name=name), name=name, passed_gate=True)
+        for item in items:
             item, removed = checked(item)
             warnings.extend(removed)
             if validator is None:
@@ -283,32 +269,20 @@ def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, prof
 
     def batches() -> Iterator[StreamBatch]:
         pending: list[Located] = []
-        try:
-            for read, item in enumerate(checked_items(), start=1):
-                people.add(item)
-                pending.append(item)
-                if len(pending) >= batch:
-                    if cancel is not None:
-                        cancel.check()
-                    if validator is not None and validator.fault() is not None:
-                        raise InvalidRecord(validator.fault() or "")
-                    yield planned(pending)
-                    pending = []
-                    report(progress, min(read, expected) if expected else read, expected or read,
-                           f"Checked and saved {read:,} records of {name}")
-        except InvalidRecord as exc:
-            # the other process has seen every line read so far: its first fault is the file's first
-            fault = validator.verdict() if validator is not None else None
-            if fault is not None and fault != exc.user_message:
-                raise InvalidRecord(fault) from exc
-            raise
+        for read, item in enumerate(checked_items(), start=1):
+            people.add(item)
+            pending.append(item)
+            if len(pending) >= batch:
+                if cancel is not None:
+                    cancel.check()
+                yield planned(pending)
+                pending = []
+                report(progress, min(read, expected) if expected else read, expected or read,
+                       f"Checked and saved {read:,} records of {name}")
         if pending:
             yield planned(pending)
 
     def finish() -> list[Profile]:
-        fault = validator.verdict() if validator is not None else None
-        if fault is not None:
-            raise InvalidRecord(fault)
         file = people.parsed()
         one_person(file, name=name)
         if not check_person:
@@ -320,8 +294,6 @@ def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, prof
         return [found.profile]
 
     report(progress, 0, expected, f"Reading {name}")
-    if validator is not None:
-        validator.begin(name)
     try:
         _added, dupes = store.add_stream(batches(), finish=finish, cancel=cancel)
     except BaseException:

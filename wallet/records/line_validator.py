@@ -9,11 +9,13 @@ removed, then :func:`wallet.records.validate.validate_resource` (required codes,
 types, the FHIR R4 models). It answers each chunk with its first fault (the file's name,
 the line and what is wrong) or none.
 
-The import commits a file only after every chunk of it was answered without fault
-(:meth:`LineValidator.verdict`), so a bad line anywhere still leaves nothing imported, and
-the message names the first bad line, as it does without the second process. At most
-:data:`WINDOW` chunks wait for their answer (the import waits when it is that far ahead),
-so memory stays bounded whatever the file's size.
+The import takes a line only after its chunk was answered without fault
+(:meth:`LineValidator.passed`): it parses the line again (``json.loads`` directly, as
+these bytes passed the gate: :func:`wallet.records.parse.ndjson_line`), summarises and
+writes it, while the process checks the next chunks. So a bad line anywhere still leaves
+nothing imported (the file's transaction is rolled back), and the message names the first
+bad line, as it does without the second process. At most :data:`WINDOW` chunks are ahead
+of the import, so memory stays bounded whatever the file's size.
 
 The process is started on the first large import and kept for the session (closed at
 exit). Where it cannot help or cannot run (one CPU, a frozen app, a start that fails,
@@ -37,7 +39,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -122,68 +124,44 @@ def _read(stream: IO[bytes]) -> Any:
 class LineValidator:
     """The validating process, used by one import at a time (:func:`acquire`).
 
-    For each file: :meth:`begin`, then :meth:`send` every line in order (chunks go out as
-    they fill), then :meth:`verdict` (the first fault, or ``None``); :meth:`abandon` instead
-    when the import stops early."""
+    For each file: :meth:`passed` over its lines (each given back once its chunk passed),
+    or :meth:`abandon` when the import stops before the end."""
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self._process: subprocess.Popen[bytes] | None = process
         self._file = 0
         self._name = ""
-        self._pending: list[bytes] = []
-        self._first_no = 1
         self._waiting: deque[tuple[int, list[bytes]]] = deque()  # chunks sent, not yet answered
-        self._fault: str | None = None
 
     @property
     def alive(self) -> bool:
         return self._process is not None
 
-    def begin(self, name: str) -> None:
+    def passed(self, lines: Iterable[bytes], *, name: str) -> Iterator[bytes]:
+        """``lines`` of the file ``name`` in order, each given back only after the validating
+        process found its chunk without fault: every line given back passed the input gate
+        and validation. Raises :class:`InvalidRecord` with the first fault (naming the line);
+        no line after it is given back. The process keeps :data:`WINDOW` chunks ahead of the
+        caller, so both work at once."""
         self._file += 1
-        self._name, self._pending, self._first_no, self._fault = name, [], 1, None
+        self._name = name
         self._waiting.clear()
-
-    def send(self, raw: bytes) -> None:
-        """Take the file's next line; a full chunk goes to the process."""
-        self._pending.append(raw)
-        if len(self._pending) >= CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        """Send the lines taken so far (a partial chunk)."""
-        if not self._pending:
-            return
-        chunk, first = self._pending, self._first_no
-        self._pending, self._first_no = [], first + len(chunk)
-        while len(self._waiting) >= WINDOW:
-            self._answer()
-        if self._fault is not None:
-            return  # the file fails: the rest need no checking
-        if self._process is None:
-            self._fault = check_lines(self._name, first, chunk)
-            return
-        self._waiting.append((first, chunk))
-        try:
-            assert self._process.stdin is not None
-            _write(self._process.stdin, (self._file, self._name, first, chunk))
-        except (OSError, ValueError):
-            self._lost()
-
-    def fault(self) -> str | None:
-        """The first fault answered so far (without waiting)."""
-        return self._fault
-
-    def verdict(self) -> str | None:
-        """Wait for every chunk of the file; its first fault, or ``None`` when every line passed."""
-        self.flush()
+        chunk: list[bytes] = []
+        first = 1
+        for raw in lines:
+            chunk.append(raw)
+            if len(chunk) >= CHUNK:
+                self._send(first, chunk)
+                first, chunk = first + len(chunk), []
+                if len(self._waiting) >= WINDOW:
+                    yield from self._answer()
+        if chunk:
+            self._send(first, chunk)
         while self._waiting:
-            self._answer()
-        return self._fault
+            yield from self._answer()
 
     def abandon(self) -> None:
         """The import stopped: the process skips the file's remaining chunks; their answers are read."""
-        self._pending = []
         if self._process is not None and self._waiting:
             try:
                 assert self._process.stdin is not None
@@ -191,27 +169,46 @@ class LineValidator:
             except (OSError, ValueError):
                 self._lost()
         while self._waiting and self._process is not None:
-            self._answer()
+            try:
+                assert self._process.stdout is not None
+                file, _fault = _read(self._process.stdout)
+            except (OSError, EOFError, pickle.UnpicklingError):
+                self._lost()
+                break
+            if file == self._file:
+                self._waiting.popleft()
         self._waiting.clear()
 
-    def _answer(self) -> None:
-        first, chunk = self._waiting[0]
+    def _send(self, first: int, chunk: list[bytes]) -> None:
+        self._waiting.append((first, chunk))
         if self._process is None:
-            self._waiting.popleft()
-            if self._fault is None:
-                self._fault = check_lines(self._name, first, chunk)
-            return
+            return  # checked here when its answer is due
         try:
-            assert self._process.stdout is not None
-            file, fault = _read(self._process.stdout)
-        except (OSError, EOFError, pickle.UnpicklingError):
+            assert self._process.stdin is not None
+            _write(self._process.stdin, (self._file, self._name, first, chunk))
+        except (OSError, ValueError):
             self._lost()
-            return
-        if file != self._file:
-            return  # an answer for a file given up earlier
+
+    def _answer(self) -> list[bytes]:
+        """The oldest chunk waiting, once it passed; raises :class:`InvalidRecord` with its fault."""
+        first, chunk = self._waiting[0]
+        fault: str | None = None
+        while self._process is not None:
+            try:
+                assert self._process.stdout is not None
+                file, fault = _read(self._process.stdout)
+            except (OSError, EOFError, pickle.UnpicklingError):
+                self._lost()
+                break
+            if file == self._file:  # else an answer for a file given up earlier
+                break
+        if self._process is None:
+            fault = check_lines(self._name, first, chunk)
         self._waiting.popleft()
-        if self._fault is None:
-            self._fault = fault
+        if fault is not None:
+            self.abandon()
+            raise InvalidRecord(fault)
+        return chunk
 
     def _lost(self) -> None:
         """The process stopped: what it had not answered is checked here, as is the rest."""

@@ -11,8 +11,10 @@ see :mod:`wallet.records.fhir_json`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -196,11 +198,13 @@ def _parse(data: bytes, name: str, limits: Limits) -> ParsedFile:
     return _bundle_items(doc, name)
 
 
-def stream_ndjson(lines: Iterable[bytes], *, name: str, limits: Limits = KEEP_LIMITS) -> Iterator[Located]:
+def stream_ndjson(lines: Iterable[bytes], *, name: str, limits: Limits = KEEP_LIMITS,
+                  passed_gate: bool = False) -> Iterator[Located]:
     """The resources of an NDJSON file, read one line at a time (FHIR Bulk Data: one
     resource per line; a Bundle on a line gives its entries). Nothing is held but the
     current line. The same checks as :func:`parse_bytes` on each line, and the same limit
-    on lines; raises :class:`InvalidRecord` naming the file and the line."""
+    on lines; raises :class:`InvalidRecord` naming the file and the line. ``passed_gate``:
+    see :func:`ndjson_line`."""
     count = 0
     for no, raw in enumerate(lines, start=1):
         if not (raw[len(BOM):] if no == 1 and raw.startswith(BOM) else raw).strip():
@@ -210,16 +214,22 @@ def stream_ndjson(lines: Iterable[bytes], *, name: str, limits: Limits = KEEP_LI
             untrusted.check_count(count, what=name, unit="lines", max_items=limits.max_items)
         except InputRefused as exc:
             raise InvalidRecord(exc.user_message) from exc
-        yield from ndjson_line(raw, no, name=name, limits=limits)
+        yield from ndjson_line(raw, no, name=name, limits=limits, passed_gate=passed_gate)
     if count == 0:
         raise InvalidRecord(f"{name} is empty.")
 
 
-def ndjson_line(raw: bytes, no: int, *, name: str, limits: Limits = KEEP_LIMITS) -> list[Located]:
+def ndjson_line(raw: bytes, no: int, *, name: str, limits: Limits = KEEP_LIMITS,
+                passed_gate: bool = False) -> list[Located]:
     """The resources of line ``no`` (from 1) of an NDJSON file: one, or a Bundle's entries;
     none for a blank line. The line goes through the input gate (:func:`loads_strict`); the
     one resource of a line keeps the line's text as :attr:`Located.source`. Raises
-    :class:`InvalidRecord` naming the file and the line."""
+    :class:`InvalidRecord` naming the file and the line.
+
+    ``passed_gate``: these very bytes already passed the gate with ``limits`` (in the
+    process that validates a large import, :mod:`wallet.records.line_validator`), so they
+    are parsed by ``json.loads`` directly: the gate's result for them (no duplicate names,
+    no NaN, within every limit) holds, and the values are those the gate would give."""
     if no == 1 and raw.startswith(BOM):
         raw = raw[len(BOM):]
     if not raw.strip():
@@ -229,7 +239,9 @@ def ndjson_line(raw: bytes, no: int, *, name: str, limits: Limits = KEEP_LIMITS)
     except InputRefused as exc:
         raise InvalidRecord(exc.user_message) from exc
     try:
-        resource = _as_resource(loads_strict(text, where=f"{name} line {no}", limits=limits), f"line {no}")
+        value = json.loads(text, parse_float=Decimal) if passed_gate else \
+            loads_strict(text, where=f"{name} line {no}", limits=limits)
+        resource = _as_resource(value, f"line {no}")
         if resource.resource["resourceType"] != "Bundle":
             return [Located(resource.position, resource.resource, source=text.strip())]
         return _unpacked(resource)
