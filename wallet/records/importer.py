@@ -187,10 +187,6 @@ def _line_count(path: Path) -> int:
     return count
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 class _People:
     """What the file-level person checks need, in bounded memory: every Patient, and one
     stand-in record for each distinct set of patient links (``subject``, ``patient``,
@@ -205,9 +201,13 @@ class _People:
         if res.get("resourceType") == "Patient":
             self.items.append(item)
             return
-        refs: tuple[tuple[str, str], ...] = tuple(
-            (link, ref["reference"]) for link in PATIENT_LINKS for ref in _as_list(res.get(link))
-            if isinstance(ref, dict) and isinstance(ref.get("reference"), str))
+        found: list[tuple[str, str]] = []  # a loop, not a generator: this runs for every line of a file
+        for link in PATIENT_LINKS:
+            value = res.get(link)
+            for ref in value if isinstance(value, list) else (value,):
+                if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+                    found.append((link, ref["reference"]))
+        refs = tuple(found)
         if refs not in self.seen:
             self.seen.add(refs)
             stand_in: dict[str, Any] = {"resourceType": res.get("resourceType")}
