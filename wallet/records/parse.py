@@ -27,6 +27,7 @@ __all__ = ["MAX_FILE_BYTES", "Deletion", "Located", "ParsedFile", "is_ndjson", "
 
 MAX_FILE_BYTES = untrusted.MAX_BYTES
 MAX_BUNDLE_NESTING = 4
+_PASSED_GATE = json.JSONDecoder(parse_float=Decimal)  # built once: json.loads(..., parse_float=) builds one per call
 BOM = b"\xef\xbb\xbf"
 
 
@@ -148,7 +149,7 @@ def _decode(data: bytes, name: str) -> str:
     return text
 
 
-def _as_resource(value: Any, position: str, full_url: str | None = None) -> Located:
+def _as_resource(value: Any, position: str, full_url: str | None = None, source: str | None = None) -> Located:
     if not isinstance(value, dict):
         raise InvalidRecord(f"{position}: expected a FHIR resource (a JSON object), found {type(value).__name__}.")
     rt = value.get("resourceType")
@@ -156,7 +157,7 @@ def _as_resource(value: Any, position: str, full_url: str | None = None) -> Loca
         raise InvalidRecord(f"{position}: no resourceType.")
     if not isinstance(rt, str):
         raise InvalidRecord(f"{position}: resourceType must be a string.")
-    return Located(position, value, full_url)
+    return Located(position, value, full_url, source=source)
 
 
 def parse_bytes(data: bytes, *, name: str = "input", limits: Limits = KEEP_LIMITS) -> ParsedFile:
@@ -239,12 +240,10 @@ def ndjson_line(raw: bytes, no: int, *, name: str, limits: Limits = KEEP_LIMITS,
     except InputRefused as exc:
         raise InvalidRecord(exc.user_message) from exc
     try:
-        value = json.loads(text, parse_float=Decimal) if passed_gate else \
+        value = _PASSED_GATE.decode(text) if passed_gate else \
             loads_strict(text, where=f"{name} line {no}", limits=limits)
-        resource = _as_resource(value, f"line {no}")
-        if resource.resource["resourceType"] != "Bundle":
-            return [Located(resource.position, resource.resource, source=text.strip())]
-        return _unpacked(resource)
+        resource = _as_resource(value, f"line {no}", source=text.strip())
+        return [resource] if resource.resource["resourceType"] != "Bundle" else _unpacked(resource)
     except InvalidRecord as exc:
         if exc.user_message.startswith(name):
             raise

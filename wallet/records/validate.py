@@ -34,6 +34,10 @@ REQUIRED_CODES: dict[tuple[str, str], frozenset[str]] = {
         "planned", "arrived", "triaged", "in-progress", "onleave", "finished", "cancelled",
         "entered-in-error", "unknown"}),
 }
+_REQUIRED_BY_TYPE: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {
+    rtype: tuple((element, allowed) for (t, element), allowed in REQUIRED_CODES.items() if t == rtype)
+    for rtype, _element in REQUIRED_CODES
+}
 _NUMBER_KEYS = frozenset({"valueDecimal", "valueInteger", "valuePositiveInt", "valueUnsignedInt",
                           "multipleBirthInteger", "rank", "sequence"})
 _BOOL_KEYS = frozenset({"valueBoolean", "active", "deceasedBoolean", "multipleBirthBoolean",
@@ -131,8 +135,8 @@ def validate_resource(item: Located) -> list[str]:
         model = _model(rt)
     except InvalidRecord as exc:
         raise InvalidRecord(f"{item.position}: {exc.user_message}") from exc
-    for (rtype, element), allowed in REQUIRED_CODES.items():
-        if rtype == rt and element in res and (not isinstance(res[element], str) or res[element] not in allowed):
+    for element, allowed in _REQUIRED_BY_TYPE.get(rt, ()):
+        if element in res and (not isinstance(res[element], str) or res[element] not in allowed):
             raise InvalidRecord(f"{item.position}: {rt}.{element} {str(res[element])[:40]!r} is not one of "
                                 f"{', '.join(sorted(allowed))}")
     try:
