@@ -82,7 +82,7 @@ def test_a_bad_line_late_in_a_large_file_leaves_nothing_and_is_named(store: Reco
     import_ndjson(store, _write(tmp_path / "first.ndjson", _readings(30, seed=1)), check_person=True)
     before = _state(store)
     resources = _readings(12_000, seed=2)
-    resources[9_499] = {**resources[9_499], "status": "not-a-status"}  # line 9,500: the tenth chunk
+    resources[9_499] = {**resources[9_499], "status": "not-a-status"}  # line 9,500: many chunks in
     with pytest.raises(InvalidRecord) as info:
         import_ndjson(store, _write(tmp_path / "readings.ndjson", resources), check_person=True, parallel=True)
     assert _validating_process_ran()

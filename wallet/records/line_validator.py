@@ -50,7 +50,7 @@ from .validate import validate_resource
 
 __all__ = ["CHUNK", "WINDOW", "LineValidator", "acquire", "check_lines", "may_hold_narrative", "parallel_possible"]
 
-CHUNK = 1000
+CHUNK = 500
 """Lines sent to the validating process at a time."""
 
 WINDOW = 4
