@@ -65,6 +65,7 @@ def test_a_file_validated_in_a_second_process_stores_what_one_process_stores(
     resources[10] = {**resources[10], "text": {"status": "generated", "div": UNSAFE}}  # removed, record kept
     resources[11] = {**resources[11], "text": {"status": "generated",
                                               "div": '<div xmlns="http://www.w3.org/1999/xhtml">Pulse 60</div>'}}
+    resources[12] = {**resources[12], "code": {"text": "Pouls au repos, café"}}  # written with a \u escape
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": resources.pop(20)}]}
     resources.insert(20, bundle)  # a Bundle on a line gives its entries
     path = _write(tmp_path / "readings.ndjson", resources)
@@ -76,6 +77,8 @@ def test_a_file_validated_in_a_second_process_stores_what_one_process_stores(
     assert _contents(store) == _contents(other)
     assert "text" not in store.get(store.record_id(resources[10]))  # the unsafe narrative was not stored
     assert store.search("Pulse 60") and not store.search("alert")
+    assert store.get(store.record_id(resources[12]))["code"]["text"] == "Pouls au repos, café"
+    assert store.search("cafe")
 
 
 def test_a_bad_line_late_in_a_large_file_leaves_nothing_and_is_named(store: RecordStore, tmp_path: Path) -> None:

@@ -67,12 +67,14 @@ def may_hold_narrative(source: str | None) -> bool:
 
 
 def checked(item: Located) -> tuple[Located, list[str]]:
-    """``item`` with its unsafe narratives removed (then without :attr:`Located.source`, which
-    no longer matches) and the warnings saying so (:mod:`wallet.records.narrative`)."""
+    """``item`` with its unsafe narratives removed and the warnings saying so
+    (:mod:`wallet.records.narrative`). Its :attr:`Located.source` (stored as the record's
+    JSON) is kept only when it still is the resource's whole text and escapes no character
+    (``\\u…``): other text is written again from the parsed resource, as it always was."""
     if not may_hold_narrative(item.source):
         return item, []
     warnings = remove_unsafe_narratives(item.resource, where=item.position)
-    if warnings:
+    if item.source is not None:
         item = Located(item.position, item.resource, item.full_url, item.scope)
     return item, warnings
 
