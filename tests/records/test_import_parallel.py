@@ -162,3 +162,14 @@ def test_positions_worked_out_per_batch_are_those_of_one_insert_at_a_time(store:
     titles = [s.summary.title for s in store.summaries()]  # newest first; same instant: last imported first
     assert titles == ["Reading 7", "Reading 6", "Reading 3", "Reading 0", "Reading 2", "Reading 4",
                       "Reading 5", "Reading 1"]
+
+
+def test_batched_inserts_count_what_they_add_and_what_was_already_held(store: RecordStore) -> None:
+    resources = [{"resourceType": "Observation", "id": f"c{i}", "status": "final", "code": {"text": f"Count {i}"},
+                  "effectiveDateTime": f"2024-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z"} for i in range(1_005)]
+    records = [NewRecord(store.record_id(r), r, summarize(r)) for r in resources]
+    assert store.add_many(records[:3]) == (3, 0)
+    assert store.add_many(records[:5] + records[3:4]) == (2, 4)  # one repeated within the call
+    assert store.add_many(records) == (1_000, 5)  # more than one prepared batch
+    assert store.count() == 1_005
+    assert [s.summary.title for s in store.summaries(limit=2)] == ["Count 1004", "Count 1003"]
