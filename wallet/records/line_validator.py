@@ -57,6 +57,7 @@ WINDOW = 4
 """Most chunks waiting for their answer (the import waits when it is that far ahead)."""
 
 _HEADER = struct.Struct(">I")
+_MAX_MESSAGE = 256 * 1024 * 1024  # a chunk of lines at most: anything longer is not a message of this program
 _CANCEL = "cancel"
 
 
@@ -117,6 +118,8 @@ def _read(stream: IO[bytes]) -> Any:
     if len(header) < _HEADER.size:
         raise EOFError("the validating process stopped")
     (size,) = _HEADER.unpack(header)
+    if size > _MAX_MESSAGE:
+        raise EOFError("the validating process wrote something else than its answers")
     data = stream.read(size)
     if len(data) < size:
         raise EOFError("the validating process stopped")
@@ -315,4 +318,7 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
-    _serve(sys.stdin.buffer, sys.stdout.buffer)
+    # answers go out on a copy of standard output; what anything else might print goes to standard error
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _serve(sys.stdin.buffer, answers)
