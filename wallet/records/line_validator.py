@@ -249,6 +249,10 @@ def _start() -> LineValidator | None:
                                    env=env, cwd=root)
     except OSError:
         return None
+    with contextlib.suppress(ImportError, OSError, AttributeError, ValueError):
+        import fcntl  # Linux: a chunk fits the pipe, so sending it does not wait for the other side to read
+
+        fcntl.fcntl(process.stdin.fileno() if process.stdin else -1, 1031, 1 << 20)  # F_SETPIPE_SZ
     return LineValidator(process)
 
 

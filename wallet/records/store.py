@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import hmac
 import json
 import sqlite3
 import threading
@@ -106,6 +108,11 @@ def record_id_for(index_key: bytes, resource: dict[str, Any], profile: str = OWN
     records with the same FHIR id never collide (nor count as duplicates). The content
     is hashed with its numbers as floats, as earlier releases did, so a resource without
     an id keeps the id it was given then."""
+    return aead.keyed_hash(index_key, _id_material(resource, profile)).hex()[:24]
+
+
+def _id_material(resource: dict[str, Any], profile: str) -> bytes:
+    """What :func:`record_id_for` hashes."""
     rt = str(resource.get("resourceType"))
     fid = resource.get("id")
     if isinstance(fid, str) and fid:
@@ -115,7 +122,7 @@ def record_id_for(index_key: bytes, resource: dict[str, Any], profile: str = OWN
         material = b"content:" + json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     if profile != OWNER:
         material = b"profile:" + profile.encode() + b"\x00" + material
-    return aead.keyed_hash(index_key, material).hex()[:24]
+    return material
 
 
 @dataclass(frozen=True)
@@ -231,6 +238,7 @@ class RecordStore:
         self._key = record_key
         self._page_key = page_key(record_key)
         self._index_key = index_key
+        self._id_mac = hmac.new(index_key, digestmod=hashlib.sha256)  # keyed once, copied per record id
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._known_text: dict[int, dict[str, str]] = {}  # per connection: resource JSON -> its search text
@@ -400,7 +408,10 @@ class RecordStore:
     # --- ids and JSON --------------------------------------------------------------
 
     def record_id(self, resource: dict[str, Any], profile: str = OWNER) -> str:
-        return record_id_for(self._index_key, resource, profile)
+        """:func:`record_id_for` with this store's key (HMAC-SHA256, keyed once per store)."""
+        mac = self._id_mac.copy()
+        mac.update(_id_material(resource, profile))
+        return mac.hexdigest()[:24]
 
     @staticmethod
     def _dump(doc: Any) -> str:
