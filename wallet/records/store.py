@@ -82,11 +82,14 @@ from .summary import CATEGORIES, Summary
 
 __all__ = [
     "SCHEMA_VERSION",
+    "SEARCH_COUNT_CAP",
     "STORE_FILE",
+    "CappedCount",
     "NewRecord",
     "Page",
     "PageKey",
     "RecordStore",
+    "SearchPage",
     "StoredSummary",
     "StreamBatch",
     "damaged_message",
@@ -96,6 +99,7 @@ __all__ = [
 ]
 
 STORE_FILE = "records.sqlite3"
+SEARCH_COUNT_CAP = 1000  # a search counts its matches exactly up to this many ("1,000+" above)
 
 
 def record_id_for(index_key: bytes, resource: dict[str, Any], profile: str = OWNER) -> str:
@@ -167,6 +171,34 @@ class Page:
 
     rows: tuple[StoredSummary, ...]
     next: PageKey | None
+
+
+@dataclass(frozen=True)
+class CappedCount:
+    """How many records match, counted exactly up to a cap (as mail clients count a search).
+
+    ``exact``: ``value`` is the count. Otherwise more than ``value`` records match (``value``
+    is the cap) and :attr:`text` reads ``1,000+``. Raises ``ValueError`` for a negative value."""
+
+    value: int
+    exact: bool = True
+
+    def __post_init__(self) -> None:
+        if self.value < 0:
+            raise ValueError(f"a count is at least 0, not {self.value}")
+
+    @property
+    def text(self) -> str:
+        """``"98"``, ``"12,345"``; ``"1,000+"`` when capped."""
+        return f"{self.value:,}" + ("" if self.exact else "+")
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """The first page of a search and how many records match (:meth:`RecordStore.search_page`)."""
+
+    page: Page
+    count: CappedCount
 
 
 _INSERT = (" INTO records (n, id, rtype, category, rdate, instant, summary, resource, profile, seq) "
@@ -670,13 +702,9 @@ class RecordStore:
         args: list[Any] = []
         _add_owner_filters(clauses, args, profile, category, types)
         if since:
-            start = start_instant(since)
-            if start is None:
-                raise RecordError(f"{since!r} is not a date; give one like 2024-03-10 (or 2024-03, "
-                                  "or 2024-03-10T08:00:00+01:00).")
+            start, earliest = _since_bounds(since)
             # a partial date lasts at most a year: only those rows need their period's end; the
             # position range lets the index skip everything older
-            earliest = start - 366 * 86400.0
             clauses.append("n >= ? AND instant >= ? AND (instant >= ? OR fhir_period_end(rdate) > ?)")
             args.extend([position_slot(earliest), earliest, start, start])
         return " WHERE " + " AND ".join(clauses), args
@@ -694,8 +722,12 @@ class RecordStore:
         match = match_expression(text)
         if match is None:
             return " FROM records" + where + " AND 0", args, "n"
-        return (" FROM search CROSS JOIN records ON records.n = search.rowid" + where + " AND search MATCH ?",
-                [*args, match], "search.rowid")
+        where += " AND search MATCH ?"
+        args.append(match)
+        if since:  # the same lower bound, on the index's side: SQLite does not carry it across the join
+            where += " AND search.rowid >= ?"
+            args.append(position_slot(_since_bounds(since)[1]))
+        return " FROM search CROSS JOIN records ON records.n = search.rowid" + where, args, "search.rowid"
 
     @_guarded
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
@@ -709,6 +741,23 @@ class RecordStore:
         source, args, _position = self._source(category, types, since, profile, text)
         count: int = self._conn().execute(f"SELECT COUNT(*){source}", args).fetchone()[0]
         return count
+
+    @_guarded
+    def capped_count(self, *, category: str | None = None, types: Iterable[str] | None = None,
+                     since: str | None = None, profile: str | None = None, text: str | None = None,
+                     cap: int = SEARCH_COUNT_CAP) -> CappedCount:
+        """:meth:`count`, exact up to ``cap`` (at least 1) records; above it, ``CappedCount(cap,
+        exact=False)``. A search reads at most ``cap + 1`` of its matches, so the time is bounded
+        however many records match; without ``text`` or ``since`` the count is always exact
+        (the table of counts). Raises ``ValueError`` for a cap below 1."""
+        if cap < 1:
+            raise ValueError(f"capped_count: cap is at least 1, not {cap}")
+        if since is None and text is None:
+            return CappedCount(self.count(category=category, types=types, profile=profile))
+        source, args, _position = self._source(category, types, since, profile, text)
+        found: int = self._conn().execute(f"SELECT COUNT(*) FROM (SELECT 1{source} LIMIT ?)",
+                                          [*args, cap + 1]).fetchone()[0]
+        return CappedCount(found) if found <= cap else CappedCount(cap, exact=False)
 
     @_guarded
     def page(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
@@ -749,6 +798,25 @@ class RecordStore:
         ``text`` is query syntax. Text without a letter or digit finds nothing."""
         return list(self.page(category=category, types=types, since=since, profile=profile, text=text,
                               limit=limit, offset=offset).rows)
+
+    @_guarded
+    def search_page(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
+                    since: str | None = None, profile: str | None = None, limit: int = 200,
+                    cap: int = SEARCH_COUNT_CAP) -> SearchPage:
+        """What a filter box shows first: the newest ``limit`` matches of ``text`` (as
+        :meth:`search`, with the filters of :meth:`page`) and their :meth:`capped_count`.
+
+        When the page holds every match, that is the count (no second query); otherwise the
+        count reads at most ``cap + 1`` matches. Either way the time is bounded by ``limit``
+        and ``cap``, not by how many records the store holds or how many match. The exact
+        count above the cap is :meth:`count` (it reads every match: run it off the GUI
+        thread). Raises as :meth:`page` and :meth:`capped_count`."""
+        first = self.page(category=category, types=types, since=since, profile=profile, text=text, limit=limit)
+        if first.next is None:
+            return SearchPage(first, CappedCount(len(first.rows)) if len(first.rows) <= cap else
+                              CappedCount(cap, exact=False))
+        return SearchPage(first, self.capped_count(category=category, types=types, since=since, profile=profile,
+                                                   text=text, cap=cap))
 
     @_guarded
     def ids(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
@@ -867,6 +935,17 @@ def damaged_message(path: Path, exc: Exception) -> str:
     overwritten header) or keyed for another wallet; SQLCipher cannot tell these apart."""
     return (f"The record store {path} is damaged or belongs to another wallet ({exc}); nothing was changed. "
             "Move it away and restore your records with health-wallet restore-backup, or import your files again.")
+
+
+def _since_bounds(since: str) -> tuple[float, float]:
+    """The start of ``since`` (UTC epoch seconds) and the earliest instant a record kept by it
+    can have (a partial date's period lasts at most a year). Raises :class:`RecordError` when
+    ``since`` is not a FHIR date or dateTime."""
+    start = start_instant(since)
+    if start is None:
+        raise RecordError(f"{since!r} is not a date; give one like 2024-03-10 (or 2024-03, "
+                          "or 2024-03-10T08:00:00+01:00).")
+    return start, start - 366 * 86400.0
 
 
 def _add_owner_filters(clauses: list[str], args: list[Any], profile: str | None, category: str | None,
