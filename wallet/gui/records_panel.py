@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, ProgressSink
-from ..services import ALL_RECORDS, INSURANCE, StoredSummary, UnlockedWallet
+from ..services import ALL_RECORDS, INSURANCE, SEARCH_COUNT_CAP, StoredSummary, UnlockedWallet
 from .models import (
     COLUMNS,
     MEASUREMENT_CATEGORIES,
@@ -48,10 +48,11 @@ from .models import (
 from .trend_chart import TrendChart
 from .workers import JobRunner
 
-__all__ = ["IN_MEMORY_LIMIT", "TREND_ROWS", "RecordsPanel"]
+__all__ = ["COUNT_CAP", "IN_MEMORY_LIMIT", "TREND_ROWS", "RecordsPanel"]
 
 IN_MEMORY_LIMIT = 50_000  # above this many records a category is paged and searched in the store
 TREND_ROWS = 100_000  # the newest rows of a large category that its trend is drawn from
+COUNT_CAP = SEARCH_COUNT_CAP  # a store search counts exactly up to this many at once ("1,000+" above)
 
 _REST = "records-rest"  # the JobRunner key of loading every row of the shown category
 _COUNT = "records-search-count"  # the JobRunner key of counting a search's matches exactly
@@ -236,7 +237,7 @@ class RecordsPanel(QWidget):
             self._hide_empty_columns()
             return
         # the first page and a count exact up to the cap, in one bounded step on this thread
-        found = wallet.search_page(words, category=self._category, limit=PAGE_SIZE)
+        found = wallet.search_page(words, category=self._category, limit=PAGE_SIZE, cap=COUNT_CAP)
         model = RecordTableModel.for_wallet(wallet, self._category, found.count.value, text=words,
                                             total_exact=found.count.exact, parent=self)
         self._set_model(model)

@@ -47,6 +47,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -203,6 +204,9 @@ class SearchPage:
 
 _INSERT = (" INTO records (n, id, rtype, category, rdate, instant, summary, resource, profile, seq) "
            "VALUES (?,?,?,?,?,?,?,?,?,?)")
+# the summaries of a page, read as fhir_json.loads reads them (decimals exact), by one decoder
+# built once rather than one per row
+_SUMMARY_JSON = json.JSONDecoder(parse_float=Decimal)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -710,24 +714,58 @@ class RecordStore:
         return " WHERE " + " AND ".join(clauses), args
 
     def _source(self, category: str | None, types: Iterable[str] | None, since: str | None,
-                profile: str | None, text: str | None) -> tuple[str, list[Any], str]:
+                profile: str | None, text: str | None, *, counting: bool = False) -> tuple[str, list[Any], str]:
         """``FROM … WHERE …`` for the filters, its arguments, and the position column to order by.
 
         With ``text`` the search index drives: it yields its matches by position (newest
         first or last, without sorting), each looked up in ``records`` and filtered, so a page
-        stops after ``limit`` rows that pass."""
+        stops after ``limit`` rows that pass. Two things keep that lookup in a small index
+        rather than the table's rows (a million records do not fit the page cache, and every
+        page read from the file is decrypted): ``types`` is narrowed to the types the table of
+        counts says are stored (dropped when it names them all, as the timeline does), and a
+        count (``counting``) of one profile's category checks each match in that category's
+        index. Callers run this and their query in one snapshot (:meth:`_snapshot`)."""
+        if text is not None and types is not None:
+            types = self._stored_types(category, types, profile)
         where, args = self._where(category, types, since, profile)
         if text is None:
             return " FROM records" + where, args, "n"
         match = match_expression(text)
-        if match is None:
+        if match is None or types == []:
             return " FROM records" + where + " AND 0", args, "n"
         where += " AND search MATCH ?"
         args.append(match)
         if since:  # the same lower bound, on the index's side: SQLite does not carry it across the join
             where += " AND search.rowid >= ?"
             args.append(position_slot(_since_bounds(since)[1]))
-        return " FROM search CROSS JOIN records ON records.n = search.rowid" + where, args, "search.rowid"
+        table = "records"
+        if counting and profile is not None and category and not types:
+            table += " INDEXED BY records_live_category"  # (profile, category, n): no table row read
+        return f" FROM search CROSS JOIN {table} ON records.n = search.rowid" + where, args, "search.rowid"
+
+    def _stored_types(self, category: str | None, types: Iterable[str], profile: str | None) -> list[str] | None:
+        """``types`` less those no live record of ``profile`` (and ``category``) has; ``None``
+        when that leaves every type stored (the filter then excludes nothing)."""
+        wanted = set(types)
+        stored = {rtype for rtype, n in self._counted("rtype", profile, category) if n}
+        if stored <= wanted:
+            return None
+        return sorted(stored & wanted)
+
+    @contextlib.contextmanager
+    def _snapshot(self, needed: bool = True) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, its statements reading one snapshot of the store (a read
+        transaction, unless one is open on it already or ``needed`` is False)."""
+        conn = self._conn()
+        if not needed or conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")  # it only read
 
     @_guarded
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
@@ -738,8 +776,9 @@ class RecordStore:
         if since is None and text is None:
             ((total,),) = self._counted("", profile, category, types)
             return int(total or 0)
-        source, args, _position = self._source(category, types, since, profile, text)
-        count: int = self._conn().execute(f"SELECT COUNT(*){source}", args).fetchone()[0]
+        with self._snapshot(types is not None and text is not None) as conn:
+            source, args, _position = self._source(category, types, since, profile, text, counting=True)
+            count: int = conn.execute(f"SELECT COUNT(*){source}", args).fetchone()[0]
         return count
 
     @_guarded
@@ -754,9 +793,10 @@ class RecordStore:
             raise ValueError(f"capped_count: cap is at least 1, not {cap}")
         if since is None and text is None:
             return CappedCount(self.count(category=category, types=types, profile=profile))
-        source, args, _position = self._source(category, types, since, profile, text)
-        found: int = self._conn().execute(f"SELECT COUNT(*) FROM (SELECT 1{source} LIMIT ?)",
-                                          [*args, cap + 1]).fetchone()[0]
+        with self._snapshot(types is not None and text is not None) as conn:
+            source, args, _position = self._source(category, types, since, profile, text, counting=True)
+            found: int = conn.execute(f"SELECT COUNT(*) FROM (SELECT 1{source} LIMIT ?)",
+                                      [*args, cap + 1]).fetchone()[0]
         return CappedCount(found) if found <= cap else CappedCount(cap, exact=False)
 
     @_guarded
@@ -776,13 +816,14 @@ class RecordStore:
         is not a date."""
         if not 1 <= limit <= 10_000 or offset < 0 or (offset and after is not None):
             raise ValueError("page: limit is 1..10000, offset at least 0, and offset and after not both")
-        source, args, position = self._source(category, types, since, profile, text)
-        if after is not None:
-            source += f" AND {position} < ?"
-            args.append(after.position)
-        q = (f"SELECT id, summary, instant, profile, n{source} ORDER BY {position} DESC LIMIT ? OFFSET ?")
-        found = self._conn().execute(q, [*args, limit + 1, offset]).fetchall()
-        rows = tuple(StoredSummary(rid, Summary.from_json(self._load(summary)), instant, prof, n)
+        with self._snapshot(types is not None and text is not None) as conn:
+            source, args, position = self._source(category, types, since, profile, text)
+            if after is not None:
+                source += f" AND {position} < ?"
+                args.append(after.position)
+            q = (f"SELECT id, summary, instant, profile, n{source} ORDER BY {position} DESC LIMIT ? OFFSET ?")
+            found = conn.execute(q, [*args, limit + 1, offset]).fetchall()
+        rows = tuple(StoredSummary(rid, Summary.from_json(_SUMMARY_JSON.decode(summary)), instant, prof, n)
                      for rid, summary, instant, prof, n in found[:limit])
         return Page(rows, rows[-1].key if len(found) > limit else None)
 
@@ -824,20 +865,23 @@ class RecordStore:
             text: str | None = None) -> list[str]:
         """Record ids, of one ``profile`` or (``None``) of every profile; in the order of
         :meth:`page` (or exactly the reverse)."""
-        source, args, position = self._source(category, types, since, profile, text)
-        q = f"SELECT id{source} ORDER BY {position} {'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?"
-        return [r[0] for r in self._conn().execute(q, [*args, limit, offset])]
+        with self._snapshot(types is not None and text is not None) as conn:
+            source, args, position = self._source(category, types, since, profile, text)
+            q = f"SELECT id{source} ORDER BY {position} {'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?"
+            return [r[0] for r in conn.execute(q, [*args, limit, offset])]
 
     @_guarded
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, newest_first: bool = True, limit: int = -1,
                   offset: int = 0, profile: str | None = None, text: str | None = None) -> list[StoredSummary]:
         """Summaries in the order of :meth:`ids`, every one at once (``limit`` -1); prefer :meth:`page`."""
-        source, args, position = self._source(category, types, since, profile, text)
-        q = (f"SELECT id, summary, instant, profile, n{source} ORDER BY {position} "
-             f"{'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?")
-        return [StoredSummary(rid, Summary.from_json(self._load(blob)), instant, prof, n)
-                for rid, blob, instant, prof, n in self._conn().execute(q, [*args, limit, offset])]
+        with self._snapshot(types is not None and text is not None) as conn:
+            source, args, position = self._source(category, types, since, profile, text)
+            q = (f"SELECT id, summary, instant, profile, n{source} ORDER BY {position} "
+                 f"{'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?")
+            found = conn.execute(q, [*args, limit, offset]).fetchall()
+        return [StoredSummary(rid, Summary.from_json(_SUMMARY_JSON.decode(blob)), instant, prof, n)
+                for rid, blob, instant, prof, n in found]
 
     def _counted(self, columns: str, profile: str | None, category: str | None = None,
                  types: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
