@@ -725,13 +725,16 @@ class RecordStore:
         counts says are stored (dropped when it names them all, as the timeline does), and a
         count (``counting``) of one profile's category checks each match in that category's
         index. Callers run this and their query in one snapshot (:meth:`_snapshot`)."""
+        none_stored = False
         if text is not None and types is not None:
-            types = self._stored_types(category, types, profile)
+            kinds = list(types)
+            types = self._stored_types(category, kinds, profile) if kinds else kinds
+            none_stored = bool(kinds) and types == []
         where, args = self._where(category, types, since, profile)
         if text is None:
             return " FROM records" + where, args, "n"
         match = match_expression(text)
-        if match is None or types == []:
+        if match is None or none_stored:
             return " FROM records" + where + " AND 0", args, "n"
         where += " AND search MATCH ?"
         args.append(match)
