@@ -34,6 +34,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wallet.services import SearchPage
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -79,37 +83,58 @@ def window_times(home: Path, records: int, repeat: int, code: str = APP) -> list
 class SearchTimes:
     seconds: float  # median: first page + capped count, as the filter box
     count: str  # the capped count as the filter box shows it ("496", "1,000+")
-    exact: int  # every match, counted apart (the worker thread's count)
     rows: int  # rows on the first page
-    exact_seconds: float  # median of the exact count
+    exact: int = 0  # every match, counted apart (the worker thread's count)
+    exact_seconds: float = 0.0  # median of the exact count
 
 
-def search_times(home: Path, word: str, repeat: int, *, limit: int = PAGE_SIZE) -> SearchTimes:
-    """Medians of the filter box's store work for ``word`` on the timeline (``search_page``:
-    the first ``limit`` rows and the count capped at 1,000), and of the exact count."""
+SEARCH_ROUNDS = 5  # a search takes milliseconds: each repeat times this many rounds of both wallets
+
+
+def search_times(homes: tuple[Path, Path], word: str, repeat: int) -> tuple[SearchTimes, SearchTimes, SearchTimes]:
+    """The filter box's store work for ``word`` on the timeline (``search_page``: the first
+    200 rows and the count capped at 1,000) over the small and the large wallet, both open,
+    timed in alternation (so both see the same load); then the large wallet's search limited
+    to the rows the small one found; each with the exact count (medians)."""
     from wallet.app import build_app
-    from wallet.services import ALL_RECORDS, WalletService
+    from wallet.services import ALL_RECORDS, UnlockedWallet, WalletService
 
-    service = WalletService(build_app(home, environ={"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1"}))
-    wallet = service.unlock(PASSPHRASE)
+    wallets = [WalletService(build_app(home, environ={"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1"})).unlock(PASSPHRASE)
+               for home in homes]
     try:
-        found = wallet.search_page(word, category=ALL_RECORDS, limit=limit)  # warms the page cache
-        times = []
-        for _ in range(repeat):
+        small_rows = len(wallets[0].search_page(word, category=ALL_RECORDS, limit=PAGE_SIZE).page.rows)
+        runs = [(wallets[0], PAGE_SIZE), (wallets[1], PAGE_SIZE), (wallets[1], max(1, small_rows))]
+
+        def once(wallet: UnlockedWallet, limit: int) -> tuple[float, SearchPage]:
             start = time.perf_counter()
             found = wallet.search_page(word, category=ALL_RECORDS, limit=limit)
-            times.append(time.perf_counter() - start)
-        # the exact count after: reading every match would push the page's rows out of the
+            return time.perf_counter() - start, found
+
+        for wallet, limit in runs:
+            once(wallet, limit)  # warms the page cache
+        times: list[list[float]] = [[] for _ in runs]
+        found: list[SearchPage] = [once(w, n)[1] for w, n in runs]
+        for _ in range(repeat * SEARCH_ROUNDS):
+            for n, (wallet, limit) in enumerate(runs):
+                seconds, found[n] = once(wallet, limit)
+                times[n].append(seconds)
+        # the exact counts after: reading every match would push the page's rows out of the
         # connection's page cache (the GUI counts on its worker thread's own connection)
-        exact, exact_times = 0, []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            exact = wallet.count(category=ALL_RECORDS, text=word)
-            exact_times.append(time.perf_counter() - start)
-        return SearchTimes(statistics.median(times), found.count.text, exact, len(found.page.rows),
-                           statistics.median(exact_times))
+        exact: list[tuple[int, float]] = []
+        for wallet in wallets:
+            counts = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                total = wallet.count(category=ALL_RECORDS, text=word)
+                counts.append(time.perf_counter() - start)
+            exact.append((total, statistics.median(counts)))
+        small, large, same = (SearchTimes(statistics.median(t), f.count.text, len(f.page.rows))
+                              for t, f in zip(times, found, strict=True))
+        return (SearchTimes(small.seconds, small.count, small.rows, *exact[0]),
+                SearchTimes(large.seconds, large.count, large.rows, *exact[1]), same)
     finally:
-        wallet.lock()
+        for wallet in wallets:
+            wallet.lock()
 
 
 def chart_seconds(points: int, repeat: int) -> tuple[float, float]:
@@ -159,12 +184,7 @@ def main() -> None:
         app_small = window_times(small, args.small, args.repeat)
         app_large = window_times(large, args.large, args.repeat)
         floor = window_times(small, args.small, args.repeat, FLOOR)
-        searches = {}
-        for word in SEARCH_WORDS:
-            on_small = search_times(small, word, args.repeat)
-            on_large = search_times(large, word, args.repeat)
-            same_rows = search_times(large, word, args.repeat, limit=max(1, on_small.rows))
-            searches[word] = (on_small, on_large, same_rows)
+        searches = {word: search_times((small, large), word, args.repeat) for word in SEARCH_WORDS}
     chart_small, built_small = chart_seconds(1_000, args.repeat)
     chart_large, built_large = chart_seconds(100_000, args.repeat)
 
