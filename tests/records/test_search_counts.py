@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from benchmarks.gen_lifetime import lifetime_resources
-from wallet.errors import RecordError
+from wallet.errors import Cancelled, RecordError
+from wallet.events import CancelToken
 from wallet.records.store import SEARCH_COUNT_CAP, CappedCount, NewRecord, RecordStore
 from wallet.records.summary import summarize
 from wallet.vault import aead
@@ -126,3 +127,14 @@ def test_a_date_filter_bounds_a_search_as_it_bounds_the_list(store: RecordStore,
         assert [r.id for r in store.page(text=word, since=since, limit=10_000).rows] == expected
     with pytest.raises(RecordError):
         store.capped_count(text="weight", since="last week")
+
+
+def test_a_cancelled_count_stops_and_leaves_the_store_usable(store: RecordStore) -> None:
+    everything = store.count(text="weight")
+    token = CancelToken()
+    assert store.count(text="weight", cancel=token) == everything  # not cancelled: the same count
+    token.cancel()
+    with pytest.raises(Cancelled):
+        store.count(text="weight", cancel=token)
+    assert store.count(text="weight") == everything  # the next count runs to its end
+    assert len(store.page(text="weight", limit=300).rows) == 300

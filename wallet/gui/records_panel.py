@@ -253,8 +253,8 @@ class RecordsPanel(QWidget):
         if wallet is None or runner is None or runner.shut_down:
             return
 
-        def job(_progress: ProgressSink, _cancel: CancelToken) -> int:
-            return wallet.count(category=category, text=words)
+        def job(_progress: ProgressSink, cancel: CancelToken) -> int:
+            return wallet.count(category=category, text=words, cancel=cancel)  # a later search cancels it
 
         def done(total: int) -> None:
             if self.model is model and self._search_text == words:

@@ -51,7 +51,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from ..errors import DecryptionError, RecordError, RecordNotFound, StoreUnreadable
+from ..errors import Cancelled, DecryptionError, RecordError, RecordNotFound, StoreUnreadable
 from ..events import CancelToken, ProgressSink, report
 from ..formats import (
     FileMigration,
@@ -772,14 +772,16 @@ class RecordStore:
 
     @_guarded
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
-              profile: str | None = None, text: str | None = None) -> int:
+              profile: str | None = None, text: str | None = None, cancel: CancelToken | None = None) -> int:
         """How many records pass the filters of :meth:`page`. Without ``since`` or ``text`` this
         reads the table of counts the store keeps (a few rows, however many records); with
-        ``since``, a paging index from that date on; with ``text``, the matches."""
+        ``since``, a paging index from that date on; with ``text``, every match (for a filter
+        box, :meth:`capped_count`). ``cancel``: a cancelled token stops the count mid-way,
+        raising :class:`~wallet.errors.Cancelled`."""
         if since is None and text is None:
             ((total,),) = self._counted("", profile, category, types)
             return int(total or 0)
-        with self._snapshot(types is not None and text is not None) as conn:
+        with self._snapshot(types is not None and text is not None) as conn, _interruptible(conn, cancel):
             source, args, _position = self._source(category, types, since, profile, text, counting=True)
             count: int = conn.execute(f"SELECT COUNT(*){source}", args).fetchone()[0]
         return count
@@ -982,6 +984,24 @@ def damaged_message(path: Path, exc: Exception) -> str:
     overwritten header) or keyed for another wallet; SQLCipher cannot tell these apart."""
     return (f"The record store {path} is damaged or belongs to another wallet ({exc}); nothing was changed. "
             "Move it away and restore your records with health-wallet restore-backup, or import your files again.")
+
+
+@contextlib.contextmanager
+def _interruptible(conn: sqlite3.Connection, cancel: CancelToken | None) -> Iterator[None]:
+    """Statements on ``conn`` stop soon after ``cancel`` is cancelled (SQLite's progress
+    handler, every few thousand steps): :class:`~wallet.errors.Cancelled`."""
+    if cancel is None:
+        yield
+        return
+    conn.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 4096)
+    try:
+        yield
+    except DATABASE_ERRORS as exc:
+        if cancel.cancelled and "interrupt" in str(exc).lower():
+            raise Cancelled() from exc
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 def _since_bounds(since: str) -> tuple[float, float]:

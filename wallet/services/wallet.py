@@ -693,14 +693,16 @@ class UnlockedWallet:
         return Page(tuple(named_rows(self.store, list(found.rows), name, self._display_index())), found.next)
 
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
-              text: str | None = None, profile: str | None = None) -> int:
-        """How many records :meth:`page` pages through with the same filters (``category``: a view)."""
+              text: str | None = None, profile: str | None = None, cancel: CancelToken | None = None) -> int:
+        """How many records :meth:`page` pages through with the same filters (``category``: a view).
+        With ``text`` it reads every match (a worker thread's job; ``cancel`` stops it,
+        :class:`Cancelled`); :meth:`capped_count` is bounded."""
         from .reading import view_query
 
         if types is None and category is not None:
             category, types = view_query(category)
         return self.store.count(category=category, types=types, since=since, text=text,
-                                profile=self._profile_name(profile))
+                                profile=self._profile_name(profile), cancel=cancel)
 
     def capped_count(self, *, category: str | None = None, types: Iterable[str] | None = None,
                      since: str | None = None, text: str | None = None, profile: str | None = None,
