@@ -78,9 +78,12 @@ def test_the_first_page_of_a_search_is_its_newest_matches_with_their_count(store
         assert found.count == CappedCount(SEARCH_COUNT_CAP, exact=False)
 
 
-def test_a_page_holding_more_matches_than_the_cap_says_so_without_a_second_count(store: RecordStore) -> None:
+def test_a_page_longer_than_the_cap_counts_at_least_its_rows(store: RecordStore) -> None:
     found = store.search_page("weight", limit=200, cap=50)
-    assert len(found.page.rows) == 200 and found.count == CappedCount(50, exact=False)
+    assert len(found.page.rows) == 200 and found.count == CappedCount(200, exact=False)
+    every = store.count(text="weight")
+    whole = store.search_page("weight", limit=10_000, cap=50)  # every match on the page: exact, above the cap
+    assert len(whole.page.rows) == every and whole.count == CappedCount(every)
 
 
 def _ids_where(store: RecordStore, word: str, keep: Any) -> list[str]:

@@ -852,17 +852,18 @@ class RecordStore:
         """What a filter box shows first: the newest ``limit`` matches of ``text`` (as
         :meth:`search`, with the filters of :meth:`page`) and their :meth:`capped_count`.
 
-        When the page holds every match, that is the count (no second query); otherwise the
-        count reads at most ``cap + 1`` matches. Either way the time is bounded by ``limit``
-        and ``cap``, not by how many records the store holds or how many match. The exact
-        count above the cap is :meth:`count` (it reads every match: run it off the GUI
-        thread). Raises as :meth:`page` and :meth:`capped_count`."""
+        When the page holds every match, that is the count, exact (no second query); otherwise
+        the count reads at most ``cap + 1`` matches (and is at least the page's rows). Either
+        way the time is bounded by ``limit`` and ``cap``, not by how many records the store
+        holds or how many match. The exact count above the cap is :meth:`count` (it reads
+        every match: run it off the GUI thread). Raises as :meth:`page` and :meth:`capped_count`."""
         first = self.page(category=category, types=types, since=since, profile=profile, text=text, limit=limit)
-        if first.next is None:
-            return SearchPage(first, CappedCount(len(first.rows)) if len(first.rows) <= cap else
-                              CappedCount(cap, exact=False))
-        return SearchPage(first, self.capped_count(category=category, types=types, since=since, profile=profile,
-                                                   text=text, cap=cap))
+        if first.next is None:  # every match is on the page
+            return SearchPage(first, CappedCount(len(first.rows)))
+        count = self.capped_count(category=category, types=types, since=since, profile=profile, text=text, cap=cap)
+        if not count.exact and count.value < len(first.rows):  # a page longer than the cap: at least its rows
+            count = CappedCount(len(first.rows), exact=False)
+        return SearchPage(first, count)
 
     @_guarded
     def ids(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
