@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from .atomicfile import fsync_dir, write_atomic
+from .atomicfile import replace_atomic, write_atomic
 from .errors import WalletError
 
 __all__ = [
@@ -295,8 +295,8 @@ def migrate_file(migration: FileMigration, build: Callable[[Path], None]) -> Non
 
     In order: the marker ``migrating`` in the home's format record (atomic write); any
     partial file an earlier attempt left is removed; ``build`` writes the new file
-    complete and closes it; it is fsynced and renamed over the old one (``os.replace``,
-    then the folder is fsynced); the record then names the new version and drops the
+    complete and closes it; it is fsynced and renamed over the old one
+    (:func:`~wallet.atomicfile.replace_atomic`); the record then names the new version and drops the
     marker. A crash before the rename leaves the old file as it was; after it, the new
     file is complete; :func:`resume_migration` finishes either case. The caller makes sure
     the old file has no side files (WAL) that would outlive it.
@@ -306,21 +306,7 @@ def migrate_file(migration: FileMigration, build: Callable[[Path], None]) -> Non
     doc["migrating"][name] = {"from": migration.from_version, "to": migration.to_version}
     _write_home_formats(home, doc)
     _remove_partial(migration)
-    try:
-        build(migration.partial)
-        fd = os.open(migration.partial, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        for suffix in SIDE_FILES:  # the new file was closed cleanly: a side file left now is stale
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(f"{migration.partial}{suffix}")
-        os.replace(migration.partial, migration.path)
-    except BaseException:
-        _remove_partial(migration)
-        raise
-    fsync_dir(home)
+    replace_atomic(migration.path, build, beside=migration.partial, leftovers=SIDE_FILES)
     record_version(migration.path, migration.to_version)
 
 

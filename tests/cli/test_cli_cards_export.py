@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -135,3 +136,33 @@ def test_export_to_missing_drive_is_a_clear_error(home: Path, tmp_path: Path) ->
     assert cli(home, "import", str(FIXTURES / "fhir-examples" / "Bundle-lipids.json")).code == 0
     run = cli(home, "export", "--to", str(tmp_path / "not-mounted"))
     assert run.code == 1 and "does not exist" in run.stderr
+
+
+def test_verify_says_unverified_for_an_unknown_issuer_and_invalid_for_a_changed_card(home: Path,
+                                                                                    tmp_path: Path) -> None:
+    card = SHC / "example-00-e-file.smart-health-card"
+    unknown = cli(home, "verify", str(card))
+    assert unknown.code == 1  # not accepted, as before: nobody vouches for the issuer
+    assert unknown.stdout.splitlines()[0] == ("UNVERIFIED — the issuer is not in your trusted list (the card is "
+                                              "intact: its signature matches its key)")
+    assert "INVALID" not in unknown.stdout and ISSUER in unknown.stdout
+    as_json = cli(home, "verify", str(card), "--json")
+    assert as_json.json["valid"] is False and as_json.json["verdict"] == "unverified"
+    assert as_json.json["status"] == ["unverified"]
+    imported = cli(home, "import", str(card))  # the import says it in the same words
+    assert "UNVERIFIED: the issuer is not in your trusted list (the card is intact" in imported.stderr
+
+    doc = json.loads(card.read_text("utf-8"))
+    header, payload, signature = doc["verifiableCredential"][0].split(".")
+    flipped = ("B" if signature[10] == "A" else "A")
+    doc["verifiableCredential"][0] = ".".join((header, payload, signature[:10] + flipped + signature[11:]))
+    changed = tmp_path / "changed.smart-health-card"
+    changed.write_text(json.dumps(doc), "utf-8")
+    for trusted in (False, True):
+        if trusted:
+            trust_spec_issuer(home)
+        run = cli(home, "verify", str(changed), "--json")
+        assert run.code == 1 and run.json["valid"] is False and run.json["verdict"] == "invalid", run.stdout
+        human = cli(home, "verify", str(changed))
+        assert human.stdout.startswith("INVALID — ") and "UNVERIFIED" not in human.stdout
+    assert cli(home, "verify", str(card), "--json").json["verdict"] == "valid"

@@ -143,3 +143,19 @@ def test_config_set_and_env_override(tmp_path: Path) -> None:
     assert env.json == {"chain.rpc": "http://127.0.0.1:9"}
     bad = cli(home, "config", "set", "lock.idle_minutes", "soon")
     assert bad.code == 1 and "lock.idle_minutes" in bad.stderr
+
+
+def test_status_counts_the_records_that_records_lists(tmp_path: Path) -> None:
+    """The wallet's own Consents and AuditEvents (here: the export's) are bookkeeping, not records."""
+    home = tmp_path / "home"
+    assert cli(home, "init").code == 0
+    assert cli(home, "import", str(SYNTHEA[0])).code == 0
+    (tmp_path / "usb").mkdir()
+    exported = cli(home, "export", "--to", str(tmp_path / "usb"))
+    assert exported.code == 0, exported.stderr
+    listed = cli(home, "records", "--json")
+    trail = cli(home, "records", "--type", "AuditEvent", "--json")
+    assert listed.code == trail.code == 0 and len(trail.json) == 1  # the export was noted
+    status = cli(home, "status", "--json")
+    assert status.code == 0, status.stderr
+    assert status.json["records"] == len(listed.json) == len(json.loads(SYNTHEA[0].read_text("utf-8"))["entry"])

@@ -102,3 +102,18 @@ def test_printed_link_refuses_what_is_not_a_link(tmp_path: Path) -> None:
         with pytest.raises(ShareError):
             printed_link(bad)
     assert GLUCOSE["id"] == "glucose-high"
+
+
+def test_a_link_made_now_and_the_same_link_given_print_alike(wallet: UnlockedWallet, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    expires = datetime(2031, 3, 4, 23, 59, 59, tzinfo=UTC)
+    made = create_link(wallet, LinkSource(ips=True), base_url="https://clinic.example/shl", out=tmp_path / "link",
+                       passcode="4711", expires_at=expires)
+    given = printed_link(made.viewer_url)  # the summary prints the link made now; the card, the one given
+    assert made.printed.qr_text == given.qr_text == made.viewer_url
+    assert made.printed.expires == given.expires == "2031-03-04"
+    assert made.printed.passcode and given.passcode
+    plain = create_link(wallet, LinkSource(ips=True), base_url="https://clinic.example/shl", out=tmp_path / "plain")
+    again = printed_link(plain.payload.shlink)
+    assert (plain.printed.expires, plain.printed.passcode) == ("", False) == (again.expires, again.passcode)

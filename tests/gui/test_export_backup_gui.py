@@ -265,7 +265,10 @@ def test_verdict_words() -> None:
     assert verdict_for({"valid": False, "kind": "smart-health-card", "status": ["revoked"], "reason": None}).reason \
         == "The issuer has revoked this card."
     untrusted = verdict_for({"valid": False, "reason": "the issuer is not in the trusted list"})
-    assert untrusted.word == "INVALID" and "not one this wallet trusts" in untrusted.reason
+    assert untrusted.word == "UNVERIFIED" and "not one this wallet trusts" in untrusted.reason  # as import says
+    assert untrusted.tone == "warn" and "intact" in untrusted.reason
+    changed = verdict_for({"valid": False, "reason": "The card's signature does not match its key id (kid)"})
+    assert changed.word == "INVALID" and changed.tone == "bad"
     assert verdict_for({"valid": False, "needs_passphrase": True, "reason": ""}).word == "NOT CHECKED"
 
 
@@ -273,7 +276,7 @@ def test_verify_a_card_file_with_and_without_trusted_issuers(qtbot, tmp_path: Pa
     untrusted = VerifyDialog(path=CARD)
     qtbot.addWidget(untrusted)
     qtbot.waitUntil(lambda: untrusted.outcome is not None, timeout=30_000)
-    assert untrusted.verdict.text() == "INVALID" and "not one this wallet trusts" in untrusted.reason.text()
+    assert untrusted.verdict.text() == "UNVERIFIED" and "not one this wallet trusts" in untrusted.reason.text()
     assert not untrusted.open_button.isEnabled()
     untrusted.accept()
 

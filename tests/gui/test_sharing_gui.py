@@ -367,6 +367,10 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
         return QMessageBox.StandardButton.Yes
 
     monkeypatch.setattr(QMessageBox, "exec", answer)
+    assert not view.select_grant("0123abcd") and "No grant this wallet keeps" in view.status.text()
+    view.table.clearSelection()
+    assert view.select_grant(receipt.grant_id[-8:].upper())  # the end of the id, as the command line takes it
+    assert view.current_grant().grant_id == receipt.grant_id
     view.select_grant(receipt.grant_id)
     assert view.revoke_button.isEnabled()
     view.revoke_button.click()
@@ -386,6 +390,9 @@ def test_share_open_revoke_through_the_windows(qtbot, windows, monkeypatch) -> N
     assert "revoked" in doctor_view.message.text() and "could not be opened" in doctor_view.message.text()
     assert doctor_view.share is not None  # what was opened before stays until closed or locked
     qtbot.waitUntil(lambda: doctor_view.received.index(0, 1).data() == "Revoked", timeout=wait)
+    with qtbot.waitSignal(doctor_view.open_failed, timeout=wait) as refused:
+        doctor_view.open_share(receipt.grant_id[-8:])  # the end of the id names the same share
+    assert "revoked" in refused.args[0]
 
     # the access log: share, opening and revocation on chain, with the name and transaction
     log = patient_win.sharing.log_view

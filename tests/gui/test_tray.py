@@ -4,6 +4,7 @@ the session is told one is there (``tray_available``); everything else is real."
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -145,3 +146,34 @@ def test_notices_of_an_open_and_of_a_share_ending_soon(qtbot, open_wallet) -> No
         assert tray.watch.quit_warning() is None
     finally:
         tray.shutdown()
+
+
+def test_keep_sharing_is_a_settings_check_box_read_when_the_window_closes(qtbot, session: WalletSession) -> None:
+    _unlock(qtbot, session)
+    window = session.window
+    window.open_settings("pinning")
+    page = window.settings_dialog.pinning
+    assert page.keep_sharing.text() == KEEP_TEXT and page.keep_sharing.isChecked()  # on by default
+    assert "\n" not in page.keep_explain.text() and "locks the wallet" in page.keep_explain.text()
+
+    page.keep_sharing.click()  # off in Settings, after the tray was made
+    config = json.loads((session.service.app.home / "config.json").read_text())
+    assert config["settings"]["sharing.keep_after_close"] is False  # saved like the other settings
+    assert not session.tray.keep_sharing and not session.tray.keep_action.isChecked()  # the tray menu follows
+    with qtbot.waitSignal(session.finished, timeout=5000):
+        window.close()  # read at close: quits instead of sharing in the background
+    assert not session.service.serving
+
+
+def test_keep_sharing_turned_on_in_settings_keeps_serving_after_close(qtbot, session: WalletSession) -> None:
+    session.service.app.config.set("sharing.keep_after_close", False)
+    _unlock(qtbot, session)
+    window = session.window
+    window.open_settings("pinning")
+    page = window.settings_dialog.pinning
+    assert not page.keep_sharing.isChecked()  # the page shows the saved setting
+    page.keep_sharing.click()
+    assert session.service.app.config.settings.sharing_keep_after_close is True
+    with qtbot.waitSignal(session.locked, timeout=5000):
+        window.close()
+    assert session.wallet is None and session.service.serving and not session._done

@@ -55,3 +55,17 @@ def test_unreachable_content_is_a_clear_error_and_nothing_is_written(open_wallet
     assert lonely.store.count() == 0
     with pytest.raises(WalletError, match="not an IPFS CID"):
         Backups(lonely).restore("not-a-cid")
+
+
+def test_a_backup_counts_the_patients_records_not_the_wallets_notes(open_wallet) -> None:
+    from wallet.services import HEALTH_RECORDS
+
+    wallet = open_wallet("counted")
+    wallet.import_file(SMALL_PATIENT)
+    listed = len(wallet.summaries(category=HEALTH_RECORDS))  # what 'records' lists
+    first = Backups(wallet).publish(record_on_chain=False)
+    assert first.records == listed == 71
+    second = Backups(wallet).publish(record_on_chain=False)  # the first backup's AuditEvent goes along, uncounted
+    assert second.records == listed and second.cid != first.cid
+    notes = [wallet.record(i) for i in wallet.store.ids(types=["AuditEvent"])]
+    assert [n["outcomeDesc"].split(":")[0] for n in notes] == ["Backup of 71 records and 0 cards"] * 2

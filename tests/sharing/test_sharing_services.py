@@ -65,8 +65,10 @@ def test_share_open_revoke(patient, doctor, open_wallet, clock) -> None:
     assert received.counterpart == receipt.grant_signer != patient.identity.address
     assert received.counterpart_name == "Ned Hintz"  # from the label sealed to the doctor
     log = Sharing(patient).audit()
-    assert [e["event"] for e in log if e["source"] == "chain"] == ["accessed", "granted"]
-    assert any(e["event"] == "Access granted" for e in log if e["source"] == "local")
+    assert [e.event for e in log if e.source == "chain"] == ["accessed", "granted"]
+    assert any(e.event == "Access granted" for e in log if e.source == "local")
+    assert next(list(e.to_json()) for e in log if e.source == "chain") == [  # 'audit --json', as before
+        "source", "event", "grant_id", "at", "party", "patient", "grantee", "tx", "block"]
     assert Counter(r.summary.resource_type for r in patient.summaries(types=["Consent"])) == {"Consent": 1}
 
     with pytest.raises(ShareError, match="Only the patient"):

@@ -252,18 +252,6 @@ class JournalHead:
                           sort_keys=True).encode()
 
 
-def _replace_head(path: Path, data: bytes) -> None:
-    """Write the head by rename of a synced temp file (never half a head), without syncing the folder."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 class Journal:
     """Reads new blocks as other processes append them, checking the hash chain; appends under the lock."""
 
@@ -458,7 +446,7 @@ class Journal:
         # could not be moved, or whose rename a power cut undoes, stays behind, which is safe
         # (it only says "at least this far"), so the folder is not synced for it.
         with contextlib.suppress(OSError):
-            _replace_head(self.head_path, JournalHead(self._line, self._hashes[-1]).to_json())
+            write_atomic(self.head_path, JournalHead(self._line, self._hashes[-1]).to_json(), sync_folder=False)
 
 
 def write_snapshot(path: Path, meta: dict[str, object], items: Iterable[tuple[bytes, bytes]]) -> None:

@@ -111,12 +111,24 @@ def verification_json(result: Verification) -> dict[str, Any]:
             "signed_at": result.signed_at.isoformat() if result.signed_at else None,
             "resources": dict(result.resources), "files": list(result.files), "cards": result.cards,
             "encrypted": result.encrypted, "sha256": result.sha256, "signature_form": result.signature_form,
-            "reason": None}
+            "reason": None, "verdict": "valid"}
 
 
 def _card_json(card: VerifiedCardFile, *, valid: bool, reason: str | None) -> dict[str, Any]:
     return {"valid": valid, "kind": card.kind, "signer": card.signer, "issuer_name": card.issuer_name,
-            "status": list(card.status), "reason": reason, "resources": dict(card.resources)}
+            "status": list(card.status), "reason": reason, "resources": dict(card.resources),
+            "verdict": "valid" if valid else "unverified" if "unverified" in card.status else "invalid"}
+
+
+def _not_valid_words(doc: dict[str, Any]) -> str:
+    """The first line for a path that did not verify, in the words import uses for cards:
+    UNVERIFIED when every signature is sound but an issuer is unknown, INVALID when a
+    signature is bad or something was changed (or the issuer revoked the card)."""
+    if doc["verdict"] == "unverified":
+        from ..services.cards import UNVERIFIED_CARD
+
+        return f"UNVERIFIED — {UNVERIFIED_CARD}\n  issuer: {doc['signer']}"
+    return f"INVALID — {doc['reason']}"
 
 
 def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) -> int:
@@ -124,10 +136,10 @@ def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) ->
         result = verify_path(Path(args.path), app=service.app,
                              passphrase=lambda: read_passphrase(args.export_passphrase_file, "Export passphrase: "))
     except VerificationError as exc:
-        doc: dict[str, Any] = {"valid": False, "reason": exc.reason}
+        doc: dict[str, Any] = {"valid": False, "reason": exc.reason, "verdict": "invalid"}
         if isinstance(exc, CardVerificationError):
             doc = _card_json(exc.card, valid=False, reason=exc.reason)
-        out.result(doc, f"INVALID — {exc.reason}")
+        out.result(doc, _not_valid_words(doc))
         return 1
     lines = [f"VALID — signed by {result.signer}"]
     if isinstance(result, VerifiedCardFile) and result.issuer_name:

@@ -193,6 +193,8 @@ def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) ->
 
 
 def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    from ..services.cards import UNVERIFIED_CARD
+
     with unlocked(service, args) as wallet:
         def progress(p: Progress) -> None:
             if not out.as_json and sys.stderr.isatty():
@@ -240,8 +242,7 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
                 out.info(f"{o.path.name}: {note}")
             for iss, st in o.result.cards:
                 note = {"valid": "verified", "expired": "verified, but expired",
-                        "unverified": "UNVERIFIED: the issuer is not in your trusted list "
-                        "(the card is intact: its signature matches its key)"}.get(st, st)
+                        "unverified": f"UNVERIFIED: {UNVERIFIED_CARD}"}.get(st, st)
                 out.info(f"{o.path.name}: SMART Health Card from {iss} — {note}")
             for w in o.result.warnings[:5]:
                 out.info(f"warning: {o.path.name}: {w}")

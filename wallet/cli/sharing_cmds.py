@@ -325,9 +325,9 @@ def cmd_token(service: WalletService, args: argparse.Namespace, out: Output) -> 
 def cmd_audit(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
         events = Sharing(wallet).audit()
-    rows = [[e["at"][:19], e["source"], e["event"], e.get("party") or e.get("detail", ""), (e.get("tx") or "")[:14]]
-            for e in events]
-    out.result(events, out.table(rows, ["WHEN", "SOURCE", "EVENT", "PARTY / DETAIL", "TX"]) if events else "No events.")
+    rows = [[e.at[:19], e.source, e.event, e.party or e.detail or "", (e.tx or "")[:14]] for e in events]
+    out.result([e.to_json() for e in events],
+               out.table(rows, ["WHEN", "SOURCE", "EVENT", "PARTY / DETAIL", "TX"]) if events else "No events.")
     return 0
 
 

@@ -105,7 +105,7 @@ class AccessLogView(QWidget):
             from ..services import Sharing
 
             sharing = Sharing(wallet)
-            events = sharing.audit()
+            events = [e.to_json() for e in sharing.audit()]  # the table's rows are the JSON objects
             names = wallet.address_book().names()
             names.update({v.counterpart: v.counterpart_name for v in sharing.grants() if v.counterpart_name})
             return events, names

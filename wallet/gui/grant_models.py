@@ -155,8 +155,10 @@ class GrantTableModel(RowsTableModel):
         return self.rows()
 
     def row_of(self, grant_id: str) -> int:
+        """The row of the grant with full id ``grant_id`` (any letter case), -1 when not listed."""
+        wanted = grant_id.strip().lower()
         for n, view in enumerate(self._rows):
-            if view.grant_id == grant_id:
+            if view.grant_id.lower() == wanted:
                 return n
         return -1
 

@@ -12,18 +12,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
-    QMessageBox,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -32,7 +27,7 @@ from ..errors import WalletError
 from ..services import UnlockedWallet
 from ..services.trusted_issuers import distrust_issuer, trust_issuer, trusted_issuers
 from .plain_text import plain_label
-from .theme import set_text_tone
+from .settings_table import SettingsTablePage, confirm
 
 __all__ = ["IssuersPage", "TrustIssuerDialog"]
 
@@ -88,40 +83,19 @@ class TrustIssuerDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
 
-class IssuersPage(QWidget):
+class IssuersPage(SettingsTablePage):
     def __init__(self, wallet: UnlockedWallet, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, explain="A health card shows as verified when its issuer is trusted here. The list "
+                         "starts with the issuers of the VCI directory that comes with the app.",
+                         headers=("Name", "Address", "Trusted because"), accessible_name="Trusted card issuers",
+                         stretch=(0, 1), detail=False)
         self._app = wallet.app
-        explain = plain_label("A health card shows as verified when its issuer is trusted here. The list starts with "
-                              "the issuers of the VCI directory that comes with the app.", self, selectable=False)
-        self.table = QTableWidget(0, 3, self)
-        self.table.setHorizontalHeaderLabels(["Name", "Address", "Trusted because"])
-        self.table.setAccessibleName("Trusted card issuers")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.itemSelectionChanged.connect(self._selection)
         self.add_button = QPushButton("Trust an issuer…", self)
         self.add_button.clicked.connect(self.ask_trust)
         self.remove_button = QPushButton("Stop trusting", self)
         self.remove_button.setEnabled(False)
         self.remove_button.clicked.connect(self.remove_selected)
-        self.status = plain_label("", self)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.remove_button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(explain)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
-        layout.addWidget(self.status)
+        self.place_buttons(self.add_button, self.remove_button)
         self.reload()
 
     def __repr__(self) -> str:
@@ -131,16 +105,12 @@ class IssuersPage(QWidget):
         try:
             issuers = sorted(trusted_issuers(self._app), key=lambda i: i.name.lower())
         except WalletError as exc:
-            self._say(exc.user_message, "error")
+            self.say(exc.user_message, "error")
             issuers = []
         self.table.setRowCount(len(issuers))
         for row, issuer in enumerate(issuers):
             source = "you trusted it" if issuer.source == "your list" else issuer.source
-            for col, text in enumerate((issuer.name, issuer.iss, source)):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                item.setData(Qt.ItemDataRole.UserRole, issuer.iss)
-                self.table.setItem(row, col, item)
+            self.set_row(row, (issuer.name, issuer.iss, source), data=issuer.iss)
         self._selection()
 
     def selected_iss(self) -> str | None:
@@ -159,30 +129,25 @@ class IssuersPage(QWidget):
         try:
             issuer = trust_issuer(self._app, iss, jwks_file, name=name or None)
         except WalletError as exc:
-            self._say(f"{exc.user_message} Nothing was added; check the address and the key set file.", "error")
+            self.say(f"{exc.user_message} Nothing was added; check the address and the key set file.", "error")
             return False
         self.reload()
-        self._say(f"Cards from {issuer.name} now show as verified.", "success")
+        self.say(f"Cards from {issuer.name} now show as verified.", "success")
         return True
 
     def remove_selected(self) -> None:
         iss = self.selected_iss()
         if iss is None:
             return
-        answer = QMessageBox.question(self, "Stop trusting this issuer?",
-                                      f"Cards from {iss} will show as not verified. You can trust it again later.")
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm(self, "Stop trusting this issuer?",
+                   f"Cards from {iss} will show as not verified. You can trust it again later."):
             self.distrust(iss)
 
     def distrust(self, iss: str) -> None:
         try:
             distrust_issuer(self._app, iss)
         except WalletError as exc:
-            self._say(exc.user_message, "error")
+            self.say(exc.user_message, "error")
             return
         self.reload()
-        self._say("Cards from that issuer now show as not verified.", None)
-
-    def _say(self, text: str, tone: str | None) -> None:
-        set_text_tone(self.status, tone)
-        self.status.setText(text)
+        self.say("Cards from that issuer now show as not verified.", None)

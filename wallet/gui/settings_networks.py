@@ -13,21 +13,15 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +29,7 @@ from PySide6.QtWidgets import (
 from ..errors import WalletError
 from ..services import NetworkProfile, Networks, UnlockedWallet
 from .plain_text import plain_label
-from .theme import set_text_tone
+from .settings_table import SettingsTablePage, confirm
 
 __all__ = ["AddNetworkDialog", "NetworksPage", "choose_network"]
 
@@ -100,29 +94,16 @@ class AddNetworkDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
 
-class NetworksPage(QWidget):
+class NetworksPage(SettingsTablePage):
     changed = Signal()  # another network is active
 
     def __init__(self, wallet: UnlockedWallet, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, explain="Shares are recorded on a network. On “embedded” they work on this computer "
+                         "only; to share with a doctor on another computer, you and the doctor use the same public "
+                         "network. Nothing needs to be bought: the doctor's wallet records the share.",
+                         headers=("Network", "Chain id", "Currency", "In use"), accessible_name="Networks",
+                         stretch=(0,), detail=True)
         self._networks = Networks(wallet.app)
-        explain = plain_label("Shares are recorded on a network. On “embedded” they work on this computer only; to "
-                              "share with a doctor on another computer, you and the doctor use the same public "
-                              "network. Nothing needs to be bought: the doctor's wallet records the share.", self,
-                              selectable=False)
-        self.table = QTableWidget(0, 4, self)
-        self.table.setHorizontalHeaderLabels(["Network", "Chain id", "Currency", "In use"])
-        self.table.setAccessibleName("Networks")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2, 3):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.itemSelectionChanged.connect(self._selection)
         self.table.doubleClicked.connect(lambda _index: self.use_selected())
         self.use_button = QPushButton("Use this network", self)
         self.use_button.clicked.connect(self.use_selected)
@@ -130,18 +111,7 @@ class NetworksPage(QWidget):
         self.add_button.clicked.connect(self.ask_add)
         self.remove_button = QPushButton("Remove", self)
         self.remove_button.clicked.connect(self.remove_selected)
-        self.detail = plain_label("", self)
-        self.status = plain_label("", self)
-        buttons = QHBoxLayout()
-        for button in (self.use_button, self.add_button, self.remove_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(explain)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.detail)
-        layout.addLayout(buttons)
-        layout.addWidget(self.status)
+        self.place_buttons(self.use_button, self.add_button, self.remove_button)
         self.profiles: list[dict[str, object]] = []
         self.reload()
 
@@ -152,7 +122,7 @@ class NetworksPage(QWidget):
         try:
             self.profiles = self._networks.profiles()
         except WalletError as exc:
-            self._say(exc.user_message, "error")
+            self.say(exc.user_message, "error")
             self.profiles = []
         self.table.setRowCount(len(self.profiles))
         chosen = 0
@@ -162,10 +132,7 @@ class NetworksPage(QWidget):
                 title += " (test network)"
             cells = (title, "" if p["chain_id"] is None else str(p["chain_id"]),
                      "—" if p["name"] == "embedded" else str(p["currency"]), "✓ in use" if p["active"] else "")
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setToolTip(_describe(p))
-                self.table.setItem(row, col, item)
+            self.set_row(row, cells, tooltip=_describe(p))
             if (select is None and p["active"]) or p["name"] == select:
                 chosen = row
         if self.profiles:
@@ -200,12 +167,12 @@ class NetworksPage(QWidget):
         try:
             choice = self._networks.use(name)
         except WalletError as exc:
-            self._say(f"{exc.user_message} The network in use did not change.", "error")
+            self.say(f"{exc.user_message} The network in use did not change.", "error")
             return False
         self.reload(select=name)
         note = f" (cleared {', '.join(choice.cleared)})" if choice.cleared else ""
-        self._say(f"Now using {choice.profile.title}{note}. Lock and unlock the wallet (Ctrl+L) to connect to "
-                  "it; new shares are recorded there from then on.", "success")
+        self.say(f"Now using {choice.profile.title}{note}. Lock and unlock the wallet (Ctrl+L) to connect to "
+                 "it; new shares are recorded there from then on.", "success")
         self.changed.emit()
         return True
 
@@ -221,34 +188,28 @@ class NetworksPage(QWidget):
             profile = self._networks.add(name, chain_id=chain_id, rpc=list(rpc), currency=currency.strip() or None,
                                          explorer=explorer.strip() or None)
         except WalletError as exc:
-            self._say(f"{exc.user_message} Correct it and add the network again.", "error")
+            self.say(f"{exc.user_message} Correct it and add the network again.", "error")
             return False
         self.reload(select=profile.name)
-        self._say(f"Added {profile.title}. Choose “Use this network” to share on it.", "success")
+        self.say(f"Added {profile.title}. Choose “Use this network” to share on it.", "success")
         return True
 
     def remove_selected(self) -> None:
         p = self.selected()
         if p is None:
             return
-        answer = QMessageBox.question(self, "Remove this network?",
-                                      f"Remove {p.get('title') or p['name']} from this wallet's networks?")
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm(self, "Remove this network?", f"Remove {p.get('title') or p['name']} from this wallet's networks?"):
             self.remove(str(p["name"]))
 
     def remove(self, name: str) -> bool:
         try:
             note = self._networks.remove(name)
         except WalletError as exc:
-            self._say(exc.user_message, "error")
+            self.say(exc.user_message, "error")
             return False
         self.reload()
-        self._say(note, None)
+        self.say(note, None)
         return True
-
-    def _say(self, text: str, tone: str | None) -> None:
-        set_text_tone(self.status, tone)
-        self.status.setText(text)
 
 
 class _NetworkPicker(QDialog):

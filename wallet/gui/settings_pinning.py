@@ -11,23 +11,22 @@ forgets one after a confirmation (copies it holds stay at the service). Every ca
 talks to a service runs on the page's own :class:`~wallet.gui.workers.JobRunner`, so a
 slow service never holds up the other Settings pages; :meth:`PinningPage.shutdown`
 stops it.
+
+Under the list, "Keep sharing after the window closes" is the setting
+``sharing.keep_after_close`` (the same as the tray menu's check box): saved when
+ticked or cleared, and read when the window closes.
 """
 
 from __future__ import annotations
 
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
     QLineEdit,
-    QMessageBox,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,9 +34,11 @@ from PySide6.QtWidgets import (
 from ..errors import WalletError
 from ..events import CancelToken, ProgressSink
 from ..services import UnlockedWallet
+from ..services.availability import keep_sharing_after_close, set_keep_sharing_after_close
 from ..services.pinning import PinningService, RemotePinning, ServiceState
-from .plain_text import plain_label, safe_tooltip
-from .theme import set_text_tone
+from .plain_text import plain_label
+from .settings_table import SettingsTablePage, confirm
+from .tray import KEEP_EXPLAIN, KEEP_TEXT
 from .workers import JobRunner, retire_runner
 
 __all__ = ["EXPLAIN", "AddPinningServiceDialog", "PinningPage", "confirm_remove", "state_words"]
@@ -55,11 +56,9 @@ def state_words(state: ServiceState) -> str:
 
 def confirm_remove(parent: QWidget | None, name: str) -> bool:
     """Ask before forgetting service ``name`` (replaced in tests)."""
-    answer = QMessageBox.question(
-        parent, "Remove this pinning service?",
-        f"Stop using {name}? New shares and backups will no longer be kept there, and its access token is "
-        "forgotten. Copies it already keeps stay at the service until you remove them there.")
-    return answer == QMessageBox.StandardButton.Yes
+    return confirm(parent, "Remove this pinning service?",
+                   f"Stop using {name}? New shares and backups will no longer be kept there, and its access token "
+                   "is forgotten. Copies it already keeps stay at the service until you remove them there.")
 
 
 class AddPinningServiceDialog(QDialog):
@@ -103,29 +102,16 @@ class AddPinningServiceDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
 
-class PinningPage(QWidget):
+class PinningPage(SettingsTablePage):
     """The list of services with Add…, Check and Remove."""
 
     def __init__(self, wallet: UnlockedWallet, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, explain=EXPLAIN + " Without one, a doctor can open what you share only while this "
+                         "computer is on.", headers=("Service", "Status", "Copies kept"),
+                         accessible_name="Pinning services", stretch=(1,), detail=True)
         self._wallet = wallet
         self._runner = JobRunner("settings-pinning", self)
         self._pinning = RemotePinning(wallet)
-        explain = plain_label(EXPLAIN + " Without one, a doctor can open what you share only while this computer "
-                              "is on.", self, selectable=False)
-        self.table = QTableWidget(0, 3, self)
-        self.table.setHorizontalHeaderLabels(["Service", "Status", "Copies kept"])
-        self.table.setAccessibleName("Pinning services")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.itemSelectionChanged.connect(self._selection)
         self.add_button = QPushButton("Add…", self)
         self.add_button.clicked.connect(self.ask_add)
         self.check_button = QPushButton("Check", self)
@@ -133,18 +119,14 @@ class PinningPage(QWidget):
         self.check_button.clicked.connect(self.check_selected)
         self.remove_button = QPushButton("Remove…", self)
         self.remove_button.clicked.connect(self.remove_selected)
-        self.detail = plain_label("", self)
-        self.status = plain_label("", self)
-        buttons = QHBoxLayout()
-        for button in (self.add_button, self.check_button, self.remove_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(explain)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.detail)
-        layout.addLayout(buttons)
-        layout.addWidget(self.status)
+        layout = self.place_buttons(self.add_button, self.check_button, self.remove_button)
+        self.keep_sharing = QCheckBox(KEEP_TEXT, self)
+        self.keep_sharing.setChecked(keep_sharing_after_close(wallet.app))
+        self.keep_sharing.toggled.connect(self.set_keep_sharing)
+        self.keep_explain = plain_label(KEEP_EXPLAIN, self, selectable=False)
+        layout.addSpacing(8)
+        layout.addWidget(self.keep_sharing)
+        layout.addWidget(self.keep_explain)
         self.services: list[PinningService] = []
         self.states: dict[str, ServiceState] = {}
         self.checking: set[str] = set()
@@ -176,7 +158,7 @@ class PinningPage(QWidget):
             self.services = self._pinning.services()
         except WalletError as exc:
             self.services = []
-            self._say(exc.user_message, "error")
+            self.say(exc.user_message, "error")
         self.table.setRowCount(len(self.services))
         row_to_select = 0
         for row, service in enumerate(self.services):
@@ -187,10 +169,7 @@ class PinningPage(QWidget):
                 status, pins = NOT_ASKED, ""
             else:
                 status, pins = state_words(state), "—" if state.pins is None else f"{state.pins:,}"
-            for col, text in enumerate((service.name, status, pins)):
-                item = QTableWidgetItem(text)
-                item.setToolTip(safe_tooltip(text))
-                self.table.setItem(row, col, item)
+            self.set_row(row, (service.name, status, pins))
             if service.name == keep:
                 row_to_select = row
         if self.services:
@@ -211,10 +190,6 @@ class PinningPage(QWidget):
                                 "and access token your service gives you.")
         else:
             self.detail.setText(f"Address: {service.url}")
-
-    def _say(self, text: str, tone: str | None) -> None:
-        set_text_tone(self.status, tone)
-        self.status.setText(text)
 
     # --- checking ---------------------------------------------------------------------------
 
@@ -239,7 +214,7 @@ class PinningPage(QWidget):
     def _all_failed(self, message: str) -> None:
         self.checking.clear()
         self.reload()
-        self._say(message, "error")
+        self.say(message, "error")
 
     def check_selected(self) -> None:
         service = self.selected()
@@ -252,7 +227,7 @@ class PinningPage(QWidget):
             return
         pinning = self._pinning
         self.checking.add(name)
-        self._say(f"Asking {name}…", None)
+        self.say(f"Asking {name}…", None)
         self.reload()
 
         def job(_progress: ProgressSink, _cancel: CancelToken) -> ServiceState:
@@ -266,14 +241,26 @@ class PinningPage(QWidget):
         self.reload()
         if state.status == "ok":
             copies = "" if state.pins is None else f"; it keeps {state.pins:,} cop{'y' if state.pins == 1 else 'ies'}"
-            self._say(f"{state.name} answers{copies}.", "success")
+            self.say(f"{state.name} answers{copies}.", "success")
         else:
-            self._say(state.status, "error")
+            self.say(state.status, "error")
 
     def _check_failed(self, name: str, message: str) -> None:
         self.checking.discard(name)
         self.reload()
-        self._say(message, "error")
+        self.say(message, "error")
+
+    # --- sharing after the window closes ------------------------------------------------------
+
+    def set_keep_sharing(self, keep: bool) -> None:
+        """Save ``sharing.keep_after_close``; a refused save puts the box back and says why."""
+        try:
+            set_keep_sharing_after_close(self._wallet.app, keep)
+        except WalletError as exc:
+            self.keep_sharing.blockSignals(True)
+            self.keep_sharing.setChecked(not keep)
+            self.keep_sharing.blockSignals(False)
+            self.say(exc.user_message, "error")
 
     # --- adding and removing ------------------------------------------------------------------
 
@@ -299,7 +286,7 @@ class PinningPage(QWidget):
         name, url = name.strip(), url.strip()
         self.adding = True
         self._draft = (name, url)
-        self._say(f"Asking {name or 'the service'} whether the access token works…", None)
+        self.say(f"Asking {name or 'the service'} whether the access token works…", None)
         self._selection()
 
         def job(_progress: ProgressSink, _cancel: CancelToken) -> ServiceState:
@@ -312,13 +299,13 @@ class PinningPage(QWidget):
         self._draft = ("", "")
         self.states[state.name] = state
         self.reload(select=state.name)
-        self._say(f"Added {state.name}. New shares and backups are kept there too, so they stay available when "
-                  "this computer is off.", "success")
+        self.say(f"Added {state.name}. New shares and backups are kept there too, so they stay available when "
+                 "this computer is off.", "success")
 
     def _add_failed(self, message: str) -> None:
         self.adding = False
         self._selection()
-        self._say(f"{message} Nothing was added; correct it and add the service again.", "error")
+        self.say(f"{message} Nothing was added; correct it and add the service again.", "error")
 
     def remove_selected(self) -> None:
         service = self.selected()
@@ -330,10 +317,10 @@ class PinningPage(QWidget):
         try:
             service = self._pinning.remove(name)
         except WalletError as exc:
-            self._say(exc.user_message, "error")
+            self.say(exc.user_message, "error")
             return False
         self.states.pop(service.name, None)
         self.reload()
-        self._say(f"Removed {service.name}. Copies it already keeps stay there until you remove them at the "
-                  "service.", None)
+        self.say(f"Removed {service.name}. Copies it already keeps stay there until you remove them at the "
+                 "service.", None)
         return True

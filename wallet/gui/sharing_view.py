@@ -209,11 +209,25 @@ class SharingView(QWidget):
 
         runner.submit(job, on_done=done, on_failed=failed, latest="grants")
 
-    def select_grant(self, grant_id: str) -> None:
+    def select_grant(self, grant_id: str) -> bool:
+        """Select the grant ``grant_id`` names: its full id or, as the command line takes it, a
+        unique start or end of at least 8 hex digits (:meth:`Sharing.resolve_grant_id`).
+        ``False`` when no listed grant is that one; the status line says why."""
         row = self.model.row_of(grant_id)
-        if row >= 0:
-            flags = QItemSelectionModel.SelectionFlag
-            self.table.selectionModel().setCurrentIndex(self.model.index(row, 0), flags.ClearAndSelect | flags.Rows)
+        if row < 0 and self._wallet is not None:
+            from ..errors import WalletError
+            from ..services import Sharing
+
+            try:
+                row = self.model.row_of(Sharing(self._wallet).resolve_grant_id(grant_id))
+            except WalletError as exc:
+                self._message(exc.user_message, error=True)
+                return False
+        if row < 0:
+            return False
+        flags = QItemSelectionModel.SelectionFlag
+        self.table.selectionModel().setCurrentIndex(self.model.index(row, 0), flags.ClearAndSelect | flags.Rows)
+        return True
 
     def current_grant(self) -> GrantView | None:
         rows = self.table.selectionModel().selectedRows()
@@ -293,7 +307,10 @@ class SharingView(QWidget):
 
     # --- token ------------------------------------------------------------------------------
 
-    def show_token(self) -> None:
+    def show_token(self, *, grant_id: str | None = None) -> None:
+        """The token of the selected grant, or of the one ``grant_id`` names (see :meth:`select_grant`)."""
+        if grant_id is not None and not self.select_grant(grant_id):
+            return
         view, wallet, runner = self.current_grant(), self._wallet, self._runner
         if view is None or wallet is None or runner is None or view.status.value != "active":
             return
@@ -345,7 +362,10 @@ class SharingView(QWidget):
         finally:
             box.deleteLater()
 
-    def revoke(self) -> None:
+    def revoke(self, *, grant_id: str | None = None) -> None:
+        """Revoke the selected grant, or the one ``grant_id`` names (see :meth:`select_grant`), after the question."""
+        if grant_id is not None and not self.select_grant(grant_id):
+            return
         view, wallet, runner = self.current_grant(), self._wallet, self._runner
         if view is None or wallet is None or runner is None or view.status.value != "active":
             return

@@ -2,7 +2,8 @@
 
 A doctor fetches a share from the patient's IPFS node unless a pinning service holds
 it. With "Keep sharing after the window closes" (the setting
-``sharing.keep_after_close``, on by default) closing the window locks the wallet, so
+``sharing.keep_after_close``, on by default; in the tray menu and on Settings ▸ Pinning
+services, read when the window closes) closing the window locks the wallet, so
 keys and records leave memory, but the node keeps serving the ciphertext; the tray icon
 opens the wallet again or quits. Quitting while a share nobody has opened yet is held
 only on this computer asks first (:meth:`SharingTray.confirm_quit`, by the latest reading:
@@ -37,11 +38,13 @@ from ..services.availability import (
 from .icon import app_icon
 from .workers import JobRunner
 
-__all__ = ["ACTIVATION_POLL_S", "POLL_MS", "QuitChoice", "SharingTray"]
+__all__ = ["ACTIVATION_POLL_S", "KEEP_EXPLAIN", "KEEP_TEXT", "POLL_MS", "QuitChoice", "SharingTray"]
 
 POLL_MS = 60_000
 ACTIVATION_POLL_S = 5.0
 KEEP_TEXT = "Keep sharing after the window closes"
+KEEP_EXPLAIN = ("Closing the window locks the wallet, but this computer keeps serving your shares until you quit "
+                "from the tray icon.")
 IN_BACKGROUND = ("Health Wallet is locked and keeps sharing in the background, so doctors can open what you "
                  "shared. Open or quit it from this icon.")
 
@@ -89,6 +92,7 @@ class SharingTray(QObject):
         self.keep_action.setChecked(keep_sharing_after_close(service.app))
         self.keep_action.setToolTip("Closing the window locks the wallet; its IPFS node keeps serving your shares")
         self.keep_action.toggled.connect(self._keep_toggled)
+        self.menu.aboutToShow.connect(self._read_keep_setting)  # the box shows a change made in Settings
         self.quit_action = QAction("&Quit", self)
         self.quit_action.triggered.connect(self.quit_requested)
         self.menu.addAction(self.open_action)
@@ -115,8 +119,18 @@ class SharingTray(QObject):
 
     @property
     def keep_sharing(self) -> bool:
-        """Whether closing the window keeps sharing: the setting is on and a tray icon can bring it back."""
-        return self._available and self.keep_action.isChecked()
+        """Whether closing the window keeps sharing: the setting is on (read now, so a change
+        made in Settings counts) and a tray icon can bring it back. The tray menu's check
+        box follows the setting."""
+        return self._available and self._read_keep_setting()
+
+    def _read_keep_setting(self) -> bool:
+        keep = keep_sharing_after_close(self.service.app)
+        if self.keep_action.isChecked() != keep:
+            self.keep_action.blockSignals(True)
+            self.keep_action.setChecked(keep)
+            self.keep_action.blockSignals(False)
+        return keep
 
     def _keep_toggled(self, keep: bool) -> None:
         set_keep_sharing_after_close(self.service.app, keep)

@@ -2,7 +2,8 @@
 
 It needs no wallet: verification reads only the chosen path (an optional
 :class:`~wallet.services.WalletContext` adds the wallet's trusted card issuers). The verdict is one
-big word — VALID, INVALID, or NOT CHECKED when an encrypted export's passphrase was not
+big word — VALID, UNVERIFIED (a card that is intact but whose issuer is not trusted here,
+as import says it), INVALID, or NOT CHECKED when an encrypted export's passphrase was not
 given — then the reason, the signer and the contents by type. A valid export's records
 open read-only in :class:`BundleViewer`; nothing is added to any wallet.
 
@@ -72,12 +73,12 @@ CARD_FILTER = "SMART Health Cards (*.smart-health-card);;All files (*)"
 
 @dataclass(frozen=True)
 class Verdict:
-    word: str  # VALID, INVALID, NOT CHECKED
+    word: str  # VALID, UNVERIFIED, INVALID, NOT CHECKED
     tone: str
     reason: str
 
     def __post_init__(self) -> None:
-        if self.word not in ("VALID", "INVALID", "NOT CHECKED"):
+        if self.word not in ("VALID", "UNVERIFIED", "INVALID", "NOT CHECKED"):
             raise ValueError(f"unknown verdict {self.word!r}")
 
 
@@ -98,9 +99,10 @@ def verdict_for(result: Mapping[str, Any]) -> Verdict:
         return Verdict("NOT CHECKED", "muted", reason or "This export is encrypted; its passphrase is needed.")
     if "revoked" in statuses:
         reason = "The issuer has revoked this card."
-    elif reason == "the issuer is not in the trusted list":
-        reason = ("The card's issuer is not one this wallet trusts, so its signature cannot be checked. "
-                  "Add the issuer's keys (health-wallet issuers add) if you know it.")
+    elif "unverified" in statuses or reason == "the issuer is not in the trusted list":
+        # as import says it: the card is intact, only its issuer is unknown (INVALID is for a changed card)
+        return Verdict("UNVERIFIED", "warn", "The card is intact (its signature matches its key), but its issuer "
+                       "is not one this wallet trusts. Trust the issuer in Settings ▸ Card issuers if you know it.")
     return Verdict("INVALID", "bad", reason or "It could not be verified.")
 
 

@@ -43,6 +43,7 @@ from .pinning import (
     preferred_addresses,
     unpin_remotely,
 )
+from .reading import TRAIL_TYPES
 from .wallet import UnlockedWallet
 
 __all__ = ["CARD_CONTENT_TYPE", "NO_BACKUP_HOLDER", "BackupPointer", "BackupReceipt", "Backups", "where_held"]
@@ -67,7 +68,7 @@ PROFILES_CONTENT_TYPE = "application/x-health-wallet-profiles+json"  # whose eac
 @dataclass(frozen=True)
 class BackupReceipt:
     cid: str
-    records: int
+    records: int  # the patient's records backed up (the wallet's own Consents and AuditEvents go along uncounted)
     cards: int
     tx: str | None  # the on-chain pointer, when the chain was reachable
     warning: str | None = None
@@ -144,12 +145,14 @@ class Backups:
                     with contextlib.suppress(WalletError):  # superseded; a problem there changes nothing here
                         unpin_remotely(self.wallet, previous.cid)
         report(progress, 3, 4, "Keeping a note of it")
+        # the backup holds the trail too, but the patient's records are what it counts (as 'records' lists)
+        records = sum(1 for r in resources if r.get("resourceType") not in TRAIL_TYPES)
         event = audit_event("backup", chain_id=None, actor=self.wallet.identity.address,
                             at=self.wallet.app.clock.now(), tx=tx_hash,
-                            detail=f"Backup of {len(resources)} records and {len(cards)} cards: ipfs://{cid}")
+                            detail=f"Backup of {records} records and {len(cards)} cards: ipfs://{cid}")
         store.add_many([NewRecord(store.record_id(event), event, summarize(event))])
         report(progress, 4, 4, "Backed up")
-        return BackupReceipt(str(cid), len(resources), len(cards), tx_hash, warning, held_by)
+        return BackupReceipt(str(cid), records, len(cards), tx_hash, warning, held_by)
 
     def latest(self) -> BackupPointer | None:
         """The latest backup recorded on chain: its CID and where it is held (``None``: none).

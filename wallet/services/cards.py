@@ -17,10 +17,13 @@ from ..share.issuers import IssuerStore
 from ..share.shc import HealthCard, card_file_bytes, read_card_file
 from ..share.shc_qr import parse_qr_text
 
-__all__ = ["CardInput", "card_qr_png", "card_status", "check_card_file", "is_qr_chunk", "read_card_input",
-           "read_qr_chunks"]
+__all__ = ["UNVERIFIED_CARD", "CardInput", "card_qr_png", "card_status", "check_card_file", "is_qr_chunk",
+           "read_card_input", "read_qr_chunks"]
 
 CARD_SUFFIX = ".smart-health-card"
+# What an "unverified" card is, said the same by import and verify: the signature is fine, the
+# issuer is unknown. "Invalid" is kept for a bad signature or a changed card.
+UNVERIFIED_CARD = "the issuer is not in your trusted list (the card is intact: its signature matches its key)"
 
 
 @dataclass(frozen=True)

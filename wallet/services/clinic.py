@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..atomicfile import write_atomic
 from ..errors import InvalidRecord, RecordError, WalletError
@@ -27,8 +27,11 @@ from ..share.emergency_card import render_emergency_card
 from ..share.summary_pdf import PAPER_SIZES, PrintedLink, render_summary_pdf
 from .wallet import UnlockedWallet
 
-__all__ = ["PAPER_SIZES", "IpsDocument", "PageImage", "PdfDocument", "PrintedLink", "emergency_card_pdf", "make_ips",
-           "pdf_page_images", "printed_link", "summary_pdf", "write_ips", "write_pdf"]
+if TYPE_CHECKING:  # the SMART Health Link module loads when a link is read
+    from ..share.shl import SHLPayload
+
+__all__ = ["PAPER_SIZES", "IpsDocument", "PageImage", "PdfDocument", "PrintedLink", "emergency_card_pdf",
+           "link_to_print", "make_ips", "pdf_page_images", "printed_link", "summary_pdf", "write_ips", "write_pdf"]
 
 
 @dataclass(frozen=True)
@@ -124,9 +127,15 @@ def printed_link(text: str) -> PrintedLink:
             raw = Path(raw).read_text("utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise WalletError(f"Cannot read the link from {text}: {exc}.") from exc
-    payload = parse_shlink(raw)
+    return link_to_print(raw, parse_shlink(raw))
+
+
+def link_to_print(text: str, payload: SHLPayload) -> PrintedLink:
+    """What the summary and the emergency card print for a SMART Health Link: a QR code of
+    ``text`` (the link or its viewer URL), the expiry date (UTC) of ``payload``'s ``exp``
+    and whether it needs a passcode (flag ``P``; SMART Health Links spec, "flag")."""
     expires = datetime.fromtimestamp(payload.exp, UTC).date().isoformat() if payload.exp else ""
-    return PrintedLink(raw, expires=expires, passcode="P" in payload.flag)
+    return PrintedLink(text, expires=expires, passcode="P" in payload.flag)
 
 
 def _printable(wallet: UnlockedWallet, profile: str | None) -> PrintableSummary:

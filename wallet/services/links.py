@@ -36,7 +36,7 @@ from ..share.shl import SHLPayload, b64url, encrypt_file, new_key
 from ..share.shl_links import LinkStore, StoredLink
 from ..share.shl_server import SHLServer
 from ..share.summary_pdf import PrintedLink
-from .clinic import make_ips
+from .clinic import link_to_print, make_ips
 from .wallet import CATEGORIES, FileOutcome, UnlockedWallet
 
 __all__ = ["DEFAULT_VIEWER", "CreatedLink", "LinkSource", "ServedLink", "create_link", "import_link",
@@ -87,8 +87,7 @@ class CreatedLink:
     def printed(self) -> PrintedLink:
         """The link as printed on the summary or the emergency card: a QR code of its viewer URL
         (a phone camera opens the viewer; SHL readers take the part after ``#``)."""
-        return PrintedLink(self.viewer_url, expires=self.expires_at.date().isoformat() if self.expires_at else "",
-                           passcode="P" in self.payload.flag)
+        return link_to_print(self.viewer_url, self.payload)
 
 
 def _new_link_id() -> str:

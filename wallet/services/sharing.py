@@ -79,6 +79,7 @@ from ..share.protocol import LOCAL_ONLY_TYPES, ShareContext
 from ..share.received import ReceivedShares
 from ..share.token import MAX_DELEGATES, MAX_PEERS, ShareToken, SignedGrantParts, parse_token
 from ..vault import aead
+from .audit_log import AuditEntry
 from .expiry import parse_expiry
 from .exports import select_ids
 from .pinning import (
@@ -1106,22 +1107,21 @@ class Sharing:
 
     # --- the log ------------------------------------------------------------------------
 
-    def audit(self) -> list[dict[str, Any]]:
+    def audit(self) -> list[AuditEntry]:
         """On-chain events where this wallet is a party, and the local AuditEvents, newest first."""
-        events: list[dict[str, Any]] = []
+        events: list[AuditEntry] = []
         seen: set[tuple[str, int]] = set()
         for address in [self.me, *self._grant_addresses()]:  # the per-grant addresses are this wallet too
             for ev in self.chain.access_log(address):
                 if (ev.tx_hash, ev.log_index) in seen:
                     continue
                 seen.add((ev.tx_hash, ev.log_index))
-                events.append({"source": "chain", "event": ev.kind.value, "grant_id": ev.id_hex,
-                               "at": ev.at.isoformat(), "party": ev.party(address), "patient": ev.patient,
-                               "grantee": ev.grantee, "tx": ev.tx_hash, "block": ev.block})
+                events.append(AuditEntry("chain", ev.kind.value, ev.at.isoformat(), grant_id=ev.id_hex,
+                                         tx=ev.tx_hash, party=ev.party(address), patient=ev.patient,
+                                         grantee=ev.grantee, block=ev.block))
         for row in self.wallet.store.summaries(types=["AuditEvent"]):
             ids = _audit_identifiers(self.wallet.store.get(row.id))
-            events.append({"source": "local", "event": row.summary.title, "at": row.summary.date,
-                           "detail": row.summary.detail, "id": row.id, "grant_id": ids.get(GRANT_SYSTEM),
-                           "tx": ids.get(TX_SYSTEM)})
-        events.sort(key=lambda e: e["at"], reverse=True)
+            events.append(AuditEntry("local", row.summary.title, row.summary.date, grant_id=ids.get(GRANT_SYSTEM),
+                                     tx=ids.get(TX_SYSTEM), detail=row.summary.detail, id=row.id))
+        events.sort(key=lambda e: e.at, reverse=True)
         return events

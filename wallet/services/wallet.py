@@ -107,7 +107,9 @@ class WalletService:
         return Keystore.load(self.app.home).identity
 
     def record_count(self, passphrase: str | None = None) -> int | None:
-        """How many records the wallet holds: 0 without a store; otherwise the store must be
+        """How many health records the wallet holds, of every person in it: the rows
+        ``records`` lists (:data:`~.reading.HEALTH_RECORDS`), never the wallet's own Consents
+        and AuditEvents. 0 without a store; otherwise the store must be
         opened (it is encrypted as a whole, its size aside nothing shows without the keys),
         with ``passphrase`` or the remembered unlock. ``None`` when neither opens it.
         Raises :class:`~wallet.errors.WrongPassphrase` for a ``passphrase`` given that is wrong."""
@@ -125,8 +127,10 @@ class WalletService:
                 wallet = self.unlock_remembered()
         if wallet is None:
             return None
+        from .reading import record_counts
+
         try:
-            return wallet.store.count()
+            return record_counts(wallet.store, None).total
         finally:
             wallet.lock()
 
