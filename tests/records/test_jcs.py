@@ -171,3 +171,16 @@ def test_random_json_canonicalises_as_the_rfc8785_package_does(value: Any) -> No
 @given(_exact_json)
 def test_random_json_with_decimals_canonicalises_as_the_plain_writer_does(value: Any) -> None:
     assert _fast_exact(value) == _reference_exact(value)
+
+
+def test_a_string_that_holds_the_decimal_markers_is_written_as_a_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decimals pass the standard encoder as marked strings; data that happens to hold a
+    marker (here made known in advance) is written by the other encoder, with the same bytes."""
+    prefix, suffix = "0" * 31 + "a", "0" * 31 + "b"
+    tokens = iter([prefix, suffix] * 4)
+    monkeypatch.setattr(jcs.secrets, "token_hex", lambda _n: next(tokens))
+    for value in ({"note": f"{prefix}1{suffix}", "value": Decimal("5.10")},
+                  {f"x{suffix}": [Decimal("1E+2")], "y": "plain"},
+                  [f"{prefix}", Decimal("0.000001"), {"z": f'"{suffix}"'}],
+                  {"only": [Decimal("-0.0"), 1, True, None]}):
+        assert jcs.exact_decimals_bytes(value) == jcs.reference_exact_decimals_bytes(value)

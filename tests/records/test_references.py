@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES
+from wallet.records import fhir_json
 from wallet.records.bundle import collection_bundle
 from wallet.records.importer import import_file
-from wallet.records.references import resolve, unresolved_in_bundle
+from wallet.records.references import only_urn_or_local_references, resolve, unresolved_in_bundle
 from wallet.records.store import RecordStore
 
 LINKS = FIXTURES / "realworld" / "export-links"
@@ -83,6 +84,35 @@ def test_a_bundle_whose_reference_misses_an_entry_it_holds_is_reported() -> None
                                     {"reference": "urn:uuid:00000000-0000-4000-8000-000000000000"}]}}]}
     assert unresolved_in_bundle(bundle) == [
         "entry[1] (Observation/o1) refers to Patient/p1, which does not resolve inside the bundle"]
+
+
+_BROKEN = {"resourceType": "Bundle", "type": "collection", "entry": [
+    {"fullUrl": "urn:uuid:0b5e2c1e-3c0e-4d5b-9b0a-4a3c1e2d3f40", "resource": {"resourceType": "Patient", "id": "p1"}},
+    {"fullUrl": "urn:uuid:5d0d6b4e-8d2a-4b8e-9a43-6a3e2b1c0d9f",
+     "resource": {"resourceType": "Observation", "id": "o1", "subject": {"reference": "Patient/p1"}}}]}
+
+
+def test_the_text_shortcut_only_clears_text_whose_references_are_all_urn_or_local() -> None:
+    synthea = next((FIXTURES / "synthea").glob("Clemente_Kreiger_*.json")).read_bytes()
+    bundle = fhir_json.loads(synthea)
+    compact = fhir_json.dumps(bundle).encode()
+    assert only_urn_or_local_references(compact)  # Synthea: every reference is urn:uuid or #
+    assert unresolved_in_bundle(bundle, source=compact) == unresolved_in_bundle(bundle) == []
+    assert not only_urn_or_local_references(synthea)  # indented: '"reference": "urn:' is not counted
+    want = unresolved_in_bundle(_BROKEN)
+    assert len(want) == 1
+    for text in (fhir_json.dumps(_BROKEN),  # a relative reference
+                 fhir_json.dumps(_BROKEN).replace('"reference":"Patient/p1"', '"reference" : "Patient/p1"'),
+                 fhir_json.dumps(_BROKEN).replace('"reference":"Patient/p1"', '"refer\\u0065nce":"Patient/p1"'),
+                 fhir_json.dumps(_BROKEN).replace('"Patient/p1"', '"\\u0075rn:x"')):
+        assert not only_urn_or_local_references(text.encode()), text
+        parsed = fhir_json.loads(text)
+        assert unresolved_in_bundle(parsed, source=text.encode()) == unresolved_in_bundle(parsed)
+    assert unresolved_in_bundle(_BROKEN, source=fhir_json.dumps(_BROKEN).encode()) == want
+    # a string that reads "reference" is counted too: never a reason to skip the walk
+    assert not only_urn_or_local_references(b'{"code":"reference","x":{"reference":"urn:uuid:1"}}')
+    assert only_urn_or_local_references(b'{"a":{"reference":"urn:uuid:1"},"b":[{"reference":"#c"}],'
+                                        b'"note":"she said \\"reference\\": yes"}')
 
 
 def test_resolution_rules() -> None:

@@ -24,6 +24,25 @@ def test_bracket_depth_is_never_below_what_the_walk_checks(text: str, depth: int
             pytest.fail(f"cleared by the fast path but too deep for the walk: {text!r}")
 
 
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.one_of(_pieces, st.sampled_from(["\\", "\x01", "\u00e9", "\ud800", "\n", '""'])),
+                max_size=60).map("".join))
+def test_bracket_depth_equals_the_regular_expression_walk(text: str) -> None:
+    """The skeleton measure and the one-pass walk agree on any text, well-formed or not,
+    from the text or from its UTF-8 bytes (a byte order mark in front changes nothing)."""
+    want = untrusted._bracket_depth_walk(text)
+    assert untrusted._bracket_depth(text) == want
+    encoded = text.encode("utf-8", "surrogatepass")
+    assert untrusted._bracket_depth(text, b"\xef\xbb\xbf" + encoded) == want
+
+
+def test_bracket_depth_of_escapes_inside_and_outside_strings() -> None:
+    assert untrusted._bracket_depth('["a\\"b[[" , [[]]]') == 3  # an escaped quote keeps its string open
+    assert untrusted._bracket_depth('["a\\\\", [[[]]]]') == 4  # an escaped backslash does not
+    assert untrusted._bracket_depth('"a" \\" " [[[[') == 4  # a backslash outside a string: measured by the walk
+    assert untrusted._bracket_depth('[[["[[[') == 3  # a string left open runs to the end
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_pieces, max_size=60).map("".join))
 def test_loads_refuses_and_accepts_as_the_walk_then_parser_do(text: str) -> None:

@@ -17,20 +17,23 @@ numbers:
   ``5.10``), a float as the decimal of its shortest repr. Byte-for-byte equal to
   :func:`reference_exact_decimals_bytes`, the plain implementation it replaces.
 
-Speed: the C encoder of ``simplejson`` (already used to write FHIR JSON) does the
-writing, sorting and escaping; ``simplejson`` escapes strings exactly as JCS requires
-with ``ensure_ascii=False``, writes a ``Decimal`` through ``str`` and sorts members by
-code point. Python only walks the tree once to check what the encoder cannot be told:
-names that are not strings, types JSON has no form for, floats (formatted here),
-and nesting deeper than :data:`FAST_DEPTH`. Code-point order equals UTF-16 order
-unless a name holds a character beyond U+FFFF; the UTF-8 output is searched for the lead
-bytes of one (``memchr`` speed) and such documents take the plain path.
+Speed: a C encoder does the writing, sorting and escaping: the standard library's for
+the exact-decimals form (its member sort is the faster; a ``Decimal`` goes through a
+marked string, :func:`_sorted_text`), ``simplejson``'s (already used to write FHIR JSON)
+for RFC 8785. Both escape strings exactly as JCS requires with ``ensure_ascii=False``
+and sort members by code point. Python only walks the tree once to check what the
+encoders cannot be told: names that are not strings, types JSON has no form for,
+floats (formatted here), and nesting deeper than :data:`FAST_DEPTH`. Code-point order
+equals UTF-16 order unless a name holds a character beyond U+FFFF; the UTF-8 output is
+searched for the lead bytes of one (``memchr`` speed) and such documents take the plain
+path.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import secrets
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -116,10 +119,44 @@ def exact_decimals_bytes(value: Any) -> bytes:
         return reference_exact_decimals_bytes(value)
     if found == _FLOATS:
         value = _floats_as_decimals(value)
-    data = _utf8(_ENCODER.encode(value))
+    data = _utf8(_sorted_text(value))
     if _has_astral(data):  # a name might sort differently in UTF-16
         return reference_exact_decimals_bytes(value)
     return data
+
+
+def _sorted_text(value: Any) -> str:
+    """``value`` (surveyed: only the types the encoders write exactly) as compact JSON text
+    with members sorted by code point and every ``Decimal`` as its ``str``.
+
+    Written by the standard library's C encoder, which sorts members faster than
+    ``simplejson``'s but cannot write a ``Decimal`` as a number: each one is handed back
+    as the string ``<prefix><decimal><suffix>`` (two random 128-bit tokens drawn for this
+    call), and the quotes around those are cut out afterwards. Both tokens must occur
+    exactly as often as decimals were written, else a string of ``value`` holds one of them
+    and ``simplejson`` writes the text instead; either way the text is the same.
+    """
+    prefix, suffix = secrets.token_hex(16), secrets.token_hex(16)
+    written = 0
+
+    def decimal_text(node: Any) -> str:
+        nonlocal written
+        if type(node) is not Decimal:  # unreachable after the survey; kept so nothing is guessed
+            raise TypeError(f"{type(node).__name__} has no JSON form")
+        if not node.is_finite():
+            raise ValueError(f"{node} is not a JSON number")
+        written += 1
+        return prefix + str(node) + suffix  # number_text of a finite Decimal
+
+    encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), sort_keys=True,
+                               check_circular=False, default=decimal_text)
+    text: str = encoder.encode(value)
+    if not written:
+        return text
+    if text.count(prefix) != written or text.count(suffix) != written:
+        unmarked: str = _ENCODER.encode(value)
+        return unmarked
+    return text.replace('"' + prefix, "").replace(suffix + '"', "")
 
 
 def _has_astral(data: bytes) -> bool:

@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["ABSOLUTE_PREFIXES", "is_absolute", "references", "resolve", "restful_base", "type_and_id",
-           "unresolved_in_bundle"]
+__all__ = ["ABSOLUTE_PREFIXES", "is_absolute", "only_urn_or_local_references", "references", "resolve",
+           "restful_base", "type_and_id", "unresolved_in_bundle"]
 
 ABSOLUTE_PREFIXES = ("urn:uuid:", "urn:oid:", "http://", "https://")
 _RELATIVE = re.compile(r"(?P<type>[A-Z][A-Za-z]{1,63})/(?P<id>[A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?")
@@ -88,7 +88,7 @@ def _collect(node: Any, found: list[tuple[dict[str, Any], str]]) -> None:
             _collect(child, found)
 
 
-def unresolved_in_bundle(bundle: Mapping[str, Any]) -> list[str]:
+def unresolved_in_bundle(bundle: Mapping[str, Any], *, source: bytes | None = None) -> list[str]:
     """References to a resource that is an entry of ``bundle`` which do not resolve to it.
 
     A relative ``Patient/p1`` (or a RESTful URL ending in it) where the Bundle holds
@@ -96,7 +96,14 @@ def unresolved_in_bundle(bundle: Mapping[str, Any]) -> list[str]:
     matches no fullUrl names nothing the Bundle can show to be inside it (a record left out
     of a partial export), so it is not counted. Each problem is one line naming the entry
     and the reference.
+
+    ``source``: the JSON text ``bundle`` was parsed from (it may hold more, never less),
+    when the caller has it. When that text shows every ``reference`` to be a ``urn:`` or a
+    ``#`` one (:func:`only_urn_or_local_references`), no reference can fail and the
+    resources are not walked; otherwise they are, as without ``source``.
     """
+    if source is not None and only_urn_or_local_references(source):
+        return []
     entries = [e for e in bundle.get("entry", []) if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
     full_urls = {e["fullUrl"]: n for n, e in enumerate(entries) if isinstance(e.get("fullUrl"), str)}
     held = {f"{e['resource'].get('resourceType')}/{e['resource'].get('id')}" for e in entries
@@ -113,3 +120,20 @@ def unresolved_in_bundle(bundle: Mapping[str, Any]) -> list[str]:
                 problems.append(f"entry[{n}] ({res.get('resourceType')}/{res.get('id', '')}) refers to {ref}, "
                                 "which does not resolve inside the bundle")
     return problems
+
+
+def only_urn_or_local_references(text: bytes) -> bool:
+    """Whether the JSON text ``text`` (well-formed: already parsed) shows at memory speed that
+    every ``reference`` member in it is a string starting ``urn:`` or ``#``.
+
+    Sound, not complete: ``True`` only when the text has no ``\\u`` escape (so no member
+    name or value spells its letters any other way) and every ``"reference"`` in it (the
+    name of every such member, and any string that merely reads so) is followed at once by
+    ``:"urn:`` or ``:"#``. In well-formed JSON a name's closing quote can never open the
+    next name, so counting occurrences misses none. Any other text, whitespace after a
+    name included, gives ``False``.
+    """
+    if b"\\u" in text:
+        return False
+    named = text.count(b'"reference"')
+    return named == text.count(b'"reference":"urn:') + text.count(b'"reference":"#')

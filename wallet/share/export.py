@@ -35,6 +35,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eth_keys import keys as eth_keys
+
 from ..atomicfile import fsync_dir
 from ..clock import Clock
 from ..errors import DecryptionError, ExportError, ShareError
@@ -57,7 +59,7 @@ from .export_layout import (
 from .export_sealing import seal_files
 from .jws import sign_detached
 from .shc import parse_card_file
-from .signed_bundle import account_identifier, sign_bundle
+from .signed_bundle import account_identifier, signed_bundle_bytes
 from .verify import verify_export
 
 if TYPE_CHECKING:
@@ -150,17 +152,18 @@ def build_export_files(
         name = card_file_name(i)
         files[name] = bytes(data)
         card_names.append(name)
-    try:
-        signed = sign_bundle(bundle, private_key=private_key, when=now)
+    signer = eth_keys.PrivateKey(private_key)  # its public key derived once for both signatures
+    try:  # canonicalised once: the signed bytes are the file's bytes
+        signed = signed_bundle_bytes(bundle, private_key=signer, when=now)
     except ShareError as exc:
         raise ExportError(f"{exc.user_message} Nothing was exported.") from exc
     provenance = {k: v for k, v in _provenance(bundle, address, card_names, now).items() if v is not None}
-    files[BUNDLE_FILE] = _json_bytes(signed)
+    files[BUNDLE_FILE] = signed + b"\n"
     files[PROVENANCE_FILE] = _json_bytes(provenance)
     files[HOWTO_FILE] = HOWTO_TEXT.encode("ascii")
     manifest = manifest_bytes(files)
     files[MANIFEST_FILE] = manifest
-    files[MANIFEST_SIG_FILE] = sign_detached(manifest, private_key=private_key).encode("ascii")
+    files[MANIFEST_SIG_FILE] = sign_detached(manifest, private_key=signer).encode("ascii")
     return files
 
 

@@ -29,6 +29,7 @@ import hashlib
 from typing import Any
 
 from eth_keys import keys as eth_keys
+from eth_keys.datatypes import PrivateKey, PublicKey
 from eth_utils import keccak, to_checksum_address
 from joserfc import jws as jose_jws
 from joserfc.errors import JoseError
@@ -79,7 +80,11 @@ def signer_kid(address: str) -> str:
 
 
 def public_jwk(private_key: bytes) -> dict[str, str]:
-    raw = eth_keys.PrivateKey(private_key).public_key.to_bytes()  # x || y, 64 bytes
+    return _jwk(eth_keys.PrivateKey(private_key).public_key)
+
+
+def _jwk(public_key: PublicKey) -> dict[str, str]:
+    raw = public_key.to_bytes()  # x || y, 64 bytes
     return {"kty": "EC", "crv": "secp256k1", "x": b64url_encode(raw[:32]), "y": b64url_encode(raw[32:])}
 
 
@@ -97,13 +102,14 @@ def address_from_jwk(jwk: Any) -> str:
     return to_checksum_address(keccak(x + y)[-20:])
 
 
-def sign_detached(payload: bytes, *, private_key: bytes, cty: str | None = None) -> str:
-    """Compact JWS with a detached payload over ``payload``, signed by ``private_key``.
+def sign_detached(payload: bytes, *, private_key: bytes | PrivateKey, cty: str | None = None) -> str:
+    """Compact JWS with a detached payload over ``payload``, signed by ``private_key``
+    (32 bytes, or a key object already made from them: its public key is derived once).
 
     ``cty`` (RFC 7515 section 4.1.10) names the payload's form in the protected header.
     """
-    key = eth_keys.PrivateKey(private_key)
-    jwk = public_jwk(private_key)
+    key = private_key if isinstance(private_key, PrivateKey) else eth_keys.PrivateKey(private_key)
+    jwk = _jwk(key.public_key)
     header: dict[str, Any] = {"alg": ALG, "kid": signer_kid(key.public_key.to_checksum_address()), "jwk": jwk}
     if cty is not None:
         header["cty"] = cty

@@ -11,7 +11,9 @@ Checks, in order: the folder holds only regular files with portable names; every
 but ``SHA256SUMS``/``SHA256SUMS.jws`` is listed in ``SHA256SUMS`` with its digest, and
 every listed file is present; ``SHA256SUMS.jws`` is a valid ES256K signature over
 ``SHA256SUMS``; ``bundle.json`` is a FHIR Bundle whose ``Bundle.signature`` verifies
-and was made by the same account; every reference to a resource that is in
+and was made by the same account (over the bytes read, signature member cut out, for
+the layout this release writes; by re-canonicalising for any other,
+:mod:`wallet.share.signed_bundle`); every reference to a resource that is in
 ``bundle.json`` resolves to it (FHIR R4 Bundle, "Resolving references in Bundles");
 ``provenance.json`` names that account and the bundle; each card file is a
 well-formed ``.smart-health-card`` file (its issuer's signature is checked when the
@@ -54,7 +56,7 @@ from .issuers import IssuerStore
 from .jws import verify_detached
 from .shc import MAX_FILE_BYTES as MAX_CARD_FILE_BYTES
 from .shc import HealthCard, parse_card_file, read_card_file
-from .signed_bundle import account_identifier, signature_form, verify_bundle_signature
+from .signed_bundle import account_identifier, signature_form, verify_bundle_bytes, verify_bundle_signature
 
 __all__ = ["VerifiedExport", "export_is_encrypted", "verify_card_file", "verify_export"]
 
@@ -158,10 +160,11 @@ def _check_content(files: Mapping[str, bytes], signer: str) -> tuple[dict[str, A
     for name in _REQUIRED:
         if name not in files:
             raise SignatureInvalid(f"{name} is missing from the export.")
-    bundle = json_loads(files[BUNDLE_FILE], what=BUNDLE_FILE)
+    read = verify_bundle_bytes(files[BUNDLE_FILE], what=BUNDLE_FILE)  # the layout this release writes
+    bundle = read[0] if read is not None else json_loads(files[BUNDLE_FILE], what=BUNDLE_FILE)
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle" or bundle.get("type") != "collection":
         raise ShareError(f"{BUNDLE_FILE} is not a FHIR collection Bundle.")
-    bundle_signer = verify_bundle_signature(bundle)
+    bundle_signer = read[1] if read is not None else verify_bundle_signature(bundle)
     if bundle_signer != signer:
         raise SignatureInvalid(f"{BUNDLE_FILE} was signed by {bundle_signer} but the export by {signer}.")
     entries = bundle.get("entry", [])
@@ -169,7 +172,7 @@ def _check_content(files: Mapping[str, bytes], signer: str) -> tuple[dict[str, A
                                                 for e in entries):
         raise ShareError(f"{BUNDLE_FILE} has an entry without a resource.")
     counts = Counter(str(e["resource"].get("resourceType")) for e in entries)
-    broken = unresolved_in_bundle(bundle)
+    broken = unresolved_in_bundle(bundle, source=files[BUNDLE_FILE])
     if broken:
         more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
         raise ShareError(f"{BUNDLE_FILE}: {broken[0]}{more}; the records' links are broken.")
