@@ -2,15 +2,15 @@
 
 ``open_embedded_chain`` (the default: an in-process EVM persisted in a folder) and
 ``connect_rpc`` (any EVM JSON-RPC node) both return a :class:`ChainBackend`. They load
-the Ethereum stack on first use, so importing this package (e.g. for :class:`Address`)
-stays cheap.
+the Ethereum stack on first use, and so does :mod:`.backend` (its signed-grant types
+load the ABI codec), so importing this package or its light modules (e.g. for
+:class:`Address` or :class:`GrantStatus`) stays cheap.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .backend import ChainBackend, Deployment, Signer, TxResult
 from .grants import (
     AccessEvent,
     AccessGrant,
@@ -24,6 +24,7 @@ from .grants import (
 from .values import Address, GrantId
 
 if TYPE_CHECKING:
+    from .backend import ChainBackend, Deployment, Signer, TxResult
     from .embedded import open_embedded_chain
     from .rpc import connect_rpc
 
@@ -46,7 +47,8 @@ __all__ = [
     "parse_grant_id",
 ]
 
-_LAZY = {"open_embedded_chain": ".embedded", "connect_rpc": ".rpc"}
+_LAZY = {"open_embedded_chain": ".embedded", "connect_rpc": ".rpc", "ChainBackend": ".backend",
+         "Deployment": ".backend", "Signer": ".backend", "TxResult": ".backend"}
 
 
 def __getattr__(name: str) -> Any:

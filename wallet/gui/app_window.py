@@ -10,10 +10,11 @@ filter is cleared when another category is chosen."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -27,7 +28,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QLabel,
     QListView,
     QMainWindow,
@@ -48,19 +48,22 @@ from ..events import CancelToken, Progress, ProgressSink
 from ..services import TEXT_PERCENT_RANGE, Preferences, StoredSummary, UnlockedWallet
 from . import profile_switcher
 from .actions import make_action
+from .category_model import CategoryListModel, CountRole
 from .clinic_section import ClinicSection
 from .detail import DetailPane
 from .export_backup_section import ExportBackupSection
 from .icon import LogoLabel, lock_icon
 from .import_panel import ImportBar, ImportReport, import_report
-from .models import CategoryListModel, CountRole
 from .overview_view import OverviewView
 from .profile_switcher import ProfileSwitcher
-from .records_panel import RecordsPanel
 from .sharing_section import SharingSection
-from .table_view import fit_columns, follow_font, keep_names_readable
 from .theme import apply_text_percent, fixed_font, text_percent
 from .workers import JobRunner, Ticket, retire_runner
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QUrl
+
+    from .records_panel import RecordsPanel
 
 __all__ = ["EMPTY_WALLET_TEXT", "ZOOM_STEPS", "MainWindow", "fit_to_screen"]
 
@@ -234,19 +237,13 @@ class MainWindow(QMainWindow):
         self.category_view.setMaximumWidth(280)
         self.category_view.selectionModel().currentChanged.connect(self._on_category)
 
-        self.panel = RecordsPanel(self)
-        self.panel.selected.connect(self._on_record)
-        self.panel.filter_edit.installEventFilter(self)  # Escape clears it
-        self.panel.filter_edit.setToolTip("Type to filter the records shown; Escape clears the filter")
-        follow_font(self.panel.table, 8)
-        keep_names_readable(self.panel.table)  # the name column keeps its room at 1024×700
-        self.panel.table.addAction(self.delete_record_action)
+        self._panel: RecordsPanel | None = None  # one category's records: built when first shown
         self.overview = OverviewView(self)
         self.overview.selected.connect(self._on_record)
         self.detail = DetailPane(self)
         self.middle = QStackedWidget(self)  # the overview page, or one category's records
         self.middle.addWidget(self.overview)
-        self.middle.addWidget(self.panel)
+        self.detail.tab_after = self.middle  # the record's tabs, made with the first record shown
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.category_view)
@@ -312,6 +309,38 @@ class MainWindow(QMainWindow):
         self.address_label.setToolTip("This wallet's address: doctors grant and share with it")
         self.records_tools.network.add_detail(self.address_label, "Address")  # in the status details popup
 
+    @property
+    def panel(self) -> RecordsPanel:
+        """One category's records (filter box, table, trend chart). The window opens on
+        the overview page, so this page and its modules are made when first needed."""
+        if self._panel is None:
+            self._panel = self._make_panel()
+        return self._panel
+
+    def _make_panel(self) -> RecordsPanel:
+        from .records_panel import RecordsPanel
+        from .table_view import follow_font, keep_names_readable
+
+        panel = RecordsPanel(self)
+        panel.selected.connect(self._on_record)
+        panel.filter_edit.installEventFilter(self)  # Escape clears it
+        panel.filter_edit.setToolTip("Type to filter the records shown; Escape clears the filter")
+        follow_font(panel.table, 8)
+        keep_names_readable(panel.table)  # the name column keeps its room at 1024×700
+        panel.table.addAction(self.delete_record_action)
+        self.middle.addWidget(panel)
+        # Tab goes from the categories into the records, then on to the overview and detail panes,
+        # as when the page was made with the window: a page made later would come last
+        stops: list[QWidget] = [self.category_view]
+        widget = panel.nextInFocusChain()
+        while widget is not None and widget is not panel and panel.isAncestorOf(widget):
+            if widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                stops.append(widget)
+            widget = widget.nextInFocusChain()
+        for before, after in pairwise(stops):
+            QWidget.setTabOrder(before, after)
+        return panel
+
     # --- wallet -----------------------------------------------------------------------
 
     @property
@@ -322,10 +351,8 @@ class MainWindow(QMainWindow):
         """Show an unlocked wallet's records."""
         self.clear()
         self._wallet = wallet
-        self._reader = JobRunner("records-reader", self)
-        self._detail_runner = JobRunner("record-detail", self)
-        self._importer = JobRunner("records-import", self)
-        self.address_label.setText(wallet.identity.address)
+        self._reader = JobRunner("records-reader", self)  # the detail and import threads start on first use
+        self.address_label.setText(wallet.address)
         self.import_action.setEnabled(True)
         self.lock_action.setEnabled(True)
         self.settings_action.setEnabled(True)
@@ -348,7 +375,8 @@ class MainWindow(QMainWindow):
         self.records_tools.clear()
         self.clinic.clear()
         self._wallet = None
-        self.panel.clear()
+        if self._panel is not None:
+            self._panel.clear()
         self.overview.clear()
         self.detail.clear()
         self.categories.set_counts({})
@@ -379,7 +407,8 @@ class MainWindow(QMainWindow):
         self.categories.set_counts(counts)
         if self.categories.total == 0:
             self.pages.setCurrentWidget(self.welcome)
-            self.panel.clear()
+            if self._panel is not None:
+                self._panel.clear()
             self.detail.clear()
             self.statusBar().showMessage("")
             return
@@ -396,7 +425,8 @@ class MainWindow(QMainWindow):
             return
         self._wallet.use_profile(name)
         self.detail.clear()
-        self.panel.clear()
+        if self._panel is not None:
+            self._panel.clear()
         self.profile_switcher.fill(self._wallet)
         self.refresh()
 
@@ -456,6 +486,8 @@ class MainWindow(QMainWindow):
             self.middle.setCurrentWidget(self.overview)
             self._load_overview()
             return
+        from .table_view import fit_columns  # loaded with the records page
+
         self.middle.setCurrentWidget(self.panel)
         if category != self._shown_category:  # the filter does not follow you to another category
             self._shown_category = category
@@ -482,10 +514,11 @@ class MainWindow(QMainWindow):
             self.panel.filter_edit.selectAll()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (watched is self.panel.filter_edit and event.type() == QEvent.Type.KeyPress
+        panel = self._panel
+        if (panel is not None and watched is panel.filter_edit and event.type() == QEvent.Type.KeyPress
                 and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape
-                and self.panel.filter_edit.text()):
-            self.panel.filter_edit.clear()
+                and panel.filter_edit.text()):
+            panel.filter_edit.clear()
             return True
         return super().eventFilter(watched, event)
 
@@ -565,7 +598,7 @@ class MainWindow(QMainWindow):
 
     def delete_selected_record(self) -> None:
         """Ask, then delete the record selected in the list."""
-        row = self.panel.current_summary() if self._wallet is not None else None
+        row = self._panel.current_summary() if self._wallet is not None and self._panel is not None else None
         if row is None or self._wallet is None:
             self.statusBar().showMessage("Select a record in the list first, then delete it.", 6000)
             return
@@ -595,9 +628,11 @@ class MainWindow(QMainWindow):
     def _on_record(self, row: StoredSummary | None) -> None:
         if self._detail_runner is not None:
             self._detail_runner.drop("detail")
-        if row is None or self._wallet is None or self._detail_runner is None:
+        if row is None or self._wallet is None:
             self.detail.clear()
             return
+        if self._detail_runner is None:
+            self._detail_runner = JobRunner("record-detail", self)
         wallet = self._wallet
 
         def done(found: tuple[dict[str, Any], dict[str, str]]) -> None:
@@ -621,6 +656,8 @@ class MainWindow(QMainWindow):
     def choose_files(self) -> None:
         if self._wallet is None:
             return
+        from PySide6.QtWidgets import QFileDialog  # its classes load when it is first opened
+
         paths, _ = QFileDialog.getOpenFileNames(self, "Import health records", str(Path.home()), FILE_FILTER)
         if paths and self._wallet is not None:  # the wallet may have locked meanwhile
             self.import_files([Path(p) for p in paths])
@@ -628,7 +665,7 @@ class MainWindow(QMainWindow):
     def import_files(self, paths: Sequence[Path], *, profile: str | None = None, same_person: bool = False) -> None:
         """Import into ``profile`` (default: the profile shown); ``same_person`` when the user
         said the file's person is that profile's."""
-        if self._wallet is None or self._importer is None or not paths:
+        if self._wallet is None or not paths:
             return
         if self.importing:  # e.g. files dropped during an import
             self.statusBar().showMessage("An import is running; wait for it or cancel it first.", 5000)
@@ -640,6 +677,8 @@ class MainWindow(QMainWindow):
             return wallet.import_paths(paths, profile=profile, same_person=same_person, progress=progress,
                                        cancel=cancel)
 
+        if self._importer is None:
+            self._importer = JobRunner("records-import", self)
         self.import_bar.start(len(paths))
         self.import_action.setEnabled(False)
         self.welcome_button.setEnabled(False)

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
-    QFileDialog,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -91,6 +90,8 @@ class PdfJob(QObject):
     def save(self, path: Path | None = None) -> None:
         """Save as PDF: ``path``, or one the user picks (nothing happens when they cancel)."""
         if path is None:
+            from PySide6.QtWidgets import QFileDialog  # its classes load when it is first opened
+
             name, _ = QFileDialog.getSaveFileName(self.parent_widget, f"Save {self.title.lower()} as PDF",
                                                   f"{self.title}.pdf", PDF_FILTER)
             if not name:

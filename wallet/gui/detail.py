@@ -8,6 +8,9 @@ the narrative or note. "All fields" is the field tree; "FHIR JSON" the record as
 
 Every value is record data, so it is shown as plain text: labels are ``Qt.PlainText``,
 tree items and the JSON editor never interpret markup, narratives are reduced to text.
+
+The window opens with no record chosen, so the tabs are made when the first record is
+shown (or one of their parts is asked for); until then the pane is its one line of text.
 """
 
 from __future__ import annotations
@@ -15,26 +18,17 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Any
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (
-    QFormLayout,
-    QFrame,
-    QLabel,
-    QPlainTextEdit,
-    QScrollArea,
-    QStackedWidget,
-    QTabWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from ..services import StoredSummary, fhir_json_text, local_text, record_facts, type_words
 from .plain_text import narrative_text, plain_label
+
+if TYPE_CHECKING:  # the record's tabs load their widget classes when first made
+    from PySide6.QtWidgets import QFormLayout, QPlainTextEdit, QTabWidget, QTreeWidget, QTreeWidgetItem
 
 __all__ = ["DetailPane"]
 
@@ -65,8 +59,22 @@ class DetailPane(QWidget):
     """``fields``: the fixed labels (``title``, ``category``, ``date``); ``facts``: the
     type's labelled lines of the record shown (label text → value label)."""
 
+    tabs: QTabWidget
+    fields: dict[str, QLabel]
+    facts: dict[str, QLabel]
+    narrative: QPlainTextEdit
+    narrative_title: QLabel
+    tree: QTreeWidget
+    json_view: QPlainTextEdit
+    _form: QFormLayout
+    _RECORD_PARTS = frozenset({"tabs", "fields", "facts", "narrative", "narrative_title", "tree", "json_view",
+                               "_form"})
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._built = False
+        # Tab reaches the tabs right after the last stop inside this widget (the window's middle pane)
+        self.tab_after: QWidget | None = None
         self._stack = QStackedWidget(self)
         self._empty = QLabel("Select a record to see its details.", self)
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -74,6 +82,22 @@ class DetailPane(QWidget):
         self._empty.setEnabled(False)
         self._stack.addWidget(self._empty)
 
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._stack)
+        self.clear()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in DetailPane._RECORD_PARTS and not self.__dict__.get("_built", True):
+            self._build_record_view()  # a part of the tabs asked for before the first record
+            return getattr(self, name)
+        raise AttributeError(name)
+
+    def _build_record_view(self) -> None:
+        from PySide6.QtGui import QFontDatabase
+        from PySide6.QtWidgets import QFormLayout, QFrame, QPlainTextEdit, QScrollArea, QTabWidget, QTreeWidget
+
+        self._built = True
         self.tabs = QTabWidget(self)
         # the record in plain words
         summary = QWidget(self)
@@ -86,12 +110,12 @@ class DetailPane(QWidget):
         subtitle = plain_label(parent=summary)
         subtitle.setEnabled(False)
         date = plain_label(parent=summary)
-        self.fields: dict[str, QLabel] = {"title": title, "category": subtitle, "date": date}
+        self.fields = {"title": title, "category": subtitle, "date": date}
         form = self._form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow("Date", date)
-        self.facts: dict[str, QLabel] = {}
+        self.facts = {}
         self.narrative = QPlainTextEdit(self)
         self.narrative.setReadOnly(True)
         self.narrative.setAccessibleName("Narrative")
@@ -125,20 +149,36 @@ class DetailPane(QWidget):
         self.json_view.setAccessibleName("FHIR JSON")
         self.tabs.addTab(self.json_view, "FHIR JSON")
         self._stack.addWidget(self.tabs)
+        self._place_in_tab_order()
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._stack)
-        self.clear()
+    def _place_in_tab_order(self) -> None:
+        """Tab reaches the tabs after :attr:`tab_after`'s last stop, as when they were made
+        with the window: made later, they would come last in its focus chain."""
+        if self.tab_after is None:
+            return
+        before: QWidget | None = None
+        stops: list[QWidget] = []
+        widget = self.nextInFocusChain()
+        while widget is not None and widget is not self:
+            if widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                if self.isAncestorOf(widget):
+                    stops.append(widget)
+                elif self.tab_after.isAncestorOf(widget):
+                    before = widget
+            widget = widget.nextInFocusChain()
+        if before is not None:
+            for first, second in pairwise([before, *stops]):
+                QWidget.setTabOrder(first, second)
 
     def clear(self, message: str = "Select a record to see its details.") -> None:
         self._empty.setText(message)
-        for label in self.fields.values():
-            label.clear()
-        self._set_facts([])
-        self.narrative.clear()
-        self.tree.clear()
-        self.json_view.clear()
+        if self._built:
+            for label in self.fields.values():
+                label.clear()
+            self._set_facts([])
+            self.narrative.clear()
+            self.tree.clear()
+            self.json_view.clear()
         self._stack.setCurrentWidget(self._empty)
 
     def _set_facts(self, facts: list[tuple[str, str]]) -> None:
@@ -183,6 +223,8 @@ class DetailPane(QWidget):
         self._stack.setCurrentWidget(self.tabs)
 
     def _items(self, value: Any) -> list[QTreeWidgetItem]:
+        from PySide6.QtWidgets import QTreeWidgetItem
+
         items = []
         entries = value.items() if isinstance(value, dict) else enumerate(value)
         for key, child in entries:

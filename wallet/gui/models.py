@@ -1,7 +1,7 @@
 """Qt item models over the wallet's record summaries, testable without widgets.
 
-- :class:`CategoryListModel`: Overview, All records and the categories, each with its count
-  (:class:`~wallet.services.RecordCounts`: the wallet's own activity is never counted).
+- :class:`CategoryListModel` (from :mod:`.category_model`, which the main window loads
+  alone): Overview, All records and the categories, each with its count.
 - :class:`RecordTableModel`: one category's summaries, fetched lazily in pages
   (``canFetchMore``/``fetchMore``), sorted in Python by a key per column.
 - :class:`RecordFilterProxy`: the text filter; sorting is delegated to the source model
@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QAbstractTableModel,
     QModelIndex,
     QObject,
@@ -35,14 +34,13 @@ from PySide6.QtGui import QBrush
 
 from ..services import (
     ALL_RECORDS,
-    BROWSED_CATEGORIES,
-    INSURANCE,
     StoredSummary,
     UnlockedWallet,
     local_text,
     type_words,
     utc_text,
 )
+from .category_model import OVERVIEW, CategoryListModel, CountRole
 from .plain_text import safe_tooltip
 from .table_model import StorePager
 from .theme import error_color
@@ -67,72 +65,15 @@ __all__ = [
     "value_domain",
 ]
 
-OVERVIEW = "Overview"
 MEASUREMENT_CATEGORIES = ("Lab results", "Vital signs")
 PAGE_SIZE = 200
 
 SummaryRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
-CountRole = Qt.ItemDataRole.UserRole + 3
 
 _Index = QModelIndex | QPersistentModelIndex
 PageFetcher = Callable[[int, int], Sequence[StoredSummary]]  # (limit, offset) -> rows
 _ROOT = QModelIndex()  # the invalid index: the root of list and table models
-
-
-# --- categories -----------------------------------------------------------------
-
-
-class CategoryListModel(QAbstractListModel):
-    """Overview first (the at-a-glance page, counting every health record), then All records
-    (the timeline: every record but insurance and billing), then the browsed categories
-    (:data:`~wallet.services.BROWSED_CATEGORIES`), with counts."""
-
-    NAMES = (OVERVIEW, ALL_RECORDS, *BROWSED_CATEGORIES)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._counts: dict[str, int] = dict.fromkeys(BROWSED_CATEGORIES, 0)
-
-    def set_counts(self, counts: Mapping[str, int]) -> None:
-        """``counts``: records per category (``UnlockedWallet.counts_by_category``)."""
-        self._counts = {name: int(counts.get(name, 0)) for name in BROWSED_CATEGORIES}
-        self.dataChanged.emit(self.index(0), self.index(len(self.NAMES) - 1))
-
-    def count(self, name: str) -> int:
-        if name == OVERVIEW:
-            return self.total
-        if name == ALL_RECORDS:
-            return self.total - self._counts.get(INSURANCE, 0)
-        return self._counts.get(name, 0)
-
-    @property
-    def total(self) -> int:
-        return sum(self._counts.values())
-
-    def category_at(self, row: int) -> str | None:
-        """The view of ``row`` (a category or All records); ``None`` for the Overview page."""
-        name = self.NAMES[row]
-        return None if name == OVERVIEW else name
-
-    def row_of(self, category: str | None) -> int:
-        return self.NAMES.index(category or OVERVIEW)
-
-    def rowCount(self, parent: _Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.NAMES)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        name = self.NAMES[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return name
-        if role == CountRole:
-            return self.count(name)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            n = self.count(name)
-            return f"{name}, {n} record{'s' if n != 1 else ''}"
-        return None
 
 
 # --- records --------------------------------------------------------------------

@@ -9,7 +9,6 @@ narratives (XHTML) are reduced to their text by :func:`narrative_text`, never re
 
 from __future__ import annotations
 
-import html
 from functools import cache
 from typing import Any
 
@@ -36,6 +35,8 @@ def safe_tooltip(text: str, *, limit: int = 600) -> str:
 
     Tooltips are rich text whenever Qt thinks they might be, so the text is escaped and
     wrapped in a paragraph: always rich text, and the escaped text shows as written."""
+    import html  # on the first tooltip shown, not when the window opens
+
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return f"<p style='white-space:pre-wrap'>{html.escape(text, quote=False)}</p>"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QInputDialog, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QWidget
 
 __all__ = ["ProfileSwitcher", "ask_profile_name"]
 
@@ -59,6 +59,8 @@ class ProfileSwitcher(QComboBox):
 
 def ask_profile_name(parent: QWidget, person: str) -> str | None:
     """A name for a new profile holding ``person``'s records, or ``None`` when cancelled."""
+    from PySide6.QtWidgets import QInputDialog, QLineEdit  # the dialog's classes load when it is first asked
+
     name, ok = QInputDialog.getText(parent, "New profile", f"A name for the profile of {person} (e.g. a first name):",
                                     QLineEdit.EchoMode.Normal, "")
     return name.strip() if ok and name.strip() else None

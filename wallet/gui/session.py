@@ -6,6 +6,7 @@ The colours and text size of the home's settings apply before the first window s
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -15,12 +16,14 @@ from ..services import SETTINGS, Preferences, UnlockedWallet, WalletService
 from .app_window import MainWindow
 from .focus_ring import install_focus_ring
 from .idle_lock import IdleLock
-from .reset_passphrase import ResetPassphraseDialog
 from .theme import apply_text_percent, apply_theme, scheme_for
 from .tray import QuitChoice, SharingTray
 from .unlock import UnlockDialog
-from .wizard import FirstRunWizard
 from .workers import JobRunner, UnlockOutcome
+
+if TYPE_CHECKING:  # a wallet that exists opens without loading the first-run wizard
+    from .reset_passphrase import ResetPassphraseDialog
+    from .wizard import FirstRunWizard
 
 __all__ = ["WalletSession"]
 
@@ -103,6 +106,8 @@ class WalletSession(QObject):
             self._open(wallet)
 
     def _show_wizard(self) -> None:
+        from .wizard import FirstRunWizard
+
         self.wizard = FirstRunWizard(self.service, self.runner)
         self.wizard.wallet_ready.connect(self._created)
         self.wizard.rejected.connect(lambda: self.finish(0))
@@ -144,6 +149,8 @@ class WalletSession(QObject):
 
     def _show_reset(self) -> None:
         """The unlock window's "Forgot your passphrase?": the recovery phrase sets a new one."""
+        from .reset_passphrase import ResetPassphraseDialog
+
         parent = self.unlock_dialog
         dialog = ResetPassphraseDialog(self.service, self.runner, parent)
         dialog.unlocked.connect(self._reset_done)

@@ -21,20 +21,34 @@ the window's first paint should not wait for that.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QMouseEvent, QPaintEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from ..events import CancelToken, ProgressSink
-from ..services import NetworkStatus, UnlockedWallet, probe_network
+from ..services import UnlockedWallet
 from .badges import PillLabel
 from .plain_text import safe_tooltip
 from .workers import JobRunner, retire_runner
+
+if TYPE_CHECKING:
+    from ..services import NetworkStatus
 
 __all__ = ["DetailsPopup", "NetworkStatus", "NetworkStatusWidget", "chain_text", "ipfs_text", "popup_rect",
            "sharing_text"]
 
 FIRST_PROBE_AFTER_PAINT_MS = 300
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NetworkStatus":  # shown here; loaded with the first probe, after the window's first paint
+        from ..services import NetworkStatus
+
+        return NetworkStatus
+    raise AttributeError(name)
+
 _IPFS_TONE = {"off": "muted", "starting": "warn", "running": "good", "error": "bad"}
 _CHAIN_TONE = {"off": "muted", "connected": "good", "error": "bad"}
 
@@ -223,7 +237,6 @@ class NetworkStatusWidget(QWidget):
         self.stop()
         self._wallet = wallet
         self._start_node = start_node
-        self._runner = JobRunner("network-status", self)
         self._timer.start()
         self._first_probe_pending = True
         if self._painted:
@@ -251,8 +264,12 @@ class NetworkStatusWidget(QWidget):
         self._show(None)
 
     def probe(self) -> None:
-        if self._wallet is None or self._runner is None or self._probing:
+        if self._wallet is None or self._probing:
             return
+        if self._runner is None:  # the probing thread starts with the first probe, after the first paint
+            self._runner = JobRunner("network-status", self)
+        from ..services import NetworkStatus, probe_network  # after the window's first paint
+
         wallet, timeout, chain, start_node = self._wallet, self._ready_timeout, self._chain, self._start_node
 
         def job(_progress: ProgressSink, _cancel: CancelToken) -> NetworkStatus:
@@ -269,6 +286,8 @@ class NetworkStatusWidget(QWidget):
         self.changed.emit(status)
 
     def _probe_failed(self, message: str) -> None:
+        from ..services import NetworkStatus
+
         self._probing = False
         self._show(NetworkStatus("IPFS", "error", ipfs_detail=message))
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PatientMismatch, RecordError
 from .identity import BY_REFERENCE, BY_USER, PatientIdentity, PatientMatch, match_patients
-from .parse import ParsedFile
 from .subjects import FilePerson, one_person
+
+if TYPE_CHECKING:  # the parser loads with an import, not with the store
+    from .parse import ParsedFile
 
 __all__ = ["OWNER", "Placement", "Profile", "check_profile_name", "place_file"]
 

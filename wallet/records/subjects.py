@@ -14,11 +14,13 @@ behind it (NDJSON exports) is a person of its own until a Patient says otherwise
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidRecord
 from .identity import PatientIdentity, PatientMatch, match_patients
-from .parse import ParsedFile
+
+if TYPE_CHECKING:  # the parser loads with an import, not with the store
+    from .parse import ParsedFile
 
 __all__ = ["PATIENT_LINKS", "FilePerson", "one_person", "patient_reference_key", "people_in_file"]
 

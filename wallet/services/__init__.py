@@ -7,7 +7,9 @@ domain values they parse from what users type (:class:`Address`, :class:`GrantId
 core's one rule and message. The services are handed a :class:`WalletContext`; only the
 front ends' entry points build the production one (``wallet.app.build_app``). Sharing,
 backups, exports, verification and share planning load their networks and crypto stacks
-on first use, so importing this package stays cheap for the GUI's start-up.
+on first use, and so do the address book, expiry parsing and the network status (the
+window's status bar asks for it after its first paint), so importing this package stays
+cheap for the GUI's start-up.
 """
 
 from __future__ import annotations
@@ -20,10 +22,7 @@ from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
 from ..records.store import SEARCH_COUNT_CAP, CappedCount, Page, PageKey, SearchPage, StoredSummary
 from ..records.summary import Summary, summarize
-from .address_book import ADDRESS_BOOK_FILE, AddressBook, Contact
 from .context import WalletContext
-from .expiry import PRESETS, Duration, parse_expiry
-from .network_status import ChainStatus, IpfsStatus, NetworkStatus, WalletStatus, probe_network
 from .overview import HealthOverview
 from .preferences import TEXT_PERCENT_RANGE, THEMES, Preferences
 from .reading import (
@@ -62,9 +61,12 @@ if TYPE_CHECKING:
     from ..records.importer import ImportResult
     from ..share.export import ExportResult
     from ..share.shc import HealthCard
+    from .address_book import ADDRESS_BOOK_FILE, AddressBook, Contact
     from .backups import BackupReceipt, Backups
     from .components import check_bundled_files, contract_compiler_version, kubo_library_path
+    from .expiry import PRESETS, Duration, parse_expiry
     from .exports import export_records
+    from .network_status import ChainStatus, IpfsStatus, NetworkStatus, WalletStatus, probe_network
     from .networks import Networks
     from .share_plan import SharePlan, plan_share
     from .sharing import GrantReceipt, GrantView, OpenedShare, RevokeReceipt, Sharing
@@ -167,6 +169,17 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ADDRESS_BOOK_FILE": ".address_book",
+    "AddressBook": ".address_book",
+    "Contact": ".address_book",
+    "PRESETS": ".expiry",
+    "Duration": ".expiry",
+    "parse_expiry": ".expiry",
+    "ChainStatus": ".network_status",
+    "IpfsStatus": ".network_status",
+    "NetworkStatus": ".network_status",
+    "WalletStatus": ".network_status",
+    "probe_network": ".network_status",
     "Address": "..chain.values",
     "GrantId": "..chain.values",
     "BackupReceipt": ".backups",

@@ -108,11 +108,11 @@ def issued_shares(wallet: UnlockedWallet, *, held_remotely: HeldRemotely | None 
     share is still unopened, the configured services are asked which CIDs they hold,
     :func:`wallet.services.pinning.pinned_remotely`). Raises
     :class:`~wallet.errors.ChainError` when the chain cannot be read."""
-    from .pinning import pinned_remotely
-    from .sharing import Sharing
-
     if not wallet.store.count(types=["Consent"]):
         return []  # every grant made here keeps its Consent: none, so no chain read is needed
+    from .pinning import pinned_remotely  # the sharing stack loads only for a wallet that shared
+    from .sharing import Sharing
+
     views = Sharing(wallet).grants()
     if held_remotely is None:
         unopened = any(v.status is GrantStatus.ACTIVE and not v.grant.accesses for v in views)

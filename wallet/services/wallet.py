@@ -30,9 +30,7 @@ from ..records.store import (
 from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase, normalize_phrase
 from ..vault.keystore import MIN_PASSPHRASE, Keystore, check_passphrase
 from ..vault.remember import RememberedUnlock
-from .address_book import AddressBook
 from .context import WalletContext
-from .network_status import WalletStatus, chain_status, ipfs_status
 from .reading import BROWSED_CATEGORIES, TRAIL_TYPES  # TRAIL_TYPES: the wallet's own activity, the owner's
 
 if TYPE_CHECKING:
@@ -42,7 +40,9 @@ if TYPE_CHECKING:
     from ..records.parse import ParsedFile
     from ..share.issuers import IssuerStore
     from ..share.shc import HealthCard
+    from .address_book import AddressBook
     from .cards import CardInput
+    from .network_status import WalletStatus
     from .overview import HealthOverview
     from .reading import DisplayIndex, RecordCounts
 
@@ -136,6 +136,8 @@ class WalletService:
 
     def address_book(self) -> AddressBook:
         """The names this home keeps for wallet addresses (see :mod:`.address_book`)."""
+        from .address_book import AddressBook
+
         return AddressBook.load(self.app.home)
 
     def remembers_unlock(self) -> bool:
@@ -145,6 +147,8 @@ class WalletService:
     def status(self, passphrase: str | None = None) -> WalletStatus:
         """The wallet, its chain and its IPFS node; see :mod:`.network_status`. The record count
         needs the store opened: with ``passphrase`` or a remembered unlock, else it is ``None``."""
+        from .network_status import WalletStatus, chain_status, ipfs_status
+
         if not self.exists():
             raise WalletNotFound(f"No wallet in {self.app.home}; run 'health-wallet init' first.")
         ident = self.identity()
@@ -334,7 +338,8 @@ class UnlockedWallet:
         self.app = app
         self._keys: WalletKeys | None = keys
         self.store = store
-        self.identity = keys.identity
+        self.address = keys.address  # checked against the keystore at unlock
+        self._identity: Identity | None = None  # with the encryption key: derived on first use
         self._ipfs: IpfsBackend | None = None
         self._chain: ChainBackend | None = None
         self._backends_lock = threading.Lock()
@@ -342,7 +347,16 @@ class UnlockedWallet:
         self._displays: DisplayIndex | None = None
 
     def __repr__(self) -> str:
-        return f"UnlockedWallet(address={self.identity.address}, locked={self._keys is None})"
+        return f"UnlockedWallet(address={self.address}, locked={self._keys is None})"
+
+    @property
+    def identity(self) -> Identity:
+        """The wallet's address and X25519 encryption key. The key is derived when first
+        asked for (sharing, the status bar's details), not at unlock: the window shows the
+        address only. It stays readable after :meth:`lock`."""
+        if self._identity is None:
+            self._identity = self.keys.identity
+        return self._identity
 
     @property
     def keys(self) -> WalletKeys:
@@ -362,6 +376,8 @@ class UnlockedWallet:
         no key), until the next unlock takes it back or
         :meth:`WalletService.stop_serving` stops it; a node not started yet is started.
         """
+        if self._identity is None and self._keys is not None:
+            self._identity = self._keys.identity  # the public identity outlives the keys
         self._keys = None
         with self._backends_lock:
             if keep_serving and self._ipfs is None:
@@ -506,6 +522,8 @@ class UnlockedWallet:
 
     def address_book(self) -> AddressBook:
         """The names this home keeps for wallet addresses (see :mod:`.address_book`)."""
+        from .address_book import AddressBook
+
         return AddressBook.load(self.app.home)
 
     def issuers(self) -> IssuerStore:

@@ -115,7 +115,7 @@ class WalletKeys:
         object.__setattr__(self, "phrase", normalize_phrase(self.phrase))
 
     def __repr__(self) -> str:
-        return f"WalletKeys(address={self.identity.address}, secrets=<redacted>)"
+        return f"WalletKeys(address={self.address}, secrets=<redacted>)"
 
     @cached_property
     def _seed(self) -> bytes:
@@ -137,8 +137,13 @@ class WalletKeys:
         return aead.derive_key(self._seed, "health-wallet/x25519/v1")
 
     @cached_property
+    def address(self) -> str:
+        """The EVM address (EIP-55 checksummed), without deriving the encryption key."""
+        return evm_address(self._evm_private)
+
+    @cached_property
     def identity(self) -> Identity:
-        return Identity(evm_address(self._evm_private), aead.x25519_public(self.encryption_private))
+        return Identity(self.address, aead.x25519_public(self.encryption_private))
 
     def grant_account(self, index: int) -> Any:
         """The per-grant signing key ``index`` as an ``eth_account`` ``LocalAccount``."""

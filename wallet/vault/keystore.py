@@ -318,7 +318,7 @@ class Keystore:
         plain = aead.open_sealed(data_key, _unb64(self.doc["secrets"]), purpose="keystore-secrets",
                                  aad=self.doc["address"].encode())
         keys = WalletKeys(json.loads(plain)["phrase"])
-        if keys.identity.address != self.doc["address"]:
+        if keys.address != self.doc["address"]:
             raise VaultError("The keystore is damaged: its address does not match its keys.")
         return keys
 
