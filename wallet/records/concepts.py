@@ -86,9 +86,13 @@ def record_displays(resource: Any) -> dict[str, str]:
             code, display = node.get("code"), node.get("display")
             if isinstance(code, str) and isinstance(display, str) and code and display.strip():
                 out.setdefault(code_key(str(node.get("system") or ""), code), display.strip())
-            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+            for value in node.values():  # a loop, not extend(generator): this runs for every record imported
+                if isinstance(value, (dict, list)):
+                    stack.append(value)
         elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, (dict, list)))
+            for value in node:
+                if isinstance(value, (dict, list)):
+                    stack.append(value)
     return out
 
 

@@ -84,11 +84,14 @@ def plan_import(store: RecordStore, parsed: ParsedFile, *, profile: str,
     if patient is None:
         patient = next((p.patient for p in store.profiles() if p.name == profile), None)
 
+    # the JSON text each resource was read from (an NDJSON line), stored as it is
+    texts = {id(item.resource): item.source for item in parsed.items if item.source is not None}
+
     def new_record(rid: str, resource: dict[str, Any]) -> NewRecord:
         summary = summarize(resource, patient=patient)
         if urls.get(id(resource)):
             summary = replace(summary, full_url=urls[id(resource)])
-        return NewRecord(rid, resource, summary, where.get(rid, profile))
+        return NewRecord(rid, resource, summary, where.get(rid, profile), texts.get(id(resource)))
 
     current_after: dict[str, dict[str, Any]] = {}
     for rid, entries in groups.items():

@@ -7,10 +7,16 @@ every :data:`BATCH` resources are planned and written inside the one transaction
 whole file is imported in; the file-level checks (one person, the profile's person) run
 after the last line, before the commit. Memory holds one batch, whatever the file's size,
 and a bad line anywhere still leaves the store unchanged.
+
+A large NDJSON file (:data:`PARALLEL_BYTES` or more) on a machine with two CPUs is
+validated in a second process while this one reads, summarises and writes it
+(:mod:`wallet.records.line_validator`): the same checks on every line, the commit only
+after every line passed them, the same message naming the first bad line.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -22,6 +28,7 @@ from ..errors import InputRefused, InvalidRecord
 from ..events import CancelToken, ProgressSink, report
 from .identity import PatientMatch
 from .import_plan import ImportPlan, plan_import
+from .line_validator import LineValidator, acquire, checked
 from .narrative import remove_unsafe_narratives
 from .parse import MAX_FILE_BYTES, Located, ParsedFile, is_ndjson, read_file, stream_ndjson
 from .profiles import OWNER, Placement, Profile, place_file
@@ -34,6 +41,10 @@ __all__ = ["BATCH", "ImportResult", "document_entries", "import_file", "import_n
 
 BATCH = 2000
 """Resources planned and written together by :func:`import_ndjson` (the most it holds)."""
+
+PARALLEL_BYTES = 4 * 1024 * 1024
+"""NDJSON files this large or larger are validated in a second process (when there are two
+CPUs); below it, starting that process would cost more than it saves."""
 
 
 @dataclass(frozen=True)
@@ -143,16 +154,23 @@ def import_path(store: RecordStore, path: Path, *, profile: str = OWNER, check_p
 
 def import_ndjson(store: RecordStore, path: Path, *, profile: str = OWNER, check_person: bool = False,
                   same_person: bool = False, progress: ProgressSink | None = None,
-                  cancel: CancelToken | None = None, batch: int = BATCH) -> ImportResult:
+                  cancel: CancelToken | None = None, batch: int = BATCH, parallel: bool | None = None) -> ImportResult:
     """Stream the NDJSON file at ``path`` into ``profile`` in one transaction (see the module
     docs); the checks and results of :func:`import_parsed`. The file is read through
-    :func:`wallet.untrusted.read_lines` (at most :data:`MAX_FILE_BYTES`)."""
+    :func:`wallet.untrusted.read_lines` (at most :data:`MAX_FILE_BYTES`). ``parallel``:
+    validate in a second process (``None``: when the file is :data:`PARALLEL_BYTES` or
+    larger); either way, where a second process cannot run, in this one."""
     path = Path(path)
+    if parallel is None:
+        try:
+            parallel = path.stat().st_size >= PARALLEL_BYTES
+        except OSError:
+            parallel = False  # read_lines says why
     try:
         lines = untrusted.read_lines(path, max_bytes=MAX_FILE_BYTES)
         return import_ndjson_lines(store, lines, name=path.name, profile=profile, check_person=check_person,
                                    same_person=same_person, progress=progress, cancel=cancel, batch=batch,
-                                   expected=_line_count(path) if progress is not None else 0)
+                                   expected=_line_count(path) if progress is not None else 0, parallel=parallel)
     except InputRefused as exc:
         raise InvalidRecord(exc.user_message) from exc
 
@@ -169,10 +187,6 @@ def _line_count(path: Path) -> int:
     return count
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 class _People:
     """What the file-level person checks need, in bounded memory: every Patient, and one
     stand-in record for each distinct set of patient links (``subject``, ``patient``,
@@ -187,9 +201,13 @@ class _People:
         if res.get("resourceType") == "Patient":
             self.items.append(item)
             return
-        refs: tuple[tuple[str, str], ...] = tuple(
-            (link, ref["reference"]) for link in PATIENT_LINKS for ref in _as_list(res.get(link))
-            if isinstance(ref, dict) and isinstance(ref.get("reference"), str))
+        found: list[tuple[str, str]] = []  # a loop, not a generator: this runs for every line of a file
+        for link in PATIENT_LINKS:
+            value = res.get(link)
+            for ref in value if isinstance(value, list) else (value,):
+                if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+                    found.append((link, ref["reference"]))
+        refs = tuple(found)
         if refs not in self.seen:
             self.seen.add(refs)
             stand_in: dict[str, Any] = {"resourceType": res.get("resourceType")}
@@ -204,11 +222,21 @@ class _People:
 def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, profile: str = OWNER,
                         check_person: bool = False, same_person: bool = False,
                         progress: ProgressSink | None = None, cancel: CancelToken | None = None,
-                        batch: int = BATCH, expected: int = 0) -> ImportResult:
+                        batch: int = BATCH, expected: int = 0, parallel: bool = False) -> ImportResult:
     """:func:`import_ndjson` over ``lines`` (the file's lines as bytes, read lazily);
-    ``expected``: about how many resources, for progress (0: unknown)."""
+    ``expected``: about how many resources, for progress (0: unknown); ``parallel``:
+    validate in a second process when one can run (:mod:`wallet.records.line_validator`)."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
+    with acquire() if parallel else contextlib.nullcontext() as validator:
+        return _import_lines(store, lines, name=name, profile=profile, check_person=check_person,
+                             same_person=same_person, progress=progress, cancel=cancel, batch=batch,
+                             expected=expected, validator=validator)
+
+
+def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, profile: str, check_person: bool,
+                  same_person: bool, progress: ProgressSink | None, cancel: CancelToken | None, batch: int,
+                  expected: int, validator: LineValidator | None) -> ImportResult:
     people = _People()
     warnings: list[str] = []
     notes: list[str] = []
@@ -224,14 +252,24 @@ def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str
                       deleted=len(plan.deleted))
         return StreamBatch(tuple(plan.fresh), tuple(plan.newer), tuple(plan.history), tuple(plan.deleted))
 
+    def checked_items() -> Iterator[Located]:
+        """Each resource through the input gate, narratives checked, validated here or by ``validator``
+        (then the lines come once they passed the gate and validation there)."""
+        items = stream_ndjson(lines, name=name) if validator is None else \
+            stream_ndjson(validator.passed(lines, name=name), name=name, passed_gate=True)
+        for item in items:
+            item, removed = checked(item)
+            warnings.extend(removed)
+            if validator is None:
+                try:
+                    validate_resource(item)
+                except InvalidRecord as exc:
+                    raise InvalidRecord(f"{name} {exc.user_message}") from exc
+            yield item
+
     def batches() -> Iterator[StreamBatch]:
         pending: list[Located] = []
-        for read, item in enumerate(stream_ndjson(lines, name=name), start=1):
-            warnings.extend(remove_unsafe_narratives(item.resource, where=item.position))
-            try:
-                validate_resource(item)
-            except InvalidRecord as exc:
-                raise InvalidRecord(f"{name} {exc.user_message}") from exc
+        for read, item in enumerate(checked_items(), start=1):
             people.add(item)
             pending.append(item)
             if len(pending) >= batch:
@@ -256,7 +294,12 @@ def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str
         return [found.profile]
 
     report(progress, 0, expected, f"Reading {name}")
-    _added, dupes = store.add_stream(batches(), finish=finish, cancel=cancel)
+    try:
+        _added, dupes = store.add_stream(batches(), finish=finish, cancel=cancel)
+    except BaseException:
+        if validator is not None:
+            validator.abandon()
+        raise
     where = placement[0] if placement else None
     result = ImportResult(name, dict(sorted(imported.items())), counts["duplicates"] + dupes, tuple(warnings), (),
                           profile, where.person if where is not None else None,

@@ -11,8 +11,10 @@ see :mod:`wallet.records.fhir_json`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,12 @@ from .. import untrusted
 from ..errors import InputRefused, InvalidRecord
 from ..untrusted import KEEP_LIMITS, Limits
 
-__all__ = ["MAX_FILE_BYTES", "Deletion", "Located", "ParsedFile", "is_ndjson", "loads_strict", "parse_bytes",
-           "read_file", "stream_ndjson"]
+__all__ = ["MAX_FILE_BYTES", "Deletion", "Located", "ParsedFile", "is_ndjson", "loads_strict", "ndjson_line",
+           "parse_bytes", "read_file", "stream_ndjson"]
 
 MAX_FILE_BYTES = untrusted.MAX_BYTES
 MAX_BUNDLE_NESTING = 4
+_PASSED_GATE = json.JSONDecoder(parse_float=Decimal)  # built once: json.loads(..., parse_float=) builds one per call
 BOM = b"\xef\xbb\xbf"
 
 
@@ -36,6 +39,8 @@ class Located:
     resource: dict[str, Any]
     full_url: str | None = None
     scope: str = ""  # the Bundle its references resolve in: "" for the file's, else a nested one's position
+    # the JSON text ``resource`` was read from, when it is the whole text (an NDJSON line); ``None`` otherwise
+    source: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ def _decode(data: bytes, name: str) -> str:
     return text
 
 
-def _as_resource(value: Any, position: str, full_url: str | None = None) -> Located:
+def _as_resource(value: Any, position: str, full_url: str | None = None, source: str | None = None) -> Located:
     if not isinstance(value, dict):
         raise InvalidRecord(f"{position}: expected a FHIR resource (a JSON object), found {type(value).__name__}.")
     rt = value.get("resourceType")
@@ -152,7 +157,7 @@ def _as_resource(value: Any, position: str, full_url: str | None = None) -> Loca
         raise InvalidRecord(f"{position}: no resourceType.")
     if not isinstance(rt, str):
         raise InvalidRecord(f"{position}: resourceType must be a string.")
-    return Located(position, value, full_url)
+    return Located(position, value, full_url, source=source)
 
 
 def parse_bytes(data: bytes, *, name: str = "input", limits: Limits = KEEP_LIMITS) -> ParsedFile:
@@ -194,32 +199,55 @@ def _parse(data: bytes, name: str, limits: Limits) -> ParsedFile:
     return _bundle_items(doc, name)
 
 
-def stream_ndjson(lines: Iterable[bytes], *, name: str, limits: Limits = KEEP_LIMITS) -> Iterator[Located]:
+def stream_ndjson(lines: Iterable[bytes], *, name: str, limits: Limits = KEEP_LIMITS,
+                  passed_gate: bool = False) -> Iterator[Located]:
     """The resources of an NDJSON file, read one line at a time (FHIR Bulk Data: one
     resource per line; a Bundle on a line gives its entries). Nothing is held but the
     current line. The same checks as :func:`parse_bytes` on each line, and the same limit
-    on lines; raises :class:`InvalidRecord` naming the file and the line."""
+    on lines; raises :class:`InvalidRecord` naming the file and the line. ``passed_gate``:
+    see :func:`ndjson_line`."""
     count = 0
     for no, raw in enumerate(lines, start=1):
-        if no == 1 and raw.startswith(BOM):
-            raw = raw[len(BOM):]
-        if not raw.strip():
+        if not (raw[len(BOM):] if no == 1 and raw.startswith(BOM) else raw).strip():
             continue
         count += 1
         try:
             untrusted.check_count(count, what=name, unit="lines", max_items=limits.max_items)
-            text = untrusted.decode_utf8(raw, what=f"{name} line {no}")
         except InputRefused as exc:
             raise InvalidRecord(exc.user_message) from exc
-        try:
-            resource = _as_resource(loads_strict(text, where=f"{name} line {no}", limits=limits), f"line {no}")
-            yield from _unpacked(resource)
-        except InvalidRecord as exc:
-            if exc.user_message.startswith(name):
-                raise
-            raise InvalidRecord(f"{name} {exc.user_message}") from exc
+        yield from ndjson_line(raw, no, name=name, limits=limits, passed_gate=passed_gate)
     if count == 0:
         raise InvalidRecord(f"{name} is empty.")
+
+
+def ndjson_line(raw: bytes, no: int, *, name: str, limits: Limits = KEEP_LIMITS,
+                passed_gate: bool = False) -> list[Located]:
+    """The resources of line ``no`` (from 1) of an NDJSON file: one, or a Bundle's entries;
+    none for a blank line. The line goes through the input gate (:func:`loads_strict`); the
+    one resource of a line keeps the line's text as :attr:`Located.source`. Raises
+    :class:`InvalidRecord` naming the file and the line.
+
+    ``passed_gate``: these very bytes already passed the gate with ``limits`` (in the
+    process that validates a large import, :mod:`wallet.records.line_validator`), so they
+    are parsed by ``json.loads`` directly: the gate's result for them (no duplicate names,
+    no NaN, within every limit) holds, and the values are those the gate would give."""
+    if no == 1 and raw.startswith(BOM):
+        raw = raw[len(BOM):]
+    if not raw.strip():
+        return []
+    try:
+        text = untrusted.decode_utf8(raw, what=f"{name} line {no}")
+    except InputRefused as exc:
+        raise InvalidRecord(exc.user_message) from exc
+    try:
+        value = _PASSED_GATE.decode(text) if passed_gate else \
+            loads_strict(text, where=f"{name} line {no}", limits=limits)
+        resource = _as_resource(value, f"line {no}", source=text.strip())
+        return [resource] if resource.resource["resourceType"] != "Bundle" else _unpacked(resource)
+    except InvalidRecord as exc:
+        if exc.user_message.startswith(name):
+            raise
+        raise InvalidRecord(f"{name} {exc.user_message}") from exc
 
 
 def is_ndjson(path: Path) -> bool:

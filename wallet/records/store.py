@@ -42,10 +42,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import hmac
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -72,6 +74,7 @@ from .search_text import match_expression, search_text
 from .store_schema import (
     NEW_STORE,
     SCHEMA_VERSION,
+    free_positions,
     next_patient_seq,
     next_position,
     position_slot,
@@ -110,6 +113,11 @@ def record_id_for(index_key: bytes, resource: dict[str, Any], profile: str = OWN
     records with the same FHIR id never collide (nor count as duplicates). The content
     is hashed with its numbers as floats, as earlier releases did, so a resource without
     an id keeps the id it was given then."""
+    return aead.keyed_hash(index_key, _id_material(resource, profile)).hex()[:24]
+
+
+def _id_material(resource: dict[str, Any], profile: str) -> bytes:
+    """What :func:`record_id_for` hashes."""
     rt = str(resource.get("resourceType"))
     fid = resource.get("id")
     if isinstance(fid, str) and fid:
@@ -119,15 +127,20 @@ def record_id_for(index_key: bytes, resource: dict[str, Any], profile: str = OWN
         material = b"content:" + json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     if profile != OWNER:
         material = b"profile:" + profile.encode() + b"\x00" + material
-    return aead.keyed_hash(index_key, material).hex()[:24]
+    return material
 
 
 @dataclass(frozen=True)
 class NewRecord:
+    """One record to write. ``text``: the resource's JSON exactly as read, when the
+    resource is that text unchanged (stored as it is instead of written again); ``None``:
+    the store writes ``resource`` (:func:`~wallet.records.fhir_json.dumps`)."""
+
     id: str
     resource: dict[str, Any]
     summary: Summary
     profile: str = OWNER
+    text: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -261,6 +274,7 @@ class RecordStore:
         self._key = record_key
         self._page_key = page_key(record_key)
         self._index_key = index_key
+        self._id_mac = hmac.new(index_key, digestmod=hashlib.sha256)  # keyed once, copied per record id
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._known_text: dict[int, dict[str, str]] = {}  # per connection: resource JSON -> its search text
@@ -430,7 +444,10 @@ class RecordStore:
     # --- ids and JSON --------------------------------------------------------------
 
     def record_id(self, resource: dict[str, Any], profile: str = OWNER) -> str:
-        return record_id_for(self._index_key, resource, profile)
+        """:func:`record_id_for` with this store's key (HMAC-SHA256, keyed once per store)."""
+        mac = self._id_mac.copy()
+        mac.update(_id_material(resource, profile))
+        return mac.hexdigest()[:24]
 
     @staticmethod
     def _dump(doc: Any) -> str:
@@ -444,11 +461,13 @@ class RecordStore:
                 *self._dump_record(conn, summary, resource), profile,
                 next_patient_seq(conn) if summary.resource_type == "Patient" else None)
 
-    def _dump_record(self, conn: sqlite3.Connection, summary: Summary, resource: dict[str, Any]) -> tuple[str, str]:
-        """The summary and resource as stored (JSON), their search text handed to the index's
-        trigger so it need not parse them again."""
+    def _dump_record(self, conn: sqlite3.Connection, summary: Summary, resource: dict[str, Any],
+                     text: str | None = None) -> tuple[str, str]:
+        """The summary and resource as stored (JSON; ``text``: the resource's own, when the
+        caller has it), their search text handed to the index's trigger so it need not parse
+        them again."""
         summary_json = summary.to_json()
-        resource_text = self._dump(resource)
+        resource_text = text if text is not None else self._dump(resource)
         self._known_text[id(conn)][resource_text] = search_text(summary_json, resource)
         return self._dump(summary_json), resource_text
 
@@ -489,29 +508,17 @@ class RecordStore:
             conn.execute("BEGIN IMMEDIATE")
             for saved in ([profile] if profile is not None else []) + list(more_profiles):
                 self._save_profile(conn, saved)
-            for rec in newer:
-                self._keep_version(conn, rec.id)
-                instant = start_instant(rec.summary.date)
-                conn.execute(
-                    "UPDATE records SET n = ?, rtype = ?, category = ?, rdate = ?, instant = ?, summary = ?, "
-                    "resource = ?, deleted = 0 WHERE id = ?",
-                    (next_position(conn, instant), rec.summary.resource_type, rec.summary.category, rec.summary.date,
-                     instant, *self._dump_record(conn, rec.summary, rec.resource), rec.id))
-            for rec in history:
-                self._add_version(conn, rec.id, rec.resource, rec.summary)
-            for rid in deleted:
-                conn.execute("UPDATE records SET deleted = 1 WHERE id = ?", (rid,))
-            for n, rec in enumerate(records, start=1):
+            self._write_batch(conn, StreamBatch((), tuple(newer), tuple(history), tuple(deleted)))
+            done = 0
+            for chunk in _chunks(records, _WRITE_CHUNK):
                 if cancel is not None:
                     cancel.check()
-                cur = conn.execute("INSERT OR IGNORE" + _INSERT,
-                                   self._row(conn, rec.id, rec.summary, rec.resource, rec.profile))
-                if cur.rowcount:
-                    added += 1
-                else:
-                    dupes += 1
-                if progress is not None and n % 50 == 0:
-                    report(progress, n, total, "Saving")
+                stored = self._write_batch(conn, StreamBatch(fresh=tuple(chunk)))
+                added += stored
+                dupes += len(chunk) - stored
+                done += len(chunk)
+                if progress is not None:
+                    report(progress, done, total, "Saving")
             for card in cards:
                 cid = aead.keyed_hash(self._index_key, b"card:" + card).hex()[:24]
                 conn.execute("INSERT OR IGNORE INTO cards (id, card) VALUES (?, ?)", (cid, card))
@@ -545,26 +552,9 @@ class RecordStore:
             for batch in batches:
                 if cancel is not None:
                     cancel.check()
-                for rec in batch.newer:
-                    self._keep_version(conn, rec.id)
-                    instant = start_instant(rec.summary.date)
-                    conn.execute(
-                        "UPDATE records SET n = ?, rtype = ?, category = ?, rdate = ?, instant = ?, summary = ?, "
-                        "resource = ?, deleted = 0 WHERE id = ?",
-                        (next_position(conn, instant), rec.summary.resource_type, rec.summary.category,
-                         rec.summary.date, instant, *self._dump_record(conn, rec.summary, rec.resource), rec.id))
-                for rec in batch.history:
-                    self._add_version(conn, rec.id, rec.resource, rec.summary)
-                for rid in batch.deleted:
-                    conn.execute("UPDATE records SET deleted = 1 WHERE id = ?", (rid,))
-                for rec in batch.fresh:  # one at a time: each row's position depends on those before
-                    cur = conn.execute("INSERT OR IGNORE" + _INSERT,
-                                       self._row(conn, rec.id, rec.summary, rec.resource, rec.profile))
-                    if cur.rowcount:
-                        added += 1
-                    else:
-                        dupes += 1
-                self._known_text[id(conn)].clear()  # a duplicate's search text was never taken
+                stored = self._write_batch(conn, batch)
+                added += stored
+                dupes += len(batch.fresh) - stored
             for saved in finish():
                 self._save_profile(conn, saved)
             conn.execute("COMMIT")
@@ -574,6 +564,47 @@ class RecordStore:
         finally:
             self._known_text[id(conn)].clear()
         return added, dupes
+
+    def _write_batch(self, conn: sqlite3.Connection, batch: StreamBatch) -> int:
+        """Apply one batch inside the caller's transaction, in this order: ``newer`` replaces
+        the current version (kept in ``record_versions``; the record is no longer deleted),
+        ``history`` is kept, ``deleted`` marks, ``fresh`` is inserted (a row whose id is
+        present is left alone). Returns how many ``fresh`` rows were inserted."""
+        try:
+            for rec in batch.newer:
+                self._keep_version(conn, rec.id)
+                instant = start_instant(rec.summary.date)
+                conn.execute(
+                    "UPDATE records SET n = ?, rtype = ?, category = ?, rdate = ?, instant = ?, summary = ?, "
+                    "resource = ?, deleted = 0 WHERE id = ?",
+                    (next_position(conn, instant), rec.summary.resource_type, rec.summary.category, rec.summary.date,
+                     instant, *self._dump_record(conn, rec.summary, rec.resource, rec.text), rec.id))
+            for rec in batch.history:
+                self._add_version(conn, rec.id, rec.resource, rec.summary)
+            if batch.deleted:
+                conn.executemany("UPDATE records SET deleted = 1 WHERE id = ?", [(rid,) for rid in batch.deleted])
+            return self._insert_fresh(conn, batch.fresh)
+        finally:
+            self._known_text[id(conn)].clear()  # a duplicate's search text was never taken
+
+    def _insert_fresh(self, conn: sqlite3.Connection, records: Sequence[NewRecord]) -> int:
+        """Insert ``records`` (``INSERT OR IGNORE``: a present id is a duplicate) with one
+        prepared statement; positions are worked out for the whole batch at once
+        (:func:`~wallet.records.store_schema.free_positions`). Returns how many were inserted."""
+        if not records:
+            return 0
+        instants = [start_instant(rec.summary.date) for rec in records]
+        seq: int | None = None
+        rows: list[tuple[Any, ...]] = []
+        for rec, instant, n in zip(records, instants, free_positions(conn, instants), strict=True):
+            s = rec.summary
+            if s.resource_type == "Patient":
+                seq = next_patient_seq(conn) if seq is None else seq + 1
+            rows.append((n, rec.id, s.resource_type, s.category, s.date, instant,
+                         *self._dump_record(conn, s, rec.resource, rec.text), rec.profile,
+                         seq if s.resource_type == "Patient" else None))
+        inserted: int = conn.executemany("INSERT OR IGNORE" + _INSERT, rows).rowcount
+        return inserted
 
     @_guarded
     def put(self, rec: NewRecord) -> None:
@@ -956,6 +987,20 @@ class RecordStore:
     @_guarded
     def cards(self) -> list[bytes]:
         return [bytes(r[0]) for r in self._conn().execute("SELECT card FROM cards ORDER BY id")]
+
+
+_WRITE_CHUNK = 1000  # records :meth:`RecordStore.add_many` prepares and inserts together
+
+
+def _chunks(records: Iterable[NewRecord], size: int) -> Iterator[list[NewRecord]]:
+    chunk: list[NewRecord] = []
+    for rec in records:
+        chunk.append(rec)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _period_end_sql(rdate: object) -> float | None:

@@ -8,16 +8,18 @@ JSON text, the paging indexes and the full-text index. Steps run in one transact
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
+from collections.abc import Sequence
 
 from ..errors import RecordError
 from ..formats import FileFormat
 from ..vault import aead
 from .instants import start_instant
 
-__all__ = ["NEW_STORE", "SCHEMA_VERSION", "SLOT", "next_patient_seq", "next_position", "position_slot",
-           "read_schema_version", "store_format", "upgrade_v1_to_v2", "write_schema_version"]
+__all__ = ["NEW_STORE", "SCHEMA_VERSION", "SLOT", "free_positions", "next_patient_seq", "next_position",
+           "position_slot", "read_schema_version", "store_format", "upgrade_v1_to_v2", "write_schema_version"]
 
 SCHEMA_VERSION = 3
 
@@ -69,6 +71,36 @@ def next_position(conn: sqlite3.Connection, instant: float | None) -> int:
     row = conn.execute("SELECT MAX(n) FROM records WHERE n >= ? AND n < ?",
                        (start, _UNDATED if instant is None else start + _SPILL * SLOT)).fetchone()
     return int(row[0]) + 1
+
+
+def free_positions(conn: sqlite3.Connection, instants: Sequence[float | None]) -> list[int]:
+    """The positions :func:`next_position` gives records of ``instants`` inserted one after
+    another in this order, worked out with one query per 500 distinct seconds instead of one
+    per record (inside the writer's transaction: nobody else inserts meanwhile)."""
+    starts = [position_slot(instant) for instant in instants]
+    distinct = list(dict.fromkeys(starts))
+    taken: dict[int, int | None] = {}
+    for i in range(0, len(distinct), 500):
+        ranges = [[start, _UNDATED if start == 1 else start + SLOT] for start in distinct[i : i + 500]]
+        taken.update(conn.execute(
+            "SELECT s.value ->> 0, (SELECT MAX(n) FROM records WHERE n >= s.value ->> 0 AND n < s.value ->> 1) "
+            "FROM json_each(?) AS s", (json.dumps(ranges),)).fetchall())
+    out: list[int] = []
+    for instant, start in zip(instants, starts, strict=True):
+        end = _UNDATED if instant is None else start + SLOT
+        last = taken.get(start)
+        n = start if last is None else last + 1
+        if n >= end:  # the second's slot is full (a million records): the next seconds', as next_position
+            spill = _UNDATED if instant is None else start + _SPILL * SLOT
+            row = conn.execute("SELECT MAX(n) FROM records WHERE n >= ? AND n < ?", (start, spill)).fetchone()
+            n = max([int(row[0] or start), *(p for p in out if start <= p < spill)]) + 1
+            if n >= _UNDATED:  # a later second's slot in this batch must count it
+                own = n - (n - _UNDATED) % SLOT
+                if own in taken:
+                    taken[own] = max(taken[own] or n, n)
+        taken[start] = n
+        out.append(n)
+    return out
 
 
 def next_patient_seq(conn: sqlite3.Connection) -> int:

@@ -34,6 +34,10 @@ REQUIRED_CODES: dict[tuple[str, str], frozenset[str]] = {
         "planned", "arrived", "triaged", "in-progress", "onleave", "finished", "cancelled",
         "entered-in-error", "unknown"}),
 }
+_REQUIRED_BY_TYPE: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {
+    rtype: tuple((element, allowed) for (t, element), allowed in REQUIRED_CODES.items() if t == rtype)
+    for rtype, _element in REQUIRED_CODES
+}
 _NUMBER_KEYS = frozenset({"valueDecimal", "valueInteger", "valuePositiveInt", "valueUnsignedInt",
                           "multipleBirthInteger", "rank", "sequence"})
 _BOOL_KEYS = frozenset({"valueBoolean", "active", "deceasedBoolean", "multipleBirthBoolean",
@@ -52,7 +56,37 @@ def _model(resource_type: str) -> type[FHIRAbstractModel]:
 
 
 def _check_json_types(value: Any, path: str) -> list[str]:
-    """Check JSON types the models coerce; return the ``urn:uuid:`` references seen."""
+    """Check JSON types the models coerce; return the ``urn:uuid:`` references seen.
+
+    One walk without paths; only a resource that fails is walked again, in the same order,
+    to name where (:func:`_located_json_types`)."""
+    refs: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "value" in node and _QUANTITY_HINTS.intersection(node):
+                v = node["value"]
+                if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
+                    return _located_json_types(value, path)
+            for key, child in node.items():
+                if isinstance(child, (dict, list)):
+                    stack.append(child)
+                elif key == "reference":
+                    if isinstance(child, str) and child.startswith("urn:uuid:"):
+                        refs.append(child)
+                elif key in _NUMBER_KEYS:
+                    if isinstance(child, bool) or not isinstance(child, (int, float, Decimal)):
+                        return _located_json_types(value, path)
+                elif key in _BOOL_KEYS and not isinstance(child, bool):
+                    return _located_json_types(value, path)
+        else:
+            stack.extend(child for child in node if isinstance(child, (dict, list)))
+    return refs
+
+
+def _located_json_types(value: Any, path: str) -> list[str]:
+    """:func:`_check_json_types`, naming the path of what is wrong (raises :class:`InvalidRecord`)."""
     refs: list[str] = []
     stack = [(value, path)]
     while stack:
@@ -101,8 +135,8 @@ def validate_resource(item: Located) -> list[str]:
         model = _model(rt)
     except InvalidRecord as exc:
         raise InvalidRecord(f"{item.position}: {exc.user_message}") from exc
-    for (rtype, element), allowed in REQUIRED_CODES.items():
-        if rtype == rt and element in res and (not isinstance(res[element], str) or res[element] not in allowed):
+    for element, allowed in _REQUIRED_BY_TYPE.get(rt, ()):
+        if element in res and (not isinstance(res[element], str) or res[element] not in allowed):
             raise InvalidRecord(f"{item.position}: {rt}.{element} {str(res[element])[:40]!r} is not one of "
                                 f"{', '.join(sorted(allowed))}")
     try:
