@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from benchmarks.gen_lifetime import lifetime_resources
 from wallet.gui import records_panel
 from wallet.gui.app_window import MainWindow
-from wallet.gui.models import ALL_RECORDS
+from wallet.gui.models import ALL_RECORDS, RecordTableModel
 from wallet.gui.table_model import StorePager
 
 RECORDS = 400
@@ -70,6 +70,50 @@ def test_a_large_category_filters_and_sorts_in_the_store(qtbot, window: MainWind
     series = panel.trend_chart.series
     assert series is not None and panel.model.loaded <= 2 * 200
     assert sum(len(s.points) for s in panel._series.values()) <= 120  # the newest TREND_ROWS rows only
+
+
+def test_a_store_search_shows_its_newest_matches_and_a_capped_count_until_the_exact_one_arrives(
+        qtbot, window: MainWindow, unlocked, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(records_panel, "IN_MEMORY_LIMIT", 100)
+    monkeypatch.setattr(records_panel, "COUNT_CAP", 210)  # a page (200) and a few more
+    _fill(unlocked, tmp_path)
+    window.set_wallet(unlocked)
+    window.show()
+    window.show_category(ALL_RECORDS)
+    panel = window.panel
+    every = unlocked.count(category=ALL_RECORDS)
+    heart = unlocked.count(category=ALL_RECORDS, text="heart")
+    assert heart > 210  # more than the cap
+
+    panel.filter_edit.setText("heart")  # the first page and "210+" at once; the exact count comes later
+    model = panel.model
+    assert not model.total_exact and model.total == 210 and model.loaded == 200
+    assert f"210+ of {every:,} records match · showing the newest 200" in panel.status.text()
+    newest = [s.id for s in unlocked.search("heart", category=ALL_RECORDS, limit=200)]
+    assert [model.summary_at(r).id for r in range(model.loaded)] == newest  # newest first, as the list
+    instants = [model.summary_at(r).instant for r in range(model.loaded)]
+    assert instants == sorted(instants, reverse=True)
+    assert panel.proxy.index(0, model.column_keys.index("date")).data() is not None
+    qtbot.waitUntil(lambda: model.total_exact, timeout=30_000)  # counted on the worker thread
+    assert model.total == heart and f"{heart:,} of {every:,} records match" in panel.status.text()
+    while model.canFetchMore():
+        model.fetchMore()
+    assert model.loaded == heart
+
+    panel.filter_edit.setText("check up")  # fewer than the cap: exact at once, no worker needed
+    expected = unlocked.count(category=ALL_RECORDS, text="check up")
+    assert 0 < expected < 210 and panel.model.total_exact and panel.model.total == expected
+    assert f"{expected:,} of {every:,} records match" in panel.status.text()
+
+
+def test_a_capped_total_pages_on_until_a_short_page(qtbot, unlocked, tmp_path: Path) -> None:
+    _fill(unlocked, tmp_path)
+    heart = unlocked.count(category=ALL_RECORDS, text="heart")
+    model = RecordTableModel.for_wallet(unlocked, ALL_RECORDS, 50, text="heart", total_exact=False, page_size=64)
+    assert model.canFetchMore() and not model.fully_loaded
+    while model.canFetchMore():
+        model.fetchMore()
+    assert model.total_exact and model.total == model.loaded == heart and model.fully_loaded
 
 
 def test_a_long_trend_is_thinned_to_its_extremes_when_built() -> None:

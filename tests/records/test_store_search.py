@@ -18,7 +18,7 @@ from tests.conftest import FIXTURES
 from wallet.records.importer import import_file
 from wallet.records.profiles import Profile
 from wallet.records.search_text import match_expression, narrative_text
-from wallet.records.store import NewRecord, RecordStore
+from wallet.records.store import CappedCount, NewRecord, RecordStore
 from wallet.records.summary import summarize
 from wallet.vault import aead
 
@@ -61,6 +61,17 @@ def test_search_finds_a_record_by_a_word_of_its_narrative_and_by_its_code(store:
     assert [r.id for r in store.search("burn ear")] == [burn.id]  # every word, in any field
     assert store.search("burn cholesterol") == []
     assert store.search("bur") == [] and [r.id for r in store.search("bur*")] == [burn.id]  # whole words, or *
+
+
+def test_the_filter_box_search_finds_by_a_narrative_word_and_by_a_code_with_an_exact_count(
+        store: RecordStore) -> None:
+    report = json.loads(REPORT.read_text("utf-8"))
+    for text in (narrative_only_word(report), report["code"]["coding"][0]["code"]):
+        found = store.search_page(text)
+        assert [store.get(r.id)["id"] for r in found.page.rows] == [report["id"]]
+        assert found.count == CappedCount(1) and found.count.text == "1" and found.page.next is None
+    assert store.search_page("39065001").page.rows[0].summary.resource_type == "Condition"
+    assert store.search_page("nothing-like-this").count == CappedCount(0)
 
 
 def test_search_covers_displays_values_and_prefixes(store: RecordStore) -> None:
@@ -156,6 +167,9 @@ def test_the_services_search_page_and_count_within_the_active_profile(make_servi
         wallet.import_file(EXAMPLES / "Bundle-lipids.json", same_person=True)
         wallet.import_file(EXAMPLES / "Condition-example.json", profile="other")
         assert [r.summary.resource_type for r in wallet.search("densitometry")] == ["DiagnosticReport"]
+        found = wallet.search_page("densitometry", category="All records")  # as the GUI's filter box
+        assert [r.summary.resource_type for r in found.page.rows] == ["DiagnosticReport"] and found.count.exact
+        assert wallet.capped_count(text="39065001") == CappedCount(0)  # another profile's
         assert wallet.search("39065001") == []  # another profile's
         assert [r.summary.title for r in wallet.search("39065001", profile="other")] == ["Burnt Ear"]
         owner = [r.id for r in wallet.summaries()]

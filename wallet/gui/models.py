@@ -142,10 +142,11 @@ class RecordTableModel(QAbstractTableModel):
     """
 
     def __init__(self, fetch: PageFetcher, total: int, *, columns: Sequence[str] = columns_for(None),
-                 page_size: int = PAGE_SIZE, parent: QObject | None = None) -> None:
+                 page_size: int = PAGE_SIZE, total_exact: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._fetch = fetch
         self._total = max(0, int(total))
+        self._exact = total_exact  # False: at least ``total`` rows (a capped count); pages go on until one is short
         self._columns = [COLUMNS[c] for c in columns]
         self.column_keys = tuple(columns)
         self._page = max(1, page_size)
@@ -156,17 +157,29 @@ class RecordTableModel(QAbstractTableModel):
 
     @classmethod
     def for_wallet(cls, wallet: UnlockedWallet, category: str | None, total: int, *, page_size: int = PAGE_SIZE,
-                   text: str | None = None, parent: QObject | None = None) -> RecordTableModel:
+                   text: str | None = None, total_exact: bool = True,
+                   parent: QObject | None = None) -> RecordTableModel:
         """Pages of ``category`` read through the store's indexes (:class:`~.table_model.StorePager`);
-        ``text``: only the records the full-text search finds for it (``total`` counts those)."""
+        ``text``: only the records the full-text search finds for it (``total`` counts those;
+        ``total_exact`` False: at least that many, a capped count)."""
         return cls(StorePager(wallet, category=category, text=text), total, columns=columns_for(category),
-                   page_size=page_size, parent=parent)
+                   page_size=page_size, total_exact=total_exact, parent=parent)
 
     # --- size and lazy loading ------------------------------------------------------
 
     @property
     def total(self) -> int:
+        """How many rows there are; while :attr:`total_exact` is False, at least how many."""
         return self._total
+
+    @property
+    def total_exact(self) -> bool:
+        return self._exact
+
+    def set_exact_total(self, total: int) -> None:
+        """The exact count, once known (counted on a worker thread after a capped count)."""
+        self._total = max(int(total), len(self._rows))
+        self._exact = True
 
     @property
     def loaded(self) -> int:
@@ -174,7 +187,7 @@ class RecordTableModel(QAbstractTableModel):
 
     @property
     def fully_loaded(self) -> bool:
-        return len(self._rows) >= self._total
+        return self._exact and len(self._rows) >= self._total
 
     def rowCount(self, parent: _Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -183,12 +196,18 @@ class RecordTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._columns)
 
     def canFetchMore(self, parent: _Index = _ROOT) -> bool:
-        return not parent.isValid() and not self.paused and len(self._rows) < self._total
+        return not parent.isValid() and not self.paused and not self.fully_loaded
 
     def fetchMore(self, parent: _Index = _ROOT) -> None:
         if not self.canFetchMore(parent):
             return
-        page = list(self._fetch(min(self._page, self._total - len(self._rows)), len(self._rows)))
+        want = min(self._page, self._total - len(self._rows)) if self._exact else self._page
+        page = list(self._fetch(want, len(self._rows)))
+        if not self._exact:
+            if len(page) < want:  # the last page: now the count is known
+                self.set_exact_total(len(self._rows) + len(page))
+            else:
+                self._total = max(self._total, len(self._rows) + len(page))
         if not page:
             self._total = len(self._rows)  # the store shrank; stop asking
             return
@@ -200,6 +219,7 @@ class RecordTableModel(QAbstractTableModel):
             return
         rest = list(self._fetch(-1, len(self._rows)))
         self._total = len(self._rows) + len(rest)
+        self._exact = True
         self._append(rest)
 
     def extend_from(self, offset: int, rows: Sequence[StoredSummary]) -> None:
@@ -234,6 +254,7 @@ class RecordTableModel(QAbstractTableModel):
         self._rows.clear()
         self._haystacks.clear()
         self._total = 0
+        self._exact = True
         self.endResetModel()
 
     # --- data ---------------------------------------------------------------------------

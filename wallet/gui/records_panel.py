@@ -8,7 +8,10 @@ or sorting by another column needs every row, so the rest is read on a worker th
 A category of more than :data:`IN_MEMORY_LIMIT` records (a decade of a watch's readings)
 is never read whole: the filter box searches the store's full-text index and pages
 through what it finds, the table keeps the store's newest-first order, and the trend
-charts the newest :data:`TREND_ROWS` values.
+charts the newest :data:`TREND_ROWS` values. A search shows its first page and a count
+exact up to :data:`~wallet.services.SEARCH_COUNT_CAP` ("1,000+ of 1,000,000 records
+match") at once, in a time bounded by the page and the cap; above the cap the exact
+count is read on the worker thread and replaces "1,000+" when it arrives.
 """
 
 from __future__ import annotations
@@ -32,17 +35,27 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import CancelToken, ProgressSink
-from ..services import ALL_RECORDS, INSURANCE, StoredSummary, UnlockedWallet
-from .models import COLUMNS, MEASUREMENT_CATEGORIES, RecordFilterProxy, RecordTableModel, TrendSeries, trend_series
+from ..services import ALL_RECORDS, INSURANCE, SEARCH_COUNT_CAP, StoredSummary, UnlockedWallet
+from .models import (
+    COLUMNS,
+    MEASUREMENT_CATEGORIES,
+    PAGE_SIZE,
+    RecordFilterProxy,
+    RecordTableModel,
+    TrendSeries,
+    trend_series,
+)
 from .trend_chart import TrendChart
 from .workers import JobRunner
 
-__all__ = ["IN_MEMORY_LIMIT", "TREND_ROWS", "RecordsPanel"]
+__all__ = ["COUNT_CAP", "IN_MEMORY_LIMIT", "TREND_ROWS", "RecordsPanel"]
 
 IN_MEMORY_LIMIT = 50_000  # above this many records a category is paged and searched in the store
 TREND_ROWS = 100_000  # the newest rows of a large category that its trend is drawn from
+COUNT_CAP = SEARCH_COUNT_CAP  # a store search counts exactly up to this many at once ("1,000+" above)
 
 _REST = "records-rest"  # the JobRunner key of loading every row of the shown category
+_COUNT = "records-search-count"  # the JobRunner key of counting a search's matches exactly
 _HEADINGS = {ALL_RECORDS: "All records, newest first (insurance and billing are under their own category)",
              INSURANCE: "Insurance and billing: claims, explanations of benefit and coverage"}
 _WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 120}
@@ -157,6 +170,7 @@ class RecordsPanel(QWidget):
     def show_category(self, wallet: UnlockedWallet, category: str | None, total: int, runner: JobRunner) -> None:
         """Show ``category`` (``None``: every record, the timeline)."""
         runner.drop(_REST)
+        runner.drop(_COUNT)
         self._wallet, self._category, self._runner = wallet, category, runner
         self._loading_rest = False
         self._series = {}
@@ -214,16 +228,46 @@ class RecordsPanel(QWidget):
             return
         words = " ".join(text.split())
         self._search_text = words
-        total = wallet.count(category=self._category, text=words) if words else self._category_total
-        model = RecordTableModel.for_wallet(wallet, self._category, total, text=words or None, parent=self)
+        if self._runner is not None and not self._runner.shut_down:
+            self._runner.drop(_COUNT)
+        if not words:
+            model = RecordTableModel.for_wallet(wallet, self._category, self._category_total, parent=self)
+            self._set_model(model)
+            model.fetchMore()
+            self._hide_empty_columns()
+            return
+        # the first page and a count exact up to the cap, in one bounded step on this thread
+        found = wallet.search_page(words, category=self._category, limit=PAGE_SIZE, cap=COUNT_CAP)
+        model = RecordTableModel.for_wallet(wallet, self._category, found.count.value, text=words,
+                                            total_exact=found.count.exact, parent=self)
         self._set_model(model)
-        model.fetchMore()
+        model.extend_from(0, found.page.rows)
         self._hide_empty_columns()
+        if not found.count.exact:
+            self._count_exactly(model, words)
+
+    def _count_exactly(self, model: RecordTableModel, words: str) -> None:
+        """Count every match of the search shown on the worker thread; the label's "1,000+"
+        becomes the number when it arrives (unless the search or the view changed)."""
+        wallet, runner, category = self._wallet, self._runner, self._category
+        if wallet is None or runner is None or runner.shut_down:
+            return
+
+        def job(_progress: ProgressSink, cancel: CancelToken) -> int:
+            return wallet.count(category=category, text=words, cancel=cancel)  # a later search cancels it
+
+        def done(total: int) -> None:
+            if self.model is model and self._search_text == words:
+                model.set_exact_total(total)
+                self._refresh_state()
+
+        runner.submit(job, on_done=done, latest=_COUNT)
 
     def clear(self) -> None:
         """Forget every record shown (the wallet is locking)."""
         if self._runner is not None and not self._runner.shut_down:
             self._runner.drop(_REST)
+            self._runner.drop(_COUNT)
         self._wallet = None
         self._runner = None
         self._loading_rest = False
@@ -348,7 +392,8 @@ class RecordsPanel(QWidget):
         if self._loading_rest:
             text = f"Loading all {total:,} records…"
         elif self._search_text:
-            text = f"{total:,} of {self._category_total:,} records match · showing the newest {model.loaded:,}"
+            matches = f"{total:,}" if model.total_exact else f"{total:,}+"
+            text = f"{matches} of {self._category_total:,} records match · showing the newest {model.loaded:,}"
         elif words:
             text = f"{shown:,} of {total:,} records match"
         elif model.fully_loaded:

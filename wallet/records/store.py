@@ -49,10 +49,11 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from ..errors import DecryptionError, RecordError, RecordNotFound, StoreUnreadable
+from ..errors import Cancelled, DecryptionError, RecordError, RecordNotFound, StoreUnreadable
 from ..events import CancelToken, ProgressSink, report
 from ..formats import (
     FileMigration,
@@ -85,11 +86,14 @@ from .summary import CATEGORIES, Summary
 
 __all__ = [
     "SCHEMA_VERSION",
+    "SEARCH_COUNT_CAP",
     "STORE_FILE",
+    "CappedCount",
     "NewRecord",
     "Page",
     "PageKey",
     "RecordStore",
+    "SearchPage",
     "StoredSummary",
     "StreamBatch",
     "damaged_message",
@@ -99,6 +103,7 @@ __all__ = [
 ]
 
 STORE_FILE = "records.sqlite3"
+SEARCH_COUNT_CAP = 1000  # a search counts its matches exactly up to this many ("1,000+" above)
 
 
 def record_id_for(index_key: bytes, resource: dict[str, Any], profile: str = OWNER) -> str:
@@ -182,8 +187,39 @@ class Page:
     next: PageKey | None
 
 
+@dataclass(frozen=True)
+class CappedCount:
+    """How many records match, counted exactly up to a cap (as mail clients count a search).
+
+    ``exact``: ``value`` is the count. Otherwise more than ``value`` records match (``value``
+    is the cap) and :attr:`text` reads ``1,000+``. Raises ``ValueError`` for a negative value."""
+
+    value: int
+    exact: bool = True
+
+    def __post_init__(self) -> None:
+        if self.value < 0:
+            raise ValueError(f"a count is at least 0, not {self.value}")
+
+    @property
+    def text(self) -> str:
+        """``"98"``, ``"12,345"``; ``"1,000+"`` when capped."""
+        return f"{self.value:,}" + ("" if self.exact else "+")
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """The first page of a search and how many records match (:meth:`RecordStore.search_page`)."""
+
+    page: Page
+    count: CappedCount
+
+
 _INSERT = (" INTO records (n, id, rtype, category, rdate, instant, summary, resource, profile, seq) "
            "VALUES (?,?,?,?,?,?,?,?,?,?)")
+# the summaries of a page, read as fhir_json.loads reads them (decimals exact), by one decoder
+# built once rather than one per row
+_SUMMARY_JSON = json.JSONDecoder(parse_float=Decimal)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -701,45 +737,103 @@ class RecordStore:
         args: list[Any] = []
         _add_owner_filters(clauses, args, profile, category, types)
         if since:
-            start = start_instant(since)
-            if start is None:
-                raise RecordError(f"{since!r} is not a date; give one like 2024-03-10 (or 2024-03, "
-                                  "or 2024-03-10T08:00:00+01:00).")
+            start, earliest = _since_bounds(since)
             # a partial date lasts at most a year: only those rows need their period's end; the
             # position range lets the index skip everything older
-            earliest = start - 366 * 86400.0
             clauses.append("n >= ? AND instant >= ? AND (instant >= ? OR fhir_period_end(rdate) > ?)")
             args.extend([position_slot(earliest), earliest, start, start])
         return " WHERE " + " AND ".join(clauses), args
 
     def _source(self, category: str | None, types: Iterable[str] | None, since: str | None,
-                profile: str | None, text: str | None) -> tuple[str, list[Any], str]:
+                profile: str | None, text: str | None, *, counting: bool = False) -> tuple[str, list[Any], str]:
         """``FROM … WHERE …`` for the filters, its arguments, and the position column to order by.
 
         With ``text`` the search index drives: it yields its matches by position (newest
         first or last, without sorting), each looked up in ``records`` and filtered, so a page
-        stops after ``limit`` rows that pass."""
+        stops after ``limit`` rows that pass. Two things keep that lookup in a small index
+        rather than the table's rows (a million records do not fit the page cache, and every
+        page read from the file is decrypted): ``types`` is narrowed to the types the table of
+        counts says are stored (dropped when it names them all, as the timeline does), and a
+        count (``counting``) of one profile's category checks each match in that category's
+        index. Callers run this and their query in one snapshot (:meth:`_snapshot`)."""
+        none_stored = False
+        if text is not None and types is not None:
+            kinds = list(types)
+            types = self._stored_types(category, kinds, profile) if kinds else kinds
+            none_stored = bool(kinds) and types == []
         where, args = self._where(category, types, since, profile)
         if text is None:
             return " FROM records" + where, args, "n"
         match = match_expression(text)
-        if match is None:
+        if match is None or none_stored:
             return " FROM records" + where + " AND 0", args, "n"
-        return (" FROM search CROSS JOIN records ON records.n = search.rowid" + where + " AND search MATCH ?",
-                [*args, match], "search.rowid")
+        where += " AND search MATCH ?"
+        args.append(match)
+        if since:  # the same lower bound, on the index's side: SQLite does not carry it across the join
+            where += " AND search.rowid >= ?"
+            args.append(position_slot(_since_bounds(since)[1]))
+        table = "records"
+        if counting and profile is not None and category and not types:
+            table += " INDEXED BY records_live_category"  # (profile, category, n): no table row read
+        return f" FROM search CROSS JOIN {table} ON records.n = search.rowid" + where, args, "search.rowid"
+
+    def _stored_types(self, category: str | None, types: Iterable[str], profile: str | None) -> list[str] | None:
+        """``types`` less those no live record of ``profile`` (and ``category``) has; ``None``
+        when that leaves every type stored (the filter then excludes nothing)."""
+        wanted = set(types)
+        stored = {rtype for rtype, n in self._counted("rtype", profile, category) if n}
+        if stored <= wanted:
+            return None
+        return sorted(stored & wanted)
+
+    @contextlib.contextmanager
+    def _snapshot(self, needed: bool = True) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, its statements reading one snapshot of the store (a read
+        transaction, unless one is open on it already or ``needed`` is False)."""
+        conn = self._conn()
+        if not needed or conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")  # it only read
 
     @_guarded
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
-              profile: str | None = None, text: str | None = None) -> int:
+              profile: str | None = None, text: str | None = None, cancel: CancelToken | None = None) -> int:
         """How many records pass the filters of :meth:`page`. Without ``since`` or ``text`` this
         reads the table of counts the store keeps (a few rows, however many records); with
-        ``since``, a paging index from that date on; with ``text``, the matches."""
+        ``since``, a paging index from that date on; with ``text``, every match (for a filter
+        box, :meth:`capped_count`). ``cancel``: a cancelled token stops the count mid-way,
+        raising :class:`~wallet.errors.Cancelled`."""
         if since is None and text is None:
             ((total,),) = self._counted("", profile, category, types)
             return int(total or 0)
-        source, args, _position = self._source(category, types, since, profile, text)
-        count: int = self._conn().execute(f"SELECT COUNT(*){source}", args).fetchone()[0]
+        with self._snapshot(types is not None and text is not None) as conn, _interruptible(conn, cancel):
+            source, args, _position = self._source(category, types, since, profile, text, counting=True)
+            count: int = conn.execute(f"SELECT COUNT(*){source}", args).fetchone()[0]
         return count
+
+    @_guarded
+    def capped_count(self, *, category: str | None = None, types: Iterable[str] | None = None,
+                     since: str | None = None, profile: str | None = None, text: str | None = None,
+                     cap: int = SEARCH_COUNT_CAP) -> CappedCount:
+        """:meth:`count`, exact up to ``cap`` (at least 1) records; above it, ``CappedCount(cap,
+        exact=False)``. A search reads at most ``cap + 1`` of its matches, so the time is bounded
+        however many records match; without ``text`` or ``since`` the count is always exact
+        (the table of counts). Raises ``ValueError`` for a cap below 1."""
+        if cap < 1:
+            raise ValueError(f"capped_count: cap is at least 1, not {cap}")
+        if since is None and text is None:
+            return CappedCount(self.count(category=category, types=types, profile=profile))
+        with self._snapshot(types is not None and text is not None) as conn:
+            source, args, _position = self._source(category, types, since, profile, text, counting=True)
+            found: int = conn.execute(f"SELECT COUNT(*) FROM (SELECT 1{source} LIMIT ?)",
+                                      [*args, cap + 1]).fetchone()[0]
+        return CappedCount(found) if found <= cap else CappedCount(cap, exact=False)
 
     @_guarded
     def page(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
@@ -758,13 +852,14 @@ class RecordStore:
         is not a date."""
         if not 1 <= limit <= 10_000 or offset < 0 or (offset and after is not None):
             raise ValueError("page: limit is 1..10000, offset at least 0, and offset and after not both")
-        source, args, position = self._source(category, types, since, profile, text)
-        if after is not None:
-            source += f" AND {position} < ?"
-            args.append(after.position)
-        q = (f"SELECT id, summary, instant, profile, n{source} ORDER BY {position} DESC LIMIT ? OFFSET ?")
-        found = self._conn().execute(q, [*args, limit + 1, offset]).fetchall()
-        rows = tuple(StoredSummary(rid, Summary.from_json(self._load(summary)), instant, prof, n)
+        with self._snapshot(types is not None and text is not None) as conn:
+            source, args, position = self._source(category, types, since, profile, text)
+            if after is not None:
+                source += f" AND {position} < ?"
+                args.append(after.position)
+            q = (f"SELECT id, summary, instant, profile, n{source} ORDER BY {position} DESC LIMIT ? OFFSET ?")
+            found = conn.execute(q, [*args, limit + 1, offset]).fetchall()
+        rows = tuple(StoredSummary(rid, Summary.from_json(_SUMMARY_JSON.decode(summary)), instant, prof, n)
                      for rid, summary, instant, prof, n in found[:limit])
         return Page(rows, rows[-1].key if len(found) > limit else None)
 
@@ -782,25 +877,48 @@ class RecordStore:
                               limit=limit, offset=offset).rows)
 
     @_guarded
+    def search_page(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
+                    since: str | None = None, profile: str | None = None, limit: int = 200,
+                    cap: int = SEARCH_COUNT_CAP) -> SearchPage:
+        """What a filter box shows first: the newest ``limit`` matches of ``text`` (as
+        :meth:`search`, with the filters of :meth:`page`) and their :meth:`capped_count`.
+
+        When the page holds every match, that is the count, exact (no second query); otherwise
+        the count reads at most ``cap + 1`` matches (and is at least the page's rows). Either
+        way the time is bounded by ``limit`` and ``cap``, not by how many records the store
+        holds or how many match. The exact count above the cap is :meth:`count` (it reads
+        every match: run it off the GUI thread). Raises as :meth:`page` and :meth:`capped_count`."""
+        first = self.page(category=category, types=types, since=since, profile=profile, text=text, limit=limit)
+        if first.next is None:  # every match is on the page
+            return SearchPage(first, CappedCount(len(first.rows)))
+        count = self.capped_count(category=category, types=types, since=since, profile=profile, text=text, cap=cap)
+        if not count.exact and count.value < len(first.rows):  # a page longer than the cap: at least its rows
+            count = CappedCount(len(first.rows), exact=False)
+        return SearchPage(first, count)
+
+    @_guarded
     def ids(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
             newest_first: bool = True, limit: int = -1, offset: int = 0, profile: str | None = None,
             text: str | None = None) -> list[str]:
         """Record ids, of one ``profile`` or (``None``) of every profile; in the order of
         :meth:`page` (or exactly the reverse)."""
-        source, args, position = self._source(category, types, since, profile, text)
-        q = f"SELECT id{source} ORDER BY {position} {'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?"
-        return [r[0] for r in self._conn().execute(q, [*args, limit, offset])]
+        with self._snapshot(types is not None and text is not None) as conn:
+            source, args, position = self._source(category, types, since, profile, text)
+            q = f"SELECT id{source} ORDER BY {position} {'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?"
+            return [r[0] for r in conn.execute(q, [*args, limit, offset])]
 
     @_guarded
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, newest_first: bool = True, limit: int = -1,
                   offset: int = 0, profile: str | None = None, text: str | None = None) -> list[StoredSummary]:
         """Summaries in the order of :meth:`ids`, every one at once (``limit`` -1); prefer :meth:`page`."""
-        source, args, position = self._source(category, types, since, profile, text)
-        q = (f"SELECT id, summary, instant, profile, n{source} ORDER BY {position} "
-             f"{'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?")
-        return [StoredSummary(rid, Summary.from_json(self._load(blob)), instant, prof, n)
-                for rid, blob, instant, prof, n in self._conn().execute(q, [*args, limit, offset])]
+        with self._snapshot(types is not None and text is not None) as conn:
+            source, args, position = self._source(category, types, since, profile, text)
+            q = (f"SELECT id, summary, instant, profile, n{source} ORDER BY {position} "
+                 f"{'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?")
+            found = conn.execute(q, [*args, limit, offset]).fetchall()
+        return [StoredSummary(rid, Summary.from_json(_SUMMARY_JSON.decode(blob)), instant, prof, n)
+                for rid, blob, instant, prof, n in found]
 
     def _counted(self, columns: str, profile: str | None, category: str | None = None,
                  types: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
@@ -912,6 +1030,35 @@ def damaged_message(path: Path, exc: Exception) -> str:
     overwritten header) or keyed for another wallet; SQLCipher cannot tell these apart."""
     return (f"The record store {path} is damaged or belongs to another wallet ({exc}); nothing was changed. "
             "Move it away and restore your records with health-wallet restore-backup, or import your files again.")
+
+
+@contextlib.contextmanager
+def _interruptible(conn: sqlite3.Connection, cancel: CancelToken | None) -> Iterator[None]:
+    """Statements on ``conn`` stop soon after ``cancel`` is cancelled (SQLite's progress
+    handler, every few thousand steps): :class:`~wallet.errors.Cancelled`."""
+    if cancel is None:
+        yield
+        return
+    conn.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 4096)
+    try:
+        yield
+    except DATABASE_ERRORS as exc:
+        if cancel.cancelled and "interrupt" in str(exc).lower():
+            raise Cancelled() from exc
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def _since_bounds(since: str) -> tuple[float, float]:
+    """The start of ``since`` (UTC epoch seconds) and the earliest instant a record kept by it
+    can have (a partial date's period lasts at most a year). Raises :class:`RecordError` when
+    ``since`` is not a FHIR date or dateTime."""
+    start = start_instant(since)
+    if start is None:
+        raise RecordError(f"{since!r} is not a date; give one like 2024-03-10 (or 2024-03, "
+                          "or 2024-03-10T08:00:00+01:00).")
+    return start, start - 366 * 86400.0
 
 
 def _add_owner_filters(clauses: list[str], args: list[Any], profile: str | None, category: str | None,

@@ -20,7 +20,7 @@ from ..config import SETTINGS
 from ..records.facts import record_facts
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
-from ..records.store import Page, PageKey, StoredSummary
+from ..records.store import SEARCH_COUNT_CAP, CappedCount, Page, PageKey, SearchPage, StoredSummary
 from ..records.summary import Summary, summarize
 from .context import WalletContext
 from .overview import HealthOverview
@@ -94,6 +94,7 @@ __all__ = [
     "PHRASE_LENGTHS",
     "PRESETS",
     "RESOURCE_TYPES",
+    "SEARCH_COUNT_CAP",
     "SETTINGS",
     "TEXT_PERCENT_RANGE",
     "THEMES",
@@ -102,6 +103,7 @@ __all__ = [
     "AddressBook",
     "BackupReceipt",
     "Backups",
+    "CappedCount",
     "CardVerificationError",
     "ChainStatus",
     "Cid",
@@ -127,6 +129,7 @@ __all__ = [
     "ProfileView",
     "RecordCounts",
     "RevokeReceipt",
+    "SearchPage",
     "SharePlan",
     "Sharing",
     "StoredSummary",

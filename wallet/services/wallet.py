@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Cancelled, InvalidRecord, WalletError, WalletExists, WalletLocked, WalletNotFound
 from ..events import CancelToken, ProgressSink
 from ..records.profiles import OWNER, check_profile_name
-from ..records.store import STORE_FILE, Page, PageKey, RecordStore, StoredSummary
+from ..records.store import (
+    SEARCH_COUNT_CAP,
+    STORE_FILE,
+    CappedCount,
+    Page,
+    PageKey,
+    RecordStore,
+    SearchPage,
+    StoredSummary,
+)
 from ..vault.keys import PHRASE_LENGTHS, Identity, WalletKeys, new_phrase, normalize_phrase
 from ..vault.keystore import MIN_PASSPHRASE, Keystore, check_passphrase
 from ..vault.remember import RememberedUnlock
@@ -706,14 +715,45 @@ class UnlockedWallet:
         return Page(tuple(named_rows(self.store, list(found.rows), name, self._display_index())), found.next)
 
     def count(self, *, category: str | None = None, types: Iterable[str] | None = None, since: str | None = None,
-              text: str | None = None, profile: str | None = None) -> int:
-        """How many records :meth:`page` pages through with the same filters (``category``: a view)."""
+              text: str | None = None, profile: str | None = None, cancel: CancelToken | None = None) -> int:
+        """How many records :meth:`page` pages through with the same filters (``category``: a view).
+        With ``text`` it reads every match (a worker thread's job; ``cancel`` stops it,
+        :class:`Cancelled`); :meth:`capped_count` is bounded."""
         from .reading import view_query
 
         if types is None and category is not None:
             category, types = view_query(category)
         return self.store.count(category=category, types=types, since=since, text=text,
-                                profile=self._profile_name(profile))
+                                profile=self._profile_name(profile), cancel=cancel)
+
+    def capped_count(self, *, category: str | None = None, types: Iterable[str] | None = None,
+                     since: str | None = None, text: str | None = None, profile: str | None = None,
+                     cap: int = SEARCH_COUNT_CAP) -> CappedCount:
+        """:meth:`count`, exact up to ``cap`` records and ``1,000+`` above (time bounded by the
+        cap); see :meth:`RecordStore.capped_count`. ``category``: a view as in :meth:`summaries`."""
+        from .reading import view_query
+
+        if types is None and category is not None:
+            category, types = view_query(category)
+        return self.store.capped_count(category=category, types=types, since=since, text=text,
+                                       profile=self._profile_name(profile), cap=cap)
+
+    def search_page(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
+                    since: str | None = None, limit: int = 200, profile: str | None = None,
+                    cap: int = SEARCH_COUNT_CAP) -> SearchPage:
+        """What the GUI's filter box shows first for ``text``: the newest ``limit`` matches of
+        one profile (default: the active one), named as in :meth:`summaries`, and their count,
+        exact up to ``cap`` (see :meth:`RecordStore.search_page`). The next rows are
+        :meth:`summaries` with ``offset``; the exact count above the cap is :meth:`count`."""
+        from .reading import named_rows, view_query
+
+        name = self._profile_name(profile)
+        if types is None and category is not None:
+            category, types = view_query(category)
+        found = self.store.search_page(text, category=category, types=types, since=since, profile=name,
+                                       limit=limit, cap=cap)
+        rows = tuple(named_rows(self.store, list(found.page.rows), name, self._display_index()))
+        return SearchPage(Page(rows, found.page.next), found.count)
 
     def search(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
                since: str | None = None, limit: int = 100, offset: int = 0,
