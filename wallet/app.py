@@ -22,6 +22,8 @@ from .vault.keystore import DEFAULT_KDF, LIGHT_KDF, KdfParams
 
 if TYPE_CHECKING:
     from .chain.backend import ChainBackend
+    from .chain.code_checks import CodeChecks
+    from .chain.networks import NetworkProfile
     from .ipfs.backend import IpfsBackend
     from .share.issuers import TrustedIssuer
 
@@ -39,6 +41,7 @@ class App:
     extra_trusted_issuers: tuple[TrustedIssuer, ...] = ()  # SMART Health Card issuers trusted for this run (tests)
     ipfs_factory: Callable[[App], IpfsBackend] | None = None  # None: default_ipfs
     chain_factory: Callable[[App], ChainBackend] | None = None  # None: default_chain
+    checked_code: CodeChecks | None = field(default=None, repr=False)  # made on first use: see code_checks
 
     closing: threading.Thread | None = None  # a thread still stopping the nodes of a locked wallet
     serving: IpfsBackend | None = None  # the IPFS node a locked wallet left serving its shares
@@ -55,6 +58,22 @@ class App:
     def make_chain(self) -> ChainBackend:
         self._settle()
         return (self.chain_factory or default_chain)(self)
+
+    @property
+    def code_checks(self) -> CodeChecks:
+        """The grants contracts this process found genuine, by endpoint (:mod:`wallet.chain.code_checks`);
+        made on first use, so an app that never reaches a chain does not load the chain stack."""
+        if self.checked_code is None:
+            from .chain.code_checks import CodeChecks
+
+            self.checked_code = CodeChecks()
+        return self.checked_code
+
+    def connect_network(self, profile: NetworkProfile) -> ChainBackend:
+        """A backend on a network profile's first answering RPC endpoint (not the embedded one)."""
+        from .chain.networks import connect_profile
+
+        return connect_profile(profile, code_checks=self.code_checks)
 
     def make_embedded_chain(self) -> ChainBackend:
         """This computer's embedded chain, whatever network is active (a share made on it)."""
@@ -120,10 +139,10 @@ def default_chain(app: App) -> ChainBackend:
 
         profile = NetworkBook.load(app.home).active
         if not profile.is_embedded:
-            return connect_profile(profile, contract_address=settings.chain_contract)
+            return connect_profile(profile, contract_address=settings.chain_contract, code_checks=app.code_checks)
         from .chain.embedded import open_embedded_chain
 
         return open_embedded_chain(embedded_chain_dir(app), clock=app.clock)
     from .chain.rpc import connect_rpc
 
-    return connect_rpc(settings.chain_rpc, contract_address=settings.chain_contract)
+    return connect_rpc(settings.chain_rpc, contract_address=settings.chain_contract, code_checks=app.code_checks)

@@ -314,3 +314,54 @@ def test_a_doctor_without_funds_is_told_in_one_line_and_nothing_is_logged(chain1
     assert "xDAI" in message and doctor.identity.address in message
     gid = bytes.fromhex(receipt.grant_id[2:])
     assert doctor.chain().grant_stage(gid) is GrantStage.UNUSED  # nothing was submitted or logged
+
+
+def _opens_logged(wallet) -> int:
+    """The wallet's own record of what it did (its AuditEvents; an open adds one)."""
+    return len(wallet.store.summaries(types=["AuditEvent"]))
+
+
+@pytest.mark.parametrize("submitted_first", [False, True], ids=["with-the-grant", "access-only"])
+def test_an_open_whose_access_log_reverts_on_chain_shows_nothing(chain100: AnvilNode, open_wallet,
+                                                                 submitted_first: bool) -> None:
+    """The access-log transaction is priced while the data is fetched and sent once the records
+    are validated; the patient revokes in between, so the transaction is mined and reverts. The
+    open fails: no records are returned and no access is kept as done."""
+    from wallet.events import Progress
+
+    url = chain100.url
+    patient = open_wallet("patient")
+    _on_chain100(patient, url, active=True)
+    patient.import_file(SMALL_PATIENT)
+    chain100.rpc("anvil_setBalance", patient.identity.address, RICH)  # so the patient can revoke at once
+    doctor = open_wallet("doctor")
+    _on_chain100(doctor, url, active=True)
+    chain100.rpc("anvil_setBalance", doctor.identity.address, RICH)
+    assert Sharing(doctor).register_key() is not None
+    sharing = Sharing(patient)
+    receipt = sharing.grant(doctor.identity.address, record_ids=sharing.choose_records(types=["Immunization"]),
+                            expires_at=parse_expiry("7d", now=patient.chain().now()))
+    doc_sharing = Sharing(doctor)
+    gid = bytes.fromhex(receipt.grant_id[2:])
+    if submitted_first:
+        assert doc_sharing.open(receipt.token).grant_tx is not None
+    before = _opens_logged(doctor)
+    accesses = doctor.chain().grant_info(gid).accesses if submitted_first else 0
+    messages: list[str] = []
+
+    def revoke_once_decrypted(progress: Progress) -> None:
+        messages.append(progress.message)
+        if progress.message == "Validating the records":  # decrypted; the access log is sent after this
+            sharing.revoke_grant(receipt.grant_id)
+
+    with pytest.raises(ChainError) as refused:
+        doc_sharing.open(receipt.token, progress=revoke_once_decrypted)
+    assert "Validating the records" in messages and "Opened" not in messages
+    assert "revoked" in _one_line(refused).lower() or "failed on chain" in _one_line(refused)
+    assert _opens_logged(doctor) == before  # nothing kept as opened
+    if submitted_first:
+        assert doctor.chain().grant_info(gid).accesses == accesses  # the reverted log added no access
+    else:
+        assert doctor.chain().grant_stage(gid) is GrantStage.BURNED  # the grant was never submitted
+    with pytest.raises(GrantNotActive, match="revoked"):
+        doc_sharing.open(receipt.token)

@@ -9,14 +9,14 @@ this process by the wallet's own account; every failure is a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from .eip712 import Eip712Domain, SignedGrant, SignedRevoke
 from .grants import AccessEvent, AccessGrant, GrantStage
 
-__all__ = ["ChainBackend", "Deployment", "Signer", "TxResult"]
+__all__ = ["ChainBackend", "Deployment", "PreparedTx", "Signer", "TxResult"]
 
 
 @runtime_checkable
@@ -50,6 +50,25 @@ class Deployment:
 
     address: str
     tx: TxResult | None
+
+
+@dataclass(frozen=True)
+class PreparedTx:
+    """A contract transaction checked and priced, not yet signed or sent: the node's gas
+    estimate said it succeeds now (a refusal costs nothing), the fee was read and the
+    sender's balance covers ``gas`` × the fee. ``fields`` are the transaction's fields but
+    the nonce, taken when it is sent (from ``nonce_counts`` when they are still right: a
+    nonce another sender took meanwhile is looked up again); ``action`` names it in errors."""
+
+    sender: str
+    fields: dict[str, Any] = field(repr=False)
+    action: str
+    nonce_counts: tuple[int, int] | None = None  # the sender's (mined, pending) counts when it was priced
+
+    @property
+    def gas(self) -> int:
+        """The gas limit it carries (the estimate with the backend's margin)."""
+        return int(self.fields["gas"])
 
 
 class ChainBackend(Protocol):
@@ -171,6 +190,18 @@ class ChainBackend(Protocol):
     def grants_for_grantee(self, grantee: str) -> list[AccessGrant]: ...
 
     def record_access(self, account: Signer, grant_id: bytes) -> TxResult: ...
+
+    def prepare_access(self, account: Signer, grant_id: bytes, *, signed: SignedGrant | None = None) -> PreparedTx:
+        """The access-log transaction of an open, checked and priced but not sent:
+        ``recordAccess(grant_id)``, or with ``signed`` ``grantBySigAndRecordAccess`` (the
+        grant submitted with the access). A revert (not the grantee, revoked, expired,
+        burned) raises the ``ChainError`` the transaction would, and costs nothing."""
+        ...
+
+    def send_prepared(self, account: Signer, prepared: PreparedTx) -> TxResult:
+        """Sign ``prepared`` with the next nonce, send it and wait for its receipt;
+        ``TransactionReverted`` (or the contract's error) when it failed on chain."""
+        ...
 
     def access_log(self, address: str) -> list[AccessEvent]:
         """Granted, revoked and accessed events where ``address`` is either party, oldest first."""

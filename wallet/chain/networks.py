@@ -27,6 +27,7 @@ from ..atomicfile import write_atomic
 from ..errors import ChainUnavailable, ConfigError, InputRefused
 
 if TYPE_CHECKING:
+    from .code_checks import CodeChecks
     from .web3_backend import Web3ChainBackend
 
 __all__ = ["EMBEDDED", "EMBEDDED_CHAIN_ID_BASE", "NETWORKS_FILE", "NetworkBook", "NetworkProfile",
@@ -218,7 +219,7 @@ def is_embedded_chain_id(chain_id: int) -> bool:
 
 
 def connect_profile(profile: NetworkProfile, *, contract_address: str | None = None,
-                    timeout: float = 30.0) -> Web3ChainBackend:
+                    timeout: float = 30.0, code_checks: CodeChecks | None = None) -> Web3ChainBackend:
     """A backend on the first of the profile's RPC endpoints that answers with its chain id.
 
     ``ChainUnavailable`` names every endpoint tried when none does; an endpoint that
@@ -231,7 +232,8 @@ def connect_profile(profile: NetworkProfile, *, contract_address: str | None = N
     problems = []
     for url in profile.rpc:
         try:
-            backend = connect_rpc(url, contract_address=contract_address, timeout=timeout, currency=profile.currency)
+            backend = connect_rpc(url, contract_address=contract_address, timeout=timeout, currency=profile.currency,
+                                  code_checks=code_checks)
         except ChainUnavailable as exc:
             problems.append(exc.user_message)
             continue

@@ -31,6 +31,7 @@ from web3.exceptions import (
     ProviderConnectionError,
     TimeExhausted,
     TransactionNotFound,
+    Web3Exception,
     Web3RPCError,
 )
 from web3.types import FilterParams, TxParams, Wei
@@ -45,8 +46,9 @@ from ..errors import (
     TransactionPending,
     TransactionReverted,
 )
-from .backend import Deployment, Signer, TxResult
+from .backend import Deployment, PreparedTx, Signer, TxResult
 from .canonical import FACTORY_ADDRESS, canonical_address, factory_calldata, factory_deployment, identify_runtime
+from .code_checks import CodeChecks
 from .contract import error_from_revert, load_artefact
 from .eip712 import Eip712Domain, SignedGrant, SignedRevoke
 from .grants import (
@@ -179,10 +181,14 @@ class Web3ChainBackend:
         on_close: Callable[[], None] | None = None,
         earlier_contracts: tuple[str, ...] = (),
         currency: str = "ETH",
+        endpoint: str | None = None,
+        code_checks: CodeChecks | None = None,
     ) -> None:
         """``earlier_contracts``: grants contracts of version 1 on this chain whose grants
         keep listing, opening and revoking beside the current contract (new grants and keys
-        go to the current one)."""
+        go to the current one). ``code_checks`` remembers, by ``endpoint`` (the node's URL),
+        the contracts whose code was found to be HealthGrants, so another backend on the
+        same endpoint does not read it again (none: every backend reads it)."""
         self._w3 = w3
         self._currency = currency
         self._description = description
@@ -212,8 +218,12 @@ class Web3ChainBackend:
         self._canonical = canonical_address()
         self._earlier: list[Any] = []
         self._deployed_blocks: dict[str, int] = {}
-        with self._guard("Looking up the grants contract"):
-            canonical_present = bool(self._w3.eth.get_code(self._canonical))
+        self._endpoint = endpoint
+        self._code_checks = code_checks if endpoint else None
+        canonical_present = self._checked_version(self._canonical) is not None
+        if not canonical_present:
+            with self._guard("Looking up the grants contract"):
+                canonical_present = bool(self._w3.eth.get_code(self._canonical))
         if contract_address:
             self._use_contract(contract_address)
             if self._contract_version == 1 and canonical_present:
@@ -312,20 +322,35 @@ class Web3ChainBackend:
 
     # --- contract ------------------------------------------------------------------
 
+    def _checked_version(self, address: str) -> int | None:
+        """The HealthGrants version this process already found at ``address`` on this endpoint."""
+        if self._code_checks is None or self._endpoint is None:
+            return None
+        return self._code_checks.version(self._endpoint, self._chain_id, address)
+
+    def _identified(self, address: str, code: bytes) -> int | None:
+        """The HealthGrants version of ``code`` (read at ``address``), remembered when it is one."""
+        version = identify_runtime(bytes(code))
+        if version is not None and self._code_checks is not None and self._endpoint is not None:
+            self._code_checks.remember(self._endpoint, self._chain_id, address, version)
+        return version
+
     def _use_contract(self, address: str) -> None:
         try:
             address = checksummed = _checksum_address(address)
         except ValueError:
             raise ChainUnavailable(
                 f"The grants contract address {address!r} is not an address; check chain.contract.") from None
-        with self._guard("Looking up the grants contract"):
-            code = self._w3.eth.get_code(checksummed)
-        if not code:
-            raise ChainUnavailable(
-                f"There is no grants contract at {address} on {self._description} (chain {self._chain_id}); "
-                "deploy one with deploy-contract or correct chain.contract."
-            )
-        version = identify_runtime(bytes(code))
+        version = self._checked_version(checksummed)
+        if version is None:
+            with self._guard("Looking up the grants contract"):
+                code = self._w3.eth.get_code(checksummed)
+            if not code:
+                raise ChainUnavailable(
+                    f"There is no grants contract at {address} on {self._description} (chain {self._chain_id}); "
+                    "deploy one with deploy-contract or correct chain.contract."
+                )
+            version = self._identified(checksummed, bytes(code))
         if version is None:
             raise ContractMismatch(
                 f"The contract at {address} on {self._description} (chain {self._chain_id}) is not the Health "
@@ -344,9 +369,12 @@ class Web3ChainBackend:
             checksummed = _checksum_address(address)
             if self._contract is not None and checksummed == self._contract.address:
                 continue
-            with self._guard("Looking up an earlier grants contract"):
-                code = self._w3.eth.get_code(checksummed)
-            if identify_runtime(bytes(code)) != 1:
+            version = self._checked_version(checksummed)
+            if version is None:
+                with self._guard("Looking up an earlier grants contract"):
+                    code = self._w3.eth.get_code(checksummed)
+                version = self._identified(checksummed, bytes(code))
+            if version != 1:
                 raise ContractMismatch(
                     f"The contract at {checksummed} is not an earlier Health Wallet grants contract.")
             self._earlier.append(self._w3.eth.contract(address=checksummed, abi=self._abi))
@@ -409,23 +437,29 @@ class Web3ChainBackend:
 
     # --- transactions --------------------------------------------------------------
 
-    def _fees(self) -> dict[str, int]:
-        block = self._w3.eth.get_block("latest")
+    def _fees(self, block: Any = None, tip: int | None = None) -> dict[str, int]:
+        """The fee fields of a transaction sent now; ``block`` (the latest) and ``tip`` (the
+        node's priority fee) when they were read already."""
+        block = self._w3.eth.get_block("latest") if block is None else block
         base = block.get("baseFeePerGas")
         if base is None:
             return {"gasPrice": int(self._w3.eth.gas_price)}
-        try:
-            tip = int(self._w3.eth.max_priority_fee)
-        except (Web3RPCError, ValueError):
-            tip = GWEI
+        if tip is None:
+            try:
+                tip = int(self._w3.eth.max_priority_fee)
+            except (Web3RPCError, ValueError):
+                tip = GWEI
         return {"type": 2, "maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
 
     @staticmethod
     def _price(fees: dict[str, int]) -> int:
         return fees.get("maxFeePerGas", fees.get("gasPrice", 0))
 
-    def _ensure_funds(self, sender: str, need: int, action: str) -> None:
-        have = int(self._w3.eth.get_balance(to_checksum_address(sender)))
+    def _ensure_funds(self, sender: str, need: int, action: str, have: int | None = None) -> None:
+        """Raise :class:`InsufficientFunds` (or fund the sender on a development chain) when
+        its balance (``have``, read now when not given) is below ``need`` wei."""
+        if have is None:
+            have = int(self._w3.eth.get_balance(to_checksum_address(sender)))
         if have >= need:
             return
         if self._faucet is None:
@@ -469,12 +503,20 @@ class Web3ChainBackend:
             raise
         entry.tx, entry.tx_hash, entry.stuck = tx, HexBytes(signed.hash).to_0x_hex(), False
 
-    def _sign_and_send(self, account: Signer, tx: dict[str, Any], action: str) -> str:
+    def _nonce_counts(self, sender: str) -> tuple[int, int]:
+        """The sender's mined and pending transaction counts."""
+        checksummed = _checksum_address(sender)
+        return (int(self._w3.eth.get_transaction_count(checksummed, "latest")),
+                int(self._w3.eth.get_transaction_count(checksummed, "pending")))
+
+    def _sign_and_send(self, account: Signer, tx: dict[str, Any], action: str,
+                       counts: tuple[int, int] | None = None) -> str:
+        """Sign with the next nonce and send; ``counts`` (mined, pending), read a moment ago,
+        spare the first attempt reading them (a nonce taken meanwhile is retried as usual)."""
         sender = _checksum_address(account.address)
         with self._lock:
             for attempt in range(SEND_ATTEMPTS):
-                mined = int(self._w3.eth.get_transaction_count(sender, "latest"))
-                pending = int(self._w3.eth.get_transaction_count(sender, "pending"))
+                mined, pending = counts if counts is not None and attempt == 0 else self._nonce_counts(sender)
                 mine = self._nonces.settle(sender, mined)
                 for entry in sorted(mine.values(), key=lambda e: e.nonce):
                     if entry.stuck:
@@ -505,7 +547,7 @@ class Web3ChainBackend:
 
     def _wait(self, tx_hash: str, sender: str, action: str) -> Any:
         deadline = time.monotonic() + self._receipt_timeout
-        delay = 0.02
+        delay = 0.002  # a development node mines at once: look again within milliseconds, then back off
         while True:
             try:
                 receipt = self._w3.eth.get_transaction_receipt(HexStr(tx_hash))
@@ -529,6 +571,10 @@ class Web3ChainBackend:
         return receipt
 
     def _transact(self, account: Signer, *, data: str, to: str | None, action: str) -> tuple[TxResult, Any]:
+        return self._send(account, self._prepare(account, data=data, to=to, action=action))
+
+    def _prepare(self, account: Signer, *, data: str, to: str | None, action: str) -> PreparedTx:
+        """Estimate (a revert comes back as the contract's error), price, and check the funds."""
         if not isinstance(account, Signer):
             raise TypeError("account must sign locally (an eth_account LocalAccount)")
         sender = checksum(account.address)
@@ -536,14 +582,76 @@ class Web3ChainBackend:
             tx: dict[str, Any] = {"from": sender, "data": data, "value": 0, "chainId": self._chain_id}
             if to is not None:
                 tx["to"] = to
-            gas = _gas_limit(int(self._w3.eth.estimate_gas(cast(TxParams, tx))))
-            fees = self._fees()
-            self._ensure_funds(sender, gas * self._price(fees), action)
-            tx_hash = self._sign_and_send(account, {**tx, "gas": gas, **fees}, action)
-            receipt = self._wait(tx_hash, sender, action)
+            read = self._pricing_reads(tx, sender)
+            if read is None:  # no batches here: one call each
+                gas = _gas_limit(int(self._w3.eth.estimate_gas(cast(TxParams, tx))))
+                fees = self._fees()
+                self._ensure_funds(sender, gas * self._price(fees), action)
+                counts = self._nonce_counts(sender)
+            else:
+                estimate, block, tip, balance, counts = read
+                gas = _gas_limit(estimate)
+                fees = self._fees(block, tip)
+                self._ensure_funds(sender, gas * self._price(fees), action, balance)
+        return PreparedTx(sender, {**tx, "gas": gas, **fees}, action, counts)
+
+    def _pricing_reads(self, tx: dict[str, Any], sender: str) -> tuple[int, Any, int, int, tuple[int, int]] | None:
+        """What pricing ``tx`` needs, in one JSON-RPC batch (one round trip instead of six): the
+        gas estimate, the latest block, the priority fee, the sender's balance, its mined and
+        pending counts. ``None`` when the node or provider takes no batch, or refused a part
+        other than the estimate (the caller then asks one by one, with each call's fallbacks).
+        A revert in the estimate raises as the single call would."""
+        checksummed = _checksum_address(sender)
+        eth = self._w3.eth
+        try:
+            with self._w3.batch_requests() as batch:
+                # Without chainId: web3 checks it against the node's, which it cannot ask inside a batch.
+                batch.add(eth.estimate_gas(cast(TxParams, {k: v for k, v in tx.items() if k != "chainId"})))
+                batch.add(eth.get_block("latest"))
+                batch.add(eth._max_priority_fee())
+                batch.add(eth.get_balance(checksummed))
+                batch.add(eth.get_transaction_count(checksummed, "latest"))
+                batch.add(eth.get_transaction_count(checksummed, "pending"))
+                estimate, block, tip, balance, mined, pending = cast(list[Any], batch.execute())
+        except ContractLogicError:
+            raise
+        except (NotImplementedError, Web3Exception, ValueError, TypeError, AttributeError, KeyError):
+            return None
+        return int(estimate), block, int(tip), int(balance), (int(mined), int(pending))
+
+    def _send(self, account: Signer, prepared: PreparedTx) -> tuple[TxResult, Any]:
+        if not isinstance(account, Signer):
+            raise TypeError("account must sign locally (an eth_account LocalAccount)")
+        if checksum(account.address) != prepared.sender:
+            raise ValueError("the transaction was prepared for another account")
+        action = prepared.action
+        with self._guard(action, sending=True):
+            tx_hash = self._sign_and_send(account, dict(prepared.fields), action, prepared.nonce_counts)
+            receipt = self._wait(tx_hash, prepared.sender, action)
             if int(receipt["status"]) != 1:
-                raise self._failure(tx, receipt, action)
+                unpriced = {k: v for k, v in prepared.fields.items()
+                            if k in ("from", "to", "data", "value", "chainId")}
+                raise self._failure(unpriced, receipt, action)
         return TxResult(tx_hash, int(receipt["gasUsed"]), int(receipt["blockNumber"])), receipt
+
+    def prepare_access(self, account: Signer, grant_id: bytes, *, signed: SignedGrant | None = None) -> PreparedTx:
+        """See :meth:`ChainBackend.prepare_access`: the estimate runs the contract's checks
+        (grantee, expiry, revocation, the signature) without spending gas."""
+        if signed is not None:
+            self._check_domain(signed.domain, "grant")
+            contract = self._require_contract()
+            data = contract.encode_abi("grantBySigAndRecordAccess", args=signed.contract_args())
+            return self._prepare(account, data=data, to=contract.address,
+                                 action="Submitting the grant and logging the access")
+        grant_id_hex(grant_id)
+        contract = self._contract_of(grant_id)
+        data = contract.encode_abi("recordAccess", args=[bytes(grant_id)])
+        return self._prepare(account, data=data, to=contract.address, action="Logging the access")
+
+    def send_prepared(self, account: Signer, prepared: PreparedTx) -> TxResult:
+        """See :meth:`ChainBackend.send_prepared`."""
+        result, _receipt = self._send(account, prepared)
+        return result
 
     def _failure(self, tx: dict[str, Any], receipt: Any, action: str) -> ChainError:
         """Why a mined transaction failed: replay it as a call just before its block."""

@@ -23,7 +23,7 @@ from ..errors import InputRefused, InvalidRecord
 from ..untrusted import KEEP_LIMITS, Limits
 
 __all__ = ["MAX_FILE_BYTES", "Deletion", "Located", "ParsedFile", "is_ndjson", "loads_strict", "ndjson_line",
-           "parse_bytes", "read_file", "stream_ndjson"]
+           "parse_bytes", "parse_document", "read_file", "stream_ndjson"]
 
 MAX_FILE_BYTES = untrusted.MAX_BYTES
 MAX_BUNDLE_NESTING = 4
@@ -190,7 +190,22 @@ def _parse(data: bytes, name: str, limits: Limits) -> ParsedFile:
                 items.extend(_unpacked(_as_resource(loads_strict(line, where=f"{name} line {no}", limits=limits),
                                                    f"line {no}")))
         return ParsedFile("ndjson", tuple(items))
-    doc = loads_strict(text, where=name, limits=limits)
+    return _document(loads_strict(text, where=name, limits=limits), name)
+
+
+def parse_document(doc: Any, *, name: str = "input") -> ParsedFile:
+    """What :func:`parse_bytes` gives for one JSON value already read through the input gate
+    (:func:`loads_strict`), for a caller that keeps the value too: one parse instead of two.
+    The items hold the value's own objects. Raises :class:`InvalidRecord` naming ``name``."""
+    try:
+        return _document(doc, name)
+    except InvalidRecord as exc:
+        if exc.user_message.startswith(name):
+            raise
+        raise InvalidRecord(f"{name} {exc.user_message}") from exc
+
+
+def _document(doc: Any, name: str) -> ParsedFile:
     if isinstance(doc, list):
         return ParsedFile("array", tuple(i for n, v in enumerate(doc) for i in _unpacked(_as_resource(v, f"item {n}"))))
     top = _as_resource(doc, name)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ..chain.backend import ChainBackend
+    from ..chain.networks import NetworkProfile
     from ..clock import Clock
     from ..config import Config
     from ..ipfs.backend import IpfsBackend
@@ -42,6 +43,10 @@ class WalletContext(Protocol):
 
     def make_chain(self) -> ChainBackend:
         """A new chain backend as the settings name it."""
+        ...
+
+    def connect_network(self, profile: NetworkProfile) -> ChainBackend:
+        """A new backend on a network profile's RPC endpoints (not the embedded network)."""
         ...
 
     def make_embedded_chain(self) -> ChainBackend:

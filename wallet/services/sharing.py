@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import untrusted
-from ..chain.backend import ChainBackend, Deployment, TxResult
+from ..chain.backend import ChainBackend, Deployment, PreparedTx, Signer, TxResult
 from ..chain.eip712 import (
     MAX_SIGNED_CHARS,
     Eip712Domain,
@@ -80,6 +80,7 @@ from ..share.received import ReceivedShares
 from ..share.token import MAX_DELEGATES, MAX_PEERS, ShareToken, SignedGrantParts, parse_token
 from ..vault import aead
 from .audit_log import AuditEntry
+from .background import Background
 from .expiry import parse_expiry
 from .exports import select_ids
 from .pinning import (
@@ -945,7 +946,7 @@ class Sharing:
         """The chain a share on ``chain_id`` is opened on: this wallet's when it is that chain
         (and no ``network`` is named), else the named profile, else the active or first profile
         with that chain id. The caller closes a backend it did not get from the wallet."""
-        from ..chain.networks import EMBEDDED, builtin_networks, connect_profile, is_embedded_chain_id
+        from ..chain.networks import EMBEDDED, builtin_networks, is_embedded_chain_id
         from .networks import Networks
 
         current = self.chain
@@ -979,7 +980,7 @@ class Sharing:
         profile = active if active in profiles else profiles[0]
         if profile.is_embedded:
             raise ShareError(f"This share is on chain {chain_id}; this wallet uses chain {current.chain_id}.")
-        return connect_profile(profile), profile.name
+        return self.wallet.app.connect_network(profile), profile.name
 
     def open(self, grant_or_token: str, *, network: str | None = None, progress: ProgressSink | None = None,
              cancel: CancelToken | None = None, timeout: float = 60.0) -> OpenedShare:
@@ -1024,6 +1025,18 @@ class Sharing:
 
     def _open(self, chain: ChainBackend, text: str, token: ShareToken | None, network_used: str | None,
               progress: ProgressSink | None, cancel: CancelToken | None, timeout: float) -> OpenedShare:
+        """The steps of :meth:`open`. What does not depend on another step runs beside it:
+
+        - a token's signed grant names the CID and the wrapped key, so the fetch and the
+          decryption start at once and run while the chain is asked (grant stage, storage,
+          expiry, revocation) and the access-log transaction is estimated and priced; the
+          plaintext is not read until the grant check has passed (a refused open waits for
+          no fetch);
+        - the access-log transaction, estimated and priced meanwhile, is sent once the records
+          have passed the input gate and FHIR validation (a share refused there logs no access),
+          and its receipt is awaited: a transaction that reverts fails the open, and nothing is
+          returned before it is mined.
+        """
         peers: tuple[str, ...] = ()
         signed: SignedGrant | None = None
         if token is not None:
@@ -1038,8 +1051,72 @@ class Sharing:
                 signed = self._verified(token)
         else:
             gid = GrantId.parse(text)
+        delegates = bool(token is not None and token.delegates)
 
         report(progress, 0, 5, "Checking the grant on chain")
+        early: Background[tuple[bytes, bytes]] | None = None
+        early_context: ShareContext | None = None
+        if signed is not None and token is not None:  # the token's signed grant: fetch while the chain is asked
+            speculative = early_context = ShareContext(chain.chain_id, token.contract, gid)
+            early_grant = signed
+            early = Background(lambda: self._fetch_share(early_grant.cid, early_grant.wrapped_key, speculative,
+                                                         peers, delegates, timeout), name="share-fetch")
+        stage, grant = self._checked_grant(chain, gid, signed)
+        keeping: Background[object] | None = None
+        if token is not None:  # kept for the doctor's list (also when the fetch fails), written beside the rest
+            now = self.wallet.app.clock.now()
+            keeping = Background(lambda: self._received_book().add(text, now=now), name="keep-token")
+        try:
+            context = ShareContext(chain.chain_id, chain.contract_for(gid), gid)
+            if cancel is not None:
+                cancel.check()
+            account = self.wallet.keys.account
+            unsubmitted = signed if stage is GrantStage.UNUSED else None
+            prepared, submits = self._prepare_access(chain, account, gid, unsubmitted)
+
+            report(progress, 1, 5, "Fetching the encrypted bundle from IPFS")
+            if (early is not None and early_context == context and signed is not None
+                    and (grant.cid, grant.wrapped_key) == (signed.cid, signed.wrapped_key)):
+                content_key, plain = early.result()
+            else:  # the chain's grant differs from the token's (or there is no signed grant): fetch what it names
+                content_key, plain = self._fetch_share(grant.cid, grant.wrapped_key, context, peers, delegates, timeout)
+            label = None
+            if token is not None and token.label is not None:
+                with contextlib.suppress(DecryptionError, ShareError):
+                    label = open_label(token.label, content_key, gid)
+
+            if cancel is not None:
+                cancel.check()
+            report(progress, 2, 5, "Validating the records")
+            # The input gate first (size, depth, entries, digits, time): a crafted share must not
+            # crash this wallet; then FHIR validation, and no unsafe narrative is passed on. A share
+            # refused here has no access logged.
+            opened = protocol.read_envelope(plain)
+            if cancel is not None:
+                cancel.check()  # the last point a cancel is honoured: the access is logged from here on
+            report(progress, 3, 5, "Submitting the grant and logging the access on chain" if submits
+                   else "Logging the access on chain")
+            tx, grant_tx = self._send_access(chain, account, gid, prepared, submits)
+            bundle, resources = opened.bundle, opened.resources
+            report(progress, 4, 5, "Keeping a record of the access")
+            if keeping is not None:
+                keeping.result()
+            self._audit("open", detail=f"{len(resources)} records shared by {grant.patient} opened",
+                        grant_id=grant_id_hex(gid), tx=tx.tx_hash)
+            report(progress, 5, 5, "Opened")
+            counts = dict(sorted(Counter(r["resourceType"] for r in resources).items()))
+            people = tuple(p.describe() for p in people_in_file(opened.parsed))
+            return OpenedShare(grant, bundle, counts, _patient_name(resources), tx, people, grant_tx, label,
+                               network_used)
+        finally:
+            if keeping is not None:
+                keeping.wait()  # the token is kept whatever became of the open
+
+    def _checked_grant(self, chain: ChainBackend, gid: GrantId,
+                       signed: SignedGrant | None) -> tuple[GrantStage, AccessGrant]:
+        """The grant's stage and the grant (from chain, or from ``signed`` while it is not
+        submitted), after checking it is this wallet's and active at the chain's time.
+        Raises :class:`GrantNotActive` or :class:`ShareError`."""
         stage = chain.grant_stage(gid)
         if stage is GrantStage.BURNED:
             raise GrantNotActive("The patient revoked this share before it was submitted; it can no longer be opened.")
@@ -1056,54 +1133,46 @@ class Sharing:
             raise GrantNotActive("The patient revoked this share; it can no longer be opened.")
         if status is GrantStatus.EXPIRED:
             raise GrantNotActive(f"This share expired on {grant.expires_at:%Y-%m-%d %H:%M} UTC.")
-        if token is not None:
-            self._received_book().add(text, now=self.wallet.app.clock.now())
+        return stage, grant
 
-        if cancel is not None:
-            cancel.check()
-        report(progress, 1, 5, "Fetching the encrypted bundle from IPFS")
-        ipfs = self.wallet.ipfs()
-        context = ShareContext(chain.chain_id, chain.contract_for(gid), gid)
-        content_key = protocol.unwrap_content_key(self.wallet.keys.encryption_private, grant.wrapped_key, context)
-        label = None
-        if token is not None and token.label is not None:
-            with contextlib.suppress(DecryptionError, ShareError):
-                label = open_label(token.label, content_key, gid)
-        report(progress, 2, 5, "Decrypting")
+    def _fetch_share(self, cid: str, wrapped_key: bytes, context: ShareContext, holders: Sequence[str],
+                     delegates: bool, timeout: float) -> tuple[bytes, bytes]:
+        """The content key unwrapped for ``context`` and the share's plaintext: the sealed
+        bundle fetched (the token's holders dialled first) and opened."""
+        content_key = protocol.unwrap_content_key(self.wallet.keys.encryption_private, wrapped_key, context)
         # Dial the token's holders first: when none answers, say so within seconds, not after the time-out.
-        plain = fetch_sealed_from(ipfs, Cid(grant.cid), content_key, holders=peers,
-                                  unreachable=no_share_holder(bool(token is not None and token.delegates)),
-                                  purpose=protocol.PURPOSE, aad=context.aad, timeout=timeout)
+        plain = fetch_sealed_from(self.wallet.ipfs(), Cid(cid), content_key, holders=holders,
+                                  unreachable=no_share_holder(delegates), purpose=protocol.PURPOSE, aad=context.aad,
+                                  timeout=timeout)
+        return content_key, plain
 
-        if cancel is not None:
-            cancel.check()
-        report(progress, 3, 5, "Validating the records")
-        # The input gate first (size, depth, entries, digits, time): a crafted share must not
-        # crash this wallet; then FHIR validation, and no unsafe narrative is passed on.
-        opened = protocol.read_envelope(plain)
-        bundle, resources = opened.bundle, opened.resources
+    @staticmethod
+    def _prepare_access(chain: ChainBackend, account: Signer, gid: GrantId,
+                        signed: SignedGrant | None) -> tuple[PreparedTx, bool]:
+        """The access-log transaction, estimated and priced (a refusal raises here, free of
+        charge), and whether it submits the signed grant too. A grant someone submitted
+        since its stage was read is logged with ``recordAccess`` alone."""
+        if signed is None:
+            return chain.prepare_access(account, gid), False
+        try:
+            return chain.prepare_access(account, gid, signed=signed), True
+        except ChainError:
+            if chain.grant_stage(gid) is not GrantStage.GRANTED:
+                raise
+            return chain.prepare_access(account, gid), False  # submitted meanwhile
 
-        if cancel is not None:
-            cancel.check()
-        grant_tx = None
-        if stage is GrantStage.UNUSED:
-            assert signed is not None
-            report(progress, 4, 5, "Submitting the grant and logging the access on chain")
-            try:
-                tx = grant_tx = chain.submit_signed_grant(self.wallet.keys.account, signed, record_access=True)
-            except ChainError:
-                if chain.grant_stage(gid) is not GrantStage.GRANTED:
-                    raise
-                tx, grant_tx = chain.record_access(self.wallet.keys.account, gid), None  # submitted meanwhile
-        else:
-            report(progress, 4, 5, "Logging the access on chain")
-            tx = chain.record_access(self.wallet.keys.account, gid)
-        self._audit("open", detail=f"{len(resources)} records shared by {grant.patient} opened",
-                    grant_id=grant_id_hex(gid), tx=tx.tx_hash)
-        report(progress, 5, 5, "Opened")
-        counts = dict(sorted(Counter(r["resourceType"] for r in resources).items()))
-        people = tuple(p.describe() for p in people_in_file(opened.parsed))
-        return OpenedShare(grant, bundle, counts, _patient_name(resources), tx, people, grant_tx, label, network_used)
+    @staticmethod
+    def _send_access(chain: ChainBackend, account: Signer, gid: GrantId, prepared: PreparedTx,
+                     submits: bool) -> tuple[TxResult, TxResult | None]:
+        """Send the access-log transaction and await its receipt: the transaction and, when
+        it submitted the grant, the same transaction as ``grant_tx``."""
+        try:
+            tx = chain.send_prepared(account, prepared)
+        except ChainError:
+            if not submits or chain.grant_stage(gid) is not GrantStage.GRANTED:
+                raise
+            return chain.record_access(account, gid), None  # submitted by someone else meanwhile
+        return tx, tx if submits else None
 
     # --- the log ------------------------------------------------------------------------
 

@@ -35,11 +35,11 @@ from typing import Any, BinaryIO
 
 from .. import untrusted
 from ..chain.values import Address, GrantId
-from ..errors import ShareError
+from ..errors import InvalidRecord, ShareError
 from ..records import fhir_json
 from ..records.bundle import bundle_resources, collection_bundle
 from ..records.narrative import remove_unsafe_narratives
-from ..records.parse import ParsedFile, loads_strict, parse_bytes
+from ..records.parse import ParsedFile, loads_strict, parse_document
 from ..records.validate import validate_file
 from ..vault import aead
 from ..vault.stream import DEFAULT_MAX_PLAINTEXT, open_bytes, seal_stream
@@ -162,9 +162,11 @@ def read_envelope(plain: bytes) -> OpenedEnvelope:
     unsafe narrative removed (:mod:`wallet.records.narrative`).
 
     Raises :class:`~wallet.errors.InvalidRecord` when the plaintext is not a valid Bundle."""
-    parsed = parse_bytes(plain, name=ENVELOPE_NAME, limits=untrusted.DEFAULT_LIMITS)
+    bundle = loads_strict(plain, where=ENVELOPE_NAME, limits=untrusted.DEFAULT_LIMITS)  # read once
+    parsed = parse_document(bundle, name=ENVELOPE_NAME)
+    if parsed.kind != "bundle":
+        raise InvalidRecord(f"{ENVELOPE_NAME} is not a FHIR Bundle.")
     validate_file(parsed, name=ENVELOPE_NAME, single_patient=False)
-    bundle: dict[str, Any] = loads_strict(plain, where=ENVELOPE_NAME, limits=untrusted.DEFAULT_LIMITS)
     resources = bundle_resources(bundle)
     for resource in resources:
         remove_unsafe_narratives(resource)
