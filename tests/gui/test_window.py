@@ -337,3 +337,28 @@ def test_profile_switcher_names_a_person_without_a_name_in_words(qtbot, unlocked
     qtbot.addWidget(switcher)
     switcher.fill(unlocked)
     assert switcher.itemText(0) == "An unnamed patient, id p1 (1)"
+
+
+def test_the_filter_finds_what_the_search_finds_in_a_small_category(qtbot, window: MainWindow, unlocked) -> None:
+    window.set_wallet(unlocked)
+    window.show()
+    window.import_files([SMALL_PATIENT])
+    wait_import(qtbot, window)
+    window.show_category("Vital signs")
+    wait_idle(qtbot, window)
+    panel = window.panel
+    assert panel.model.fully_loaded
+    # blood pressure panels: "systolic" is a part's name, in no column of the row
+    searched = {s.id for s in unlocked.search("systolic", category="Vital signs", limit=10_000)}
+    assert searched and all("systolic" not in panel.model.haystack(r) for r in range(panel.model.rowCount())
+                            if panel.model.summary_at(r).id in searched)
+    panel.filter_edit.setText("Systolic")
+    shown = {panel.model.summary_at(panel.proxy.mapToSource(panel.proxy.index(r, 0)).row()).id
+             for r in range(panel.proxy.rowCount())}
+    assert shown == searched and panel.stack.currentWidget() is panel.table
+    assert panel.status.text().startswith(f"{len(searched):,} of ")
+    # what is typed so far still narrows by the columns' text
+    panel.filter_edit.setText("blood pres")
+    assert panel.proxy.rowCount() >= len(searched)
+    panel.filter_edit.setText("*")  # no word the search can use: the columns alone decide, no error
+    assert panel.proxy.rowCount() == 0 and panel.stack.currentWidget() is panel.empty

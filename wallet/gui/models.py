@@ -266,6 +266,9 @@ class RecordTableModel(QAbstractTableModel):
         """Lower-case text of a row, for the filter."""
         return self._haystacks[row]
 
+    def record_id(self, row: int) -> str:
+        return self._rows[row].id
+
     def rows(self) -> list[StoredSummary]:
         return list(self._rows)
 
@@ -342,27 +345,33 @@ def _haystack(s: StoredSummary) -> str:
 
 
 class RecordFilterProxy(QSortFilterProxyModel):
-    """Shows the rows whose text holds every word of the filter (case-insensitive)."""
+    """Shows the rows whose shown text holds every word of the filter (case-insensitive,
+    anywhere in a word: what is typed so far), or that the store's full-text search found for
+    it (``matches`` of :meth:`set_filter_text`: codes, displays, notes and narrative a column does not show)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._words: tuple[str, ...] = ()
+        self._matches: frozenset[str] = frozenset()
         self.setDynamicSortFilter(True)
+
 
     @property
     def filter_words(self) -> tuple[str, ...]:
         return self._words
 
-    def set_filter_text(self, text: str) -> None:
+    def set_filter_text(self, text: str, matches: frozenset[str] = frozenset()) -> None:
+        """Filter by ``text``; ``matches``: ids of records the full-text search found for it,
+        shown too."""
         words = tuple(text.casefold().split())
-        if words == self._words:
+        if words == self._words and matches == self._matches:
             return
         if hasattr(self, "beginFilterChange"):  # Qt 6.9 and later
             self.beginFilterChange()
-            self._words = words
+            self._words, self._matches = words, matches
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self._words = words
+            self._words, self._matches = words, matches
             self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
@@ -372,7 +381,8 @@ class RecordFilterProxy(QSortFilterProxyModel):
         if not isinstance(source, RecordTableModel):
             return True
         hay = source.haystack(source_row)
-        return all(w in hay for w in self._words)
+        return all(w in hay for w in self._words) or (
+            bool(self._matches) and source.record_id(source_row) in self._matches)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         source = self.sourceModel()

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import WalletError
 from ..events import CancelToken, ProgressSink
 from ..services import ALL_RECORDS, INSURANCE, SEARCH_COUNT_CAP, StoredSummary, UnlockedWallet
 from .models import (
@@ -204,7 +205,7 @@ class RecordsPanel(QWidget):
             if self.filter_edit.text().strip():
                 self._search_in_store(self.filter_edit.text())
         elif self.filter_edit.text().strip() and not self.proxy.filter_words:
-            self.proxy.set_filter_text(self.filter_edit.text())
+            self._filter_in_memory(self.filter_edit.text())
         if (measuring and total) or self.proxy.filter_words:
             self._load_rest()
         self._refresh_state()
@@ -354,10 +355,23 @@ class RecordsPanel(QWidget):
                 self._search_in_store(text)
                 self._refresh_state()
             return
-        self.proxy.set_filter_text(text)
+        self._filter_in_memory(text)
         if self.proxy.filter_words and self.model is not None and not self.model.fully_loaded:
             self._load_rest()
         self._refresh_state()
+
+    def _filter_in_memory(self, text: str) -> None:
+        """Filter the rows read: those whose columns hold the words typed so far, and those the
+        store's full-text search finds for them (a code, a part of a panel, a note, narrative),
+        so a small category finds what a large one and ``records --search`` find."""
+        wallet, words = self._wallet, " ".join(text.split())
+        matches: frozenset[str] = frozenset()
+        if wallet is not None and words:
+            try:
+                matches = wallet.matching_ids(words, category=self._category)
+            except WalletError:  # no word the search can use ("*", "-"): the columns alone decide
+                matches = frozenset()
+        self.proxy.set_filter_text(text, matches)
 
     def _refresh_state(self, *_: Any) -> None:
         model = self.model

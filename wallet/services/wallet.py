@@ -726,6 +726,19 @@ class UnlockedWallet:
         return self.store.count(category=category, types=types, since=since, text=text,
                                 profile=self._profile_name(profile), cancel=cancel)
 
+    def matching_ids(self, text: str, *, category: str | None = None, profile: str | None = None) -> frozenset[str]:
+        """Ids of one profile's records (default: the active one) that the full-text search
+        finds for ``text`` (as :meth:`search`), in the view ``category`` (as in :meth:`summaries`).
+        What a filter box over rows already read uses, so that it finds what ``records --search``
+        finds (codes, displays, notes, narrative), not only the words its columns show."""
+        from .reading import view_query
+
+        types = None
+        if category is not None:
+            category, types = view_query(category)
+        return frozenset(self.store.ids(category=category, types=types, text=text,
+                                        profile=self._profile_name(profile)))
+
     def capped_count(self, *, category: str | None = None, types: Iterable[str] | None = None,
                      since: str | None = None, text: str | None = None, profile: str | None = None,
                      cap: int = SEARCH_COUNT_CAP) -> CappedCount:
