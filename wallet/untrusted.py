@@ -469,7 +469,9 @@ def loads(
     except json.JSONDecodeError as exc:
         if shallow:
             scan(text, what=what, limits=limits, started=started)
-        raise InputNotJson(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
+        where = f"column {exc.colno}" if "\n" not in text.strip() else f"line {exc.lineno} column {exc.colno}"
+        problem = exc.msg.removesuffix(" at")  # json's "Invalid control character at"
+        raise InputNotJson(f"{what} is not valid JSON: {problem} at {where}.") from exc
     except RecursionError as exc:  # unreachable after scan() or the counts; kept so no path can crash
         raise InputTooDeep(f"{what} is nested too deeply to read.") from exc
     except ValueError as exc:  # e.g. Python's integer digit limit

@@ -98,6 +98,10 @@ def test_history_bundle_versions_and_deletions(home: Path, tmp_path: Path) -> No
     history = _exact(cli(home, "show", row["id"], "--history", "--json").stdout)
     assert history["current"]["meta"]["versionId"] == "2" and str(history["current"]["valueQuantity"]["value"]) == "5.4"
     assert [v["meta"]["versionId"] for v in history["history"]] == ["1"] and history["deleted"] is False
+    again = cli(tmp_path / "again", "init", "--json")  # the words, in a home of its own
+    assert again.code == 0
+    said = cli(tmp_path / "again", "import", str(REAL / "history-bundle" / "history-bundle.json")).stdout
+    assert "1 earlier version kept as history" in said and "versions kept" not in said
     assert "earlier version 1 of 1" in cli(home, "show", row["id"], "--history").stdout
 
     deletion = {"resourceType": "Bundle", "type": "history", "entry": [

@@ -103,7 +103,9 @@ def test_time_budget() -> None:
     ('{"id": 1, "id": 2}', "duplicate property 'id'"),
     ('{"v": NaN}', "NaN is not a JSON number"),
     ('{"v": -Infinity}', "Infinity is not a JSON number"),
-    ('{"v": 1', "at line 1"),
+    ('{"v": 1', "delimiter at column 8."),  # one line (an NDJSON line): its column alone
+    ('{\n"v": 1', "delimiter at line 2 column 7."),
+    ('{"v": "a\tb"}', "Invalid control character at column 9."),  # json's message ends in "at"; said once
     ("   ", "is empty"),
     ('{"a": 1}]]]]', "Extra data"),
     (']]]][[[[', "Expecting value"),

@@ -142,7 +142,7 @@ def cmd_verify(service: WalletService, args: argparse.Namespace, out: Output) ->
         out.result(doc, _not_valid_words(doc))
         return 1
     lines = [f"VALID — signed by {result.signer}"]
-    if isinstance(result, VerifiedCardFile) and result.issuer_name:
+    if isinstance(result, VerifiedCardFile) and result.issuer_name and result.issuer_name != result.signer:
         lines[0] += f" ({result.issuer_name})"
     lines += [f"  {k}: {v}" for k, v in result.resources.items()]
     if isinstance(result, VerifiedExportFolder) and result.signature_form == "rfc8785":

@@ -12,8 +12,9 @@ __all__ = ["Output", "count_of"]
 
 
 def count_of(n: int, word: str) -> str:
-    """``1 record``, ``2 records``, ``0 records`` (English plural with an ``s``)."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    """``1 record``, ``2 records``, ``0 records``, ``50,000 records`` (English plural with an
+    ``s``; thousands grouped as the GUI and the tables group them)."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 class Output:

@@ -255,13 +255,14 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
                               if isinstance(o.error, PatientMismatch) else {})})
             out.info(f"error: {o.error.user_message} (nothing from {o.path.name} was imported)")
     human = f"Imported {count_of(sum(imported.values()), 'record')}" + (
-        " (" + ", ".join(f"{k} {v}" for k, v in sorted(imported.items())) + ")" if imported else "")
-    changes = [f"{n} {what}" for n, what in (
-        (sum(f["updated"] for f in files), "newer versions replaced older ones, which are kept"),
-        (sum(f["history_kept"] for f in files), "earlier versions kept as history"),
-        (sum(f["deleted"] for f in files), "marked deleted at their source")) if n]
+        " (" + ", ".join(f"{k} {v:,}" for k, v in sorted(imported.items())) + ")" if imported else "")
+    changes = [f"{n:,} {one if n == 1 else many}" for n, one, many in (
+        (sum(f["updated"] for f in files), "newer version replaced an older one, which is kept",
+         "newer versions replaced older ones, which are kept"),
+        (sum(f["history_kept"] for f in files), "earlier version kept as history", "earlier versions kept as history"),
+        (sum(f["deleted"] for f in files), "marked deleted at its source", "marked deleted at their source")) if n]
     human += "".join(f"; {c}" for c in changes)
-    human += "".join(f"; {n} {what}" for n, what in (
+    human += "".join(f"; {n:,} {what}" for n, what in (
         (skipped - repeated, "already in the wallet"), (repeated, "repeated in the file")) if n) + "."
     if errors and not files:
         human = ""  # nothing was imported: the errors said why, a count of nothing adds no news

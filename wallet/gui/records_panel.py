@@ -407,7 +407,9 @@ class RecordsPanel(QWidget):
             text = f"Loading all {total:,} records…"
         elif self._search_text:
             matches = f"{total:,}" if model.total_exact else f"{total:,}+"
-            text = f"{matches} of {self._category_total:,} records match · showing the newest {model.loaded:,}"
+            text = f"{matches} of {self._category_total:,} records match"
+            if model.loaded < total or not model.total_exact:  # more than is shown yet
+                text += f" · showing the newest {model.loaded:,}"
         elif words:
             text = f"{shown:,} of {total:,} records match"
         elif model.fully_loaded:
