@@ -562,11 +562,15 @@ class UnlockedWallet:
                      progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> list[FileOutcome]:
         """Import several files, each all-or-nothing; one bad file does not stop the rest.
 
-        Files that each hold one part of a multi-QR SMART Health Card are read together.
+        Files that each hold one part of a multi-QR SMART Health Card are read together. The
+        NDJSON files of a FHIR Bulk Data export are named by resource type (``Patient.ndjson``,
+        ``Patient.000.ndjson``; Bulk Data Access IG, "Response - Complete Status"): the Patient
+        files go first, so the person a folder holds is named by their Patient resource before
+        the records that point to them. Outcomes come in the order the files were imported.
         """
         from .cards import is_qr_chunk
 
-        paths = [Path(p) for p in paths]
+        paths = sorted((Path(p) for p in paths), key=lambda p: not _is_bulk_patient_file(p))
         chunks = [p for p in paths if p.is_file() and is_qr_chunk(p)]
         outcomes = []
         if chunks:
@@ -793,3 +797,8 @@ class UnlockedWallet:
 
     def counts_by_type(self, profile: str | None = None) -> dict[str, int]:
         return self.store.counts_by_type(self._profile_name(profile))
+
+
+def _is_bulk_patient_file(path: Path) -> bool:
+    """``Patient.ndjson``, ``Patient.000.ndjson``: a Bulk Data export's file of Patient resources."""
+    return path.suffix.lower() == ".ndjson" and path.name.split(".")[0] == "Patient"

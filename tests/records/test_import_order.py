@@ -1,0 +1,23 @@
+"""Several files at once: a FHIR Bulk Data export's Patient file is read first, whatever the
+order the files are named in, so the person is named by their own Patient resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.gen_lifetime import generate
+
+
+def test_a_bulk_export_folder_names_its_person_from_the_patient_file(open_wallet, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    generate(folder, 300, seed=5, lines_per_file=200)
+    files = sorted(folder.glob("*.ndjson"))  # Condition…, Observation.000…, Patient.ndjson last
+    assert files[-1].name == "Patient.ndjson"
+    wallet = open_wallet("fresh")
+    outcomes = wallet.import_paths(files)
+    assert outcomes[0].path.name == "Patient.ndjson"
+    assert all(o.error is None for o in outcomes)
+    assert not any("has no Patient resource" in note for o in outcomes for note in o.result.notes)
+    (owner,) = wallet.profiles()
+    patient = next(r for r in wallet.summaries(types=["Patient"]))
+    assert owner.patient.startswith(patient.summary.title)  # "Maja … (born …)", not an id
