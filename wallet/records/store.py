@@ -72,6 +72,8 @@ from .instants import period_end, start_instant
 from .profiles import OWNER, Profile
 from .search_text import match_expression, search_text
 from .store_schema import (
+    LATEST_BY_TITLE_CATEGORIES,
+    LATEST_BY_TITLE_INDEX,
     NEW_STORE,
     SCHEMA_VERSION,
     free_positions,
@@ -388,6 +390,9 @@ class RecordStore:
                                           "away or use another --home.") from exc
         upgrade_sqlite(conn, store_format(self._key), where=self.path, read_version=read_schema_version,
                        write_version=write_schema_version)
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'records_latest_by_title'").fetchone() is None:
+            with conn:
+                conn.execute(LATEST_BY_TITLE_INDEX)
 
     # --- connections -----------------------------------------------------------
 
@@ -906,6 +911,26 @@ class RecordStore:
             source, args, position = self._source(category, types, since, profile, text)
             q = f"SELECT id{source} ORDER BY {position} {'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?"
             return [r[0] for r in conn.execute(q, [*args, limit, offset])]
+
+    @_guarded
+    def latest_by_title(self, category: str, profile: str) -> list[StoredSummary]:
+        """The newest summary of each title and status in one of ``profile``'s categories of
+        :data:`LATEST_BY_TITLE_CATEGORIES`, newest first: what the overview shows of what a
+        person takes, has and is allergic to, found in the index ``records_latest_by_title``
+        alone, so its time follows the distinct titles, not the rows. Raises ``ValueError``
+        for another category."""
+        if category not in LATEST_BY_TITLE_CATEGORIES:
+            raise ValueError(f"no index of the newest row per title for {category!r}")
+        with self._snapshot() as conn:
+            # the partial index's own terms, as written there, so SQLite sees that it applies
+            newest = ("SELECT MAX(n) FROM records INDEXED BY records_latest_by_title "
+                      "WHERE deleted = 0 AND category IN ('Medications', 'Conditions', 'Allergies') "
+                      "AND profile = ? AND category = ? "
+                      "GROUP BY json_extract(summary, '$.title'), json_extract(summary, '$.status')")
+            found = conn.execute(f"SELECT id, summary, instant, profile, n FROM records WHERE n IN ({newest}) "
+                                 "ORDER BY n DESC", [profile, category]).fetchall()
+        return [StoredSummary(rid, Summary.from_json(_SUMMARY_JSON.decode(blob)), instant, prof, n)
+                for rid, blob, instant, prof, n in found]
 
     @_guarded
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,

@@ -18,7 +18,8 @@ from ..formats import FileFormat
 from ..vault import aead
 from .instants import start_instant
 
-__all__ = ["NEW_STORE", "SCHEMA_VERSION", "SLOT", "free_positions", "next_patient_seq", "next_position",
+__all__ = ["LATEST_BY_TITLE_CATEGORIES", "LATEST_BY_TITLE_INDEX",
+           "NEW_STORE", "SCHEMA_VERSION", "SLOT", "free_positions", "next_patient_seq", "next_position",
            "position_slot", "read_schema_version", "store_format", "upgrade_v1_to_v2", "write_schema_version"]
 
 SCHEMA_VERSION = 3
@@ -175,9 +176,20 @@ _TABLES_V3 = (
     *_SEARCH_V3,
     *_COUNTS_V3,
 )
+# The overview page's categories: what a person takes, has and is allergic to, whose newest
+# row of each title and status the overview shows however many readings the wallet holds.
+LATEST_BY_TITLE_CATEGORIES = ("Medications", "Conditions", "Allergies")
+# Their titles and statuses in an index of their own, so the newest row of each is found in
+# the index alone; created on open when missing (a store made by an earlier release gets it
+# the first time it opens: one pass over its rows).
+LATEST_BY_TITLE_INDEX = (
+    "CREATE INDEX IF NOT EXISTS records_latest_by_title ON records (profile, category, "
+    "json_extract(summary, '$.title'), json_extract(summary, '$.status'), n) "
+    "WHERE deleted = 0 AND category IN ('Medications', 'Conditions', 'Allergies')")
 NEW_STORE = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
     *_TABLES_V3,
+    LATEST_BY_TITLE_INDEX,
     "INSERT INTO profiles (name, is_owner, patient) VALUES ('owner', 1, NULL)",
 )
 

@@ -78,9 +78,10 @@ def overview_from(medications: list[StoredSummary], conditions: list[StoredSumma
 
 
 def health_overview(wallet: UnlockedWallet, *, profile: str) -> HealthOverview:
-    """The overview of ``profile``'s records (reads four categories' summaries)."""
-    return overview_from(wallet.summaries(category="Medications", profile=profile),
-                         wallet.summaries(category="Conditions", profile=profile),
-                         wallet.summaries(category="Allergies", profile=profile),
+    """The overview of ``profile``'s records: the newest row of each title and status of three
+    categories (found in an index, however many rows they hold) and the newest vital signs."""
+    return overview_from(wallet.latest_by_title("Medications", profile=profile),
+                         wallet.latest_by_title("Conditions", profile=profile),
+                         wallet.latest_by_title("Allergies", profile=profile),
                          wallet.summaries(category="Vital signs", limit=_VITALS_READ, profile=profile),
                          wallet.record_counts(profile).total)

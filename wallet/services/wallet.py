@@ -730,6 +730,16 @@ class UnlockedWallet:
         return self.store.count(category=category, types=types, since=since, text=text,
                                 profile=self._profile_name(profile), cancel=cancel)
 
+    def latest_by_title(self, category: str, *, profile: str | None = None) -> list[StoredSummary]:
+        """The newest record of each title and status of one profile (default: the active one)
+        in ``Medications``, ``Conditions`` or ``Allergies``, newest first, named as in
+        :meth:`summaries`; see :meth:`RecordStore.latest_by_title` (``ValueError`` otherwise)."""
+        from .reading import named_rows
+
+        name = self._profile_name(profile)
+        rows = self.store.latest_by_title(category, name)
+        return list(named_rows(self.store, rows, name, self._display_index()))
+
     def matching_ids(self, text: str, *, category: str | None = None, profile: str | None = None) -> frozenset[str]:
         """Ids of one profile's records (default: the active one) that the full-text search
         finds for ``text`` (as :meth:`search`), in the view ``category`` (as in :meth:`summaries`).
