@@ -158,23 +158,8 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> b
 
     Raises :class:`~wallet.errors.InputUnreadable` or :class:`~wallet.errors.InputTooLarge`.
     """
-    shown = os.fspath(path)
+    fd, shown = _open_regular(path, max_bytes)
     try:
-        info = os.stat(path)
-    except FileNotFoundError as exc:
-        raise InputUnreadable(f"{shown} cannot be read: it does not exist.") from exc
-    except OSError as exc:
-        raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
-    _require_regular(info.st_mode, shown)
-    if info.st_size > max_bytes:
-        raise InputTooLarge(f"{shown} is larger than {size_text(max_bytes)}; nothing was read.")
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
-    except OSError as exc:
-        raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
-    try:
-        _require_regular(os.fstat(fd).st_mode, shown)
         chunks: list[bytes] = []
         left = max_bytes + 1
         while left > 0:
@@ -203,6 +188,26 @@ def read_lines(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> I
     buffer, and :class:`~wallet.errors.InputTooLarge` is raised as soon as more than
     ``max_bytes`` were read. The file is closed when the generator is closed or finished.
     """
+    fd, shown = _open_regular(path, max_bytes)
+    total = 0
+    with os.fdopen(fd, "rb", buffering=_MIB) as fh:
+        while True:
+            try:
+                line = fh.readline(max_bytes + 1 - total)
+            except OSError as exc:
+                raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
+            if not line:
+                return
+            total += len(line)
+            if total > max_bytes:
+                raise InputTooLarge(f"{shown} is larger than {size_text(max_bytes)}; nothing was read.")
+            yield line
+
+
+def _open_regular(path: str | os.PathLike[str], max_bytes: int) -> tuple[int, str]:
+    """Open ``path`` for reading after the refusals of :func:`read_bytes` (missing, not a
+    regular file, larger than ``max_bytes`` by its size), checking the opened file again;
+    returns the descriptor (the caller closes it) and the path as shown in messages."""
     shown = os.fspath(path)
     try:
         info = os.stat(path)
@@ -223,19 +228,7 @@ def read_lines(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> I
     except BaseException:
         os.close(fd)
         raise
-    total = 0
-    with os.fdopen(fd, "rb", buffering=_MIB) as fh:
-        while True:
-            try:
-                line = fh.readline(max_bytes + 1 - total)
-            except OSError as exc:
-                raise InputUnreadable(f"{shown} cannot be read: {exc.strerror or exc}.") from exc
-            if not line:
-                return
-            total += len(line)
-            if total > max_bytes:
-                raise InputTooLarge(f"{shown} is larger than {size_text(max_bytes)}; nothing was read.")
-            yield line
+    return fd, shown
 
 
 def _require_regular(mode: int, shown: str) -> None:
