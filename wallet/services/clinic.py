@@ -86,14 +86,19 @@ def write_ips(wallet: UnlockedWallet, out: Path, *, profile: str | None = None) 
     """Build, check and write the IPS to ``out`` atomically (mode 0600). Nothing is written
     when a check fails. Raises :class:`~wallet.errors.WalletError` when ``out`` cannot be written."""
     doc = make_ips(wallet, profile=profile)
-    out = Path(out)
+    _write_file(Path(out), doc.data, "file")
+    return doc
+
+
+def _write_file(out: Path, data: bytes, what: str) -> None:
+    """Write ``data`` to ``out`` atomically (mode 0600); ``what`` names the file in the
+    message for a folder ("file", "PDF file"). Raises :class:`~wallet.errors.WalletError`."""
     if out.is_dir():
-        raise WalletError(f"{out} is a folder; name the file to write.")
+        raise WalletError(f"{out} is a folder; name the {what} to write.")
     try:
-        write_atomic(out, doc.data)
+        write_atomic(out, data)
     except OSError as exc:
         raise WalletError(f"Cannot write {out}: {exc.strerror or exc}.") from exc
-    return doc
 
 
 # --- printouts: the patient summary and the emergency card (PDF) -------------------------
@@ -168,12 +173,7 @@ def write_pdf(doc: PdfDocument, out: Path) -> Path:
     """Write ``doc`` to ``out`` atomically, mode 0600 (it is health data, not encrypted).
     Raises :class:`~wallet.errors.WalletError` for a folder or a file that cannot be written."""
     out = Path(out)
-    if out.is_dir():
-        raise WalletError(f"{out} is a folder; name the PDF file to write.")
-    try:
-        write_atomic(out, doc.data)
-    except OSError as exc:
-        raise WalletError(f"Cannot write {out}: {exc.strerror or exc}.") from exc
+    _write_file(out, doc.data, "PDF file")
     return out
 
 
