@@ -864,8 +864,7 @@ class RecordStore:
                 args.append(after.position)
             q = (f"SELECT id, summary, instant, profile, n{source} ORDER BY {position} DESC LIMIT ? OFFSET ?")
             found = conn.execute(q, [*args, limit + 1, offset]).fetchall()
-        rows = tuple(StoredSummary(rid, Summary.from_json(_SUMMARY_JSON.decode(summary)), instant, prof, n)
-                     for rid, summary, instant, prof, n in found[:limit])
+        rows = tuple(_stored_summaries(found[:limit]))
         return Page(rows, rows[-1].key if len(found) > limit else None)
 
     @_guarded
@@ -929,8 +928,7 @@ class RecordStore:
                       "GROUP BY json_extract(summary, '$.title'), json_extract(summary, '$.status')")
             found = conn.execute(f"SELECT id, summary, instant, profile, n FROM records WHERE n IN ({newest}) "
                                  "ORDER BY n DESC", [profile, category]).fetchall()
-        return [StoredSummary(rid, Summary.from_json(_SUMMARY_JSON.decode(blob)), instant, prof, n)
-                for rid, blob, instant, prof, n in found]
+        return _stored_summaries(found)
 
     @_guarded
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
@@ -942,8 +940,7 @@ class RecordStore:
             q = (f"SELECT id, summary, instant, profile, n{source} ORDER BY {position} "
                  f"{'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?")
             found = conn.execute(q, [*args, limit, offset]).fetchall()
-        return [StoredSummary(rid, Summary.from_json(_SUMMARY_JSON.decode(blob)), instant, prof, n)
-                for rid, blob, instant, prof, n in found]
+        return _stored_summaries(found)
 
     def _counted(self, columns: str, profile: str | None, category: str | None = None,
                  types: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
@@ -1084,6 +1081,12 @@ def _since_bounds(since: str) -> tuple[float, float]:
         raise RecordError(f"{since!r} is not a date; give one like 2024-03-10 (or 2024-03, "
                           "or 2024-03-10T08:00:00+01:00).")
     return start, start - 366 * 86400.0
+
+
+def _stored_summaries(rows: Iterable[tuple[Any, ...]]) -> list[StoredSummary]:
+    """Rows of ``SELECT id, summary, instant, profile, n`` as :class:`StoredSummary` values."""
+    return [StoredSummary(rid, Summary.from_json(_SUMMARY_JSON.decode(blob)), instant, prof, n)
+            for rid, blob, instant, prof, n in rows]
 
 
 def _add_owner_filters(clauses: list[str], args: list[Any], profile: str | None, category: str | None,
