@@ -19,6 +19,7 @@ returns, prints ``ready`` and relays until SIGTERM.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import heapq
@@ -74,10 +75,8 @@ def relay(a: int, b: int, one_way: float) -> None:
                 heapq.heappush(queue, (now + one_way, seq, other[fd], packet))
         while queue and queue[0][0] <= time.monotonic():
             _due, _seq, target, packet = heapq.heappop(queue)
-            try:
+            with contextlib.suppress(OSError):  # the device is down (a computer unplugged): lost, as on a wire
                 os.write(target, packet)
-            except OSError:
-                pass  # the device is down (a computer unplugged): the packet is lost, as on a wire
 
 
 def main() -> None:
