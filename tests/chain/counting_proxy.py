@@ -19,14 +19,16 @@ from typing import Any
 __all__ = ["CountingProxy"]
 
 RECEIPT_POLL = ("eth_getTransactionReceipt",)
+SYNC_SEND = "eth_sendRawTransactionSync"  # EIP-7966: sends and answers with the receipt
 
 
 class CountingProxy:
     """``url`` forwards to ``upstream``; ``requests`` lists, per HTTP request, its methods."""
 
-    def __init__(self, upstream: str, *, batches: bool = True) -> None:
+    def __init__(self, upstream: str, *, batches: bool = True, sync_sends: bool = True) -> None:
         """``batches=False``: a batch is answered with one error object, as by a node that
-        takes none (JSON-RPC 2.0, section 6)."""
+        takes none (JSON-RPC 2.0, section 6); ``sync_sends=False``: ``eth_sendRawTransactionSync``
+        (EIP-7966) is answered "method not found", as by a node that does not offer it."""
         self.upstream = upstream
         self.requests: list[tuple[str, ...]] = []
         self._lock = threading.Lock()
@@ -42,14 +44,19 @@ class CountingProxy:
                 with proxy._lock:
                     proxy.requests.append(tuple(str(c.get("method")) for c in calls))
                 if isinstance(doc, list) and not batches:
-                    payload = json.dumps({"jsonrpc": "2.0", "id": None,
-                                          "error": {"code": -32600, "message": "batch requests are not supported"}})
-                    self._answer(payload.encode())
+                    self._refuse(None, -32600, "batch requests are not supported")
+                    return
+                if not isinstance(doc, list) and doc.get("method") == SYNC_SEND and not sync_sends:
+                    self._refuse(doc.get("id"), -32601, f"the method {SYNC_SEND} does not exist/is not available")
                     return
                 request = urllib.request.Request(proxy.upstream, data=body,
                                                  headers={"Content-Type": "application/json"})
                 with urllib.request.urlopen(request, timeout=30) as response:
                     self._answer(response.read())
+
+            def _refuse(self, request_id: Any, code: int, message: str) -> None:
+                error = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+                self._answer(json.dumps(error).encode())
 
             def _answer(self, payload: bytes) -> None:
                 self.send_response(200)
@@ -90,11 +97,11 @@ class CountingProxy:
         out: list[tuple[str, ...]] = []
         asked = False  # the receipt of the last transaction sent was asked for already
         for request in requests:
-            if "eth_sendRawTransaction" in request:
+            if "eth_sendRawTransaction" in request or SYNC_SEND in request:
                 asked = False
             if request == RECEIPT_POLL and asked:
                 continue
-            asked = asked or "eth_getTransactionReceipt" in request
+            asked = asked or "eth_getTransactionReceipt" in request or SYNC_SEND in request
             out.append(request)
         return out
 

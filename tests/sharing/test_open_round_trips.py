@@ -85,14 +85,15 @@ CONNECT = ("eth_chainId", "eth_getCode")  # the chain id and the contract's code
 READ = ("eth_call", "eth_getBlockByNumber", "eth_maxPriorityFeePerGas", "eth_getBalance", "eth_getTransactionCount",
         "eth_getTransactionCount", "eth_estimateGas", "eth_estimateGas")  # storage, time, the access priced
 FIRST_READ = (*READ, "eth_call")  # a backend's first open also asks where the grants' events start
-SEND = ("eth_sendRawTransaction", "eth_getTransactionReceipt")  # the access log and its receipt
+SEND = ("eth_sendRawTransactionSync",)  # the access log, answered with its receipt (EIP-7966)
+SEND_BATCH = ("eth_sendRawTransaction", "eth_getTransactionReceipt")  # where the node does not offer that
 EVENTS = ("eth_getLogs",)  # a submitted grant's events (its CID and wrapped key), read beside the fetch
 
 
 def test_an_open_waits_for_the_chain_twice(open_wallet, chain100: AnvilNode, proxy: CountingProxy) -> None:
     """A signed grant's first open: the grant's storage, the chain's time and the access-log
-    transaction priced (both ways it may be sent) in one batch, then the transaction sent with
-    its receipt asked in the same batch. The first open of a process connects first, in one
+    transaction priced (both ways it may be sent) in one batch, then the transaction sent and
+    its receipt answered in one request. The first open of a process connects first, in one
     round trip. A submitted grant's open adds the event query, which runs beside the fetch."""
     doctor, (first, second) = _shares(open_wallet, chain100, proxy, active=True, count=2)
     sharing = Sharing(doctor)
@@ -101,6 +102,21 @@ def test_an_open_waits_for_the_chain_twice(open_wallet, chain100: AnvilNode, pro
     granted = _open(sharing, proxy, first)  # submitted by the first open
     assert sorted(granted) == sorted([READ, EVENTS, SEND])
     assert [r for r in granted if r != EVENTS] == [READ, SEND]  # what the open waits for in turn
+
+
+def test_a_node_without_synchronous_sends_gets_the_send_and_the_receipt_in_one_batch(
+        open_wallet, chain100: AnvilNode) -> None:
+    """A node without ``eth_sendRawTransactionSync`` says so once per connection; from then on
+    the send and a receipt request go in one batch (the receipt is asked again, not counted
+    here, when the node had not mined it yet)."""
+    proxy = CountingProxy(chain100.url, sync_sends=False)
+    try:
+        doctor, (first, second) = _shares(open_wallet, chain100, proxy, active=True, count=2)
+        sharing = Sharing(doctor)
+        assert _open(sharing, proxy, first) == [CONNECT, FIRST_READ, SEND, SEND_BATCH]
+        assert _open(sharing, proxy, second) == [READ, SEND_BATCH]
+    finally:
+        proxy.close()
 
 
 def test_a_profile_that_is_not_active_is_connected_once(open_wallet, chain100: AnvilNode,
@@ -115,15 +131,14 @@ def test_a_profile_that_is_not_active_is_connected_once(open_wallet, chain100: A
 
 
 def test_a_node_without_batches_is_asked_one_call_at_a_time(open_wallet, chain100: AnvilNode) -> None:
-    """A node that answers a batch with one error object: the open asks one call at a time
-    (after one refused batch per connection), and opens the same."""
-    proxy = CountingProxy(chain100.url, batches=False)
+    """A node that takes no batch (and no synchronous send): the open asks one call at a time,
+    after one refused batch and one refused synchronous send per connection, and opens the same."""
+    proxy = CountingProxy(chain100.url, batches=False, sync_sends=False)
     try:
         doctor, (first, second) = _shares(open_wallet, chain100, proxy, active=True, count=2)
         sharing = Sharing(doctor)
         _open(sharing, proxy, first)
         trips = _open(sharing, proxy, second)
-        assert all(len(r) == 1 for r in trips)  # no batch was tried again
         assert [m for (m,) in trips] == ["eth_call", "eth_getBlockByNumber", "eth_estimateGas",
                                          "eth_getBlockByNumber", "eth_maxPriorityFeePerGas", "eth_getBalance",
                                          "eth_getTransactionCount", "eth_getTransactionCount",

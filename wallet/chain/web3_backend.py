@@ -26,7 +26,7 @@ from eth_abi import decode as abi_decode
 from eth_typing import ABIEvent, ChecksumAddress, HexStr
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from hexbytes import HexBytes
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.exceptions import (
     ContractLogicError,
     ProviderConnectionError,
@@ -76,6 +76,10 @@ GAS_MARGIN_NUM, GAS_MARGIN_DEN = 6, 5  # gas limit = estimate × 1.2
 ZERO_ADDRESS = "0x" + "00" * 20
 ENCRYPTION_KEY_SIZE = 32
 SEND_ATTEMPTS = 8  # a nonce taken by another process meanwhile: look again
+EIP7966_TIMEOUT = 4  # eth_sendRawTransactionSync: taken, not mined within the node's wait
+SEND_REFUSALS = ("nonce", "insufficient funds", "underpriced", "already known", "already imported",
+                 "known transaction")
+SYNC_SEND_WAIT = 10.0  # seconds a synchronous send waits for the node's answer before polling instead
 
 Faucet = Signer | Literal["node"] | None
 
@@ -139,6 +143,21 @@ def _as_int(value: Any) -> int:
     if isinstance(value, str):
         return int(value, 16) if value.startswith("0x") else int(value)
     return int(value)
+
+
+def _rpc_error(error: Any) -> Web3RPCError:
+    """A JSON-RPC error answer as web3 raises it."""
+    error = error if isinstance(error, dict) else {"message": str(error)}
+    return Web3RPCError(str(error.get("message")), rpc_response=cast(Any, {"error": error}))
+
+
+def _receipt_fields(receipt: Any) -> dict[str, Any] | None:
+    """A mined transaction's receipt as a node's JSON answer gives it: the fields read here;
+    ``None`` for no receipt (not mined yet)."""
+    if not isinstance(receipt, dict) or receipt.get("blockNumber") is None:
+        return None
+    return {"status": _as_int(receipt["status"]), "gasUsed": _as_int(receipt["gasUsed"]),
+            "blockNumber": _as_int(receipt["blockNumber"]), "transactionHash": HexBytes(receipt["transactionHash"])}
 
 
 def _block_fields(block: Any) -> dict[str, int]:
@@ -206,6 +225,7 @@ class Web3ChainBackend:
         self._nonces = _NonceBook()
         self._block_times: dict[int, int] = {}
         self._batches = True  # cleared when the node answers a batch with anything but a list of answers
+        self._sync_sends = True  # cleared when the node does not offer eth_sendRawTransactionSync (EIP-7966)
         self._fetched_code: dict[str, bytes] = {}  # code read while connecting, by lower-case address
         self._canonical = canonical_address()
         with self._guard("Connecting to the chain"):
@@ -557,7 +577,7 @@ class Web3ChainBackend:
             self._w3.eth.send_raw_transaction(signed.raw_transaction)
         except Web3RPCError as exc:
             text = _rpc_message(exc).lower()
-            if "nonce too low" in text or "already known" in text:
+            if "nonce too low" in text or "already known" in text or "already imported" in text:
                 return  # it was mined meanwhile, or the node has it already
             raise
         entry.tx, entry.tx_hash, entry.stuck = tx, HexBytes(signed.hash).to_0x_hex(), False
@@ -569,23 +589,61 @@ class Web3ChainBackend:
                 int(self._w3.eth.get_transaction_count(checksummed, "pending")))
 
     def _send_raw(self, raw: bytes, tx_hash: str, look: bool) -> Any:
-        """Send a signed transaction; with ``look``, where the node takes batches, its receipt
-        is asked in the same round trip (a node that mines at once has it; else ``None``, and
-        the receipt is polled as usual). An error answer raises as the single call would."""
+        """Send a signed transaction. With ``look`` its receipt is asked in the same round
+        trip where the node allows: ``eth_sendRawTransactionSync`` (EIP-7966: the node answers
+        once the transaction is mined, or says it is still pending), else a batch of the send
+        and a receipt request (a node that mines at once may have it). The receipt when it
+        came back, else ``None`` (it is polled as usual). An error answer to the send raises
+        as the single call would."""
+        if look:
+            sent = self._send_sync(raw)
+            if sent is not None:
+                return sent[0]
         answers = self._batch([("eth_sendRawTransaction", [HexBytes(raw).to_0x_hex()]),
                                ("eth_getTransactionReceipt", [tx_hash])]) if look else None
         if answers is None:
             self._w3.eth.send_raw_transaction(raw)
             return None
-        sent, receipt = answers
-        if "error" in sent:
-            error = sent["error"] if isinstance(sent["error"], dict) else {"message": str(sent["error"])}
-            raise Web3RPCError(str(error.get("message")), rpc_response=cast(Any, {"error": error}))
-        found = receipt.get("result")
-        if not isinstance(found, dict) or found.get("blockNumber") is None:
+        answer, receipt = answers
+        if "error" in answer:
+            raise _rpc_error(answer["error"])
+        return _receipt_fields(receipt.get("result"))
+
+    def _send_sync(self, raw: bytes) -> tuple[Any] | None:
+        """``eth_sendRawTransactionSync`` (EIP-7966): ``(receipt,)``, ``(None,)`` when the node
+        took it but it was not mined within the wait, ``None`` when the node does not offer
+        the method (remembered; the transaction is then sent the usual way: the same signed
+        bytes, so a send the node did take is answered "already known").
+
+        The node's own wait can be longer than a request may take (anvil waits 30 s), so the
+        request waits at most :data:`SYNC_SEND_WAIT` seconds (or the receipt timeout): a
+        request the node received and did not answer in that time is a transaction still
+        pending, whose receipt is then polled."""
+        provider = self._w3.provider
+        sessions = getattr(provider, "_request_session_manager", None)
+        if not self._sync_sends or not isinstance(provider, HTTPProvider) or sessions is None:
             return None
-        return {"status": _as_int(found["status"]), "gasUsed": _as_int(found["gasUsed"]),
-                "blockNumber": _as_int(found["blockNumber"]), "transactionHash": HexBytes(found["transactionHash"])}
+        wait = min(self._receipt_timeout, SYNC_SEND_WAIT)
+        request = provider.encode_rpc_request(RPCEndpoint("eth_sendRawTransactionSync"), [HexBytes(raw).to_0x_hex()])
+        try:
+            answer = provider.decode_rpc_response(sessions.make_post_request(
+                provider.endpoint_uri, request, **{**dict(provider.get_request_kwargs()), "timeout": wait}))
+        except requests.exceptions.ReadTimeout:
+            return (None,)  # received, not answered yet: not mined within the wait
+        except (requests.exceptions.HTTPError, ValueError):
+            self._sync_sends = False
+            return None
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if error is None and isinstance(answer, dict) and isinstance(answer.get("result"), dict):
+            return (_receipt_fields(answer["result"]),)
+        code = error.get("code") if isinstance(error, dict) else None
+        message = str(error.get("message", "") if isinstance(error, dict) else error).lower()
+        if code == EIP7966_TIMEOUT or "timeout" in message or "timed out" in message:
+            return (None,)
+        if any(word in message for word in SEND_REFUSALS):
+            raise _rpc_error(error)
+        self._sync_sends = False  # not offered here (or an answer this wallet does not read)
+        return None
 
     def _sign_and_send(self, account: Signer, tx: dict[str, Any], action: str,
                        counts: tuple[int, int] | None = None, *, look: bool = False) -> tuple[str, Any]:
@@ -610,7 +668,7 @@ class Web3ChainBackend:
                     receipt = self._send_raw(signed.raw_transaction, tx_hash, look)
                 except Web3RPCError as exc:
                     text = _rpc_message(exc).lower()
-                    if "already known" in text or "known transaction" in text:
+                    if "already known" in text or "already imported" in text or "known transaction" in text:
                         pass
                     elif attempt < SEND_ATTEMPTS - 1 and (
                             "nonce" in text or "replacement transaction underpriced" in text):
