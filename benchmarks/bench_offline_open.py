@@ -21,16 +21,40 @@ holds the ciphertext. Then the patient's computer goes away (its link down).
    validation of every record, the access-log transaction and its receipt.
 3. What the open is made of: its phases as its progress messages mark them on the calling
    thread (the fetch and decryption run beside "Checking the grant on chain", where the
-   access-log transaction is also priced; what is left of the fetch is waited for under
+   access-log transaction is also priced, in the same JSON-RPC batch as the grant's
+   storage and the chain's time; what is left of the fetch is waited for under
    "Fetching"; the transaction is sent and its receipt awaited under "Logging" once the
    records passed validation), and the same records' input gate + FHIR validation timed
    alone (``read_envelope`` of the same plaintext, outside the timed open), so the floor an
    open with full validation cannot go under is printed beside the ratio.
 
-Several ``--fixture`` files are measured one after the other (a new set of computers each)
-and summed up in one table at the end, e.g. 71 and 533 records:
+``--rtt MS`` (default 0, the bare bridge, so earlier numbers stay comparable) puts the
+doctor that round-trip time away from "the internet": every packet between the doctor and
+the chain node or the keeper takes ``MS / 2`` each way (40 is a typical home broadband
+line to a data centre; a public chain's JSON-RPC endpoint is 30-150 ms away). This
+kernel has no ``netem`` queueing discipline, so the doctor is joined through a delay line
+over two TUN devices instead of a veth pair (tests/twohosts/delay_line.py); TCP, UDP and
+ICMP all see the delay. What a round trip then costs each side, honestly:
 
-    sudo python benchmarks/bench_offline_open.py [--repeat 3] [--fixture PATH …] [--types T …]
+- the open pays one round trip per sequential JSON-RPC request (the grant's storage, the
+  chain's time and the priced access log in one batch beside the fetch; the access log
+  and its receipt in one more), plus the fetch's exchanges with the keeper: the doctor's
+  node is already running and stays connected to the keeper from the earlier opens, so it
+  pays only the Bitswap exchanges of the fetch, not a new connection;
+- the baseline's bare node is new for every share: it pays the TCP handshake, the
+  security and multiplexer negotiation and identify with the keeper before its first
+  Bitswap request, several round trips the open does not pay. On a slow link the ratio
+  therefore flatters the open; the open's own milliseconds and its phases are the figures
+  to compare between link delays.
+- the time to first open is a new ``health-wallet`` process on the doctor's computer: it
+  starts its IPFS node and dials the keeper, connects to the chain (one round trip), then
+  opens as above.
+
+Several ``--fixture`` files and ``--rtt`` values are measured one after the other (a new
+set of computers each) and summed up in one table at the end, e.g. 71 and 533 records at
+0 and 40 ms:
+
+    sudo python benchmarks/bench_offline_open.py [--repeat 3] [--fixture PATH …] [--rtt MS …] [--types T …]
 """
 
 from __future__ import annotations
