@@ -1006,6 +1006,9 @@ class Sharing:
             token = parse_token(text)
             if GrantId.parse(token.grant_id).grantee != self.me:
                 raise ShareError("This share is addressed to another wallet; only its doctor can open it.")
+            if token.signed is not None:  # the fetch needs the node: it boots while the chain is connected
+                with contextlib.suppress(WalletError):  # a node that cannot start says so when the fetch asks
+                    self.wallet.ipfs(wait=None)
             chain, network_used = self._chain_for(token.chain_id, network)
         else:
             try:
