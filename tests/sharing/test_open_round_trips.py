@@ -22,6 +22,7 @@ from wallet.chain import connect_rpc
 from wallet.services import Sharing
 from wallet.services.expiry import parse_expiry
 from wallet.services.networks import Networks
+from wallet.share.token import parse_token
 
 RICH = hex(10**20)
 
@@ -102,6 +103,8 @@ def test_an_open_waits_for_the_chain_twice(open_wallet, chain100: AnvilNode, pro
     granted = _open(sharing, proxy, first)  # submitted by the first open
     assert sorted(granted) == sorted([READ, EVENTS, SEND])
     assert [r for r in granted if r != EVENTS] == [READ, SEND]  # what the open waits for in turn
+    by_id = _open(sharing, proxy, parse_token(first).grant_id)  # the token kept at the first open is used
+    assert sorted(by_id) == sorted([READ, EVENTS, SEND])
 
 
 def test_a_node_without_synchronous_sends_gets_the_send_and_the_receipt_in_one_batch(

@@ -945,7 +945,8 @@ class Sharing:
     def _chain_for(self, chain_id: int, network: str | None) -> tuple[ChainBackend, str | None]:
         """The chain a share on ``chain_id`` is opened on: this wallet's when it is that chain
         (and no ``network`` is named), else the named profile, else the active or first profile
-        with that chain id. The caller closes a backend it did not get from the wallet."""
+        with that chain id. The caller closes the embedded chain it gets for ``network`` "embedded";
+        a profile's backend is kept by the app for the next open (``connect_network``)."""
         from ..chain.networks import builtin_networks, is_embedded_chain_id
         from .networks import Networks
 
@@ -1152,8 +1153,8 @@ class Sharing:
             grant = AccessGrant(gid, signed.signer, signed.grantee, reading.expires_at, signed.cid, signed.wrapped_key,
                                 revoked=reading.revoked)
             stored = True
-        else:
-            grant = chain.grant_info(gid)
+        else:  # a grant id alone (or a grant the token does not describe): its events are needed first
+            grant = chain.grant_info(gid, reading=reading)
         if grant.grantee != self.me:
             raise ShareError("This share is addressed to another wallet; only its doctor can open it.")
         status = grant.status(reading.now)
