@@ -47,6 +47,7 @@ from .models import (
     trend_series,
 )
 from .trend_chart import TrendChart
+from .trend_filter import filter_note, filtered_series
 from .workers import JobRunner
 
 __all__ = ["COUNT_CAP", "IN_MEMORY_LIMIT", "TREND_ROWS", "RecordsPanel"]
@@ -57,6 +58,7 @@ COUNT_CAP = SEARCH_COUNT_CAP  # a store search counts exactly up to this many at
 
 _REST = "records-rest"  # the JobRunner key of loading every row of the shown category
 _COUNT = "records-search-count"  # the JobRunner key of counting a search's matches exactly
+_TREND_SEARCH = "records-trend-search"  # the JobRunner key of a large category's trend of a search's matches
 _HEADINGS = {ALL_RECORDS: "All records, newest first (insurance and billing are under their own category)",
              INSURANCE: "Insurance and billing: claims, explanations of benefit and coverage"}
 _WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 120}
@@ -75,6 +77,8 @@ class RecordsPanel(QWidget):
         self._runner: JobRunner | None = None
         self._loading_rest = False
         self._series: dict[str, TrendSeries] = {}
+        # a large category's trend of what the store search finds: (words, series by code)
+        self._search_trend: tuple[str, dict[str, TrendSeries | None]] | None = None
         self._category_total = 0
         self._search_text = ""  # the store search shown, for a large category
         self.model: RecordTableModel | None = None
@@ -128,6 +132,7 @@ class RecordsPanel(QWidget):
         self.trend_combo.setMinimumContentsLength(30)
         self.trend_combo.currentIndexChanged.connect(self._on_trend_choice)
         self.trend_chart = TrendChart(self)
+        self.filter_edit.textChanged.connect(self._on_filter_for_trend)  # after _on_filter: the chart follows
         self.trend_box = QWidget(self)
         trend_layout = QVBoxLayout(self.trend_box)
         trend_layout.setContentsMargins(0, 4, 0, 0)
@@ -273,6 +278,7 @@ class RecordsPanel(QWidget):
         self._runner = None
         self._loading_rest = False
         self._series = {}
+        self._search_trend = None
         self._trend_ready = False
         self._category_total = 0
         self._search_text = ""
@@ -450,6 +456,7 @@ class RecordsPanel(QWidget):
 
     def _set_series(self, series: dict[str, TrendSeries]) -> None:
         self._series = series
+        self._search_trend = None
         self.trend_combo.blockSignals(True)
         self.trend_combo.clear()
         for code, s in sorted(series.items(), key=lambda kv: kv[1].title.casefold()):
@@ -463,7 +470,7 @@ class RecordsPanel(QWidget):
         current = self.current_summary()
         code = current.summary.code if current is not None and current.summary.code in series else ""
         if not code and self.model is not None:
-            for row in self.model.rows()[:500]:
+            for row in self._shown_rows(500) or self.model.rows()[:500]:
                 if row.summary.code in series and len(series[row.summary.code].points) > 1:
                     code = row.summary.code
                     break
@@ -472,7 +479,89 @@ class RecordsPanel(QWidget):
         n = self.trend_combo.findData(code)
         self.trend_combo.setCurrentIndex(n)
         self._on_trend_choice(n)
+        if self.large and self._trend_words():
+            self._find_search_trend()
 
-    def _on_trend_choice(self, n: int) -> None:
-        code = self.trend_combo.itemData(n) if n >= 0 else None
-        self.trend_chart.set_series(self._series.get(code) if code else None)
+    def _on_trend_choice(self, _n: int) -> None:
+        self._show_trend()
+
+    # --- the trend of what the filter shows --------------------------------------------
+
+    def _trend_words(self) -> str:
+        """The filter the table shows ("" when none): the words typed (a large category: the store search's)."""
+        if self.large:
+            return self._search_text
+        return " ".join(self.filter_edit.text().split()) if self.proxy.filter_words else ""
+
+    def _shown_rows(self, most: int | None = None) -> list[StoredSummary]:
+        """The rows the filtered table shows (at most ``most``), in its order; [] without a filter."""
+        model = self.model
+        if model is None or not self.proxy.filter_words:
+            return []
+        count = self.proxy.rowCount() if most is None else min(most, self.proxy.rowCount())
+        return [model.summary_at(self.proxy.mapToSource(self.proxy.index(r, 0)).row()) for r in range(count)]
+
+    def _on_filter_for_trend(self, _text: str) -> None:
+        if not self._series:
+            return  # not a measurement category, or its trend is still loading (it then follows the filter)
+        if self.large:
+            if self._trend_words():
+                self._find_search_trend()
+            self._show_trend()
+            return
+        code = self.trend_combo.currentData()
+        shown = self._shown_rows()
+        if shown and not any(r.summary.code == code for r in shown):  # the chosen test is filtered out:
+            other = next((r.summary.code for r in shown if r.summary.code in self._series), None)
+            if other is not None:  # chart the first test the table still shows
+                self.trend_combo.setCurrentIndex(self.trend_combo.findData(other))
+                return  # its signal drew it
+        self._show_trend()
+
+    def _find_search_trend(self) -> None:
+        """A large category: read the store search's newest :data:`TREND_ROWS` matches on the
+        worker thread and chart their values (the table pages through the same search)."""
+        wallet, runner, category, words, series = (self._wallet, self._runner, self._category,
+                                                   self._trend_words(), self._series)
+        if wallet is None or runner is None or runner.shut_down or not words or not series:
+            return
+        if self._search_trend is not None and self._search_trend[0] == words:
+            return
+
+        def job(_progress: ProgressSink, _cancel: CancelToken) -> dict[str, TrendSeries | None]:
+            by_code: dict[str, list[StoredSummary]] = {}
+            for row in wallet.summaries(category=category, text=words, limit=TREND_ROWS):
+                if row.summary.code in series:
+                    by_code.setdefault(row.summary.code, []).append(row)
+            return {code: filtered_series(full, by_code.get(code, ())) for code, full in series.items()}
+
+        def done(found: dict[str, TrendSeries | None]) -> None:
+            if self._series is series and self._category == category and self._trend_words() == words:
+                self._search_trend = (words, found)
+                self._show_trend()
+
+        runner.submit(job, on_done=done, latest=_TREND_SEARCH)
+
+    def _show_trend(self) -> None:
+        """Chart the chosen test: every value, or with a filter the values of the rows it keeps
+        (on the whole series' axes), saying so above the plot."""
+        code = self.trend_combo.currentData()
+        full = self._series.get(code) if code else None
+        words = self._trend_words()
+        if full is None or not words:
+            self.trend_chart.set_series(full)
+            return
+        if self.large:
+            found = self._search_trend
+            if found is None or found[0] != words:
+                self.trend_chart.set_series(None, message=f"Finding the {full.title} values that match…",
+                                            note=f"Filtered by “{words}”")
+                return
+            part = found[1].get(code)
+        else:
+            part = filtered_series(full, self._shown_rows())
+        note = filter_note(0 if part is None else len(part.points), len(full.points), words)
+        if part is None:
+            self.trend_chart.set_series(None, message=f"No {full.title} values match the filter.", note=note)
+        else:
+            self.trend_chart.set_series(part, note=note)
