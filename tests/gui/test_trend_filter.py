@@ -85,3 +85,18 @@ def test_a_large_category_charts_what_its_store_search_finds(qtbot, window: Main
 
     panel.filter_edit.setText("")
     assert len(panel.trend_chart.series.points) == 100 and panel.trend_chart.note == ""
+
+
+def test_a_filtered_trend_of_many_values_is_built_on_the_worker_thread(qtbot, window: MainWindow, unlocked,
+                                                                       monkeypatch) -> None:
+    monkeypatch.setattr(records_panel, "SYNC_TREND_VALUES", 10)  # 28 values stand for many thousands
+    panel = _open_labs(qtbot, window, unlocked)
+    _choose(panel, GLUCOSE)
+    panel.filter_edit.setText("1990-02")
+    qtbot.waitUntil(lambda: panel.trend_chart.note == "Filtered by “1990-02”: 28 of 100 values", timeout=30_000)
+    assert {p.when.month for p in panel.trend_chart.series.points} == {2}
+
+    panel.filter_edit.setText("1990-03")
+    panel.filter_edit.setText("1990-04")  # typed on before the first arrived: only the last one is drawn
+    qtbot.waitUntil(lambda: panel.trend_chart.note.startswith("Filtered by “1990-04”"), timeout=30_000)
+    assert {p.when.month for p in panel.trend_chart.series.points} == {4}

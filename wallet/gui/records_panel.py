@@ -50,7 +50,7 @@ from .trend_chart import TrendChart
 from .trend_filter import filter_note, filtered_series
 from .workers import JobRunner
 
-__all__ = ["COUNT_CAP", "IN_MEMORY_LIMIT", "TREND_ROWS", "RecordsPanel"]
+__all__ = ["COUNT_CAP", "IN_MEMORY_LIMIT", "SYNC_TREND_VALUES", "TREND_ROWS", "RecordsPanel"]
 
 IN_MEMORY_LIMIT = 50_000  # above this many records a category is paged and searched in the store
 TREND_ROWS = 100_000  # the newest rows of a large category that its trend is drawn from
@@ -59,6 +59,8 @@ COUNT_CAP = SEARCH_COUNT_CAP  # a store search counts exactly up to this many at
 _REST = "records-rest"  # the JobRunner key of loading every row of the shown category
 _COUNT = "records-search-count"  # the JobRunner key of counting a search's matches exactly
 _TREND_SEARCH = "records-trend-search"  # the JobRunner key of a large category's trend of a search's matches
+_TREND_FILTER = "records-trend-filter"  # the JobRunner key of building a filtered trend of many values
+SYNC_TREND_VALUES = 1_000  # a filtered trend of more values is built on the worker thread
 _HEADINGS = {ALL_RECORDS: "All records, newest first (insurance and billing are under their own category)",
              INSURANCE: "Insurance and billing: claims, explanations of benefit and coverage"}
 _WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 120}
@@ -494,12 +496,20 @@ class RecordsPanel(QWidget):
         return " ".join(self.filter_edit.text().split()) if self.proxy.filter_words else ""
 
     def _shown_rows(self, most: int | None = None) -> list[StoredSummary]:
-        """The rows the filtered table shows (at most ``most``), in its order; [] without a filter."""
+        """The first ``most`` rows the filtered table shows (all when ``None``), in its order; [] without a filter."""
         model = self.model
         if model is None or not self.proxy.filter_words:
             return []
         count = self.proxy.rowCount() if most is None else min(most, self.proxy.rowCount())
         return [model.summary_at(self.proxy.mapToSource(self.proxy.index(r, 0)).row()) for r in range(count)]
+
+    def _shown_of_code(self, code: str) -> list[StoredSummary]:
+        """The rows of test ``code`` that the filter keeps (what the table shows of it)."""
+        model = self.model
+        if model is None:
+            return []
+        parent, accepts = QModelIndex(), self.proxy.filterAcceptsRow
+        return [row for n, row in enumerate(model.rows()) if row.summary.code == code and accepts(n, parent)]
 
     def _on_filter_for_trend(self, _text: str) -> None:
         if not self._series:
@@ -510,13 +520,13 @@ class RecordsPanel(QWidget):
             self._show_trend()
             return
         code = self.trend_combo.currentData()
-        shown = self._shown_rows()
-        if shown and not any(r.summary.code == code for r in shown):  # the chosen test is filtered out:
-            other = next((r.summary.code for r in shown if r.summary.code in self._series), None)
-            if other is not None:  # chart the first test the table still shows
+        rows = self._shown_of_code(code) if self.proxy.filter_words and code else None
+        if rows == []:  # the chosen test is filtered out: chart the first test the table still shows
+            other = next((r.summary.code for r in self._shown_rows(500) if r.summary.code in self._series), None)
+            if other is not None and other != code:
                 self.trend_combo.setCurrentIndex(self.trend_combo.findData(other))
                 return  # its signal drew it
-        self._show_trend()
+        self._show_trend(rows)
 
     def _find_search_trend(self) -> None:
         """A large category: read the store search's newest :data:`TREND_ROWS` matches on the
@@ -542,12 +552,15 @@ class RecordsPanel(QWidget):
 
         runner.submit(job, on_done=done, latest=_TREND_SEARCH)
 
-    def _show_trend(self) -> None:
+    def _show_trend(self, rows: list[StoredSummary] | None = None) -> None:
         """Chart the chosen test: every value, or with a filter the values of the rows it keeps
-        (on the whole series' axes), saying so above the plot."""
+        (``rows`` when the caller has them) on the whole series' axes, saying so above the plot.
+        A filtered trend of more than :data:`SYNC_TREND_VALUES` values is built on the worker thread."""
         code = self.trend_combo.currentData()
         full = self._series.get(code) if code else None
         words = self._trend_words()
+        if self._runner is not None and not self._runner.shut_down:
+            self._runner.drop(_TREND_FILTER)
         if full is None or not words:
             self.trend_chart.set_series(full)
             return
@@ -557,9 +570,28 @@ class RecordsPanel(QWidget):
                 self.trend_chart.set_series(None, message=f"Finding the {full.title} values that match…",
                                             note=f"Filtered by “{words}”")
                 return
-            part = found[1].get(code)
-        else:
-            part = filtered_series(full, self._shown_rows())
+            self._draw_filtered(full, found[1].get(code), words)
+            return
+        rows = self._shown_of_code(code) if rows is None else rows
+        runner, series = self._runner, self._series
+        if len(rows) <= SYNC_TREND_VALUES or runner is None or runner.shut_down:
+            self._draw_filtered(full, filtered_series(full, rows), words)
+            return
+        shown = self.trend_chart.series
+        if shown is None or shown.code != code:
+            self.trend_chart.set_series(None, message=f"Finding the {full.title} values that match…",
+                                        note=f"Filtered by “{words}”")
+
+        def job(_progress: ProgressSink, _cancel: CancelToken) -> TrendSeries | None:
+            return filtered_series(full, rows)
+
+        def done(part: TrendSeries | None) -> None:
+            if self._series is series and self.trend_combo.currentData() == code and self._trend_words() == words:
+                self._draw_filtered(full, part, words)
+
+        runner.submit(job, on_done=done, latest=_TREND_FILTER)
+
+    def _draw_filtered(self, full: TrendSeries, part: TrendSeries | None, words: str) -> None:
         note = filter_note(0 if part is None else len(part.points), len(full.points), words)
         if part is None:
             self.trend_chart.set_series(None, message=f"No {full.title} values match the filter.", note=note)
