@@ -26,6 +26,7 @@ their summaries (the importer is measured by ``bench_import_scale.py``).
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import sys
@@ -174,6 +175,8 @@ def main() -> None:
     parser.add_argument("--homes", type=Path, help="keep the wallets here (built once, reused)")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not compileall.compile_dir(REPO / "wallet", quiet=1):  # as bench_gui_startup.py: an installed app's bytecode
+        raise SystemExit("could not compile wallet/ to bytecode")
     with tempfile.TemporaryDirectory() as tmp:
         root = args.homes or Path(tmp)
         small, large = root / f"wallet-{args.small}", root / f"wallet-{args.large}"

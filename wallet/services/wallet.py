@@ -767,10 +767,11 @@ class UnlockedWallet:
 
     def search_page(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
                     since: str | None = None, limit: int = 200, profile: str | None = None,
-                    cap: int = SEARCH_COUNT_CAP) -> SearchPage:
+                    cap: int | None = SEARCH_COUNT_CAP) -> SearchPage:
         """What the GUI's filter box shows first for ``text``: the newest ``limit`` matches of
         one profile (default: the active one), named as in :meth:`summaries`, and their count,
-        exact up to ``cap`` (see :meth:`RecordStore.search_page`). The next rows are
+        exact up to ``cap`` (``None``: only the page's rows, see :meth:`RecordStore.search_page`;
+        then :meth:`capped_count` counts them). The next rows are
         :meth:`summaries` with ``offset``; the exact count above the cap is :meth:`count`."""
         from .reading import named_rows, view_query
 
