@@ -49,7 +49,7 @@ import json.scanner
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
@@ -1096,6 +1096,7 @@ def _stored_summaries(rows: Iterable[tuple[Any, ...]]) -> list[StoredSummary]:
 
 
 _SUMMARY_DEFAULTS = {f.name: f.default for f in fields(Summary)}
+_SUMMARY_REQUIRED = frozenset(f.name for f in fields(Summary) if f.default is MISSING)
 _SUMMARY_CATEGORIES = frozenset(CATEGORIES)
 _SUMMARY_COMPARATORS = frozenset(COMPARATORS)
 _SUMMARY_NUMBERS = ("value", "low", "high")
@@ -1118,7 +1119,8 @@ def _stored_summary(text: str) -> Summary:
         doc, end = _scan_json(text, 0)
     except StopIteration:  # not a JSON value at 0 (white space first): the full decoder says what is wrong
         doc, end = None, -1
-    if end != len(text) or type(doc) is not dict or not doc.keys() <= _SUMMARY_DEFAULTS.keys():
+    if (end != len(text) or type(doc) is not dict or not doc.keys() <= _SUMMARY_DEFAULTS.keys()
+            or not doc.keys() >= _SUMMARY_REQUIRED):
         return Summary.from_json(_SUMMARY_JSON.decode(text))
     values = {**_SUMMARY_DEFAULTS, **doc}
     category, comparator, flag, source = values["category"], values["comparator"], values["flag"], values["flag_source"]
