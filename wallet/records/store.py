@@ -938,6 +938,24 @@ class RecordStore:
         return _stored_summaries(found)
 
     @_guarded
+    def newest_per_code(self, category: str, profile: str, *, among: int) -> list[StoredSummary]:
+        """The newest summary of each ``code`` (a summary without one: of each title) among the
+        newest ``among`` live rows of ``profile``'s ``category`` that have a value or a detail,
+        newest first: what the overview shows of the latest vital signs. The grouping runs in
+        SQL over the JSON, so only the rows shown are read into :class:`Summary` values (the
+        newest 1,000 readings of a watch hold a handful of codes). Codes and titles are
+        grouped as written; a caller folding case groups these few rows again."""
+        with self._snapshot() as conn:
+            newest = ("SELECT MAX(n) FROM (SELECT n, summary FROM records WHERE deleted = 0 AND profile = ? "
+                      "AND category = ? ORDER BY n DESC LIMIT ?) "
+                      "WHERE json_extract(summary, '$.value') IS NOT NULL "
+                      "OR json_extract(summary, '$.detail') IS NOT NULL "
+                      "GROUP BY coalesce(json_extract(summary, '$.code'), json_extract(summary, '$.title'))")
+            found = conn.execute(f"SELECT id, summary, instant, profile, n FROM records WHERE n IN ({newest}) "
+                                 "ORDER BY n DESC", [profile, category, among]).fetchall()
+        return _stored_summaries(found)
+
+    @_guarded
     def summaries(self, *, category: str | None = None, types: Iterable[str] | None = None,
                   since: str | None = None, newest_first: bool = True, limit: int = -1,
                   offset: int = 0, profile: str | None = None, text: str | None = None) -> list[StoredSummary]:

@@ -730,6 +730,16 @@ class UnlockedWallet:
         return self.store.count(category=category, types=types, since=since, text=text,
                                 profile=self._profile_name(profile), cancel=cancel)
 
+    def newest_per_code(self, category: str, *, among: int, profile: str | None = None) -> list[StoredSummary]:
+        """The newest record of each code (else title) with a value or a detail among the newest
+        ``among`` of one profile's (default: the active one's) ``category``, newest first, named
+        as in :meth:`summaries`; see :meth:`RecordStore.newest_per_code`."""
+        from .reading import named_rows
+
+        name = self._profile_name(profile)
+        rows = self.store.newest_per_code(category, name, among=among)
+        return list(named_rows(self.store, rows, name, self._display_index()))
+
     def latest_by_title(self, category: str, *, profile: str | None = None) -> list[StoredSummary]:
         """The newest record of each title and status of one profile (default: the active one)
         in ``Medications``, ``Conditions`` or ``Allergies``, newest first, named as in
