@@ -2,8 +2,10 @@
 
 1. Main window painted with LARGE records ÷ with SMALL records (target ≤ 1.2): the app
    child of ``bench_gui_startup.py`` (fresh process, offscreen, light-KDF unlock, counts,
-   first page of the timeline, first paint) on two wallets that differ only in size.
+   the overview page read and painted) on two wallets that differ only in size.
 2. Main window with SMALL records ÷ the floor window of ``bench_gui_startup.py`` (target ≤ 2.0).
+   The three children run in turn, one of each per round (so all see the same load), from
+   compiled bytecode (``wallet/`` is compiled first, as an installed app is).
 3. A search over LARGE ÷ over SMALL records (target ≤ 2): what the filter box does on the
    GUI thread at a keystroke on a large wallet's timeline, the same call with the same
    sizes: ``UnlockedWallet.search_page(word, category=ALL_RECORDS, limit=ROWS, cap=None)``,
@@ -79,12 +81,25 @@ def build_home(home: Path, records: int, *, seed: int = 1) -> None:
     wallet.lock()
 
 
-def window_times(home: Path, records: int, repeat: int, code: str = APP) -> list[dict]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTH_WALLET_")}
-    env.update({"QT_QPA_PLATFORM": "offscreen", "HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "BENCH_HOME": str(home),
-                "BENCH_PASSPHRASE": PASSPHRASE, "BENCH_RECORDS": str(records), "PYTHONPATH": str(REPO)})
-    run_child(code, env)  # warm the file cache
-    return [run_child(code, env) for _ in range(repeat)]
+def window_times(runs: list[tuple[Path, int, str]], repeat: int) -> list[list[dict]]:
+    """Each run's child (home, records, code) ``repeat`` times, interleaved (one of each per
+    round, as ``bench_gui_startup.py`` does), so every run sees the same load; after one
+    round that warms the file cache."""
+
+    def env(home: Path, records: int) -> dict[str, str]:
+        found = {k: v for k, v in os.environ.items() if not k.startswith("HEALTH_WALLET_")}
+        found.update({"QT_QPA_PLATFORM": "offscreen", "HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1",
+                      "BENCH_HOME": str(home), "BENCH_PASSPHRASE": PASSPHRASE, "BENCH_RECORDS": str(records),
+                      "PYTHONPATH": str(REPO)})
+        return found
+
+    for home, records, code in runs:
+        run_child(code, env(home, records))  # warm the file cache
+    times: list[list[dict]] = [[] for _ in runs]
+    for _ in range(repeat):
+        for n, (home, records, code) in enumerate(runs):
+            times[n].append(run_child(code, env(home, records)))
+    return times
 
 
 @dataclass(frozen=True)
@@ -241,9 +256,8 @@ def main() -> None:
         build_home(small, args.small)
         build_home(large, args.large)
         built = time.perf_counter() - start
-        app_small = window_times(small, args.small, args.repeat)
-        app_large = window_times(large, args.large, args.repeat)
-        floor = window_times(small, args.small, args.repeat, FLOOR)
+        app_small, app_large, floor = window_times(
+            [(small, args.small, APP), (large, args.large, APP), (small, args.small, FLOOR)], args.repeat)
         rows = first_page_rows_of(small)
         searches = {word: search_times((small, large), word, args.repeat, rows) for word in SEARCH_WORDS}
     chart_small, built_small = chart_seconds(1_000, args.repeat)
