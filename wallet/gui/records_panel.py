@@ -275,7 +275,7 @@ class RecordsPanel(QWidget):
     def _count_matches(self, model: RecordTableModel, words: str) -> None:
         """Count the matches of the search shown on the worker thread: exactly up to
         :data:`COUNT_CAP` (a bounded read), then, when more match, every one. Each count
-        replaces the label's (``200+`` → ``1,000+`` → ``98,723``) when it arrives, unless the
+        replaces the label's (``35+`` → ``1,000+`` → ``98,723``) when it arrives, unless the
         search or the view changed meanwhile (a later search cancels the count)."""
         wallet, runner, category = self._wallet, self._runner, self._category
         if wallet is None or runner is None or runner.shut_down:
