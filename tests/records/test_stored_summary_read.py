@@ -82,3 +82,13 @@ def test_other_json_goes_through_the_full_decoder(text: str) -> None:
     else:
         with pytest.raises((ValueError, TypeError)):
             _stored_summary(text)
+
+
+def test_a_page_row_is_the_stored_summary_its_constructor_builds() -> None:
+    from wallet.records.store import StoredSummary, _stored_summaries
+
+    text = '{"resource_type":"Observation","category":"Vital signs","title":"Weight","value":72.5,"unit":"kg"}'
+    (row,) = _stored_summaries([("abc", text, 1.5e9, "owner", 42)])
+    built = StoredSummary("abc", Summary.from_json(json.loads(text, parse_float=Decimal)), 1.5e9, "owner", 42)
+    assert row == built and row.__dict__ == built.__dict__ and row.key == built.key
+    assert repr(row) == repr(built) and hash(row) == hash(built)

@@ -1109,12 +1109,21 @@ def _since_bounds(since: str) -> tuple[float, float]:
 
 
 def _stored_summaries(rows: Iterable[tuple[Any, ...]]) -> list[StoredSummary]:
-    """Rows of ``SELECT id, summary, instant, profile, n`` as :class:`StoredSummary` values."""
-    return [StoredSummary(rid, _stored_summary(text), instant, prof, n) for rid, text, instant, prof, n in rows]
+    """Rows of ``SELECT id, summary, instant, profile, n`` as :class:`StoredSummary` values.
+
+    Built as the dataclass's ``__init__`` builds them (it has no checks of its own), without
+    its five ``object.__setattr__`` calls: a page is read at each keystroke of a search."""
+    out = []
+    for rid, text, instant, prof, n in rows:
+        row = _new(StoredSummary)
+        row.__dict__.update(id=rid, summary=_stored_summary(text), instant=instant, profile=prof, position=n)
+        out.append(row)
+    return out
 
 
+_new = object.__new__
 _SUMMARY_DEFAULTS = {f.name: f.default for f in fields(Summary)}
-_SUMMARY_REQUIRED = frozenset(f.name for f in fields(Summary) if f.default is MISSING)
+_SUMMARY_REQUIRED = tuple(f.name for f in fields(Summary) if f.default is MISSING)
 _SUMMARY_CATEGORIES = frozenset(CATEGORIES)
 _SUMMARY_COMPARATORS = frozenset(COMPARATORS)
 _SUMMARY_NUMBERS = ("value", "low", "high")
@@ -1127,20 +1136,21 @@ def _stored_summary(text: str) -> Summary:
 
     A page of rows is read while the user types, so this is the common case made cheap
     (about 2 µs a row instead of 6): JSON as this store writes it (no white space around
-    the object, only :class:`Summary` field names) whose values pass the checks of
-    ``Summary.__post_init__`` written out here (category, comparator, flag, flag source;
-    numbers made :class:`Decimal`) becomes the value without running the dataclass's
-    ``__init__`` and ``__post_init__`` again. Anything else goes through
-    :meth:`Summary.from_json`, which validates and raises exactly as before
-    (``ValueError``, ``TypeError`` for an unknown field, ``JSONDecodeError``)."""
+    the object, only :class:`Summary` field names, the required ones present) whose values
+    pass the checks of ``Summary.__post_init__`` written out here (category, comparator,
+    flag, flag source; numbers made :class:`Decimal`) becomes the value without running the
+    dataclass's ``__init__`` and ``__post_init__`` again. Anything else goes through
+    :meth:`Summary.from_json`, which validates and raises exactly as before (``ValueError``,
+    ``TypeError`` for an unknown or missing field, ``JSONDecodeError``)."""
     try:
         doc, end = _scan_json(text, 0)
     except StopIteration:  # not a JSON value at 0 (white space first): the full decoder says what is wrong
         doc, end = None, -1
-    if (end != len(text) or type(doc) is not dict or not doc.keys() <= _SUMMARY_DEFAULTS.keys()
-            or not doc.keys() >= _SUMMARY_REQUIRED):
+    if end != len(text) or type(doc) is not dict:
         return Summary.from_json(_SUMMARY_JSON.decode(text))
     values = {**_SUMMARY_DEFAULTS, **doc}
+    if len(values) != len(_SUMMARY_DEFAULTS) or any(values[name] is MISSING for name in _SUMMARY_REQUIRED):
+        return Summary.from_json(doc)  # a name that is no field, or a required one missing: TypeError
     category, comparator, flag, source = values["category"], values["comparator"], values["flag"], values["flag_source"]
     if (type(category) is not str or category not in _SUMMARY_CATEGORIES
             or type(comparator) is not str or comparator not in _SUMMARY_COMPARATORS
@@ -1151,7 +1161,7 @@ def _stored_summary(text: str) -> Summary:
         value = values[name]
         if value is not None and type(value) is not Decimal:
             values[name] = number(value)  # as __post_init__: an int written as 55 is Decimal 55
-    summary = object.__new__(Summary)
+    summary = _new(Summary)
     summary.__dict__.update(values)  # frozen: set once here, as the dataclass's __init__ would
     return summary
 
