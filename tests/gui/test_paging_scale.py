@@ -158,3 +158,22 @@ def test_a_long_trend_is_thinned_to_its_extremes_when_built() -> None:
     assert [p for p in drawn if p.flag] == [points[54_321]]  # every out-of-range point survives
     short = TrendSeries("8867-4", "Heart rate", "/min", points[:100])
     assert short.drawn == points[:100]
+
+
+def test_another_list_starts_at_its_newest_row(qtbot, window: MainWindow, unlocked, tmp_path: Path,
+                                              monkeypatch) -> None:
+    monkeypatch.setattr(records_panel, "IN_MEMORY_LIMIT", 100)
+    _fill(unlocked, tmp_path)
+    window.set_wallet(unlocked)
+    window.show()
+    window.show_category(ALL_RECORDS)
+    panel = window.panel
+    bar = panel.table.verticalScrollBar()
+    panel.table.scrollToBottom()
+    assert bar.value() > 0
+    panel.filter_edit.setText("heart")  # a search is another list: its newest match first
+    assert bar.value() == 0
+    panel.table.scrollToBottom()
+    assert bar.value() > 0
+    window.show_category("Vital signs")  # and so is another category
+    assert bar.value() == 0

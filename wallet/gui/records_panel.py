@@ -235,6 +235,7 @@ class RecordsPanel(QWidget):
         old = self.model
         self.model = model
         self.proxy.setSourceModel(model)
+        self.table.scrollToTop()  # another list (a category, a search) starts at its newest row
         if old is not None:
             old.deleteLater()
 
