@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from wallet.services import SearchPage, UnlockedWallet
@@ -81,7 +81,7 @@ def build_home(home: Path, records: int, *, seed: int = 1) -> None:
     wallet.lock()
 
 
-def window_times(runs: list[tuple[Path, int, str]], repeat: int) -> list[list[dict]]:
+def window_times(runs: list[tuple[Path, int, str]], repeat: int) -> list[list[dict[str, Any]]]:
     """Each run's child (home, records, code) ``repeat`` times, interleaved (one of each per
     round, as ``bench_gui_startup.py`` does), so every run sees the same load; after one
     round that warms the file cache."""
@@ -95,7 +95,7 @@ def window_times(runs: list[tuple[Path, int, str]], repeat: int) -> list[list[di
 
     for home, records, code in runs:
         run_child(code, env(home, records))  # warm the file cache
-    times: list[list[dict]] = [[] for _ in runs]
+    times: list[list[dict[str, Any]]] = [[] for _ in runs]
     for _ in range(repeat):
         for n, (home, records, code) in enumerate(runs):
             times[n].append(run_child(code, env(home, records)))
@@ -263,8 +263,8 @@ def main() -> None:
     chart_small, built_small = chart_seconds(1_000, args.repeat)
     chart_large, built_large = chart_seconds(100_000, args.repeat)
 
-    def med(rows: list[dict], key: str = "total") -> float:
-        return statistics.median(r[key] for r in rows)
+    def med(rows: list[dict[str, Any]], key: str = "total") -> float:
+        return float(statistics.median(r[key] for r in rows))
 
     print(f"wallets: {args.small:,} and {args.large:,} records (built in {built:.0f} s); medians of {args.repeat}; "
           f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
