@@ -949,7 +949,7 @@ class RecordStore:
             newest = ("SELECT MAX(n) FROM (SELECT n, summary FROM records WHERE deleted = 0 AND profile = ? "
                       "AND category = ? ORDER BY n DESC LIMIT ?) "
                       "WHERE json_extract(summary, '$.value') IS NOT NULL "
-                      "OR json_extract(summary, '$.detail') IS NOT NULL "
+                      "OR coalesce(json_extract(summary, '$.detail'), '') != '' "
                       "GROUP BY coalesce(json_extract(summary, '$.code'), json_extract(summary, '$.title'))")
             found = conn.execute(f"SELECT id, summary, instant, profile, n FROM records WHERE n IN ({newest}) "
                                  "ORDER BY n DESC", [profile, category, among]).fetchall()
