@@ -950,7 +950,8 @@ class RecordStore:
                       "AND category = ? ORDER BY n DESC LIMIT ?) "
                       "WHERE json_extract(summary, '$.value') IS NOT NULL "
                       "OR coalesce(json_extract(summary, '$.detail'), '') != '' "
-                      "GROUP BY coalesce(nullif(json_extract(summary, '$.code'), ''), json_extract(summary, '$.title'))")
+                      "GROUP BY coalesce(nullif(json_extract(summary, '$.code'), ''), "
+                      "json_extract(summary, '$.title'))")
             found = conn.execute(f"SELECT id, summary, instant, profile, n FROM records WHERE n IN ({newest}) "
                                  "ORDER BY n DESC", [profile, category, among]).fetchall()
         return _stored_summaries(found)
