@@ -28,13 +28,19 @@ def _choose(panel: records_panel.RecordsPanel, code: str) -> None:
     panel.trend_combo.setCurrentIndex(panel.trend_combo.findData(code))
 
 
+def _filter(qtbot, panel: records_panel.RecordsPanel, text: str, note: str) -> None:
+    """Type ``text`` in the filter box; wait for the table's full-text matches and the chart's ``note``."""
+    panel.filter_edit.setText(text)
+    qtbot.waitUntil(lambda: not panel.searching and panel.trend_chart.note == note, timeout=30_000)
+
+
 def test_the_chart_draws_the_values_the_filtered_table_shows(qtbot, window: MainWindow, unlocked) -> None:
     panel = _open_labs(qtbot, window, unlocked)
     _choose(panel, GLUCOSE)
     full = panel.trend_chart.series
     assert full is not None and full.code == GLUCOSE and len(full.points) == 100 and panel.trend_chart.note == ""
 
-    panel.filter_edit.setText("1990-02")  # a month, as the date column shows it
+    _filter(qtbot, panel, "1990-02", "Filtered by “1990-02”: 28 of 100 values")  # a month, as the date column shows it
     shown = {panel.model.summary_at(panel.proxy.mapToSource(panel.proxy.index(r, 0)).row()).id
              for r in range(panel.proxy.rowCount())}
     glucose_shown = [s for s in panel.model.rows() if s.id in shown and s.summary.code == GLUCOSE]
@@ -47,22 +53,22 @@ def test_the_chart_draws_the_values_the_filtered_table_shows(qtbot, window: Main
     image = QImage(panel.trend_chart.size(), QImage.Format.Format_ARGB32)
     panel.trend_chart.render(image)  # paints the note and the part without error
 
-    panel.filter_edit.setText("high")  # found by the store's search (the flag is not a column's text)
     flagged = [p for p in full.points if p.flag == "H"]
+    _filter(qtbot, panel, "high", f"Filtered by “high”: {len(flagged)} of 100 values")  # found by the full-text search
     assert panel.trend_chart.series is not None
     assert [p.when for p in panel.trend_chart.series.points] == [p.when for p in flagged]
     assert panel.trend_chart.note == f"Filtered by “high”: {len(flagged)} of 100 values"
 
-    panel.filter_edit.setText("hemoglobin")  # the chosen test is filtered out: the chart shows one still listed
+    # the chosen test is filtered out: the chart shows one still listed
+    _filter(qtbot, panel, "hemoglobin", "Filtered by “hemoglobin”: 100 of 100 values")
     assert panel.trend_combo.currentData() == HEMOGLOBIN and len(panel.trend_chart.series.points) == 100
     assert panel.trend_chart.note == "Filtered by “hemoglobin”: 100 of 100 values"
 
-    panel.filter_edit.setText("no such test anywhere")
+    _filter(qtbot, panel, "no such test anywhere", "Filtered by “no such test anywhere”: 0 of 100 values")
     assert panel.trend_chart.series is None and "No Hemoglobin values match the filter." in panel.trend_chart._message
 
-    panel.filter_edit.setText("")
+    _filter(qtbot, panel, "", "")
     assert panel.trend_chart.series is not None and len(panel.trend_chart.series.points) == 100
-    assert panel.trend_chart.note == ""
 
 
 def test_a_large_category_charts_what_its_store_search_finds(qtbot, window: MainWindow, unlocked,
@@ -83,8 +89,8 @@ def test_a_large_category_charts_what_its_store_search_finds(qtbot, window: Main
     assert len(panel.trend_chart.series.points) == len(found)
     assert panel.trend_chart.note == f"Filtered by “glucose high”: {len(found)} of 100 values"
 
-    panel.filter_edit.setText("")
-    assert len(panel.trend_chart.series.points) == 100 and panel.trend_chart.note == ""
+    _filter(qtbot, panel, "", "")
+    assert len(panel.trend_chart.series.points) == 100
 
 
 def test_a_filtered_trend_of_many_values_is_built_on_the_worker_thread(qtbot, window: MainWindow, unlocked,
@@ -92,8 +98,7 @@ def test_a_filtered_trend_of_many_values_is_built_on_the_worker_thread(qtbot, wi
     monkeypatch.setattr(records_panel, "SYNC_TREND_VALUES", 10)  # 28 values stand for many thousands
     panel = _open_labs(qtbot, window, unlocked)
     _choose(panel, GLUCOSE)
-    panel.filter_edit.setText("1990-02")
-    qtbot.waitUntil(lambda: panel.trend_chart.note == "Filtered by “1990-02”: 28 of 100 values", timeout=30_000)
+    _filter(qtbot, panel, "1990-02", "Filtered by “1990-02”: 28 of 100 values")
     assert {p.when.month for p in panel.trend_chart.series.points} == {2}
 
     panel.filter_edit.setText("1990-03")
