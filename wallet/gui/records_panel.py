@@ -536,6 +536,7 @@ class RecordsPanel(QWidget):
     def _set_series(self, series: dict[str, TrendSeries]) -> None:
         self._series = series
         self._search_trend = None
+        self._trend_drawn = ()  # a new series: the next change of the table redraws it
         self.trend_combo.blockSignals(True)
         self.trend_combo.clear()
         for code, s in sorted(series.items(), key=lambda kv: kv[1].title.casefold()):
