@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ..share.shc import HealthCard
     from .address_book import AddressBook
     from .cards import CardInput
-    from .network_status import WalletStatus
+    from .network_status import ProfileRecords, WalletStatus
     from .overview import HealthOverview
     from .reading import DisplayIndex, RecordCounts
 
@@ -113,10 +113,17 @@ class WalletService:
         opened (it is encrypted as a whole, its size aside nothing shows without the keys),
         with ``passphrase`` or the remembered unlock. ``None`` when neither opens it.
         Raises :class:`~wallet.errors.WrongPassphrase` for a ``passphrase`` given that is wrong."""
+        counted = self._record_counts(passphrase)
+        return None if counted is None else counted[0]
+
+    def _record_counts(self, passphrase: str | None) -> tuple[int, tuple[ProfileRecords, ...]] | None:
+        """:meth:`record_count` and each profile's count (the owner's first), from one opening."""
+        from .network_status import ProfileRecords
+
         if not (self.app.home / STORE_FILE).exists():
             if passphrase is not None:
                 Keystore.load(self.app.home).unlock(passphrase)  # a wrong one is said, store or not
-            return 0
+            return 0, (ProfileRecords(OWNER, 0),)
         from ..errors import KeyringUnavailable, WrongPassphrase
 
         wallet: UnlockedWallet | None = None
@@ -130,7 +137,8 @@ class WalletService:
         from .reading import record_counts
 
         try:
-            return record_counts(wallet.store, None).total
+            profiles = tuple(ProfileRecords(p.name, p.records) for p in wallet.profiles())
+            return record_counts(wallet.store, None).total, profiles
         finally:
             wallet.lock()
 
@@ -144,19 +152,26 @@ class WalletService:
         """Whether the unlock is remembered in the OS keyring (the keyring itself is not asked)."""
         return Keystore.load(self.app.home).has_remembered_slot
 
-    def status(self, passphrase: str | None = None) -> WalletStatus:
-        """The wallet, its chain and its IPFS node; see :mod:`.network_status`. The record count
-        needs the store opened: with ``passphrase`` or a remembered unlock, else it is ``None``."""
+    def status(self, passphrase: str | None = None, *, profile: str = OWNER) -> WalletStatus:
+        """The wallet, its chain and its IPFS node; see :mod:`.network_status`. The record counts
+        (every profile's, and ``profile``'s: the one the other commands work in) need the store
+        opened: with ``passphrase`` or a remembered unlock, else they are ``None``.
+        Raises :class:`~wallet.errors.RecordError` when the opened store has no ``profile``."""
+        from ..errors import RecordError
         from .network_status import WalletStatus, chain_status, ipfs_status
 
         if not self.exists():
             raise WalletNotFound(f"No wallet in {self.app.home}; run 'health-wallet init' first.")
+        profile = check_profile_name(profile)
         ident = self.identity()
-        return WalletStatus(str(self.app.home), ident.address, ident.encryption_key_hex,
-                            self.record_count(passphrase),
+        counted = self._record_counts(passphrase)
+        total, profiles = (None, ()) if counted is None else counted
+        if profiles and profile not in {p.name for p in profiles}:
+            raise RecordError(f"No profile {profile!r}; this wallet has {', '.join(p.name for p in profiles)}.")
+        return WalletStatus(str(self.app.home), ident.address, ident.encryption_key_hex, total,
                             chain_status(self.app), ipfs_status(self.app),
                             Keystore.load(self.app.home).has_remembered_slot, network=self.network_name(),
-                            phrase_shown=self.phrase_shown())
+                            phrase_shown=self.phrase_shown(), profile=profile, profiles=profiles)
 
     def network_name(self) -> str:
         """The active network profile's name (``custom`` when ``chain.rpc`` names a node)."""
@@ -730,6 +745,16 @@ class UnlockedWallet:
         return self.store.count(category=category, types=types, since=since, text=text,
                                 profile=self._profile_name(profile), cancel=cancel)
 
+    def newest_per_code(self, category: str, *, among: int, profile: str | None = None) -> list[StoredSummary]:
+        """The newest record of each code (else title) with a value or a detail among the newest
+        ``among`` of one profile's (default: the active one's) ``category``, newest first, named
+        as in :meth:`summaries`; see :meth:`RecordStore.newest_per_code`."""
+        from .reading import named_rows
+
+        name = self._profile_name(profile)
+        rows = self.store.newest_per_code(category, name, among=among)
+        return list(named_rows(self.store, rows, name, self._display_index()))
+
     def latest_by_title(self, category: str, *, profile: str | None = None) -> list[StoredSummary]:
         """The newest record of each title and status of one profile (default: the active one)
         in ``Medications``, ``Conditions`` or ``Allergies``, newest first, named as in
@@ -767,10 +792,11 @@ class UnlockedWallet:
 
     def search_page(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
                     since: str | None = None, limit: int = 200, profile: str | None = None,
-                    cap: int = SEARCH_COUNT_CAP) -> SearchPage:
+                    cap: int | None = SEARCH_COUNT_CAP) -> SearchPage:
         """What the GUI's filter box shows first for ``text``: the newest ``limit`` matches of
         one profile (default: the active one), named as in :meth:`summaries`, and their count,
-        exact up to ``cap`` (see :meth:`RecordStore.search_page`). The next rows are
+        exact up to ``cap`` (``None``: only the page's rows, see :meth:`RecordStore.search_page`;
+        then :meth:`capped_count` counts them). The next rows are
         :meth:`summaries` with ``offset``; the exact count above the cap is :meth:`count`."""
         from .reading import named_rows, view_query
 
