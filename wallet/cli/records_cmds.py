@@ -26,6 +26,7 @@ from ..services import (
     WalletStatus,
     fhir_json_text,
     local_text,
+    shown_detail,
     utc_text,
 )
 from .output import Output, count_of
@@ -322,8 +323,8 @@ def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -
             "flag_source": r.summary.flag_source or None, "range": r.summary.range_label or None,
             "status": r.summary.status or None} for r in rows]
     table = out.table([[d["id"], d["type"], local_text(d["date"]),
-                        (d["title"] + (" — " + d["detail"] if d["detail"] else ""))[:90]]
-                       for d in doc], ["ID", "TYPE", "DATE (LOCAL TIME)", "SUMMARY"])
+                        (d["title"] + (" — " + shown if (shown := shown_detail(r.summary)) else ""))[:90]]
+                       for d, r in zip(doc, rows, strict=True)], ["ID", "TYPE", "DATE (LOCAL TIME)", "SUMMARY"])
     out.result(doc, table if doc else ("No records match." if args.search is not None else "No records."))
     return 0
 

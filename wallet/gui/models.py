@@ -37,6 +37,10 @@ from ..services import (
     StoredSummary,
     UnlockedWallet,
     local_text,
+    shown_detail,
+    shown_number,
+    shown_range,
+    shown_value,
     type_words,
     utc_text,
 )
@@ -89,12 +93,12 @@ class _Column:
 def _value_text(s: StoredSummary) -> str:
     m = s.summary
     if m.value is None:
-        return m.detail
-    return m.value_text
+        return shown_detail(m)
+    return shown_value(m)
 
 
 def _range_text(s: StoredSummary) -> str:
-    return s.summary.range_label  # in the range's own unit
+    return shown_range(s.summary)  # in the range's own unit
 
 
 def _category_text(s: StoredSummary) -> str:
@@ -110,7 +114,7 @@ COLUMNS: dict[str, _Column] = {
     # "Other" says little in a timeline; the resource type (Claim, Patient...) says more
     "category": _Column("Category", _category_text, lambda s: s.summary.category),
     "title": _Column("What", lambda s: s.summary.title, lambda s: s.summary.title.casefold()),
-    "detail": _Column("Details", lambda s: s.summary.detail, lambda s: s.summary.detail.casefold()),
+    "detail": _Column("Details", lambda s: shown_detail(s.summary), lambda s: s.summary.detail.casefold()),
     "type": _Column("Type", lambda s: type_words(s.summary.resource_type), lambda s: s.summary.resource_type),
     "value": _Column("Result", _value_text,
                      lambda s: (s.summary.value is None, s.summary.value or 0.0, s.summary.detail.casefold())),
@@ -535,7 +539,7 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
                 break
         if low is not None and high is not None and low > high:
             low, high = high, low
-        range_text = f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}"
+        range_text = f"{'' if low is None else shown_number(low)}–{'' if high is None else shown_number(high)}"
         low_f = float(low) if low is not None and math.isfinite(low) else None
         high_f = float(high) if high is not None and math.isfinite(high) else None
         points = tuple(TrendPoint(_when(r), float(r.summary.value or 0), r.summary.flag if r.summary.abnormal else "",
@@ -550,4 +554,4 @@ def trend_series(rows: Iterable[StoredSummary]) -> dict[str, TrendSeries]:
 def _point_text(row: StoredSummary) -> str:
     m = row.summary
     flag = f" — {m.flag_words}" if m.flag_words else ""
-    return f"{local_text(m.date)}: {m.value_text}{flag}"
+    return f"{local_text(m.date)}: {shown_value(m)}{flag}"

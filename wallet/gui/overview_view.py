@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..services import HealthOverview, StoredSummary, local_text
+from ..services import HealthOverview, StoredSummary, local_text, shown_detail, shown_value
 
 __all__ = ["OverviewView", "overview_line"]
 
@@ -40,7 +40,7 @@ def overview_line(row: StoredSummary, section: str) -> str:
     m = row.summary
     day = local_text(m.date)[:10] if m.date else ""
     if section == "latest_vitals":
-        value = m.value_text or m.detail
+        value = shown_value(m) or shown_detail(m)
         flag = f" ({m.flag_words.lower()})" if m.abnormal else ""
         return f"{m.title}: {value}{flag}" + (f" — {day}" if day else "")
     if section == "active_medications":

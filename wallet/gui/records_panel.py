@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import WalletError
 from ..events import CancelToken, ProgressSink
-from ..services import ALL_RECORDS, INSURANCE, SEARCH_COUNT_CAP, CappedCount, StoredSummary, UnlockedWallet
+from ..services import ALL_RECORDS, INSURANCE, SEARCH_COUNT_CAP, CappedCount, StoredSummary, UnlockedWallet, shown_unit
 from .models import (
     COLUMNS,
     MEASUREMENT_CATEGORIES,
@@ -541,7 +541,7 @@ class RecordsPanel(QWidget):
         self.trend_combo.clear()
         for code, s in sorted(series.items(), key=lambda kv: kv[1].title.casefold()):
             n = len(s.points)
-            unit = f" ({s.unit})" if s.unit else ""
+            unit = f" ({shown_unit(s.unit)})" if s.unit else ""
             self.trend_combo.addItem(f"{s.title}{unit} — {n} value{'s' if n != 1 else ''}", code)
         self.trend_combo.blockSignals(False)
         if not series:

@@ -20,6 +20,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from ..services import shown_unit
 from .models import TrendSeries, value_domain
 from .plain_text import safe_tooltip
 from .theme import error_color, success_color
@@ -136,7 +137,8 @@ class TrendChart(QWidget):
                                     else "Choose a test to see its trend.")
         if series is not None and len(series.points) == 1:
             only = series.points[0]
-            self._message = (f"{series.title}: one result so far ({only.text or f'{only.value:g} {series.unit}'}). "
+            said = only.text or f"{only.value:g} {shown_unit(series.unit)}"
+            self._message = (f"{series.title}: one result so far ({said}). "
                              "A trend needs two or more.")
         if series is None or len(series.points) < 2:
             self._message = f"{self._message}\n\n{note}" if note else self._message
@@ -174,7 +176,7 @@ class TrendChart(QWidget):
         vmin, vmax, t0, t1 = self._ranges(s)
         ticks = _nice_ticks(vmin, vmax, 6)
         labels = [f"{t:g}" for t in ticks]
-        left = 12 + max([fm.horizontalAdvance(x) for x in labels] + [fm.horizontalAdvance(s.unit)])
+        left = 12 + max([fm.horizontalAdvance(x) for x in labels] + [fm.horizontalAdvance(shown_unit(s.unit))])
         top = 10 + 2 * fm.height() + 6
         frame = QRectF(left, top, max(10.0, self.width() - left - 16),
                        max(10.0, self.height() - top - fm.height() - 14))
@@ -190,12 +192,12 @@ class TrendChart(QWidget):
             return frame.bottom() - (v - vmin) / (vmax - vmin) * frame.height()
 
         # title, and the reference range in words
-        title = f"{s.title} ({s.unit})" if s.unit else s.title
+        title = f"{s.title} ({shown_unit(s.unit)})" if s.unit else s.title
         legend = ""
         if s.low is not None or s.high is not None:
             low = "" if s.low is None else f"{s.low:g}"
             high = "" if s.high is None else f"{s.high:g}"
-            legend = f"reference range {s.range_text or f'{low}–{high}'} {s.unit}".strip()
+            legend = f"reference range {s.range_text or f'{low}–{high}'} {shown_unit(s.unit)}".strip()
         legend_w = fm.horizontalAdvance(legend) + 12 if legend else 0
         p.setPen(text_color)
         p.drawText(QRectF(left, 4, frame.width() - legend_w, fm.height() + 4), Qt.AlignmentFlag.AlignLeft,
@@ -212,7 +214,7 @@ class TrendChart(QWidget):
         # the unit above the value labels
         p.setPen(pal.placeholderText().color())
         p.drawText(QRectF(0, top - fm.height() - 6, left - 6, fm.height() + 2),
-                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, s.unit)
+                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shown_unit(s.unit))
 
         # grid and value labels
         for t, label in zip(ticks, labels, strict=False):
@@ -297,5 +299,5 @@ class TrendChart(QWidget):
             QToolTip.hideText()
             return
         pt = s.drawn[n]
-        text = pt.text or f"{pt.when.strftime('%Y-%m-%d')}: {pt.value:.4g} {s.unit}"
+        text = pt.text or f"{pt.when.strftime('%Y-%m-%d')}: {pt.value:.4g} {shown_unit(s.unit)}"
         QToolTip.showText(event.globalPosition().toPoint(), safe_tooltip(text), self)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..config import SETTINGS
+from ..records.display_values import shown_detail, shown_number, shown_range, shown_unit, shown_value
 from ..records.facts import record_facts
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
@@ -160,6 +161,11 @@ __all__ = [
     "probe_network",
     "record_facts",
     "shown_category",
+    "shown_detail",
+    "shown_number",
+    "shown_range",
+    "shown_unit",
+    "shown_value",
     "summarize",
     "trust_issuer",
     "trusted_issuers",
