@@ -212,7 +212,7 @@ def test_a_bound_is_kept_apart_from_a_measurement_in_the_trend() -> None:
             _row({**base, "effectiveDateTime": "2024-02-01", "valueQuantity": {"value": 7, "unit": "/uL"}}, "b")]
     points = trend_series(rows)["http://loinc.org|5048-4"].points
     assert [(p.comparator, p.value) for p in points] == [("<", 5.0), ("", 7.0)]
-    assert points[0].text.endswith("< 5 /uL")  # the tooltip says what the record says
+    assert points[0].text.endswith("< 5 /µL")  # the tooltip keeps the bound, its unit as people write it
 
 
 def test_a_trend_is_named_by_its_codes_display_not_a_records_text() -> None:
