@@ -239,3 +239,28 @@ def test_the_trend_follows_the_selected_rows_code(qtbot, window, unlocked) -> No
         panel.select_row(row)
         assert panel.trend_chart.series is not None and panel.trend_chart.series.code == code
         assert "(lab:" not in panel.trend_chart.series.title and "(lab:" not in panel.trend_combo.currentText()
+
+
+def test_synthea_values_are_shown_rounded_in_readable_units_and_as_written_in_the_detail(qtbot) -> None:
+    bundle = json.loads((FIXTURES / "synthea" / "Gustavo_Mejía_59a8543c-e24f-4a01-b28b-47ccde6bc11d.json")
+                        .read_text("utf-8"))
+    resources = {e["resource"]["id"]: e["resource"] for e in bundle["entry"]}
+    temperature = resources["22721e85-b989-4e29-88e8-aba3ff5ea4ad"]  # 37.53169002566453 Cel
+    pressure = resources["5478e60e-4614-4d45-8160-3b0448f2089f"]  # components in mm[Hg]
+    rows = [_row(temperature, "t"), _row(pressure, "p")]
+    model = RecordTableModel(lambda limit, offset: rows[offset:] if limit < 0 else rows[offset:offset + limit],
+                             len(rows), columns=columns_for("Vital signs"))
+    model.fetch_all()
+    value = model.column_keys.index("value")
+    assert model.index(0, value).data() == "37.53 °C"
+    shown_pressure = model.index(1, value).data()
+    assert shown_pressure.endswith("/77.16 mmHg") and "77.16203450373641" not in shown_pressure
+    assert overview_line(rows[0], "latest_vitals").startswith("Oral temperature: 37.53 °C")
+    series = trend_series([rows[0], _row({**temperature, "id": "t2", "effectiveDateTime": "2018-01-01"}, "t2")])
+    assert next(iter(series.values())).points[0].text.endswith("37.53 °C")
+    assert rows[0].summary.value == Decimal("37.53169002566453") and rows[0].summary.unit == "Cel"  # kept
+
+    pane = DetailPane()
+    qtbot.addWidget(pane)
+    pane.show_record(rows[0], temperature)
+    assert "37.53169002566453 Cel" in pane.facts["Result"].text()  # the detail pane: as written
