@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush
 
-from ..services import CATEGORIES, StoredSummary, named_within, utc_text
+from ..services import CATEGORIES, StoredSummary, named_within, shown_detail, utc_text
 from .plain_text import safe_tooltip
 from .table_model import Index, RowsTableModel
 from .theme import error_color, muted_color
@@ -405,7 +405,7 @@ class RecordChoiceModel(RowsTableModel):
         if role == Qt.ItemDataRole.CheckStateRole and column == 0:
             return Qt.CheckState.Checked if row.id in self._checked else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-            return safe_tooltip(f"{m.title}\n{m.detail}".strip())
+            return safe_tooltip(f"{m.title}\n{shown_detail(m)}".strip())
         return None
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
