@@ -255,16 +255,18 @@ def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, prof
     def checked_items() -> Iterator[Located]:
         """Each resource through the input gate, narratives checked, validated here or by ``validator``
         (then the lines come once they passed the gate and validation there)."""
-        items = stream_ndjson(lines, name=name) if validator is None else \
-            stream_ndjson(validator.passed(lines, name=name), name=name, passed_gate=True)
-        for item in items:
+        if validator is not None:
+            for item, removed in validator.checked_items(lines, name=name):
+                warnings.extend(removed)
+                yield item
+            return
+        for item in stream_ndjson(lines, name=name):
             item, removed = checked(item)
             warnings.extend(removed)
-            if validator is None:
-                try:
-                    validate_resource(item)
-                except InvalidRecord as exc:
-                    raise InvalidRecord(f"{name} {exc.user_message}") from exc
+            try:
+                validate_resource(item)
+            except InvalidRecord as exc:
+                raise InvalidRecord(f"{name} {exc.user_message}") from exc
             yield item
 
     def batches() -> Iterator[StreamBatch]:
