@@ -93,15 +93,14 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     # An unsafe narrative is removed with a warning, the record kept (records/narrative.py).
     warnings = [w for item in parsed.items
                 for w in remove_unsafe_narratives(item.resource, where="" if item.position == name else item.position)]
-    warnings += [*parsed.warnings, *validate_file(parsed, name=name, single_patient=single_patient)]
-    parsed = document_entries(parsed)
     placement: Placement | None = None
     notes: list[str] = []
-    if check_person:
-        placement = place_file(parsed, name=name, profile=profile, profiles=store.profiles(),
-                               same_person=same_person)
+    if check_person:  # before the bulk is validated: another person's file is refused at once
+        placement = _placed_first(store, parsed, name=name, profile=profile, same_person=same_person)
         notes = [f"{placement.person}: the file's Patient resources are one person by {m.describe()}"
                  for m in placement.joined]
+    warnings += [*parsed.warnings, *validate_file(parsed, name=name, single_patient=single_patient)]
+    parsed = document_entries(parsed)
     if cancel is not None:
         cancel.check()
     plan = plan_import(store, parsed, profile=profile, item_profiles=item_profiles, progress=progress,
@@ -119,6 +118,26 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
                         placement.created if placement is not None else False,
                         updated=len(plan.newer), history_kept=len(plan.history), deleted=len(plan.deleted),
                         repeated_in_file=plan.repeated, notes=tuple(notes))
+
+
+def _placed_first(store: RecordStore, parsed: ParsedFile, *, name: str, profile: str,
+                  same_person: bool) -> Placement:
+    """Where ``parsed`` goes (:func:`~wallet.records.profiles.place_file`), decided before
+    most of it is validated: its resources up to its last Patient are validated first, in
+    file order (a Patient is read as a person only once it is valid FHIR, and the first
+    fault before it is the one named, as when everything is validated first). The file's
+    person is then known (every reference is in the parsed file), so another person's file
+    is refused with :class:`~wallet.errors.PatientMismatch`, and a file of several people
+    with :class:`InvalidRecord`, without validating the rest."""
+    last = max((n for n, item in enumerate(parsed.items) if item.resource.get("resourceType") == "Patient"),
+               default=-1)
+    for item in parsed.items[:last + 1]:
+        try:
+            validate_resource(item)
+        except InvalidRecord as exc:
+            raise InvalidRecord(f"{name} {exc.user_message}") from exc
+    return place_file(document_entries(parsed), name=name, profile=profile, profiles=store.profiles(),
+                      same_person=same_person)
 
 
 def document_entries(parsed: ParsedFile) -> ParsedFile:
@@ -219,6 +238,15 @@ class _People:
         return ParsedFile("ndjson", tuple(self.items))
 
 
+def _refuse_another_person(store: RecordStore, patient: Located, *, name: str, profile: str) -> None:
+    """Raise :class:`~wallet.errors.PatientMismatch` when the valid Patient resource
+    ``patient``, the first of an NDJSON file, is not the person of ``profile`` (which has
+    a Patient resource). The check made after the last line judges the file's person by
+    its first Patient too (:func:`~wallet.records.subjects.people_in_file`), so a file of
+    one person gets the same answer here, before the rest of the file is read."""
+    place_file(ParsedFile("ndjson", (patient,)), name=name, profile=profile, profiles=store.profiles())
+
+
 def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, profile: str = OWNER,
                         check_person: bool = False, same_person: bool = False,
                         progress: ProgressSink | None = None, cancel: CancelToken | None = None,
@@ -269,10 +297,20 @@ def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, prof
                 raise InvalidRecord(f"{name} {exc.user_message}") from exc
             yield item
 
+    # the profile's person, when known by a Patient resource: the file's first Patient (once
+    # valid) decides whether the file is theirs, so another person's file stops there
+    target = next((p for p in store.profiles() if p.name == profile), None) \
+        if check_person and not same_person else None
+    first_patient = target is not None and target.patient is not None
+
     def batches() -> Iterator[StreamBatch]:
+        nonlocal first_patient
         pending: list[Located] = []
         for read, item in enumerate(checked_items(), start=1):
             people.add(item)
+            if first_patient and item.resource.get("resourceType") == "Patient":
+                first_patient = False
+                _refuse_another_person(store, item, name=name, profile=profile)
             pending.append(item)
             if len(pending) >= batch:
                 if cancel is not None:

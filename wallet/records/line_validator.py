@@ -212,6 +212,7 @@ class LineValidator:
         due: a fault found here in a later chunk never hides an earlier one found there.
         The same limit on lines as :func:`wallet.records.parse.stream_ndjson`."""
         self._file += 1
+        file = self._file
         self._name = name
         self._sent.clear()
         reader = _ChunkReader(lines, name)
@@ -264,7 +265,8 @@ class LineValidator:
             if reader.count == 0:
                 raise InvalidRecord(f"{name} is empty.")
         finally:
-            self.abandon()
+            if self._file == file:  # not yet given up, and no other file begun since
+                self.abandon()
 
     def abandon(self) -> None:
         """The import stopped: the process skips the file's remaining chunks; their answers are read."""
