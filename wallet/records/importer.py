@@ -90,15 +90,18 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
         raise InvalidRecord(f"{name}: its list of profiles does not match its records.")
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
-    # An unsafe narrative is removed with a warning, the record kept (records/narrative.py).
-    warnings = [w for item in parsed.items
-                for w in remove_unsafe_narratives(item.resource, where="" if item.position == name else item.position)]
+    # An unsafe narrative is removed with a warning, the record kept (records/narrative.py);
+    # whose file it is is decided after the entries up to the last Patient are checked, so
+    # another person's file is refused before the bulk of it is (see _placed_first)
+    first = _last_patient(parsed) + 1 if check_person else len(parsed.items)
+    warnings = _narratives_removed(parsed.items[:first], name)
     placement: Placement | None = None
     notes: list[str] = []
-    if check_person:  # before the bulk is validated: another person's file is refused at once
+    if check_person:
         placement = _placed_first(store, parsed, name=name, profile=profile, same_person=same_person)
         notes = [f"{placement.person}: the file's Patient resources are one person by {m.describe()}"
                  for m in placement.joined]
+    warnings += _narratives_removed(parsed.items[first:], name)
     warnings += [*parsed.warnings, *validate_file(parsed, name=name, single_patient=single_patient)]
     parsed = document_entries(parsed)
     if cancel is not None:
@@ -120,18 +123,29 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
                         repeated_in_file=plan.repeated, notes=tuple(notes))
 
 
+def _last_patient(parsed: ParsedFile) -> int:
+    """The position of the file's last Patient resource among its items; -1 when it has none."""
+    return max((n for n, item in enumerate(parsed.items) if item.resource.get("resourceType") == "Patient"),
+               default=-1)
+
+
+def _narratives_removed(items: Iterable[Located], name: str) -> list[str]:
+    """Remove the unsafe narratives of ``items`` (in place); the warnings saying so."""
+    return [w for item in items
+            for w in remove_unsafe_narratives(item.resource, where="" if item.position == name else item.position)]
+
+
 def _placed_first(store: RecordStore, parsed: ParsedFile, *, name: str, profile: str,
                   same_person: bool) -> Placement:
     """Where ``parsed`` goes (:func:`~wallet.records.profiles.place_file`), decided before
-    most of it is validated: its resources up to its last Patient are validated first, in
+    most of it is checked: its resources up to its last Patient (their unsafe narratives
+    already removed) are validated first, in
     file order (a Patient is read as a person only once it is valid FHIR, and the first
     fault before it is the one named, as when everything is validated first). The file's
     person is then known (every reference is in the parsed file), so another person's file
     is refused with :class:`~wallet.errors.PatientMismatch`, and a file of several people
     with :class:`InvalidRecord`, without validating the rest."""
-    last = max((n for n, item in enumerate(parsed.items) if item.resource.get("resourceType") == "Patient"),
-               default=-1)
-    for item in parsed.items[:last + 1]:
+    for item in parsed.items[:_last_patient(parsed) + 1]:
         try:
             validate_resource(item)
         except InvalidRecord as exc:
