@@ -246,7 +246,7 @@ class _People:
             stand_in: dict[str, Any] = {"resourceType": res.get("resourceType")}
             for link, ref in refs:
                 stand_in.setdefault(link, []).append({"reference": ref})
-            self.items.append(replace(item, resource=stand_in))
+            self.items.append(replace(item, resource=stand_in, source=None))
 
     def parsed(self) -> ParsedFile:
         return ParsedFile("ndjson", tuple(self.items))
