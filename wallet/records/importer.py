@@ -1,17 +1,25 @@
 """Import FHIR files into the store: parse, validate everything, then write in one
 transaction. One bad resource rejects the whole file and leaves the store unchanged.
 
+Whose file it is is decided as soon as the data allows: a file read whole has its
+resources up to its last Patient validated first, then its person is checked against the
+profile's (another person's file is refused without validating the rest), then the rest
+is validated.
+
 NDJSON files (FHIR Bulk Data exports, a watch's years of readings) stream
 (:func:`import_ndjson`): each line is parsed, checked and validated as it is read, and
 every :data:`BATCH` resources are planned and written inside the one transaction the
 whole file is imported in; the file-level checks (one person, the profile's person) run
-after the last line, before the commit. Memory holds one batch, whatever the file's size,
+after the last line, before the commit. When the profile's person is known by a Patient
+resource, the file's first Patient line is checked against it as soon as it is valid, so
+another person's file stops there. Memory holds one batch, whatever the file's size,
 and a bad line anywhere still leaves the store unchanged.
 
 A large NDJSON file (:data:`PARALLEL_BYTES` or more) on a machine with two CPUs is
-validated in a second process while this one reads, summarises and writes it
-(:mod:`wallet.records.line_validator`): the same checks on every line, the commit only
-after every line passed them, the same message naming the first bad line.
+validated in a second process while this one reads, summarises and writes it, and
+validates chunks itself when that process is behind (:mod:`wallet.records.line_validator`):
+the same checks on every line, the commit only after every line passed them, the same
+message naming the first bad line.
 """
 
 from __future__ import annotations
