@@ -102,3 +102,42 @@ def test_the_profiles_own_persons_ndjson_file_is_imported_whole(store: RecordSto
     result = import_ndjson(store, path, check_person=True, parallel=False)
     assert result.matched_by is not None and result.profile == "owner"
     assert len(validated) == 71 and store.count(profile="owner") == store.count()
+
+
+def _readings_of(patient_id: str, path: Path, *, then: str | None = None) -> Path:
+    """Fletcher's Observations as NDJSON, each naming ``Patient/<patient_id>``; ``then``: a last line."""
+    resources = [e["resource"] for e in json.loads(FLETCHER.read_text("utf-8"))["entry"]
+                 if e["resource"]["resourceType"] == "Observation"][:340]  # line 336: \\u200b
+    lines = [json.dumps({**r, "subject": {"reference": f"Patient/{patient_id}"}}) for r in resources]
+    lines += [then] if then is not None else []
+    path.write_text("".join(line + "\n" for line in lines), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_file_of_records_of_another_patient_id_stops_at_its_first_record(
+        store: RecordStore, validated: list[str], tmp_path: Path, parallel: bool) -> None:
+    path = _readings_of("fletcher-1", tmp_path / "observations.ndjson")
+    before = _state(store)
+    with pytest.raises(PatientMismatch) as info:
+        import_ndjson(store, path, check_person=True, parallel=parallel)
+    assert info.value.user_message.startswith(
+        "observations.ndjson is for the patient Patient/fletcher-1 (the file has no Patient resource for them)")
+    assert _state(store) == before
+    if not parallel:
+        assert validated == ["Observation"]  # the first line, not the 339 after it
+    with pytest.raises(PatientMismatch) as whole:
+        place_file(read_file(path), name=path.name, profile="owner", profiles=store.profiles())
+    assert whole.value.user_message == info.value.user_message
+
+
+@pytest.mark.parametrize("spelled", ['"Patient"', '"\\u0050atient"'])
+def test_records_of_an_unknown_id_whose_patient_comes_last_are_judged_by_that_patient(
+        store: RecordStore, validated: list[str], tmp_path: Path, spelled: str) -> None:
+    ned = next(e["resource"] for e in json.loads(NED.read_text("utf-8"))["entry"]
+               if e["resource"]["resourceType"] == "Patient")
+    last = json.dumps({**ned, "id": "ned-elsewhere"}).replace('"Patient"', spelled, 1)
+    path = _readings_of("ned-elsewhere", tmp_path / "observations.ndjson", then=last)
+    result = import_ndjson(store, path, check_person=True, parallel=False)
+    assert result.matched_by is not None and result.total == 341 and len(validated) == 341
+    assert "Patient/ned-elsewhere" in next(p for p in store.profiles() if p.name == "owner").references

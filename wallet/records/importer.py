@@ -25,6 +25,7 @@ message naming the first bad line.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -41,7 +42,7 @@ from .narrative import remove_unsafe_narratives
 from .parse import MAX_FILE_BYTES, Located, ParsedFile, is_ndjson, read_file, stream_ndjson
 from .profiles import OWNER, Placement, Profile, place_file
 from .store import RecordStore, StreamBatch
-from .subjects import PATIENT_LINKS, one_person
+from .subjects import PATIENT_LINKS, one_person, patient_reference_key
 from .validate import validate_file, validate_resource
 
 __all__ = ["BATCH", "ImportResult", "document_entries", "import_file", "import_ndjson", "import_ndjson_lines",
@@ -211,9 +212,31 @@ def import_ndjson(store: RecordStore, path: Path, *, profile: str = OWNER, check
         lines = untrusted.read_lines(path, max_bytes=MAX_FILE_BYTES)
         return import_ndjson_lines(store, lines, name=path.name, profile=profile, check_person=check_person,
                                    same_person=same_person, progress=progress, cancel=cancel, batch=batch,
-                                   expected=_line_count(path) if progress is not None else 0, parallel=parallel)
+                                   expected=_line_count(path) if progress is not None else 0, parallel=parallel,
+                                   holds_no_patient=check_person and not same_person
+                                   and _has_person(store, profile) and _holds_no_patient(path))
     except InputRefused as exc:
         raise InvalidRecord(exc.user_message) from exc
+
+
+def _has_person(store: RecordStore, profile: str) -> bool:
+    """Whether ``profile`` exists and knows its person (a Patient resource or ``Patient/id`` keys)."""
+    return any(p.name == profile and (p.patient is not None or bool(p.references)) for p in store.profiles())
+
+
+_LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9A-Fa-f]")  # an ASCII letter written as \u00XX
+
+
+def _holds_no_patient(path: Path) -> bool:
+    """Whether the NDJSON file at ``path`` surely holds no Patient resource: no line spells
+    ``"Patient"`` or writes a letter as an escape (``\\u0050``), as the ``resourceType``
+    of a Patient (on its own line or in a Bundle's entry) must. ``False`` when in doubt or
+    unreadable (the import then says why)."""
+    try:
+        return not any(b'"Patient"' in line or (b"\\u00" in line and _LETTER_ESCAPE.search(line))
+                       for line in untrusted.read_lines(path, max_bytes=MAX_FILE_BYTES))
+    except InputRefused:
+        return False
 
 
 def _line_count(path: Path) -> int:
@@ -260,33 +283,49 @@ class _People:
         return ParsedFile("ndjson", tuple(self.items))
 
 
-def _refuse_another_person(store: RecordStore, patient: Located, *, name: str, profile: str) -> None:
-    """Raise :class:`~wallet.errors.PatientMismatch` when the valid Patient resource
-    ``patient``, the first of an NDJSON file, is not the person of ``profile`` (which has
-    a Patient resource). The check made after the last line judges the file's person by
-    its first Patient too (:func:`~wallet.records.subjects.people_in_file`), so a file of
-    one person gets the same answer here, before the rest of the file is read."""
-    place_file(ParsedFile("ndjson", (patient,)), name=name, profile=profile, profiles=store.profiles())
+def _refuse_another_person(store: RecordStore, first: Located, *, name: str, profile: str) -> None:
+    """Raise :class:`~wallet.errors.PatientMismatch` when ``first`` (valid) is not of the
+    person of ``profile``: the first Patient of an NDJSON file when the profile has a
+    Patient resource, or the first record naming a ``Patient/id`` of a file holding no
+    Patient. The check made after the last line judges a file's person by its first Patient
+    too, or, with none, by the ``Patient/id`` its records name
+    (:func:`~wallet.records.subjects.people_in_file`), so a file of one person gets the same
+    answer here, before the rest of the file is read."""
+    place_file(ParsedFile("ndjson", (first,)), name=name, profile=profile, profiles=store.profiles())
+
+
+def _names_a_patient(resource: dict[str, Any]) -> bool:
+    """Whether ``resource`` links to a patient by ``Patient/id`` (``subject``, ``patient``, ``beneficiary``)."""
+    for link in PATIENT_LINKS:
+        value = resource.get(link)
+        for ref in value if isinstance(value, list) else (value,):
+            if isinstance(ref, dict) and isinstance(ref.get("reference"), str) \
+                    and patient_reference_key(ref["reference"]) is not None:
+                return True
+    return False
 
 
 def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, profile: str = OWNER,
                         check_person: bool = False, same_person: bool = False,
                         progress: ProgressSink | None = None, cancel: CancelToken | None = None,
-                        batch: int = BATCH, expected: int = 0, parallel: bool = False) -> ImportResult:
+                        batch: int = BATCH, expected: int = 0, parallel: bool = False,
+                        holds_no_patient: bool = False) -> ImportResult:
     """:func:`import_ndjson` over ``lines`` (the file's lines as bytes, read lazily);
     ``expected``: about how many resources, for progress (0: unknown); ``parallel``:
-    validate in a second process when one can run (:mod:`wallet.records.line_validator`)."""
+    validate in a second process when one can run (:mod:`wallet.records.line_validator`);
+    ``holds_no_patient``: the lines surely hold no Patient resource, so the first record
+    naming a ``Patient/id`` decides whether the file is the profile's person's."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
     with acquire() if parallel else contextlib.nullcontext() as validator:
         return _import_lines(store, lines, name=name, profile=profile, check_person=check_person,
                              same_person=same_person, progress=progress, cancel=cancel, batch=batch,
-                             expected=expected, validator=validator)
+                             expected=expected, validator=validator, holds_no_patient=holds_no_patient)
 
 
 def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, profile: str, check_person: bool,
                   same_person: bool, progress: ProgressSink | None, cancel: CancelToken | None, batch: int,
-                  expected: int, validator: LineValidator | None) -> ImportResult:
+                  expected: int, validator: LineValidator | None, holds_no_patient: bool) -> ImportResult:
     people = _People()
     warnings: list[str] = []
     notes: list[str] = []
@@ -320,18 +359,22 @@ def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, prof
             yield item
 
     # the profile's person, when known by a Patient resource: the file's first Patient (once
-    # valid) decides whether the file is theirs, so another person's file stops there
+    # valid) decides whether the file is theirs, so another person's file stops there; in a
+    # file holding no Patient, the first record naming a Patient/id decides
     target = next((p for p in store.profiles() if p.name == profile), None) \
         if check_person and not same_person else None
-    first_patient = target is not None and target.patient is not None
+    first_patient = target is not None and target.patient is not None and not holds_no_patient
+    first_reference = target is not None and (target.patient is not None or bool(target.references)) \
+        and holds_no_patient
 
     def batches() -> Iterator[StreamBatch]:
-        nonlocal first_patient
+        nonlocal first_patient, first_reference
         pending: list[Located] = []
         for read, item in enumerate(checked_items(), start=1):
             people.add(item)
-            if first_patient and item.resource.get("resourceType") == "Patient":
-                first_patient = False
+            if (first_patient and item.resource.get("resourceType") == "Patient") \
+                    or (first_reference and _names_a_patient(item.resource)):
+                first_patient = first_reference = False
                 _refuse_another_person(store, item, name=name, profile=profile)
             pending.append(item)
             if len(pending) >= batch:
