@@ -27,13 +27,13 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .. import untrusted
-from ..errors import InputRefused, InvalidRecord
+from ..errors import InputRefused, InvalidRecord, PatientMismatch
 from ..events import CancelToken, ProgressSink, report
 from .identity import PatientMatch
 from .import_plan import ImportPlan, plan_import
@@ -213,15 +213,9 @@ def import_ndjson(store: RecordStore, path: Path, *, profile: str = OWNER, check
         return import_ndjson_lines(store, lines, name=path.name, profile=profile, check_person=check_person,
                                    same_person=same_person, progress=progress, cancel=cancel, batch=batch,
                                    expected=_line_count(path) if progress is not None else 0, parallel=parallel,
-                                   holds_no_patient=check_person and not same_person
-                                   and _has_person(store, profile) and _holds_no_patient(path))
+                                   holds_no_patient=lambda: _holds_no_patient(path))
     except InputRefused as exc:
         raise InvalidRecord(exc.user_message) from exc
-
-
-def _has_person(store: RecordStore, profile: str) -> bool:
-    """Whether ``profile`` exists and knows its person (a Patient resource or ``Patient/id`` keys)."""
-    return any(p.name == profile and (p.patient is not None or bool(p.references)) for p in store.profiles())
 
 
 _LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9A-Fa-f]")  # an ASCII letter written as \u00XX
@@ -309,12 +303,13 @@ def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str
                         check_person: bool = False, same_person: bool = False,
                         progress: ProgressSink | None = None, cancel: CancelToken | None = None,
                         batch: int = BATCH, expected: int = 0, parallel: bool = False,
-                        holds_no_patient: bool = False) -> ImportResult:
+                        holds_no_patient: Callable[[], bool] | None = None) -> ImportResult:
     """:func:`import_ndjson` over ``lines`` (the file's lines as bytes, read lazily);
     ``expected``: about how many resources, for progress (0: unknown); ``parallel``:
     validate in a second process when one can run (:mod:`wallet.records.line_validator`);
-    ``holds_no_patient``: the lines surely hold no Patient resource, so the first record
-    naming a ``Patient/id`` decides whether the file is the profile's person's."""
+    ``holds_no_patient``: whether the lines surely hold no Patient resource, asked when the
+    file's first record naming a ``Patient/id`` is not the profile's person's (``True``:
+    the file is refused there, as it would be after its last line)."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
     with acquire() if parallel else contextlib.nullcontext() as validator:
@@ -325,7 +320,8 @@ def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str
 
 def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, profile: str, check_person: bool,
                   same_person: bool, progress: ProgressSink | None, cancel: CancelToken | None, batch: int,
-                  expected: int, validator: LineValidator | None, holds_no_patient: bool) -> ImportResult:
+                  expected: int, validator: LineValidator | None,
+                  holds_no_patient: Callable[[], bool] | None) -> ImportResult:
     people = _People()
     warnings: list[str] = []
     notes: list[str] = []
@@ -363,19 +359,25 @@ def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, prof
     # file holding no Patient, the first record naming a Patient/id decides
     target = next((p for p in store.profiles() if p.name == profile), None) \
         if check_person and not same_person else None
-    first_patient = target is not None and target.patient is not None and not holds_no_patient
+    first_patient = target is not None and target.patient is not None
     first_reference = target is not None and (target.patient is not None or bool(target.references)) \
-        and holds_no_patient
+        and holds_no_patient is not None
 
     def batches() -> Iterator[StreamBatch]:
         nonlocal first_patient, first_reference
         pending: list[Located] = []
         for read, item in enumerate(checked_items(), start=1):
             people.add(item)
-            if (first_patient and item.resource.get("resourceType") == "Patient") \
-                    or (first_reference and _names_a_patient(item.resource)):
+            if first_patient and item.resource.get("resourceType") == "Patient":
                 first_patient = first_reference = False
                 _refuse_another_person(store, item, name=name, profile=profile)
+            elif first_reference and _names_a_patient(item.resource):
+                first_reference = False
+                try:
+                    _refuse_another_person(store, item, name=name, profile=profile)
+                except PatientMismatch:
+                    if holds_no_patient is not None and holds_no_patient():
+                        raise  # else a Patient further on may make the file the profile's person's
             pending.append(item)
             if len(pending) >= batch:
                 if cancel is not None:
