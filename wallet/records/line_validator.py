@@ -60,8 +60,10 @@ __all__ = ["CHUNK", "HERE_AHEAD", "WINDOW", "LineValidator", "acquire", "check_l
 CHUNK = 500
 """Lines sent to the validating process at a time."""
 
-WINDOW = 4
-"""Most chunks waiting for the validating process's answer."""
+WINDOW = 8
+"""Most chunks waiting for the validating process's answer: more than a batch of the
+import (:data:`wallet.records.importer.BATCH` resources), so the process has work while
+the import writes one."""
 
 HERE_AHEAD = 8
 """Most chunks the import checks itself while the answer it needs next has not come."""
