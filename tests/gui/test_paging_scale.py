@@ -72,7 +72,7 @@ def test_a_large_category_filters_and_sorts_in_the_store(qtbot, window: MainWind
     assert sum(len(s.points) for s in panel._series.values()) <= 120  # the newest TREND_ROWS rows only
 
 
-def test_a_store_search_shows_its_newest_matches_and_a_capped_count_until_the_exact_one_arrives(
+def test_a_store_search_shows_the_rows_in_view_at_once_and_its_counts_when_the_worker_has_them(
         qtbot, window: MainWindow, unlocked, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(records_panel, "IN_MEMORY_LIMIT", 100)
     monkeypatch.setattr(records_panel, "COUNT_CAP", 210)  # a page (200) and a few more
@@ -84,26 +84,52 @@ def test_a_store_search_shows_its_newest_matches_and_a_capped_count_until_the_ex
     every = unlocked.count(category=ALL_RECORDS)
     heart = unlocked.count(category=ALL_RECORDS, text="heart")
     assert heart > 210  # more than the cap
+    statuses: list[str] = []
+    panel.status_changed.connect(statuses.append)
 
-    panel.filter_edit.setText("heart")  # the first page and "210+" at once; the exact count comes later
+    rows = panel.first_page_rows()  # what the table has room for, and a few more
+    visible = panel.table.viewport().height() // panel.table.verticalHeader().defaultSectionSize()
+    assert visible < rows <= visible + 1 + records_panel.SCREEN_MARGIN and rows < 200
+    panel.filter_edit.setText("heart")  # the rows in view at once; the counts come from the worker thread
     model = panel.model
-    assert not model.total_exact and model.total == 210 and model.loaded == 200
-    assert f"210+ of {every:,} records match · showing the newest 200" in panel.status.text()
-    newest = [s.id for s in unlocked.search("heart", category=ALL_RECORDS, limit=200)]
+    assert not model.total_exact and model.total == model.loaded == rows
+    assert f"{rows}+ of {every:,} records match · showing the newest {rows}" in panel.status.text()
+    newest = [s.id for s in unlocked.search("heart", category=ALL_RECORDS, limit=rows)]
     assert [model.summary_at(r).id for r in range(model.loaded)] == newest  # newest first, as the list
     instants = [model.summary_at(r).instant for r in range(model.loaded)]
     assert instants == sorted(instants, reverse=True)
     assert panel.proxy.index(0, model.column_keys.index("date")).data() is not None
     qtbot.waitUntil(lambda: model.total_exact, timeout=30_000)  # counted on the worker thread
     assert model.total == heart and f"{heart:,} of {every:,} records match" in panel.status.text()
+    assert any(f"210+ of {every:,} records match" in text for text in statuses)  # the capped count came first
     while model.canFetchMore():
         model.fetchMore()
     assert model.loaded == heart
+    assert [s.id for s in model.rows()] == [s.id for s in unlocked.search("heart", category=ALL_RECORDS,
+                                                                          limit=1000)]
 
-    panel.filter_edit.setText("check up")  # fewer than the cap: exact at once, no worker needed
+    panel.filter_edit.setText("check up")  # fewer than the table shows: exact at once, no worker needed
     expected = unlocked.count(category=ALL_RECORDS, text="check up")
-    assert 0 < expected < 210 and panel.model.total_exact and panel.model.total == expected
+    assert 0 < expected < rows and panel.model.total_exact and panel.model.total == expected
     assert f"{expected:,} of {every:,} records match" in panel.status.text()
+
+
+def test_a_newer_search_drops_the_count_of_an_older_one(qtbot, window: MainWindow, unlocked, tmp_path: Path,
+                                                        monkeypatch) -> None:
+    monkeypatch.setattr(records_panel, "IN_MEMORY_LIMIT", 100)
+    _fill(unlocked, tmp_path)
+    window.set_wallet(unlocked)
+    window.show()
+    window.show_category(ALL_RECORDS)
+    panel = window.panel
+    panel.filter_edit.setText("heart")
+    panel.filter_edit.setText("pressure")  # before the worker counted "heart"
+    assert not panel.model.total_exact  # more than the table shows: counted on the worker too
+    pressure = unlocked.count(category=ALL_RECORDS, text="pressure")
+    assert pressure != unlocked.count(category=ALL_RECORDS, text="heart")  # a count of the older search would show
+    qtbot.waitUntil(lambda: panel.model.total_exact, timeout=30_000)
+    qtbot.wait(50)  # let any late callback of the older search run
+    assert panel.model.total == pressure and panel.model.total_exact
 
 
 def test_a_capped_total_pages_on_until_a_short_page(qtbot, unlocked, tmp_path: Path) -> None:
@@ -132,3 +158,22 @@ def test_a_long_trend_is_thinned_to_its_extremes_when_built() -> None:
     assert [p for p in drawn if p.flag] == [points[54_321]]  # every out-of-range point survives
     short = TrendSeries("8867-4", "Heart rate", "/min", points[:100])
     assert short.drawn == points[:100]
+
+
+def test_another_list_starts_at_its_newest_row(qtbot, window: MainWindow, unlocked, tmp_path: Path,
+                                              monkeypatch) -> None:
+    monkeypatch.setattr(records_panel, "IN_MEMORY_LIMIT", 100)
+    _fill(unlocked, tmp_path)
+    window.set_wallet(unlocked)
+    window.show()
+    window.show_category(ALL_RECORDS)
+    panel = window.panel
+    bar = panel.table.verticalScrollBar()
+    panel.table.scrollToBottom()
+    assert bar.value() > 0
+    panel.filter_edit.setText("heart")  # a search is another list: its newest match first
+    assert bar.value() == 0
+    panel.table.scrollToBottom()
+    assert bar.value() > 0
+    window.show_category("Vital signs")  # and so is another category
+    assert bar.value() == 0

@@ -154,6 +154,7 @@ def test_browse_category_details_and_trend(qtbot, window: MainWindow, unlocked) 
     panel.filter_edit.setText(chosen.summary.title)
     assert 0 < panel.proxy.rowCount() < panel.model.total or panel.proxy.rowCount() == panel.model.total
     panel.filter_edit.setText("no such test anywhere")
+    qtbot.waitUntil(lambda: not panel.searching, timeout=10_000)  # the full-text search, on the worker
     assert panel.proxy.rowCount() == 0 and panel.stack.currentWidget() is panel.empty
     assert "no such test anywhere" in panel.empty.text()
     # every category opens; empty ones say so
@@ -352,13 +353,29 @@ def test_the_filter_finds_what_the_search_finds_in_a_small_category(qtbot, windo
     searched = {s.id for s in unlocked.search("systolic", category="Vital signs", limit=10_000)}
     assert searched and all("systolic" not in panel.model.haystack(r) for r in range(panel.model.rowCount())
                             if panel.model.summary_at(r).id in searched)
+    def shown() -> set[str]:
+        return {panel.model.summary_at(panel.proxy.mapToSource(panel.proxy.index(r, 0)).row()).id
+                for r in range(panel.proxy.rowCount())}
+
+    panel.filter_edit.setText("Sys")
     panel.filter_edit.setText("Systolic")
-    shown = {panel.model.summary_at(panel.proxy.mapToSource(panel.proxy.index(r, 0)).row()).id
-             for r in range(panel.proxy.rowCount())}
-    assert shown == searched and panel.stack.currentWidget() is panel.table
+    # at once: the columns' text alone (no row shows "systolic"); the search runs on the worker thread,
+    # and until it answers the table is not called empty
+    assert panel.searching and shown() == set() and panel.stack.currentWidget() is panel.table
+    assert "searching" in panel.status.text()
+    qtbot.waitUntil(lambda: not panel.searching, timeout=10_000)
+    assert shown() == searched and panel.stack.currentWidget() is panel.table
     assert panel.status.text().startswith(f"{len(searched):,} of ")
     # what is typed so far still narrows by the columns' text
     panel.filter_edit.setText("blood pres")
+    qtbot.waitUntil(lambda: not panel.searching, timeout=10_000)
     assert panel.proxy.rowCount() >= len(searched)
     panel.filter_edit.setText("*")  # no word the search can use: the columns alone decide, no error
+    qtbot.waitUntil(lambda: not panel.searching, timeout=10_000)
+    assert panel.proxy.rowCount() == 0 and panel.stack.currentWidget() is panel.empty
+    # a newer keystroke supersedes an older search: its matches never show
+    panel.filter_edit.setText("Systolic")
+    panel.filter_edit.setText("no such reading")
+    qtbot.waitUntil(lambda: not panel.searching, timeout=10_000)
+    qtbot.wait(50)  # let a late answer of the older search arrive, if it could
     assert panel.proxy.rowCount() == 0 and panel.stack.currentWidget() is panel.empty

@@ -62,3 +62,25 @@ def test_a_store_made_before_the_index_gets_it_when_opened(tmp_path: Path) -> No
             store.latest_by_title("Vital signs", "owner")
     finally:
         store.close()
+
+
+def test_the_latest_vitals_grouped_in_the_store_are_those_of_the_newest_readings(open_wallet, tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    import json
+
+    from benchmarks.gen_lifetime import lifetime_resources
+    from wallet.services import overview
+
+    wallet = open_wallet("lifetime")
+    path = tmp_path / "watch.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lifetime_resources(600, seed=4)))
+    wallet.import_file(path)
+    for among in (1, 7, 40, 1000):  # a window that cuts through the readings, and one that holds them all
+        monkeypatch.setattr(overview, "_VITALS_READ", among)
+        newest = wallet.summaries(category="Vital signs", limit=among)
+        assert wallet.overview().latest_vitals == overview_from([], [], [], newest).latest_vitals
+        grouped = wallet.newest_per_code("Vital signs", among=among)
+        assert [r.position for r in grouped] == sorted((r.position for r in grouped), reverse=True)
+        assert {r.summary.code or r.summary.title for r in grouped} == {
+            r.summary.code or r.summary.title for r in newest if r.summary.value is not None or r.summary.detail}
+    assert len(wallet.overview().latest_vitals) > 3

@@ -181,6 +181,11 @@ class RecordTableModel(QAbstractTableModel):
         self._total = max(int(total), len(self._rows))
         self._exact = True
 
+    def set_total_at_least(self, total: int) -> None:
+        """A count capped above the rows read (``1,000+``): still at least, pages go on until one is short."""
+        if not self._exact:
+            self._total = max(self._total, int(total), len(self._rows))
+
     @property
     def loaded(self) -> int:
         return len(self._rows)

@@ -8,10 +8,16 @@ or sorting by another column needs every row, so the rest is read on a worker th
 A category of more than :data:`IN_MEMORY_LIMIT` records (a decade of a watch's readings)
 is never read whole: the filter box searches the store's full-text index and pages
 through what it finds, the table keeps the store's newest-first order, and the trend
-charts the newest :data:`TREND_ROWS` values. A search shows its first page and a count
-exact up to :data:`~wallet.services.SEARCH_COUNT_CAP` ("1,000+ of 1,000,000 records
-match") at once, in a time bounded by the page and the cap; above the cap the exact
-count is read on the worker thread and replaces "1,000+" when it arrives.
+charts the newest :data:`TREND_ROWS` values. A search shows at once the newest matches
+the table has room for (:meth:`RecordsPanel.first_page_rows`: the visible rows and
+:data:`SCREEN_MARGIN` more; the next pages come as the table scrolls), in a time bounded
+by that page. When more match, the worker thread counts them: exactly up to
+:data:`~wallet.services.SEARCH_COUNT_CAP` ("1,000+ of 1,000,000 records match"), then,
+above the cap, every match; each count replaces the last when it arrives.
+
+A smaller category filters the rows it read by the words its columns show, at once, and
+adds the records the store's full-text search finds for the words (codes, notes,
+narrative), asked on the worker thread: a newer keystroke drops an older search.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import WalletError
 from ..events import CancelToken, ProgressSink
-from ..services import ALL_RECORDS, INSURANCE, SEARCH_COUNT_CAP, StoredSummary, UnlockedWallet
+from ..services import ALL_RECORDS, INSURANCE, SEARCH_COUNT_CAP, CappedCount, StoredSummary, UnlockedWallet
 from .models import (
     COLUMNS,
     MEASUREMENT_CATEGORIES,
@@ -49,14 +55,17 @@ from .models import (
 from .trend_chart import TrendChart
 from .workers import JobRunner
 
-__all__ = ["COUNT_CAP", "IN_MEMORY_LIMIT", "TREND_ROWS", "RecordsPanel"]
+__all__ = ["COUNT_CAP", "FIRST_PAGE_ROWS", "IN_MEMORY_LIMIT", "SCREEN_MARGIN", "TREND_ROWS", "RecordsPanel"]
 
 IN_MEMORY_LIMIT = 50_000  # above this many records a category is paged and searched in the store
 TREND_ROWS = 100_000  # the newest rows of a large category that its trend is drawn from
-COUNT_CAP = SEARCH_COUNT_CAP  # a store search counts exactly up to this many at once ("1,000+" above)
+COUNT_CAP = SEARCH_COUNT_CAP  # a store search counts exactly up to this many first ("1,000+" above)
+SCREEN_MARGIN = 8  # rows a search reads beyond those the table shows, so a first scroll has rows to show
+FIRST_PAGE_ROWS = 48  # the first page of a search before the table is laid out (a tall screen's rows)
 
 _REST = "records-rest"  # the JobRunner key of loading every row of the shown category
-_COUNT = "records-search-count"  # the JobRunner key of counting a search's matches exactly
+_COUNT = "records-search-count"  # the JobRunner key of counting a search's matches
+_MATCH = "records-search-ids"  # the JobRunner key of the full-text search behind a small category's filter
 _HEADINGS = {ALL_RECORDS: "All records, newest first (insurance and billing are under their own category)",
              INSURANCE: "Insurance and billing: claims, explanations of benefit and coverage"}
 _WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 120}
@@ -77,6 +86,7 @@ class RecordsPanel(QWidget):
         self._series: dict[str, TrendSeries] = {}
         self._category_total = 0
         self._search_text = ""  # the store search shown, for a large category
+        self._matching = ""  # the words whose full-text matches the worker is finding, for a small category
         self.model: RecordTableModel | None = None
 
         self.heading = QLabel(self)
@@ -170,14 +180,15 @@ class RecordsPanel(QWidget):
 
     def show_category(self, wallet: UnlockedWallet, category: str | None, total: int, runner: JobRunner) -> None:
         """Show ``category`` (``None``: every record, the timeline)."""
-        runner.drop(_REST)
-        runner.drop(_COUNT)
+        for key in (_REST, _COUNT, _MATCH):
+            runner.drop(key)
         self._wallet, self._category, self._runner = wallet, category, runner
         self._loading_rest = False
         self._series = {}
         self._trend_ready = False
         self._category_total = total
         self._search_text = ""
+        self._matching = ""
         model = RecordTableModel.for_wallet(wallet, category, total, parent=self)
         self._set_model(model)
         header = self.table.horizontalHeader()
@@ -211,6 +222,11 @@ class RecordsPanel(QWidget):
         self._refresh_state()
 
     @property
+    def searching(self) -> bool:
+        """Whether the full-text search behind a small category's filter is still on the worker."""
+        return bool(self._matching)
+
+    @property
     def large(self) -> bool:
         """Whether the shown category is too large to read whole (see the module docs)."""
         return self._category_total > IN_MEMORY_LIMIT
@@ -219,8 +235,18 @@ class RecordsPanel(QWidget):
         old = self.model
         self.model = model
         self.proxy.setSourceModel(model)
+        self.table.scrollToTop()  # another list (a category, a search) starts at its newest row
         if old is not None:
             old.deleteLater()
+
+    def first_page_rows(self) -> int:
+        """How many rows the first page of a store search reads: the rows the table has room
+        for, plus :data:`SCREEN_MARGIN`; :data:`FIRST_PAGE_ROWS` before the table is laid out.
+        At most :data:`~.models.PAGE_SIZE` (the pages read as the table scrolls)."""
+        height, row = self.table.viewport().height(), self.table.verticalHeader().defaultSectionSize()
+        if not self.table.isVisible() or height <= 0 or row <= 0:
+            return FIRST_PAGE_ROWS
+        return min(PAGE_SIZE, -(-height // row) + SCREEN_MARGIN)
 
     def _search_in_store(self, text: str) -> None:
         """Show what the store's full-text search finds for ``text`` (every record when empty)."""
@@ -237,38 +263,52 @@ class RecordsPanel(QWidget):
             model.fetchMore()
             self._hide_empty_columns()
             return
-        # the first page and a count exact up to the cap, in one bounded step on this thread
-        found = wallet.search_page(words, category=self._category, limit=PAGE_SIZE, cap=COUNT_CAP)
+        # the rows the table shows, on this thread (bounded by the page); the count comes after
+        found = wallet.search_page(words, category=self._category, limit=self.first_page_rows(), cap=None)
         model = RecordTableModel.for_wallet(wallet, self._category, found.count.value, text=words,
                                             total_exact=found.count.exact, parent=self)
         self._set_model(model)
         model.extend_from(0, found.page.rows)
         self._hide_empty_columns()
         if not found.count.exact:
-            self._count_exactly(model, words)
+            self._count_matches(model, words)
 
-    def _count_exactly(self, model: RecordTableModel, words: str) -> None:
-        """Count every match of the search shown on the worker thread; the label's "1,000+"
-        becomes the number when it arrives (unless the search or the view changed)."""
+    def _count_matches(self, model: RecordTableModel, words: str) -> None:
+        """Count the matches of the search shown on the worker thread: exactly up to
+        :data:`COUNT_CAP` (a bounded read), then, when more match, every one. Each count
+        replaces the label's (``35+`` → ``1,000+`` → ``98,723``) when it arrives, unless the
+        search or the view changed meanwhile (a later search cancels the count)."""
         wallet, runner, category = self._wallet, self._runner, self._category
         if wallet is None or runner is None or runner.shut_down:
             return
 
-        def job(_progress: ProgressSink, cancel: CancelToken) -> int:
+        def capped(_progress: ProgressSink, _cancel: CancelToken) -> CappedCount:
+            return wallet.capped_count(category=category, text=words, cap=COUNT_CAP)
+
+        def exact(_progress: ProgressSink, cancel: CancelToken) -> int:
             return wallet.count(category=category, text=words, cancel=cancel)  # a later search cancels it
 
-        def done(total: int) -> None:
-            if self.model is model and self._search_text == words:
-                model.set_exact_total(total)
-                self._refresh_state()
+        def counted(count: CappedCount) -> None:
+            if self.model is not model or self._search_text != words:
+                return
+            if count.exact:
+                model.set_exact_total(count.value)
+            else:
+                model.set_total_at_least(count.value)
+                if not runner.shut_down:
+                    runner.submit(exact, on_done=counted_all, latest=_COUNT)
+            self._refresh_state()
 
-        runner.submit(job, on_done=done, latest=_COUNT)
+        def counted_all(total: int) -> None:
+            counted(CappedCount(total))
+
+        runner.submit(capped, on_done=counted, latest=_COUNT)
 
     def clear(self) -> None:
         """Forget every record shown (the wallet is locking)."""
         if self._runner is not None and not self._runner.shut_down:
-            self._runner.drop(_REST)
-            self._runner.drop(_COUNT)
+            for key in (_REST, _COUNT, _MATCH):
+                self._runner.drop(key)
         self._wallet = None
         self._runner = None
         self._loading_rest = False
@@ -276,6 +316,7 @@ class RecordsPanel(QWidget):
         self._trend_ready = False
         self._category_total = 0
         self._search_text = ""
+        self._matching = ""
         old = self.model
         self.model = None
         self.proxy.setSourceModel(None)  # type: ignore[arg-type]  # Qt accepts None: no source
@@ -361,17 +402,40 @@ class RecordsPanel(QWidget):
         self._refresh_state()
 
     def _filter_in_memory(self, text: str) -> None:
-        """Filter the rows read: those whose columns hold the words typed so far, and those the
-        store's full-text search finds for them (a code, a part of a panel, a note, narrative),
-        so a small category finds what a large one and ``records --search`` find."""
-        wallet, words = self._wallet, " ".join(text.split())
-        matches: frozenset[str] = frozenset()
-        if wallet is not None and words:
+        """Filter the rows read: at once, those whose columns hold the words typed so far; then
+        also those the store's full-text search finds for them (a code, a part of a panel, a
+        note, narrative), asked on the worker thread, so a small category finds what a large
+        one and ``records --search`` find. A newer keystroke drops the older search."""
+        wallet, runner, category, words = self._wallet, self._runner, self._category, " ".join(text.split())
+        self.proxy.set_filter_text(text)
+        self._matching = ""
+        if runner is not None and not runner.shut_down:
+            runner.drop(_MATCH)
+        if wallet is None or not words:
+            return
+        if runner is None or runner.shut_down:  # no worker (the wallet is closing): the columns alone decide
+            return
+
+        def job(_progress: ProgressSink, _cancel: CancelToken) -> frozenset[str]:
             try:
-                matches = wallet.matching_ids(words, category=self._category)
+                return wallet.matching_ids(words, category=category)
             except WalletError:  # no word the search can use ("*", "-"): the columns alone decide
-                matches = frozenset()
-        self.proxy.set_filter_text(text, matches)
+                return frozenset()
+
+        def found(matches: frozenset[str]) -> None:
+            if self._matching != words:
+                return
+            self._matching = ""
+            self.proxy.set_filter_text(text, matches)
+            self._refresh_state()
+
+        def failed(_message: str) -> None:
+            if self._matching == words:
+                self._matching = ""
+                self._refresh_state()
+
+        self._matching = words
+        runner.submit(job, on_done=found, on_failed=failed, latest=_MATCH)
 
     def _refresh_state(self, *_: Any) -> None:
         model = self.model
@@ -398,7 +462,7 @@ class RecordsPanel(QWidget):
             what = (self._category or "records").lower() if self._category != ALL_RECORDS else "records"
             self.empty.setText(f"No {what} in this wallet yet.")
             self.stack.setCurrentWidget(self.empty)
-        elif shown == 0 and words and not self._loading_rest:
+        elif shown == 0 and words and not self._loading_rest and not self._matching:
             self.empty.setText(f"No records match “{self.filter_edit.text().strip()}”.")
             self.stack.setCurrentWidget(self.empty)
         else:
@@ -416,6 +480,8 @@ class RecordsPanel(QWidget):
             text = f"{total:,} record{'s' if total != 1 else ''}"
         else:
             text = f"{total:,} records · showing the newest {model.loaded:,}; scroll for more"
+        if self._matching:
+            text += " · searching codes, notes and narrative…"
         text += note
         self.status.setText(text)
         self.status_changed.emit(text)

@@ -79,9 +79,10 @@ def overview_from(medications: list[StoredSummary], conditions: list[StoredSumma
 
 def health_overview(wallet: UnlockedWallet, *, profile: str) -> HealthOverview:
     """The overview of ``profile``'s records: the newest row of each title and status of three
-    categories (found in an index, however many rows they hold) and the newest vital signs."""
+    categories (found in an index, however many rows they hold) and the newest vital signs
+    (the newest row of each code among the newest readings, grouped in the store)."""
     return overview_from(wallet.latest_by_title("Medications", profile=profile),
                          wallet.latest_by_title("Conditions", profile=profile),
                          wallet.latest_by_title("Allergies", profile=profile),
-                         wallet.summaries(category="Vital signs", limit=_VITALS_READ, profile=profile),
+                         wallet.newest_per_code("Vital signs", among=_VITALS_READ, profile=profile),
                          wallet.record_counts(profile).total)

@@ -730,6 +730,16 @@ class UnlockedWallet:
         return self.store.count(category=category, types=types, since=since, text=text,
                                 profile=self._profile_name(profile), cancel=cancel)
 
+    def newest_per_code(self, category: str, *, among: int, profile: str | None = None) -> list[StoredSummary]:
+        """The newest record of each code (else title) with a value or a detail among the newest
+        ``among`` of one profile's (default: the active one's) ``category``, newest first, named
+        as in :meth:`summaries`; see :meth:`RecordStore.newest_per_code`."""
+        from .reading import named_rows
+
+        name = self._profile_name(profile)
+        rows = self.store.newest_per_code(category, name, among=among)
+        return list(named_rows(self.store, rows, name, self._display_index()))
+
     def latest_by_title(self, category: str, *, profile: str | None = None) -> list[StoredSummary]:
         """The newest record of each title and status of one profile (default: the active one)
         in ``Medications``, ``Conditions`` or ``Allergies``, newest first, named as in
@@ -767,10 +777,11 @@ class UnlockedWallet:
 
     def search_page(self, text: str, *, category: str | None = None, types: Iterable[str] | None = None,
                     since: str | None = None, limit: int = 200, profile: str | None = None,
-                    cap: int = SEARCH_COUNT_CAP) -> SearchPage:
+                    cap: int | None = SEARCH_COUNT_CAP) -> SearchPage:
         """What the GUI's filter box shows first for ``text``: the newest ``limit`` matches of
         one profile (default: the active one), named as in :meth:`summaries`, and their count,
-        exact up to ``cap`` (see :meth:`RecordStore.search_page`). The next rows are
+        exact up to ``cap`` (``None``: only the page's rows, see :meth:`RecordStore.search_page`;
+        then :meth:`capped_count` counts them). The next rows are
         :meth:`summaries` with ``offset``; the exact count above the cap is :meth:`count`."""
         from .reading import named_rows, view_query
 
