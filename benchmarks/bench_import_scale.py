@@ -12,7 +12,9 @@ Then, each in a fresh child process, one after the other:
   ids, batched inserts in one transaction per file, person checks before each commit.
   Peak RSS of that child (``resource.getrusage``, ``ru_maxrss``) is the import's memory.
   A file of 4 MiB or more is validated by a second process while the import child
-  summarises and writes it (``wallet.records.line_validator``), when two CPUs are usable.
+  summarises and writes it (``wallet.records.line_validator``), when two CPUs are usable;
+  the import child validates the next chunks itself whenever that process is behind
+  (while it starts, or when it is the slower of the two).
 
 Two ratios are printed: wall time (what a user waits) and CPU time (the import child and
 its validating process summed, user + system; the baseline's own). With one usable CPU
