@@ -200,7 +200,10 @@ def test_a_file_checked_partly_here_and_partly_there_stores_what_one_process_sto
         resources[at] = {**resources[at], "text": {"status": "generated", "div": UNSAFE}}
     resources[line_validator.CHUNK + 11] = {**resources[line_validator.CHUNK + 11], "code": {"text": "Pouls, café"}}
     path = _write(tmp_path / "readings.ndjson", resources)
+    counts = (shared_checks.checked_here, shared_checks.checked_there) if shared_checks is not None else (0, 0)
     shared = import_ndjson(store, path, check_person=True, parallel=True)
+    if shared_checks is not None:  # 8 chunks: 4 checked in each process
+        assert (shared_checks.checked_here - counts[0], shared_checks.checked_there - counts[1]) == (4, 4)
     alone = import_ndjson(other, path, check_person=True, parallel=False)
     assert shared == alone and shared.total == 3_700
     assert sum("narrative" in w for w in shared.warnings) == 3

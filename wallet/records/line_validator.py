@@ -183,6 +183,8 @@ class LineValidator:
         self._sent: deque[_Chunk] = deque()  # chunks sent, not yet answered, in file order
         self._answers: queue.SimpleQueue[tuple[int, str | None] | None] = queue.SimpleQueue()
         self.here: Callable[[int], bool] | None = None
+        self.checked_here = 0  # chunks checked in this process, this session
+        self.checked_there = 0  # chunks the validating process answered, this session
         threading.Thread(target=self._receive, args=(process.stdout,), daemon=True).start()
 
     @property
@@ -232,6 +234,7 @@ class LineValidator:
                         self._send(chunk)
                     elif chunk.state == _UNCHECKED:
                         chunk.check_here(name)
+                        self.checked_here += 1
                     number += 1
                 if not pending:
                     chunk = reader.next()
@@ -246,6 +249,7 @@ class LineValidator:
                         if chunk is not None:
                             if chunk.state == _UNCHECKED:
                                 chunk.check_here(name)
+                                self.checked_here += 1
                             pending.append(chunk)
                             number += 1
                             if chunk.fault is not None:
@@ -256,6 +260,7 @@ class LineValidator:
                 pending.popleft()
                 if head.state == _UNCHECKED:
                     head.check_here(name)
+                    self.checked_here += 1
                 if head.fault is not None:
                     raise InvalidRecord(head.fault)
                 if head.items is not None:
@@ -314,6 +319,7 @@ class LineValidator:
                 continue  # an answer for a file given up earlier
             chunk = self._sent.popleft()
             chunk.fault, chunk.state = fault, _ANSWERED
+            self.checked_there += 1
             block = False
 
     def _lost(self) -> None:
