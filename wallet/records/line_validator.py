@@ -215,10 +215,10 @@ class LineValidator:
         of the file (a :class:`InvalidRecord` naming its line) is raised when its chunk is
         due: a fault found here in a later chunk never hides an earlier one found there.
         The same limit on lines as :func:`wallet.records.parse.stream_ndjson`."""
+        self.abandon()  # what an earlier file left unanswered, if it was not given up
         self._file += 1
         file = self._file
         self._name = name
-        self._sent.clear()
         reader = _ChunkReader(lines, name)
         pending: deque[_Chunk] = deque()  # read, not yet given, in file order
         number = 0  # chunks read so far
@@ -236,6 +236,8 @@ class LineValidator:
                         chunk.check_here(name)
                         self.checked_here += 1
                     number += 1
+                    if chunk.fault is not None:
+                        reader.done = True  # nothing after a fault is needed
                 if not pending:
                     chunk = reader.next()
                     if chunk is None:
