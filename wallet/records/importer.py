@@ -10,9 +10,9 @@ NDJSON files (FHIR Bulk Data exports, a watch's years of readings) stream
 (:func:`import_ndjson`): each line is parsed, checked and validated as it is read, and
 every :data:`BATCH` resources are planned and written inside the one transaction the
 whole file is imported in; the file-level checks (one person, the profile's person) run
-after the last line, before the commit. When the profile's person is known by a Patient
-resource, the file's first Patient line is checked against it as soon as it is valid, so
-another person's file stops there. Memory holds one batch, whatever the file's size,
+after the last line, before the commit. When the profile's person is known, another
+person's file stops earlier: at its first Patient (once valid), or, in a file that holds
+no Patient, at its first record naming a ``Patient/id``. Memory holds one batch, whatever the file's size,
 and a bad line anywhere still leaves the store unchanged.
 
 A large NDJSON file (:data:`PARALLEL_BYTES` or more) on a machine with two CPUs is
@@ -148,9 +148,9 @@ def _placed_first(store: RecordStore, parsed: ParsedFile, *, name: str, profile:
                   same_person: bool) -> Placement:
     """Where ``parsed`` goes (:func:`~wallet.records.profiles.place_file`), decided before
     most of it is checked: its resources up to its last Patient (their unsafe narratives
-    already removed) are validated first, in
-    file order (a Patient is read as a person only once it is valid FHIR, and the first
-    fault before it is the one named, as when everything is validated first). The file's
+    already removed) are validated first, in file order (a Patient is read as a person
+    only once it is valid FHIR, and the first fault before it is the one named, as when
+    everything is validated first). The file's
     person is then known (every reference is in the parsed file), so another person's file
     is refused with :class:`~wallet.errors.PatientMismatch`, and a file of several people
     with :class:`InvalidRecord`, without validating the rest."""
