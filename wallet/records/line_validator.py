@@ -174,7 +174,8 @@ class LineValidator:
 
     For each file: :meth:`checked_items` over its lines, or :meth:`abandon` when the import
     stops before the end. ``here``: which chunks of a file (numbered from 0) this process
-    checks whatever the other's progress (``None``: only those it would otherwise wait for)."""
+    checks whatever the other's progress (``None``: only those it would otherwise wait for);
+    ``checked_here`` and ``checked_there``: chunks checked by each process this session."""
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self._process: subprocess.Popen[bytes] | None = process
