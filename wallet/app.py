@@ -42,6 +42,9 @@ class App:
     ipfs_factory: Callable[[App], IpfsBackend] | None = None  # None: default_ipfs
     chain_factory: Callable[[App], ChainBackend] | None = None  # None: default_chain
     checked_code: CodeChecks | None = field(default=None, repr=False)  # made on first use: see code_checks
+    network_chains: dict[tuple[str, int | None, tuple[str, ...]], ChainBackend] = field(
+        default_factory=dict, repr=False)  # by profile: see connect_network
+    networks_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     closing: threading.Thread | None = None  # a thread still stopping the nodes of a locked wallet
     serving: IpfsBackend | None = None  # the IPFS node a locked wallet left serving its shares
@@ -70,10 +73,25 @@ class App:
         return self.checked_code
 
     def connect_network(self, profile: NetworkProfile) -> ChainBackend:
-        """A backend on a network profile's first answering RPC endpoint (not the embedded one)."""
+        """A backend on a network profile's first answering RPC endpoint (not the embedded one),
+        kept for this process: the next call for the same profile (name, chain id and endpoints)
+        gets it again, with its connection, chain id, checked contract and nonce book, instead of
+        connecting again (on a remote endpoint, a round trip or more each time). Callers share
+        it and do not close it (an RPC backend holds no file or process)."""
         from .chain.networks import connect_profile
 
-        return connect_profile(profile, code_checks=self.code_checks)
+        key = (profile.name, profile.chain_id, profile.rpc)
+        with self.networks_lock:
+            backend = self.network_chains.get(key)
+            if backend is None:
+                backend = self.network_chains[key] = connect_profile(profile, code_checks=self.code_checks)
+            return backend
+
+    def disconnect_network(self, name: str) -> None:
+        """Forget the kept backend of the profile ``name`` (its endpoint failed)."""
+        with self.networks_lock:
+            for key in [k for k in self.network_chains if k[0] == name]:
+                del self.network_chains[key]
 
     def make_embedded_chain(self) -> ChainBackend:
         """This computer's embedded chain, whatever network is active (a share made on it)."""

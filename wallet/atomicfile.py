@@ -9,12 +9,17 @@ complete new file at a path beside the target (a SQLite database, a migrated sto
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["fsync_dir", "replace_atomic", "write_atomic"]
+__all__ = ["fsync_dir", "make_folder", "replace_atomic", "restrict_mode", "write_atomic"]
+
+# What chmod says on a file system without Unix permissions: FAT/exFAT (a USB stick) answers
+# EPERM for any mode it cannot represent, some network shares ENOTSUP/EOPNOTSUPP or EINVAL.
+_MODES_NOT_KEPT = frozenset({errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP})
 
 
 def fsync_dir(path: Path) -> None:
@@ -29,6 +34,38 @@ def fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def restrict_mode(fd: int, mode: int) -> None:
+    """Set the permissions of the open file ``fd`` to ``mode`` (e.g. ``0o600``: health data is
+    for its owner only). A file system that cannot keep permissions (FAT on a USB stick)
+    refuses; its files then have the permissions the drive gives every file, and the write
+    goes on. Raises ``OSError`` for any other failure."""
+    fchmod = getattr(os, "fchmod", None)
+    if fchmod is None:  # Windows before Python 3.13: permissions are ACLs, inherited from the folder
+        return
+    try:
+        fchmod(fd, mode)
+    except OSError as exc:
+        if exc.errno not in _MODES_NOT_KEPT:
+            raise
+
+
+def make_folder(path: Path, mode: int = 0o700) -> None:
+    """Create the folder ``path`` and any missing parents, each with permissions ``mode``
+    (less the umask); folders that exist are left as they are. Raises ``OSError``
+    (``FileExistsError`` when ``path`` or a parent is a file)."""
+    path = Path(path)
+    try:
+        os.mkdir(path, mode)
+    except FileNotFoundError:
+        if path.parent == path:
+            raise
+        make_folder(path.parent, mode)
+        make_folder(path, mode)
+    except FileExistsError:
+        if not path.is_dir():
+            raise
 
 
 def _remove(path: Path, suffixes: Sequence[str]) -> None:
@@ -68,18 +105,21 @@ def replace_atomic(path: Path, build: Callable[[Path], None], *, beside: Path, l
         fsync_dir(path.parent)
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o600, sync_folder: bool = True) -> None:
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o600, folder_mode: int = 0o700,
+                 sync_folder: bool = True) -> None:
     """Replace ``path`` with ``data`` (file permissions ``mode``) so readers see the old or
     the new file, never half (:func:`replace_atomic`, through a fresh hidden temporary
-    name). ``sync_folder=False`` skips the folder's fsync for a file whose rename may
-    safely be lost in a power cut. Raises ``OSError``."""
+    name). Missing folders on the way are created with ``folder_mode`` (:func:`make_folder`).
+    On a file system that cannot keep permissions the file is written with the drive's
+    (:func:`restrict_mode`). ``sync_folder=False`` skips the folder's fsync for a file whose
+    rename may safely be lost in a power cut. Raises ``OSError``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent, folder_mode)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
 
     def build(_beside: Path) -> None:
         with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), mode)
+            restrict_mode(fh.fileno(), mode)
             fh.write(data)
 
     replace_atomic(path, build, beside=Path(tmp), sync_folder=sync_folder)

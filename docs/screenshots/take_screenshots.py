@@ -160,7 +160,7 @@ def take(variant: str, out: Path) -> None:
         # --- settings, help
         window.open_settings()
         settings = window.settings_dialog
-        for key in ("security", "appearance", "issuers", "networks", "pinning", "data"):
+        for key in ("security", "appearance", "sharing", "issuers", "networks", "pinning", "data"):
             settings.show_page(key)
             save(settings, f"settings-{key}")
         settings.data.refresh()

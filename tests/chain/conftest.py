@@ -14,12 +14,10 @@ import pytest
 from eth_account import Account
 
 from tests.chain.anvil_node import AnvilNode
+from tests.signed_grants import CID, WRAPPED_KEY_SIZE, chain100  # noqa: F401 - chain100: anvil as chain 100
 from wallet.chain import connect_rpc, open_embedded_chain
 from wallet.chain.web3_backend import Web3ChainBackend
 from wallet.clock import FixedClock
-
-CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"  # a CIDv1 as Kubo prints it
-WRAPPED_KEY_SIZE = 93  # what wallet.vault.aead.wrap_key produces
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from eth_utils import keccak, to_checksum_address
 from web3.exceptions import ContractLogicError
 
 from tests.chain.anvil_node import AnvilNode
-from tests.chain.conftest import CID, WRAPPED_KEY_SIZE
+from tests.signed_grants import CID, WRAPPED_KEY_SIZE, PublicChain, one_line, signed_grant
 from wallet.chain import connect_rpc, open_embedded_chain
 from wallet.chain.canonical import (
     FACTORY_ADDRESS,
@@ -31,7 +30,6 @@ from wallet.chain.eip712 import (
     Eip712Domain,
     SignedGrant,
     load_signed,
-    sign_grant,
     sign_revoke,
     signed_grant_id,
 )
@@ -42,37 +40,6 @@ from wallet.errors import ChainError, ContractMismatch, GrantNotActive, Transact
 REPO = Path(__file__).resolve().parents[2]
 
 
-@dataclass
-class PublicChain:
-    node: AnvilNode
-    backend: Web3ChainBackend
-    payer: Account  # a funded third account: neither patient nor doctor
-
-    def funded(self) -> Account:
-        account = Account.create()
-        self.node.rpc("anvil_setBalance", account.address, hex(10**20))
-        return account
-
-
-@pytest.fixture(scope="module")
-def public_chain() -> Iterator[PublicChain]:
-    node = AnvilNode("--chain-id", "100")
-    try:
-        node.start()
-    except Exception as exc:
-        node.stop()
-        pytest.fail(f"anvil could not start ({exc}); run `npm ci` in the repository", pytrace=False)
-    backend = connect_rpc(node.url, receipt_timeout=30, poll_interval=0.05)
-    payer = Account.create()
-    node.rpc("anvil_setBalance", payer.address, hex(10**20))
-    assert not backend.is_development and backend.contract_address is None
-    deployment = backend.deploy(payer)
-    assert deployment.tx is not None and deployment.address == backend.contract_address
-    yield PublicChain(node, backend, payer)
-    backend.close()
-    node.stop()
-
-
 @pytest.fixture
 def embedded(tmp_path: Path, clock: FixedClock) -> Iterator[Web3ChainBackend]:
     backend = open_embedded_chain(tmp_path / "chain", clock=clock)
@@ -80,28 +47,17 @@ def embedded(tmp_path: Path, clock: FixedClock) -> Iterator[Web3ChainBackend]:
     backend.close()
 
 
-def _signed(patient_key: Account, backend: Web3ChainBackend, doctor: str, *, days: int = 1) -> SignedGrant:
-    return sign_grant(patient_key, backend.domain, doctor, CID, os.urandom(WRAPPED_KEY_SIZE),
-                      backend.now() + timedelta(days=days))
-
-
-def _one_line(exc: BaseException) -> str:
-    message = getattr(exc, "user_message", str(exc))
-    assert message and "\n" not in message, message
-    return message
-
-
 # --- one address on every chain --------------------------------------------------------
 
 
-def test_the_contract_has_one_address_on_chains_with_different_ids(public_chain: PublicChain,
+def test_the_contract_has_one_address_on_chains_with_different_ids(chain100: PublicChain,
                                                                     embedded: Web3ChainBackend) -> None:
-    assert public_chain.backend.chain_id == 100 and embedded.chain_id != 100
-    assert public_chain.backend.contract_address == embedded.contract_address == canonical_address()
-    assert public_chain.backend.contract_version == embedded.contract_version == 2
-    assert public_chain.backend.deploy(public_chain.payer).tx is None  # already there: nothing sent
+    assert chain100.backend.chain_id == 100 and embedded.chain_id != 100
+    assert chain100.backend.contract_address == embedded.contract_address == canonical_address()
+    assert chain100.backend.contract_version == embedded.contract_version == 2
+    assert chain100.backend.deploy(chain100.payer).tx is None  # already there: nothing sent
     # The same factory code on both: anvil's built-in one and the one the embedded chain installed.
-    assert embedded.web3.eth.get_code(FACTORY_ADDRESS) == public_chain.backend.web3.eth.get_code(FACTORY_ADDRESS)
+    assert embedded.web3.eth.get_code(FACTORY_ADDRESS) == chain100.backend.web3.eth.get_code(FACTORY_ADDRESS)
 
 
 def test_the_committed_factory_transaction_is_the_published_one() -> None:
@@ -117,40 +73,40 @@ def test_the_committed_factory_transaction_is_the_published_one() -> None:
     assert to_checksum_address(keccak(rlp.encode([bytes.fromhex(signer[2:]), 0]))[12:]) == FACTORY_ADDRESS
 
 
-def test_a_different_contract_at_a_configured_address_is_refused(public_chain: PublicChain) -> None:
-    w3 = public_chain.backend.web3
+def test_a_different_contract_at_a_configured_address_is_refused(chain100: PublicChain) -> None:
+    w3 = chain100.backend.web3
     naive = json.loads((REPO / "benchmarks" / "NaiveGrants.json").read_text())
     deployer = w3.eth.accounts[0]
     receipt = w3.eth.wait_for_transaction_receipt(
         w3.eth.contract(abi=naive["abi"], bytecode=naive["bytecode"]).constructor().transact({"from": deployer}))
     impostor = receipt["contractAddress"]
     with pytest.raises(ContractMismatch) as info:
-        connect_rpc(public_chain.node.url, contract_address=impostor)
-    assert impostor in _one_line(info.value) and canonical_address() in info.value.user_message
+        connect_rpc(chain100.node.url, contract_address=impostor)
+    assert impostor in one_line(info.value) and canonical_address() in info.value.user_message
     assert identify_runtime(w3.eth.get_code(impostor)) is None
 
 
-def test_grants_of_the_first_contract_keep_working_beside_todays(public_chain: PublicChain) -> None:
-    w3 = public_chain.backend.web3
+def test_grants_of_the_first_contract_keep_working_beside_todays(chain100: PublicChain) -> None:
+    w3 = chain100.backend.web3
     receipt = w3.eth.wait_for_transaction_receipt(
         w3.eth.send_transaction({"from": w3.eth.accounts[0], "data": "0x" + v1_initcode().hex()}))
     first = receipt["contractAddress"]
-    patient, doctor = public_chain.funded(), public_chain.funded()
+    patient, doctor = chain100.funded(), chain100.funded()
     gid = signed_grant_id(doctor.address, Account.create().address)
-    old = w3.eth.contract(address=first, abi=public_chain.backend._abi)
-    expires = int(public_chain.backend.now().timestamp()) + 86400
+    old = w3.eth.contract(address=first, abi=chain100.backend._abi)
+    expires = int(chain100.backend.now().timestamp()) + 86400
     tx = old.functions.grant(gid, doctor.address, CID, os.urandom(WRAPPED_KEY_SIZE), expires).transact(
         {"from": w3.eth.accounts[1]})
     assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
 
     # chain.contract names the first contract: today's is used for new grants, the first is still read.
-    backend = connect_rpc(public_chain.node.url, contract_address=first, poll_interval=0.05)
+    backend = connect_rpc(chain100.node.url, contract_address=first, poll_interval=0.05)
     assert backend.contract_address == canonical_address() and backend.earlier_contracts == (first,)
     assert identify_runtime(w3.eth.get_code(first)) == 1
     assert backend.is_active(gid) and [g.grant_id for g in backend.grants_for_grantee(doctor.address)] == [gid]
     backend.record_access(doctor, gid)
     assert backend.grant_info(gid).accesses == 1
-    signed = _signed(Account.create(), backend, doctor.address)
+    signed = signed_grant(Account.create(), backend, doctor.address)
     backend.submit_signed_grant(patient, signed)
     assert {g.grant_id for g in backend.grants_for_grantee(doctor.address)} == {gid, signed.grant_id}
     with pytest.raises(TransactionReverted):
@@ -164,11 +120,11 @@ def test_grants_of_the_first_contract_keep_working_beside_todays(public_chain: P
 @pytest.mark.parametrize("where", ["public", "embedded"])
 def test_a_patient_key_with_no_balance_signs_and_a_third_account_submits(
         where: str, request: pytest.FixtureRequest) -> None:
-    backend = (request.getfixturevalue("public_chain").backend if where == "public"
+    backend = (request.getfixturevalue("chain100").backend if where == "public"
                else request.getfixturevalue("embedded"))
-    payer = request.getfixturevalue("public_chain").funded() if where == "public" else Account.create()
+    payer = request.getfixturevalue("chain100").funded() if where == "public" else Account.create()
     patient_key, doctor = Account.create(), Account.create()
-    signed = _signed(patient_key, backend, doctor.address)
+    signed = signed_grant(patient_key, backend, doctor.address)
     result = backend.submit_signed_grant(payer, signed)
     assert result.gas_used <= 60_000
     assert backend.is_active(signed.grant_id)
@@ -179,7 +135,7 @@ def test_a_patient_key_with_no_balance_signs_and_a_third_account_submits(
     assert backend.has_patient_activity(patient_key.address)
 
     revoke = sign_revoke(patient_key, backend.domain, signed.grant_id)
-    third = request.getfixturevalue("public_chain").funded() if where == "public" else Account.create()
+    third = request.getfixturevalue("chain100").funded() if where == "public" else Account.create()
     assert backend.submit_signed_revoke(third, revoke).gas_used <= 35_000
     assert backend.is_active(signed.grant_id) is False
     assert backend.grant_info(signed.grant_id).revoked
@@ -187,9 +143,9 @@ def test_a_patient_key_with_no_balance_signs_and_a_third_account_submits(
         backend.record_access(doctor, signed.grant_id)
 
 
-def test_the_doctor_submits_the_grant_and_logs_the_access_in_one_transaction(public_chain: PublicChain) -> None:
-    backend, doctor = public_chain.backend, public_chain.funded()
-    signed = _signed(Account.create(), backend, doctor.address)
+def test_the_doctor_submits_the_grant_and_logs_the_access_in_one_transaction(chain100: PublicChain) -> None:
+    backend, doctor = chain100.backend, chain100.funded()
+    signed = signed_grant(Account.create(), backend, doctor.address)
     estimate = backend.estimate_signed_grant_gas(doctor.address, signed, record_access=True)
     result = backend.submit_signed_grant(doctor, signed, record_access=True)
     assert result.gas_used <= 80_000 and estimate >= result.gas_used
@@ -197,9 +153,9 @@ def test_the_doctor_submits_the_grant_and_logs_the_access_in_one_transaction(pub
     assert grant.accesses == 1 and grant.grant_tx == result.tx_hash
     assert backend.record_access(doctor, signed.grant_id).gas_used <= 27_000
     with pytest.raises(TransactionReverted) as info:  # only the grantee may log its access with the grant
-        backend.submit_signed_grant(public_chain.payer, _signed(Account.create(), backend, doctor.address),
+        backend.submit_signed_grant(chain100.payer, signed_grant(Account.create(), backend, doctor.address),
                                     record_access=True)
-    assert "not addressed to this wallet" in _one_line(info.value)
+    assert "not addressed to this wallet" in one_line(info.value)
 
 
 # --- signatures the contract refuses ----------------------------------------------------
@@ -213,25 +169,25 @@ def _contract_refusal(backend: Web3ChainBackend, fn: str, args: list, sender: st
 
 
 def test_replayed_forged_expired_and_other_chain_signatures_are_refused_in_one_line(
-        public_chain: PublicChain) -> None:
-    backend, payer = public_chain.backend, public_chain.payer
+        chain100: PublicChain) -> None:
+    backend, payer = chain100.backend, chain100.payer
     patient_key, doctor = Account.create(), Account.create()
-    signed = _signed(patient_key, backend, doctor.address)
+    signed = signed_grant(patient_key, backend, doctor.address)
     backend.submit_signed_grant(payer, signed)
 
     with pytest.raises(TransactionReverted) as info:  # replayed
         backend.submit_signed_grant(payer, signed)
     assert getattr(info.value, "contract_error", None) == "GrantExists"
-    assert "already exists" in _one_line(info.value)
+    assert "already exists" in one_line(info.value)
 
     victim, forger = Account.create(), Account.create()
-    honest = _signed(victim, backend, doctor.address)
-    by_forger = _signed(forger, backend, doctor.address)
+    honest = signed_grant(victim, backend, doctor.address)
+    by_forger = signed_grant(forger, backend, doctor.address)
     forged = SignedGrant(backend.domain, honest.grant_id, CID, honest.wrapped_key, honest.expires_at,
                          victim.address, by_forger.v, by_forger.r, by_forger.s)
     with pytest.raises(TransactionReverted) as info:
         backend.submit_signed_grant(payer, forged)
-    assert info.value.contract_error == "BadSignature" and "signature" in _one_line(info.value)
+    assert info.value.contract_error == "BadSignature" and "signature" in one_line(info.value)
 
     altered = SignedGrant(backend.domain, honest.grant_id, CID, os.urandom(WRAPPED_KEY_SIZE), honest.expires_at,
                           victim.address, honest.v, honest.r, honest.s)
@@ -239,29 +195,28 @@ def test_replayed_forged_expired_and_other_chain_signatures_are_refused_in_one_l
         backend.submit_signed_grant(payer, altered)
     assert info.value.contract_error == "BadSignature"
 
-    expired = sign_grant(Account.create(), backend.domain, doctor.address, CID, os.urandom(WRAPPED_KEY_SIZE),
-                         backend.now() - timedelta(seconds=1))
+    expired = signed_grant(Account.create(), backend, doctor.address, expires_in=-timedelta(seconds=1))
     with pytest.raises(TransactionReverted) as info:
         backend.submit_signed_grant(payer, expired)
-    assert info.value.contract_error == "ExpiryNotInFuture" and "expiry" in _one_line(info.value)
+    assert info.value.contract_error == "ExpiryNotInFuture" and "expiry" in one_line(info.value)
 
-    elsewhere = sign_grant(Account.create(), Eip712Domain(1, backend.contract_address), doctor.address, CID,
-                           os.urandom(WRAPPED_KEY_SIZE), backend.now() + timedelta(days=1))
+    elsewhere = signed_grant(Account.create(), backend, doctor.address,
+                             domain=Eip712Domain(1, backend.contract_address))
     with pytest.raises(TransactionReverted) as info:  # the wallet sees it before sending
         backend.submit_signed_grant(payer, elsewhere)
-    assert "chain 1" in _one_line(info.value) and "chain 100" in info.value.user_message
+    assert "chain 1" in one_line(info.value) and "chain 100" in info.value.user_message
     refusal = _contract_refusal(backend, "grantBySig", elsewhere.contract_args(), payer.address)  # and the contract
-    assert refusal.contract_error == "BadSignature" and "another chain" in _one_line(refusal)
+    assert refusal.contract_error == "BadSignature" and "another chain" in one_line(refusal)
     assert not backend.is_active(elsewhere.grant_id)
 
 
 # --- revoking and burning ---------------------------------------------------------------
 
 
-def test_an_id_never_submitted_is_burned_and_can_never_be_granted(public_chain: PublicChain) -> None:
-    backend, third = public_chain.backend, public_chain.funded()
+def test_an_id_never_submitted_is_burned_and_can_never_be_granted(chain100: PublicChain) -> None:
+    backend, third = chain100.backend, chain100.funded()
     patient_key, doctor = Account.create(), Account.create()
-    signed = _signed(patient_key, backend, doctor.address)
+    signed = signed_grant(patient_key, backend, doctor.address)
 
     stranger = sign_revoke(Account.create(), backend.domain, signed.grant_id)  # not the id's key
     with pytest.raises(TransactionReverted) as info:
@@ -273,10 +228,10 @@ def test_an_id_never_submitted_is_burned_and_can_never_be_granted(public_chain: 
     assert backend.is_active(signed.grant_id) is False
     with pytest.raises(GrantNotActive) as info:
         backend.grant_info(signed.grant_id)
-    assert "before it was submitted" in _one_line(info.value)
+    assert "before it was submitted" in one_line(info.value)
     with pytest.raises(GrantNotActive) as info:
         backend.submit_signed_grant(third, signed)
-    assert info.value.contract_error == "GrantBurned" and "never be granted" in _one_line(info.value)
+    assert info.value.contract_error == "GrantBurned" and "never be granted" in one_line(info.value)
     with pytest.raises(GrantNotActive) as info:
         backend.submit_signed_revoke(third, burn)
     assert info.value.contract_error == "AlreadyRevoked"
@@ -286,7 +241,7 @@ def test_an_id_never_submitted_is_burned_and_can_never_be_granted(public_chain: 
 
 def test_signed_messages_travel_as_json(embedded: Web3ChainBackend) -> None:
     patient_key, doctor = Account.create(), Account.create()
-    signed = _signed(patient_key, embedded, doctor.address)
+    signed = signed_grant(patient_key, embedded, doctor.address)
     assert load_signed(json.dumps(signed.to_json())) == signed
     revoke = sign_revoke(patient_key, embedded.domain, signed.grant_id)
     assert load_signed(json.dumps(revoke.to_json())) == revoke
@@ -294,7 +249,7 @@ def test_signed_messages_travel_as_json(embedded: Web3ChainBackend) -> None:
                 json.dumps({**signed.to_json(), "id": "0x" + "11" * 32}), " " * 20_000):
         with pytest.raises(ChainError) as info:
             load_signed(bad)
-        _one_line(info.value)
+        one_line(info.value)
     submitted = load_signed(json.dumps(signed.to_json()))
     assert isinstance(submitted, SignedGrant)
     embedded.submit_signed_grant(Account.create(), submitted)
@@ -320,7 +275,7 @@ def test_an_embedded_chain_from_the_previous_release_keeps_its_grants(tmp_path: 
     assert [g.grant_id for g in chain.grants_by_patient(patient.address)] == [old_id]
     assert chain.encryption_key_of(doctor.address) is not None  # published on the first contract
 
-    signed = _signed(WalletKeys("abandon " * 11 + "about").grant_account(0), chain, doctor.address)
+    signed = signed_grant(WalletKeys("abandon " * 11 + "about").grant_account(0), chain, doctor.address)
     chain.submit_signed_grant(doctor, signed, record_access=True)
     assert {g.grant_id for g in chain.grants_for_grantee(doctor.address)} == {old_id, signed.grant_id}
     assert chain.contract_for(old_id) == first and chain.contract_for(signed.grant_id) == chain.contract_address

@@ -27,6 +27,7 @@ def test_ips_written_checked_and_imported_elsewhere(tmp_path: Path) -> None:
     assert run.json == {"path": str(out), "sections": ["11450-4", "48765-2", "10160-0", "11348-0", "11369-6",
                                                        "30954-2", "47519-4", "8716-3"]}
     assert out.stat().st_mode & 0o777 == 0o600
+    assert out.parent.stat().st_mode & 0o777 == 0o700  # the folder the wallet made for it
     bundle = json.loads(out.read_text("utf-8"))
     assert check_ips(bundle) == run.json["sections"]
     human = cli(home, "ips", "--out", str(out))

@@ -131,3 +131,33 @@ def test_files_of_two_people_are_refused_whole(home: Path) -> None:
     assert cli(home, "records", "--json").json == []
     assert cli(home, "profiles", "--json").json == [{"name": "owner", "patient": "nobody yet", "records": 0,
                                                      "owner": True}]
+
+
+def test_status_counts_the_profile_records_lists_and_says_others_exist(home: Path) -> None:
+    assert cli(home, "import", str(NED)).code == 0
+    one = cli(home, "status")
+    assert one.code == 0 and "Records   71\n" in one.stdout and "Profile" not in one.stdout
+    assert cli(home, "import", str(KERMIT), "--profile", "child").code == 0
+
+    status = cli(home, "status", "--json")
+    assert status.code == 0, status.stderr
+    listed = cli(home, "records", "--json").json
+    assert status.json["profile"] == "owner" and status.json["profile_records"] == len(listed) == 71
+    assert status.json["records"] == 71 + 117  # every profile's, as before
+    assert status.json["profiles"] == [{"name": "owner", "records": 71}, {"name": "child", "records": 117}]
+
+    human = cli(home, "status").stdout
+    assert "Profile   owner (1 of 2; also child" in human
+    assert "Records   71 in this profile (188 in the wallet)" in human
+
+    child = cli(home, "status", "--profile", "child", "--json")
+    assert child.json["profile"] == "child" and child.json["profile_records"] == 117
+    assert "Profile   child (2 of 2; also owner" in cli(home, "status", "--profile", "child").stdout
+
+    locked = cli(home, "status", "--json", passphrase=None)
+    assert locked.code == 0 and locked.json["profile"] == "owner"
+    assert locked.json["profile_records"] is None and locked.json["profiles"] is None
+    assert "(encrypted; give the passphrase" in cli(home, "status", passphrase=None).stdout
+
+    unknown = cli(home, "status", "--profile", "nobody")
+    assert unknown.code == 1 and unknown.stderr.strip() == "error: No profile 'nobody'; this wallet has owner, child."

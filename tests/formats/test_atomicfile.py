@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -56,3 +57,46 @@ def test_a_build_that_writes_nothing_changes_nothing(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         replace_atomic(path, lambda _target: None, beside=tmp_path / ".head.json.tmp")
     assert path.read_bytes() == b"{}" and os.listdir(tmp_path) == ["head.json"]
+
+
+def test_missing_folders_are_created_for_the_owner_only(tmp_path: Path) -> None:
+    old = os.umask(0)  # the modes are the wallet's choice, not a lenient umask's
+    try:
+        write_atomic(tmp_path / "usb" / "summaries" / "ips.json", b"{}")
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "usb", tmp_path / "usb" / "summaries"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE((tmp_path / "usb" / "summaries" / "ips.json").stat().st_mode) == 0o600
+
+
+def test_an_existing_folder_keeps_its_permissions(tmp_path: Path) -> None:
+    chosen = tmp_path / "shared"
+    chosen.mkdir(mode=0o755)
+    chosen.chmod(0o755)
+    write_atomic(chosen / "summary.pdf", b"%PDF-")
+    assert stat.S_IMODE(chosen.stat().st_mode) == 0o755
+
+
+@pytest.mark.parametrize("refusal", [errno.EPERM, errno.EOPNOTSUPP])
+def test_a_drive_that_cannot_keep_permissions_still_gets_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  refusal: int) -> None:
+    """FAT (a USB stick) answers chmod with EPERM, some network shares with EOPNOTSUPP: the
+    kernel's answer is stood in for here, as no FAT file system can be mounted in a test."""
+    def fat_fchmod(_fd: int, _mode: int) -> None:
+        raise OSError(refusal, os.strerror(refusal))
+
+    monkeypatch.setattr(os, "fchmod", fat_fchmod)
+    write_atomic(tmp_path / "stick" / "ips.json", b"{\"resourceType\": \"Bundle\"}")
+    assert (tmp_path / "stick" / "ips.json").read_bytes() == b"{\"resourceType\": \"Bundle\"}"
+    assert os.listdir(tmp_path / "stick") == ["ips.json"]
+
+
+def test_other_chmod_failures_still_fail_the_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing_fchmod(_fd: int, _mode: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, "fchmod", failing_fchmod)
+    with pytest.raises(OSError, match="Input/output"):
+        write_atomic(tmp_path / "ips.json", b"{}")
+    assert os.listdir(tmp_path) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QCheckBox, QDialog, QLabel, QMessageBox
 
 from tests.conftest import PASSPHRASE
 from wallet.errors import InputRefused, VaultError, WrongPassphrase
@@ -16,6 +16,7 @@ from wallet.gui.settings_data import DeleteWalletDialog
 from wallet.gui.settings_dialog import PAGES, SettingsDialog
 from wallet.gui.settings_networks import choose_network
 from wallet.gui.theme import is_dark, text_percent
+from wallet.gui.tray import KEEP_TEXT
 from wallet.services import Networks, Preferences, WalletService
 
 NEW_PASSPHRASE = "a brand new passphrase"
@@ -35,6 +36,21 @@ def test_every_page_opens_by_name(settings: SettingsDialog) -> None:
         settings.show_page(key)
         assert settings.current_page == key
         assert settings.stack.currentWidget().widget() is settings.pages[key]
+
+
+def test_keep_sharing_is_on_the_sharing_page_with_its_key_and_default(settings: SettingsDialog, unlocked) -> None:
+    assert PAGES.index("sharing") < PAGES.index("pinning")  # with the general pages, before the remote services
+    assert [settings.page_list.item(n).text() for n in range(3)] == ["Security", "Appearance", "Sharing"]
+    settings.show_page("sharing")
+    page = settings.sharing
+    assert page.keep_sharing.text() == KEEP_TEXT and page.keep_sharing.isChecked()  # on by default
+    assert page.keep_sharing.isVisible() and "Pinning services" in page.pinning_hint.text()
+    assert not settings.pinning.findChildren(QCheckBox)  # the pinning page is about remote services only
+    page.keep_sharing.click()
+    config = json.loads((unlocked.app.home / "config.json").read_text())
+    assert config["settings"]["sharing.keep_after_close"] is False
+    page.keep_sharing.click()
+    assert unlocked.app.config.settings.sharing_keep_after_close is True and page.status.text() == ""
 
 
 def test_change_passphrase_then_unlock_with_the_new_one(qtbot, settings: SettingsDialog, created_service) -> None:

@@ -151,8 +151,8 @@ def test_notices_of_an_open_and_of_a_share_ending_soon(qtbot, open_wallet) -> No
 def test_keep_sharing_is_a_settings_check_box_read_when_the_window_closes(qtbot, session: WalletSession) -> None:
     _unlock(qtbot, session)
     window = session.window
-    window.open_settings("pinning")
-    page = window.settings_dialog.pinning
+    window.open_settings("sharing")
+    page = window.settings_dialog.sharing
     assert page.keep_sharing.text() == KEEP_TEXT and page.keep_sharing.isChecked()  # on by default
     assert "\n" not in page.keep_explain.text() and "locks the wallet" in page.keep_explain.text()
 
@@ -169,8 +169,8 @@ def test_keep_sharing_turned_on_in_settings_keeps_serving_after_close(qtbot, ses
     session.service.app.config.set("sharing.keep_after_close", False)
     _unlock(qtbot, session)
     window = session.window
-    window.open_settings("pinning")
-    page = window.settings_dialog.pinning
+    window.open_settings("sharing")
+    page = window.settings_dialog.sharing
     assert not page.keep_sharing.isChecked()  # the page shows the saved setting
     page.keep_sharing.click()
     assert session.service.app.config.settings.sharing_keep_after_close is True

@@ -222,6 +222,20 @@ def test_how_to_verify_script_works_without_the_app(plain_export, tmp_path: Path
     assert bad.returncode != 0 and "provenance.json was changed" in bad.stderr
 
 
+@pytest.mark.parametrize("passphrase", [None, PASSPHRASE], ids=["plain", "encrypted"])
+def test_export_is_for_the_owner_only(tmp_path: Path, keys, clock, small_records, card_bytes,
+                                      passphrase: str | None) -> None:
+    old = os.umask(0)  # the modes are the wallet's choice, not a lenient umask's
+    try:
+        result = write_export(tmp_path, resources=small_records, cards=card_bytes, keys=keys, clock=clock,
+                              passphrase=passphrase)
+    finally:
+        os.umask(old)
+    assert result.path.stat().st_mode & 0o777 == 0o700
+    assert {name: (result.path / name).stat().st_mode & 0o777 for name in result.files} == dict.fromkeys(
+        result.files, 0o600)
+
+
 # --- encrypted exports ---------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.signed_grants import chain100  # noqa: F401 - anvil as chain 100, the contract deployed
 
 # The wallets themselves come from tests/conftest.py's ``open_wallet`` and ``clock``.
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chain.anvil_node import AnvilNode
 from tests.conftest import PASSPHRASE
 from tests.sharing.conftest import SMALL_PATIENT
-from tests.sharing.test_signed_sharing import RICH, _on_chain100, chain100  # noqa: F401 - the fixture
+from tests.signed_grants import RICH, PublicChain, on_chain100
 from wallet.chain import connect_rpc
 from wallet.chain.grants import GrantStatus
 from wallet.cli.sharing_cmds import _grant_json, short_grant_id
@@ -18,12 +17,12 @@ from wallet.services.expiry import parse_expiry
 from wallet.services.networks import Networks
 
 
-def test_a_grant_on_another_network_is_unknown_never_active(chain100: AnvilNode, open_wallet) -> None:  # noqa: F811
+def test_a_grant_on_another_network_is_unknown_never_active(chain100: PublicChain, open_wallet) -> None:
     patient = open_wallet("patient")
-    _on_chain100(patient, chain100.url, active=True)
+    on_chain100(patient, chain100.url, active=True)
     patient.import_file(SMALL_PATIENT)
     doctor = open_wallet("doctor")
-    _on_chain100(doctor, chain100.url, active=False)  # the doctor's wallet stays on its embedded chain
+    on_chain100(doctor, chain100.url, active=False)  # the doctor's wallet stays on its embedded chain
     public = connect_rpc(chain100.url, receipt_timeout=30, poll_interval=0.05)
     chain100.rpc("anvil_setBalance", doctor.identity.address, RICH)
     public.register_key(doctor.keys.account, doctor.identity.encryption_key)
@@ -82,9 +81,9 @@ def test_grants_are_named_by_the_tail_of_their_id(patient, doctor, clock) -> Non
 
 
 def test_a_doctor_on_another_network_opens_an_embedded_chain_share(
-        chain100: AnvilNode, patient, open_wallet, clock) -> None:  # noqa: F811
+        chain100: PublicChain, patient, open_wallet, clock) -> None:
     doctor = open_wallet("doctor")
-    _on_chain100(doctor, chain100.url, active=True)  # the doctor's wallet uses another network
+    on_chain100(doctor, chain100.url, active=True)  # the doctor's wallet uses another network
     embedded = doctor.app.make_embedded_chain()
     try:
         embedded.register_key(doctor.keys.account, doctor.identity.encryption_key)
@@ -107,7 +106,7 @@ def test_a_doctor_on_another_network_opens_an_embedded_chain_share(
 
 
 def test_the_revocation_cost_is_one_figure_before_and_when_revoking(
-        chain100: AnvilNode, patient, doctor, open_wallet, clock) -> None:  # noqa: F811
+        chain100: PublicChain, patient, doctor, open_wallet, clock) -> None:
     sharing = Sharing(patient)  # on the embedded chain: a development chain, nothing to pay
     receipt = sharing.grant(doctor.identity.address, record_ids=sharing.choose_records(types=["Immunization"]),
                             expires_at=parse_expiry("7d", now=clock.now()))
@@ -115,7 +114,7 @@ def test_the_revocation_cost_is_one_figure_before_and_when_revoking(
     assert plan.development and plan.cost == 0 and "costs nothing" in plan.describe()
 
     poor = open_wallet("poor")
-    _on_chain100(poor, chain100.url, active=True)
+    on_chain100(poor, chain100.url, active=True)
     poor.import_file(SMALL_PATIENT)
     public = connect_rpc(chain100.url, receipt_timeout=30, poll_interval=0.05)
     chain100.rpc("anvil_setBalance", doctor.identity.address, RICH)

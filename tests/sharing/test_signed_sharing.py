@@ -8,68 +8,32 @@ revocation is signed by the grant's key and submitted by whoever has funds."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from eth_account import Account
 
-from tests.chain.anvil_node import AnvilNode
 from tests.sharing.conftest import SMALL_PATIENT
+from tests.signed_grants import RICH, PublicChain, on_chain100, one_line, signed_grant
 from wallet.chain import connect_rpc
-from wallet.chain.eip712 import Eip712Domain, recover_signed_grant, sign_grant
+from wallet.chain.eip712 import Eip712Domain, recover_signed_grant
 from wallet.chain.grants import GrantStage, GrantStatus, from_chain_time
 from wallet.errors import ChainError, GrantNotActive, InsufficientFunds, ShareError
 from wallet.services import Sharing
 from wallet.services.expiry import parse_expiry
-from wallet.services.networks import Networks
 from wallet.share.token import MAX_TOKEN_LENGTH, parse_token
 from wallet.vault import aead
 
-RICH = hex(10**20)
-
-
-@pytest.fixture(scope="module")
-def chain100() -> Iterator[AnvilNode]:
-    """anvil as chain 100, the grants contract deployed at its standard address by a funded account."""
-    node = AnvilNode("--chain-id", "100")
-    try:
-        node.start()
-    except Exception as exc:
-        node.stop()
-        pytest.fail(f"anvil could not start ({exc}); run `npm ci` in the repository", pytrace=False)
-    deployer = Account.create()
-    node.rpc("anvil_setBalance", deployer.address, RICH)
-    backend = connect_rpc(node.url, receipt_timeout=30, poll_interval=0.05)
-    assert not backend.is_development
-    backend.deploy(deployer)
-    backend.close()
-    yield node
-    node.stop()
-
-
-def _on_chain100(wallet, url: str, *, active: bool) -> None:
-    networks = Networks(wallet.app)
-    networks.add("gnosis", chain_id=100, rpc=[url])  # the built-in profile's RPC list, pointed at the test node
-    if active:
-        networks.use("gnosis")
-
-
-def _one_line(exc: pytest.ExceptionInfo[BaseException]) -> str:
-    message = exc.value.user_message  # type: ignore[attr-defined]
-    assert message and "\n" not in message
-    return message
-
 
 def test_a_patient_with_nothing_shares_the_doctor_submits_pays_and_a_third_account_revokes(
-        chain100: AnvilNode, open_wallet, clock) -> None:
+        chain100: PublicChain, open_wallet, clock) -> None:
     url = chain100.url
     patient = open_wallet("patient")
-    _on_chain100(patient, url, active=True)
+    on_chain100(patient, url, active=True)
     patient.import_file(SMALL_PATIENT)
     doctor = open_wallet("doctor")
-    _on_chain100(doctor, url, active=False)  # the doctor's wallet stays on its embedded chain
+    on_chain100(doctor, url, active=False)  # the doctor's wallet stays on its embedded chain
     chain100.rpc("anvil_setBalance", doctor.identity.address, RICH)
     public = connect_rpc(url, receipt_timeout=30, poll_interval=0.05)
     public.register_key(doctor.keys.account, doctor.identity.encryption_key)
@@ -86,7 +50,7 @@ def test_a_patient_with_nothing_shares_the_doctor_submits_pays_and_a_third_accou
     with pytest.raises(InsufficientFunds) as poor:  # submitting at once needs funds the patient does not have
         sharing.grant(doctor.identity.address, record_ids=ids, expires_at=parse_expiry("7d", now=public.now()),
                       submit=True)
-    assert "Or share without submitting" in _one_line(poor)
+    assert "Or share without submitting" in one_line(poor.value)
     assert len(sharing.grants()) == 1  # the refused share left nothing behind
     (mine,) = sharing.grants()
     assert mine.on_chain is False and mine.status is GrantStatus.ACTIVE
@@ -115,10 +79,10 @@ def test_a_patient_with_nothing_shares_the_doctor_submits_pays_and_a_third_accou
     assert "--signed-out" in plan.describe() and "xDAI" in plan.describe()
     with pytest.raises(InsufficientFunds) as refused:
         sharing.revoke_grant(receipt.grant_id)
-    assert "--signed-out" in _one_line(refused)
+    assert "--signed-out" in one_line(refused.value)
     signed = sharing.sign_revocation(receipt.grant_id)
     third = open_wallet("third")
-    _on_chain100(third, url, active=True)
+    on_chain100(third, url, active=True)
     chain100.rpc("anvil_setBalance", third.identity.address, RICH)
     submitted = Sharing(third).submit_signed(json.dumps(signed.to_json()))
     assert submitted.kind == "revoke" and submitted.tx.gas_used <= 35_000
@@ -129,50 +93,48 @@ def test_a_patient_with_nothing_shares_the_doctor_submits_pays_and_a_third_accou
 
 
 def test_replayed_forged_expired_and_other_chain_grants_are_refused_in_one_line(
-        chain100: AnvilNode, open_wallet) -> None:
+        chain100: PublicChain, open_wallet) -> None:
     url = chain100.url
     payer = open_wallet("payer")
-    _on_chain100(payer, url, active=True)
+    on_chain100(payer, url, active=True)
     chain100.rpc("anvil_setBalance", payer.identity.address, RICH)
     sharing = Sharing(payer)
     chain = payer.chain()
     grantee = Account.create().address
     key = Account.create()
     domain = chain.domain
-    signed = sign_grant(key, domain, grantee, "bafy" + "a" * 55, bytes(93), chain.now() + timedelta(days=1))
+    signed = signed_grant(key, chain, grantee)
     text = json.dumps(signed.to_json())
     assert sharing.submit_signed(text).kind == "grant"
 
     with pytest.raises(ChainError) as replayed:
         sharing.submit_signed(text)
-    assert "already exists" in _one_line(replayed)
+    assert "already exists" in one_line(replayed.value)
 
     forged = dict(signed.to_json(), cid="bafy" + "b" * 55)  # the content changed after signing
     with pytest.raises(ChainError) as bad:
         sharing.submit_signed(json.dumps(forged))
-    assert "signature" in _one_line(bad).lower()
+    assert "signature" in one_line(bad.value).lower()
 
-    expired = sign_grant(Account.create(), domain, grantee, "bafy" + "a" * 55, bytes(93),
-                         chain.now() - timedelta(seconds=5))
+    expired = signed_grant(Account.create(), chain, grantee, expires_in=-timedelta(seconds=5))
     with pytest.raises(ChainError) as late:
         sharing.submit_signed(json.dumps(expired.to_json()))
-    assert "expir" in _one_line(late).lower()
+    assert "expir" in one_line(late.value).lower()
 
-    elsewhere = sign_grant(Account.create(), Eip712Domain(101, domain.verifying_contract), grantee,
-                           "bafy" + "a" * 55, bytes(93), chain.now() + timedelta(days=1))
+    elsewhere = signed_grant(Account.create(), chain, grantee, domain=Eip712Domain(101, domain.verifying_contract))
     with pytest.raises(ChainError) as other:
         sharing.submit_signed(json.dumps(elsewhere.to_json()))
-    assert "chain 101" in _one_line(other) and "chain 100" in _one_line(other)
+    assert "chain 101" in one_line(other.value) and "chain 100" in one_line(other.value)
     # A token carrying it is refused before anything is fetched or sent: the signature recovers elsewhere.
     with pytest.raises(ChainError) as recovered:
         recover_signed_grant(domain, elsewhere.grant_id, elsewhere.cid, elsewhere.wrapped_key, elsewhere.expires_at,
                              elsewhere.r.to_bytes(32, "big") + elsewhere.s.to_bytes(32, "big") + bytes([elsewhere.v]))
-    assert "another chain" in _one_line(recovered)
+    assert "another chain" in one_line(recovered.value)
 
 
-def test_a_token_for_a_chain_without_a_profile_says_how_to_add_one(chain100: AnvilNode, open_wallet) -> None:
+def test_a_token_for_a_chain_without_a_profile_says_how_to_add_one(chain100: PublicChain, open_wallet) -> None:
     patient = open_wallet("patient")
-    _on_chain100(patient, chain100.url, active=True)
+    on_chain100(patient, chain100.url, active=True)
     patient.import_file(SMALL_PATIENT)
     doctor = open_wallet("doctor")
     public = connect_rpc(chain100.url, receipt_timeout=30, poll_interval=0.05)
@@ -187,7 +149,7 @@ def test_a_token_for_a_chain_without_a_profile_says_how_to_add_one(chain100: Anv
     other = replace(token, chain_id=777_777).encode()
     with pytest.raises(ShareError) as missing:
         Sharing(doctor).open(other)
-    message = _one_line(missing)
+    message = one_line(missing.value)
     assert "chain 777777" in message and "network add NAME --chain-id 777777 --rpc URL" in message
     public.close()
 
@@ -295,13 +257,13 @@ def test_a_first_version_grant_and_its_hwshare_1_token_keep_working(patient, doc
         Sharing(doctor).open(token)
 
 
-def test_a_doctor_without_funds_is_told_in_one_line_and_nothing_is_logged(chain100: AnvilNode, open_wallet) -> None:
+def test_a_doctor_without_funds_is_told_in_one_line_and_nothing_is_logged(chain100: PublicChain, open_wallet) -> None:
     url = chain100.url
     patient = open_wallet("patient")
-    _on_chain100(patient, url, active=True)
+    on_chain100(patient, url, active=True)
     patient.import_file(SMALL_PATIENT)
     doctor = open_wallet("doctor")
-    _on_chain100(doctor, url, active=True)
+    on_chain100(doctor, url, active=True)
     chain100.rpc("anvil_setBalance", doctor.identity.address, RICH)
     assert Sharing(doctor).register_key() is not None
     chain100.rpc("anvil_setBalance", doctor.identity.address, "0x0")
@@ -310,7 +272,7 @@ def test_a_doctor_without_funds_is_told_in_one_line_and_nothing_is_logged(chain1
                             expires_at=parse_expiry("1d", now=patient.chain().now()))
     with pytest.raises(InsufficientFunds) as poor:
         Sharing(doctor).open(receipt.token)
-    message = _one_line(poor)
+    message = one_line(poor.value)
     assert "xDAI" in message and doctor.identity.address in message
     gid = bytes.fromhex(receipt.grant_id[2:])
     assert doctor.chain().grant_stage(gid) is GrantStage.UNUSED  # nothing was submitted or logged
@@ -322,7 +284,7 @@ def _opens_logged(wallet) -> int:
 
 
 @pytest.mark.parametrize("submitted_first", [False, True], ids=["with-the-grant", "access-only"])
-def test_an_open_whose_access_log_reverts_on_chain_shows_nothing(chain100: AnvilNode, open_wallet,
+def test_an_open_whose_access_log_reverts_on_chain_shows_nothing(chain100: PublicChain, open_wallet,
                                                                  submitted_first: bool) -> None:
     """The access-log transaction is priced while the data is fetched and sent once the records
     are validated; the patient revokes in between, so the transaction is mined and reverts. The
@@ -331,11 +293,11 @@ def test_an_open_whose_access_log_reverts_on_chain_shows_nothing(chain100: Anvil
 
     url = chain100.url
     patient = open_wallet("patient")
-    _on_chain100(patient, url, active=True)
+    on_chain100(patient, url, active=True)
     patient.import_file(SMALL_PATIENT)
     chain100.rpc("anvil_setBalance", patient.identity.address, RICH)  # so the patient can revoke at once
     doctor = open_wallet("doctor")
-    _on_chain100(doctor, url, active=True)
+    on_chain100(doctor, url, active=True)
     chain100.rpc("anvil_setBalance", doctor.identity.address, RICH)
     assert Sharing(doctor).register_key() is not None
     sharing = Sharing(patient)
@@ -357,7 +319,7 @@ def test_an_open_whose_access_log_reverts_on_chain_shows_nothing(chain100: Anvil
     with pytest.raises(ChainError) as refused:
         doc_sharing.open(receipt.token, progress=revoke_once_decrypted)
     assert "Validating the records" in messages and "Opened" not in messages
-    assert "revoked" in _one_line(refused).lower() or "failed on chain" in _one_line(refused)
+    assert "revoked" in one_line(refused.value).lower() or "failed on chain" in one_line(refused.value)
     assert _opens_logged(doctor) == before  # nothing kept as opened
     if submitted_first:
         assert doctor.chain().grant_info(gid).accesses == accesses  # the reverted log added no access

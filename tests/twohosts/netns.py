@@ -30,6 +30,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 __all__ = ["SUBNET", "Computer", "Leftover", "Network", "NetworkUnavailable"]
@@ -220,8 +221,14 @@ class Network:
         _ip("-n", namespace, "link", "set", "lo", "up")
         return computer
 
-    def add(self, role: str) -> Computer:
-        """A new computer joined to the bridge, at the next free address."""
+    def add(self, role: str, *, rtt_ms: float = 0) -> Computer:
+        """A new computer joined to the bridge, at the next free address.
+
+        With ``rtt_ms`` the computer is ``rtt_ms`` of round-trip time away from every other
+        one (the internet's chain node and keeper included): it is joined through a delay
+        line (:mod:`tests.twohosts.delay_line`) instead of a veth pair."""
+        if rtt_ms > 0:
+            return self._add_far(role, rtt_ms)
         index = len(self.computers)
         inside, port = f"h{self.token}{index}", f"p{self.token}{index}"
         computer = self._namespace(role, link=inside)
@@ -232,6 +239,35 @@ class Network:
             _ip("-n", self.internet.namespace, "link", "set", port, "up")
             _ip("-n", computer.namespace, "addr", "add", f"{computer.address}/{SUBNET.prefixlen}", "dev", inside)
             _ip("-n", computer.namespace, "link", "set", inside, "up")
+        except Exception:
+            self.close()
+            raise
+        return computer
+
+    def _add_far(self, role: str, rtt_ms: float) -> Computer:
+        index = len(self.computers)
+        inside, outside = f"t{self.token}{index}", f"u{self.token}{index}"
+        computer = self._namespace(role, link=inside)
+        internet = self.internet.namespace
+        try:
+            _ip("-n", computer.namespace, "tuntap", "add", "dev", inside, "mode", "tun")
+            _ip("-n", computer.namespace, "addr", "add", f"{computer.address}/{SUBNET.prefixlen}", "dev", inside)
+            _ip("-n", computer.namespace, "link", "set", inside, "up")
+            _ip("-n", internet, "tuntap", "add", "dev", outside, "mode", "tun")
+            _ip("-n", internet, "link", "set", outside, "up")
+            _ip("-n", internet, "route", "add", f"{computer.address}/32", "dev", outside)
+            # The internet computer routes between the delay line and the bridge, and answers the
+            # bridge's ARP for the far computer, so the others reach it as if it were on the bridge.
+            sysctl = self.internet.run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1",
+                                        f"net.ipv4.conf.{self.bridge}.proxy_arp=1"], timeout=30)
+            if sysctl.returncode != 0:
+                raise NetworkUnavailable(f"sysctl inside {internet} failed: {sysctl.stderr.strip()}")
+            line = self.internet.start([sys.executable, str(Path(__file__).with_name("delay_line.py")), outside,
+                                        computer.namespace, inside, str(rtt_ms / 2)])
+            assert line.stdout is not None
+            if line.stdout.readline().strip() != "ready":
+                err = line.stderr.read() if line.stderr else ""
+                raise NetworkUnavailable(f"the delay line to {role} did not start: {err.strip()[-2000:]}")
         except Exception:
             self.close()
             raise

@@ -51,6 +51,24 @@ def test_computers_reach_each_other_only_over_the_bridge(network: Network) -> No
     assert can_connect(patient, doctor.address, 7000, timeout=10)
 
 
+def test_a_far_computer_is_joined_through_a_delay_line(network: Network) -> None:
+    """A computer ``rtt_ms`` away reaches the internet and is reached by the others, on its
+    own address only; closing the network ends the delay line and leaves nothing behind."""
+    near, far = network.add("near"), network.add("far", rtt_ms=40)
+    server = network.internet.start([sys.executable, "-c", LISTEN, network.internet.address])
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    assert can_connect(far, network.internet.address, 7000, timeout=10)
+    far_server = far.start([sys.executable, "-c", LISTEN, far.address])
+    assert far_server.stdout is not None and far_server.stdout.readline().strip() == "ready"
+    assert can_connect(near, far.address, 7000, timeout=10)
+    assert _addresses(far) == {"127.0.0.1", "::1", far.address}
+    assert far.run(["ip", "route", "show", "default"]).stdout.strip() == ""  # no way out
+    far.link_down()
+    assert not can_connect(far, network.internet.address, 7000, timeout=1)
+    far.link_up()
+    assert can_connect(far, network.internet.address, 7000, timeout=10)
+
+
 def test_close_ends_every_process_and_removes_every_namespace() -> None:
     net = Network()
     try:

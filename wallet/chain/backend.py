@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from .eip712 import Eip712Domain, SignedGrant, SignedRevoke
 from .grants import AccessEvent, AccessGrant, GrantStage
 
-__all__ = ["ChainBackend", "Deployment", "PreparedTx", "Signer", "TxResult"]
+__all__ = ["ChainBackend", "Deployment", "OpenReading", "PreparedTx", "Signer", "TxResult"]
 
 
 @runtime_checkable
@@ -69,6 +69,30 @@ class PreparedTx:
     def gas(self) -> int:
         """The gas limit it carries (the estimate with the backend's margin)."""
         return int(self.fields["gas"])
+
+
+@dataclass(frozen=True)
+class OpenReading:
+    """What an open reads of the chain before it logs the access, read together.
+
+    ``stage`` and the storage of the grant (``grantOf``: ``patient``, ``grantee``,
+    ``expires_at``, ``revoked``; ``None``/``False`` for an id never used) at the chain's
+    time ``now`` (the latest block's, what the contract compares expiries with); and the
+    access-log transaction for that stage, estimated and priced (:class:`PreparedTx`):
+    ``grantBySigAndRecordAccess`` of the signed grant while it is unused (``submits``),
+    else ``recordAccess``. ``prepared`` is ``None`` when the grant cannot be opened at
+    ``now`` (burned, revoked, expired) or the node's estimate refused the transaction:
+    the caller says why, or prices it again to get the contract's error."""
+
+    stage: GrantStage
+    now: datetime
+    patient: str | None = None
+    grantee: str | None = None
+    expires_at: datetime | None = None
+    revoked: bool = False
+    prepared: PreparedTx | None = field(default=None, repr=False)
+    submits: bool = False
+    block: int | None = None  # the latest block when it was read, where the node said (a batch)
 
 
 class ChainBackend(Protocol):
@@ -159,8 +183,9 @@ class ChainBackend(Protocol):
 
     def is_active(self, grant_id: bytes) -> bool: ...
 
-    def grant_info(self, grant_id: bytes) -> AccessGrant:
-        """The grant with its CID, wrapped key and accesses; ``GrantNotActive`` if unknown."""
+    def grant_info(self, grant_id: bytes, *, reading: OpenReading | None = None) -> AccessGrant:
+        """The grant with its CID, wrapped key and accesses; ``GrantNotActive`` if unknown.
+        ``reading``: this grant's :meth:`read_for_open`, whose storage and block it reuses."""
         ...
 
     def grants_by_patient(self, patient: str) -> list[AccessGrant]: ...
@@ -196,6 +221,13 @@ class ChainBackend(Protocol):
         ``recordAccess(grant_id)``, or with ``signed`` ``grantBySigAndRecordAccess`` (the
         grant submitted with the access). A revert (not the grantee, revoked, expired,
         burned) raises the ``ChainError`` the transaction would, and costs nothing."""
+        ...
+
+    def read_for_open(self, account: Signer, grant_id: bytes, *, signed: SignedGrant | None = None) -> OpenReading:
+        """The grant's stage and storage, the chain's time and the access-log transaction
+        priced for ``account`` (see :class:`OpenReading`), in one JSON-RPC batch where the
+        node takes batches, else one call at a time. ``signed``: the token's signed grant,
+        submitted with the access while the id is unused."""
         ...
 
     def send_prepared(self, account: Signer, prepared: PreparedTx) -> TxResult:

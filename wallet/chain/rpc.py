@@ -35,8 +35,10 @@ def connect_rpc(url: str, *, contract_address: str | None = None, timeout: float
         raise ChainUnavailable(f"The chain address {url!r} is not an http(s) URL; set chain.rpc to one.")
     # web3's validation asks the node for its chain id before every call and gas estimate; an
     # endpoint's chain id does not change, so that answer is kept (one round trip per read saved).
+    # (No cache validation threshold: web3 would ask for the chain id once more to choose one.)
     provider = Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, cache_allowed_requests=True,
-                                 cacheable_requests={RPCEndpoint("eth_chainId")})
+                                 cacheable_requests={RPCEndpoint("eth_chainId")},
+                                 request_cache_validation_threshold=None)
     w3 = Web3(provider)
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     return Web3ChainBackend(

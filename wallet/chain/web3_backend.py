@@ -17,24 +17,25 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, cast
 
 import requests
+from eth_abi import decode as abi_decode
 from eth_typing import ABIEvent, ChecksumAddress, HexStr
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from hexbytes import HexBytes
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.exceptions import (
     ContractLogicError,
     ProviderConnectionError,
     TimeExhausted,
     TransactionNotFound,
-    Web3Exception,
     Web3RPCError,
 )
-from web3.types import FilterParams, TxParams, Wei
+from web3.providers.base import JSONBaseProvider
+from web3.types import FilterParams, RPCEndpoint, TxParams, Wei
 
 from ..errors import (
     ChainError,
@@ -46,7 +47,7 @@ from ..errors import (
     TransactionPending,
     TransactionReverted,
 )
-from .backend import Deployment, PreparedTx, Signer, TxResult
+from .backend import Deployment, OpenReading, PreparedTx, Signer, TxResult
 from .canonical import FACTORY_ADDRESS, canonical_address, factory_calldata, factory_deployment, identify_runtime
 from .code_checks import CodeChecks
 from .contract import error_from_revert, load_artefact
@@ -75,6 +76,10 @@ GAS_MARGIN_NUM, GAS_MARGIN_DEN = 6, 5  # gas limit = estimate × 1.2
 ZERO_ADDRESS = "0x" + "00" * 20
 ENCRYPTION_KEY_SIZE = 32
 SEND_ATTEMPTS = 8  # a nonce taken by another process meanwhile: look again
+EIP7966_TIMEOUT = 4  # eth_sendRawTransactionSync: taken, not mined within the node's wait
+SEND_REFUSALS = ("nonce", "insufficient funds", "underpriced", "already known", "already imported",
+                 "known transaction")
+SYNC_SEND_WAIT = 10.0  # seconds a synchronous send waits for the node's answer before polling instead
 
 Faucet = Signer | Literal["node"] | None
 
@@ -140,6 +145,26 @@ def _as_int(value: Any) -> int:
     return int(value)
 
 
+def _rpc_error(error: Any) -> Web3RPCError:
+    """A JSON-RPC error answer as web3 raises it."""
+    error = error if isinstance(error, dict) else {"message": str(error)}
+    return Web3RPCError(str(error.get("message")), rpc_response=cast(Any, {"error": error}))
+
+
+def _receipt_fields(receipt: Any) -> dict[str, Any] | None:
+    """A mined transaction's receipt as a node's JSON answer gives it: the fields read here;
+    ``None`` for no receipt (not mined yet)."""
+    if not isinstance(receipt, dict) or receipt.get("blockNumber") is None:
+        return None
+    return {"status": _as_int(receipt["status"]), "gasUsed": _as_int(receipt["gasUsed"]),
+            "blockNumber": _as_int(receipt["blockNumber"]), "transactionHash": HexBytes(receipt["transactionHash"])}
+
+
+def _block_fields(block: Any) -> dict[str, int]:
+    """A block as a node's JSON answer gives it: the fields read here, as integers."""
+    return {k: _as_int(v) for k, v in block.items() if k in ("number", "timestamp", "baseFeePerGas") and v is not None}
+
+
 @dataclass
 class _InFlight:
     nonce: int
@@ -199,8 +224,12 @@ class Web3ChainBackend:
         self._lock = threading.RLock()
         self._nonces = _NonceBook()
         self._block_times: dict[int, int] = {}
+        self._batches = True  # cleared when the node answers a batch with anything but a list of answers
+        self._sync_sends = True  # cleared when the node does not offer eth_sendRawTransactionSync (EIP-7966)
+        self._fetched_code: dict[str, bytes] = {}  # code read while connecting, by lower-case address
+        self._canonical = canonical_address()
         with self._guard("Connecting to the chain"):
-            self._chain_id = int(w3.eth.chain_id)
+            self._chain_id = self._connect_reads(contract_address, earlier_contracts)
         self._development = self._chain_id in DEV_CHAIN_IDS if development is None else development
         if faucet is None and self._development:
             faucet = "node"
@@ -215,15 +244,15 @@ class Web3ChainBackend:
         self._contract: Any = None
         self._contract_version = 0
         self._deployed_block: int | None = None
-        self._canonical = canonical_address()
         self._earlier: list[Any] = []
         self._deployed_blocks: dict[str, int] = {}
         self._endpoint = endpoint
         self._code_checks = code_checks if endpoint else None
         canonical_present = self._checked_version(self._canonical) is not None
         if not canonical_present:
-            with self._guard("Looking up the grants contract"):
-                canonical_present = bool(self._w3.eth.get_code(self._canonical))
+            code = self._fetched_code[self._canonical.lower()] = self._code_at(self._canonical,
+                                                                                "Looking up the grants contract")
+            canonical_present = bool(code)
         if contract_address:
             self._use_contract(contract_address)
             if self._contract_version == 1 and canonical_present:
@@ -231,6 +260,7 @@ class Web3ChainBackend:
         elif canonical_present:
             self._use_contract(self._canonical)
         self._use_earlier(tuple(earlier_contracts))
+        self._fetched_code = {}  # later looks (a deployment) read the chain again
 
     def __repr__(self) -> str:
         return f"Web3ChainBackend({self._description}, chain_id={self._chain_id}, contract={self.contract_address})"
@@ -320,6 +350,57 @@ class Web3ChainBackend:
     def _subject(self) -> str:
         return self._description[:1].upper() + self._description[1:]
 
+    # --- batches -------------------------------------------------------------------
+
+    def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]] | None:
+        """``calls`` as one JSON-RPC batch (JSON-RPC 2.0, section 6): one round trip. Each
+        call's answer as the node gave it (``{"result": …}`` or ``{"error": …}``), in the
+        calls' order; ``None`` when the provider or the node takes no batch (the embedded
+        chain, a node that answers a batch with one error object or an HTTP error), which
+        is remembered, so the caller asks one call at a time from then on. A connection
+        failure raises as a single call's would."""
+        provider = self._w3.provider
+        if not self._batches or not isinstance(provider, JSONBaseProvider):
+            return None
+        try:
+            answers = provider.make_batch_request([(RPCEndpoint(method), params) for method, params in calls])
+        except (NotImplementedError, requests.exceptions.HTTPError, ValueError):
+            self._batches = False
+            return None
+        if (not isinstance(answers, list) or len(answers) != len(calls)
+                or not all(isinstance(a, dict) and ("result" in a or "error" in a) for a in answers)):
+            self._batches = False
+            return None
+        return [dict(a) for a in answers]
+
+    def _connect_reads(self, contract_address: str | None, earlier: tuple[str, ...]) -> int:
+        """The node's chain id; where the node takes batches, the code at the standard
+        address and at the configured contracts rides along (one round trip), kept for the
+        code checks of this connection."""
+        addresses = [self._canonical]
+        for address in (contract_address, *earlier):
+            if not address:
+                continue
+            try:
+                addresses.append(_checksum_address(address))
+            except ValueError:
+                continue  # _use_contract says what is wrong with it
+        answers = self._batch([("eth_chainId", []), *(("eth_getCode", [a, "latest"]) for a in addresses)])
+        if answers is None or "result" not in answers[0]:
+            return int(self._w3.eth.chain_id)
+        for address, answer in zip(addresses, answers[1:], strict=True):
+            if isinstance(answer.get("result"), str):
+                self._fetched_code[address.lower()] = bytes(HexBytes(answer["result"]))
+        return _as_int(answers[0]["result"])
+
+    def _code_at(self, address: str, action: str) -> bytes:
+        """The runtime code at ``address``: read while connecting, else now."""
+        code = self._fetched_code.get(address.lower())
+        if code is not None:
+            return code
+        with self._guard(action):
+            return bytes(self._w3.eth.get_code(_checksum_address(address)))
+
     # --- contract ------------------------------------------------------------------
 
     def _checked_version(self, address: str) -> int | None:
@@ -343,8 +424,7 @@ class Web3ChainBackend:
                 f"The grants contract address {address!r} is not an address; check chain.contract.") from None
         version = self._checked_version(checksummed)
         if version is None:
-            with self._guard("Looking up the grants contract"):
-                code = self._w3.eth.get_code(checksummed)
+            code = self._code_at(checksummed, "Looking up the grants contract")
             if not code:
                 raise ChainUnavailable(
                     f"There is no grants contract at {address} on {self._description} (chain {self._chain_id}); "
@@ -371,9 +451,8 @@ class Web3ChainBackend:
                 continue
             version = self._checked_version(checksummed)
             if version is None:
-                with self._guard("Looking up an earlier grants contract"):
-                    code = self._w3.eth.get_code(checksummed)
-                version = self._identified(checksummed, bytes(code))
+                code = self._code_at(checksummed, "Looking up an earlier grants contract")
+                version = self._identified(checksummed, code)
             if version != 1:
                 raise ContractMismatch(
                     f"The contract at {checksummed} is not an earlier Health Wallet grants contract.")
@@ -484,7 +563,7 @@ class Web3ChainBackend:
         assert faucet is not None and not isinstance(faucet, str)
         fees = self._fees()
         tx = {"from": faucet.address, "to": address, "value": amount, "gas": 21000, "chainId": self._chain_id, **fees}
-        tx_hash = self._sign_and_send(faucet, tx, action)
+        tx_hash, _first = self._sign_and_send(faucet, tx, action)
         self._wait(tx_hash, faucet.address, action)
 
     def _rebroadcast(self, account: Signer, entry: _InFlight, fees: dict[str, int]) -> None:
@@ -498,7 +577,7 @@ class Web3ChainBackend:
             self._w3.eth.send_raw_transaction(signed.raw_transaction)
         except Web3RPCError as exc:
             text = _rpc_message(exc).lower()
-            if "nonce too low" in text or "already known" in text:
+            if "nonce too low" in text or "already known" in text or "already imported" in text:
                 return  # it was mined meanwhile, or the node has it already
             raise
         entry.tx, entry.tx_hash, entry.stuck = tx, HexBytes(signed.hash).to_0x_hex(), False
@@ -509,10 +588,69 @@ class Web3ChainBackend:
         return (int(self._w3.eth.get_transaction_count(checksummed, "latest")),
                 int(self._w3.eth.get_transaction_count(checksummed, "pending")))
 
+    def _send_raw(self, raw: bytes, tx_hash: str, look: bool) -> Any:
+        """Send a signed transaction. With ``look`` its receipt is asked in the same round
+        trip where the node allows: ``eth_sendRawTransactionSync`` (EIP-7966: the node answers
+        once the transaction is mined, or says it is still pending), else a batch of the send
+        and a receipt request (a node that mines at once may have it). The receipt when it
+        came back, else ``None`` (it is polled as usual). An error answer to the send raises
+        as the single call would."""
+        if look:
+            sent = self._send_sync(raw)
+            if sent is not None:
+                return sent[0]
+        answers = self._batch([("eth_sendRawTransaction", [HexBytes(raw).to_0x_hex()]),
+                               ("eth_getTransactionReceipt", [tx_hash])]) if look else None
+        if answers is None:
+            self._w3.eth.send_raw_transaction(raw)
+            return None
+        answer, receipt = answers
+        if "error" in answer:
+            raise _rpc_error(answer["error"])
+        return _receipt_fields(receipt.get("result"))
+
+    def _send_sync(self, raw: bytes) -> tuple[Any] | None:
+        """``eth_sendRawTransactionSync`` (EIP-7966): ``(receipt,)``, ``(None,)`` when the node
+        took it but it was not mined within the wait, ``None`` when the node does not offer
+        the method (remembered; the transaction is then sent the usual way: the same signed
+        bytes, so a send the node did take is answered "already known").
+
+        The node's own wait can be longer than a request may take (anvil waits 30 s), so the
+        request waits at most :data:`SYNC_SEND_WAIT` seconds (or the receipt timeout): a
+        request the node received and did not answer in that time is a transaction still
+        pending, whose receipt is then polled."""
+        provider = self._w3.provider
+        sessions = getattr(provider, "_request_session_manager", None)
+        if not self._sync_sends or not isinstance(provider, HTTPProvider) or sessions is None:
+            return None
+        wait = min(self._receipt_timeout, SYNC_SEND_WAIT)
+        request = provider.encode_rpc_request(RPCEndpoint("eth_sendRawTransactionSync"), [HexBytes(raw).to_0x_hex()])
+        try:
+            answer = provider.decode_rpc_response(sessions.make_post_request(
+                provider.endpoint_uri, request, **{**dict(provider.get_request_kwargs()), "timeout": wait}))
+        except requests.exceptions.ReadTimeout:
+            return (None,)  # received, not answered yet: not mined within the wait
+        except (requests.exceptions.HTTPError, ValueError):
+            self._sync_sends = False
+            return None
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if error is None and isinstance(answer, dict) and isinstance(answer.get("result"), dict):
+            return (_receipt_fields(answer["result"]),)
+        code = error.get("code") if isinstance(error, dict) else None
+        message = str(error.get("message", "") if isinstance(error, dict) else error).lower()
+        if code == EIP7966_TIMEOUT or "timeout" in message or "timed out" in message:
+            return (None,)
+        if any(word in message for word in SEND_REFUSALS):
+            raise _rpc_error(error)
+        self._sync_sends = False  # not offered here (or an answer this wallet does not read)
+        return None
+
     def _sign_and_send(self, account: Signer, tx: dict[str, Any], action: str,
-                       counts: tuple[int, int] | None = None) -> str:
-        """Sign with the next nonce and send; ``counts`` (mined, pending), read a moment ago,
-        spare the first attempt reading them (a nonce taken meanwhile is retried as usual)."""
+                       counts: tuple[int, int] | None = None, *, look: bool = False) -> tuple[str, Any]:
+        """Sign with the next nonce and send: its hash, and with ``look`` its receipt when the
+        node had it at once (see :meth:`_send_raw`; else ``None``). ``counts`` (mined, pending),
+        read a moment ago, spare the first attempt reading them (a nonce taken meanwhile is
+        retried as usual)."""
         sender = _checksum_address(account.address)
         with self._lock:
             for attempt in range(SEND_ATTEMPTS):
@@ -525,11 +663,12 @@ class Web3ChainBackend:
                 nonce = max([pending, mined] + [n + 1 for n in mine])
                 signed = account.sign_transaction(dict(tx, nonce=nonce))
                 tx_hash = HexBytes(signed.hash).to_0x_hex()
+                receipt = None
                 try:
-                    self._w3.eth.send_raw_transaction(signed.raw_transaction)
+                    receipt = self._send_raw(signed.raw_transaction, tx_hash, look)
                 except Web3RPCError as exc:
                     text = _rpc_message(exc).lower()
-                    if "already known" in text or "known transaction" in text:
+                    if "already known" in text or "already imported" in text or "known transaction" in text:
                         pass
                     elif attempt < SEND_ATTEMPTS - 1 and (
                             "nonce" in text or "replacement transaction underpriced" in text):
@@ -542,7 +681,7 @@ class Web3ChainBackend:
                     else:
                         raise
                 mine[nonce] = _InFlight(nonce, {k: v for k, v in tx.items() if k != "nonce"}, tx_hash)
-                return tx_hash
+                return tx_hash, receipt
         raise TransactionReverted(f"{action} could not get a transaction number (nonce) from {self._description}.")
 
     def _wait(self, tx_hash: str, sender: str, action: str) -> Any:
@@ -599,25 +738,25 @@ class Web3ChainBackend:
         """What pricing ``tx`` needs, in one JSON-RPC batch (one round trip instead of six): the
         gas estimate, the latest block, the priority fee, the sender's balance, its mined and
         pending counts. ``None`` when the node or provider takes no batch, or refused a part
-        other than the estimate (the caller then asks one by one, with each call's fallbacks).
-        A revert in the estimate raises as the single call would."""
+        (the caller then asks one by one, with each call's fallbacks and errors: a revert in
+        the estimate raises there as it always did)."""
         checksummed = _checksum_address(sender)
-        eth = self._w3.eth
-        try:
-            with self._w3.batch_requests() as batch:
-                # Without chainId: web3 checks it against the node's, which it cannot ask inside a batch.
-                batch.add(eth.estimate_gas(cast(TxParams, {k: v for k, v in tx.items() if k != "chainId"})))
-                batch.add(eth.get_block("latest"))
-                batch.add(eth._max_priority_fee())
-                batch.add(eth.get_balance(checksummed))
-                batch.add(eth.get_transaction_count(checksummed, "latest"))
-                batch.add(eth.get_transaction_count(checksummed, "pending"))
-                estimate, block, tip, balance, mined, pending = cast(list[Any], batch.execute())
-        except ContractLogicError:
-            raise
-        except (NotImplementedError, Web3Exception, ValueError, TypeError, AttributeError, KeyError):
+        call = {"from": checksummed, "data": tx["data"], "value": hex(int(tx.get("value", 0)))}
+        if tx.get("to") is not None:
+            call["to"] = tx["to"]
+        answers = self._batch([("eth_estimateGas", [call]), ("eth_getBlockByNumber", ["latest", False]),
+                               ("eth_maxPriorityFeePerGas", []), ("eth_getBalance", [checksummed, "latest"]),
+                               ("eth_getTransactionCount", [checksummed, "latest"]),
+                               ("eth_getTransactionCount", [checksummed, "pending"])])
+        if answers is None or any("result" not in a for i, a in enumerate(answers) if i != 2):
             return None
-        return int(estimate), block, int(tip), int(balance), (int(mined), int(pending))
+        try:
+            estimate, balance, mined, pending = (_as_int(answers[i]["result"]) for i in (0, 3, 4, 5))
+            block = _block_fields(answers[1]["result"])
+            tip = _as_int(answers[2]["result"]) if "result" in answers[2] else GWEI
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+        return estimate, block, tip, balance, (mined, pending)
 
     def _send(self, account: Signer, prepared: PreparedTx) -> tuple[TxResult, Any]:
         if not isinstance(account, Signer):
@@ -626,8 +765,10 @@ class Web3ChainBackend:
             raise ValueError("the transaction was prepared for another account")
         action = prepared.action
         with self._guard(action, sending=True):
-            tx_hash = self._sign_and_send(account, dict(prepared.fields), action, prepared.nonce_counts)
-            receipt = self._wait(tx_hash, prepared.sender, action)
+            tx_hash, receipt = self._sign_and_send(account, dict(prepared.fields), action, prepared.nonce_counts,
+                                                   look=True)
+            if receipt is None:
+                receipt = self._wait(tx_hash, prepared.sender, action)
             if int(receipt["status"]) != 1:
                 unpriced = {k: v for k, v in prepared.fields.items()
                             if k in ("from", "to", "data", "value", "chainId")}
@@ -647,6 +788,104 @@ class Web3ChainBackend:
         contract = self._contract_of(grant_id)
         data = contract.encode_abi("recordAccess", args=[bytes(grant_id)])
         return self._prepare(account, data=data, to=contract.address, action="Logging the access")
+
+    def read_for_open(self, account: Signer, grant_id: bytes, *, signed: SignedGrant | None = None) -> OpenReading:
+        """See :meth:`ChainBackend.read_for_open`. In one batch: ``grantOf``, the latest block
+        (the chain's time and base fee), the priority fee, the sender's balance and its mined
+        and pending counts, and the estimates of ``recordAccess`` and (with ``signed``)
+        ``grantBySigAndRecordAccess``: one round trip instead of nine. The estimate the
+        grant's stage does not need is dropped (it reverts: the id is unused, or granted)."""
+        if not isinstance(account, Signer):
+            raise TypeError("account must sign locally (an eth_account LocalAccount)")
+        gid = grant_id_hex(grant_id)
+        contract = self._require_contract()
+        if self._earlier:  # which contract holds the id is asked first: one call at a time
+            return self._read_for_open_singly(account, grant_id, signed)
+        sender = checksum(account.address)
+        variants = {"recordAccess": contract.encode_abi("recordAccess", args=[bytes(grant_id)])}
+        if signed is not None and self._contract_version >= 2 and signed.domain == self.domain:
+            variants["grantBySigAndRecordAccess"] = contract.encode_abi("grantBySigAndRecordAccess",
+                                                                        args=signed.contract_args())
+        reads: list[tuple[str, list[Any]]] = [
+            ("eth_call", [{"to": contract.address, "data": contract.encode_abi("grantOf", args=[bytes(grant_id)])},
+                          "latest"]),
+            ("eth_getBlockByNumber", ["latest", False]),
+            ("eth_maxPriorityFeePerGas", []),
+            ("eth_getBalance", [sender, "latest"]),
+            ("eth_getTransactionCount", [sender, "latest"]),
+            ("eth_getTransactionCount", [sender, "pending"]),
+            *(("eth_estimateGas", [{"from": sender, "to": contract.address, "data": data, "value": "0x0"}])
+              for data in variants.values()),
+        ]
+        asks_deployed = self._deployed_block is None  # where the grant's events start, asked once per backend
+        if asks_deployed:
+            reads.append(("eth_call", [{"to": contract.address, "data": contract.encode_abi("deployedBlock")},
+                                       "latest"]))
+        with self._guard("Reading the grant on chain"):
+            answers = self._batch(reads)
+        if answers is None or any("result" not in a for a in answers[:2] + answers[3:6]):
+            return self._read_for_open_singly(account, grant_id, signed)
+        try:
+            patient, grantee, expires, revoked = abi_decode(["address", "address", "uint64", "bool"],
+                                                            bytes(HexBytes(answers[0]["result"])))
+            block = _block_fields(answers[1]["result"])
+            tip = _as_int(answers[2]["result"]) if "result" in answers[2] else GWEI
+            balance, mined, pending = (_as_int(a["result"]) for a in answers[3:6])
+            number = block["number"]
+            if asks_deployed and "result" in answers[-1]:
+                self._deployed_block = int(abi_decode(["uint256"], bytes(HexBytes(answers[-1]["result"])))[0])
+        except (ValueError, TypeError, KeyError, AttributeError):
+            logger.debug("grant %s: the batch's answers did not read; asking one at a time", gid, exc_info=True)
+            return self._read_for_open_singly(account, grant_id, signed)
+        now = from_chain_time(self._time_source() if self._time_source is not None else block["timestamp"])
+        reading = self._reading(GrantStage.UNUSED if patient == ZERO_ADDRESS else (
+            GrantStage.BURNED if revoked and expires == 0 else GrantStage.GRANTED), now, patient, grantee, expires,
+            bool(revoked), signed, number)
+        fn = ("grantBySigAndRecordAccess" if reading.submits else "recordAccess")
+        estimate = dict(zip(variants, answers[6:], strict=False)).get(fn)
+        if not self._openable(reading, signed) or estimate is None or "result" not in estimate:
+            return reading
+        action = "Submitting the grant and logging the access" if reading.submits else "Logging the access"
+        tx: dict[str, Any] = {"from": sender, "data": variants[fn], "value": 0, "chainId": self._chain_id,
+                              "to": contract.address}
+        with self._guard(action, sending=True):
+            gas = _gas_limit(_as_int(estimate["result"]))
+            fees = self._fees(block, tip)
+            self._ensure_funds(sender, gas * self._price(fees), action, balance)
+        return replace(reading, prepared=PreparedTx(sender, {**tx, "gas": gas, **fees}, action, (mined, pending)))
+
+    @staticmethod
+    def _reading(stage: GrantStage, now: datetime, patient: str, grantee: str, expires: int, revoked: bool,
+                 signed: SignedGrant | None, block: int | None = None) -> OpenReading:
+        if stage is GrantStage.UNUSED:
+            return OpenReading(stage, now, submits=signed is not None, block=block)
+        return OpenReading(stage, now, checksum(patient), checksum(grantee), from_chain_time(expires), revoked,
+                           block=block)
+
+    @staticmethod
+    def _openable(reading: OpenReading, signed: SignedGrant | None) -> bool:
+        """Whether the grant can be opened at ``reading.now`` by its storage (or, unused, by
+        ``signed``): only then is the access priced (and, on a development chain, funded)."""
+        if reading.stage is GrantStage.UNUSED:
+            return signed is not None and reading.now < signed.expires_at
+        if reading.stage is GrantStage.BURNED or reading.revoked or reading.expires_at is None:
+            return False
+        return reading.now < reading.expires_at
+
+    def _read_for_open_singly(self, account: Signer, grant_id: bytes, signed: SignedGrant | None) -> OpenReading:
+        """:meth:`read_for_open` one call at a time (a node or provider without batches)."""
+        patient, grantee, expires, revoked = self._call("grantOf", bytes(grant_id),
+                                                        contract=self._contract_of(grant_id))
+        stage = (GrantStage.UNUSED if patient == ZERO_ADDRESS
+                 else GrantStage.BURNED if revoked and expires == 0 else GrantStage.GRANTED)
+        reading = self._reading(stage, self.now(), patient, grantee, int(expires), bool(revoked), signed)
+        if not self._openable(reading, signed):
+            return reading
+        try:
+            prepared = self.prepare_access(account, grant_id, signed=signed if reading.submits else None)
+        except ChainError:
+            return reading  # the caller prices it again for the contract's error
+        return replace(reading, prepared=prepared)
 
     def send_prepared(self, account: Signer, prepared: PreparedTx) -> TxResult:
         """See :meth:`ChainBackend.send_prepared`."""
@@ -841,15 +1080,24 @@ class Web3ChainBackend:
         grant_id_hex(grant_id)
         return bool(self._call("isActive", bytes(grant_id), contract=self._contract_of(grant_id)))
 
-    def grant_info(self, grant_id: bytes) -> AccessGrant:
+    def grant_info(self, grant_id: bytes, *, reading: OpenReading | None = None) -> AccessGrant:
+        """See :meth:`ChainBackend.grant_info`; with ``reading`` (of this grant, granted) its
+        storage is taken from there and its events are read up to the reading's block: one
+        round trip (the log query)."""
         gid = grant_id_hex(grant_id)
-        patient, _grantee, expires, revoked = self._call(
-            "grantOf", bytes(grant_id), contract=self._contract_of(grant_id))
+        if reading is not None and reading.stage is GrantStage.GRANTED and reading.block is not None:
+            assert reading.patient is not None and reading.expires_at is not None
+            patient, expires, revoked = reading.patient, to_chain_time(reading.expires_at), reading.revoked
+            end: int | None = reading.block
+        else:
+            patient, _grantee, expires, revoked = self._call(
+                "grantOf", bytes(grant_id), contract=self._contract_of(grant_id))
+            end = None
         if patient == ZERO_ADDRESS:
             raise GrantNotActive(f"There is no grant {gid} on this chain.")
         if revoked and expires == 0:
             raise GrantNotActive(f"Grant {gid} was revoked before it was submitted; it can never be opened.")
-        grants = self._grants_from_logs(self._logs([self._grant_topics(), gid]))
+        grants = self._grants_from_logs(self._logs([self._grant_topics(), gid], end=end))
         if not grants:
             raise ChainUnavailable(
                 f"{self._subject} did not return the events of grant {gid}; it may keep no old logs."
@@ -954,14 +1202,16 @@ class Web3ChainBackend:
     def _grant_topics(self) -> list[str]:
         return [self._topic["Granted"], self._topic["Revoked"], self._topic["Accessed"]]
 
-    def _logs(self, topics: list[Any]) -> list[Any]:
+    def _logs(self, topics: list[Any], *, end: int | None = None) -> list[Any]:
+        """The contracts' logs matching ``topics`` up to block ``end`` (default: the latest)."""
         contract = self._require_contract()
         start = self._deployment_block()
         addresses: str | list[str] = contract.address
         if self._earlier:
             addresses = [contract.address, *(c.address for c in self._earlier)]
         with self._guard("Reading the chain's events"):
-            end = int(self._w3.eth.block_number)
+            if end is None:
+                end = int(self._w3.eth.block_number)
             return self._logs_between(addresses, topics, start, end)
 
     def _logs_between(self, address: str | list[str], topics: list[Any], start: int, end: int) -> list[Any]:

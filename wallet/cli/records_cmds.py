@@ -23,6 +23,7 @@ from ..services import (
     IpfsStatus,
     UnlockedWallet,
     WalletService,
+    WalletStatus,
     fhir_json_text,
     local_text,
     utc_text,
@@ -45,6 +46,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_show_phrase)
 
     p = sub.add_parser("status", help="wallet, chain and IPFS state")
+    p.add_argument("--profile", metavar="NAME", default=OWNER,
+                   help="whose records to count (default: the owner's, as 'records' lists)")
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("import", help="import FHIR JSON, NDJSON or .smart-health-card files, or a shlink:/ link")
@@ -169,17 +172,32 @@ def ipfs_json(ipfs: IpfsStatus) -> dict[str, Any]:
     return doc
 
 
+def _records_lines(status: WalletStatus) -> list[str]:
+    """``status``'s record lines: the active profile's count, as ``records`` lists them, and
+    with several profiles which one this is and the whole wallet's count."""
+    if status.records is None or status.profile_records is None:
+        return ["Records   (encrypted; give the passphrase to count them)"]
+    if len(status.profiles) == 1:
+        return [f"Records   {status.profile_records}"]
+    others = ", ".join(p.name for p in status.profiles if p.name != status.profile)
+    return [f"Profile   {status.profile} ({status.profile_position} of {len(status.profiles)}; "
+            f"also {others}: status --profile NAME counts another)",
+            f"Records   {status.profile_records} in this profile ({status.records} in the wallet)"]
+
+
 def cmd_status(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    status = service.status(passphrase_if_given(args.passphrase_file))  # never prompts
+    status = service.status(passphrase_if_given(args.passphrase_file), profile=args.profile)  # never prompts
     st = {"home": status.home, "address": status.address, "encryption_key": status.encryption_key,
           "records": status.records, "network": status.network, "chain": chain_json(status.chain),
           "ipfs": ipfs_json(status.ipfs), "remember_unlock": status.remember_unlock,
-          "phrase_shown": status.phrase_shown}
+          "phrase_shown": status.phrase_shown, "profile": status.profile,
+          "profile_records": status.profile_records,
+          "profiles": [{"name": p.name, "records": p.records} for p in status.profiles] if status.profiles else None}
     chain, ipfs = status.chain, status.ipfs
     out.result(st, "\n".join([
         f"Wallet    {status.address}",
         f"Home      {status.home}",
-        f"Records   {'(encrypted; give the passphrase to count them)' if status.records is None else status.records}",
+        *_records_lines(status),
         f"Network   {status.network}",
         "Chain     " + (f"{chain.description}, chain id {chain.chain_id}, contract "
                          f"{chain.contract or 'not deployed'}" if chain.reachable else f"{chain.rpc}: {chain.error}"),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -53,9 +53,11 @@ from .models import (
     trend_series,
 )
 from .trend_chart import TrendChart
+from .trend_filter import filter_note, filtered_series
 from .workers import JobRunner
 
-__all__ = ["COUNT_CAP", "FIRST_PAGE_ROWS", "IN_MEMORY_LIMIT", "SCREEN_MARGIN", "TREND_ROWS", "RecordsPanel"]
+__all__ = ["COUNT_CAP", "FIRST_PAGE_ROWS", "IN_MEMORY_LIMIT", "SCREEN_MARGIN", "SYNC_TREND_VALUES", "TREND_ROWS",
+           "RecordsPanel"]
 
 IN_MEMORY_LIMIT = 50_000  # above this many records a category is paged and searched in the store
 TREND_ROWS = 100_000  # the newest rows of a large category that its trend is drawn from
@@ -66,6 +68,9 @@ FIRST_PAGE_ROWS = 48  # the first page of a search before the table is laid out 
 _REST = "records-rest"  # the JobRunner key of loading every row of the shown category
 _COUNT = "records-search-count"  # the JobRunner key of counting a search's matches
 _MATCH = "records-search-ids"  # the JobRunner key of the full-text search behind a small category's filter
+_TREND_SEARCH = "records-trend-search"  # the JobRunner key of a large category's trend of a search's matches
+_TREND_FILTER = "records-trend-filter"  # the JobRunner key of building a filtered trend of many values
+SYNC_TREND_VALUES = 1_000  # a filtered trend of more values is built on the worker thread
 _HEADINGS = {ALL_RECORDS: "All records, newest first (insurance and billing are under their own category)",
              INSURANCE: "Insurance and billing: claims, explanations of benefit and coverage"}
 _WIDTHS = {"date": 96, "category": 150, "detail": 200, "type": 150, "value": 120, "range": 130, "flag": 120}
@@ -84,6 +89,8 @@ class RecordsPanel(QWidget):
         self._runner: JobRunner | None = None
         self._loading_rest = False
         self._series: dict[str, TrendSeries] = {}
+        # a large category's trend of what the store search finds: (words, series by code)
+        self._search_trend: tuple[str, dict[str, TrendSeries | None]] | None = None
         self._category_total = 0
         self._search_text = ""  # the store search shown, for a large category
         self._matching = ""  # the words whose full-text matches the worker is finding, for a small category
@@ -138,6 +145,17 @@ class RecordsPanel(QWidget):
         self.trend_combo.setMinimumContentsLength(30)
         self.trend_combo.currentIndexChanged.connect(self._on_trend_choice)
         self.trend_chart = TrendChart(self)
+        # the chart follows whatever changes the rows the table shows (a keystroke, the full-text
+        # matches arriving, a store search, rows read), once per turn of the event loop
+        self._trend_follow = QTimer(self)
+        self._trend_follow.setSingleShot(True)
+        self._trend_follow.setInterval(0)
+        self._trend_follow.timeout.connect(self._follow_filter)
+        self._trend_drawn: tuple[object, ...] = ()  # what the chart was last drawn for (see _follow_filter)
+        self.filter_edit.textChanged.connect(lambda _text: self._trend_follow.start())
+        for changed in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                        self.proxy.layoutChanged):
+            changed.connect(lambda *_args: self._trend_follow.start())
         self.trend_box = QWidget(self)
         trend_layout = QVBoxLayout(self.trend_box)
         trend_layout.setContentsMargins(0, 4, 0, 0)
@@ -313,6 +331,7 @@ class RecordsPanel(QWidget):
         self._runner = None
         self._loading_rest = False
         self._series = {}
+        self._search_trend = None
         self._trend_ready = False
         self._category_total = 0
         self._search_text = ""
@@ -516,6 +535,8 @@ class RecordsPanel(QWidget):
 
     def _set_series(self, series: dict[str, TrendSeries]) -> None:
         self._series = series
+        self._search_trend = None
+        self._trend_drawn = ()  # a new series: the next change of the table redraws it
         self.trend_combo.blockSignals(True)
         self.trend_combo.clear()
         for code, s in sorted(series.items(), key=lambda kv: kv[1].title.casefold()):
@@ -529,7 +550,7 @@ class RecordsPanel(QWidget):
         current = self.current_summary()
         code = current.summary.code if current is not None and current.summary.code in series else ""
         if not code and self.model is not None:
-            for row in self.model.rows()[:500]:
+            for row in self._shown_rows(500) or self.model.rows()[:500]:
                 if row.summary.code in series and len(series[row.summary.code].points) > 1:
                     code = row.summary.code
                     break
@@ -538,7 +559,126 @@ class RecordsPanel(QWidget):
         n = self.trend_combo.findData(code)
         self.trend_combo.setCurrentIndex(n)
         self._on_trend_choice(n)
+        if self.large and self._trend_words():
+            self._find_search_trend()
 
-    def _on_trend_choice(self, n: int) -> None:
-        code = self.trend_combo.itemData(n) if n >= 0 else None
-        self.trend_chart.set_series(self._series.get(code) if code else None)
+    def _on_trend_choice(self, _n: int) -> None:
+        self._show_trend()
+
+    # --- the trend of what the filter shows --------------------------------------------
+
+    def _trend_words(self) -> str:
+        """The filter the table shows ("" when none): the words typed (a large category: the store search's)."""
+        if self.large:
+            return self._search_text
+        return " ".join(self.filter_edit.text().split()) if self.proxy.filter_words else ""
+
+    def _shown_rows(self, most: int | None = None) -> list[StoredSummary]:
+        """The first ``most`` rows the filtered table shows (all when ``None``), in its order; [] without a filter."""
+        model = self.model
+        if model is None or not self.proxy.filter_words:
+            return []
+        count = self.proxy.rowCount() if most is None else min(most, self.proxy.rowCount())
+        return [model.summary_at(self.proxy.mapToSource(self.proxy.index(r, 0)).row()) for r in range(count)]
+
+    def _shown_of_code(self, code: str) -> list[StoredSummary]:
+        """The rows of test ``code`` that the filter keeps (what the table shows of it)."""
+        model = self.model
+        if model is None:
+            return []
+        parent, accepts = QModelIndex(), self.proxy.filterAcceptsRow
+        return [row for n, row in enumerate(model.rows()) if row.summary.code == code and accepts(n, parent)]
+
+    def _follow_filter(self) -> None:
+        """Draw the chosen test's trend as the table now shows it, unless nothing it depends on changed."""
+        if not self._series:
+            return  # not a measurement category, or its trend is still loading (it then follows the filter)
+        model = self.model
+        drawn = (id(self._series), self.trend_combo.currentData(), self._trend_words(), self.proxy.rowCount(),
+                 id(model), 0 if model is None else model.loaded, self.searching)
+        if drawn == self._trend_drawn:
+            return
+        self._trend_drawn = drawn
+        if self.large:
+            if self._trend_words():
+                self._find_search_trend()
+            self._show_trend()
+            return
+        code = self.trend_combo.currentData()
+        rows = self._shown_of_code(code) if self.proxy.filter_words and code else None
+        if rows == []:  # the chosen test is filtered out: chart the first test the table still shows
+            other = next((r.summary.code for r in self._shown_rows(500) if r.summary.code in self._series), None)
+            if other is not None and other != code:
+                self.trend_combo.setCurrentIndex(self.trend_combo.findData(other))
+                return  # its signal drew it
+        self._show_trend(rows)
+
+    def _find_search_trend(self) -> None:
+        """A large category: read the store search's newest :data:`TREND_ROWS` matches on the
+        worker thread and chart their values (the table pages through the same search)."""
+        wallet, runner, category, words, series = (self._wallet, self._runner, self._category,
+                                                   self._trend_words(), self._series)
+        if wallet is None or runner is None or runner.shut_down or not words or not series:
+            return
+        if self._search_trend is not None and self._search_trend[0] == words:
+            return
+
+        def job(_progress: ProgressSink, _cancel: CancelToken) -> dict[str, TrendSeries | None]:
+            by_code: dict[str, list[StoredSummary]] = {}
+            for row in wallet.summaries(category=category, text=words, limit=TREND_ROWS):
+                if row.summary.code in series:
+                    by_code.setdefault(row.summary.code, []).append(row)
+            return {code: filtered_series(full, by_code.get(code, ())) for code, full in series.items()}
+
+        def done(found: dict[str, TrendSeries | None]) -> None:
+            if self._series is series and self._category == category and self._trend_words() == words:
+                self._search_trend = (words, found)
+                self._show_trend()
+
+        runner.submit(job, on_done=done, latest=_TREND_SEARCH)
+
+    def _show_trend(self, rows: list[StoredSummary] | None = None) -> None:
+        """Chart the chosen test: every value, or with a filter the values of the rows it keeps
+        (``rows`` when the caller has them) on the whole series' axes, saying so above the plot.
+        A filtered trend of more than :data:`SYNC_TREND_VALUES` values is built on the worker thread."""
+        code = self.trend_combo.currentData()
+        full = self._series.get(code) if code else None
+        words = self._trend_words()
+        if self._runner is not None and not self._runner.shut_down:
+            self._runner.drop(_TREND_FILTER)
+        if full is None or not words:
+            self.trend_chart.set_series(full)
+            return
+        if self.large:
+            found = self._search_trend
+            if found is None or found[0] != words:
+                self.trend_chart.set_series(None, message=f"Finding the {full.title} values that match…",
+                                            note=f"Filtered by “{words}”")
+                return
+            self._draw_filtered(full, found[1].get(code), words)
+            return
+        rows = self._shown_of_code(code) if rows is None else rows
+        runner, series = self._runner, self._series
+        if len(rows) <= SYNC_TREND_VALUES or runner is None or runner.shut_down:
+            self._draw_filtered(full, filtered_series(full, rows), words)
+            return
+        shown = self.trend_chart.series
+        if shown is None or shown.code != code:
+            self.trend_chart.set_series(None, message=f"Finding the {full.title} values that match…",
+                                        note=f"Filtered by “{words}”")
+
+        def job(_progress: ProgressSink, _cancel: CancelToken) -> TrendSeries | None:
+            return filtered_series(full, rows)
+
+        def done(part: TrendSeries | None) -> None:
+            if self._series is series and self.trend_combo.currentData() == code and self._trend_words() == words:
+                self._draw_filtered(full, part, words)
+
+        runner.submit(job, on_done=done, latest=_TREND_FILTER)
+
+    def _draw_filtered(self, full: TrendSeries, part: TrendSeries | None, words: str) -> None:
+        note = filter_note(0 if part is None else len(part.points), len(full.points), words)
+        if part is None:
+            self.trend_chart.set_series(None, message=f"No {full.title} values match the filter.", note=note)
+        else:
+            self.trend_chart.set_series(part, note=note)

@@ -3,7 +3,8 @@ chosen page on the right. Each page applies its change at once (or after its own
 confirmation); nothing waits for an OK button.
 
 Pages: Security (passphrase, idle lock, recovery phrase), Appearance (colours, text
-size), Card issuers, Networks, Pinning services, and Your data (delete a record, delete the wallet).
+size), Sharing (keep sharing after the window closes), Card issuers, Networks, Pinning
+services, and Your data (delete a record, delete the wallet).
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ from .settings_issuers import IssuersPage
 from .settings_networks import NetworksPage
 from .settings_pinning import PinningPage
 from .settings_security import SecurityPage
+from .settings_sharing import SharingPage
 from .workers import JobRunner, retire_runner
 
 __all__ = ["PAGES", "SettingsDialog"]
 
-PAGES = ("security", "appearance", "issuers", "networks", "pinning", "data")
-_TITLES = {"security": "Security", "appearance": "Appearance", "issuers": "Card issuers",
+PAGES = ("security", "appearance", "sharing", "issuers", "networks", "pinning", "data")
+_TITLES = {"security": "Security", "appearance": "Appearance", "sharing": "Sharing", "issuers": "Card issuers",
            "networks": "Networks", "pinning": "Pinning services", "data": "Your data"}
 
 
@@ -52,6 +54,7 @@ class SettingsDialog(QDialog):
         service = WalletService(wallet.app)
         self.security = SecurityPage(service, self.runner, self)
         self.appearance = AppearancePage(service, self)
+        self.sharing = SharingPage(wallet, self)
         self.issuers = IssuersPage(wallet, self)
         self.networks = NetworksPage(wallet, self)
         self.pinning = PinningPage(wallet, self)
@@ -60,8 +63,8 @@ class SettingsDialog(QDialog):
         self.data.delete_wallet_requested.connect(self._delete_wallet)
         self.networks.changed.connect(self.networks_changed)
         self.pages: dict[str, QWidget] = {"security": self.security, "appearance": self.appearance,
-                                          "issuers": self.issuers, "networks": self.networks, "pinning": self.pinning,
-                                          "data": self.data}
+                                          "sharing": self.sharing, "issuers": self.issuers,
+                                          "networks": self.networks, "pinning": self.pinning, "data": self.data}
 
         self.page_list = QListWidget(self)
         self.page_list.setAccessibleName("Settings pages")

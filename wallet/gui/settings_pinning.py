@@ -12,16 +12,13 @@ talks to a service runs on the page's own :class:`~wallet.gui.workers.JobRunner`
 slow service never holds up the other Settings pages; :meth:`PinningPage.shutdown`
 stops it.
 
-Under the list, "Keep sharing after the window closes" is the setting
-``sharing.keep_after_close`` (the same as the tray menu's check box): saved when
-ticked or cleared, and read when the window closes.
+"Keep sharing after the window closes" is on Settings ▸ Sharing (:mod:`.settings_sharing`).
 """
 
 from __future__ import annotations
 
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -34,11 +31,9 @@ from PySide6.QtWidgets import (
 from ..errors import WalletError
 from ..events import CancelToken, ProgressSink
 from ..services import UnlockedWallet
-from ..services.availability import keep_sharing_after_close, set_keep_sharing_after_close
 from ..services.pinning import PinningService, RemotePinning, ServiceState
 from .plain_text import plain_label
 from .settings_table import SettingsTablePage, confirm
-from .tray import KEEP_EXPLAIN, KEEP_TEXT
 from .workers import JobRunner, retire_runner
 
 __all__ = ["EXPLAIN", "AddPinningServiceDialog", "PinningPage", "confirm_remove", "state_words"]
@@ -119,14 +114,7 @@ class PinningPage(SettingsTablePage):
         self.check_button.clicked.connect(self.check_selected)
         self.remove_button = QPushButton("Remove…", self)
         self.remove_button.clicked.connect(self.remove_selected)
-        layout = self.place_buttons(self.add_button, self.check_button, self.remove_button)
-        self.keep_sharing = QCheckBox(KEEP_TEXT, self)
-        self.keep_sharing.setChecked(keep_sharing_after_close(wallet.app))
-        self.keep_sharing.toggled.connect(self.set_keep_sharing)
-        self.keep_explain = plain_label(KEEP_EXPLAIN, self, selectable=False)
-        layout.addSpacing(8)
-        layout.addWidget(self.keep_sharing)
-        layout.addWidget(self.keep_explain)
+        self.place_buttons(self.add_button, self.check_button, self.remove_button)
         self.services: list[PinningService] = []
         self.states: dict[str, ServiceState] = {}
         self.checking: set[str] = set()
@@ -249,18 +237,6 @@ class PinningPage(SettingsTablePage):
         self.checking.discard(name)
         self.reload()
         self.say(message, "error")
-
-    # --- sharing after the window closes ------------------------------------------------------
-
-    def set_keep_sharing(self, keep: bool) -> None:
-        """Save ``sharing.keep_after_close``; a refused save puts the box back and says why."""
-        try:
-            set_keep_sharing_after_close(self._wallet.app, keep)
-        except WalletError as exc:
-            self.keep_sharing.blockSignals(True)
-            self.keep_sharing.setChecked(not keep)
-            self.keep_sharing.blockSignals(False)
-            self.say(exc.user_message, "error")
 
     # --- adding and removing ------------------------------------------------------------------
 

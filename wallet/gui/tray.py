@@ -2,8 +2,8 @@
 
 A doctor fetches a share from the patient's IPFS node unless a pinning service holds
 it. With "Keep sharing after the window closes" (the setting
-``sharing.keep_after_close``, on by default; in the tray menu and on Settings ▸ Pinning
-services, read when the window closes) closing the window locks the wallet, so
+``sharing.keep_after_close``, on by default; in the tray menu and on Settings ▸ Sharing,
+read when the window closes) closing the window locks the wallet, so
 keys and records leave memory, but the node keeps serving the ciphertext; the tray icon
 opens the wallet again or quits. Quitting while a share nobody has opened yet is held
 only on this computer asks first (:meth:`SharingTray.confirm_quit`, by the latest reading:

@@ -108,6 +108,7 @@ class TrendChart(QWidget):
         super().__init__(parent)
         self._series: TrendSeries | None = None
         self._message = "Choose a test to see its trend."
+        self._note = ""
         self._plotted: list[tuple[float, float]] = []
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -121,16 +122,27 @@ class TrendChart(QWidget):
     def series(self) -> TrendSeries | None:
         return self._series
 
-    def set_series(self, series: TrendSeries | None, *, message: str = "") -> None:
+    @property
+    def note(self) -> str:
+        """The line shown above the plot, e.g. that a filter keeps some of the values ("" when none)."""
+        return self._note
+
+    def set_series(self, series: TrendSeries | None, *, message: str = "", note: str = "") -> None:
+        """Draw ``series`` (``None``: show ``message`` instead); ``note`` is said above the plot
+        (and after ``message``), e.g. ``Filtered by “2023”: 3 of 40 values``."""
         self._series = series
+        self._note = note
         self._message = message or ("No numeric values to chart for this test." if series is not None
                                     else "Choose a test to see its trend.")
         if series is not None and len(series.points) == 1:
             only = series.points[0]
             self._message = (f"{series.title}: one result so far ({only.text or f'{only.value:g} {series.unit}'}). "
                              "A trend needs two or more.")
+        if series is None or len(series.points) < 2:
+            self._message = f"{self._message}\n\n{note}" if note else self._message
         if series is not None:
-            self.setAccessibleDescription(f"{series.title}: {len(series.points)} values")
+            said = f"{series.title}: {len(series.points)} values"
+            self.setAccessibleDescription(f"{said}. {note}" if note else said)
         self.update()
 
     # --- geometry -----------------------------------------------------------------
@@ -191,6 +203,11 @@ class TrendChart(QWidget):
         if legend:
             p.setPen(success_color(pal))
             p.drawText(QRectF(left, 4, frame.width(), fm.height() + 4), Qt.AlignmentFlag.AlignRight, legend)
+
+        if self._note:  # e.g. a filter keeps some values: said where the eye reads the title
+            p.setPen(pal.placeholderText().color())
+            p.drawText(QRectF(left, 6 + fm.height(), frame.width(), fm.height() + 2), Qt.AlignmentFlag.AlignLeft,
+                       fm.elidedText(self._note, Qt.TextElideMode.ElideRight, int(frame.width())))
 
         # the unit above the value labels
         p.setPen(pal.placeholderText().color())

@@ -46,7 +46,13 @@ class WalletContext(Protocol):
         ...
 
     def connect_network(self, profile: NetworkProfile) -> ChainBackend:
-        """A new backend on a network profile's RPC endpoints (not the embedded network)."""
+        """A backend on a network profile's RPC endpoints (not the embedded network), kept
+        for the process and shared: the caller does not close it."""
+        ...
+
+    def disconnect_network(self, name: str) -> None:
+        """Forget the kept backend of the profile ``name`` (its endpoint failed): the next
+        :meth:`connect_network` tries the profile's endpoints again."""
         ...
 
     def make_embedded_chain(self) -> ChainBackend:

@@ -148,17 +148,17 @@ def create_link(wallet: UnlockedWallet, source: LinkSource, *, base_url: str, ou
     out = Path(out)
     public = out / "public"
     written: list[Path] = []
-    try:
+    try:  # public/ is ciphertext for a web host (readable by its server); the link and QR hold the key: 0600
         if flags == "U":
             written.append(public / link_id)
-            write_atomic(written[-1], token.encode("ascii"), mode=0o644)
+            write_atomic(written[-1], token.encode("ascii"), mode=0o644, folder_mode=0o755)
         elif "P" not in flags:
             location = f"{base}/{link_id}-0.jwe"
             manifest = {"files": [{"contentType": "application/fhir+json", "location": location}]}
             written.append(public / f"{link_id}-0.jwe")
-            write_atomic(written[-1], token.encode("ascii"), mode=0o644)
+            write_atomic(written[-1], token.encode("ascii"), mode=0o644, folder_mode=0o755)
             written.append(public / link_id)
-            write_atomic(written[-1], json.dumps(manifest).encode(), mode=0o644)
+            write_atomic(written[-1], json.dumps(manifest).encode(), mode=0o644, folder_mode=0o755)
         link_file, qr_file = out / "shlink.txt", out / "shlink-qr.png"
         write_atomic(link_file, (payload.shlink + "\n").encode("ascii"))
         png = io.BytesIO()

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from .context import WalletContext
     from .wallet import UnlockedWallet
 
-__all__ = ["CHAIN_STATES", "IPFS_STATES", "ChainStatus", "IpfsStatus", "NetworkStatus", "WalletStatus",
-           "chain_status", "ipfs_status", "probe_network"]
+__all__ = ["CHAIN_STATES", "IPFS_STATES", "ChainStatus", "IpfsStatus", "NetworkStatus", "ProfileRecords",
+           "WalletStatus", "chain_status", "ipfs_status", "probe_network"]
 
 IPFS_STATES = ("off", "starting", "running", "error")
 CHAIN_STATES = ("off", "connected", "error")
@@ -59,8 +59,25 @@ class IpfsStatus:
 
 
 @dataclass(frozen=True)
+class ProfileRecords:
+    """A profile (one person in the wallet) and how many health records it holds."""
+
+    name: str
+    records: int
+
+    def __post_init__(self) -> None:
+        if self.records < 0:
+            raise ValueError("a record count is not negative")
+
+
+@dataclass(frozen=True)
 class WalletStatus:
-    """``health-wallet status``: the wallet (locked), its chain and IPFS node."""
+    """``health-wallet status``: the wallet (locked), its chain and IPFS node.
+
+    ``records`` counts every profile's health records; ``profile`` is the one the
+    other commands work in (``records``, ``export`` …), and ``profiles`` every profile
+    with its count, the owner's first (empty, like ``records`` ``None``, when the store
+    was not opened)."""
 
     home: str
     address: str
@@ -71,6 +88,22 @@ class WalletStatus:
     remember_unlock: bool
     network: str = "custom"  # the active network profile's name
     phrase_shown: bool = True  # False: the recovery phrase was never shown (init was interrupted)
+    profile: str = "owner"  # the active profile's name
+    profiles: tuple[ProfileRecords, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.profiles and self.profile not in {p.name for p in self.profiles}:
+            raise ValueError("the active profile is one of the wallet's profiles")
+
+    @property
+    def profile_records(self) -> int | None:
+        """The active profile's record count; ``None`` when the store was not opened."""
+        return next((p.records for p in self.profiles if p.name == self.profile), None)
+
+    @property
+    def profile_position(self) -> int | None:
+        """The active profile's place in :attr:`profiles` (1 = the owner's); ``None`` when unknown."""
+        return next((n for n, p in enumerate(self.profiles, start=1) if p.name == self.profile), None)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import untrusted
-from ..chain.backend import ChainBackend, Deployment, PreparedTx, Signer, TxResult
+from ..chain.backend import ChainBackend, Deployment, OpenReading, PreparedTx, Signer, TxResult
 from ..chain.eip712 import (
     MAX_SIGNED_CHARS,
     Eip712Domain,
@@ -40,7 +40,7 @@ from ..chain.eip712 import (
 )
 from ..chain.grant_keys import GAP_LIMIT, GrantKeyScan, scan_grant_keys_batched
 from ..chain.grants import AccessGrant, GrantStage, GrantStatus, from_chain_time, grant_id_hex, to_chain_time
-from ..chain.networks import NetworkProfile
+from ..chain.networks import EMBEDDED, NetworkProfile
 from ..chain.values import Address, GrantId
 from ..errors import (
     ChainError,
@@ -945,8 +945,9 @@ class Sharing:
     def _chain_for(self, chain_id: int, network: str | None) -> tuple[ChainBackend, str | None]:
         """The chain a share on ``chain_id`` is opened on: this wallet's when it is that chain
         (and no ``network`` is named), else the named profile, else the active or first profile
-        with that chain id. The caller closes a backend it did not get from the wallet."""
-        from ..chain.networks import EMBEDDED, builtin_networks, is_embedded_chain_id
+        with that chain id. The caller closes the embedded chain it gets for ``network`` "embedded";
+        a profile's backend is kept by the app for the next open (``connect_network``)."""
+        from ..chain.networks import builtin_networks, is_embedded_chain_id
         from .networks import Networks
 
         current = self.chain
@@ -1006,6 +1007,9 @@ class Sharing:
             token = parse_token(text)
             if GrantId.parse(token.grant_id).grantee != self.me:
                 raise ShareError("This share is addressed to another wallet; only its doctor can open it.")
+            if token.signed is not None:  # the fetch needs the node: it boots while the chain is connected
+                with contextlib.suppress(WalletError):  # a node that cannot start says so when the fetch asks
+                    self.wallet.ipfs(wait=None)
             chain, network_used = self._chain_for(token.chain_id, network)
         else:
             try:
@@ -1019,19 +1023,25 @@ class Sharing:
             opened_on = Networks(self.wallet.app).active_name()  # the wallet's own chain: its active profile
         try:
             return self._open(chain, text, token, network_used or opened_on, progress, cancel, timeout)
+        except ChainUnavailable:
+            if network_used not in (None, EMBEDDED):
+                self.wallet.app.disconnect_network(network_used)  # the next open tries the profile's endpoints again
+            raise
         finally:
-            if network_used is not None:
-                chain.close()
+            if network_used == EMBEDDED:
+                chain.close()  # a profile's backend is kept by the app (connect_network)
 
     def _open(self, chain: ChainBackend, text: str, token: ShareToken | None, network_used: str | None,
               progress: ProgressSink | None, cancel: CancelToken | None, timeout: float) -> OpenedShare:
         """The steps of :meth:`open`. What does not depend on another step runs beside it:
 
         - a token's signed grant names the CID and the wrapped key, so the fetch and the
-          decryption start at once and run while the chain is asked (grant stage, storage,
-          expiry, revocation) and the access-log transaction is estimated and priced; the
-          plaintext is not read until the grant check has passed (a refused open waits for
-          no fetch);
+          decryption start at once and run while the chain is asked, in one JSON-RPC batch
+          where the node takes batches (:meth:`ChainBackend.read_for_open`: the grant's
+          storage, the chain's time, and the access-log transaction estimated and priced);
+          the plaintext is not read until the grant check has passed (a refused open waits
+          for no fetch); a submitted grant's events (the CID and wrapped key the chain
+          holds, compared with the token's) are read beside the fetch;
         - the access-log transaction, estimated and priced meanwhile, is sent once the records
           have passed the input gate and FHIR validation (a share refused there logs no access),
           and its receipt is awaited: a transaction that reverts fails the open, and nothing is
@@ -1061,7 +1071,9 @@ class Sharing:
             early_grant = signed
             early = Background(lambda: self._fetch_share(early_grant.cid, early_grant.wrapped_key, speculative,
                                                          peers, delegates, timeout), name="share-fetch")
-        stage, grant = self._checked_grant(chain, gid, signed)
+        account = self.wallet.keys.account
+        reading = chain.read_for_open(account, gid, signed=signed)
+        grant, events = self._checked_grant(chain, gid, signed, reading)
         keeping: Background[object] | None = None
         if token is not None:  # kept for the doctor's list (also when the fetch fails), written beside the rest
             now = self.wallet.app.clock.now()
@@ -1070,11 +1082,15 @@ class Sharing:
             context = ShareContext(chain.chain_id, chain.contract_for(gid), gid)
             if cancel is not None:
                 cancel.check()
-            account = self.wallet.keys.account
-            unsubmitted = signed if stage is GrantStage.UNUSED else None
-            prepared, submits = self._prepare_access(chain, account, gid, unsubmitted)
+            unsubmitted = signed if reading.stage is GrantStage.UNUSED else None
+            if reading.prepared is not None:
+                prepared, submits = reading.prepared, reading.submits
+            else:  # the node refused the estimate: priced again, for the contract's error or a grant submitted since
+                prepared, submits = self._prepare_access(chain, account, gid, unsubmitted)
 
             report(progress, 1, 5, "Fetching the encrypted bundle from IPFS")
+            if events is not None:
+                grant = events.result()  # the grant's events: the CID and wrapped key the chain holds
             if (early is not None and early_context == context and signed is not None
                     and (grant.cid, grant.wrapped_key) == (signed.cid, signed.wrapped_key)):
                 content_key, plain = early.result()
@@ -1112,28 +1128,43 @@ class Sharing:
             if keeping is not None:
                 keeping.wait()  # the token is kept whatever became of the open
 
-    def _checked_grant(self, chain: ChainBackend, gid: GrantId,
-                       signed: SignedGrant | None) -> tuple[GrantStage, AccessGrant]:
-        """The grant's stage and the grant (from chain, or from ``signed`` while it is not
-        submitted), after checking it is this wallet's and active at the chain's time.
-        Raises :class:`GrantNotActive` or :class:`ShareError`."""
-        stage = chain.grant_stage(gid)
+    def _checked_grant(self, chain: ChainBackend, gid: GrantId, signed: SignedGrant | None,
+                       reading: OpenReading) -> tuple[AccessGrant, Background[AccessGrant] | None]:
+        """The grant (from chain, or from ``signed`` while it is not submitted), after checking
+        it is this wallet's and active at the chain's time (``reading``: the contract's storage,
+        the authority on grantee, expiry and revocation). Raises :class:`GrantNotActive` or
+        :class:`ShareError`.
+
+        A submitted grant whose storage is the token's signed grant (same signer, grantee and
+        expiry) is checked on its storage; its events (the CID and wrapped key the chain holds)
+        are read beside the fetch: the second value, which the caller awaits before it uses
+        what it fetched."""
+        stage = reading.stage
+        stored = False  # the grant above is the signed one, as storage holds it: its events are read beside
         if stage is GrantStage.BURNED:
             raise GrantNotActive("The patient revoked this share before it was submitted; it can no longer be opened.")
         if stage is GrantStage.UNUSED:
             if signed is None:
                 raise GrantNotActive(f"There is no grant {gid.hex_id} on this chain.")
             grant = AccessGrant(gid, signed.signer, signed.grantee, signed.expires_at, signed.cid, signed.wrapped_key)
-        else:
-            grant = chain.grant_info(gid)
+        elif (signed is not None and reading.expires_at is not None
+              and (reading.patient, reading.grantee, reading.expires_at) == (signed.signer, signed.grantee,
+                                                                              signed.expires_at)):
+            grant = AccessGrant(gid, signed.signer, signed.grantee, reading.expires_at, signed.cid, signed.wrapped_key,
+                                revoked=reading.revoked)
+            stored = True
+        else:  # a grant id alone (or a grant the token does not describe): its events are needed first
+            grant = chain.grant_info(gid, reading=reading)
         if grant.grantee != self.me:
             raise ShareError("This share is addressed to another wallet; only its doctor can open it.")
-        status = grant.status(chain.now())
+        status = grant.status(reading.now)
         if status is GrantStatus.REVOKED:
             raise GrantNotActive("The patient revoked this share; it can no longer be opened.")
         if status is GrantStatus.EXPIRED:
             raise GrantNotActive(f"This share expired on {grant.expires_at:%Y-%m-%d %H:%M} UTC.")
-        return stage, grant
+        if not stored:
+            return grant, None
+        return grant, Background(lambda: chain.grant_info(gid, reading=reading), name="grant-events")
 
     def _fetch_share(self, cid: str, wrapped_key: bytes, context: ShareContext, holders: Sequence[str],
                      delegates: bool, timeout: float) -> tuple[bytes, bytes]:

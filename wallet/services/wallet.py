@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ..share.shc import HealthCard
     from .address_book import AddressBook
     from .cards import CardInput
-    from .network_status import WalletStatus
+    from .network_status import ProfileRecords, WalletStatus
     from .overview import HealthOverview
     from .reading import DisplayIndex, RecordCounts
 
@@ -113,10 +113,17 @@ class WalletService:
         opened (it is encrypted as a whole, its size aside nothing shows without the keys),
         with ``passphrase`` or the remembered unlock. ``None`` when neither opens it.
         Raises :class:`~wallet.errors.WrongPassphrase` for a ``passphrase`` given that is wrong."""
+        counted = self._record_counts(passphrase)
+        return None if counted is None else counted[0]
+
+    def _record_counts(self, passphrase: str | None) -> tuple[int, tuple[ProfileRecords, ...]] | None:
+        """:meth:`record_count` and each profile's count (the owner's first), from one opening."""
+        from .network_status import ProfileRecords
+
         if not (self.app.home / STORE_FILE).exists():
             if passphrase is not None:
                 Keystore.load(self.app.home).unlock(passphrase)  # a wrong one is said, store or not
-            return 0
+            return 0, (ProfileRecords(OWNER, 0),)
         from ..errors import KeyringUnavailable, WrongPassphrase
 
         wallet: UnlockedWallet | None = None
@@ -130,7 +137,8 @@ class WalletService:
         from .reading import record_counts
 
         try:
-            return record_counts(wallet.store, None).total
+            profiles = tuple(ProfileRecords(p.name, p.records) for p in wallet.profiles())
+            return record_counts(wallet.store, None).total, profiles
         finally:
             wallet.lock()
 
@@ -144,19 +152,26 @@ class WalletService:
         """Whether the unlock is remembered in the OS keyring (the keyring itself is not asked)."""
         return Keystore.load(self.app.home).has_remembered_slot
 
-    def status(self, passphrase: str | None = None) -> WalletStatus:
-        """The wallet, its chain and its IPFS node; see :mod:`.network_status`. The record count
-        needs the store opened: with ``passphrase`` or a remembered unlock, else it is ``None``."""
+    def status(self, passphrase: str | None = None, *, profile: str = OWNER) -> WalletStatus:
+        """The wallet, its chain and its IPFS node; see :mod:`.network_status`. The record counts
+        (every profile's, and ``profile``'s: the one the other commands work in) need the store
+        opened: with ``passphrase`` or a remembered unlock, else they are ``None``.
+        Raises :class:`~wallet.errors.RecordError` when the opened store has no ``profile``."""
+        from ..errors import RecordError
         from .network_status import WalletStatus, chain_status, ipfs_status
 
         if not self.exists():
             raise WalletNotFound(f"No wallet in {self.app.home}; run 'health-wallet init' first.")
+        profile = check_profile_name(profile)
         ident = self.identity()
-        return WalletStatus(str(self.app.home), ident.address, ident.encryption_key_hex,
-                            self.record_count(passphrase),
+        counted = self._record_counts(passphrase)
+        total, profiles = (None, ()) if counted is None else counted
+        if profiles and profile not in {p.name for p in profiles}:
+            raise RecordError(f"No profile {profile!r}; this wallet has {', '.join(p.name for p in profiles)}.")
+        return WalletStatus(str(self.app.home), ident.address, ident.encryption_key_hex, total,
                             chain_status(self.app), ipfs_status(self.app),
                             Keystore.load(self.app.home).has_remembered_slot, network=self.network_name(),
-                            phrase_shown=self.phrase_shown())
+                            phrase_shown=self.phrase_shown(), profile=profile, profiles=profiles)
 
     def network_name(self) -> str:
         """The active network profile's name (``custom`` when ``chain.rpc`` names a node)."""

@@ -201,7 +201,9 @@ def _needed_bytes(files: Mapping[str, bytes]) -> int:
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+    """Write a new file readable by its owner only (0600: it is health data); a drive that
+    cannot keep permissions (FAT) ignores the mode and gives the file its own."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
         view = memoryview(data)
         while view:
@@ -355,7 +357,7 @@ def write_export(
     lock: int | None = None
     try:
         try:
-            os.mkdir(partial, 0o755)
+            os.mkdir(partial, 0o700)  # the owner's only, as its files
             lock = _lock(partial)
             for done, name in enumerate(sorted(files), start=1):
                 if cancel is not None:
