@@ -150,3 +150,20 @@ def test_links_resolve_in_the_signed_export(home: Path, tmp_path: Path, name: st
     target = urls.get(ref) or urls.get(obs["fullUrl"].rsplit("/", 2)[0] + "/" + ref)
     assert target is not None and target["id"] == "p1"
     assert cli(home, "verify", exported.json["path"], "--json").json["valid"]
+
+
+@pytest.mark.parametrize("name", ["collection-uuid-refs.json", "searchset-relative-refs.json"])
+def test_a_selection_exported_takes_its_person_along(home: Path, tmp_path: Path, name: str) -> None:
+    """An export of chosen records resolves their subject inside the export, as a share does."""
+    assert cli(home, "import", str(REAL / "export-links" / name)).code == 0
+    (obs_row,) = [r for r in cli(home, "records", "--json").json if r["type"] == "Observation"]
+    exported = cli(home, "export", "--to", str(tmp_path), "--ids", obs_row["id"], "--json")
+    assert exported.code == 0, exported.stderr
+    bundle = json.loads((Path(exported.json["path"]) / "bundle.json").read_text())
+    assert sorted(e["resource"]["resourceType"] for e in bundle["entry"]) == ["Observation", "Patient"]
+    urls = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+    obs = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation")
+    ref = obs["resource"]["subject"]["reference"]
+    target = urls.get(ref) or urls.get(obs["fullUrl"].rsplit("/", 2)[0] + "/" + ref)
+    assert target is not None and target["id"] == "p1"
+    assert cli(home, "verify", exported.json["path"], "--json").json["resources"] == {"Observation": 1, "Patient": 1}

@@ -195,7 +195,10 @@ def test_overview_page_shows_the_record_at_a_glance(qtbot, window, unlocked) -> 
     overview = unlocked.overview()
     assert lists["current_conditions"].item(0).text() == overview_line(overview.current_conditions[0],
                                                                        "current_conditions")
-    assert str(unlocked.record_counts().total) in window.overview.status.text()
+    counts = unlocked.record_counts()
+    status = window.overview.status.text()
+    assert f"{counts.total:,} records in this profile, insurance and billing included" in status
+    assert counts.total > counts.clinical  # the sidebar's All records leaves insurance and billing out
     # choosing a line shows that record in the detail pane
     item = lists["current_conditions"].item(0)
     lists["current_conditions"].itemClicked.emit(item)

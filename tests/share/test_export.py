@@ -473,3 +473,19 @@ def test_export_of_an_earlier_release_still_verifies(tmp_path: Path) -> None:
     bundle["entry"][1]["resource"]["valueQuantity"]["value"] = Decimal("5.2")
     with pytest.raises(SignatureInvalid):
         verify_bundle_signature(bundle)
+
+
+def test_the_folder_an_export_was_saved_in_names_the_export(tmp_path: Path, keys, clock, small_records) -> None:
+    """``verify DEST`` after ``export --to DEST`` points at the export, not at tampering."""
+    first = write_export(tmp_path, resources=small_records, keys=keys, clock=clock)
+    with pytest.raises(ShareError, match=f"not an export: verify {first.path}") as refused:
+        verify_export(tmp_path)
+    assert not isinstance(refused.value, SignatureInvalid)
+    assert "newest of" not in refused.value.user_message
+    clock.advance(60)
+    second = write_export(tmp_path, resources=small_records, keys=keys, clock=clock)
+    with pytest.raises(ShareError, match=f"verify {second.path} \\(the newest of 2\\)"):
+        verify_export(tmp_path)
+    (first.path / "extra").mkdir()  # inside an export, a folder is still something added
+    with pytest.raises(SignatureInvalid, match="something was added"):
+        verify_export(first.path)

@@ -50,7 +50,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="whose records to count (default: the owner's, as 'records' lists)")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("import", help="import FHIR JSON, NDJSON or .smart-health-card files, or a shlink:/ link")
+    p = sub.add_parser("import", help="import FHIR JSON, NDJSON or .smart-health-card files, a folder of them "
+                                      "(a Bulk Data export), or a shlink:/ link")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--passcode-file", metavar="F", help="the passcode of a SMART Health Link (flag P)")
     p.add_argument("--profile", metavar="NAME",

@@ -121,8 +121,8 @@ class OverviewView(QWidget):
                 empty = QListWidgetItem(self._empty_text[key], items)
                 empty.setFlags(Qt.ItemFlag.NoItemFlags)
         n = overview.total
-        self.status.setText(f"{n:,} health record{'s' if n != 1 else ''} in this profile. Choose a line to see it; "
-                            "the categories on the left list everything.")
+        self.status.setText(f"{n:,} record{'s' if n != 1 else ''} in this profile, insurance and billing included. "
+                            "Choose a line to see it; the categories on the left list everything.")
 
     def _chosen(self, item: QListWidgetItem) -> None:
         row = item.data(Qt.ItemDataRole.UserRole)

@@ -599,9 +599,19 @@ def _claim(res: dict[str, Any], category: str, displays: Displays) -> Summary:
 
 
 def _actor_name(actor: Any) -> str:
-    """The display of a Consent actor's reference, else its identifier's value."""
+    """The display of a Consent actor's reference, else its identifier's value: for an
+    account (CAIP-10 ``eip155:<chain>:<address>``, or ``ethereum:<address>``) the address
+    alone, as the address book and the sharing pages show it."""
     ref = (actor if isinstance(actor, dict) else {}).get("reference") or {}
-    return str(ref.get("display") or (ref.get("identifier") or {}).get("value", "")) if isinstance(ref, dict) else ""
+    if not isinstance(ref, dict):
+        return ""
+    if ref.get("display"):
+        return str(ref["display"])
+    value = str((ref.get("identifier") or {}).get("value", ""))
+    scheme, _, rest = value.partition(":")
+    if scheme == "eip155" and rest.count(":") == 1:
+        return rest.split(":")[1]
+    return rest if scheme == "ethereum" and rest else value
 
 
 def _consent(res: dict[str, Any], category: str, displays: Displays) -> Summary:

@@ -11,6 +11,7 @@ from ..records.consent import audit_event
 from ..records.store import NewRecord
 from ..records.summary import summarize
 from ..share.export import ExportResult, write_export
+from ..share.protocol import with_patients
 from .wallet import UnlockedWallet
 
 __all__ = ["export_records", "select_ids"]
@@ -42,15 +43,20 @@ def export_records(wallet: UnlockedWallet, dest: Path, *, ids: Iterable[str] = (
                    categories: Iterable[str] = (), passphrase: str | None = None, profile: str | None = None,
                    progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> ExportResult:
     """A signed export of one profile's records (default: the owner's): one person per export.
+    A selection (``ids``, ``types`` or ``categories``) takes the profile's Patient along, so
+    the records' references to their person resolve inside the export, as in a share.
 
     Health cards go along when everything is exported and the card is this person's."""
     chosen = select_ids(wallet, ids=ids, types=types, categories=categories, profile=profile)
     chosen = [i for i in chosen if wallet.store.get_summary(i).resource_type not in ("AuditEvent", "Consent")]
     if not chosen:
         raise RecordError("There are no records to export; import some first.")
+    everything = not (list(ids) or list(types) or list(categories))
+    if not everything:  # whose records these are goes along, as with a share: references resolve in the bundle
+        chosen = with_patients(chosen, wallet.store.ids(types=["Patient"], newest_first=False,
+                                                        profile=wallet.profile if profile is None else profile))
     resources = [wallet.store.get(i) for i in chosen]
     source_urls = [wallet.store.get_summary(i).full_url for i in chosen]
-    everything = not (list(ids) or list(types) or list(categories))
     cards = [data for data, _cards in wallet.card_files(profile=profile)] if everything else []
     result = write_export(Path(dest), resources=resources, source_urls=source_urls, cards=cards, keys=wallet.keys,
                           clock=wallet.app.clock,

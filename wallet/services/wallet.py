@@ -575,7 +575,9 @@ class UnlockedWallet:
 
     def import_paths(self, paths: Iterable[Path], *, profile: str | None = None, same_person: bool = False,
                      progress: ProgressSink | None = None, cancel: CancelToken | None = None) -> list[FileOutcome]:
-        """Import several files, each all-or-nothing; one bad file does not stop the rest.
+        """Import several files, each all-or-nothing; one bad file does not stop the rest. A
+        folder stands for the health record files directly in it (:data:`RECORD_FILE_SUFFIXES`),
+        as a FHIR Bulk Data export is delivered.
 
         Files that each hold one part of a multi-QR SMART Health Card are read together. The
         NDJSON files of a FHIR Bulk Data export are named by resource type (``Patient.ndjson``,
@@ -585,7 +587,7 @@ class UnlockedWallet:
         """
         from .cards import is_qr_chunk
 
-        paths = sorted((Path(p) for p in paths), key=lambda p: not _is_bulk_patient_file(p))
+        paths = sorted(_files_of_folders(Path(p) for p in paths), key=lambda p: not _is_bulk_patient_file(p))
         chunks = [p for p in paths if p.is_file() and is_qr_chunk(p)]
         outcomes = []
         if chunks:
@@ -601,7 +603,8 @@ class UnlockedWallet:
                     same_person: bool = False) -> FileOutcome:
         try:
             if path.is_dir():
-                raise InvalidRecord(f"{path} is a folder; name the files to import.")
+                raise InvalidRecord(f"{path} is a folder with no health record files in it "
+                                    f"({', '.join(RECORD_FILE_SUFFIXES)}); name the files to import.")
             if chunks:
                 from .cards import read_qr_chunks
 
@@ -833,6 +836,25 @@ class UnlockedWallet:
 
     def counts_by_type(self, profile: str | None = None) -> dict[str, int]:
         return self.store.counts_by_type(self._profile_name(profile))
+
+
+RECORD_FILE_SUFFIXES = (".json", ".ndjson", ".jsonl", ".smart-health-card", ".fhir")
+"""The files a folder given to :meth:`UnlockedWallet.import_paths` stands for (the import dialog's filter)."""
+
+
+def _files_of_folders(paths: Iterable[Path]) -> list[Path]:
+    """``paths`` with each folder replaced by the health record files directly in it
+    (:data:`RECORD_FILE_SUFFIXES`; hidden files and sub-folders left out), by name; a folder
+    with none stays, so its import says so."""
+    out: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found = sorted(p for p in path.iterdir() if not p.name.startswith(".") and p.is_file()
+                       and p.name.lower().endswith(RECORD_FILE_SUFFIXES))
+        out.extend(found or [path])
+    return out
 
 
 def _is_bulk_patient_file(path: Path) -> bool:

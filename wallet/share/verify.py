@@ -39,6 +39,7 @@ from ..records.references import unresolved_in_bundle
 from .encoding import json_loads
 from .export_layout import (
     BUNDLE_FILE,
+    EXPORT_PREFIX,
     HOWTO_FILE,
     MANIFEST_FILE,
     MANIFEST_SIG_FILE,
@@ -103,6 +104,7 @@ def _read_folder(path: Path) -> dict[str, bytes]:
         raise ShareError(f"{path} does not exist.") from exc
     except OSError as exc:
         raise ShareError(f"{path} cannot be read: {exc.strerror}.") from exc
+    _refuse_folder_of_exports(path, entries)
     if len(entries) > MAX_FILES:
         raise ShareError(f"{path} holds more files than any export.")
     files: dict[str, bytes] = {}
@@ -119,6 +121,20 @@ def _read_folder(path: Path) -> dict[str, bytes]:
         with open(entry.path, "rb") as fh:
             files[entry.name] = fh.read(MAX_FILE_BYTES + 1)
     return files
+
+
+def _refuse_folder_of_exports(path: Path, entries: list[os.DirEntry[str]]) -> None:
+    """Raise :class:`ShareError` naming the export to verify when ``path`` is the folder an
+    export was written to (``export --to``), not the export: it holds no manifest and one or
+    more ``health-export-…`` folders. A folder with a manifest is checked as an export, so a
+    folder added beside its files still fails as "something was added"."""
+    if any(e.name == MANIFEST_FILE for e in entries):
+        return
+    exports = sorted(e.name for e in entries if e.name.startswith(EXPORT_PREFIX) and e.is_dir(follow_symlinks=False))
+    if exports:
+        newest = path / exports[-1]
+        more = f" (the newest of {len(exports)})" if len(exports) > 1 else ""
+        raise ShareError(f"{path} is the folder exports were saved in, not an export: verify {newest}{more}.")
 
 
 def _check_files(files: Mapping[str, bytes]) -> tuple[str, str]:
