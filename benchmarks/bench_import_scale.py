@@ -12,7 +12,9 @@ Then, each in a fresh child process, one after the other:
   ids, batched inserts in one transaction per file, person checks before each commit.
   Peak RSS of that child (``resource.getrusage``, ``ru_maxrss``) is the import's memory.
   A file of 4 MiB or more is validated by a second process while the import child
-  summarises and writes it (``wallet.records.line_validator``), when two CPUs are usable.
+  summarises and writes it (``wallet.records.line_validator``), when two CPUs are usable;
+  the import child validates the next chunks itself whenever that process is behind
+  (while it starts, or when it is the slower of the two).
 
 Two ratios are printed: wall time (what a user waits) and CPU time (the import child and
 its validating process summed, user + system; the baseline's own). With one usable CPU
@@ -89,6 +91,8 @@ def child_import(folder: Path, store_dir: Path) -> dict[str, float]:
         count += import_path(store, path, check_person=True).total
     elapsed = time.perf_counter() - start
     main_cpu = _cpu(resource.RUSAGE_SELF) - cpu
+    shared = line_validator._shared
+    here, there = (shared.checked_here, shared.checked_there) if shared is not None else (0, 0)
     line_validator.shutdown()  # waits for the validating process, so its time is counted below
     helper_cpu = _cpu(resource.RUSAGE_CHILDREN)
     stored = store.count()
@@ -96,7 +100,14 @@ def child_import(folder: Path, store_dir: Path) -> dict[str, float]:
     return {"seconds": elapsed, "resources": count, "stored": stored, "rss_before_mb": before,
             "cpu_seconds": main_cpu + helper_cpu, "main_cpu_seconds": main_cpu, "helper_cpu_seconds": helper_cpu,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "store_mb": sum(p.stat().st_size for p in store_dir.iterdir()) / 1e6}
+            "store_mb": sum(p.stat().st_size for p in store_dir.iterdir()) / 1e6,
+            "chunks_here": here, "chunks_there": there}
+
+
+def line_validator_chunk() -> int:
+    from wallet.records.line_validator import CHUNK
+
+    return CHUNK
 
 
 def _run_child(*args: str) -> dict[str, float]:
@@ -143,6 +154,8 @@ def main() -> None:
           f"({imp['rss_before_mb']:.0f} MB before the first file; baseline process {base['peak_rss_mb']:.0f} MB)")
     print(f"CPU time: baseline {base['cpu_seconds']:.1f} s; import {imp['cpu_seconds']:.1f} s "
           f"(import process {imp['main_cpu_seconds']:.1f} s + validating process {imp['helper_cpu_seconds']:.1f} s)")
+    print(f"chunks of {line_validator_chunk()} lines validated: {imp['chunks_there']:,.0f} by the validating process, "
+          f"{imp['chunks_here']:,.0f} by the import process")
     print(f"ratio import / (parse + validate), wall time: {imp['seconds'] / base['seconds']:.2f}")
     print("ratio import / (parse + validate), CPU time (all processes): "
           f"{imp['cpu_seconds'] / base['cpu_seconds']:.2f}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,80 @@ def test_batched_inserts_count_what_they_add_and_what_was_already_held(store: Re
     assert store.add_many(records) == (1_000, 5)  # more than one prepared batch
     assert store.count() == 1_005
     assert [s.summary.title for s in store.summaries(limit=2)] == ["Count 1004", "Count 1003"]
+
+
+@pytest.fixture
+def shared_checks(store: RecordStore, tmp_path: Path) -> Iterator[line_validator.LineValidator | None]:
+    """The validating process, started by a first import, checking every odd chunk of a file
+    in the importing process instead (as when it is behind); back to its own choice after."""
+    import_ndjson(store, _write(tmp_path / "first.ndjson", _readings(10, seed=9)), check_person=True, parallel=True)
+    shared = line_validator._shared
+    if line_validator.parallel_possible():
+        assert shared is not None and shared.alive
+        shared.here = lambda number: number % 2 == 1
+    yield shared
+    if shared is not None:
+        shared.here = None
+
+
+def test_a_file_checked_partly_here_and_partly_there_stores_what_one_process_stores(
+        store: RecordStore, other: RecordStore, tmp_path: Path,
+        shared_checks: line_validator.LineValidator | None) -> None:
+    first = _readings(10, seed=9)
+    import_ndjson(other, _write(tmp_path / "first.ndjson", first), check_person=True, parallel=False)
+    resources = _readings(3_700, seed=5)  # chunks 0, 2, 4, 6 checked there; 1, 3, 5, 7 here
+    for at in (10, line_validator.CHUNK + 10, 2 * line_validator.CHUNK + 10):  # there, here, there
+        resources[at] = {**resources[at], "text": {"status": "generated", "div": UNSAFE}}
+    resources[line_validator.CHUNK + 11] = {**resources[line_validator.CHUNK + 11], "code": {"text": "Pouls, café"}}
+    path = _write(tmp_path / "readings.ndjson", resources)
+    counts = (shared_checks.checked_here, shared_checks.checked_there) if shared_checks is not None else (0, 0)
+    shared = import_ndjson(store, path, check_person=True, parallel=True)
+    if shared_checks is not None:  # 8 chunks: 4 checked in each process
+        assert (shared_checks.checked_here - counts[0], shared_checks.checked_there - counts[1]) == (4, 4)
+    alone = import_ndjson(other, path, check_person=True, parallel=False)
+    assert shared == alone and shared.total == 3_700
+    assert sum("narrative" in w for w in shared.warnings) == 3
+    assert _contents(store) == _contents(other)
+    assert store.get(store.record_id(resources[line_validator.CHUNK + 11]))["code"]["text"] == "Pouls, café"
+    assert not store.search("alert")
+
+
+@pytest.mark.parametrize(("bad", "named"), [
+    ((1_100, 700), 700),  # found here (chunk 1) before the one found there (chunk 2)
+    ((300, 700), 300),  # found there (chunk 0), answered after the one found here (chunk 1)
+    ((1_800, 2_300), 1_800),  # both found here (chunk 3 before chunk 4)
+])
+def test_the_first_bad_line_is_named_whichever_process_found_it(
+        store: RecordStore, tmp_path: Path, shared_checks: line_validator.LineValidator | None,
+        bad: tuple[int, int], named: int) -> None:
+    before = _state(store)
+    resources = _readings(3_000, seed=6)
+    for line in bad:
+        resources[line - 1] = {**resources[line - 1], "status": f"not-a-status-{line}"}
+    with pytest.raises(InvalidRecord) as info:
+        import_ndjson(store, _write(tmp_path / "readings.ndjson", resources), check_person=True, parallel=True)
+    assert info.value.user_message.startswith(f"readings.ndjson line {named}: ")
+    assert f"not-a-status-{named}" in info.value.user_message
+    assert _state(store) == before
+    assert shared_checks is None or shared_checks.alive  # and it serves the next file
+    good = import_ndjson(store, _write(tmp_path / "good.ndjson", _readings(1_200, seed=7)), check_person=True,
+                         parallel=True)
+    assert good.total == 1_200
+
+
+def test_too_many_lines_is_named_after_the_bad_lines_before_it(
+        store: RecordStore, tmp_path: Path, shared_checks: line_validator.LineValidator | None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from wallet.untrusted import KEEP_LIMITS
+
+    monkeypatch.setattr(line_validator, "KEEP_LIMITS", replace(KEEP_LIMITS, max_items=1_500))
+    resources = _readings(2_000, seed=8)
+    path = _write(tmp_path / "many.ndjson", resources)
+    with pytest.raises(InvalidRecord) as info:
+        import_ndjson(store, path, parallel=True)
+    assert info.value.user_message == "many.ndjson holds more than 1,500 lines; split it into smaller files."
+    resources[1_499] = {**resources[1_499], "status": "not-a-status"}  # the last line allowed
+    with pytest.raises(InvalidRecord) as info:
+        import_ndjson(store, _write(tmp_path / "many.ndjson", resources), parallel=True)
+    assert info.value.user_message.startswith("many.ndjson line 1500: ")
+    assert store.count() == 10

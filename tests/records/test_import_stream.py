@@ -64,7 +64,7 @@ def test_a_bad_line_in_the_middle_leaves_the_store_unchanged(store: RecordStore)
     assert _state(store) == before  # 40 records were written in the transaction, then rolled back
 
 
-def test_a_file_of_someone_else_is_refused_after_the_last_line_and_nothing_is_kept(store: RecordStore) -> None:
+def test_a_file_of_someone_else_is_refused_and_nothing_is_kept(store: RecordStore) -> None:
     import_ndjson_lines(store, _lines(list(lifetime_resources(30, seed=1))), name="mine.ndjson", check_person=True)
     before = _state(store)
     theirs = list(lifetime_resources(50, seed=3))

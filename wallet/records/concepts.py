@@ -40,6 +40,7 @@ SYSTEM_NAMES: dict[str, str] = {
     "urn:oid:2.16.840.1.113883.12.292": "CVX",
 }
 
+_CONTAINERS = (dict, list)
 _MAX_WALK = 5000  # dicts visited when collecting a record's displays (records are depth-checked on import)
 
 
@@ -83,15 +84,16 @@ def record_displays(resource: Any) -> dict[str, str]:
         node = stack.pop()
         seen += 1
         if isinstance(node, dict):
-            code, display = node.get("code"), node.get("display")
-            if isinstance(code, str) and isinstance(display, str) and code and display.strip():
-                out.setdefault(code_key(str(node.get("system") or ""), code), display.strip())
+            if "display" in node:  # most objects have none: their code is not looked at
+                code, display = node.get("code"), node["display"]
+                if isinstance(code, str) and isinstance(display, str) and code and display.strip():
+                    out.setdefault(code_key(str(node.get("system") or ""), code), display.strip())
             for value in node.values():  # a loop, not extend(generator): this runs for every record imported
-                if isinstance(value, (dict, list)):
+                if isinstance(value, _CONTAINERS):
                     stack.append(value)
         elif isinstance(node, list):
             for value in node:
-                if isinstance(value, (dict, list)):
+                if isinstance(value, _CONTAINERS):
                     stack.append(value)
     return out
 

@@ -1,30 +1,39 @@
 """Import FHIR files into the store: parse, validate everything, then write in one
 transaction. One bad resource rejects the whole file and leaves the store unchanged.
 
+Whose file it is is decided as soon as the data allows: a file read whole has its
+resources up to its last Patient validated first, then its person is checked against the
+profile's (another person's file is refused without validating the rest), then the rest
+is validated.
+
 NDJSON files (FHIR Bulk Data exports, a watch's years of readings) stream
 (:func:`import_ndjson`): each line is parsed, checked and validated as it is read, and
 every :data:`BATCH` resources are planned and written inside the one transaction the
 whole file is imported in; the file-level checks (one person, the profile's person) run
-after the last line, before the commit. Memory holds one batch, whatever the file's size,
+after the last line, before the commit. When the profile's person is known, another
+person's file stops earlier: at its first Patient (once valid), or, in a file that holds
+no Patient, at its first record naming a ``Patient/id``. Memory holds one batch, whatever the file's size,
 and a bad line anywhere still leaves the store unchanged.
 
 A large NDJSON file (:data:`PARALLEL_BYTES` or more) on a machine with two CPUs is
-validated in a second process while this one reads, summarises and writes it
-(:mod:`wallet.records.line_validator`): the same checks on every line, the commit only
-after every line passed them, the same message naming the first bad line.
+validated in a second process while this one reads, summarises and writes it, and
+validates chunks itself when that process is behind (:mod:`wallet.records.line_validator`):
+the same checks on every line, the commit only after every line passed them, the same
+message naming the first bad line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .. import untrusted
-from ..errors import InputRefused, InvalidRecord
+from ..errors import InputRefused, InvalidRecord, PatientMismatch
 from ..events import CancelToken, ProgressSink, report
 from .identity import PatientMatch
 from .import_plan import ImportPlan, plan_import
@@ -33,7 +42,7 @@ from .narrative import remove_unsafe_narratives
 from .parse import MAX_FILE_BYTES, Located, ParsedFile, is_ndjson, read_file, stream_ndjson
 from .profiles import OWNER, Placement, Profile, place_file
 from .store import RecordStore, StreamBatch
-from .subjects import PATIENT_LINKS, one_person
+from .subjects import PATIENT_LINKS, one_person, patient_reference_key
 from .validate import validate_file, validate_resource
 
 __all__ = ["BATCH", "ImportResult", "document_entries", "import_file", "import_ndjson", "import_ndjson_lines",
@@ -90,18 +99,20 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
         raise InvalidRecord(f"{name}: its list of profiles does not match its records.")
     total = len(parsed.items)
     report(progress, 0, total, f"Checking {name}")
-    # An unsafe narrative is removed with a warning, the record kept (records/narrative.py).
-    warnings = [w for item in parsed.items
-                for w in remove_unsafe_narratives(item.resource, where="" if item.position == name else item.position)]
-    warnings += [*parsed.warnings, *validate_file(parsed, name=name, single_patient=single_patient)]
-    parsed = document_entries(parsed)
+    # An unsafe narrative is removed with a warning, the record kept (records/narrative.py);
+    # whose file it is is decided after the entries up to the last Patient are checked, so
+    # another person's file is refused before the bulk of it is (see _placed_first)
+    first = _last_patient(parsed) + 1 if check_person else len(parsed.items)
+    warnings = _narratives_removed(parsed.items[:first], name)
     placement: Placement | None = None
     notes: list[str] = []
     if check_person:
-        placement = place_file(parsed, name=name, profile=profile, profiles=store.profiles(),
-                               same_person=same_person)
+        placement = _placed_first(store, parsed, name=name, profile=profile, same_person=same_person)
         notes = [f"{placement.person}: the file's Patient resources are one person by {m.describe()}"
                  for m in placement.joined]
+    warnings += _narratives_removed(parsed.items[first:], name)
+    warnings += [*parsed.warnings, *validate_file(parsed, name=name, single_patient=single_patient)]
+    parsed = document_entries(parsed)
     if cancel is not None:
         cancel.check()
     plan = plan_import(store, parsed, profile=profile, item_profiles=item_profiles, progress=progress,
@@ -119,6 +130,37 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
                         placement.created if placement is not None else False,
                         updated=len(plan.newer), history_kept=len(plan.history), deleted=len(plan.deleted),
                         repeated_in_file=plan.repeated, notes=tuple(notes))
+
+
+def _last_patient(parsed: ParsedFile) -> int:
+    """The position of the file's last Patient resource among its items; -1 when it has none."""
+    return max((n for n, item in enumerate(parsed.items) if item.resource.get("resourceType") == "Patient"),
+               default=-1)
+
+
+def _narratives_removed(items: Iterable[Located], name: str) -> list[str]:
+    """Remove the unsafe narratives of ``items`` (in place); the warnings saying so."""
+    return [w for item in items
+            for w in remove_unsafe_narratives(item.resource, where="" if item.position == name else item.position)]
+
+
+def _placed_first(store: RecordStore, parsed: ParsedFile, *, name: str, profile: str,
+                  same_person: bool) -> Placement:
+    """Where ``parsed`` goes (:func:`~wallet.records.profiles.place_file`), decided before
+    most of it is checked: its resources up to its last Patient (their unsafe narratives
+    already removed) are validated first, in file order (a Patient is read as a person
+    only once it is valid FHIR, and the first fault before it is the one named, as when
+    everything is validated first). The file's
+    person is then known (every reference is in the parsed file), so another person's file
+    is refused with :class:`~wallet.errors.PatientMismatch`, and a file of several people
+    with :class:`InvalidRecord`, without validating the rest."""
+    for item in parsed.items[:_last_patient(parsed) + 1]:
+        try:
+            validate_resource(item)
+        except InvalidRecord as exc:
+            raise InvalidRecord(f"{name} {exc.user_message}") from exc
+    return place_file(document_entries(parsed), name=name, profile=profile, profiles=store.profiles(),
+                      same_person=same_person)
 
 
 def document_entries(parsed: ParsedFile) -> ParsedFile:
@@ -170,9 +212,25 @@ def import_ndjson(store: RecordStore, path: Path, *, profile: str = OWNER, check
         lines = untrusted.read_lines(path, max_bytes=MAX_FILE_BYTES)
         return import_ndjson_lines(store, lines, name=path.name, profile=profile, check_person=check_person,
                                    same_person=same_person, progress=progress, cancel=cancel, batch=batch,
-                                   expected=_line_count(path) if progress is not None else 0, parallel=parallel)
+                                   expected=_line_count(path) if progress is not None else 0, parallel=parallel,
+                                   holds_no_patient=lambda: _holds_no_patient(path))
     except InputRefused as exc:
         raise InvalidRecord(exc.user_message) from exc
+
+
+_LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9A-Fa-f]")  # an ASCII letter written as \u00XX
+
+
+def _holds_no_patient(path: Path) -> bool:
+    """Whether the NDJSON file at ``path`` surely holds no Patient resource: no line spells
+    ``"Patient"`` or writes a letter as an escape (``\\u0050``), as the ``resourceType``
+    of a Patient (on its own line or in a Bundle's entry) must. ``False`` when in doubt or
+    unreadable (the import then says why)."""
+    try:
+        return not any(b'"Patient"' in line or (b"\\u00" in line and _LETTER_ESCAPE.search(line))
+                       for line in untrusted.read_lines(path, max_bytes=MAX_FILE_BYTES))
+    except InputRefused:
+        return False
 
 
 def _line_count(path: Path) -> int:
@@ -213,30 +271,57 @@ class _People:
             stand_in: dict[str, Any] = {"resourceType": res.get("resourceType")}
             for link, ref in refs:
                 stand_in.setdefault(link, []).append({"reference": ref})
-            self.items.append(replace(item, resource=stand_in))
+            self.items.append(replace(item, resource=stand_in, source=None))
 
     def parsed(self) -> ParsedFile:
         return ParsedFile("ndjson", tuple(self.items))
 
 
+def _refuse_another_person(store: RecordStore, first: Located, *, name: str, profile: str) -> None:
+    """Raise :class:`~wallet.errors.PatientMismatch` when ``first`` (valid) is not of the
+    person of ``profile``: the first Patient of an NDJSON file when the profile has a
+    Patient resource, or the first record naming a ``Patient/id`` of a file holding no
+    Patient. The check made after the last line judges a file's person by its first Patient
+    too, or, with none, by the ``Patient/id`` its records name
+    (:func:`~wallet.records.subjects.people_in_file`), so a file of one person gets the same
+    answer here, before the rest of the file is read."""
+    place_file(ParsedFile("ndjson", (first,)), name=name, profile=profile, profiles=store.profiles())
+
+
+def _names_a_patient(resource: dict[str, Any]) -> bool:
+    """Whether ``resource`` links to a patient by ``Patient/id`` (``subject``, ``patient``, ``beneficiary``)."""
+    for link in PATIENT_LINKS:
+        value = resource.get(link)
+        for ref in value if isinstance(value, list) else (value,):
+            if isinstance(ref, dict) and isinstance(ref.get("reference"), str) \
+                    and patient_reference_key(ref["reference"]) is not None:
+                return True
+    return False
+
+
 def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, profile: str = OWNER,
                         check_person: bool = False, same_person: bool = False,
                         progress: ProgressSink | None = None, cancel: CancelToken | None = None,
-                        batch: int = BATCH, expected: int = 0, parallel: bool = False) -> ImportResult:
+                        batch: int = BATCH, expected: int = 0, parallel: bool = False,
+                        holds_no_patient: Callable[[], bool] | None = None) -> ImportResult:
     """:func:`import_ndjson` over ``lines`` (the file's lines as bytes, read lazily);
     ``expected``: about how many resources, for progress (0: unknown); ``parallel``:
-    validate in a second process when one can run (:mod:`wallet.records.line_validator`)."""
+    validate in a second process when one can run (:mod:`wallet.records.line_validator`);
+    ``holds_no_patient``: whether the lines surely hold no Patient resource, asked when the
+    file's first record naming a ``Patient/id`` is not the profile's person's (``True``:
+    the file is refused there, as it would be after its last line)."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
     with acquire() if parallel else contextlib.nullcontext() as validator:
         return _import_lines(store, lines, name=name, profile=profile, check_person=check_person,
                              same_person=same_person, progress=progress, cancel=cancel, batch=batch,
-                             expected=expected, validator=validator)
+                             expected=expected, validator=validator, holds_no_patient=holds_no_patient)
 
 
 def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, profile: str, check_person: bool,
                   same_person: bool, progress: ProgressSink | None, cancel: CancelToken | None, batch: int,
-                  expected: int, validator: LineValidator | None) -> ImportResult:
+                  expected: int, validator: LineValidator | None,
+                  holds_no_patient: Callable[[], bool] | None) -> ImportResult:
     people = _People()
     warnings: list[str] = []
     notes: list[str] = []
@@ -255,22 +340,44 @@ def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, prof
     def checked_items() -> Iterator[Located]:
         """Each resource through the input gate, narratives checked, validated here or by ``validator``
         (then the lines come once they passed the gate and validation there)."""
-        items = stream_ndjson(lines, name=name) if validator is None else \
-            stream_ndjson(validator.passed(lines, name=name), name=name, passed_gate=True)
-        for item in items:
+        if validator is not None:
+            for item, removed in validator.checked_items(lines, name=name):
+                warnings.extend(removed)
+                yield item
+            return
+        for item in stream_ndjson(lines, name=name):
             item, removed = checked(item)
             warnings.extend(removed)
-            if validator is None:
-                try:
-                    validate_resource(item)
-                except InvalidRecord as exc:
-                    raise InvalidRecord(f"{name} {exc.user_message}") from exc
+            try:
+                validate_resource(item)
+            except InvalidRecord as exc:
+                raise InvalidRecord(f"{name} {exc.user_message}") from exc
             yield item
 
+    # the profile's person, when known by a Patient resource: the file's first Patient (once
+    # valid) decides whether the file is theirs, so another person's file stops there; in a
+    # file holding no Patient, the first record naming a Patient/id decides
+    target = next((p for p in store.profiles() if p.name == profile), None) \
+        if check_person and not same_person else None
+    first_patient = target is not None and target.patient is not None
+    first_reference = target is not None and (target.patient is not None or bool(target.references)) \
+        and holds_no_patient is not None
+
     def batches() -> Iterator[StreamBatch]:
+        nonlocal first_patient, first_reference
         pending: list[Located] = []
         for read, item in enumerate(checked_items(), start=1):
             people.add(item)
+            if first_patient and item.resource.get("resourceType") == "Patient":
+                first_patient = first_reference = False
+                _refuse_another_person(store, item, name=name, profile=profile)
+            elif first_reference and _names_a_patient(item.resource):
+                first_reference = False
+                try:
+                    _refuse_another_person(store, item, name=name, profile=profile)
+                except PatientMismatch:
+                    if holds_no_patient is not None and holds_no_patient():
+                        raise  # else a Patient further on may make the file the profile's person's
             pending.append(item)
             if len(pending) >= batch:
                 if cancel is not None:

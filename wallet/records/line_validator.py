@@ -9,13 +9,17 @@ removed, then :func:`wallet.records.validate.validate_resource` (required codes,
 types, the FHIR R4 models). It answers each chunk with its first fault (the file's name,
 the line and what is wrong) or none.
 
-The import takes a line only after its chunk was answered without fault
-(:meth:`LineValidator.passed`): it parses the line again (``json.loads`` directly, as
-these bytes passed the gate: :func:`wallet.records.parse.ndjson_line`), summarises and
-writes it, while the process checks the next chunks. So a bad line anywhere still leaves
-nothing imported (the file's transaction is rolled back), and the message names the first
-bad line, as it does without the second process. At most :data:`WINDOW` chunks are ahead
-of the import, so memory stays bounded whatever the file's size.
+The import takes a chunk's resources only after the chunk passed
+(:meth:`LineValidator.checked_items`): it parses its lines again (``json.loads`` directly,
+as these bytes passed the gate: :func:`wallet.records.parse.ndjson_line`), summarises and
+writes them, while the process checks the next chunks. When the answer the import needs
+next has not come (the process is starting, or is behind), the import checks the next
+chunk not yet sent itself, the same way, instead of waiting: the work is shared by both
+processes whichever is faster. Chunks are taken in file order whichever process checked
+them, so a bad line anywhere still leaves nothing imported (the file's transaction is
+rolled back), and the message names the first bad line, as it does without the second
+process. At most :data:`WINDOW` chunks wait for an answer and :data:`HERE_AHEAD` were
+checked here ahead of one, so memory stays bounded whatever the file's size.
 
 The process is started on the first large import and kept for the session (closed at
 exit). Where it cannot help or cannot run (one CPU, a frozen app, a start that fails,
@@ -39,22 +43,30 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import InvalidRecord
+from .. import untrusted
+from ..errors import InputRefused, InvalidRecord
+from ..untrusted import KEEP_LIMITS
 from .narrative import remove_unsafe_narratives
-from .parse import Located, ndjson_line
+from .parse import BOM, Located, ndjson_line
 from .validate import validate_resource
 
-__all__ = ["CHUNK", "WINDOW", "LineValidator", "acquire", "check_lines", "may_hold_narrative", "parallel_possible"]
+__all__ = ["CHUNK", "HERE_AHEAD", "WINDOW", "LineValidator", "acquire", "check_lines", "may_hold_narrative",
+           "parallel_possible", "validated_lines"]
 
 CHUNK = 500
 """Lines sent to the validating process at a time."""
 
-WINDOW = 4
-"""Most chunks waiting for their answer (the import waits when it is that far ahead)."""
+WINDOW = 8
+"""Most chunks waiting for the validating process's answer: more than a batch of the
+import (:data:`wallet.records.importer.BATCH` resources), so the process has work while
+the import writes one."""
+
+HERE_AHEAD = 8
+"""Most chunks the import checks itself while the answer it needs next has not come."""
 
 _HEADER = struct.Struct(">I")
 _MAX_MESSAGE = 256 * 1024 * 1024  # a chunk of lines at most: anything longer is not a message of this program
@@ -80,17 +92,28 @@ def checked(item: Located) -> tuple[Located, list[str]]:
     return item, warnings
 
 
-def check_lines(name: str, first_no: int, lines: list[bytes]) -> str | None:
-    """Check lines ``first_no``, ``first_no + 1``… of the NDJSON file ``name`` as an import
-    does; the first fault's one-line message (naming the file and line), or ``None``."""
+def validated_lines(name: str, first_no: int, lines: list[bytes]) -> tuple[list[tuple[Located, list[str]]], str | None]:
+    """Lines ``first_no``, ``first_no + 1``… of the NDJSON file ``name`` checked as an import
+    does: each resource through the input gate, its unsafe narratives removed (with the
+    warnings saying so), validated; the resources before the first fault, and that fault's
+    one-line message (naming the file and line) or ``None``."""
+    out: list[tuple[Located, list[str]]] = []
     for no, raw in enumerate(lines, start=first_no):
         try:
             for item in ndjson_line(raw, no, name=name):
-                validate_resource(checked(item)[0])
+                item, warnings = checked(item)
+                validate_resource(item)
+                out.append((item, warnings))
         except InvalidRecord as exc:
             message = exc.user_message
-            return message if message.startswith(name) else f"{name} {message}"
-    return None
+            return out, message if message.startswith(name) else f"{name} {message}"
+    return out, None
+
+
+def check_lines(name: str, first_no: int, lines: list[bytes]) -> str | None:
+    """Check lines ``first_no``, ``first_no + 1``… of the NDJSON file ``name`` as an import
+    does; the first fault's one-line message (naming the file and line), or ``None``."""
+    return validated_lines(name, first_no, lines)[1]
 
 
 def parallel_possible() -> bool:
@@ -126,97 +149,187 @@ def _read(stream: IO[bytes]) -> Any:
     return pickle.loads(data)  # written by this program's own child (see the module docs)
 
 
+class _Chunk:
+    """Lines of one file sent or checked together, and where their check stands."""
+
+    __slots__ = ("fault", "first", "items", "lines", "state")
+
+    def __init__(self, first: int, lines: list[bytes], *, fault: str | None = None) -> None:
+        self.first = first
+        self.lines = lines
+        self.state = _CHECKED if fault is not None else _UNCHECKED
+        self.fault = fault
+        self.items: list[tuple[Located, list[str]]] | None = None  # checked here: the resources and warnings
+
+    def check_here(self, name: str) -> None:
+        self.items, self.fault = validated_lines(name, self.first, self.lines)
+        self.state = _CHECKED
+
+
+_UNCHECKED, _SENT, _ANSWERED, _CHECKED = range(4)  # a chunk's states
+
+
 class LineValidator:
     """The validating process, used by one import at a time (:func:`acquire`).
 
-    For each file: :meth:`passed` over its lines (each given back once its chunk passed),
-    or :meth:`abandon` when the import stops before the end."""
+    For each file: :meth:`checked_items` over its lines, or :meth:`abandon` when the import
+    stops before the end. ``here``: which chunks of a file (numbered from 0) this process
+    checks whatever the other's progress (``None``: only those it would otherwise wait for);
+    ``checked_here`` and ``checked_there``: chunks checked by each process this session."""
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self._process: subprocess.Popen[bytes] | None = process
         self._file = 0
         self._name = ""
-        self._waiting: deque[tuple[int, list[bytes]]] = deque()  # chunks sent, not yet answered
+        self._sent: deque[_Chunk] = deque()  # chunks sent, not yet answered, in file order
+        self._answers: queue.SimpleQueue[tuple[int, str | None] | None] = queue.SimpleQueue()
+        self.here: Callable[[int], bool] | None = None
+        self.checked_here = 0  # chunks checked in this process, this session
+        self.checked_there = 0  # chunks the validating process answered, this session
+        threading.Thread(target=self._receive, args=(process.stdout,), daemon=True).start()
 
     @property
     def alive(self) -> bool:
         return self._process is not None
 
-    def passed(self, lines: Iterable[bytes], *, name: str) -> Iterator[bytes]:
-        """``lines`` of the file ``name`` in order, each given back only after the validating
-        process found its chunk without fault: every line given back passed the input gate
-        and validation. Raises :class:`InvalidRecord` with the first fault (naming the line);
-        no line after it is given back. The process keeps :data:`WINDOW` chunks ahead of the
-        caller, so both work at once."""
+    def _receive(self, stream: IO[bytes] | None) -> None:
+        """Move the process's answers to :attr:`_answers` as they come (``None``: it stopped)."""
+        try:
+            while stream is not None:
+                self._answers.put(_read(stream))
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError):
+            pass
+        self._answers.put(None)
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+
+    def checked_items(self, lines: Iterable[bytes], *, name: str) -> Iterator[tuple[Located, list[str]]]:
+        """The resources of the NDJSON file ``name`` (its ``lines``), in file order, each with
+        the warnings of its narrative check (:func:`checked`), each given only once its chunk
+        passed the input gate and validation, in the other process or in this one.
+
+        The other process is kept :data:`WINDOW` chunks ahead; when its answer for the next
+        chunk due has not come, this process checks the next chunk not yet sent itself
+        (at most :data:`HERE_AHEAD` ahead) instead of waiting. Whichever process checked
+        it, a chunk's resources come only after every earlier chunk's, and the first fault
+        of the file (a :class:`InvalidRecord` naming its line) is raised when its chunk is
+        due: a fault found here in a later chunk never hides an earlier one found there.
+        The same limit on lines as :func:`wallet.records.parse.stream_ndjson`."""
+        self.abandon()  # what an earlier file left unanswered, if it was not given up
         self._file += 1
+        file = self._file
         self._name = name
-        self._waiting.clear()
-        chunk: list[bytes] = []
-        first = 1
-        for raw in lines:
-            chunk.append(raw)
-            if len(chunk) >= CHUNK:
-                self._send(first, chunk)
-                first, chunk = first + len(chunk), []
-                if len(self._waiting) >= WINDOW:
-                    yield from self._answer()
-        if chunk:
-            self._send(first, chunk)
-        while self._waiting:
-            yield from self._answer()
+        reader = _ChunkReader(lines, name)
+        pending: deque[_Chunk] = deque()  # read, not yet given, in file order
+        number = 0  # chunks read so far
+        try:
+            while True:
+                self._collect(block=False)
+                while not reader.done and self._process is not None and len(self._sent) < WINDOW:
+                    chunk = reader.next()
+                    if chunk is None:
+                        break
+                    pending.append(chunk)
+                    if chunk.state == _UNCHECKED and (self.here is None or not self.here(number)):
+                        self._send(chunk)
+                    elif chunk.state == _UNCHECKED:
+                        chunk.check_here(name)
+                        self.checked_here += 1
+                    number += 1
+                    if chunk.fault is not None:
+                        reader.done = True  # nothing after a fault is needed
+                if not pending:
+                    chunk = reader.next()
+                    if chunk is None:
+                        break
+                    pending.append(chunk)
+                    number += 1
+                head = pending[0]
+                if head.state == _SENT:
+                    if not reader.done and sum(c.items is not None for c in pending) < HERE_AHEAD:
+                        chunk = reader.next()  # checked here rather than waiting for the answer
+                        if chunk is not None:
+                            if chunk.state == _UNCHECKED:
+                                chunk.check_here(name)
+                                self.checked_here += 1
+                            pending.append(chunk)
+                            number += 1
+                            if chunk.fault is not None:
+                                reader.done = True  # nothing after a fault is needed
+                        continue
+                    self._collect(block=True)
+                    continue
+                pending.popleft()
+                if head.state == _UNCHECKED:
+                    head.check_here(name)
+                    self.checked_here += 1
+                if head.fault is not None:
+                    raise InvalidRecord(head.fault)
+                if head.items is not None:
+                    yield from head.items
+                    continue
+                for no, raw in enumerate(head.lines, start=head.first):
+                    for item in ndjson_line(raw, no, name=name, passed_gate=True):
+                        yield checked(item)
+            if reader.count == 0:
+                raise InvalidRecord(f"{name} is empty.")
+        finally:
+            if self._file == file:  # not yet given up, and no other file begun since
+                self.abandon()
 
     def abandon(self) -> None:
         """The import stopped: the process skips the file's remaining chunks; their answers are read."""
-        if self._process is not None and self._waiting:
+        if self._process is not None and self._sent:
             try:
                 assert self._process.stdin is not None
                 _write(self._process.stdin, (_CANCEL, self._file))
             except (OSError, ValueError):
                 self._lost()
-        while self._waiting and self._process is not None:
-            try:
-                assert self._process.stdout is not None
-                file, _fault = _read(self._process.stdout)
-            except (OSError, EOFError, pickle.UnpicklingError):
+        while self._sent and self._process is not None:
+            answer = self._answers.get()
+            if answer is None:
                 self._lost()
                 break
-            if file == self._file:
-                self._waiting.popleft()
-        self._waiting.clear()
+            if answer[0] == self._file:
+                self._sent.popleft()
+        self._sent.clear()
 
-    def _send(self, first: int, chunk: list[bytes]) -> None:
-        self._waiting.append((first, chunk))
+    def _send(self, chunk: _Chunk) -> None:
         if self._process is None:
-            return  # checked here when its answer is due
+            return  # checked here when it is due
         try:
             assert self._process.stdin is not None
-            _write(self._process.stdin, (self._file, self._name, first, chunk))
+            _write(self._process.stdin, (self._file, self._name, chunk.first, chunk.lines))
         except (OSError, ValueError):
             self._lost()
+            return
+        chunk.state = _SENT
+        self._sent.append(chunk)
 
-    def _answer(self) -> list[bytes]:
-        """The oldest chunk waiting, once it passed; raises :class:`InvalidRecord` with its fault."""
-        first, chunk = self._waiting[0]
-        fault: str | None = None
-        while self._process is not None:
+    def _collect(self, *, block: bool) -> None:
+        """Take the answers that came (waiting for one when ``block``)."""
+        while self._sent:
             try:
-                assert self._process.stdout is not None
-                file, fault = _read(self._process.stdout)
-            except (OSError, EOFError, pickle.UnpicklingError):
+                answer = self._answers.get(block=block)
+            except queue.Empty:
+                return
+            if answer is None:
                 self._lost()
-                break
-            if file == self._file:  # else an answer for a file given up earlier
-                break
-        if self._process is None:
-            fault = check_lines(self._name, first, chunk)
-        self._waiting.popleft()
-        if fault is not None:
-            self.abandon()
-            raise InvalidRecord(fault)
-        return chunk
+                return
+            file, fault = answer
+            if file != self._file:
+                continue  # an answer for a file given up earlier
+            chunk = self._sent.popleft()
+            chunk.fault, chunk.state = fault, _ANSWERED
+            self.checked_there += 1
+            block = False
 
     def _lost(self) -> None:
         """The process stopped: what it had not answered is checked here, as is the rest."""
+        for chunk in self._sent:
+            chunk.state = _UNCHECKED
+        self._sent.clear()
         self.close()
 
     def close(self) -> None:
@@ -231,8 +344,44 @@ class LineValidator:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+
+
+class _ChunkReader:
+    """A file's lines in chunks of :data:`CHUNK`, numbered from 1. A fault of the reading
+    itself (more lines than the input gate allows, a file that cannot be read further)
+    comes as a chunk holding only that fault, after the lines before it, and ends the file."""
+
+    def __init__(self, lines: Iterable[bytes], name: str) -> None:
+        self._lines = iter(lines)
+        self._name = name
+        self._no = 0  # lines read
+        self._fault: str | None = None
+        self.count = 0  # lines that are not blank
+        self.done = False
+
+    def next(self) -> _Chunk | None:
+        """The next chunk, or ``None`` after the last."""
+        if self._fault is not None:
+            self.done = True
+            return _Chunk(self._no + 1, [], fault=self._fault)
+        if self.done:
+            return None
+        first = self._no + 1
+        chunk: list[bytes] = []
+        try:
+            for raw in self._lines:
+                if (raw[len(BOM):] if self._no == 0 and raw.startswith(BOM) else raw).strip():
+                    self.count += 1
+                    untrusted.check_count(self.count, what=self._name, unit="lines", max_items=KEEP_LIMITS.max_items)
+                self._no += 1
+                chunk.append(raw)
+                if len(chunk) >= CHUNK:
+                    return _Chunk(first, chunk)
+        except InputRefused as exc:
+            self._fault = exc.user_message
+            return _Chunk(first, chunk) if chunk else self.next()
+        self.done = True
+        return _Chunk(first, chunk) if chunk else None
 
 
 _shared: LineValidator | None = None

@@ -6,6 +6,7 @@ to a decimal; FHIR JSON does not allow it).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,8 @@ _NUMBER_KEYS = frozenset({"valueDecimal", "valueInteger", "valuePositiveInt", "v
 _BOOL_KEYS = frozenset({"valueBoolean", "active", "deceasedBoolean", "multipleBirthBoolean",
                         "primarySource", "doNotPerform"})
 _QUANTITY_HINTS = frozenset({"unit", "code", "comparator"})  # ContactPoint/Identifier have system+value
+# a member the JSON-type check looks at, and the first character of its value
+_TYPED_MEMBER = re.compile(r'"(' + "|".join(sorted(_NUMBER_KEYS | _BOOL_KEYS | {"value"})) + r')"\s*:\s*(.)')
 
 
 @cache
@@ -83,6 +86,25 @@ def _check_json_types(value: Any, path: str) -> list[str]:
         else:
             stack.extend(child for child in node if isinstance(child, (dict, list)))
     return refs
+
+
+def _json_types_plainly_right(source: str) -> bool:
+    """Whether :func:`_check_json_types` surely passes the resource parsed from the JSON text
+    ``source`` (its whole text) and finds no ``urn:uuid:`` reference, read from the text:
+    with no backslash in it, every member name is written as it is and no string holds a
+    quote, so each member the check looks at is found by its name, and its value's first
+    character says its JSON type (``-`` or a digit: a number; ``t``/``f``: true/false).
+    ``False`` when in any doubt (then the parsed resource is walked)."""
+    if "\\" in source or "urn:uuid:" in source:
+        return False
+    for member in _TYPED_MEMBER.finditer(source):
+        key, first = member.group(1), member.group(2)
+        if key in _BOOL_KEYS:
+            if first not in "tf":
+                return False
+        elif first not in "-0123456789":
+            return False
+    return True
 
 
 def _located_json_types(value: Any, path: str) -> list[str]:
@@ -140,7 +162,8 @@ def validate_resource(item: Located) -> list[str]:
             raise InvalidRecord(f"{item.position}: {rt}.{element} {str(res[element])[:40]!r} is not one of "
                                 f"{', '.join(sorted(allowed))}")
     try:
-        refs = _check_json_types(res, rt)
+        refs = [] if item.source is not None and _json_types_plainly_right(item.source) else \
+            _check_json_types(res, rt)
     except InvalidRecord as exc:
         raise InvalidRecord(f"{item.position}: {exc.user_message}") from exc
     try:
