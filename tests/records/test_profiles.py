@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES
-from wallet.errors import InvalidRecord, PatientMismatch
+from wallet.errors import InvalidRecord, PatientMismatch, RecordError
 from wallet.records.identity import BY_IDENTIFIER, BY_NAME_BIRTHDATE, PatientIdentity, match_patients
 from wallet.records.importer import import_file, import_parsed
 from wallet.records.parse import parse_bytes, read_file
@@ -119,6 +119,19 @@ def test_synthea_patients_one_per_profile(store: RecordStore) -> None:
     with pytest.raises(PatientMismatch) as info:
         import_parsed(store, read_file(KERMIT), name=KERMIT.name, check_person=True)
     assert info.value.suggested == "child" and "--profile 'child'" in info.value.user_message
+
+
+def test_a_person_gets_one_profile_not_a_second_under_a_new_name(store: RecordStore) -> None:
+    import_parsed(store, read_file(NED), name=NED.name, check_person=True)
+    import_parsed(store, read_file(KERMIT), name=KERMIT.name, check_person=True, profile="child")
+    before = store.count()
+    for person, holder in ((NED, OWNER), (KERMIT, "child")):
+        with pytest.raises(RecordError) as info:
+            import_parsed(store, read_file(person), name=person.name, check_person=True, profile="another name")
+        message = info.value.user_message
+        assert f"already has the profile '{holder}'" in message and f"--profile '{holder}'" in message
+        assert ("without --profile" in message) is (holder == OWNER) and len(message.splitlines()) == 1
+    assert [p.name for p in store.profiles()] == [OWNER, "child"] and store.count() == before
 
 
 def test_same_person_is_the_users_word(store: RecordStore) -> None:

@@ -109,6 +109,19 @@ def _match(profile: Profile, person: FilePerson) -> PatientMatch | None:
     return None
 
 
+def _refuse_a_second_profile(person: FilePerson, *, name: str, profile: str, profiles: list[Profile]) -> None:
+    """Raise :class:`RecordError` when the new profile ``profile`` would be a second profile
+    of a person one already holds (matched by identifier or by name and birth date, not by a
+    shared reference alone, which example files reuse across people): one profile per person."""
+    for other in profiles:
+        found = _match(other, person)
+        if found is not None and found.rule != BY_REFERENCE:
+            raise RecordError(
+                f"{name} is for {person.describe()}, who already has the profile '{other.name}' "
+                f"({found.describe()}); import it with --profile '{other.name}'"
+                f"{' (or without --profile)' if other.is_owner else ''}. A profile is one person.")
+
+
 def place_file(parsed: ParsedFile, *, name: str, profile: str, profiles: list[Profile],
                same_person: bool = False) -> Placement:
     """Decide where ``parsed`` goes; raise rather than mix two people.
@@ -126,6 +139,7 @@ def place_file(parsed: ParsedFile, *, name: str, profile: str, profiles: list[Pr
         return Placement(target or Profile(profile, is_owner=profile == OWNER), created=target is None)
     (person,) = people
     if target is None:
+        _refuse_a_second_profile(person, name=name, profile=profile, profiles=profiles)
         return Placement(Profile(profile, is_owner=profile == OWNER).with_person(person), created=True,
                          person=person.describe(), joined=person.matches)
     if target.patient is None and not target.references:  # the profile's first person
