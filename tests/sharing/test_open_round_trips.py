@@ -13,65 +13,37 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from eth_account import Account
 
-from tests.chain.anvil_node import AnvilNode
 from tests.chain.counting_proxy import CountingProxy
 from tests.sharing.conftest import SMALL_PATIENT
-from wallet.chain import connect_rpc
+from tests.signed_grants import RICH, PublicChain, on_chain100
 from wallet.services import Sharing
 from wallet.services.expiry import parse_expiry
-from wallet.services.networks import Networks
 from wallet.share.token import parse_token
-
-RICH = hex(10**20)
-
-
-@pytest.fixture(scope="module")
-def chain100() -> Iterator[AnvilNode]:
-    node = AnvilNode("--chain-id", "100")
-    try:
-        node.start()
-    except Exception as exc:
-        node.stop()
-        pytest.fail(f"anvil could not start ({exc}); run `npm ci` in the repository", pytrace=False)
-    deployer = Account.create()
-    node.rpc("anvil_setBalance", deployer.address, RICH)
-    backend = connect_rpc(node.url, receipt_timeout=30, poll_interval=0.05)
-    backend.deploy(deployer)
-    backend.close()
-    yield node
-    node.stop()
 
 
 @pytest.fixture
-def proxy(chain100: AnvilNode) -> Iterator[CountingProxy]:
+def proxy(chain100: PublicChain) -> Iterator[CountingProxy]:
     counting = CountingProxy(chain100.url)
     yield counting
     counting.close()
 
 
-def _shares(open_wallet, chain100: AnvilNode, proxy: CountingProxy, *, active: bool, count: int):
+def _shares(open_wallet, chain100: PublicChain, proxy: CountingProxy, *, active: bool, count: int):
     """A patient's signed (not submitted) shares to a funded doctor whose profile for chain 100
     goes through ``proxy`` (its active network when ``active``)."""
     patient = open_wallet("patient")
-    networks = Networks(patient.app)
-    networks.add("gnosis", chain_id=100, rpc=[chain100.url])
-    networks.use("gnosis")
+    on_chain100(patient, chain100.url, active=True)
     patient.import_file(SMALL_PATIENT)
     doctor = open_wallet("doctor")
-    doctor_networks = Networks(doctor.app)
-    doctor_networks.add("gnosis", chain_id=100, rpc=[proxy.url])
-    if active:
-        doctor_networks.use("gnosis")
+    on_chain100(doctor, proxy.url, active=active)
     chain100.rpc("anvil_setBalance", doctor.identity.address, RICH)
-    public = connect_rpc(chain100.url, receipt_timeout=30, poll_interval=0.05)
+    public = chain100.backend
     public.register_key(doctor.keys.account, doctor.identity.encryption_key)
     sharing = Sharing(patient)
     ids = sharing.choose_records(types=["Immunization"])
     tokens = [sharing.grant(doctor.identity.address, record_ids=ids,
                             expires_at=parse_expiry("7d", now=public.now())).token for _ in range(count)]
-    public.close()
     return doctor, tokens
 
 
@@ -91,7 +63,7 @@ SEND_BATCH = ("eth_sendRawTransaction", "eth_getTransactionReceipt")  # where th
 EVENTS = ("eth_getLogs",)  # a submitted grant's events (its CID and wrapped key), read beside the fetch
 
 
-def test_an_open_waits_for_the_chain_twice(open_wallet, chain100: AnvilNode, proxy: CountingProxy) -> None:
+def test_an_open_waits_for_the_chain_twice(open_wallet, chain100: PublicChain, proxy: CountingProxy) -> None:
     """A signed grant's first open: the grant's storage, the chain's time and the access-log
     transaction priced (both ways it may be sent) in one batch, then the transaction sent and
     its receipt answered in one request. The first open of a process connects first, in one
@@ -108,7 +80,7 @@ def test_an_open_waits_for_the_chain_twice(open_wallet, chain100: AnvilNode, pro
 
 
 def test_a_node_without_synchronous_sends_gets_the_send_and_the_receipt_in_one_batch(
-        open_wallet, chain100: AnvilNode) -> None:
+        open_wallet, chain100: PublicChain) -> None:
     """A node without ``eth_sendRawTransactionSync`` says so once per connection; from then on
     the send and a receipt request go in one batch (the receipt is asked again, not counted
     here, when the node had not mined it yet)."""
@@ -122,7 +94,7 @@ def test_a_node_without_synchronous_sends_gets_the_send_and_the_receipt_in_one_b
         proxy.close()
 
 
-def test_a_profile_that_is_not_active_is_connected_once(open_wallet, chain100: AnvilNode,
+def test_a_profile_that_is_not_active_is_connected_once(open_wallet, chain100: PublicChain,
                                                         proxy: CountingProxy) -> None:
     """A share on a network profile other than the active one: the first open connects to it,
     the next ones reuse that connection (its chain id and its checked contract)."""
@@ -133,7 +105,7 @@ def test_a_profile_that_is_not_active_is_connected_once(open_wallet, chain100: A
     assert len(doctor.app.network_chains) == 1
 
 
-def test_a_node_without_batches_is_asked_one_call_at_a_time(open_wallet, chain100: AnvilNode) -> None:
+def test_a_node_without_batches_is_asked_one_call_at_a_time(open_wallet, chain100: PublicChain) -> None:
     """A node that takes no batch (and no synchronous send): the open asks one call at a time,
     after one refused batch and one refused synchronous send per connection, and opens the same."""
     proxy = CountingProxy(chain100.url, batches=False, sync_sends=False)
