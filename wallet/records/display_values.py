@@ -94,15 +94,7 @@ def shown_value(s: Summary) -> str:
 
 def shown_range(s: Summary) -> str:
     """The display of :attr:`Summary.range_label`: ``70–110 mg/dL``, ``≥ 3.5 g/dL``, its text."""
-    if s.low is None and s.high is None:
-        return s.range_text
-    if s.low is not None and s.high is not None:
-        span = f"{shown_number(s.low)}–{shown_number(s.high)}"
-    elif s.low is not None:
-        span = f"≥ {shown_number(s.low)}"
-    else:
-        span = f"≤ {shown_number(s.high)}" if s.high is not None else ""
-    return f"{span} {shown_unit(s.range_unit or s.unit)}".strip()
+    return s.range_with(shown_number, shown_unit)
 
 
 # a number followed by a unit in a stored detail ("125.81790266281557/84.13886204995498 mm[Hg]",

@@ -87,15 +87,21 @@ class Summary:
     @property
     def range_label(self) -> str:
         """The reference range with its own unit (``70–110 mg/dL``), or its text; ``""`` if none."""
-        if self.low is None and self.high is None:
-            return self.range_text
+        return self.range_with(lambda n: f"{n:g}", lambda u: u)
+
+    def range_with(self, number: Callable[[Decimal], str], unit: Callable[[str], str]) -> str:
+        """The reference range (``70–110 mg/dL``, ``≥ 3.5 g/dL``, ``≤ 5 …``) with its bounds
+        written by ``number`` and its own unit (else the value's) by ``unit``; its text when
+        it has no bounds; ``""`` if none. :attr:`range_label` writes them as the record did."""
         if self.low is not None and self.high is not None:
-            span = f"{self.low:g}–{self.high:g}"
+            span = f"{number(self.low)}–{number(self.high)}"
         elif self.low is not None:
-            span = f"≥ {self.low:g}"
+            span = f"≥ {number(self.low)}"
+        elif self.high is not None:
+            span = f"≤ {number(self.high)}"
         else:
-            span = f"≤ {self.high:g}"
-        return f"{span} {self.range_unit or self.unit}".strip()
+            return self.range_text
+        return f"{span} {unit(self.range_unit or self.unit)}".strip()
 
     @property
     def flag_words(self) -> str:
