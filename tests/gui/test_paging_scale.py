@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from benchmarks.gen_lifetime import lifetime_resources
@@ -23,6 +24,22 @@ def _fill(wallet, tmp_path: Path) -> None:
     assert wallet.import_file(path).total == RECORDS
 
 
+def _large_list(window: MainWindow, wallet, tmp_path: Path) -> records_panel.RecordsPanel:
+    """The window showing All records of a wallet of :data:`RECORDS` readings and visits, a
+    category too large to read whole (the limit lowered: see :func:`small_memory_limit`)."""
+    _fill(wallet, tmp_path)
+    window.set_wallet(wallet)
+    window.show()
+    window.show_category(ALL_RECORDS)
+    return window.panel
+
+
+@pytest.fixture
+def small_memory_limit(monkeypatch) -> None:
+    """A category of more than 100 rows counts as too large to read whole."""
+    monkeypatch.setattr(records_panel, "IN_MEMORY_LIMIT", 100)
+
+
 def test_pages_walk_the_whole_list_and_a_search(unlocked, tmp_path: Path) -> None:
     _fill(unlocked, tmp_path)
     everything = [s.id for s in unlocked.summaries()]
@@ -37,15 +54,11 @@ def test_pages_walk_the_whole_list_and_a_search(unlocked, tmp_path: Path) -> Non
     assert all(s.summary.category == "Vital signs" and "weight" in s.summary.title.lower() for s in found)
 
 
+@pytest.mark.usefixtures("small_memory_limit")
 def test_a_large_category_filters_and_sorts_in_the_store(qtbot, window: MainWindow, unlocked, tmp_path: Path,
                                                          monkeypatch) -> None:
-    monkeypatch.setattr(records_panel, "IN_MEMORY_LIMIT", 100)
     monkeypatch.setattr(records_panel, "TREND_ROWS", 120)
-    _fill(unlocked, tmp_path)
-    window.set_wallet(unlocked)
-    window.show()
-    window.show_category(ALL_RECORDS)
-    panel = window.panel
+    panel = _large_list(window, unlocked, tmp_path)
     every = unlocked.count(category=ALL_RECORDS)
     assert every >= RECORDS - 1  # the Patient may be shown apart
     assert panel.large and panel.model.total == every and not panel.model.fully_loaded
@@ -72,15 +85,11 @@ def test_a_large_category_filters_and_sorts_in_the_store(qtbot, window: MainWind
     assert sum(len(s.points) for s in panel._series.values()) <= 120  # the newest TREND_ROWS rows only
 
 
+@pytest.mark.usefixtures("small_memory_limit")
 def test_a_store_search_shows_the_rows_in_view_at_once_and_its_counts_when_the_worker_has_them(
         qtbot, window: MainWindow, unlocked, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(records_panel, "IN_MEMORY_LIMIT", 100)
     monkeypatch.setattr(records_panel, "COUNT_CAP", 210)  # a page (200) and a few more
-    _fill(unlocked, tmp_path)
-    window.set_wallet(unlocked)
-    window.show()
-    window.show_category(ALL_RECORDS)
-    panel = window.panel
+    panel = _large_list(window, unlocked, tmp_path)
     every = unlocked.count(category=ALL_RECORDS)
     heart = unlocked.count(category=ALL_RECORDS, text="heart")
     assert heart > 210  # more than the cap
@@ -114,14 +123,9 @@ def test_a_store_search_shows_the_rows_in_view_at_once_and_its_counts_when_the_w
     assert f"{expected:,} of {every:,} records match" in panel.status.text()
 
 
-def test_a_newer_search_drops_the_count_of_an_older_one(qtbot, window: MainWindow, unlocked, tmp_path: Path,
-                                                        monkeypatch) -> None:
-    monkeypatch.setattr(records_panel, "IN_MEMORY_LIMIT", 100)
-    _fill(unlocked, tmp_path)
-    window.set_wallet(unlocked)
-    window.show()
-    window.show_category(ALL_RECORDS)
-    panel = window.panel
+@pytest.mark.usefixtures("small_memory_limit")
+def test_a_newer_search_drops_the_count_of_an_older_one(qtbot, window: MainWindow, unlocked, tmp_path: Path) -> None:
+    panel = _large_list(window, unlocked, tmp_path)
     panel.filter_edit.setText("heart")
     panel.filter_edit.setText("pressure")  # before the worker counted "heart"
     assert not panel.model.total_exact  # more than the table shows: counted on the worker too
@@ -160,14 +164,9 @@ def test_a_long_trend_is_thinned_to_its_extremes_when_built() -> None:
     assert short.drawn == points[:100]
 
 
-def test_another_list_starts_at_its_newest_row(qtbot, window: MainWindow, unlocked, tmp_path: Path,
-                                              monkeypatch) -> None:
-    monkeypatch.setattr(records_panel, "IN_MEMORY_LIMIT", 100)
-    _fill(unlocked, tmp_path)
-    window.set_wallet(unlocked)
-    window.show()
-    window.show_category(ALL_RECORDS)
-    panel = window.panel
+@pytest.mark.usefixtures("small_memory_limit")
+def test_another_list_starts_at_its_newest_row(qtbot, window: MainWindow, unlocked, tmp_path: Path) -> None:
+    panel = _large_list(window, unlocked, tmp_path)
     bar = panel.table.verticalScrollBar()
     panel.table.scrollToBottom()
     assert bar.value() > 0
