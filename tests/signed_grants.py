@@ -18,7 +18,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from tests.chain.anvil_node import AnvilNode
+from tests.chain.anvil_node import AnvilNode, running_anvil
 from wallet.chain import connect_rpc
 from wallet.chain.backend import ChainBackend
 from wallet.chain.eip712 import Eip712Domain, SignedGrant, sign_grant
@@ -58,23 +58,17 @@ class PublicChain:
 
 @pytest.fixture(scope="module")
 def chain100() -> Iterator[PublicChain]:
-    node = AnvilNode("--chain-id", "100")
-    try:
-        node.start()
-    except Exception as exc:
-        node.stop()
-        pytest.fail(f"anvil could not start ({exc}); run `npm ci` in the repository", pytrace=False)
-    backend = connect_rpc(node.url, receipt_timeout=30, poll_interval=0.05)
-    try:
-        payer = Account.create()
-        node.rpc("anvil_setBalance", payer.address, RICH)
-        assert not backend.is_development and backend.contract_address is None
-        deployment = backend.deploy(payer)
-        assert deployment.tx is not None and deployment.address == backend.contract_address
-        yield PublicChain(node, backend, payer)
-    finally:
-        backend.close()
-        node.stop()
+    with running_anvil("--chain-id", "100") as node:
+        backend = connect_rpc(node.url, receipt_timeout=30, poll_interval=0.05)
+        try:
+            payer = Account.create()
+            node.rpc("anvil_setBalance", payer.address, RICH)
+            assert not backend.is_development and backend.contract_address is None
+            deployment = backend.deploy(payer)
+            assert deployment.tx is not None and deployment.address == backend.contract_address
+            yield PublicChain(node, backend, payer)
+        finally:
+            backend.close()
 
 
 def on_chain100(wallet: Any, url: str, *, active: bool) -> None:

@@ -12,8 +12,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -104,3 +108,17 @@ class AnvilNode:
         self._log.close()
 
 
+@contextmanager
+def running_anvil(*args: str) -> Iterator[AnvilNode]:
+    """An anvil node started with ``args`` for the ``with`` block, stopped after it; a node
+    that cannot start fails the test (the suite never skips for a missing node)."""
+    node = AnvilNode(*args)
+    try:
+        node.start()
+    except Exception as exc:
+        node.stop()
+        pytest.fail(f"anvil could not start ({exc}); run `npm ci` in the repository", pytrace=False)
+    try:
+        yield node
+    finally:
+        node.stop()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from tests.chain.anvil_node import AnvilNode
+from tests.chain.anvil_node import AnvilNode, running_anvil
 from tests.signed_grants import CID, WRAPPED_KEY_SIZE, chain100  # noqa: F401 - chain100: anvil as chain 100
 from wallet.chain import connect_rpc, open_embedded_chain
 from wallet.chain.web3_backend import Web3ChainBackend
@@ -22,17 +22,11 @@ from wallet.clock import FixedClock
 
 @pytest.fixture(scope="session")
 def anvil() -> Iterator[AnvilNode]:
-    node = AnvilNode()
-    try:
-        node.start()
+    with running_anvil() as node:
         # Blocks keep the last block's time until a test moves it (evm_mine with a timestamp),
         # so expiry boundaries are exact.
         node.rpc("anvil_setBlockTimestampInterval", 0)
-    except Exception as exc:
-        node.stop()
-        pytest.fail(f"anvil could not start ({exc}); run `npm ci` in the repository", pytrace=False)
-    yield node
-    node.stop()
+        yield node
 
 
 @pytest.fixture(scope="session")

@@ -35,13 +35,7 @@ def doctor(open_wallet):
 @pytest.fixture(scope="session")
 def anvil_url() -> Iterator[str]:
     """anvil on loopback for the session; the suite fails (never skips) if it cannot start."""
-    from tests.chain.anvil_node import AnvilNode
+    from tests.chain.anvil_node import running_anvil
 
-    node = AnvilNode()
-    try:
-        node.start()
-    except Exception as exc:
-        node.stop()
-        pytest.fail(f"anvil could not start ({exc}); run `npm install` in the repository", pytrace=False)
-    yield node.url
-    node.stop()
+    with running_anvil() as node:
+        yield node.url
