@@ -35,6 +35,7 @@ from typing import Any
 from .. import untrusted
 from ..errors import InputRefused, InvalidRecord, PatientMismatch
 from ..events import CancelToken, ProgressSink, report
+from . import cyclic_gc
 from .identity import PatientMatch
 from .import_plan import ImportPlan, plan_import
 from .line_validator import LineValidator, acquire, checked
@@ -309,10 +310,11 @@ def import_ndjson_lines(store: RecordStore, lines: Iterable[bytes], *, name: str
     validate in a second process when one can run (:mod:`wallet.records.line_validator`);
     ``holds_no_patient``: whether the lines surely hold no Patient resource, asked when the
     file's first record naming a ``Patient/id`` is not the profile's person's (``True``:
-    the file is refused there, as it would be after its last line)."""
+    the file is refused there, as it would be after its last line). Python's cyclic collector
+    is paused meanwhile (:mod:`wallet.records.cyclic_gc`)."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    with acquire() if parallel else contextlib.nullcontext() as validator:
+    with cyclic_gc.paused(), acquire() if parallel else contextlib.nullcontext() as validator:
         return _import_lines(store, lines, name=name, profile=profile, check_person=check_person,
                              same_person=same_person, progress=progress, cancel=cancel, batch=batch,
                              expected=expected, validator=validator, holds_no_patient=holds_no_patient)

@@ -219,8 +219,11 @@ class SearchPage:
     count: CappedCount
 
 
-_INSERT = (" INTO records (n, id, rtype, category, rdate, instant, summary, resource, profile, seq) "
-           "VALUES (?,?,?,?,?,?,?,?,?,?)")
+_INSERT_COLUMNS = " INTO records (n, id, rtype, category, rdate, instant, summary, resource, profile, seq) VALUES "
+_INSERT_ROW = "(?,?,?,?,?,?,?,?,?,?)"
+_INSERT = _INSERT_COLUMNS + _INSERT_ROW
+# rows of one multi-row INSERT: 10 values each, well under SQLite's 32,766 bound variables
+_ROWS_PER_INSERT = 1000
 # the summaries of a page, read as fhir_json.loads reads them (decimals exact), by one decoder
 # built once rather than one per row
 _SUMMARY_JSON = json.JSONDecoder(parse_float=Decimal)
@@ -595,9 +598,15 @@ class RecordStore:
             self._known_text[id(conn)].clear()  # a duplicate's search text was never taken
 
     def _insert_fresh(self, conn: sqlite3.Connection, records: Sequence[NewRecord]) -> int:
-        """Insert ``records`` (``INSERT OR IGNORE``: a present id is a duplicate) with one
-        prepared statement; positions are worked out for the whole batch at once
-        (:func:`~wallet.records.store_schema.free_positions`). Returns how many were inserted."""
+        """Insert ``records`` (``INSERT OR IGNORE``: a present id is a duplicate); positions are
+        worked out for the whole batch at once (:func:`~wallet.records.store_schema.free_positions`).
+        Returns how many were inserted.
+
+        The rows go in by position, up to :data:`_ROWS_PER_INSERT` in one statement, not one
+        statement each: FTS5 writes the words it holds in memory to a new segment of the
+        search index at the start of every statement of a transaction (a savepoint) and
+        whenever a rowid is lower than the last one, so row-by-row inserts in file order made
+        about one segment per record, merged again and again as the index grew."""
         if not records:
             return 0
         instants = [start_instant(rec.summary.date) for rec in records]
@@ -610,7 +619,13 @@ class RecordStore:
             rows.append((n, rec.id, s.resource_type, s.category, s.date, instant,
                          *self._dump_record(conn, s, rec.resource, rec.text), rec.profile,
                          seq if s.resource_type == "Patient" else None))
-        inserted: int = conn.executemany("INSERT OR IGNORE" + _INSERT, rows).rowcount
+        rows.sort(key=lambda row: cast(int, row[0]))
+        inserted = 0
+        for i in range(0, len(rows), _ROWS_PER_INSERT):
+            part = rows[i : i + _ROWS_PER_INSERT]
+            values = ",".join([_INSERT_ROW] * len(part))
+            inserted += conn.execute(f"INSERT OR IGNORE{_INSERT_COLUMNS}{values}",
+                                     [value for row in part for value in row]).rowcount
         return inserted
 
     @_guarded
