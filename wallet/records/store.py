@@ -219,6 +219,13 @@ class SearchPage:
     count: CappedCount
 
 
+_CACHE_KIB = 32 * 1024  # a connection's page cache: paging, search, small imports
+# ...and while add_many or add_stream writes (back to _CACHE_KIB after; the pages above it
+# are freed). The record ids' index takes random keys: at a million records (about 40 bytes
+# a record) it no longer fits the everyday cache, and every page read back from the file is
+# decrypted and its HMAC checked, every page pushed out before the commit encrypted (and
+# often read back) once more. Peak RSS of a 1,000,000-record import: docs/search-and-scale.md.
+_IMPORT_CACHE_KIB = 128 * 1024
 _INSERT_COLUMNS = " INTO records (n, id, rtype, category, rdate, instant, summary, resource, profile, seq) VALUES "
 _INSERT_ROW = "(?,?,?,?,?,?,?,?,?,?)"
 _INSERT = _INSERT_COLUMNS + _INSERT_ROW
@@ -404,7 +411,7 @@ class RecordStore:
     def _connect(self, path: Path) -> sqlite3.Connection:
         conn = connect_encrypted(path, self._page_key)
         conn.execute("PRAGMA secure_delete=ON")
-        conn.execute("PRAGMA cache_size=-32768")  # 32 MiB of pages: imports of many records stay fast
+        conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         conn.execute("PRAGMA recursive_triggers=ON")  # REPLACE fires the search index's delete trigger
         conn.create_function("fhir_period_end", 1, _period_end_sql, deterministic=True)
         known: dict[str, str] = {}
@@ -516,6 +523,7 @@ class RecordStore:
         added = dupes = 0
         try:
             conn.execute("BEGIN IMMEDIATE")
+            conn.execute(f"PRAGMA cache_size=-{_IMPORT_CACHE_KIB}")
             for saved in ([profile] if profile is not None else []) + list(more_profiles):
                 self._save_profile(conn, saved)
             self._write_batch(conn, StreamBatch((), tuple(newer), tuple(history), tuple(deleted)))
@@ -538,6 +546,7 @@ class RecordStore:
             raise
         finally:
             self._known_text[id(conn)].clear()  # duplicates were never inserted
+            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         return added, dupes
 
     @_guarded
@@ -559,6 +568,7 @@ class RecordStore:
         added = dupes = 0
         try:
             conn.execute("BEGIN IMMEDIATE")
+            conn.execute(f"PRAGMA cache_size=-{_IMPORT_CACHE_KIB}")
             for batch in batches:
                 if cancel is not None:
                     cancel.check()
@@ -573,6 +583,7 @@ class RecordStore:
             raise
         finally:
             self._known_text[id(conn)].clear()
+            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         return added, dupes
 
     def _write_batch(self, conn: sqlite3.Connection, batch: StreamBatch) -> int:
