@@ -141,3 +141,13 @@ def test_a_file_of_records_makes_no_reference_cycles(store: RecordStore, tmp_pat
         gc.enable()
     assert result.total == 2_000
     assert left_in_cycles < 200  # one cycle a record would leave thousands of objects
+
+
+def test_of_two_records_with_one_id_in_a_call_the_first_is_kept_whatever_its_date(store: RecordStore) -> None:
+    first = {"resourceType": "Observation", "id": "same", "status": "final", "code": {"text": "First"},
+             "effectiveDateTime": "2024-05-01T00:00:00Z"}
+    second = {**first, "code": {"text": "Second"}, "effectiveDateTime": "2020-01-01T00:00:00Z"}  # positioned lower
+    records = [NewRecord(store.record_id(r), r, summarize(r)) for r in (first, second)]
+    assert store.add_many(records) == (1, 1)
+    assert [s.summary.title for s in store.summaries()] == ["First"]
+    assert store.ids(text="second") == [] and store.ids(text="first") == [records[0].id]

@@ -623,10 +623,14 @@ class RecordStore:
         instants = [start_instant(rec.summary.date) for rec in records]
         seq: int | None = None
         rows: list[tuple[Any, ...]] = []
+        ids: set[str] = set()
         for rec, instant, n in zip(records, instants, free_positions(conn, instants), strict=True):
             s = rec.summary
             if s.resource_type == "Patient":
                 seq = next_patient_seq(conn) if seq is None else seq + 1
+            if rec.id in ids:
+                continue  # the first of an id in the batch is the one kept, whatever its position
+            ids.add(rec.id)
             rows.append((n, rec.id, s.resource_type, s.category, s.date, instant,
                          *self._dump_record(conn, s, rec.resource, rec.text), rec.profile,
                          seq if s.resource_type == "Patient" else None))
