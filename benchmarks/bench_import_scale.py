@@ -140,11 +140,14 @@ def main() -> None:
         size = sum(p.stat().st_size for p in folder.glob("*.ndjson"))
         store_dir = Path(tmp) / "home"
         store_dir.mkdir()
+        load_before = os.getloadavg()[0]
         base = _run_child("baseline", str(folder))
+        load_between = os.getloadavg()[0]
         imp = _run_child("import", str(folder), str(store_dir))
     print(f"record: {base['resources']:,.0f} resources, {len(_files(folder)) if args.keep else 'several'} NDJSON "
           f"files, {size / 1e6:.0f} MB (generated in {written:.1f} s)")
-    print(f"load: {os.getloadavg()[0]:.2f} (1-minute average, {os.cpu_count()} cores) at the end")
+    print(f"load (1-minute average, {os.cpu_count()} cores): {load_before:.2f} before the baseline, "
+          f"{load_between:.2f} before the import, {os.getloadavg()[0]:.2f} at the end")
     print(f"baseline json.loads + fhir.resources validation: {base['seconds']:.1f} s "
           f"({base['seconds'] / base['resources'] * 1e6:.0f} µs per resource)")
     print(f"import into the encrypted store:                 {imp['seconds']:.1f} s "
