@@ -21,6 +21,7 @@ from ..records.display_values import shown_detail, shown_number, shown_range, sh
 from ..records.facts import record_facts
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
+from ..records.local_days import LocalSince, local_since
 from ..records.store import SEARCH_COUNT_CAP, CappedCount, Page, PageKey, SearchPage, StoredSummary
 from ..records.summary import Summary, summarize
 from .context import WalletContext
@@ -118,6 +119,7 @@ __all__ = [
     "GrantView",
     "HealthCard",
     "HealthOverview",
+    "LocalSince",
     "ImportResult",
     "IpfsStatus",
     "NetworkProfile",
@@ -151,6 +153,7 @@ __all__ = [
     "fhir_json_text",
     "is_encrypted_export",
     "kubo_library_path",
+    "local_since",
     "local_text",
     "named_within",
     "names_within",
