@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..config import SETTINGS
-from ..records.display_values import shown_detail, shown_number, shown_range, shown_unit, shown_value
+from ..records.display_values import shown_detail, shown_number, shown_range, shown_unit, shown_value, ucum_forms
 from ..records.facts import record_facts
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
@@ -173,6 +173,7 @@ __all__ = [
     "trust_issuer",
     "trusted_issuers",
     "type_words",
+    "ucum_forms",
     "utc_text",
     "verify_path",
 ]
