@@ -50,10 +50,11 @@ def content_identity(resource: dict[str, Any]) -> bytes:
 def drop_meta_repeats(store: RecordStore, plan: ImportPlan) -> int:
     """Remove from ``plan.fresh`` each record without a FHIR id whose content identity equals
     a held record's (same profile and type) or an earlier fresh one's; count them in
-    ``plan.duplicates`` (those repeated within the import also in ``plan.repeated``). Returns
+    ``plan.duplicates`` (those the import repeats and the store did not hold also in
+    ``plan.repeated``, as :mod:`.import_plan` counts exact repeats). Returns
     how many were removed. Reads the store; writes nothing."""
     kept: list[NewRecord] = []
-    seen: set[tuple[str, str, bytes]] = set()
+    held_before: dict[tuple[str, str, bytes], bool] = {}  # identity -> whether the store held it
     dropped = 0
     for rec in plan.fresh:
         resource = rec.resource
@@ -61,13 +62,13 @@ def drop_meta_repeats(store: RecordStore, plan: ImportPlan) -> int:
             kept.append(rec)
             continue
         key = (rec.profile, str(resource.get("resourceType")), content_identity(resource))
-        if key in seen:
-            plan.repeated += 1
-        elif not _held(store, rec, key[2]):
-            seen.add(key)
-            kept.append(rec)
-            continue
-        seen.add(key)
+        if key not in held_before:
+            held_before[key] = _held(store, rec, key[2])
+            if not held_before[key]:
+                kept.append(rec)
+                continue
+        elif not held_before[key]:
+            plan.repeated += 1  # the import repeats it; the wallet did not hold it
         plan.duplicates += 1
         dropped += 1
     plan.fresh[:] = kept
