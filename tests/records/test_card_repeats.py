@@ -88,3 +88,10 @@ def test_a_card_imported_twice_changes_nothing(wallet: Any) -> None:
     both = wallet.import_file(BOTH)
     assert both.imported == {} and sorted(wallet.store.ids()) == ids
     assert doses(wallet) == DOSES
+
+
+def test_a_file_repeating_what_the_wallet_holds_counts_it_as_held(wallet: Any) -> None:
+    wallet.import_file(CARD_A)
+    both = wallet.import_file(BOTH)  # card A again, and card B: its two shared doses held already
+    assert both.imported == {"Immunization": 1} and doses(wallet) == DOSES
+    assert both.already_held == both.skipped_duplicates == 6 and both.repeated_in_file == 0
