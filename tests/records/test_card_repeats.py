@@ -95,3 +95,27 @@ def test_a_file_repeating_what_the_wallet_holds_counts_it_as_held(wallet: Any) -
     both = wallet.import_file(BOTH)  # card A again, and card B: its two shared doses held already
     assert both.imported == {"Immunization": 1} and doses(wallet) == DOSES
     assert both.already_held == both.skipped_duplicates == 6 and both.repeated_in_file == 0
+
+
+def test_a_restored_backup_keeps_every_record_it_holds(tmp_path: Path) -> None:
+    """A wallet's backup (records with their card files, no person check) restores both
+    copies a wallet made before a repeated dose was recognised, each under its own id."""
+    from wallet.records.importer import import_parsed
+    from wallet.records.parse import Located, ParsedFile
+    from wallet.records.store import RecordStore
+    from wallet.vault import aead
+
+    dose = {"resourceType": "Immunization", "status": "completed", "occurrenceDateTime": "2021-01-01",
+            "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "207"}]},
+            "patient": {"display": "John B. Anyperson"}, "lotNumber": "0000001"}
+    labelled = dict(copy.deepcopy(dose), meta={"security": [{"system": "https://smarthealth.cards/ial",
+                                                             "code": "IAL1.2"}]})
+    store = RecordStore(tmp_path / "records.sqlite3", record_key=aead.new_key(), index_key=aead.new_key())
+    try:
+        parsed = ParsedFile("bundle", (Located("entry[0]", dose), Located("entry[1]", labelled)), "collection")
+        result = import_parsed(store, parsed, name="the backup", cards=(CARD_A.read_bytes(),), single_patient=False,
+                               item_profiles=("owner", "owner"))
+        assert result.imported == {"Immunization": 2}
+        assert sorted(store.ids()) == sorted([store.record_id(dose), store.record_id(labelled)])
+    finally:
+        store.close()
