@@ -12,7 +12,8 @@ get two ids, and the person would see the dose twice.
 (FHIR R4 Resource.meta; its changes need not make a new version), so the content identity
 of a record leaves it out. It only *detects* a repeat: no id is made from it, so
 every record already stored keeps its id, and a home written by any earlier release needs
-no migration. An id-less record of a card import whose content identity equals that of a
+no migration. An id-less record of a person's card import (not a backup's restore, which
+puts back every record it holds) whose content identity equals that of a
 record already held in the same profile (or of one earlier in the same import) is a
 duplicate: not written, counted as skipped, as an exact repeat is. The record first held
 stays as it was written; the card files themselves, with their signatures, are all kept
