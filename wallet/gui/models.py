@@ -37,12 +37,12 @@ from ..services import (
     StoredSummary,
     UnlockedWallet,
     local_text,
+    search_spellings,
     shown_detail,
     shown_number,
     shown_range,
     shown_value,
     type_words,
-    ucum_forms,
     utc_text,
 )
 from .category_model import OVERVIEW, CategoryListModel, CountRole
@@ -363,7 +363,7 @@ class RecordFilterProxy(QSortFilterProxyModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._words: tuple[str, ...] = ()
-        self._spellings: tuple[tuple[str, ...], ...] = ()  # per word: it, and the UCUM codes shown as it
+        self._spellings: tuple[tuple[str, ...], ...] = ()  # per word: it, and its other spellings
         self._matches: frozenset[str] = frozenset()
         self.setDynamicSortFilter(True)
 
@@ -378,8 +378,9 @@ class RecordFilterProxy(QSortFilterProxyModel):
         words = tuple(text.casefold().split())
         if words == self._words and matches == self._matches:
             return
-        # a unit typed as the table shows it ("mmHg") is also found as the record writes it ("mm[Hg]")
-        spellings = tuple((w, *(f.casefold() for f in ucum_forms(w))) for w in words)
+        # a unit typed as the table shows it ("mmHg") is also found as the record writes it ("mm[Hg]"),
+        # a word in its other forms ("seizures": "seizure"; "anaemia": "anemia")
+        spellings = tuple(tuple(dict.fromkeys(f.casefold() for f in search_spellings(w))) for w in words)
         if hasattr(self, "beginFilterChange"):  # Qt 6.9 and later
             self.beginFilterChange()
             self._words, self._spellings, self._matches = words, spellings, matches

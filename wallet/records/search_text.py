@@ -31,8 +31,9 @@ from decimal import Decimal
 from typing import Any
 
 from .display_values import ucum_forms
+from .search_words import other_forms
 
-__all__ = ["MAX_SEARCH_TEXT", "match_expression", "narrative_text", "search_text"]
+__all__ = ["MAX_SEARCH_TEXT", "match_expression", "narrative_text", "search_text", "spellings"]
 
 MAX_SEARCH_TEXT = 200_000  # characters indexed per record
 # Keys whose string values are searched wherever they occur in a resource.
@@ -107,20 +108,29 @@ def search_text(summary: dict[str, Any], resource: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p)[:MAX_SEARCH_TEXT]
 
 
+def spellings(word: str) -> tuple[str, ...]:
+    """``word`` and the other ways a record may write it: a unit as shown with its UCUM
+    codes (:func:`~.display_values.ucum_forms`), a word with its singular or plural, other
+    spelling and what records call it (:func:`~.search_words.other_forms`)."""
+    return tuple(dict.fromkeys((word, *ucum_forms(word), *other_forms(word))))
+
+
 def match_expression(text: str) -> str | None:
     """An FTS5 query for typed ``text``: every word quoted (a whole word; one ending in ``*``
-    a prefix), all required (``AND``); a word that is a unit as shown is ``("word" OR "code" …)`` with
-    its UCUM codes. ``None`` when ``text`` holds no letter or digit.
+    a prefix), all required (``AND``); a word with other :func:`spellings` is
+    ``("word" OR "form" …)``. ``None`` when ``text`` holds no letter or digit.
 
     >>> match_expression('120 mmHg')
     '"120" AND ("mmHg" OR "mm[Hg]")'
+    >>> match_expression('flu')
+    '("flu" OR "influenza")'
     """
     terms = []
     for word in text.split():
         prefix = word.endswith("*")
         word = word.rstrip("*")
         if any(c.isalnum() for c in word):
-            forms = [_fts_string(w, prefix) for w in (word, *ucum_forms(word))]
+            forms = [_fts_string(w, prefix) for w in spellings(word)]
             terms.append(forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")")
     return " AND ".join(terms) if terms else None  # FTS5 takes no implicit AND before "("
 

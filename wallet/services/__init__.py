@@ -22,6 +22,7 @@ from ..records.facts import record_facts
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
 from ..records.local_days import LocalSince, local_since
+from ..records.search_text import spellings as search_spellings
 from ..records.store import SEARCH_COUNT_CAP, CappedCount, Page, PageKey, SearchPage, StoredSummary
 from ..records.summary import Summary, summarize
 from .context import WalletContext
@@ -163,6 +164,7 @@ __all__ = [
     "plan_share",
     "probe_network",
     "record_facts",
+    "search_spellings",
     "shown_category",
     "shown_detail",
     "shown_number",
