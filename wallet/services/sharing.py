@@ -17,6 +17,7 @@ locally as a FHIR ``Consent``, each grant/revoke/open as an ``AuditEvent``.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ from ..records.store import NewRecord
 from ..records.subjects import people_in_file
 from ..records.summary import category_of, summarize
 from ..share import protocol
+from ..share.envelope_validator import LARGE
 from ..share.label import ShareLabel, open_label, seal_label
 from ..share.protocol import LOCAL_ONLY_TYPES, ShareContext
 from ..share.received import ReceivedShares
@@ -1107,7 +1109,11 @@ class Sharing:
             # The input gate first (size, depth, entries, digits, time): a crafted share must not
             # crash this wallet; then FHIR validation, and no unsafe narrative is passed on. A share
             # refused here has no access logged.
-            opened = protocol.read_envelope(plain)
+            app = self.wallet.app
+            opened = protocol.read_envelope(plain, validator=app.envelope_validator())
+            if len(opened.parsed.items) >= LARGE and not app.validating_tried:  # for this wallet's next large opens
+                threading.Thread(target=app.keep_envelope_validator, name="start-envelope-validator",
+                                 daemon=True).start()
             if cancel is not None:
                 cancel.check()  # the last point a cancel is honoured: the access is logged from here on
             report(progress, 3, 5, "Submitting the grant and logging the access on chain" if submits
