@@ -26,6 +26,8 @@ def test_a_running_wallet_validates_large_shares_beside_itself_and_refuses_the_s
     now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
     first = crafted_share(patient, doctor, protocol.envelope(resources, now=now), clock=clock)
+    assert sum(Sharing(doctor).open(first, keep_validating=False).counts.values()) == len(resources)
+    assert not doctor.app.validating_tried and doctor.app.envelope_validator() is None  # a one-off open starts none
     assert sum(Sharing(doctor).open(first).counts.values()) == len(resources)
     validator = doctor.app.keep_envelope_validator()  # the open started it for the wallet's next opens
     assert doctor.app.validating_tried
@@ -42,7 +44,7 @@ def test_a_running_wallet_validates_large_shares_beside_itself_and_refuses_the_s
     assert opened.value.user_message == alone.value.user_message
     assert opened.value.user_message.startswith("the shared bundle entry[400]")
     refused = [g for g in Sharing(doctor).received() if g.grant.accesses == 0]
-    assert len(refused) == 1  # the refused share logged no access; the first one did
+    assert len(refused) == 1  # the refused share logged no access; the first one did (twice)
 
     again = crafted_share(patient, doctor, protocol.envelope(resources, now=now), clock=clock)
     assert sum(Sharing(doctor).open(again).counts.values()) == len(resources)

@@ -986,7 +986,7 @@ class Sharing:
         return self.wallet.app.connect_network(profile), profile.name
 
     def open(self, grant_or_token: str, *, network: str | None = None, progress: ProgressSink | None = None,
-             cancel: CancelToken | None = None, timeout: float = 60.0) -> OpenedShare:
+             cancel: CancelToken | None = None, timeout: float = 60.0, keep_validating: bool = True) -> OpenedShare:
         """Check on chain, fetch, unwrap, decrypt, validate, then log the access on chain.
 
         A token of the second version names its chain: the wallet uses its own chain when it
@@ -996,6 +996,11 @@ class Sharing:
         one transaction (``grantBySigAndRecordAccess``), paid by this wallet: the result's
         ``grant_tx``. ``cancel`` is honoured until the access is logged (nothing is logged
         or submitted for a cancelled open).
+
+        A wallet that keeps running (``keep_validating``; a one-off command passes ``False``)
+        starts, at its first open of a share of :data:`~wallet.share.envelope_validator.LARGE`
+        entries or more, a second process that validates the entries of its later large opens
+        beside this one (:mod:`wallet.share.envelope_validator`): the same checks, on both CPUs.
         """
         text = grant_or_token.strip()
         token: ShareToken | None = None
@@ -1024,7 +1029,8 @@ class Sharing:
 
             opened_on = Networks(self.wallet.app).active_name()  # the wallet's own chain: its active profile
         try:
-            return self._open(chain, text, token, network_used or opened_on, progress, cancel, timeout)
+            return self._open(chain, text, token, network_used or opened_on, progress, cancel, timeout,
+                              keep_validating)
         except ChainUnavailable:
             if network_used not in (None, EMBEDDED):
                 self.wallet.app.disconnect_network(network_used)  # the next open tries the profile's endpoints again
@@ -1034,7 +1040,8 @@ class Sharing:
                 chain.close()  # a profile's backend is kept by the app (connect_network)
 
     def _open(self, chain: ChainBackend, text: str, token: ShareToken | None, network_used: str | None,
-              progress: ProgressSink | None, cancel: CancelToken | None, timeout: float) -> OpenedShare:
+              progress: ProgressSink | None, cancel: CancelToken | None, timeout: float,
+              keep_validating: bool = False) -> OpenedShare:
         """The steps of :meth:`open`. What does not depend on another step runs beside it:
 
         - a token's signed grant names the CID and the wrapped key, so the fetch and the
@@ -1111,7 +1118,7 @@ class Sharing:
             # refused here has no access logged.
             app = self.wallet.app
             opened = protocol.read_envelope(plain, validator=app.envelope_validator())
-            if len(opened.parsed.items) >= LARGE and not app.validating_tried:  # for this wallet's next large opens
+            if keep_validating and len(opened.parsed.items) >= LARGE and not app.validating_tried:  # the next opens
                 threading.Thread(target=app.keep_envelope_validator, name="start-envelope-validator",
                                  daemon=True).start()
             if cancel is not None:
