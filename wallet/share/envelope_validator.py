@@ -24,7 +24,8 @@ waits. For each later large share, :func:`validated_entries`:
 Nothing waits for the other process: when it is starting, busy with another open, slow,
 or has stopped, this process checks the entries it has not answered for, so the result is
 always the same, only sooner with two CPUs. Where it cannot help (one usable CPU, a
-frozen app) it is never started.
+frozen app) it is never started; while every CPU is busy (:func:`cpu_to_spare`) it is not
+given the share, as it would only take CPU time from the open.
 
 Messages between the processes are pickles over the child's own pipes: both ends are
 this program (nothing from outside is unpickled; the plaintext travels as bytes, read by
@@ -49,7 +50,7 @@ from ..errors import InvalidRecord
 from ..records.parse import Located
 from ..records.validate import validate_resource
 
-__all__ = ["LARGE", "STEP", "EnvelopeValidator", "validated_entries"]
+__all__ = ["LARGE", "STEP", "EnvelopeValidator", "cpu_to_spare", "parallel_possible", "validated_entries"]
 
 LARGE = 200
 """Entries from which a share is validated on both CPUs (below, splitting costs more than it saves)."""
@@ -90,15 +91,28 @@ def _read(stream: IO[bytes]) -> Any:
     return pickle.loads(data)  # written by this program's own child (see the module docs)
 
 
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def cpu_to_spare() -> bool:
+    """Whether a CPU is free for the other process now: the last minute's load average
+    (runnable tasks, this wallet's included) is under the usable CPUs less one. When every
+    CPU is busy, the second process only takes time from this one (measured: the open
+    got slower), so the work stays here. ``True`` where the load is not known."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return True
+    return load < _usable_cpus() - 1
+
+
 def parallel_possible() -> bool:
     """Whether a second process can run beside this one: two CPUs usable, not a frozen app."""
-    if getattr(sys, "frozen", False):
-        return False
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count() or 1
-    return usable >= 2
+    return not getattr(sys, "frozen", False) and _usable_cpus() >= 2
 
 
 class _Job:
@@ -121,8 +135,9 @@ class EnvelopeValidator:
     answers are read by the open as it goes (:meth:`progress`), not by a thread of their own:
     a thread woken for each answer would take the interpreter from the open each time."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], *, only_where_it_helps: bool = True) -> None:
         self._process: subprocess.Popen[bytes] | None = process
+        self._only_where_it_helps = only_where_it_helps  # False: given every share, whatever the load
         self._lock = threading.Lock()  # held by the open using the process
         self._reading = threading.Lock()  # held while its answers are read
         self._jobs = 0
@@ -156,7 +171,7 @@ class EnvelopeValidator:
             import fcntl  # Linux: a share's plaintext fits the pipe, so sending it does not wait for the reader
 
             fcntl.fcntl(process.stdin.fileno() if process.stdin else -1, 1031, 1 << 20)  # F_SETPIPE_SZ
-        return cls(process)
+        return cls(process, only_where_it_helps=only_where_it_helps)
 
     @property
     def alive(self) -> bool:
@@ -228,8 +243,11 @@ class EnvelopeValidator:
             self._take_answers()
 
     def begin(self, plain: bytes) -> _Job | None:
-        """Hand it a share's plaintext, when it is ready and no other open uses it: the job
-        to follow (finish it with :meth:`end`), else ``None``."""
+        """Hand it a share's plaintext, when it is ready, no other open uses it and a CPU is
+        free for it (:func:`cpu_to_spare`): the job to follow (finish it with :meth:`end`),
+        else ``None``."""
+        if self._only_where_it_helps and not cpu_to_spare():
+            return None
         if not self.ready or not self._lock.acquire(blocking=False):
             return None
         self._jobs += 1
