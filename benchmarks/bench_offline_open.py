@@ -58,9 +58,9 @@ ICMP all see the delay. What a round trip then costs each side, honestly:
   the token's holders, which returns at once for the connected keeper);
 - the (connected) baseline pays the same Bitswap exchanges with the keeper and nothing
   else: no chain, no validation, no access log. So at any delay the open pays at least one
-  round trip more than it (the access log's, after validation): with a fetch of about two
-  round trips, the ratio cannot go under 1.5 plus validation ÷ fetch, whatever the open's
-  own work costs;
+  round trip more than it (the access log's, after validation): with a bare fetch of two
+  and a half to three round trips (measured at 20 and 40 ms), the ratio cannot go under
+  about 1.35 to 1.4 plus validation ÷ fetch, whatever the rest of the open's work costs;
 - the cold baseline also pays the TCP handshake, the security and multiplexer
   negotiation and identify with the keeper, several round trips the open does not pay;
 - the time to first open is a new ``health-wallet`` process on the doctor's computer: it
