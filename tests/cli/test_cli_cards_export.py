@@ -166,3 +166,24 @@ def test_verify_says_unverified_for_an_unknown_issuer_and_invalid_for_a_changed_
         human = cli(home, "verify", str(changed))
         assert human.stdout.startswith("INVALID — ") and "UNVERIFIED" not in human.stdout
     assert cli(home, "verify", str(card), "--json").json["verdict"] == "valid"
+
+
+def test_an_encrypted_export_is_never_sealed_with_the_wallet_passphrase(home: Path, tmp_path: Path) -> None:
+    assert cli(home, "import", str(FIXTURES / "fhir-examples" / "Bundle-lipids.json")).code == 0
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    refused = cli(home, "export", "--to", str(usb), "--encrypt")  # HEALTH_WALLET_PASSPHRASE is set, no terminal
+    assert refused.code == 1 and "never the wallet's own" in refused.stderr
+    assert list(usb.iterdir()) == []
+
+
+def test_repeated_and_mixed_types_choose_every_one_and_an_unknown_type_is_named(home: Path, tmp_path: Path) -> None:
+    assert cli(home, "import", str(FIXTURES / "fhir-examples" / "Bundle-lipids.json")).code == 0
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    both = cli(home, "export", "--to", str(usb), "--type", "observation", "--type", "DiagnosticReport", "--json")
+    assert both.code == 0, both.stderr
+    assert both.json["resources"] == {"Observation": 4, "DiagnosticReport": 1}
+    unknown = cli(home, "export", "--to", str(usb), "--type", "Immunisation")
+    assert unknown.code == 1 and len(unknown.stderr.strip().splitlines()) == 1
+    assert "Unknown type 'Immunisation'" in unknown.stderr and "Immunization" not in unknown.stdout

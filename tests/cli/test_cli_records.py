@@ -131,6 +131,9 @@ def test_passphrase_change_and_file(tmp_path: Path) -> None:
     assert changed.code == 0, changed.stderr
     assert cli(home, "records").code == 1
     assert cli(home, "records", "--passphrase-file", str(new), passphrase=None).code == 0
+    # without a new passphrase given, the one in HEALTH_WALLET_PASSPHRASE is not taken as the new one
+    same = cli(home, "passphrase", passphrase="a brand new passphrase")
+    assert same.code == 1 and "--new-passphrase-file" in same.stderr and "changed" not in same.stdout
 
 
 def test_config_set_and_env_override(tmp_path: Path) -> None:

@@ -19,14 +19,14 @@ TOKEN = "a-keeper-token-for-the-cli-test"
 class KeeperProcess:
     """``health-wallet keeper --json`` in the background: its first line says where it listens."""
 
-    def __init__(self, home: Path, tokens_file: Path) -> None:
+    def __init__(self, home: Path, tokens_file: Path, *options: str, listen: str = "127.0.0.1:0") -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTH_WALLET_")}
         env.update({"HEALTH_WALLET_UNSAFE_LIGHT_KDF": "1", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"})
         for key, value in (("ipfs.bootstrap", "false"), ("ipfs.mdns", "false"), ("ipfs.loopback_only", "true")):
             subprocess.run([sys.executable, "-m", "wallet", "--home", str(home), "config", "set", key, value],
                            env=env, check=True, capture_output=True)
         self.proc = subprocess.Popen([sys.executable, "-m", "wallet", "--home", str(home), "--json", "keeper",
-                                      "--listen", "127.0.0.1:0", "--tokens-file", str(tokens_file)],
+                                      "--listen", listen, "--tokens-file", str(tokens_file), *options],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         first = self.proc.stdout.readline()
         assert first, self.proc.stderr.read()

@@ -107,3 +107,27 @@ def test_the_add_dialog_hides_the_token_and_needs_every_field(qtbot) -> None:
     assert not ok.isEnabled()
     dialog.token.setText("a-token-of-some-length")
     assert ok.isEnabled()
+
+
+def test_a_keeper_over_https_is_added_with_its_certificate_fingerprint(qtbot, open_wallet, open_settings, keeper,
+                                                                        tmp_path) -> None:
+    from wallet.ipfs.keeper_tls import self_signed_certificate, server_context, shown_fingerprint
+    from wallet.ipfs.pinning_server import KeeperServer
+
+    certificate = self_signed_certificate(tmp_path / "tls", "127.0.0.1")
+    server = KeeperServer(keeper.keeper, [KEEPER_TOKEN], ssl_context=server_context(certificate))
+    server.start()
+    try:
+        wallet = open_wallet("patient")
+        page = open_settings(wallet).pinning
+        page.add("Home", server.endpoint, KEEPER_TOKEN)  # no fingerprint: not trusted, not kept
+        qtbot.waitUntil(lambda: not page.adding, timeout=30_000)
+        assert "does not trust" in page.status.text() and page.table.rowCount() == 0
+        assert page.add_dialog().fingerprint.accessibleName() == "Certificate fingerprint"
+
+        page.add("Home", server.endpoint, KEEPER_TOKEN, shown_fingerprint(certificate.fingerprint))
+        qtbot.waitUntil(lambda: not page.adding, timeout=30_000)
+        assert page.status.text().startswith("Added Home."), page.status.text()
+        assert [s.certificate_sha256 for s in RemotePinning(wallet).services()] == [certificate.fingerprint]
+    finally:
+        server.stop()

@@ -186,6 +186,19 @@ def test_observation_categories_map_to_plain_categories(code: str, category: str
     assert category_of(obs) == category
 
 
+def test_a_vital_sign_without_a_category_is_known_by_its_loinc_code() -> None:
+    def obs(code: str) -> dict:
+        return {"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "valueQuantity": {"value": 72, "unit": "/min"}}
+
+    assert category_of(obs("8867-4")) == "Vital signs"  # heart rate
+    assert category_of(obs("8480-6")) == "Vital signs"  # systolic blood pressure
+    assert category_of(obs("2345-7")) == "Lab results"  # glucose: a measurement without a category stays a lab
+    labelled = {**obs("8867-4"), "category": [{"coding": [{"code": "laboratory"}]}]}
+    assert category_of(labelled) == "Lab results"  # the source's own category wins
+
+
 def test_an_exam_viral_load_is_a_lab_result() -> None:
     assert summarize(_synthea("Observation", name="HIV viral load")).category == "Lab results"
 

@@ -43,6 +43,17 @@ def test_hl7_example_link_and_file_open() -> None:
     assert json.loads(plain) == json.loads((SHL / "IPS_IG-bundle-01.json").read_text())
 
 
+def test_a_link_to_a_plain_http_server_is_not_followed() -> None:
+    from datetime import UTC, datetime
+
+    from wallet.share.shl_client import open_link
+
+    payload = parse_shlink((FIXTURES / "invalid" / "shl-http-url.txt").read_text().strip())
+    assert payload.url.startswith("http://shl.example.org/")
+    with pytest.raises(ShareError, match="not reached over HTTPS"):  # refused before any lookup or connection
+        open_link(payload, recipient="me", now=datetime.now(UTC))
+
+
 def test_our_files_and_payload_follow_the_ig() -> None:
     key = new_key()
     assert len(key) == 43

@@ -8,7 +8,7 @@ import sys
 import threading
 
 from ..services import Backups, WalletService
-from ..services.backups import where_held
+from ..services.backups import restored_words, where_held
 from .output import Output, count_of
 from .records_cmds import unlocked
 
@@ -60,7 +60,7 @@ def cmd_restore(service: WalletService, args: argparse.Namespace, out: Output) -
     held_by = [{"service": h.name} for h in pointer.holders] if pointer is not None else []
     out.result({"cid": cid, "imported": result.imported, "skipped_duplicates": result.skipped_duplicates,
                 "held_by": held_by},
-               f"Restored {count_of(result.total, 'record')} from {cid}"
+               f"Restored {restored_words(result)} from {cid}"
                + (f"; {result.skipped_duplicates} were already here." if result.skipped_duplicates else "."))
     return 0
 

@@ -12,6 +12,7 @@ from ..errors import WalletError
 from ..services import FileOutcome, UnlockedWallet, WalletService
 from ..services.clinic import write_ips
 from .output import Output
+from .record_choice import types_and_categories
 from .records_cmds import unlocked
 
 if TYPE_CHECKING:
@@ -162,8 +163,9 @@ def register_shl(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     c = ssub.add_parser("create", help="encrypt records into a new SMART Health Link")
     what = c.add_mutually_exclusive_group(required=True)
     what.add_argument("--ips", action="store_true", help="the International Patient Summary")
-    what.add_argument("--ids", nargs="+", metavar="ID", help="these records")
-    what.add_argument("--type", dest="types", nargs="+", metavar="T", help="records of these types or categories")
+    what.add_argument("--ids", nargs="+", action="extend", metavar="ID", help="these records (repeatable)")
+    what.add_argument("--type", dest="types", nargs="+", action="extend", metavar="T",
+                      help="records of these types or categories (repeatable)")
     c.add_argument("--passcode-file", metavar="F", help="a passcode the clinic must type (served links only)")
     c.add_argument("--expires", metavar="DURATION", help="7d, 12h, 2w or a date")
     c.add_argument("--label", default="", metavar="TEXT", help="a short description (at most 80 characters)")
@@ -185,7 +187,8 @@ def cmd_shl_create(service: WalletService, args: argparse.Namespace, out: Output
     from ..services.links import DEFAULT_VIEWER, LinkSource, create_link
 
     passcode = _read_passcode(args.passcode_file) if args.passcode_file else None
-    source = LinkSource(ips=args.ips, ids=tuple(args.ids or ()), types=tuple(args.types or ()))
+    types, categories = types_and_categories(args.types or ())
+    source = LinkSource(ips=args.ips, ids=tuple(args.ids or ()), types=(*types, *categories))
     with unlocked(service, args) as wallet:
         expires = parse_expiry(args.expires, now=wallet.app.clock.now()) if args.expires else None
         made = create_link(wallet, source, base_url=args.base_url, out=Path(args.out), passcode=passcode,

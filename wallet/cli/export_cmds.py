@@ -28,6 +28,7 @@ from ..services.trusted_issuers import (
 )
 from .output import Output, count_of
 from .prompts import read_new_passphrase, read_passphrase
+from .record_choice import types_and_categories
 from .records_cmds import unlocked
 
 __all__ = ["register"]
@@ -36,8 +37,8 @@ __all__ = ["register"]
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help="write a signed export folder (e.g. onto a USB stick)")
     p.add_argument("--to", required=True, metavar="DIR", help="the folder or drive to write into")
-    p.add_argument("--ids", nargs="+", default=[], metavar="ID")
-    p.add_argument("--type", dest="types", nargs="+", default=[], metavar="T")
+    p.add_argument("--ids", nargs="+", action="extend", default=[], metavar="ID")
+    p.add_argument("--type", dest="types", nargs="+", action="extend", default=[], metavar="T")
     p.add_argument("--encrypt", action="store_true", help="seal the export with a passphrase of its own")
     p.add_argument("--profile", metavar="NAME", help="whose records to export (default: the owner's)")
     p.add_argument("--export-passphrase-file", metavar="FILE", help="read the export's passphrase from FILE")
@@ -81,16 +82,18 @@ def _export_passphrase(path: str | None) -> str:
     import os
 
     env = os.environ.get("HEALTH_WALLET_EXPORT_PASSPHRASE")
-    return env if env else read_new_passphrase(None, "Passphrase for the export: ")
+    return env if env else read_new_passphrase(
+        None, "Passphrase for the export: ", wallet_env=False,
+        needed="The export's passphrase is needed: run in a terminal, or give --export-passphrase-file "
+               "or HEALTH_WALLET_EXPORT_PASSPHRASE (it is never the wallet's own).")
 
 
 def cmd_export(service: WalletService, args: argparse.Namespace, out: Output) -> int:
-    categories = [t for t in args.types if not t[:1].isupper() or " " in t]
-    types = [t for t in args.types if t not in categories]
+    types, categories = types_and_categories(args.types)
     secret = _export_passphrase(args.export_passphrase_file) if args.encrypt else None
     with unlocked(service, args) as wallet:
         result = export_records(wallet, Path(args.to), ids=args.ids, types=types,
-                                categories=[c[:1].upper() + c[1:] for c in categories], passphrase=secret,
+                                categories=categories, passphrase=secret,
                                 profile=args.profile,
                                 progress=None if out.as_json else lambda p: out.info(f"{p.message} {p.done}/{p.total}"))
     out.result(

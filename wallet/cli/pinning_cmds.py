@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("name", help="your name for it, e.g. Filebase or home-server")
     a.add_argument("url", help="its API URL, e.g. https://api.filebase.io/v1/ipfs")
     a.add_argument("--token-file", required=True, metavar="FILE", help="a file holding the access token")
+    a.add_argument("--certificate-sha256", metavar="FP",
+                   help="trust only the HTTPS certificate with this SHA-256 fingerprint "
+                        "(a keeper started with --tls prints it)")
     a.set_defaults(func=cmd_add)
     lst = verbs.add_parser("list", help="the services, each with its pin count and state")
     lst.set_defaults(func=cmd_list)
@@ -42,6 +45,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     k.add_argument("--tokens-file", required=True, metavar="FILE", help="access tokens, one per line")
     k.add_argument("--pin-timeout", type=float, default=600.0, metavar="SECONDS",
                    help="how long to try fetching one CID before the pin fails (default 600)")
+    k.add_argument("--tls", action="store_true",
+                   help="serve HTTPS with a self-signed certificate kept in this home; clients pin its "
+                        "fingerprint (printed on start) with 'pinning add … --certificate-sha256'")
+    k.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (with --tls-key)")
+    k.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     k.set_defaults(func=cmd_keeper)
 
 
@@ -62,7 +70,7 @@ def _read_token(path: str) -> str:
 def cmd_add(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     token = _read_token(args.token_file)
     with unlocked(service, args) as wallet:
-        state = RemotePinning(wallet).add(args.name, args.url, token)
+        state = RemotePinning(wallet).add(args.name, args.url, token, certificate_sha256=args.certificate_sha256)
     where = "the OS keyring" if state.token_in == "keyring" else "this wallet, sealed by its keys"
     out.result(state.to_json(), f"Added {state.name} ({state.url}); it holds {state.pins} pins. "
                f"Its token is kept in {where}.")
@@ -98,16 +106,25 @@ def cmd_check(service: WalletService, args: argparse.Namespace, out: Output) -> 
 def cmd_keeper(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    run = KeeperRun(service.app, listen=args.listen, tokens_file=Path(args.tokens_file), pin_timeout=args.pin_timeout)
+    run = KeeperRun(service.app, listen=args.listen, tokens_file=Path(args.tokens_file), pin_timeout=args.pin_timeout,
+                    tls="self-signed" if args.tls else None,
+                    tls_cert=Path(args.tls_cert) if args.tls_cert else None,
+                    tls_key=Path(args.tls_key) if args.tls_key else None)
     try:
         info = run.start()
+        if info.in_clear:
+            sys.stderr.write("Warning: serving plain HTTP on a network address; access tokens cross the network "
+                             "readable. Start the keeper with --tls.\n")
         if out.as_json:  # one line, so a supervisor can read it before the keeper ends
             import json
 
             sys.stdout.write(json.dumps(info.to_json()) + "\n")
         else:
-            sys.stdout.write(f"Keeping pins at {info.endpoint} (IPFS Pinning Service API); press Ctrl-C to stop.\n"
-                             f"Node {info.peer_id}:\n" + "\n".join(info.addresses) + "\n")
+            sys.stdout.write(f"Keeping pins at {info.endpoint} (IPFS Pinning Service API); press Ctrl-C to stop.\n")
+            if info.shown_tls_sha256 is not None:
+                sys.stdout.write(f"TLS certificate SHA-256: {info.shown_tls_sha256}\n"
+                                 "(give it to 'pinning add … --certificate-sha256' on each wallet using this keeper)\n")
+            sys.stdout.write(f"Node {info.peer_id}:\n" + "\n".join(info.addresses) + "\n")
         sys.stdout.flush()
         while not stop.wait(0.5):
             pass

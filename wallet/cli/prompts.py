@@ -21,7 +21,7 @@ MAX_PASSPHRASE_FILE = 64 * 1024
 so it is not required to be a regular file, but ``/dev/zero`` must not fill memory."""
 
 
-def _from_sources(passphrase_file: str | None) -> str | None:
+def _from_sources(passphrase_file: str | None, *, wallet_env: bool = True) -> str | None:
     if passphrase_file:
         try:
             with Path(passphrase_file).open("rb") as fh:
@@ -34,7 +34,7 @@ def _from_sources(passphrase_file: str | None) -> str | None:
             return data.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
             raise WalletError(f"The passphrase file {passphrase_file} is not UTF-8 text.") from exc
-    env = os.environ.get("HEALTH_WALLET_PASSPHRASE")
+    env = os.environ.get("HEALTH_WALLET_PASSPHRASE") if wallet_env else None
     return env if env else None
 
 
@@ -52,12 +52,17 @@ def read_passphrase(passphrase_file: str | None, prompt: str = "Passphrase: ") -
     return getpass.getpass(prompt)
 
 
-def read_new_passphrase(passphrase_file: str | None, prompt: str = "New passphrase: ") -> str:
-    found = _from_sources(passphrase_file)
+def read_new_passphrase(passphrase_file: str | None, prompt: str = "New passphrase: ", *,
+                        wallet_env: bool = True, needed: str = NEED_PASSPHRASE) -> str:
+    """A passphrase to set: from ``passphrase_file``, ``HEALTH_WALLET_PASSPHRASE`` (only
+    when ``wallet_env``: a new wallet's passphrase, never a second secret such as an
+    export's or a changed one, which must not silently be the wallet's) or typed twice.
+    Raises :class:`WalletError` (``needed``) without a terminal."""
+    found = _from_sources(passphrase_file, wallet_env=wallet_env)
     if found is not None:
         return found
     if not sys.stdin.isatty():
-        raise WalletError(NEED_PASSPHRASE)
+        raise WalletError(needed)
     first = getpass.getpass(prompt)
     if getpass.getpass("Repeat it: ") != first:
         raise WalletError("The two passphrases differ; nothing was changed.")

@@ -13,11 +13,9 @@ from typing import Any
 from ..errors import PatientMismatch, WalletError
 from ..events import Progress
 from ..services import (
-    CATEGORIES,
     HEALTH_RECORDS,
     OWNER,
     PHRASE_LENGTHS,
-    RESOURCE_TYPES,
     SETTINGS,
     ChainStatus,
     IpfsStatus,
@@ -31,6 +29,7 @@ from ..services import (
 )
 from .output import Output, count_of
 from .prompts import passphrase_if_given, read_new_passphrase, read_passphrase, read_phrase
+from .record_choice import types_and_categories
 
 __all__ = ["register"]
 
@@ -295,14 +294,8 @@ def cmd_import(service: WalletService, args: argparse.Namespace, out: Output) ->
 def _types_for(value: str | None) -> tuple[str | None, list[str] | None]:
     if not value:
         return None, None
-    for cat in CATEGORIES:
-        if cat.lower() == value.lower():
-            return cat, None
-    for rtype in RESOURCE_TYPES:
-        if rtype.lower() == value.lower():
-            return None, [rtype]
-    raise WalletError(f"Unknown type {value!r}; give a category ({', '.join(CATEGORIES)}) "
-                      "or a FHIR resource type such as Observation.")
+    types, categories = types_and_categories([value])
+    return (categories[0], None) if categories else (None, types)
 
 
 def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -> int:
@@ -361,7 +354,8 @@ def cmd_profiles(service: WalletService, args: argparse.Namespace, out: Output) 
 
 def cmd_passphrase(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     old = read_passphrase(args.passphrase_file, "Current passphrase: ")
-    new = read_new_passphrase(args.new_passphrase_file)
+    new = read_new_passphrase(args.new_passphrase_file, wallet_env=False,
+                              needed="A new passphrase is needed: run in a terminal, or give --new-passphrase-file.")
     service.change_passphrase(old, new)
     out.result({"changed": True}, "Passphrase changed.")
     return 0

@@ -12,8 +12,9 @@ from pathlib import Path
 from ..atomicfile import write_atomic
 from ..errors import WalletError
 from ..events import Progress
-from ..services import CATEGORIES, GrantView, Sharing, TxResult, WalletService, fhir_json_text
+from ..services import GrantView, Sharing, TxResult, WalletService, fhir_json_text
 from .output import Output
+from .record_choice import types_and_categories
 from .records_cmds import unlocked
 
 __all__ = ["register"]
@@ -30,8 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--to", required=True, metavar="ADDRESS_OR_NAME",
                    help="the doctor's wallet address, or a name saved in the address book")
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--type", dest="types", nargs="+", metavar="T", help="resource types or categories")
-    what.add_argument("--ids", nargs="+", metavar="ID")
+    what.add_argument("--type", dest="types", nargs="+", action="extend", metavar="T",
+                      help="resource types or categories (repeatable)")
+    what.add_argument("--ids", nargs="+", action="extend", metavar="ID")
     what.add_argument("--all", action="store_true", help="every record")
     p.add_argument("--expires", required=True, metavar="DURATION_OR_DATE", help="e.g. 7d, 12h, 2w or 2026-12-31")
     p.add_argument("--name", help="the doctor's name, kept in your wallet only")
@@ -102,13 +104,6 @@ def _progress(out: Output) -> Callable[[Progress], None]:
     return show
 
 
-def _split_types(values: list[str]) -> tuple[list[str], list[str]]:
-    cats = {c.lower(): c for c in CATEGORIES}
-    categories = [cats[v.lower()] for v in values if v.lower() in cats]
-    types = [v for v in values if v.lower() not in cats]
-    return types, categories
-
-
 def _tx(tx: TxResult | None) -> dict[str, object]:
     if tx is None:
         return {"tx": None, "gas_used": None, "block": None}
@@ -132,7 +127,7 @@ def cmd_grant(service: WalletService, args: argparse.Namespace, out: Output) -> 
         grantee = book.resolve(args.to)
         name = args.name or book.name_of(grantee)  # the saved name goes into the local Consent
         expires = sharing.expires_at(args.expires)
-        types, categories = _split_types(args.types or [])
+        types, categories = types_and_categories(args.types or [])
         ids = sharing.choose_records(ids=args.ids or [], types=types, categories=categories, profile=args.profile)
         receipt = sharing.grant(grantee, record_ids=ids, expires_at=expires, grantee_name=name,
                                 profile=args.profile, message=args.message, submit=args.submit,

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from ..events import CancelToken, Progress, ProgressSink
 from ..services import UnlockedWallet
+from ..services.backups import restored_words
 from .badges import PillLabel, hint_label
 from .disclosure import Disclosure, plain_progress
 from .icon import app_icon
@@ -92,7 +93,7 @@ def held_text(where: str | None) -> str:
 def restored_text(cid: str, result: ImportResult) -> str:
     """``Restored 75 records from your backup`` and what was already in the wallet (the
     CID ``cid`` is shown under Details, not here)."""
-    text = f"Restored {result.total:,} record{'s' if result.total != 1 else ''} from your backup"
+    text = f"Restored {restored_words(result)} from your backup"
     if result.skipped_duplicates:
         text += f"; {result.skipped_duplicates:,} were already in the wallet"
     cards = len(result.cards)

@@ -72,6 +72,9 @@ class AddPinningServiceDialog(QDialog):
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setAccessibleName("Access token")
         self.token.setPlaceholderText("from the service's account page")
+        self.fingerprint = QLineEdit(self)
+        self.fingerprint.setAccessibleName("Certificate fingerprint")
+        self.fingerprint.setPlaceholderText("only for a keeper started with --tls: the SHA-256 it prints")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
                                         self)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add service")
@@ -83,9 +86,11 @@ class AddPinningServiceDialog(QDialog):
         form.addRow("Name", self.name)
         form.addRow("Address", self.url)
         form.addRow("Access token", self.token)
+        form.addRow("Certificate (SHA-256)", self.fingerprint)
         layout = QVBoxLayout(self)
         layout.addWidget(plain_label("The service's website gives its address and an access token. Your own box "
-                                     "running 'health-wallet keeper' prints its address when it starts.", self,
+                                     "running 'health-wallet keeper --tls' prints its address and its "
+                                     "certificate's fingerprint when it starts.", self,
                                      selectable=False))
         layout.addLayout(form)
         layout.addWidget(self.buttons)
@@ -120,7 +125,7 @@ class PinningPage(SettingsTablePage):
         self.checking: set[str] = set()
         self.adding = False
         self._asked = False  # every service is asked once, when the page is first shown
-        self._draft = ("", "")  # name and address of the last add that failed
+        self._draft = ("", "", "")  # name, address and fingerprint of the last add that failed
         self.reload()
 
     def __repr__(self) -> str:
@@ -245,34 +250,36 @@ class PinningPage(SettingsTablePage):
         dialog = AddPinningServiceDialog(self)
         dialog.name.setText(self._draft[0])
         dialog.url.setText(self._draft[1])
+        dialog.fingerprint.setText(self._draft[2])
         return dialog
 
     def ask_add(self) -> None:
         dialog = self.add_dialog()
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.add(dialog.name.text(), dialog.url.text(), dialog.token.text())
+            self.add(dialog.name.text(), dialog.url.text(), dialog.token.text(), dialog.fingerprint.text())
         dialog.token.clear()
 
-    def add(self, name: str, url: str, token: str) -> None:
-        """Check the service answers with ``token`` and keep it (in the background);
-        the status line says what happened, and a refused service is not kept."""
+    def add(self, name: str, url: str, token: str, fingerprint: str = "") -> None:
+        """Check the service answers with ``token`` (and, given ``fingerprint``, presents
+        that certificate) and keep it, in the background; the status line says what
+        happened, and a refused service is not kept."""
         if self.adding or self._runner.shut_down:
             return
         pinning = self._pinning
-        name, url = name.strip(), url.strip()
+        name, url, fingerprint = name.strip(), url.strip(), fingerprint.strip()
         self.adding = True
-        self._draft = (name, url)
+        self._draft = (name, url, fingerprint)
         self.say(f"Asking {name or 'the service'} whether the access token works…", None)
         self._selection()
 
         def job(_progress: ProgressSink, _cancel: CancelToken) -> ServiceState:
-            return pinning.add(name, url, token)
+            return pinning.add(name, url, token, certificate_sha256=fingerprint or None)
 
         self._runner.submit(job, on_done=self._added, on_failed=self._add_failed)
 
     def _added(self, state: ServiceState) -> None:
         self.adding = False
-        self._draft = ("", "")
+        self._draft = ("", "", "")
         self.states[state.name] = state
         self.reload(select=state.name)
         self.say(f"Added {state.name}. New shares and backups are kept there too, so they stay available when "

@@ -254,7 +254,8 @@ class EmbeddedKuboBackend:
             if not self._node_lock.acquire():
                 raise NodeInUse(
                     f"Another Health Wallet process is running the IPFS node of this wallet ({self.directory}); "
-                    "close it first."
+                    "close it first (the app or 'serve'), or let both use one Kubo daemon "
+                    "('config set ipfs.api /ip4/127.0.0.1/tcp/5001')."
                 )
             self._state = "starting"
             self._boot = threading.Thread(target=self._run_boot, name="kubo-start", daemon=True)

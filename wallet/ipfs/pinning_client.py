@@ -13,8 +13,13 @@ accessToken). Each failure is one :class:`~wallet.errors.PinningServiceError` wi
 line naming the service: 401 (token refused), 404 (no such pin, or not a Pinning Service
 API at that URL), 409 (spec: INSUFFICIENT_FUNDS), 429 (rate limited: ``Retry-After`` is
 honoured while it fits in the request's time budget, then reported), other 4xx/5xx with
-the service's own ``reason``, time-outs and unreachable services. The access token never
-appears in a repr, a message or a log line.
+the service's own ``reason``, a certificate that is not trusted, time-outs and
+unreachable services. The access token never appears in a repr, a message or a log line.
+
+HTTPS is checked against the system's certificate authorities and the host name, or,
+given ``certificate_sha256`` (a keeper's self-signed certificate,
+:mod:`wallet.ipfs.keeper_tls`), against that fingerprint alone: no other certificate is
+accepted, whoever signed it.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from ..errors import PinningServiceError
 from .cid import Cid
@@ -60,15 +66,29 @@ def check_service_url(url: str) -> str:
     return url.rstrip("/")
 
 
+class _PinnedCertificate(HTTPAdapter):
+    """HTTPS that accepts exactly the certificate whose SHA-256 is ``fingerprint``
+    (urllib3's ``assert_fingerprint``; the handshake fails on any other)."""
+
+    def __init__(self, fingerprint: str) -> None:
+        self._fingerprint = fingerprint
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["assert_fingerprint"] = self._fingerprint
+        super().init_poolmanager(*args, **kwargs)
+
+
 class PinningServiceClient:
-    """One pinning service: ``name`` (the user's label), base ``url`` and bearer ``token``.
+    """One pinning service: ``name`` (the user's label), base ``url`` and bearer ``token``;
+    ``certificate_sha256`` (64 hex digits) pins an https:// service's certificate.
 
     ``sleep`` and ``monotonic`` are injectable for the Retry-After wait.
     """
 
     def __init__(self, name: str, url: str, token: str, *, timeout: float = DEFAULT_REQUEST_TIMEOUT,
                  session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, certificate_sha256: str | None = None) -> None:
         if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN \
                 or any(c.isspace() or not c.isprintable() for c in token):
             raise ValueError("an access token is one line of printable text")
@@ -78,6 +98,12 @@ class PinningServiceClient:
         self.timeout = float(timeout)
         self._session = session or requests.Session()
         self._session.trust_env = False  # no proxy or .netrc credentials picked up behind the user's back
+        self.certificate_sha256 = certificate_sha256
+        if certificate_sha256 is not None:
+            if not self.url.startswith("https://"):
+                raise ValueError("a certificate fingerprint needs an https:// URL")
+            self._session.mount("https://", _PinnedCertificate(certificate_sha256))
+            self._session.verify = False  # the fingerprint, not a certificate authority, is what is trusted
         self._sleep = sleep
         self._monotonic = monotonic
 
@@ -159,6 +185,11 @@ class PinningServiceClient:
                                          timeout=self.timeout, allow_redirects=False, stream=True)
         except requests.Timeout as exc:
             raise self._error(f"did not answer within {self.timeout:g} seconds") from exc
+        except requests.exceptions.SSLError as exc:
+            what = ("presented a certificate other than the one whose fingerprint was given"
+                    if self.certificate_sha256 is not None and "ingerprint" in str(exc) else
+                    "presented a certificate this computer does not trust")
+            raise self._error(f"at {self.url} {what}; check the URL, or the fingerprint the keeper printed") from exc
         except requests.RequestException as exc:
             raise self._error(f"cannot be reached at {self.url}") from exc
 

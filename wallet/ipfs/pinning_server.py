@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import ssl
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -43,15 +44,18 @@ def _failure(status: int, reason: str, details: str = "") -> web.Response:
 
 
 class KeeperServer:
-    """Serve ``keeper`` on ``host:port`` (port 0: any free port) to holders of ``tokens``."""
+    """Serve ``keeper`` on ``host:port`` (port 0: any free port) to holders of ``tokens``,
+    over HTTPS when ``ssl_context`` is given (:mod:`.keeper_tls`), plain HTTP otherwise."""
 
-    def __init__(self, keeper: Keeper, tokens: Sequence[str], *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, keeper: Keeper, tokens: Sequence[str], *, host: str = "127.0.0.1", port: int = 0,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         if not tokens:
             raise ValueError("a keeper needs at least one access token")
         self.keeper = keeper
         self._owners = [(t.encode(), owner_of(t)) for t in tokens]
         self.host = host
         self.port = int(port)
+        self._ssl = ssl_context  # None: plain HTTP
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -64,7 +68,7 @@ class KeeperServer:
     @property
     def endpoint(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self._ssl is not None else 'http'}://{host}:{self.port}"
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -112,7 +116,7 @@ class KeeperServer:
         ])
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self._ssl)
         await site.start()
         sockets = getattr(site._server, "sockets", None) or []  # the real port when port was 0
         if sockets:

@@ -43,7 +43,7 @@ from .parse import MAX_FILE_BYTES, Located, ParsedFile, is_ndjson, read_file, st
 from .profiles import OWNER, Placement, Profile, place_file
 from .store import RecordStore, StreamBatch
 from .subjects import PATIENT_LINKS, one_person, patient_reference_key
-from .validate import validate_file, validate_resource
+from .validate import in_file, validate_file, validate_resource
 
 __all__ = ["BATCH", "ImportResult", "document_entries", "import_file", "import_ndjson", "import_ndjson_lines",
            "import_parsed", "import_path"]
@@ -158,7 +158,7 @@ def _placed_first(store: RecordStore, parsed: ParsedFile, *, name: str, profile:
         try:
             validate_resource(item)
         except InvalidRecord as exc:
-            raise InvalidRecord(f"{name} {exc.user_message}") from exc
+            raise in_file(name, exc) from exc
     return place_file(document_entries(parsed), name=name, profile=profile, profiles=store.profiles(),
                       same_person=same_person)
 
@@ -351,7 +351,7 @@ def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, prof
             try:
                 validate_resource(item)
             except InvalidRecord as exc:
-                raise InvalidRecord(f"{name} {exc.user_message}") from exc
+                raise in_file(name, exc) from exc
             yield item
 
     # the profile's person, when known by a Patient resource: the file's first Patient (once

@@ -198,9 +198,25 @@ def _observation_category(res: dict[str, Any]) -> str:
     for code, category in _OBSERVATION_CATEGORIES:
         if code in cats:
             return category
+    if not cats and _LOINC_VITAL_SIGNS.intersection(_loinc_codes(res)):
+        return "Vital signs"  # the codes of the FHIR R4 vital signs profiles, even without the category
     if not cats and ("valueQuantity" in res or "referenceRange" in res):
         return "Lab results"  # uncategorised measurements are most often labs
     return "Other"
+
+
+# LOINC codes of the FHIR R4 vital signs profiles (observation-vitalsigns, §"Vital Signs"):
+# panel, respiratory rate, heart rate, oxygen saturation, body temperature, body height,
+# head circumference, body weight, BMI, blood pressure panel, systolic and diastolic.
+_LOINC_VITAL_SIGNS = frozenset({
+    "85353-1", "9279-1", "8867-4", "2708-6", "59408-5", "8310-5", "8302-2", "9843-4", "29463-7", "39156-5",
+    "85354-9", "8480-6", "8462-4"})
+
+
+def _loinc_codes(res: dict[str, Any]) -> set[str]:
+    code = res.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    return {str(c.get("code")) for c in codings or [] if isinstance(c, dict) and c.get("system") == _LOINC}
 
 
 def category_of(res: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from .subjects import one_person
 if TYPE_CHECKING:
     from fhir_core.fhirabstractmodel import FHIRAbstractModel
 
-__all__ = ["validate_file", "validate_resource"]
+__all__ = ["in_file", "validate_file", "validate_resource"]
 
 # Required bindings (FHIR R4) of top-level codes, by resource type and element.
 REQUIRED_CODES: dict[tuple[str, str], frozenset[str]] = {
@@ -134,7 +134,37 @@ def _located_json_types(value: Any, path: str) -> list[str]:
     return refs
 
 
+# fhir.resources' and pydantic's wording of the errors people meet most, in plain words
+_PRIMITIVE_MISMATCH = re.compile(r"(?:Value error, )?(\w+) value string does not match spec regex\.?")
+_PRIMITIVE_FORMS = {
+    "Date": "a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)",
+    "DateTime": "a FHIR dateTime (such as 2024-03-10 or 2024-03-10T09:30:00+01:00)",
+    "Instant": "a FHIR instant (such as 2024-03-10T09:30:00Z, with seconds and a zone)",
+    "Time": "a FHIR time (hh:mm:ss)",
+}
+_PLAIN_MESSAGES = {
+    "Extra inputs are not permitted": "is not an element of this resource type",
+    "Field required": "is required",
+}
+
+
+def _plain(message: str, value: object) -> str | None:
+    """``message`` in plain words, with the ``value`` given when it is short text or a
+    number; ``None`` when it has no plain form."""
+    given = f" ({str(value)[:40]!r})" if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+    mismatch = _PRIMITIVE_MISMATCH.fullmatch(message.strip())
+    if mismatch:
+        form = _PRIMITIVE_FORMS.get(mismatch.group(1), f"a valid FHIR {mismatch.group(1)}")
+        return f"{given.strip()} is not {form}".strip()
+    if "day value is outside expected range" in message or "month value is outside expected range" in message:
+        return f"{given.strip()} is not a date on the calendar".strip()
+    plain = _PLAIN_MESSAGES.get(message.strip())
+    return plain
+
+
 def _first_error(exc: Exception) -> str:
+    """The first of a model's validation errors as ``path: message`` (in plain words
+    where :func:`_plain` has them), with how many more there are."""
     errors = getattr(exc, "errors", None)
     if callable(errors):
         try:
@@ -145,8 +175,19 @@ def _first_error(exc: Exception) -> str:
             first = items[0]
             loc = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__")
             more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
-            return f"{loc + ': ' if loc else ''}{first.get('msg', 'invalid')}{more}"
+            message = str(first.get("msg", "invalid"))
+            plain = _plain(message, first.get("input"))
+            if plain is not None:
+                return f"{loc + ' ' if loc else ''}{plain}{more}"
+            return f"{loc + ': ' if loc else ''}{message.removeprefix('Value error, ')}{more}"
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def in_file(name: str, exc: InvalidRecord) -> InvalidRecord:
+    """``exc`` naming the file ``name`` once: a Bundle entry's position (``entry[3]``) gets
+    the name before it, a single resource's position is the name already."""
+    said = exc.user_message
+    return InvalidRecord(said if said.startswith(f"{name}:") else f"{name} {said}")
 
 
 def validate_resource(item: Located) -> list[str]:
@@ -193,7 +234,7 @@ def validate_file(parsed: ParsedFile, *, name: str, single_patient: bool = True)
         try:
             refs = validate_resource(item)
         except InvalidRecord as exc:
-            raise InvalidRecord(f"{name} {exc.user_message}") from exc
+            raise in_file(name, exc) from exc
         if parsed.kind == "bundle":
             warnings.extend(f"{item.position} refers to {ref}, which is not in the file"
                             for ref in refs if ref not in known)

@@ -46,10 +46,27 @@ from .pinning import (
 from .reading import TRAIL_TYPES
 from .wallet import UnlockedWallet
 
-__all__ = ["CARD_CONTENT_TYPE", "NO_BACKUP_HOLDER", "BackupPointer", "BackupReceipt", "Backups", "where_held"]
+__all__ = ["CARD_CONTENT_TYPE", "NO_BACKUP_HOLDER", "BackupPointer", "BackupReceipt", "Backups", "restored_counts",
+           "restored_words", "where_held"]
 
 NO_BACKUP_HOLDER = ("No holder of the backup is reachable: the computer that made it is offline and the backup is "
                     "not held by a pinning service.")
+
+
+def restored_counts(result: ImportResult) -> tuple[int, int]:
+    """``(health records, sharing-history entries)`` a restore brought back: the wallet's
+    own trail (:data:`TRAIL_TYPES`, its grants' Consents and logged accesses) is counted
+    apart, as ``status`` and the backup receipt leave it out of the records."""
+    trail = sum(n for rtype, n in result.imported.items() if rtype in TRAIL_TYPES)
+    return result.total - trail, trail
+
+
+def restored_words(result: ImportResult) -> str:
+    """``75 records`` or ``75 records and this wallet's sharing history (2 entries)``."""
+    records, trail = restored_counts(result)
+    text = f"{records:,} record{'' if records == 1 else 's'}"
+    return text + (f" and this wallet's sharing history ({trail:,} {'entry' if trail == 1 else 'entries'})"
+                   if trail else "")
 
 
 def no_backup_holder(pointer: BackupPointer | None) -> str:

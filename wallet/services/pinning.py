@@ -38,6 +38,7 @@ from ..atomicfile import write_atomic
 from ..errors import ConfigError, IpfsError, PinningServiceError, WalletError
 from ..events import CancelToken, ProgressSink, report
 from ..ipfs.cid import Cid
+from ..ipfs.keeper_tls import normalise_fingerprint
 from ..ipfs.pinning_api import PIN_STATUSES, PinRequest, PinStatus
 from ..ipfs.pinning_client import DEFAULT_REQUEST_TIMEOUT, PinningServiceClient, check_service_url
 from .pinning_tokens import KEYRING, SEALED, TokenStore
@@ -119,11 +120,14 @@ class HeldBy:
 
 @dataclass(frozen=True)
 class PinningService:
-    """A configured service: the user's ``name`` for it, its API ``url``, where its token is kept."""
+    """A configured service: the user's ``name`` for it, its API ``url``, where its token is
+    kept, and the SHA-256 fingerprint its HTTPS certificate must have (``None``: the
+    system's certificate authorities decide; :mod:`wallet.ipfs.keeper_tls`)."""
 
     name: str
     url: str
     token_in: str = KEYRING
+    certificate_sha256: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -135,6 +139,11 @@ class PinningService:
             raise ConfigError(f"{self.url!r} is not a pinning service URL: {exc}.") from exc
         if self.token_in not in (KEYRING, SEALED):
             raise ConfigError(f"Unknown place for a pinning token: {self.token_in!r}.")
+        if self.certificate_sha256 is not None:
+            object.__setattr__(self, "certificate_sha256", normalise_fingerprint(self.certificate_sha256))
+            if not self.url.startswith("https://"):
+                raise ConfigError("A certificate fingerprint is for an https:// URL; the keeper prints its "
+                                  "https:// endpoint when started with --tls.")
 
 
 @dataclass(frozen=True)
@@ -215,13 +224,17 @@ class RemotePinning:
         if not isinstance(doc, dict) or doc.get("version") != _VERSION or not isinstance(doc.get("services"), list):
             raise ConfigError(f"The list of pinning services {self._path} is not one this app wrote.")
         try:
-            return [PinningService(str(s["name"]), str(s["url"]), str(s["token"])) for s in doc["services"]]
-        except (KeyError, TypeError) as exc:
+            return [PinningService(str(s["name"]), str(s["url"]), str(s["token"]),
+                                   str(s["certificate_sha256"]) if s.get("certificate_sha256") else None)
+                    for s in doc["services"]]
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"The list of pinning services {self._path} is damaged.") from exc
 
     def _save(self, services: Sequence[PinningService]) -> None:
         doc = {"version": _VERSION,
-               "services": [{"name": s.name, "url": s.url, "token": s.token_in} for s in services]}
+               "services": [{"name": s.name, "url": s.url, "token": s.token_in,
+                             **({"certificate_sha256": s.certificate_sha256} if s.certificate_sha256 else {})}
+                            for s in services]}
         write_atomic(self._path, json.dumps(doc, indent=2).encode())
 
     def _find(self, name: str) -> PinningService:
@@ -235,28 +248,32 @@ class RemotePinning:
         if token is None:
             raise PinningServiceError(f"The access token of {service.name} is no longer in the keyring; "
                                       f"add the service again.", service=service.name)
-        return PinningServiceClient(service.name, service.url, token, timeout=self.request_timeout)
+        return PinningServiceClient(service.name, service.url, token, timeout=self.request_timeout,
+                                    certificate_sha256=service.certificate_sha256)
 
-    def add(self, name: str, url: str, token: str) -> ServiceState:
-        """Check the service answers with this token (``GET /pins``), then keep it.
+    def add(self, name: str, url: str, token: str, *, certificate_sha256: str | None = None) -> ServiceState:
+        """Check the service answers with this token (``GET /pins``), then keep it;
+        ``certificate_sha256`` (as a keeper prints it) pins its HTTPS certificate.
 
-        Raises :class:`ConfigError` for a bad name, URL or token or a name in use, and
-        :class:`PinningServiceError` when the service refuses; nothing is kept then.
+        Raises :class:`ConfigError` for a bad name, URL, token or fingerprint or a name in
+        use, and :class:`PinningServiceError` when the service refuses or its certificate
+        is not the one pinned; nothing is kept then.
         """
-        service = PinningService(name, url)
+        service = PinningService(name, url, certificate_sha256=certificate_sha256)
         token = token.strip()
         if not token or any(c.isspace() or not c.isprintable() for c in token):
             raise ConfigError("The token file must hold the access token on one line.")
         existing = self.services()
         if any(s.name.casefold() == name.casefold() for s in existing):
             raise ConfigError(f"A pinning service is already called {name!r}; remove it first.")
-        probe = PinningServiceClient(name, service.url, token, timeout=self.request_timeout)
+        probe = PinningServiceClient(name, service.url, token, timeout=self.request_timeout,
+                                     certificate_sha256=service.certificate_sha256)
         try:
             count, _ = probe.list(limit=1)
         finally:
             probe.close()
         where = self._tokens().put(service.name, token)
-        service = PinningService(service.name, service.url, where)
+        service = PinningService(service.name, service.url, where, service.certificate_sha256)
         self._save([*existing, service])
         return ServiceState(service.name, service.url, count, "ok", where)
 

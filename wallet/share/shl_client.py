@@ -3,19 +3,22 @@ file (``U``) or the manifest (``POST`` with recipient and passcode), then each f
 (``embedded`` or ``location``), and decrypt it with the link's key.
 
 Every answer is untrusted: each response is read only up to :data:`MAX_RESPONSE_BYTES`,
-the manifest is checked for shape, and only ``http(s)`` locations are followed.
+the manifest is checked for shape, and only ``https`` locations are followed (SHL IG,
+"url": the manifest URL SHALL use https), plain ``http`` only to this computer's own
+loopback address, where nothing crosses a network.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from .. import untrusted
 from ..errors import ShareError, WalletError
@@ -42,10 +45,22 @@ def _read(request: urllib.request.Request, what: str) -> tuple[int, bytes]:
     return status, body
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def _check_http(url: str) -> str:
-    if not url.startswith(("https://", "http://")):
-        raise ShareError("The SMART Health Link points somewhere that is not http(s); not opened.")
-    return url
+    if url.startswith("https://"):
+        return url
+    if url.startswith("http://") and _is_loopback(urlsplit(url).hostname or ""):
+        return url
+    if url.startswith("http://"):
+        raise ShareError("The SMART Health Link's server is not reached over HTTPS, as SMART Health Links "
+                         "require; its health data would cross the network readable, so it was not opened.")
+    raise ShareError("The SMART Health Link points somewhere that is not http(s); not opened.")
 
 
 def _manifest(payload: SHLPayload, recipient: str, passcode: str | None) -> list[dict[str, Any]]:
