@@ -103,7 +103,7 @@ def held_by(granted: dict[str, Any]) -> list[str]:
             if isinstance(h, str) or h.get("status") == "pinned"]
 
 
-def doctor_side(home: Path, shares: list[dict[str, str]]) -> dict[str, Any]:
+def doctor_side(home: Path, shares: list[dict[str, str]], *, always_second: bool = False) -> dict[str, Any]:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from wallet.app import build_app
@@ -119,6 +119,12 @@ def doctor_side(home: Path, shares: list[dict[str, str]]) -> dict[str, Any]:
     wallet = service.unlock(os.environ["HEALTH_WALLET_PASSPHRASE"])
     wallet.ipfs(wait=60)
     sharing = Sharing(wallet)
+    if always_second:  # --second-process always: given every share whatever the load (not the product's choice)
+        from wallet.share.envelope_validator import EnvelopeValidator
+
+        with wallet.app.validating_lock:
+            wallet.app.validating_tried = True
+            wallet.app.validating = EnvelopeValidator.start(only_where_it_helps=False)
 
     def dial(bare: EmbeddedKuboBackend, delegates: tuple[str, ...]) -> None:
         for address in delegates:
@@ -224,7 +230,8 @@ def doctor_side(home: Path, shares: list[dict[str, str]]) -> dict[str, Any]:
 # --- the whole run: three computers ----------------------------------------------------------
 
 
-def run(repeat: int, fixture: Path, types: list[str] | None, rtt_ms: float = 0) -> dict[str, Any]:
+def run(repeat: int, fixture: Path, types: list[str] | None, rtt_ms: float = 0,
+        always_second: bool = False) -> dict[str, Any]:
     """One fixture on a new set of computers: prints its lines, returns its summary."""
     from tests.twohosts.computers import ChainNode, Keeper, WalletComputer
     from tests.twohosts.netns import Network, check_prerequisites
@@ -274,7 +281,9 @@ def run(repeat: int, fixture: Path, types: list[str] | None, rtt_ms: float = 0) 
         tokens_file = tmp / "tokens.json"
         tokens_file.write_text(json.dumps([{"token": g["token"], "cid": g["cid"]} for g in grants]))
         inside = doctor.computer.run([sys.executable, str(Path(__file__).resolve()), "--doctor-side",
-                                      str(doctor.home), str(tokens_file)], env=doctor.env, timeout=1800)
+                                      str(doctor.home), str(tokens_file),
+                                      *(["--second-process", "always"] if always_second else [])],
+                                     env=doctor.env, timeout=1800)
         if inside.returncode != 0:
             raise SystemExit(f"the doctor's side failed: {inside.stderr[-3000:]}")
         result = json.loads(inside.stdout.strip().splitlines()[-1])
@@ -336,17 +345,22 @@ def main() -> None:
                         help="round-trip time in ms between the doctor and the internet (chain node and keeper), "
                              "one run each (default 0: the bare bridge)")
     parser.add_argument("--types", nargs="+", help="resource types to share (default: every type imported)")
+    parser.add_argument("--second-process", choices=["when-free", "always"], default="when-free",
+                        help="give a large share to the second validating process only while a CPU is free for it "
+                             "(when-free: as the wallet does), or always (to measure what it does on busy CPUs)")
     parser.add_argument("--doctor-side", nargs=2, metavar=("HOME", "TOKENS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.doctor_side:
         home, tokens = args.doctor_side
-        print(json.dumps(doctor_side(Path(home), json.loads(Path(tokens).read_text()))))
+        print(json.dumps(doctor_side(Path(home), json.loads(Path(tokens).read_text()),
+                                     always_second=args.second_process == "always")))
         return
     summaries = []
     for n, (fixture, rtt) in enumerate((f, r) for f in args.fixture for r in args.rtt):
         if n:
             print()
-        summaries.append(run(max(1, args.repeat), fixture, args.types, max(0.0, rtt)))
+        summaries.append(run(max(1, args.repeat), fixture, args.types, max(0.0, rtt),
+                             always_second=args.second_process == "always"))
     if len(summaries) > 1:
         print("\nrtt ms | records | first open s | open ms | bare fetch + decrypt ms (connected) | validation alone ms "
               "| ratio | floor with validation | cold bare fetch ms | ratio to cold")
