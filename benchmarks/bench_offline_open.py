@@ -72,6 +72,10 @@ set of computers each) and summed up in one table at the end, e.g. 71 and 533 re
 0, 20 and 40 ms. Each run prints the machine's load average beside its numbers:
 
     sudo python benchmarks/bench_offline_open.py [--repeat 3] [--fixture PATH …] [--rtt MS …] [--types T …]
+        [--second-process when-free|always]
+
+``--second-process always`` gives every large share to the second validating process
+whatever the load (the wallet gives it one only while a CPU is free for it).
 """
 
 from __future__ import annotations
