@@ -90,8 +90,10 @@ def test_cards_of_one_person_import_together_and_match_by_name_and_birth_date(ho
     # a finding, not a fault: said as a note, never as a warning
     assert any("one person by name+birthDate" in n for n in result["notes"])
     assert not any("one person by" in w for w in result["warnings"])
-    # the second card repeats the person: repeated in the file, not already in the (empty) wallet
-    assert result["repeated_in_file"] == result["skipped_duplicates"] == 1
+    # the second card repeats the person and two doses (which differ only in meta.security):
+    # repeated in the file, not already in the (empty) wallet; each dose is listed once
+    assert result["repeated_in_file"] == result["skipped_duplicates"] == 3
+    assert result["imported"] == {"Immunization": 3, "Patient": 1}
     alone = cli(home, "import", str(SAME_CARDS / "card-b-only.smart-health-card"), "--json")
     assert alone.code == 0 and alone.json["imported"] == {}  # the same records, already here
     assert alone.json["files"][0]["matched_by"] == "name+birthDate"
@@ -105,7 +107,7 @@ def test_import_of_two_cards_of_one_person_reads_plainly(home: Path) -> None:
     assert cli(home, "issuers", "add", SPEC_ISS, str(SAME_CARDS / "spec-jwks.json")).code == 0
     both = cli(home, "import", str(SAME_CARDS / "same-patient-two-cards.smart-health-card"))
     assert both.code == 0, both.stderr
-    assert "; 1 repeated in the file." in both.stdout and "already in the wallet" not in both.stdout
+    assert "; 3 repeated in the file." in both.stdout and "already in the wallet" not in both.stdout
     assert "warning:" not in both.stderr and "one person by name+birthDate" in both.stderr
     again = cli(home, "import", str(SAME_CARDS / "card-b-only.smart-health-card"))
     assert again.stdout.startswith("Imported 0 records; ") and "already in the wallet." in again.stdout

@@ -132,7 +132,7 @@ def test_records_are_ordered_and_filtered_by_instant(home: Path) -> None:
     assert [r["title"][11] for r in rows] == ["A", "C", "B", "D"]
     assert [r["instant"] for r in rows] == ["2024-03-10T04:30:00Z", "2024-03-10T02:00:00Z",
                                             "2024-03-09T23:00:00Z", "2024-03-01T00:00:00Z"]
-    since = cli(home, "records", "--since", "2024-03-10", "--json").json
+    since = cli(home, "records", "--since", "2024-03-10", "--json", env={"TZ": "UTC"}).json  # the local day, in UTC
     assert [r["title"][11] for r in since] == ["A", "C", "D"]
     wrong = cli(home, "records", "--since", "yesterday")
     assert wrong.code == 1 and "not a date" in wrong.stderr and "Traceback" not in wrong.stderr

@@ -23,6 +23,7 @@ from ..services import (
     WalletService,
     WalletStatus,
     fhir_json_text,
+    local_since,
     local_text,
     shown_detail,
     utc_text,
@@ -65,8 +66,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("records", help="list record summaries")
     p.add_argument("--type", dest="rtype", metavar="T", help="a FHIR resource type or a category")
-    p.add_argument("--since", metavar="DATE", help="only records on or after this date (YYYY-MM-DD, or YYYY-MM, "
-                   "or a time with its zone; compared as instants, a partial date is its whole period)")
+    p.add_argument("--since", metavar="DATE", help="only records on or after this day of your calendar "
+                   "(YYYY-MM-DD, YYYY-MM or YYYY: from local midnight, the time zone the list's times are "
+                   "shown in; a record dated by a day or month is kept when that period reaches it), "
+                   "or a time (2024-03-10T08:00 local, or with its zone)")
     p.add_argument("--profile", metavar="NAME", help="whose records (default: the owner's)")
     p.add_argument("--search", metavar="TEXT", help="only records with all these words in their title, codes, "
                    "values, notes or narrative (a word ending in * matches the start of words)")
@@ -301,13 +304,16 @@ def _types_for(value: str | None) -> tuple[str | None, list[str] | None]:
 def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     category, types = _types_for(args.rtype)
     profile = args.profile or OWNER
+    since = local_since(args.since) if args.since else None  # a day of the user's calendar
     with unlocked(service, args) as wallet:
         known = wallet.profile_names()
         if args.profile is not None and args.profile not in known:
             raise WalletError(f"No profile {args.profile!r}; this wallet has {', '.join(known)}.")
         # without --type: every health record, never the wallet's own Consents and AuditEvents
         rows = wallet.summaries(category=category if category or types else HEALTH_RECORDS, types=types,
-                                since=args.since, profile=profile, text=args.search)
+                                since=since.bound if since else None, profile=profile, text=args.search)
+    if since is not None:  # the store's bound keeps the local day's records and at most a day more
+        rows = [r for r in rows if since.keeps(r.summary.date)]
     doc: list[dict[str, Any]] = [
         {"id": r.id, "type": r.summary.resource_type, "date": r.summary.date, "title": r.summary.title,
             "detail": r.summary.detail, "category": r.summary.category, "profile": profile,

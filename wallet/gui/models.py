@@ -37,6 +37,7 @@ from ..services import (
     StoredSummary,
     UnlockedWallet,
     local_text,
+    search_spellings,
     shown_detail,
     shown_number,
     shown_range,
@@ -355,12 +356,14 @@ def _haystack(s: StoredSummary) -> str:
 
 class RecordFilterProxy(QSortFilterProxyModel):
     """Shows the rows whose shown text holds every word of the filter (case-insensitive,
-    anywhere in a word: what is typed so far), or that the store's full-text search found for
+    anywhere in a word: what is typed so far; a unit as shown, ``mmHg``, also as its UCUM
+    code, ``mm[Hg]``, which the row's text keeps), or that the store's full-text search found for
     it (``matches`` of :meth:`set_filter_text`: codes, displays, notes and narrative a column does not show)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._words: tuple[str, ...] = ()
+        self._spellings: tuple[tuple[str, ...], ...] = ()  # per word: it, and its other spellings
         self._matches: frozenset[str] = frozenset()
         self.setDynamicSortFilter(True)
 
@@ -375,12 +378,15 @@ class RecordFilterProxy(QSortFilterProxyModel):
         words = tuple(text.casefold().split())
         if words == self._words and matches == self._matches:
             return
+        # a unit typed as the table shows it ("mmHg") is also found as the record writes it ("mm[Hg]"),
+        # a word in its other forms ("seizures": "seizure"; "anaemia": "anemia")
+        spellings = tuple(tuple(dict.fromkeys(f.casefold() for f in search_spellings(w))) for w in words)
         if hasattr(self, "beginFilterChange"):  # Qt 6.9 and later
             self.beginFilterChange()
-            self._words, self._matches = words, matches
+            self._words, self._spellings, self._matches = words, spellings, matches
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self._words, self._matches = words, matches
+            self._words, self._spellings, self._matches = words, spellings, matches
             self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
@@ -390,7 +396,7 @@ class RecordFilterProxy(QSortFilterProxyModel):
         if not isinstance(source, RecordTableModel):
             return True
         hay = source.haystack(source_row)
-        return all(w in hay for w in self._words) or (
+        return all(any(w in hay for w in spelt) for spelt in self._spellings) or (
             bool(self._matches) and source.record_id(source_row) in self._matches)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

@@ -15,10 +15,14 @@ Rules:
   ``http://unitsofmeasure.org``) is shown as people write it: ``mm[Hg]`` → ``mmHg``,
   ``Cel`` → ``°C``, ``{score}`` → ``score``, ``10*3/uL`` → ``10³/µL``. A unit text the
   record gives in words is not a UCUM code and is shown unchanged.
+
+Search goes the other way (:func:`ucum_forms`): a unit typed as it is shown (``mmHg``,
+``°C``, ``kg/m²``) is found in records that write its UCUM code, from this same table.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
@@ -51,6 +55,11 @@ _UCUM_WORDS = {
     "[IU]": "IU",
     "[iU]": "IU",
 }
+# shown atom (case-folded, as search compares words) -> the UCUM atoms shown as it
+_SHOWN_ATOMS: dict[str, tuple[str, ...]] = {}
+for _code, _shown in _UCUM_WORDS.items():
+    _SHOWN_ATOMS[_shown.casefold()] = (*_SHOWN_ATOMS.get(_shown.casefold(), ()), _code)
+MAX_UCUM_FORMS = 8  # a typed unit stands for at most this many UCUM codes
 _ANNOTATION = re.compile(r"\{([^{}]*)\}")
 _ATOM_SPLIT = re.compile(r"([/.])")  # UCUM: "/" divides, "." multiplies
 
@@ -77,6 +86,29 @@ def shown_unit(unit: str) -> str:
     pieces = _ATOM_SPLIT.split(_ANNOTATION.sub(lambda m: "\0" + str(m.group(1)) + "\0", unit))
     shown = "".join(p if p in "/." else _UCUM_WORDS.get(p, p) for p in pieces)
     return shown.replace("\0", "")
+
+
+def ucum_forms(word: str) -> tuple[str, ...]:
+    """The UCUM codes that :func:`shown_unit` shows as ``word`` (compared case-folded, as
+    search compares words), other than ``word`` itself: ``mmHg`` → ``("mm[Hg]",)``, ``°C`` →
+    ``("Cel",)``, ``kg/m²`` → ``("kg/m2",)``, ``10³/µL`` → ``("10*3/uL",)``, ``IU/L`` →
+    ``("[IU]/L", "[iU]/L")``; ``()`` for a word that is no shown unit (``pressure``, ``mg/dL``).
+
+    Derived from the table :func:`shown_unit` reads, atom by atom between ``/`` and ``.``
+    (UCUM §2.2 division and multiplication), and each code checked by showing it again, so
+    search and display cannot disagree. At most :data:`MAX_UCUM_FORMS` codes."""
+    folded = word.casefold()
+    # each atom typed as shown stands for its codes; anything else stays as typed
+    options = [_SHOWN_ATOMS.get(piece.casefold(), (piece,)) if piece not in "/." else (piece,)
+               for piece in _ATOM_SPLIT.split(word)]
+    forms: list[str] = []
+    for combo in itertools.islice(itertools.product(*options), 8 * MAX_UCUM_FORMS):
+        code = "".join(combo)
+        if code.casefold() != folded and code not in forms and shown_unit(code).casefold() == folded:
+            forms.append(code)
+            if len(forms) == MAX_UCUM_FORMS:
+                break
+    return tuple(forms)
 
 
 def shown_quantity(value: Decimal, unit: str = "", comparator: str = "") -> str:

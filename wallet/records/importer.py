@@ -35,6 +35,7 @@ from typing import Any
 from .. import untrusted
 from ..errors import InputRefused, InvalidRecord, PatientMismatch
 from ..events import CancelToken, ProgressSink, report
+from .content_identity import drop_meta_repeats
 from .identity import PatientMatch
 from .import_plan import ImportPlan, plan_import
 from .line_validator import LineValidator, acquire, checked
@@ -94,6 +95,10 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     see :func:`~wallet.records.profiles.place_file` for the rules and errors.
     A wallet's own backup instead names each item's profile (``item_profiles``, one per
     item) and brings its profiles along (``restored_profiles``), saved in the same transaction.
+    ``cards``: the SMART Health Card files ``parsed`` was read from, kept; their records
+    without ids that repeat a held one but for ``meta`` are skipped
+    (:mod:`~wallet.records.content_identity`) when the cards are a person's import
+    (``check_person``); a wallet's backup restores every record it holds.
     """
     if item_profiles is not None and len(item_profiles) != len(parsed.items):
         raise InvalidRecord(f"{name}: its list of profiles does not match its records.")
@@ -117,6 +122,8 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
         cancel.check()
     plan = plan_import(store, parsed, profile=profile, item_profiles=item_profiles, progress=progress,
                        cancel=cancel, name=name)
+    if cards and check_person:  # a person's cards carry no resource ids: a dose two cards repeat
+        drop_meta_repeats(store, plan)  # (meta aside) is one record; a backup restores as it was
     warnings.extend(plan.warnings)
     _added, dupes = store.add_many(plan.fresh, cards=cards, progress=progress, total=total, cancel=cancel,
                                   profile=placement.profile if placement is not None else None,

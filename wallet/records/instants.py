@@ -14,13 +14,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-__all__ = ["local_text", "period_end", "start_instant", "utc_text"]
+__all__ = ["date_parts", "local_text", "period_end", "start_instant", "utc_text"]
 
 _FHIR_DATETIME = re.compile(
     r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
     r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?P<fraction>\.\d+)?)?"
     r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?"
 )
+
+
+def date_parts(value: str) -> dict[str, str | None] | None:
+    """The fields of a FHIR date/dateTime as written (``year``, ``month``, ``day``, ``hour``,
+    ``minute``, ``second``, ``fraction``, ``zone``; ``None`` where absent), or ``None`` when
+    ``value`` is not one. Not range-checked (see :func:`start_instant`)."""
+    match = _FHIR_DATETIME.fullmatch(value.strip()) if isinstance(value, str) else None
+    return match.groupdict() if match is not None else None
 
 
 def start_instant(value: str) -> float | None:

@@ -16,6 +16,13 @@ to the last word. Whole words are found in time proportional to the page asked f
 prefix needs every word it starts (SQLite's FTS5 merges them), so it costs in proportion to
 its matches. A word that is a code with punctuation ("8302-2", "J45.909") matches as a
 phrase of its parts (the tokenizer splits on punctuation).
+
+A word that is a unit as lists show it (``mmHg``, ``°C``, ``kg/m²``, ``µg/L``, ``10³/µL``:
+:mod:`.display_values`) also matches the UCUM code(s) shown that way (``mm[Hg]``, ``Cel``,
+``kg/m2``, ``ug/L``, ``10*3/uL``, from :func:`~.display_values.ucum_forms`), as alternatives
+in the query: what the index keeps is the record's own text, so a store made before needs
+no new index. (The index's tokenizer, ``unicode61``, reads ``mm[Hg]`` as the words
+``mm hg``, ``°C`` as ``c``, ``µg`` as ``μg``: a shown unit and its code share no word.)
 """
 
 from __future__ import annotations
@@ -23,7 +30,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["MAX_SEARCH_TEXT", "match_expression", "narrative_text", "search_text"]
+from .display_values import ucum_forms
+from .search_words import other_forms
+
+__all__ = ["MAX_SEARCH_TEXT", "match_expression", "narrative_text", "search_text", "spellings"]
 
 MAX_SEARCH_TEXT = 200_000  # characters indexed per record
 # Keys whose string values are searched wherever they occur in a resource.
@@ -98,13 +108,33 @@ def search_text(summary: dict[str, Any], resource: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p)[:MAX_SEARCH_TEXT]
 
 
+def spellings(word: str) -> tuple[str, ...]:
+    """``word`` and the other ways a record may write it: a unit as shown with its UCUM
+    codes (:func:`~.display_values.ucum_forms`), a word with its singular or plural, other
+    spelling and what records call it (:func:`~.search_words.other_forms`)."""
+    return tuple(dict.fromkeys((word, *ucum_forms(word), *other_forms(word))))
+
+
 def match_expression(text: str) -> str | None:
     """An FTS5 query for typed ``text``: every word quoted (a whole word; one ending in ``*``
-    a prefix), all required. ``None`` when ``text`` holds no letter or digit."""
+    a prefix), all required (``AND``); a word with other :func:`spellings` is
+    ``("word" OR "form" …)``. ``None`` when ``text`` holds no letter or digit.
+
+    >>> match_expression('120 mmHg')
+    '"120" AND ("mmHg" OR "mm[Hg]")'
+    >>> match_expression('flu')
+    '("flu" OR "influenza")'
+    """
     terms = []
     for word in text.split():
         prefix = word.endswith("*")
         word = word.rstrip("*")
         if any(c.isalnum() for c in word):
-            terms.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
-    return " ".join(terms) if terms else None
+            forms = [_fts_string(w, prefix) for w in spellings(word)]
+            terms.append(forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")")
+    return " AND ".join(terms) if terms else None  # FTS5 takes no implicit AND before "("
+
+
+def _fts_string(word: str, prefix: bool) -> str:
+    """``word`` as an FTS5 string (no character of it query syntax), ``*`` after it for a prefix."""
+    return '"' + word.replace('"', '""') + '"' + ("*" if prefix else "")

@@ -17,10 +17,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..config import SETTINGS
-from ..records.display_values import shown_detail, shown_number, shown_range, shown_unit, shown_value
+from ..records.display_values import shown_detail, shown_number, shown_range, shown_unit, shown_value, ucum_forms
 from ..records.facts import record_facts
 from ..records.fhir_json import dumps as fhir_json_text
 from ..records.instants import local_text, utc_text
+from ..records.local_days import LocalSince, local_since
+from ..records.search_text import spellings as search_spellings
 from ..records.store import SEARCH_COUNT_CAP, CappedCount, Page, PageKey, SearchPage, StoredSummary
 from ..records.summary import Summary, summarize
 from .context import WalletContext
@@ -120,6 +122,7 @@ __all__ = [
     "HealthOverview",
     "ImportResult",
     "IpfsStatus",
+    "LocalSince",
     "NetworkProfile",
     "NetworkStatus",
     "Networks",
@@ -151,6 +154,7 @@ __all__ = [
     "fhir_json_text",
     "is_encrypted_export",
     "kubo_library_path",
+    "local_since",
     "local_text",
     "named_within",
     "names_within",
@@ -160,6 +164,7 @@ __all__ = [
     "plan_share",
     "probe_network",
     "record_facts",
+    "search_spellings",
     "shown_category",
     "shown_detail",
     "shown_number",
@@ -170,6 +175,7 @@ __all__ = [
     "trust_issuer",
     "trusted_issuers",
     "type_words",
+    "ucum_forms",
     "utc_text",
     "verify_path",
 ]
