@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import FIXTURES
 from wallet.errors import InvalidRecord
+from wallet.records.validate import validate_file
 from wallet.share import protocol
 from wallet.share.envelope_validator import LARGE, EnvelopeValidator, validated_entries
 
@@ -88,6 +89,9 @@ def test_a_bad_entry_is_refused_as_one_process_refuses_it(resources, validator, 
     first = min(at)
     assert alone.startswith(f"the shared bundle entry[{first}]")
     assert _refusal(plain, validator) == alone
+    with pytest.raises(InvalidRecord) as whole_file:  # what validating the Bundle as one file says
+        validate_file(protocol.gated_document(plain)[1], name="the shared bundle", single_patient=False)
+    assert whole_file.value.user_message == alone
 
 
 def test_the_other_process_names_the_lowest_bad_entry_it_met(resources, validator) -> None:

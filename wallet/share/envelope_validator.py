@@ -48,7 +48,7 @@ from typing import IO, Any
 
 from ..errors import InvalidRecord
 from ..records.parse import Located
-from ..records.validate import validate_resource
+from ..records.validate import in_file, validate_resource
 
 __all__ = ["LARGE", "STEP", "EnvelopeValidator", "cpu_to_spare", "parallel_possible", "validated_entries"]
 
@@ -308,7 +308,7 @@ def validated_entries(items: tuple[Located, ...], *, name: str, job: _Job | None
                 try:
                     validate_resource(item)
                 except InvalidRecord as exc:
-                    raise InvalidRecord(f"{name} {exc.user_message}") from exc
+                    raise in_file(name, exc) from exc
             i = min(i + STEP, low)
         fault = job.fault if job is not None and job.count == count else None
         if fault is not None:
@@ -348,7 +348,7 @@ def _check(job_id: int, plain: bytes, cancelled: set[int], answer: Any) -> None:
             try:
                 validate_resource(items[k])
             except InvalidRecord as exc:
-                fault = (k, f"{ENVELOPE_NAME} {exc.user_message}")  # the lowest so far: checked downwards
+                fault = (k, in_file(ENVELOPE_NAME, exc).user_message)  # the lowest so far: checked downwards
         index = low
         answer((_CHECKED, job_id, count, index, fault))
 
