@@ -12,6 +12,7 @@ GUI can check what the user types without loading the chain stack.
 
 from __future__ import annotations
 
+import functools
 import os
 
 from ..errors import InvalidAddress, InvalidGrantId, quoted
@@ -58,7 +59,16 @@ class Address(str):
 
 
 def _eip55(text: object) -> str:
-    value = text.strip() if isinstance(text, str) else ""
+    if not isinstance(text, str):
+        raise InvalidAddress(Address.MESSAGE.format(quoted(text)))
+    return _eip55_text(str(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _eip55_text(text: str) -> str:
+    """:func:`_eip55` of a string, kept: an open meets the same few addresses (the contract,
+    the doctor, the patient) a dozen times, and each checksum is a Keccak-256 in Python."""
+    value = text.strip()
     body = value[2:]
     if not value.startswith(("0x", "0X")) or len(body) != 40 or not _HEX.issuperset(body):
         raise InvalidAddress(Address.MESSAGE.format(quoted(text)))
