@@ -252,7 +252,7 @@ def run(repeat: int, fixture: Path, types: list[str] | None, rtt_ms: float = 0,
         chain.fund(doctor_address)
         doctor.ok("deploy-contract")
         doctor.ok("register-key")
-        patient.ok("pinning", "add", "Keeper", keeper.endpoint, "--token-file", str(keeper.token_file(tmp)))
+        keeper.pinning_add(patient, tmp)
         imported = patient.ok("import", str(fixture))["imported"]
         shared_types = types or sorted(t for t in imported if t != "Patient")
 

@@ -147,8 +147,9 @@ KEEPER_TOKEN = "keeper-token-of-the-two-computer-test"
 
 
 class Keeper:
-    """``health-wallet keeper`` on a computer's address: a Pinning Service API over its own
-    Kubo node, which finds peers only through the addresses it is given."""
+    """``health-wallet keeper --tls`` on a computer's address: a Pinning Service API over
+    HTTPS (its own self-signed certificate, whose SHA-256 fingerprint a wallet pins) and its
+    own Kubo node, which finds peers only through the addresses it is given."""
 
     def __init__(self, computer: Computer, home: Path, token: str = KEEPER_TOKEN) -> None:
         self.wallet = WalletComputer(computer, home)
@@ -159,7 +160,8 @@ class Keeper:
         self.wallet.write_settings(FIND_PEERS_ONLY_AS_TOLD)
         self.process = computer.start(self.wallet.argv("--json", "keeper", "--listen",
                                                         f"{computer.address}:{KEEPER_PORT}",
-                                                        "--tokens-file", str(tokens)), env=self.wallet.env)
+                                                        "--tokens-file", str(tokens), "--tls"),
+                                      env=self.wallet.env)
         assert self.process.stdout is not None
         first = self.process.stdout.readline()
         if not first:
@@ -168,6 +170,12 @@ class Keeper:
             raise RuntimeError(f"the keeper did not start: {err[-2000:]}")
         self.info: dict[str, Any] = json.loads(first)
         self.endpoint: str = self.info["endpoint"]
+        self.certificate_sha256: str = self.info["tls_sha256"]
+
+    def pinning_add(self, wallet: WalletComputer, folder: Path, name: str = "Keeper") -> dict[str, Any]:
+        """``pinning add`` on ``wallet``: this keeper's endpoint, its token and its certificate."""
+        return wallet.ok("pinning", "add", name, self.endpoint, "--token-file", str(self.token_file(folder)),
+                         "--certificate-sha256", self.certificate_sha256)
 
     def token_file(self, folder: Path) -> Path:
         """A file holding the access token, as its owner hands it to a patient."""

@@ -29,7 +29,8 @@ def test_shares_and_backups_outlive_the_patients_computer(network, chain_node: C
     assert doctor.ok("deploy-contract")["address"] == canonical_address()
     assert doctor.ok("register-key")["registered"]
 
-    added = patient.ok("pinning", "add", "Keeper", keeper.endpoint, "--token-file", str(keeper.token_file(tmp_path)))
+    assert keeper.endpoint.startswith("https://")  # the access token crosses the network encrypted
+    added = keeper.pinning_add(patient, tmp_path)
     assert added["status"] == "ok"
     assert patient.ok("import", str(SMALL_PATIENT))["imported"]["Immunization"] == 7
     assert chain_node.balance(patient_address) == 0
