@@ -68,16 +68,9 @@ def narrative_text(div: str) -> str:
 
 
 def _walk(node: Any, key: str, out: list[str]) -> None:
+    """Append the searched text of ``node`` (found under ``key``) to ``out``, in document order."""
     if isinstance(node, dict):
-        for k, v in node.items():
-            if k in _SKIP_KEYS:
-                continue
-            if k == "text" and isinstance(v, dict):  # a Narrative
-                div = v.get("div")
-                if isinstance(div, str):
-                    out.append(narrative_text(div))
-                continue
-            _walk(v, k, out)
+        _walk_object(node, out)
     elif isinstance(node, list):
         for item in node:
             _walk(item, key, out)
@@ -88,6 +81,38 @@ def _walk(node: Any, key: str, out: list[str]) -> None:
         return
     elif (isinstance(node, int | float | Decimal)) and (key.startswith("value") or key in {"low", "high"}):
         out.append(str(node))
+
+
+def _walk_object(node: dict[str, Any], out: list[str]) -> None:
+    """:func:`_walk` of a JSON object. The members an import meets in every record (strings,
+    objects, arrays of objects) are handled here without a call each: this runs for every
+    record written, and most of a resource's members are strings."""
+    for k, v in node.items():
+        if k in _SKIP_KEYS:
+            continue
+        kind = type(v)
+        if kind is str:
+            if k in _TEXT_KEYS or k.startswith("value"):
+                out.append(v)
+        elif kind is dict:
+            if k == "text":  # a Narrative
+                div = v.get("div")
+                if isinstance(div, str):
+                    out.append(narrative_text(div))
+                continue
+            _walk_object(v, out)
+        elif kind is list:
+            for item in v:
+                if type(item) is dict:
+                    _walk_object(item, out)
+                else:
+                    _walk(item, k, out)
+        elif k == "text" and isinstance(v, dict):  # a Narrative in a dict of another kind
+            div = v.get("div")
+            if isinstance(div, str):
+                out.append(narrative_text(div))
+        else:
+            _walk(v, k, out)
 
 
 def search_text(summary: dict[str, Any], resource: dict[str, Any]) -> str:
