@@ -35,12 +35,8 @@ holds the ciphertext. Then the patient's computer goes away (its link down).
    records passed validation), and the same records' input gate + FHIR validation timed
    alone in one process (``read_envelope`` of the same plaintext, outside the timed open),
    so the floor an open validating on one CPU cannot go under is printed beside the ratio.
-   A large share (wallet/share/envelope_validator.py: ``LARGE`` entries or more) is
-   validated on both CPUs: the warm-up open starts the second process a running wallet
-   keeps, and it is waited for (outside the timing) until it has loaded the FHIR models,
-   as it has in a doctor's wallet that has been running; its start-up time and the
-   entries it checked in each open are printed. The open still reads the whole plaintext
-   through the input gate and validates every entry before it sends the access log.
+   The open reads the whole plaintext through the input gate and validates every entry
+   before it sends the access log.
 
 ``--rtt MS`` (default 0, the bare bridge, so earlier numbers stay comparable) puts the
 doctor that round-trip time away from "the internet": every packet between the doctor and
@@ -72,10 +68,6 @@ set of computers each) and summed up in one table at the end, e.g. 71 and 533 re
 0, 20 and 40 ms. Each run prints the machine's load average beside its numbers:
 
     sudo python benchmarks/bench_offline_open.py [--repeat 3] [--fixture PATH …] [--rtt MS …] [--types T …]
-        [--second-process when-free|always]
-
-``--second-process always`` gives every large share to the second validating process
-whatever the load (the wallet gives it one only while a CPU is free for it).
 """
 
 from __future__ import annotations
@@ -107,7 +99,7 @@ def held_by(granted: dict[str, Any]) -> list[str]:
             if isinstance(h, str) or h.get("status") == "pinned"]
 
 
-def doctor_side(home: Path, shares: list[dict[str, str]], *, always_second: bool = False) -> dict[str, Any]:
+def doctor_side(home: Path, shares: list[dict[str, str]]) -> dict[str, Any]:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from wallet.app import build_app
@@ -123,12 +115,6 @@ def doctor_side(home: Path, shares: list[dict[str, str]], *, always_second: bool
     wallet = service.unlock(os.environ["HEALTH_WALLET_PASSPHRASE"])
     wallet.ipfs(wait=60)
     sharing = Sharing(wallet)
-    if always_second:  # --second-process always: given every share whatever the load (not the product's choice)
-        from wallet.share.envelope_validator import EnvelopeValidator
-
-        with wallet.app.validating_lock:
-            wallet.app.validating_tried = True
-            wallet.app.validating = EnvelopeValidator.start(only_where_it_helps=False)
 
     def dial(bare: EmbeddedKuboBackend, delegates: tuple[str, ...]) -> None:
         for address in delegates:
@@ -188,14 +174,6 @@ def doctor_side(home: Path, shares: list[dict[str, str]], *, always_second: bool
         return end - start, phases, time.perf_counter() - started
 
     open_(shares[0]["token"])  # warm-up: the first open of a process loads the FHIR models and the contract
-    # A large share's open starts the process that validates beside the wallet's own for its next opens
-    # (wallet/share/envelope_validator.py): a running doctor's wallet has it ready, so it is waited for here.
-    validating, ready_s = None, None
-    if wallet.app.validating_tried:
-        started = time.perf_counter()
-        validating = wallet.app.keep_envelope_validator()
-        if validating is not None and validating.wait_ready(60):
-            ready_s = time.perf_counter() - started
     warm_cid = Cid(shares[0]["cid"])  # fetched by that open: the connected baseline fetches it untimed too
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -209,7 +187,6 @@ def doctor_side(home: Path, shares: list[dict[str, str]], *, always_second: bool
             token, cid = share["token"], Cid(share["cid"])
             parsed = parse_token(token)
             bare = bare_node(f"bare-{i}")
-            before = validating.checked_there if validating is not None else 0
             try:
                 if i % 2 == 0:
                     opened_s, phases, validate_s = open_(token)
@@ -224,18 +201,16 @@ def doctor_side(home: Path, shares: list[dict[str, str]], *, always_second: bool
                 cold_s = cold_baseline(cold, cid, parsed.delegates)
             finally:
                 cold.close()
-            there = validating.checked_there if validating is not None else 0
             rows.append({"open": opened_s, "baseline": base_s, "cold": cold_s, "bytes": size, "phases": phases,
-                         "validate": validate_s, "there": there - before})
+                         "validate": validate_s})
     wallet.lock()
-    return {"rows": rows, "validating_ready": ready_s}
+    return {"rows": rows}
 
 
 # --- the whole run: three computers ----------------------------------------------------------
 
 
-def run(repeat: int, fixture: Path, types: list[str] | None, rtt_ms: float = 0,
-        always_second: bool = False) -> dict[str, Any]:
+def run(repeat: int, fixture: Path, types: list[str] | None, rtt_ms: float = 0) -> dict[str, Any]:
     """One fixture on a new set of computers: prints its lines, returns its summary."""
     from tests.twohosts.computers import ChainNode, Keeper, WalletComputer
     from tests.twohosts.netns import Network, check_prerequisites
@@ -285,9 +260,7 @@ def run(repeat: int, fixture: Path, types: list[str] | None, rtt_ms: float = 0,
         tokens_file = tmp / "tokens.json"
         tokens_file.write_text(json.dumps([{"token": g["token"], "cid": g["cid"]} for g in grants]))
         inside = doctor.computer.run([sys.executable, str(Path(__file__).resolve()), "--doctor-side",
-                                      str(doctor.home), str(tokens_file),
-                                      *(["--second-process", "always"] if always_second else [])],
-                                     env=doctor.env, timeout=1800)
+                                      str(doctor.home), str(tokens_file)], env=doctor.env, timeout=1800)
         if inside.returncode != 0:
             raise SystemExit(f"the doctor's side failed: {inside.stderr[-3000:]}")
         result = json.loads(inside.stdout.strip().splitlines()[-1])
@@ -317,15 +290,8 @@ def run(repeat: int, fixture: Path, types: list[str] | None, rtt_ms: float = 0,
     shown = "; ".join(f"{k} {statistics.median(v) * 1000:.0f} ms" for k, v in phases.items())
     print(f"open's phases on its calling thread (the fetch runs beside 'Checking the grant on chain'), median: "
           f"{shown}")
-    ready = result.get("validating_ready")
-    there = [r.get("there", 0) for r in rows]
-    print("second validating process: " + (
-        f"ready {ready:.1f} s after the warm-up open started it (outside the timing, as in a running wallet); "
-        f"entries it checked per open: {', '.join(str(t) for t in there)}" if ready is not None
-        else "none (a share under the size that starts it, or one usable CPU)"))
-    print("input gate + FHIR validation of the same records alone, in one process: median "
-          f"{statistics.median(validations) * 1000:.0f} ms (measured after each open; the open does the same work "
-          "inside its time)")
+    print(f"input gate + FHIR validation of the same records alone: median {statistics.median(validations) * 1000:.0f}"
+          " ms (measured after each open; the open does the same work inside its time)")
     ratios = [o / b for o, b in zip(opens, bases, strict=True)]
     ratio = statistics.median(ratios)
     floor = statistics.median([(b + v) / b for b, v in zip(bases, validations, strict=True)])
@@ -349,22 +315,17 @@ def main() -> None:
                         help="round-trip time in ms between the doctor and the internet (chain node and keeper), "
                              "one run each (default 0: the bare bridge)")
     parser.add_argument("--types", nargs="+", help="resource types to share (default: every type imported)")
-    parser.add_argument("--second-process", choices=["when-free", "always"], default="when-free",
-                        help="give a large share to the second validating process only while a CPU is free for it "
-                             "(when-free: as the wallet does), or always (to measure what it does on busy CPUs)")
     parser.add_argument("--doctor-side", nargs=2, metavar=("HOME", "TOKENS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.doctor_side:
         home, tokens = args.doctor_side
-        print(json.dumps(doctor_side(Path(home), json.loads(Path(tokens).read_text()),
-                                     always_second=args.second_process == "always")))
+        print(json.dumps(doctor_side(Path(home), json.loads(Path(tokens).read_text()))))
         return
     summaries = []
     for n, (fixture, rtt) in enumerate((f, r) for f in args.fixture for r in args.rtt):
         if n:
             print()
-        summaries.append(run(max(1, args.repeat), fixture, args.types, max(0.0, rtt),
-                             always_second=args.second_process == "always"))
+        summaries.append(run(max(1, args.repeat), fixture, args.types, max(0.0, rtt)))
     if len(summaries) > 1:
         print("\nrtt ms | records | first open s | open ms | bare fetch + decrypt ms (connected) | validation alone ms "
               "| ratio | floor with validation | cold bare fetch ms | ratio to cold")

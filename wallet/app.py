@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from .chain.code_checks import CodeChecks
     from .chain.networks import NetworkProfile
     from .ipfs.backend import IpfsBackend
-    from .share.envelope_validator import EnvelopeValidator
     from .share.issuers import TrustedIssuer
 
 __all__ = ["App", "build_app", "default_chain", "default_ipfs", "embedded_chain_dir"]
@@ -46,10 +45,6 @@ class App:
     network_chains: dict[tuple[str, int | None, tuple[str, ...]], ChainBackend] = field(
         default_factory=dict, repr=False)  # by profile: see connect_network
     networks_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    validating: EnvelopeValidator | None = field(default=None, repr=False)  # see keep_envelope_validator
-    validating_tried: bool = field(default=False, repr=False)
-    validating_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     closing: threading.Thread | None = None  # a thread still stopping the nodes of a locked wallet
     serving: IpfsBackend | None = None  # the IPFS node a locked wallet left serving its shares
@@ -97,25 +92,6 @@ class App:
         with self.networks_lock:
             for key in [k for k in self.network_chains if k[0] == name]:
                 del self.network_chains[key]
-
-    def envelope_validator(self) -> EnvelopeValidator | None:
-        """The second process validating opened shares beside this one, when it runs
-        (:mod:`wallet.share.envelope_validator`), else ``None``."""
-        validating = self.validating
-        return validating if validating is not None and validating.alive else None
-
-    def keep_envelope_validator(self) -> EnvelopeValidator | None:
-        """Start that process for the rest of this run, once (a process that cannot start, or
-        a computer with one usable CPU, is not tried again), and give it; it stops when this
-        one exits. A second caller waits for the first one's start (a few milliseconds: the
-        process loads the FHIR models afterwards, see :meth:`EnvelopeValidator.wait_ready`)."""
-        with self.validating_lock:
-            if not self.validating_tried:
-                self.validating_tried = True
-                from .share.envelope_validator import EnvelopeValidator
-
-                self.validating = EnvelopeValidator.start()
-            return self.validating
 
     def make_embedded_chain(self) -> ChainBackend:
         """This computer's embedded chain, whatever network is active (a share made on it)."""

@@ -281,7 +281,7 @@ def cmd_submit(service: WalletService, args: argparse.Namespace, out: Output) ->
 
 def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> int:
     with unlocked(service, args) as wallet:
-        opened = Sharing(wallet).open(args.grant, network=args.network, keep_validating=False,  # one open, then exit
+        opened = Sharing(wallet).open(args.grant, network=args.network,
                                       progress=None if out.as_json else _progress(out))
     doc: dict[str, object] = {
            "grant_id": opened.grant.id_hex, "patient": opened.grant.patient, "patient_name": opened.patient_name,

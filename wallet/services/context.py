@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from ..clock import Clock
     from ..config import Config
     from ..ipfs.backend import IpfsBackend
-    from ..share.envelope_validator import EnvelopeValidator
     from ..share.issuers import TrustedIssuer
     from ..vault.keystore import KdfParams
 
@@ -58,14 +57,4 @@ class WalletContext(Protocol):
 
     def make_embedded_chain(self) -> ChainBackend:
         """This computer's embedded chain, whatever network the settings name."""
-        ...
-
-    validating_tried: bool  # keep_envelope_validator was called
-
-    def envelope_validator(self) -> EnvelopeValidator | None:
-        """The running second process that validates opened shares beside this one, or ``None``."""
-        ...
-
-    def keep_envelope_validator(self) -> EnvelopeValidator | None:
-        """Start that process for the rest of this run (tried once; it may not start), and give it."""
         ...

@@ -17,7 +17,6 @@ locally as a FHIR ``Consent``, each grant/revoke/open as an ``AuditEvent``.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -75,7 +74,6 @@ from ..records.store import NewRecord
 from ..records.subjects import people_in_file
 from ..records.summary import category_of, summarize
 from ..share import protocol
-from ..share.envelope_validator import LARGE
 from ..share.label import ShareLabel, open_label, seal_label
 from ..share.protocol import LOCAL_ONLY_TYPES, ShareContext
 from ..share.received import ReceivedShares
@@ -986,7 +984,7 @@ class Sharing:
         return self.wallet.app.connect_network(profile), profile.name
 
     def open(self, grant_or_token: str, *, network: str | None = None, progress: ProgressSink | None = None,
-             cancel: CancelToken | None = None, timeout: float = 60.0, keep_validating: bool = True) -> OpenedShare:
+             cancel: CancelToken | None = None, timeout: float = 60.0) -> OpenedShare:
         """Check on chain, fetch, unwrap, decrypt, validate, then log the access on chain.
 
         A token of the second version names its chain: the wallet uses its own chain when it
@@ -996,11 +994,6 @@ class Sharing:
         one transaction (``grantBySigAndRecordAccess``), paid by this wallet: the result's
         ``grant_tx``. ``cancel`` is honoured until the access is logged (nothing is logged
         or submitted for a cancelled open).
-
-        A wallet that keeps running (``keep_validating``; a one-off command passes ``False``)
-        starts, at its first open of a share of :data:`~wallet.share.envelope_validator.LARGE`
-        entries or more, a second process that validates the entries of its later large opens
-        beside this one (:mod:`wallet.share.envelope_validator`): the same checks, on both CPUs.
         """
         text = grant_or_token.strip()
         token: ShareToken | None = None
@@ -1029,8 +1022,7 @@ class Sharing:
 
             opened_on = Networks(self.wallet.app).active_name()  # the wallet's own chain: its active profile
         try:
-            return self._open(chain, text, token, network_used or opened_on, progress, cancel, timeout,
-                              keep_validating)
+            return self._open(chain, text, token, network_used or opened_on, progress, cancel, timeout)
         except ChainUnavailable:
             if network_used not in (None, EMBEDDED):
                 self.wallet.app.disconnect_network(network_used)  # the next open tries the profile's endpoints again
@@ -1040,8 +1032,7 @@ class Sharing:
                 chain.close()  # a profile's backend is kept by the app (connect_network)
 
     def _open(self, chain: ChainBackend, text: str, token: ShareToken | None, network_used: str | None,
-              progress: ProgressSink | None, cancel: CancelToken | None, timeout: float,
-              keep_validating: bool = False) -> OpenedShare:
+              progress: ProgressSink | None, cancel: CancelToken | None, timeout: float) -> OpenedShare:
         """The steps of :meth:`open`. What does not depend on another step runs beside it:
 
         - a token's signed grant names the CID and the wrapped key, so the fetch and the
@@ -1116,11 +1107,7 @@ class Sharing:
             # The input gate first (size, depth, entries, digits, time): a crafted share must not
             # crash this wallet; then FHIR validation, and no unsafe narrative is passed on. A share
             # refused here has no access logged.
-            app = self.wallet.app
-            opened = protocol.read_envelope(plain, validator=app.envelope_validator())
-            if keep_validating and len(opened.parsed.items) >= LARGE and not app.validating_tried:  # the next opens
-                threading.Thread(target=app.keep_envelope_validator, name="start-envelope-validator",
-                                 daemon=True).start()
+            opened = protocol.read_envelope(plain)
             if cancel is not None:
                 cancel.check()  # the last point a cancel is honoured: the access is logged from here on
             report(progress, 3, 5, "Submitting the grant and logging the access on chain" if submits

@@ -29,7 +29,7 @@ Publishing to IPFS and recording the grant on chain are the caller's
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -43,7 +43,6 @@ from ..records.parse import ParsedFile, loads_strict, parse_document
 from ..records.validate import validate_file
 from ..vault import aead
 from ..vault.stream import DEFAULT_MAX_PLAINTEXT, open_bytes, seal_stream
-from .envelope_validator import EnvelopeValidator, validated_entries
 
 __all__ = [
     "LOCAL_ONLY_TYPES",
@@ -51,7 +50,6 @@ __all__ = [
     "OpenedEnvelope",
     "ShareContext",
     "envelope",
-    "gated_document",
     "is_shareable",
     "new_content_key",
     "open_envelope",
@@ -158,40 +156,17 @@ class OpenedEnvelope:
     resources: list[dict[str, Any]] = field(repr=False)
 
 
-def gated_document(plain: bytes) -> tuple[dict[str, Any], ParsedFile]:
-    """The plaintext read once through the input gate (:mod:`wallet.untrusted`: size, depth,
-    entries, digits, time) with numbers as written: the Bundle, and the same Bundle with its
-    entries located (their objects are the Bundle's own); not validated.
+def read_envelope(plain: bytes) -> OpenedEnvelope:
+    """The Bundle and its resources: through the input gate (:mod:`wallet.untrusted`: size,
+    depth, entries, digits, time), validated as FHIR R4, numbers as written, and with any
+    unsafe narrative removed (:mod:`wallet.records.narrative`).
 
-    Raises :class:`~wallet.errors.InvalidRecord` when it is refused there or is not a Bundle."""
+    Raises :class:`~wallet.errors.InvalidRecord` when the plaintext is not a valid Bundle."""
     bundle = loads_strict(plain, where=ENVELOPE_NAME, limits=untrusted.DEFAULT_LIMITS)  # read once
     parsed = parse_document(bundle, name=ENVELOPE_NAME)
     if parsed.kind != "bundle":
         raise InvalidRecord(f"{ENVELOPE_NAME} is not a FHIR Bundle.")
-    return bundle, parsed
-
-
-def read_envelope(plain: bytes, *, validator: EnvelopeValidator | None = None) -> OpenedEnvelope:
-    """The Bundle and its resources: through the input gate (:func:`gated_document`),
-    validated as FHIR R4 (:func:`wallet.records.validate.validate_file`: the Bundle's type,
-    then every entry), numbers as written, and with any unsafe narrative removed
-    (:mod:`wallet.records.narrative`).
-
-    ``validator``: a running wallet's second process (:mod:`wallet.share.envelope_validator`),
-    which checks entries from the last one down while this process checks them from the
-    first one up; the same checks, and the same refusal naming the first entry at fault.
-
-    Raises :class:`~wallet.errors.InvalidRecord` when the plaintext is not a valid Bundle."""
-    job = validator.begin(plain) if validator is not None else None  # it reads the plaintext beside this process
-    try:
-        bundle, parsed = gated_document(plain)
-        # The Bundle's own checks (its type), then its entries, here and in the other process.
-        validate_file(replace(parsed, items=()), name=ENVELOPE_NAME, single_patient=False)
-    except BaseException:
-        if job is not None and validator is not None:
-            validator.end(job)
-        raise
-    validated_entries(parsed.items, name=ENVELOPE_NAME, job=job, validator=validator)
+    validate_file(parsed, name=ENVELOPE_NAME, single_patient=False)
     resources = bundle_resources(bundle)
     for resource in resources:
         remove_unsafe_narratives(resource)
