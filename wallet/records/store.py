@@ -226,6 +226,7 @@ _CACHE_KIB = 32 * 1024  # a connection's page cache: paging, search, small impor
 # decrypted and its HMAC checked, every page pushed out before the commit encrypted (and
 # often read back) once more. Peak RSS of a 1,000,000-record import: docs/search-and-scale.md.
 _IMPORT_CACHE_KIB = 128 * 1024
+_WAL_AUTOCHECKPOINT = 1000  # SQLite's default: pages in the WAL after which a commit copies them into the file
 _INSERT_COLUMNS = " INTO records (n, id, rtype, category, rdate, instant, summary, resource, profile, seq) VALUES "
 _INSERT_ROW = "(?,?,?,?,?,?,?,?,?,?)"
 _INSERT = _INSERT_COLUMNS + _INSERT_ROW
@@ -293,6 +294,7 @@ class RecordStore:
         self._connections: list[sqlite3.Connection] = []
         self._known_text: dict[int, dict[str, str]] = {}  # per connection: resource JSON -> its search text
         self._lock = threading.Lock()
+        self._checkpointer = _Checkpointer(self._checkpoint)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if is_plain_sqlite(self.path) or pending_migration(self.path) is not None:
@@ -435,7 +437,18 @@ class RecordStore:
                 self._connections.append(conn)
         return conn
 
+    def _checkpoint(self) -> None:
+        """Copy what the WAL holds into the file, on a connection opened for it (see
+        :meth:`_commit_large`); a checkpoint that cannot run now is left to the next commit."""
+        with contextlib.suppress(*DATABASE_ERRORS, OSError):
+            conn = connect_encrypted(self.path, self._page_key)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                conn.close()
+
     def close(self) -> None:
+        self._checkpointer.wait()  # its connection is closed below
         with self._lock:
             for conn in self._connections:
                 with contextlib.suppress(*DATABASE_ERRORS):
@@ -540,7 +553,7 @@ class RecordStore:
             for card in cards:
                 cid = aead.keyed_hash(self._index_key, b"card:" + card).hex()[:24]
                 conn.execute("INSERT OR IGNORE INTO cards (id, card) VALUES (?, ?)", (cid, card))
-            conn.execute("COMMIT")
+            self._commit_large(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -577,7 +590,7 @@ class RecordStore:
                 dupes += len(batch.fresh) - stored
             for saved in finish():
                 self._save_profile(conn, saved)
-            conn.execute("COMMIT")
+            self._commit_large(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -585,6 +598,21 @@ class RecordStore:
             self._known_text[id(conn)].clear()
             conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         return added, dupes
+
+    def _commit_large(self, conn: sqlite3.Connection) -> None:
+        """Commit a large write without copying its pages from the WAL into the file on the
+        way (SQLite's automatic checkpoint, about as long as the commit itself: 1 s for
+        100,000 readings): a thread of this store copies them instead, on a connection of its
+        own (``PRAGMA wal_checkpoint(PASSIVE)``, which waits for no reader or writer), while
+        the caller goes on, to the next file of an import, say. What is committed is
+        committed either way: the WAL holds it until it is copied (SQLite, "Write-Ahead
+        Logging", section 4 "Checkpointing")."""
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            conn.execute("COMMIT")
+        finally:
+            conn.execute(f"PRAGMA wal_autocheckpoint={_WAL_AUTOCHECKPOINT}")
+        self._checkpointer.request()
 
     def _write_batch(self, conn: sqlite3.Connection, batch: StreamBatch) -> int:
         """Apply one batch inside the caller's transaction, in this order: ``newer`` replaces
@@ -1211,3 +1239,40 @@ def _add_owner_filters(clauses: list[str], args: list[Any], profile: str | None,
     if kinds:
         clauses.append(f"rtype IN ({','.join('?' * len(kinds))})")
         args.extend(kinds)
+
+
+class _Checkpointer:
+    """Runs ``checkpoint`` on a thread of its own when asked (:meth:`request`): once per
+    request, one at a time, a request made while it runs giving one more run after."""
+
+    def __init__(self, checkpoint: Callable[[], None]) -> None:
+        self._checkpoint = checkpoint
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._again = False
+
+    def request(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                self._again = True
+                return
+            self._thread = threading.Thread(target=self._run, name="store-checkpoint", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._checkpoint()
+            with self._lock:
+                if not self._again:
+                    self._thread = None
+                    return
+                self._again = False
+
+    def wait(self) -> None:
+        """Return once no checkpoint runs or is due."""
+        while True:
+            with self._lock:
+                thread = self._thread
+            if thread is None:
+                return
+            thread.join()
