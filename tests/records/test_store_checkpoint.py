@@ -4,7 +4,9 @@ that thread is done, and writes made meanwhile are kept."""
 
 from __future__ import annotations
 
+import struct
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,39 @@ def test_writes_made_while_the_pages_are_copied_are_kept(tmp_path: Path, monkeyp
         assert added == again.count() - 1500
     finally:
         again.close()
+
+
+def _wal_restarts(tmp_path: Path, bound: int) -> list[int]:
+    """Four large writes, each begun while the last one's pages are still being copied; the
+    WAL header's checkpoint sequence number after each (SQLite file format, section 4.1:
+    bytes 12-15, one more each time the WAL starts again from its beginning)."""
+    path = tmp_path / f"bound-{bound}" / "records.sqlite3"
+    store = _open(path)
+    checkpoint = store._checkpoint
+
+    def slow_checkpoint() -> None:
+        time.sleep(0.5)  # still copying when the next write begins
+        checkpoint()
+
+    store._checkpointer = store_module._Checkpointer(slow_checkpoint)
+    sequence = []
+    try:
+        for seed in range(4):
+            store.add_many(_records(store, 300, seed=20 + seed))
+            header = path.with_name(path.name + "-wal").read_bytes()[:32]
+            sequence.append(struct.unpack(">I", header[12:16])[0])
+        assert store.count() == 1200
+    finally:
+        store.close()
+    return sequence
+
+
+def test_the_wal_starts_again_once_past_its_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each large write of an import begins while the last one's pages are still being
+    copied, so SQLite never starts the WAL again and it grows by every write; past the
+    bound a write waits for the copy and starts the WAL from its beginning."""
+    monkeypatch.setattr(store_module, "_WAL_BOUND", 1 << 40)
+    assert len(set(_wal_restarts(tmp_path, 1 << 40))) == 1  # never started again: the WAL only grew
+    monkeypatch.setattr(store_module, "_WAL_BOUND", 0)
+    restarts = _wal_restarts(tmp_path, 0)
+    assert restarts == sorted(set(restarts))  # started again before every write

@@ -227,6 +227,7 @@ _CACHE_KIB = 32 * 1024  # a connection's page cache: paging, search, small impor
 # often read back) once more. Peak RSS of a 1,000,000-record import: docs/search-and-scale.md.
 _IMPORT_CACHE_KIB = 128 * 1024
 _WAL_AUTOCHECKPOINT = 1000  # SQLite's default: pages in the WAL after which a commit copies them into the file
+_WAL_BOUND = 512 * 1024 * 1024  # bytes of WAL past which a large write first waits for the copy (_commit_large)
 _INSERT_COLUMNS = " INTO records (n, id, rtype, category, rdate, instant, summary, resource, profile, seq) VALUES "
 _INSERT_ROW = "(?,?,?,?,?,?,?,?,?,?)"
 _INSERT = _INSERT_COLUMNS + _INSERT_ROW
@@ -534,6 +535,7 @@ class RecordStore:
         source (hidden from lists, kept). The search index follows in the same transaction."""
         conn = self._conn()
         added = dupes = 0
+        self._wal_room(conn)
         try:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(f"PRAGMA cache_size=-{_IMPORT_CACHE_KIB}")
@@ -579,6 +581,7 @@ class RecordStore:
         memory stays bounded whatever the size."""
         conn = self._conn()
         added = dupes = 0
+        self._wal_room(conn)
         try:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(f"PRAGMA cache_size=-{_IMPORT_CACHE_KIB}")
@@ -606,13 +609,26 @@ class RecordStore:
         own (``PRAGMA wal_checkpoint(PASSIVE)``, which waits for no reader or writer), while
         the caller goes on, to the next file of an import, say. What is committed is
         committed either way: the WAL holds it until it is copied (SQLite, "Write-Ahead
-        Logging", section 4 "Checkpointing")."""
+        Logging", section 4 "Checkpointing"). The WAL's size is bounded by :meth:`_wal_room`."""
         conn.execute("PRAGMA wal_autocheckpoint=0")
         try:
             conn.execute("COMMIT")
         finally:
             conn.execute(f"PRAGMA wal_autocheckpoint={_WAL_AUTOCHECKPOINT}")
         self._checkpointer.request()
+
+    def _wal_room(self, conn: sqlite3.Connection) -> None:
+        """Before a large write: when the WAL is past :data:`_WAL_BOUND`, wait for the pages
+        being copied (:meth:`_commit_large`), then start the WAL again from its beginning
+        (``PRAGMA wal_checkpoint(TRUNCATE)``: nothing is left to copy; it waits for readers
+        of the WAL to finish). An import's next file begins while the last one's pages are
+        still being copied, so without this the WAL would grow by every file of the import."""
+        with contextlib.suppress(OSError):
+            if self.path.with_name(self.path.name + "-wal").stat().st_size <= _WAL_BOUND:
+                return
+        self._checkpointer.wait()
+        with contextlib.suppress(*DATABASE_ERRORS):  # busy: the WAL goes on growing until the next write
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write_batch(self, conn: sqlite3.Connection, batch: StreamBatch) -> int:
         """Apply one batch inside the caller's transaction, in this order: ``newer`` replaces
