@@ -15,6 +15,7 @@ from benchmarks.gen_lifetime import lifetime_resources
 from wallet.records import store as store_module
 from wallet.records.store import NewRecord, RecordStore
 from wallet.records.summary import summarize
+from wallet.records.wal_copier import WalCopier
 from wallet.vault import aead
 
 RECORD_KEY, INDEX_KEY = aead.new_key(), aead.new_key()
@@ -60,7 +61,7 @@ def test_writes_made_while_the_pages_are_copied_are_kept(tmp_path: Path, monkeyp
         checkpoint()
 
     monkeypatch.setattr(store, "_checkpoint", slow_checkpoint)
-    store._checkpointer = store_module._Checkpointer(store._checkpoint)
+    store._checkpointer = WalCopier(store._checkpoint)
     first, second = _records(store, 1500, seed=2), _records(store, 1500, seed=3)
     assert store.add_many(first) == (1500, 0)
     assert copying.wait(30)
@@ -89,7 +90,7 @@ def _wal_restarts(tmp_path: Path, bound: int) -> list[int]:
         time.sleep(0.5)  # still copying when the next write begins
         checkpoint()
 
-    store._checkpointer = store_module._Checkpointer(slow_checkpoint)
+    store._checkpointer = WalCopier(slow_checkpoint)
     sequence = []
     try:
         for seed in range(4):

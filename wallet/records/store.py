@@ -87,6 +87,7 @@ from .store_schema import (
     write_schema_version,
 )
 from .summary import CATEGORIES, COMPARATORS, Summary
+from .wal_copier import WalCopier
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -295,7 +296,7 @@ class RecordStore:
         self._connections: list[sqlite3.Connection] = []
         self._known_text: dict[int, dict[str, str]] = {}  # per connection: resource JSON -> its search text
         self._lock = threading.Lock()
-        self._checkpointer = _Checkpointer(self._checkpoint)
+        self._checkpointer = WalCopier(self._checkpoint)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if is_plain_sqlite(self.path) or pending_migration(self.path) is not None:
@@ -1255,40 +1256,3 @@ def _add_owner_filters(clauses: list[str], args: list[Any], profile: str | None,
     if kinds:
         clauses.append(f"rtype IN ({','.join('?' * len(kinds))})")
         args.extend(kinds)
-
-
-class _Checkpointer:
-    """Runs ``checkpoint`` on a thread of its own when asked (:meth:`request`): once per
-    request, one at a time, a request made while it runs giving one more run after."""
-
-    def __init__(self, checkpoint: Callable[[], None]) -> None:
-        self._checkpoint = checkpoint
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._again = False
-
-    def request(self) -> None:
-        with self._lock:
-            if self._thread is not None:
-                self._again = True
-                return
-            self._thread = threading.Thread(target=self._run, name="store-checkpoint", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            self._checkpoint()
-            with self._lock:
-                if not self._again:
-                    self._thread = None
-                    return
-                self._again = False
-
-    def wait(self) -> None:
-        """Return once no checkpoint runs or is due."""
-        while True:
-            with self._lock:
-                thread = self._thread
-            if thread is None:
-                return
-            thread.join()
