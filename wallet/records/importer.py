@@ -47,8 +47,8 @@ from .store import RecordStore, StreamBatch
 from .subjects import PATIENT_LINKS, one_person, patient_reference_key
 from .validate import in_file, validate_file, validate_resource
 
-__all__ = ["BATCH", "ImportResult", "document_entries", "import_file", "import_ndjson", "import_ndjson_lines",
-           "import_parsed", "import_path"]
+__all__ = ["BATCH", "NOBODYS_RECORDS", "ImportResult", "document_entries", "import_file", "import_ndjson",
+           "import_ndjson_lines", "import_parsed", "import_path", "names_nobody"]
 
 BATCH = 2000
 """Resources planned and written together by :func:`import_ndjson` (the most it holds)."""
@@ -126,6 +126,8 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
     if cards and check_person:  # a person's cards carry no resource ids: a dose two cards repeat
         drop_meta_repeats(store, plan)  # (meta aside) is one record; a backup restores as it was
     warnings.extend(plan.warnings)
+    if placement is not None:
+        warnings += names_nobody(placement, plan.imported)
     _added, dupes = store.add_many(plan.fresh, cards=cards, progress=progress, total=total, cancel=cancel,
                                   profile=placement.profile if placement is not None else None,
                                   more_profiles=restored_profiles,
@@ -138,6 +140,22 @@ def import_parsed(store: RecordStore, parsed: ParsedFile, *, name: str, cards: t
                         placement.created if placement is not None else False,
                         updated=len(plan.newer), history_kept=len(plan.history), deleted=len(plan.deleted),
                         repeated_in_file=plan.repeated, notes=tuple(notes))
+
+
+NOBODYS_RECORDS = frozenset({"Practitioner", "PractitionerRole", "Organization", "Location", "Medication",
+                             "Substance", "HealthcareService", "Endpoint"})
+"""Resource types that belong to nobody in particular: a file of only these names no person."""
+
+
+def names_nobody(placement: Placement, types: Iterable[str | None]) -> list[str]:
+    """The warning for a file that does not say whose records it holds (no Patient resource,
+    and no record refers to one: a person's import then adds them to the chosen profile),
+    when it holds records that are a person's; else none. Shown after the file's name."""
+    if placement.person is not None or all(t in NOBODYS_RECORDS for t in types):
+        return []
+    return ["The file does not say whose records these are: it holds no Patient and none of its records refers to "
+            f"one. They were added to the profile '{placement.profile.name}' ({placement.profile.describe()}); "
+            "if they are someone else's, delete them."]
 
 
 def _last_patient(parsed: ParsedFile) -> int:
@@ -407,6 +425,7 @@ def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, prof
         placement.append(found)
         notes.extend(f"{found.person}: the file's Patient resources are one person by {m.describe()}"
                      for m in found.joined)
+        warnings.extend(names_nobody(found, imported))
         return [found.profile]
 
     report(progress, 0, expected, f"Reading {name}")
