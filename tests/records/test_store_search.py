@@ -136,6 +136,8 @@ def test_records_search_on_the_command_line(tmp_path: Path) -> None:
     assert [r["type"] for r in cli(home, "records", "--search", "39065001", "--json").json] == ["Condition"]
     none = cli(home, "records", "--search", "nosuchword")
     assert none.code == 0 and "No records match." in none.stdout
+    empty = cli(home, "records", "--search", "  ")
+    assert empty.code == 1 and "Give --search a word" in empty.stderr and "Traceback" not in empty.stderr
     status = cli(home, "status", "--json")
     assert status.json["records"] == 2
     assert cli(home, "status", "--json", passphrase=None).json["records"] is None  # encrypted: not counted locked

@@ -302,6 +302,8 @@ def _types_for(value: str | None) -> tuple[str | None, list[str] | None]:
 
 
 def cmd_records(service: WalletService, args: argparse.Namespace, out: Output) -> int:
+    if args.search is not None and not any(ch.isalnum() for ch in args.search):
+        raise WalletError("Give --search a word or a code to look for (e.g. --search flu).")
     category, types = _types_for(args.rtype)
     profile = args.profile or OWNER
     since = local_since(args.since) if args.since else None  # a day of the user's calendar

@@ -299,7 +299,8 @@ def cmd_open(service: WalletService, args: argparse.Namespace, out: Output) -> i
         doc["out"] = args.out
     else:
         doc["bundle"] = opened.bundle
-    human = (f"Opened {sum(opened.counts.values())} records shared by {opened.patient_name or opened.grant.patient} "
+    count, who = sum(opened.counts.values()), opened.patient_name or opened.grant.patient
+    human = (f"Opened {count} record{'' if count == 1 else 's'} shared by {who} "
              f"(valid until {opened.grant.expires_at:%Y-%m-%d %H:%M} UTC); the access is logged on chain.\n"
              + "\n".join(f"  {k}: {v}" for k, v in opened.counts.items()))
     if args.out:

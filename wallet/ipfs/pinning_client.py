@@ -186,10 +186,13 @@ class PinningServiceClient:
         except requests.Timeout as exc:
             raise self._error(f"did not answer within {self.timeout:g} seconds") from exc
         except requests.exceptions.SSLError as exc:
-            what = ("presented a certificate other than the one whose fingerprint was given"
-                    if self.certificate_sha256 is not None and "ingerprint" in str(exc) else
-                    "presented a certificate this computer does not trust")
-            raise self._error(f"at {self.url} {what}; check the URL, or the fingerprint the keeper printed") from exc
+            if self.certificate_sha256 is not None and "ingerprint" in str(exc):
+                what = ("presented a certificate other than the one whose fingerprint was given; check the URL, "
+                        "or the fingerprint the keeper printed")
+            else:
+                what = ("presented a certificate this computer does not trust; check the URL, or, for a keeper "
+                        "with its own certificate, give the fingerprint it printed (--certificate-sha256)")
+            raise self._error(f"at {self.url} {what}") from exc
         except requests.RequestException as exc:
             raise self._error(f"cannot be reached at {self.url}") from exc
 
