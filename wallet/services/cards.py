@@ -48,6 +48,31 @@ def _bare_jws(data: bytes) -> str | None:
     return text.decode("ascii")
 
 
+_JWS_LIKE = re.compile(rb"^eyJ[^\s{}\[\]\"]*$")  # base64url of '{"' starts every JOSE header
+
+
+def _card_near_miss(data: bytes) -> str | None:
+    """What is wrong with text that is almost a card, as words after the file's name:
+    a QR code's digits without ``shc:/`` (SMART Health Cards, "Encoding a chunk as a QR
+    code"), or a JWS that is not three base64url parts (RFC 7515, section 7.1); ``None``
+    for anything else (a FHIR file, say, is read as one)."""
+    text = data.strip()
+    if len(text) >= 64 and text.isdigit():
+        return ("holds only digits, like the text of a SMART Health Card's QR code without its 'shc:/' prefix; "
+                "a card's QR text starts with shc:/.")
+    if len(text) >= 64 and _JWS_LIKE.match(text):
+        parts = text.split(b".")
+        if len(parts) != 3:
+            return (f"looks like a SMART Health Card (a JWS) but has {len(parts)} part{'' if len(parts) == 1 else 's'};"
+                    " a compact JWS is three base64url parts separated by dots.")
+        bad = next((n for n, part in enumerate(parts, start=1) if not re.fullmatch(rb"[A-Za-z0-9_-]*", part)), None)
+        if bad is None:
+            return None  # three base64url parts: read as a card, whose own checks say what is wrong
+        return (f"looks like a SMART Health Card (a JWS) but its part {bad} holds characters that are not base64url "
+                "(letters, digits, - and _).")
+    return None
+
+
 def card_status(card: HealthCard) -> tuple[str, str]:
     """(issuer as shown, "valid" | "expired" | "unverified") for lists and import reports.
 
@@ -104,6 +129,9 @@ def read_card_input(path: Path, *, issuers: IssuerStore, now: datetime) -> CardI
     jws = _bare_jws(data)
     if jws is not None:
         return _card_input(card_file_bytes([jws]), path.name, issuers=issuers, now=now)
+    near_miss = _card_near_miss(data)
+    if near_miss is not None:
+        raise InvalidRecord(f"{path.name} {near_miss}")
     if path.suffix.lower() != CARD_SUFFIX:
         return None
     return _card_input(data, path.name, issuers=issuers, now=now)
