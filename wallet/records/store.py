@@ -227,6 +227,7 @@ _CACHE_KIB = 32 * 1024  # a connection's page cache: paging, search, small impor
 # decrypted and its HMAC checked, every page pushed out before the commit encrypted (and
 # often read back) once more. Peak RSS of a 1,000,000-record import: docs/search-and-scale.md.
 _IMPORT_CACHE_KIB = 128 * 1024
+_CLOSE_WAIT = 10.0  # seconds close() waits for calls running on other threads
 _WAL_AUTOCHECKPOINT = 1000  # SQLite's default: pages in the WAL after which a commit copies them into the file
 _WAL_BOUND = 512 * 1024 * 1024  # bytes of WAL past which a large write first waits for the copy (_commit_large)
 _INSERT_COLUMNS = " INTO records (n, id, rtype, category, rdate, instant, summary, resource, profile, seq) VALUES "
@@ -251,15 +252,27 @@ def _unreadable(exc: Exception) -> bool:
 
 
 def _guarded(method: Callable[Concatenate[RecordStore, P], R]) -> Callable[Concatenate[RecordStore, P], R]:
-    """Turn a read that fails on a damaged page (its HMAC) into one :class:`StoreUnreadable`."""
+    """Turn a read that fails on a damaged page (its HMAC) into one :class:`StoreUnreadable`;
+    and count the call as the store's while it runs, so :meth:`RecordStore.close` on another
+    thread waits for it instead of closing its connection under it."""
 
     def wrapper(self: RecordStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        me = threading.get_ident()
+        with self._idle:  # counted, so that close() waits for it (see RecordStore.close)
+            self._in_use[me] = self._in_use.get(me, 0) + 1
         try:
             return method(self, *args, **kwargs)
         except DATABASE_ERRORS as exc:
             if _unreadable(exc):
                 raise StoreUnreadable(damaged_message(self.path, exc)) from exc
             raise
+        finally:
+            with self._idle:
+                left = self._in_use.pop(me) - 1
+                if left:
+                    self._in_use[me] = left
+                else:
+                    self._idle.notify_all()
 
     functools.update_wrapper(wrapper, method)
     return wrapper
@@ -296,6 +309,8 @@ class RecordStore:
         self._connections: list[sqlite3.Connection] = []
         self._known_text: dict[int, dict[str, str]] = {}  # per connection: resource JSON -> its search text
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._in_use: dict[int, int] = {}  # thread -> store calls running on it (_guarded)
         self._checkpointer = WalCopier(self._checkpoint)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -450,14 +465,19 @@ class RecordStore:
                 conn.close()
 
     def close(self) -> None:
-        self._checkpointer.wait()  # its connection is closed below
-        with self._lock:
+        """Close every thread's connection, once the calls other threads are making on the
+        store have returned (at most :data:`_CLOSE_WAIT` seconds: a connection closed under a
+        running query crashes the process) and a copy of the WAL under way has finished."""
+        self._checkpointer.wait()
+        me = threading.get_ident()
+        with self._idle:
+            self._idle.wait_for(lambda: not self._in_use.keys() - {me}, timeout=_CLOSE_WAIT)
             for conn in self._connections:
                 with contextlib.suppress(*DATABASE_ERRORS):
                     conn.close()
             self._connections.clear()
             self._known_text.clear()
-        self._local = threading.local()
+            self._local = threading.local()
 
     @_guarded
     def check(self) -> None:
