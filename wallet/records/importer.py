@@ -150,9 +150,11 @@ NOBODYS_RECORDS = frozenset({"Practitioner", "PractitionerRole", "Organization",
 def names_nobody(placement: Placement, types: Iterable[str | None]) -> list[str]:
     """The warning for a file that does not say whose records it holds (no Patient resource,
     and no record refers to one: a person's import then adds them to the chosen profile),
-    when it holds records that are a person's; else none. Shown after the file's name."""
-    if placement.person is not None or all(t in NOBODYS_RECORDS for t in types):
-        return []
+    when it holds records that are a person's and the profile is someone's; else none.
+    Shown after the file's name."""
+    names_someone = placement.profile.patient is not None or bool(placement.profile.references)
+    if placement.person is not None or not names_someone or all(t in NOBODYS_RECORDS for t in types):
+        return []  # the file names its person, or the profile nobody yet, or the records are nobody's
     return ["The file does not say whose records these are: it holds no Patient and none of its records refers to "
             f"one. They were added to the profile '{placement.profile.name}' ({placement.profile.describe()}); "
             "if they are someone else's, delete them."]
