@@ -75,11 +75,12 @@ def test_invalid_cards_are_refused(home: Path, case: str) -> None:
     assert said is None or said in run.json["errors"][0]["error"]
 
 
-# Text that is almost a card is named as what it nearly is, not as bad JSON or a long number.
+# Text that is almost a card is read as a card, whose reader names what is wrong with it,
+# not as bad JSON or a long number.
 NEAR_MISSES = {
-    "shc-qr-missing-prefix.txt": "without its 'shc:/' prefix",
-    "shc-jws-two-parts.txt": "(a JWS) but has 2 parts",
-    "shc-jws-bad-base64.txt": "part 2 holds characters that are not base64url",
+    "shc-qr-missing-prefix.txt": "it must start with shc:/",
+    "shc-jws-two-parts.txt": "not a compact JWS: it has 2 parts instead of 3",
+    "shc-jws-bad-base64.txt": "JWS payload is not valid base64url",
 }
 
 

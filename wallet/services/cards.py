@@ -34,43 +34,23 @@ class CardInput:
 
 
 def _is_qr_text(data: bytes) -> bool:
-    return data.lstrip()[:5].lower() == b"shc:/"
-
-
-_COMPACT_JWS = re.compile(rb"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
-
-
-def _bare_jws(data: bytes) -> str | None:
-    """A file holding just a compact JWS (as cards are often saved), or ``None``."""
+    """``shc:/`` QR text; or only digits (64 or more), as QR text that lost its prefix: the
+    QR reader then says it must start with ``shc:/``."""
     text = data.strip()
-    if len(text) < 64 or not _COMPACT_JWS.match(text):
-        return None
-    return text.decode("ascii")
+    return text[:5].lower() == b"shc:/" or (len(text) >= 64 and text.isdigit())
 
 
 _JWS_LIKE = re.compile(rb"^eyJ[^\s{}\[\]\"]*$")  # base64url of '{"' starts every JOSE header
 
 
-def _card_near_miss(data: bytes) -> str | None:
-    """What is wrong with text that is almost a card, as words after the file's name:
-    a QR code's digits without ``shc:/`` (SMART Health Cards, "Encoding a chunk as a QR
-    code"), or a JWS that is not three base64url parts (RFC 7515, section 7.1); ``None``
-    for anything else (a FHIR file, say, is read as one)."""
+def _bare_jws(data: bytes) -> str | None:
+    """A file holding just a compact JWS (as cards are often saved), or ``None``. Text that
+    only looks like one (two parts, a character outside base64url) is taken too, so the
+    card reader says what is wrong with it rather than a JSON parser."""
     text = data.strip()
-    if len(text) >= 64 and text.isdigit():
-        return ("holds only digits, like the text of a SMART Health Card's QR code without its 'shc:/' prefix; "
-                "a card's QR text starts with shc:/.")
-    if len(text) >= 64 and _JWS_LIKE.match(text):
-        parts = text.split(b".")
-        if len(parts) != 3:
-            return (f"looks like a SMART Health Card (a JWS) but has {len(parts)} part{'' if len(parts) == 1 else 's'};"
-                    " a compact JWS is three base64url parts separated by dots.")
-        bad = next((n for n, part in enumerate(parts, start=1) if not re.fullmatch(rb"[A-Za-z0-9_-]*", part)), None)
-        if bad is None:
-            return None  # three base64url parts: read as a card, whose own checks say what is wrong
-        return (f"looks like a SMART Health Card (a JWS) but its part {bad} holds characters that are not base64url "
-                "(letters, digits, - and _).")
-    return None
+    if len(text) < 64 or not _JWS_LIKE.match(text):
+        return None
+    return text.decode("ascii", errors="replace")
 
 
 def card_status(card: HealthCard) -> tuple[str, str]:
@@ -128,10 +108,11 @@ def read_card_input(path: Path, *, issuers: IssuerStore, now: datetime) -> CardI
         return read_qr_chunks([path], issuers=issuers, now=now)
     jws = _bare_jws(data)
     if jws is not None:
-        return _card_input(card_file_bytes([jws]), path.name, issuers=issuers, now=now)
-    near_miss = _card_near_miss(data)
-    if near_miss is not None:
-        raise InvalidRecord(f"{path.name} {near_miss}")
+        try:
+            data = card_file_bytes([jws])
+        except ShareError as exc:
+            raise InvalidRecord(f"{path.name}: {exc.user_message}") from exc
+        return _card_input(data, path.name, issuers=issuers, now=now)
     if path.suffix.lower() != CARD_SUFFIX:
         return None
     return _card_input(data, path.name, issuers=issuers, now=now)

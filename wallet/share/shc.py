@@ -151,8 +151,10 @@ def parse_card_file(data: bytes) -> list[str]:
 
 def card_file_bytes(jws_list: list[str]) -> bytes:
     """A ``.smart-health-card`` file holding ``jws_list`` (e.g. for a card read from a QR code)."""
-    if not jws_list or not all(isinstance(j, str) and j.count(".") == 2 for j in jws_list):
+    if not jws_list or not all(isinstance(j, str) for j in jws_list):
         raise ShareError("A health card file needs at least one compact JWS.")
+    for jws in jws_list:
+        _check_parts(jws.strip().split("."))
     return (json.dumps({"verifiableCredential": list(jws_list)}) + "\n").encode("ascii")
 
 
@@ -185,13 +187,18 @@ def _time(value: Any, name: str) -> datetime:
         raise ShareError(f'The card\'s "{name}" is out of range.') from exc
 
 
+def _check_parts(parts: list[str]) -> None:
+    """A compact JWS is three parts separated by dots (RFC 7515, section 7.1)."""
+    if len(parts) != 3:
+        raise ShareError(f"The card is not a compact JWS: it has {len(parts)} parts instead of 3.")
+
+
 def _split(jws: str) -> tuple[dict[str, Any], bytes, str]:
     if not isinstance(jws, str) or len(jws) > MAX_JWS_CHARS:
         raise ShareError("The card is not a JWS string or is too large.")
     jws = jws.strip()
     parts = jws.split(".")
-    if len(parts) != 3:
-        raise ShareError(f"The card is not a compact JWS: it has {len(parts)} parts instead of 3.")
+    _check_parts(parts)
     header = json_loads(b64url_decode(parts[0], what="card's JWS header"), what="card's JWS header")
     payload = b64url_decode(parts[1], what="card's JWS payload")
     b64url_decode(parts[2], what="card's JWS signature")
