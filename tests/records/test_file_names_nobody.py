@@ -5,27 +5,17 @@ must not land in a wallet without a word."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURES
-from wallet.records.importer import import_parsed, import_path
-from wallet.records.parse import read_file
+from tests.records.conftest import NED
+from wallet.records.importer import import_path
 from wallet.records.store import RecordStore
 from wallet.vault import aead
 
-NED = next((FIXTURES / "synthea").glob("Ned_Hintz_*.json"))
 LAB_CARD = FIXTURES / "smart-health-cards" / "example-02-a-fhirBundle.json"  # a lab report naming no patient
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RecordStore]:
-    s = RecordStore(tmp_path / "records.sqlite3", record_key=aead.new_key(), index_key=aead.new_key())
-    import_parsed(s, read_file(NED), name=NED.name, check_person=True)  # the owner: Ned Hintz
-    yield s
-    s.close()
 
 
 def _observation(n: int, subject: str | None) -> dict:
@@ -37,15 +27,15 @@ def _observation(n: int, subject: str | None) -> dict:
     return obs
 
 
-def test_a_bundle_naming_nobody_is_added_with_a_warning(store: RecordStore) -> None:
-    result = import_path(store, LAB_CARD, check_person=True)
+def test_a_bundle_naming_nobody_is_added_with_a_warning(ned_store: RecordStore) -> None:
+    result = import_path(ned_store, LAB_CARD, check_person=True)
     assert result.total > 0 and result.profile == "owner"
     (warning,) = [w for w in result.warnings if "does not say whose records" in w]
     assert "Ned Hintz" in warning and "delete them" in warning
 
 
 @pytest.mark.parametrize("suffix", [".ndjson", ".json"])
-def test_ndjson_and_bundles_naming_nobody_say_so(store: RecordStore, tmp_path: Path, suffix: str) -> None:
+def test_ndjson_and_bundles_naming_nobody_say_so(ned_store: RecordStore, tmp_path: Path, suffix: str) -> None:
     resources = [_observation(n, None) for n in range(3)]
     path = tmp_path / f"readings{suffix}"
     if suffix == ".ndjson":
@@ -53,12 +43,13 @@ def test_ndjson_and_bundles_naming_nobody_say_so(store: RecordStore, tmp_path: P
     else:
         path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
                                     "entry": [{"resource": r} for r in resources]}))
-    result = import_path(store, path, check_person=True)
+    result = import_path(ned_store, path, check_person=True)
     assert result.total == 3
     assert any("does not say whose records" in w for w in result.warnings)
 
 
-def test_files_that_name_their_person_or_hold_nobodys_records_say_nothing(store: RecordStore, tmp_path: Path) -> None:
+def test_files_that_name_their_person_or_hold_nobodys_records_say_nothing(ned_store: RecordStore,
+                                                                          tmp_path: Path) -> None:
     owner_id = next(r["id"] for r in (e["resource"] for e in json.loads(NED.read_text())["entry"])
                     if r["resourceType"] == "Patient")
     named = tmp_path / "named.ndjson"
@@ -66,7 +57,7 @@ def test_files_that_name_their_person_or_hold_nobodys_records_say_nothing(store:
     staff = tmp_path / "staff.ndjson"
     staff.write_text(json.dumps({"resourceType": "Organization", "id": "org1", "name": "Clinic"}) + "\n")
     for path in (named, staff):
-        result = import_path(store, path, check_person=True)
+        result = import_path(ned_store, path, check_person=True)
         assert result.total == 1
         assert not any("does not say whose records" in w for w in result.warnings), path.name
 

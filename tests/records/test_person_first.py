@@ -4,32 +4,23 @@ is validated; the refusal changes nothing, and the profile's own person's file i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.records.conftest import NED
 from wallet.errors import PatientMismatch
 from wallet.records import importer, validate
-from wallet.records.importer import import_ndjson, import_parsed, import_path
+from wallet.records.importer import import_ndjson, import_path
 from wallet.records.parse import Located, read_file
 from wallet.records.profiles import place_file
 from wallet.records.store import RecordStore
-from wallet.vault import aead
 
 SYNTHEA = FIXTURES / "synthea"
-NED = next(SYNTHEA.glob("Ned_Hintz_*.json"))
 FLETCHER = next(SYNTHEA.glob("Fletcher_Hyatt_*.json"))  # 1,111 entries, the Patient first
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RecordStore]:
-    s = RecordStore(tmp_path / "records.sqlite3", record_key=aead.new_key(), index_key=aead.new_key())
-    import_parsed(s, read_file(NED), name=NED.name, check_person=True)  # the owner: Ned Hintz
-    yield s
-    s.close()
 
 
 @pytest.fixture
@@ -62,46 +53,46 @@ def _as_ndjson(bundle: Path, path: Path, *, patient_at: int) -> Path:
 
 
 def test_another_persons_bundle_is_refused_after_validating_its_patient_only(
-        store: RecordStore, validated: list[str]) -> None:
-    before = _state(store)
+        ned_store: RecordStore, validated: list[str]) -> None:
+    before = _state(ned_store)
     with pytest.raises(PatientMismatch) as info:
-        import_path(store, FLETCHER, check_person=True)
+        import_path(ned_store, FLETCHER, check_person=True)
     message = info.value.user_message
     assert message.startswith(f"{FLETCHER.name} is for Fletcher")
     assert "Ned Hintz (born 1993-12-08)" in message and len(message.splitlines()) == 1
     assert validated == ["Patient"]  # not the 1,110 other entries
-    assert _state(store) == before
+    assert _state(ned_store) == before
     # into a profile of its own it is validated whole and imported
     validated.clear()
-    moved = import_path(store, FLETCHER, check_person=True, profile="fletcher")
-    assert moved.new_profile and moved.total == store.count(profile="fletcher") > 1_000
+    moved = import_path(ned_store, FLETCHER, check_person=True, profile="fletcher")
+    assert moved.new_profile and moved.total == ned_store.count(profile="fletcher") > 1_000
     assert validated.count("Patient") == 2 and len(validated) == 1_111 + 1
 
 
 @pytest.mark.parametrize("parallel", [False, True])
 def test_another_persons_ndjson_file_stops_at_its_first_patient(
-        store: RecordStore, validated: list[str], tmp_path: Path, parallel: bool) -> None:
+        ned_store: RecordStore, validated: list[str], tmp_path: Path, parallel: bool) -> None:
     path = _as_ndjson(FLETCHER, tmp_path / "fletcher.ndjson", patient_at=3)
-    before = _state(store)
+    before = _state(ned_store)
     with pytest.raises(PatientMismatch) as info:
-        import_ndjson(store, path, check_person=True, parallel=parallel)
+        import_ndjson(ned_store, path, check_person=True, parallel=parallel)
     assert info.value.user_message.startswith("fletcher.ndjson is for Fletcher")
     assert "Ned Hintz (born 1993-12-08)" in info.value.user_message
-    assert _state(store) == before
+    assert _state(ned_store) == before
     if not parallel:
         assert len(validated) == 3  # two records and the Patient, not the 1,108 lines after it
     # the message the check over the whole file gives
     with pytest.raises(PatientMismatch) as whole:
-        place_file(read_file(path), name=path.name, profile="owner", profiles=store.profiles())
+        place_file(read_file(path), name=path.name, profile="owner", profiles=ned_store.profiles())
     assert whole.value.user_message == info.value.user_message
 
 
-def test_the_profiles_own_persons_ndjson_file_is_imported_whole(store: RecordStore, validated: list[str],
+def test_the_profiles_own_persons_ndjson_file_is_imported_whole(ned_store: RecordStore, validated: list[str],
                                                                 tmp_path: Path) -> None:
     path = _as_ndjson(NED, tmp_path / "ned.ndjson", patient_at=2)
-    result = import_ndjson(store, path, check_person=True, parallel=False)
+    result = import_ndjson(ned_store, path, check_person=True, parallel=False)
     assert result.matched_by is not None and result.profile == "owner"
-    assert len(validated) == 71 and store.count(profile="owner") == store.count()
+    assert len(validated) == 71 and ned_store.count(profile="owner") == ned_store.count()
 
 
 def _readings_of(patient_id: str, path: Path, *, then: str | None = None) -> Path:
@@ -116,28 +107,28 @@ def _readings_of(patient_id: str, path: Path, *, then: str | None = None) -> Pat
 
 @pytest.mark.parametrize("parallel", [False, True])
 def test_a_file_of_records_of_another_patient_id_stops_at_its_first_record(
-        store: RecordStore, validated: list[str], tmp_path: Path, parallel: bool) -> None:
+        ned_store: RecordStore, validated: list[str], tmp_path: Path, parallel: bool) -> None:
     path = _readings_of("fletcher-1", tmp_path / "observations.ndjson")
-    before = _state(store)
+    before = _state(ned_store)
     with pytest.raises(PatientMismatch) as info:
-        import_ndjson(store, path, check_person=True, parallel=parallel)
+        import_ndjson(ned_store, path, check_person=True, parallel=parallel)
     assert info.value.user_message.startswith(
         "observations.ndjson is for the patient Patient/fletcher-1 (the file has no Patient resource for them)")
-    assert _state(store) == before
+    assert _state(ned_store) == before
     if not parallel:
         assert validated == ["Observation"]  # the first line, not the 339 after it
     with pytest.raises(PatientMismatch) as whole:
-        place_file(read_file(path), name=path.name, profile="owner", profiles=store.profiles())
+        place_file(read_file(path), name=path.name, profile="owner", profiles=ned_store.profiles())
     assert whole.value.user_message == info.value.user_message
 
 
 @pytest.mark.parametrize("spelled", ['"Patient"', '"\\u0050atient"'])
 def test_records_of_an_unknown_id_whose_patient_comes_last_are_judged_by_that_patient(
-        store: RecordStore, validated: list[str], tmp_path: Path, spelled: str) -> None:
+        ned_store: RecordStore, validated: list[str], tmp_path: Path, spelled: str) -> None:
     ned = next(e["resource"] for e in json.loads(NED.read_text("utf-8"))["entry"]
                if e["resource"]["resourceType"] == "Patient")
     last = json.dumps({**ned, "id": "ned-elsewhere"}).replace('"Patient"', spelled, 1)
     path = _readings_of("ned-elsewhere", tmp_path / "observations.ndjson", then=last)
-    result = import_ndjson(store, path, check_person=True, parallel=False)
+    result = import_ndjson(ned_store, path, check_person=True, parallel=False)
     assert result.matched_by is not None and result.total == 341 and len(validated) == 341
-    assert "Patient/ned-elsewhere" in next(p for p in store.profiles() if p.name == "owner").references
+    assert "Patient/ned-elsewhere" in next(p for p in ned_store.profiles() if p.name == "owner").references

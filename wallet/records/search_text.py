@@ -94,7 +94,7 @@ def _walk_object(node: dict[str, Any], out: list[str]) -> None:
         if kind is str:
             if k in _TEXT_KEYS or k.startswith("value"):
                 out.append(v)
-        elif kind is dict:
+        elif isinstance(v, dict):
             if k == "text":  # a Narrative
                 div = v.get("div")
                 if isinstance(div, str):
@@ -107,10 +107,6 @@ def _walk_object(node: dict[str, Any], out: list[str]) -> None:
                     _walk_object(item, out)
                 else:
                     _walk(item, k, out)
-        elif k == "text" and isinstance(v, dict):  # a Narrative in a dict of another kind
-            div = v.get("div")
-            if isinstance(div, str):
-                out.append(narrative_text(div))
         else:
             _walk(v, k, out)
 
