@@ -152,8 +152,7 @@ def names_nobody(placement: Placement, types: Iterable[str | None]) -> list[str]
     and no record refers to one: a person's import then adds them to the chosen profile),
     when it holds records that are a person's and the profile is someone's; else none.
     Shown after the file's name."""
-    names_someone = placement.profile.patient is not None or bool(placement.profile.references)
-    if placement.person is not None or not names_someone or all(t in NOBODYS_RECORDS for t in types):
+    if placement.person is not None or not placement.profile.names_someone or all(t in NOBODYS_RECORDS for t in types):
         return []  # the file names its person, or the profile nobody yet, or the records are nobody's
     return ["The file does not say whose records these are: it holds no Patient and none of its records refers to "
             f"one. They were added to the profile '{placement.profile.name}' ({placement.profile.describe()}); "
@@ -389,7 +388,7 @@ def _import_lines(store: RecordStore, lines: Iterable[bytes], *, name: str, prof
     target = next((p for p in store.profiles() if p.name == profile), None) \
         if check_person and not same_person else None
     first_patient = target is not None and target.patient is not None
-    first_reference = target is not None and (target.patient is not None or bool(target.references)) \
+    first_reference = target is not None and target.names_someone \
         and holds_no_patient is not None
 
     def batches() -> Iterator[StreamBatch]:

@@ -58,6 +58,11 @@ class Profile:
     def identity(self) -> PatientIdentity | None:
         return PatientIdentity.from_resource(self.patient) if self.patient is not None else None
 
+    @property
+    def names_someone(self) -> bool:
+        """Whether the profile knows its person: by a Patient resource, or by a reference to one."""
+        return self.patient is not None or bool(self.references)
+
     def describe(self) -> str:
         ident = self.identity
         if ident is not None:
@@ -142,7 +147,7 @@ def place_file(parsed: ParsedFile, *, name: str, profile: str, profiles: list[Pr
         _refuse_a_second_profile(person, name=name, profile=profile, profiles=profiles)
         return Placement(Profile(profile, is_owner=profile == OWNER).with_person(person), created=True,
                          person=person.describe(), joined=person.matches)
-    if target.patient is None and not target.references:  # the profile's first person
+    if not target.names_someone:  # the profile's first person
         return Placement(target.with_person(person), created=True, person=person.describe(), joined=person.matches)
     found = _match(target, person)
     if found is None and same_person:

@@ -1105,7 +1105,7 @@ class RecordStore:
             "SELECT name, is_owner, patient FROM profiles ORDER BY is_owner DESC, name").fetchall()
         found = [Profile.from_json(name, bool(owner), self._load(text) if text else {})
                  for name, owner, text in rows]
-        profiles = [p for p in found if p.name != OWNER or p.patient is not None or p.references]
+        profiles = [p for p in found if p.name != OWNER or p.names_someone]
         if not any(p.name == OWNER for p in profiles):
             first = self._conn().execute(  # the first Patient imported: seq follows imports
                 "SELECT id FROM records WHERE rtype = 'Patient' AND profile = ? ORDER BY seq LIMIT 1",

@@ -290,4 +290,4 @@ def _profiles_of(people: Any, count: int) -> tuple[tuple[Profile, ...], tuple[st
     known = {p.name for p in profiles} | {OWNER}
     if len(names) != count or not set(names) <= known:
         raise InvalidRecord("the backup's list of people does not match its records.")
-    return tuple(p for p in profiles if p.patient is not None or p.references), names
+    return tuple(p for p in profiles if p.names_someone), names
